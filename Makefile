@@ -1,0 +1,56 @@
+# quarry: PGXS build of the extension.
+#
+#   make && make install      builds and installs quarry.so, quarry.control and
+#                             sql/quarry--0.1.0.sql into the PostgreSQL found by
+#                             pg_config (PG_CONFIG=... to choose another)
+#   make installcheck         pg_regress against a running server (test/run.sh
+#                             starts a throwaway one and runs every test)
+#
+# The private jemalloc (src/memory/build_jemalloc.sh) is fetched and built once
+# into build/jemalloc and linked statically with its symbols hidden.
+
+EXTENSION  = quarry
+EXTVERSION = 0.1.0
+MODULE_big = quarry
+DATA       = sql/$(EXTENSION)--$(EXTVERSION).sql
+
+SRCS = $(sort $(wildcard src/pg/*.cpp src/am/*.cpp src/fts/*.cpp src/hnsw/*.cpp src/memory/*.cpp))
+OBJS = $(SRCS:.cpp=.o)
+
+# pg_regress tests: every sql/<name>.sql except the install and upgrade scripts.
+REGRESS      = $(sort $(patsubst sql/%.sql,%,$(filter-out sql/$(EXTENSION)--%,$(wildcard sql/*.sql))))
+REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
+
+JEMALLOC_DIR = build/jemalloc
+JEMALLOC_LIB = $(JEMALLOC_DIR)/lib/libjemalloc_pic.a
+
+PG_CONFIG ?= pg_config
+
+# -isystem for the server headers: their own warnings are not ours to fix.
+PG_CPPFLAGS = -Isrc -I$(JEMALLOC_DIR)/include -isystem $(shell $(PG_CONFIG) --includedir-server)
+PG_CXXFLAGS = -std=c++20 -O3 -fvisibility=hidden -fvisibility-inlines-hidden \
+              -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -MMD -MP
+# PGXS links with the C compiler: name libstdc++ ourselves. --exclude-libs keeps
+# every jemalloc symbol local to quarry.so.
+SHLIB_LINK  = $(JEMALLOC_LIB) -Wl,--exclude-libs,ALL -lroaring -lstdc++ -lpthread -ldl
+
+# No LLVM bitcode: JIT inlining never reaches index AM code, and PGXS would
+# compile the C++ with clang without our flags.
+override with_llvm = no
+
+EXTRA_CLEAN = $(OBJS:.o=.d)
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(OBJS): | $(JEMALLOC_LIB)
+$(shlib): $(JEMALLOC_LIB)
+
+$(JEMALLOC_LIB):
+	src/memory/build_jemalloc.sh $(JEMALLOC_DIR)
+
+.PHONY: regress-list
+regress-list:
+	@echo $(REGRESS)
+
+-include $(OBJS:.o=.d)

@@ -1,0 +1,124 @@
+#include "pg/guard.h"
+
+extern "C" {
+#include "miscadmin.h"
+#include "utils/elog.h"
+}
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+
+namespace quarry::pg {
+
+namespace {
+
+void
+CopyText(char *dst, std::size_t size, const char *src)
+{
+	if (src == nullptr)
+	{
+		dst[0] = '\0';
+		return;
+	}
+	std::snprintf(dst, size, "%s", src);
+}
+
+} // namespace
+
+const char *
+PgError::what() const noexcept
+{
+	return data_ != nullptr && data_->message != nullptr ? data_->message : "PostgreSQL error";
+}
+
+Error::Error(int sqlerrcode, const char *message, const char *detail, const char *hint) noexcept
+	: sqlerrcode_(sqlerrcode)
+{
+	CopyText(message_, sizeof message_, message);
+	CopyText(detail_, sizeof detail_, detail);
+	CopyText(hint_, sizeof hint_, hint);
+}
+
+void
+ThrowError(int sqlerrcode, const char *fmt, ...)
+{
+	char message[512];
+	va_list args;
+	va_start(args, fmt);
+	std::vsnprintf(message, sizeof message, fmt, args);
+	va_end(args);
+	throw Error(sqlerrcode, message);
+}
+
+namespace detail {
+
+void
+CaptureCurrentException(CaughtError &out, const char *where) noexcept
+{
+	try
+	{
+		throw;
+	}
+	catch (const PgError &e)
+	{
+		out.pg_error = e.data();
+	}
+	catch (const Error &e)
+	{
+		out.sqlerrcode = e.sqlerrcode();
+		CopyText(out.message, sizeof out.message, e.what());
+		CopyText(out.detail, sizeof out.detail, e.detail());
+		CopyText(out.hint, sizeof out.hint, e.hint());
+	}
+	catch (const std::bad_alloc &)
+	{
+		out.sqlerrcode = ERRCODE_OUT_OF_MEMORY;
+		CopyText(out.message, sizeof out.message, "out of memory");
+		std::snprintf(out.detail, sizeof out.detail, "A memory request in %s failed.", where);
+	}
+	catch (const std::exception &e)
+	{
+		out.sqlerrcode = ERRCODE_INTERNAL_ERROR;
+		std::snprintf(out.message, sizeof out.message, "%s: %s", where, e.what());
+	}
+	catch (...)
+	{
+		out.sqlerrcode = ERRCODE_INTERNAL_ERROR;
+		std::snprintf(out.message, sizeof out.message, "%s: unknown C++ exception", where);
+	}
+}
+
+void
+RaiseCaught(const CaughtError &caught)
+{
+	if (caught.pg_error != nullptr)
+		ReThrowError(caught.pg_error);
+	ereport(ERROR,
+			(errcode(caught.sqlerrcode),
+			 errmsg_internal("%s", caught.message),
+			 caught.detail[0] ? errdetail_internal("%s", caught.detail) : 0,
+			 caught.hint[0] ? errhint("%s", caught.hint) : 0));
+	pg_unreachable();
+}
+
+void
+ThrowPendingPgError(MemoryContext context)
+{
+	MemoryContextSwitchTo(context);
+	ErrorData *data = CopyErrorData();
+	FlushErrorState();
+	throw PgError(data);
+}
+
+} // namespace detail
+
+void
+CheckForInterrupts()
+{
+	if (!INTERRUPTS_PENDING_CONDITION())
+		return;
+	PgCall([] { ProcessInterrupts(); });
+}
+
+} // namespace quarry::pg

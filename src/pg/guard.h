@@ -1,0 +1,164 @@
+// The C/C++ error boundary: the one place where C++ exceptions and PostgreSQL's
+// ereport(ERROR) (a longjmp) meet.
+//
+// Two rules keep a backend sound:
+//   1. No C++ exception may leave quarry into PostgreSQL. It would reach a C frame
+//      with no handler and call std::terminate, and the postmaster would restart
+//      every backend.
+//   2. No ereport(ERROR) may longjmp over a live C++ object with a non-trivial
+//      destructor. Its destructor would never run (undefined behaviour, in practice
+//      a leak or a held resource).
+//
+// The two directions:
+//
+//   Boundary(body)  C++ -> PostgreSQL. Every extern "C" entry point of quarry (SQL
+//                   functions, index AM callbacks) runs its body through it. Any
+//                   exception is caught, the stack is unwound (destructors run), and
+//                   only then, from a frame with no C++ objects left, the ERROR is
+//                   raised: a PostgreSQL error caught by PgCall is re-thrown as it
+//                   was (SQLSTATE, message, detail, hint); std::bad_alloc becomes
+//                   "out of memory"; quarry::pg::Error keeps its SQLSTATE; anything
+//                   else is an internal error naming the entry point.
+//
+//   PgCall(fn)      PostgreSQL -> C++. A PostgreSQL call made while C++ objects with
+//                   destructors are alive (a buffer read under a posting cursor, a
+//                   CHECK_FOR_INTERRUPTS in a graph build loop) runs through it. A
+//                   PostgreSQL ERROR inside `fn` is caught with sigsetjmp, copied,
+//                   and thrown as PgError, so the C++ stack unwinds normally up to
+//                   the Boundary, which re-throws the original error. `fn` itself
+//                   must only call C/PostgreSQL code: no object with a destructor may
+//                   live inside it.
+//
+// PostgreSQL calls made from frames whose locals are all trivially destructible
+// (the C-shaped parts of the AM callbacks) need no PgCall: the longjmp skips
+// nothing. Long-lived C++ objects of a scan or a build live in memory owned by a
+// MemoryContext (owned.h), whose reset callback runs their destructors on every
+// path, including an ERROR.
+//
+// This follows the pattern of pg_duckdb's InvokeCPPFunc / PostgresFunctionGuard.
+#pragma once
+
+#include "pg/postgres_api.h"
+
+#include <csetjmp>
+#include <cstddef>
+#include <exception>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+namespace quarry::pg {
+
+/// A PostgreSQL ERROR caught by PgCall, travelling up the C++ stack. Holds the
+/// copied ErrorData (palloc'd in the caller's memory context).
+class PgError final : public std::exception {
+public:
+	explicit PgError(ErrorData *data) noexcept : data_(data) {}
+	ErrorData *data() const noexcept { return data_; }
+	const char *what() const noexcept override;
+
+private:
+	ErrorData *data_;
+};
+
+/// An error quarry's C++ code raises on purpose, with a SQLSTATE. The text is
+/// kept in fixed buffers so that throwing never allocates.
+class Error final : public std::exception {
+public:
+	Error(int sqlerrcode, const char *message, const char *detail = nullptr, const char *hint = nullptr) noexcept;
+	const char *what() const noexcept override { return message_; }
+	int sqlerrcode() const noexcept { return sqlerrcode_; }
+	const char *detail() const noexcept { return detail_[0] ? detail_ : nullptr; }
+	const char *hint() const noexcept { return hint_[0] ? hint_ : nullptr; }
+
+private:
+	int sqlerrcode_;
+	char message_[512];
+	char detail_[512];
+	char hint_[256];
+};
+
+/// printf-style helper: throw Error(sqlerrcode, formatted message).
+[[noreturn]] void ThrowError(int sqlerrcode, const char *fmt, ...) pg_attribute_printf(2, 3);
+
+namespace detail {
+
+/// What Boundary remembers about a caught exception. Trivially destructible: it
+/// outlives the catch block and crosses the final longjmp.
+struct CaughtError {
+	ErrorData *pg_error = nullptr;
+	int sqlerrcode = 0;
+	char message[512] = {};
+	char detail[512] = {};
+	char hint[256] = {};
+};
+static_assert(std::is_trivially_destructible_v<CaughtError>);
+
+/// Fills `out` from the exception being handled. Call only inside a catch block.
+void CaptureCurrentException(CaughtError &out, const char *where) noexcept;
+
+/// Raises the ERROR described by `caught`. Call only outside any catch block.
+[[noreturn]] void RaiseCaught(const CaughtError &caught);
+
+/// Copies the pending PostgreSQL error and throws it as PgError.
+[[noreturn]] void ThrowPendingPgError(MemoryContext context);
+
+} // namespace detail
+
+/// Runs `body` (C++) for an extern "C" entry point named `where`; see the file
+/// comment. Returns what `body` returns, or raises an ERROR.
+template <typename Body>
+auto
+Boundary(const char *where, Body &&body) -> decltype(body())
+{
+	detail::CaughtError caught;
+	try
+	{
+		return body();
+	}
+	catch (...)
+	{
+		detail::CaptureCurrentException(caught, where);
+	}
+	detail::RaiseCaught(caught);
+}
+
+/// Runs `fn` (PostgreSQL calls only) from inside C++ frames; a PostgreSQL ERROR
+/// in it is thrown as PgError. See the file comment.
+template <typename Fn>
+auto
+PgCall(Fn &&fn) -> decltype(fn())
+{
+	using Result = decltype(fn());
+	sigjmp_buf *const saved_stack = PG_exception_stack;
+	ErrorContextCallback *const saved_context = error_context_stack;
+	const MemoryContext saved_memory = CurrentMemoryContext;
+	sigjmp_buf local;
+
+	if (sigsetjmp(local, 0) == 0)
+	{
+		PG_exception_stack = &local;
+		if constexpr (std::is_void_v<Result>)
+		{
+			fn();
+			PG_exception_stack = saved_stack;
+			error_context_stack = saved_context;
+			return;
+		}
+		else
+		{
+			Result result = fn();
+			PG_exception_stack = saved_stack;
+			error_context_stack = saved_context;
+			return result;
+		}
+	}
+	PG_exception_stack = saved_stack;
+	error_context_stack = saved_context;
+	detail::ThrowPendingPgError(saved_memory);
+}
+
+/// CHECK_FOR_INTERRUPTS for C++ frames: a cancel or timeout becomes PgError.
+void CheckForInterrupts();
+
+} // namespace quarry::pg

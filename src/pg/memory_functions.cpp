@@ -1,0 +1,64 @@
+// SQL functions over the allocator counters: quarry_memory_stats() and
+// quarry_memory_stats_reset().
+#include "pg/postgres_api.h"
+
+extern "C" {
+#include "access/htup_details.h"
+#include "funcapi.h"
+}
+
+#include "memory/memory_stats.h"
+#include "pg/guard.h"
+#include "pg/memory_glue.h"
+
+namespace {
+
+Datum
+Counter(uint64_t value)
+{
+	return Int64GetDatum(static_cast<int64>(value));
+}
+
+} // namespace
+
+// One row with this backend's counters; see sql/quarry--0.1.0.sql for the columns.
+QUARRY_FUNCTION(quarry_memory_stats)
+{
+	return quarry::pg::Boundary("quarry_memory_stats", [&]() -> Datum {
+		TupleDesc desc;
+		if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "quarry_memory_stats: return type must be a row type");
+		desc = BlessTupleDesc(desc);
+
+		quarry::mem::MemoryStats s = quarry::mem::ReadMemoryStats();
+		uint64_t live = s.build_arenas_created - s.build_arenas_destroyed;
+		Datum values[] = {
+			Counter(s.build_arenas_created),
+			Counter(s.build_arenas_destroyed),
+			Counter(live),
+			Counter(s.build_bytes_current),
+			Counter(s.build_bytes_peak),
+			Counter(s.scan_arenas_created),
+			Counter(s.scan_arena_resets),
+			Counter(s.scan_blocks_allocated),
+			Counter(s.scan_allocations),
+			Counter(s.scan_bytes_peak),
+			Counter(quarry::pg::BackendRssBytes()),
+		};
+		bool nulls[lengthof(values)] = {};
+		if (desc->natts != lengthof(values))
+			elog(ERROR, "quarry_memory_stats: expected %d result columns, found %d",
+				 static_cast<int>(lengthof(values)), desc->natts);
+		HeapTuple tuple = heap_form_tuple(desc, values, nulls);
+		return HeapTupleGetDatum(tuple);
+	});
+}
+
+// Sets the peak counters back to the current values.
+QUARRY_FUNCTION(quarry_memory_stats_reset)
+{
+	return quarry::pg::Boundary("quarry_memory_stats_reset", [&]() -> Datum {
+		quarry::mem::ResetMemoryStatsPeaks();
+		PG_RETURN_VOID();
+	});
+}

@@ -1,0 +1,18 @@
+// The module: PG_MODULE_MAGIC and _PG_init.
+#include "pg/postgres_api.h"
+
+#include "pg/gucs.h"
+
+extern "C" {
+PG_MODULE_MAGIC;
+
+PGDLLEXPORT void _PG_init(void);
+}
+
+// Runs when a backend loads quarry.so. Registers quarry's settings; nothing else
+// (jemalloc initialises itself lazily, at the first build arena).
+extern "C" void
+_PG_init(void)
+{
+	quarry::pg::DefineGucs();
+}
