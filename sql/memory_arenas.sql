@@ -1,3 +1,4 @@
+LOAD 'quarry';
 -- Build arenas: a private jemalloc arena bound to a MemoryContext is destroyed
 -- when the work that holds it ends normally and when an ERROR aborts it, and the
 -- backend's RSS comes back. Also: quarry.so keeps the backend on glibc malloc.
