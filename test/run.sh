@@ -15,11 +15,16 @@
 #
 # Environment: QUARRY_DATA (default ../shared/data next to the repository): real
 # data some tests use; when absent they skip with a message. QUARRY_KEEP=1 keeps
-# the workspace (logs, clusters' data) for inspection.
+# the workspace (logs, clusters' data) for inspection. QUARRY_DESTDIR=DIR installs
+# into a private copy of PostgreSQL in DIR (test/private_pg.sh) instead of the
+# system's, so several checkouts can be tested side by side.
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
+if [[ -n ${QUARRY_DESTDIR:-} ]]; then
+	export PG_BINDIR="$QUARRY_DESTDIR$(pg_config --bindir)"
+fi
 source test/lib/cluster.sh
 
 stages=("$@")
@@ -77,11 +82,15 @@ if ! test/deps.sh test; then
 	summary
 	exit 1
 fi
-sudo_cmd=()
-[[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+install_cmd=(make -s install)
+[[ $(id -u) -ne 0 ]] && install_cmd=(sudo make -s install)
+if [[ -n ${QUARRY_DESTDIR:-} ]]; then
+	test/private_pg.sh "$QUARRY_DESTDIR"
+	install_cmd=(make -s install DESTDIR="$QUARRY_DESTDIR")
+fi
 
 echo "== build and install"
-if ! make -s -j"$(nproc)" >build.log 2>&1 || ! "${sudo_cmd[@]}" make -s install >>build.log 2>&1; then
+if ! make -s -j"$(nproc)" >build.log 2>&1 || ! "${install_cmd[@]}" >>build.log 2>&1; then
 	tail -40 build.log
 	fail "make && make install (see build.log)"
 	summary
@@ -132,7 +141,7 @@ if want regress; then
 		fail "pg_regress: cluster did not start"
 	else
 		tests=$(make -s regress-list)
-		pg_regress="$(dirname "$(pg_config --pgxs)")/../test/regress/pg_regress"
+		pg_regress="$(dirname "$("$PG_BINDIR/pg_config" --pgxs)")/../test/regress/pg_regress"
 		out=$(cd "$workspace/regress" && as_cluster_user "$pg_regress" --inputdir=. --outputdir=. \
 			--host="$workspace/regress" --port="$port" --bindir="$PG_BINDIR" \
 			--load-extension=quarry --dbname=quarry_regression $tests 2>&1)
@@ -161,7 +170,7 @@ fi
 if want scripts; then
 	echo "== test/t"
 	export QUARRY_REPO=$repo PG_BINDIR
-	perl5lib="$(dirname "$(pg_config --pgxs)")/../test/perl"
+	perl5lib="$(dirname "$("$PG_BINDIR/pg_config" --pgxs)")/../test/perl"
 	for script in test/t/*.pl test/t/*.sh; do
 		[[ -e $script ]] || continue
 		name=$(basename "$script")

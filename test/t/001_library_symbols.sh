@@ -8,7 +8,7 @@
 # (That the backend still allocates through glibc after LOAD is checked in
 # sql/memory_arenas.sql.)
 set -euo pipefail
-so="$(pg_config --pkglibdir)/quarry.so"
+so="$("${PG_BINDIR:-$(pg_config --bindir)}/pg_config" --pkglibdir)/quarry.so"
 [[ -f $so ]] || { echo "not installed: $so"; exit 1; }
 status=0
 
