@@ -1,0 +1,106 @@
+#include "fts/term_cursor.h"
+
+namespace quarry::fts {
+
+void
+TermCursor::Init(Part *parts, uint32_t part_count, const TermScorer *scorer, double upper_bound, uint32_t term_index)
+{
+	parts_ = parts;
+	part_count_ = part_count;
+	current_ = 0;
+	scorer_ = scorer;
+	upper_bound_ = upper_bound;
+	term_index_ = term_index;
+	shallow_part_ = 0;
+	shallow_last_ = kEndDoc;
+	shallow_bound_ = 0;
+	Settle();
+}
+
+bool
+TermCursor::failed() const
+{
+	for (uint32_t i = 0; i < part_count_; i++)
+		if (parts_[i].cursor->failed())
+			return true;
+	return false;
+}
+
+// Moves past exhausted parts and recomputes doc_.
+void
+TermCursor::Settle()
+{
+	while (current_ < part_count_)
+	{
+		DocId local = parts_[current_].cursor->doc();
+		if (local != kEndDoc)
+		{
+			doc_ = parts_[current_].base + local;
+			return;
+		}
+		current_++;
+	}
+	doc_ = kEndDoc;
+}
+
+void
+TermCursor::Next()
+{
+	if (current_ >= part_count_)
+		return;
+	parts_[current_].cursor->Next();
+	Settle();
+}
+
+void
+TermCursor::NextGeq(DocId target)
+{
+	if (doc_ >= target)
+		return;
+	// Parts whose documents all lie below the target are done.
+	while (current_ < part_count_ && parts_[current_].last < target)
+		current_++;
+	if (current_ < part_count_)
+	{
+		const Part &part = parts_[current_];
+		part.cursor->NextGeq(target > part.base ? target - part.base : 0);
+	}
+	Settle();
+}
+
+void
+TermCursor::ShallowSeek(DocId target)
+{
+	if (shallow_part_ < current_)
+		shallow_part_ = current_;
+	while (shallow_part_ < part_count_ && parts_[shallow_part_].last < target)
+		shallow_part_++;
+	if (shallow_part_ >= part_count_)
+	{
+		shallow_last_ = kEndDoc;
+		shallow_bound_ = 0;
+		return;
+	}
+	const Part &part = parts_[shallow_part_];
+	PostingCursor *c = part.cursor;
+	c->ShallowSeek(target > part.base ? target - part.base : 0);
+	DocId local_last = c->ShallowLastDoc();
+	shallow_last_ = local_last == kEndDoc ? part.last : part.base + local_last;
+	shallow_bound_ = scorer_->Bound(c->ShallowMaxTf(), c->ShallowMinDocLen());
+}
+
+bool
+TermCursor::Contains(DocId doc)
+{
+	for (uint32_t i = 0; i < part_count_; i++)
+	{
+		const Part &part = parts_[i];
+		if (doc < part.base)
+			return false;
+		if (doc <= part.last)
+			return part.cursor->Contains(doc - part.base);
+	}
+	return false;
+}
+
+} // namespace quarry::fts

@@ -1,0 +1,71 @@
+// TermCursor: one query term's postings across every part of the index.
+//
+// An index is a sequence of parts (segments, then the pending list), each
+// holding a contiguous range of document ids: part i's documents are numbered
+// from `base_i` on, and bases increase. A term's postings in the whole index are
+// the concatenation of its posting lists in the parts that contain it, each
+// shifted by its base. TermCursor walks that concatenation and exposes the
+// interface block-max WAND needs: doc(), Next(), NextGeq(), Tf(), and the
+// block-max pointer (ShallowSeek, ShallowLastDoc, ShallowBound).
+#pragma once
+
+#include "fts/bm25.h"
+#include "fts/posting_list.h"
+
+#include <cstdint>
+
+namespace quarry::fts {
+
+class TermCursor {
+public:
+	struct Part {
+		PostingCursor *cursor; // opened on the term's list in this part
+		DocId base;			   // global id of the part's local doc 0
+		DocId last;			   // global id of the list's last document
+	};
+
+	TermCursor() = default;
+
+	/// `parts` (base ascending, kept by the caller for the cursor's life) hold the
+	/// term's lists. `term_index` is the term's position in the query.
+	void Init(Part *parts, uint32_t part_count, const TermScorer *scorer, double upper_bound, uint32_t term_index);
+
+	DocId doc() const { return doc_; }
+	uint32_t term_index() const { return term_index_; }
+	const TermScorer &scorer() const { return *scorer_; }
+	/// Bound of the term's score over every document (rounded up).
+	double upper_bound() const { return upper_bound_; }
+	/// True if a part's list turned out corrupted.
+	bool failed() const;
+
+	void Next();
+	void NextGeq(DocId target);
+	uint32_t Tf() { return parts_[current_].cursor->Tf(); }
+
+	/// Moves the block-max pointer to the block that may contain `target`.
+	void ShallowSeek(DocId target);
+	/// Last document the block-max pointer's block covers (kEndDoc at the end).
+	DocId ShallowLastDoc() const { return shallow_last_; }
+	/// Bound of the term's score over the block-max pointer's block.
+	double ShallowBound() const { return shallow_bound_; }
+
+	/// Whether the term occurs in `doc` (random access; does not move).
+	bool Contains(DocId doc);
+
+private:
+	void Settle();
+
+	Part *parts_ = nullptr;
+	uint32_t part_count_ = 0;
+	uint32_t current_ = 0;
+	DocId doc_ = kEndDoc;
+	const TermScorer *scorer_ = nullptr;
+	double upper_bound_ = 0;
+	uint32_t term_index_ = 0;
+
+	uint32_t shallow_part_ = 0;
+	DocId shallow_last_ = kEndDoc;
+	double shallow_bound_ = 0;
+};
+
+} // namespace quarry::fts
