@@ -1,0 +1,101 @@
+// Inverter: the in-memory inverted index an index build accumulates.
+//
+// Documents arrive in id order (0, 1, 2, ...) as lists of (lexeme, tf). Each
+// distinct lexeme gets a term record; its postings are appended as varint pairs
+// (doc gap - 1, tf - 1) to a chain of byte slices of growing size (16 bytes up to
+// 4 kB, as Lucene's ByteBlockPool does), so a rare term costs a few bytes and a
+// frequent one wastes at most a slice. Everything lives in the build's
+// BuildArena; memory_bytes() tells the build when to spill.
+//
+// Afterwards the terms can be listed in byte order and their postings decoded,
+// which is what the segment writer consumes.
+#pragma once
+
+#include "fts/posting_list.h"
+#include "memory/build_arena.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace quarry::fts {
+
+/// One distinct lexeme of a document and its number of occurrences.
+struct TermFreq {
+	std::string_view term;
+	uint32_t tf;
+};
+
+class Inverter {
+public:
+	explicit Inverter(mem::BuildArena &arena);
+
+	~Inverter();
+
+	Inverter(const Inverter &) = delete;
+	Inverter &operator=(const Inverter &) = delete;
+
+	/// Adds the next document. `terms` must not repeat a lexeme; `length` is the
+	/// document's length (normally the sum of the tfs); `row_id` is an opaque id
+	/// the caller maps back to its row (a heap TID in the server).
+	DocId AddDocument(std::span<const TermFreq> terms, uint32_t length, uint64_t row_id);
+
+	uint32_t doc_count() const { return static_cast<uint32_t>(lengths_.size()); }
+	uint32_t term_count() const { return static_cast<uint32_t>(terms_.size()); }
+	uint64_t total_length() const { return total_length_; }
+	std::span<const uint32_t> lengths() const { return lengths_; }
+	std::span<const uint64_t> row_ids() const { return row_ids_; }
+
+	/// Bytes of the arena this inverter holds (slabs and arrays).
+	std::size_t memory_bytes() const;
+
+	/// Term ids in byte order of their lexemes (computed once, on first call).
+	std::span<const uint32_t> SortedTerms();
+	std::string_view TermText(uint32_t term) const;
+	uint32_t DocFreq(uint32_t term) const { return terms_[term].df; }
+
+	/// Decodes a term's postings (docs ascending) into `docs` and `tfs`.
+	void Postings(uint32_t term, std::vector<DocId> &docs, std::vector<uint32_t> &tfs) const;
+
+private:
+	struct Term {
+		const char *text;
+		uint32_t length;
+		uint32_t hash;
+		uint32_t df;
+		DocId last_doc;
+		uint8_t *head;	// first slice
+		uint8_t *write; // next byte to write
+		uint8_t *end;	// end of the current slice's data (its next-pointer follows)
+		uint8_t level;
+	};
+
+	template <typename T>
+	using ArenaVector = std::vector<T, mem::BuildAllocator<T>>;
+
+	uint32_t FindOrAdd(std::string_view term);
+	void Grow();
+	void Append(Term &t, uint64_t value);
+	void NewSlice(Term &t);
+	uint8_t *SlabAllocate(std::size_t bytes, std::size_t align);
+
+	mem::BuildArena &arena_;
+	ArenaVector<Term> terms_;
+	ArenaVector<uint32_t> table_; // open addressing: term id + 1, 0 = empty
+	ArenaVector<uint32_t> lengths_;
+	ArenaVector<uint64_t> row_ids_;
+	ArenaVector<uint32_t> sorted_;
+	struct Slab {
+		uint8_t *memory;
+		std::size_t bytes;
+	};
+	ArenaVector<Slab> slabs_;
+	uint8_t *slab_cur_ = nullptr;
+	uint8_t *slab_end_ = nullptr;
+	std::size_t slab_bytes_ = 0;
+	uint64_t total_length_ = 0;
+};
+
+} // namespace quarry::fts

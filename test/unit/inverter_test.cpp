@@ -1,0 +1,85 @@
+#include "fts/inverter.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace quarry::fts;
+using quarry::mem::BuildArena;
+
+TEST(Inverter, InvertsRandomDocumentsExactly)
+{
+	BuildArena arena;
+	std::mt19937 rng(3);
+	std::vector<std::string> vocabulary;
+	for (int i = 0; i < 3000; i++)
+		vocabulary.push_back("t" + std::to_string(i * 7919 % 100003) + std::string(i % 5, 'x'));
+	std::map<std::string, std::vector<std::pair<DocId, uint32_t>>> expected;
+	std::vector<uint32_t> lengths;
+	{
+		Inverter inv(arena);
+		for (DocId d = 0; d < 20000; d++)
+		{
+			std::map<std::string, uint32_t> doc;
+			int n = rng() % 30;
+			for (int k = 0; k < n; k++)
+				doc[vocabulary[std::min<uint32_t>(rng() % 3000, rng() % 3000)]] += 1 + (rng() % 100 == 0 ? 300 : 0);
+			std::vector<TermFreq> terms;
+			uint32_t len = 0;
+			for (auto &[t, tf] : doc)
+			{
+				terms.push_back({t, tf});
+				expected[t].emplace_back(d, tf);
+				len += tf;
+			}
+			ASSERT_EQ(inv.AddDocument(terms, len, 1000 + d), d);
+			lengths.push_back(len);
+		}
+		EXPECT_EQ(inv.doc_count(), 20000u);
+		EXPECT_EQ(inv.term_count(), expected.size());
+		EXPECT_EQ(inv.row_ids()[17], 1017u);
+		EXPECT_EQ(std::vector<uint32_t>(inv.lengths().begin(), inv.lengths().end()), lengths);
+
+		auto sorted = inv.SortedTerms();
+		ASSERT_EQ(sorted.size(), expected.size());
+		auto it = expected.begin();
+		std::vector<DocId> docs;
+		std::vector<uint32_t> tfs;
+		for (uint32_t term : sorted)
+		{
+			ASSERT_EQ(inv.TermText(term), it->first); // byte order, as std::map orders strings
+			inv.Postings(term, docs, tfs);
+			ASSERT_EQ(inv.DocFreq(term), it->second.size());
+			ASSERT_EQ(docs.size(), it->second.size());
+			for (std::size_t i = 0; i < docs.size(); i++)
+			{
+				ASSERT_EQ(docs[i], it->second[i].first);
+				ASSERT_EQ(tfs[i], it->second[i].second);
+			}
+			++it;
+		}
+		EXPECT_GT(inv.memory_bytes(), 0u);
+		EXPECT_LE(inv.memory_bytes(), arena.bytes_allocated() + 4096);
+	}
+	EXPECT_EQ(arena.bytes_allocated(), 0u) << "the inverter's arrays went back to the arena";
+}
+
+TEST(Inverter, RareTermsCostLittle)
+{
+	BuildArena arena;
+	Inverter inv(arena);
+	std::vector<std::string> words;
+	for (int i = 0; i < 100000; i++)
+		words.push_back("w" + std::to_string(i));
+	for (int i = 0; i < 100000; i++)
+	{
+		TermFreq tf{words[i], 1};
+		inv.AddDocument({&tf, 1}, 1, i);
+	}
+	// 100k distinct terms of one posting each: a 56-byte record (in a vector
+	// that grows by doubling), a 16-byte slice, the text and a table slot.
+	EXPECT_LT(inv.memory_bytes(), 100000u * 160);
+}
