@@ -28,3 +28,92 @@ CREATE FUNCTION quarry_memory_stats_reset()
 RETURNS void
 AS 'MODULE_PATHNAME', 'quarry_memory_stats_reset'
 LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+
+------------------------------------------------------------------------------
+-- BM25 full-text search: the quarry_bm25 access method
+------------------------------------------------------------------------------
+
+-- A BM25 query: its text and, once resolved, the quarry_bm25 index whose
+-- statistics score it. A literal ('words'::quarry_query) leaves the index to be
+-- resolved from the column it is compared with.
+CREATE TYPE quarry_query;
+
+CREATE FUNCTION quarry_query_in(cstring) RETURNS quarry_query
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION quarry_query_out(quarry_query) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE quarry_query (
+    INPUT = quarry_query_in,
+    OUTPUT = quarry_query_out,
+    INTERNALLENGTH = VARIABLE,
+    STORAGE = extended
+);
+
+CREATE FUNCTION quarry_query(text) RETURNS quarry_query
+    AS 'MODULE_PATHNAME', 'quarry_query_from_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE CAST (text AS quarry_query) WITH FUNCTION quarry_query(text) AS IMPLICIT;
+
+-- A query scored with the statistics of the named quarry_bm25 index.
+CREATE FUNCTION quarry_query(query text, index regclass) RETURNS quarry_query
+    AS 'MODULE_PATHNAME', 'quarry_query_for_index' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+-- Used by the planner: names the index unless the query names one already.
+CREATE FUNCTION quarry_query_resolve(quarry_query, oid) RETURNS quarry_query
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION quarry_query_index(quarry_query) RETURNS regclass
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION quarry_query_text(quarry_query) RETURNS text
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- text <@> query: minus the BM25 score of the text for the query (0 when no
+-- query term occurs), so ORDER BY col <@> 'q' ranks best first.
+CREATE FUNCTION quarry_bm25_score(text, quarry_query) RETURNS double precision
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000;
+CREATE OPERATOR <@> (
+    LEFTARG = text,
+    RIGHTARG = quarry_query,
+    FUNCTION = quarry_bm25_score
+);
+
+-- text @@@ query: the text holds at least one query term.
+CREATE FUNCTION quarry_bm25_match(text, quarry_query) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000;
+CREATE OPERATOR @@@ (
+    LEFTARG = text,
+    RIGHTARG = quarry_query,
+    FUNCTION = quarry_bm25_match,
+    RESTRICT = contsel,
+    JOIN = contjoinsel
+);
+
+CREATE FUNCTION quarry_bm25_handler(internal) RETURNS index_am_handler
+    AS 'MODULE_PATHNAME' LANGUAGE C;
+CREATE ACCESS METHOD quarry_bm25 TYPE INDEX HANDLER quarry_bm25_handler;
+COMMENT ON ACCESS METHOD quarry_bm25 IS 'BM25 full-text search index';
+
+CREATE OPERATOR CLASS quarry_bm25_ops DEFAULT FOR TYPE text USING quarry_bm25 AS
+    OPERATOR 1 @@@ (text, quarry_query),
+    OPERATOR 2 <@> (text, quarry_query) FOR ORDER BY float_ops;
+
+-- Flushes the pending list and merges every segment into one (document
+-- frequencies then count exactly the rows present). Returns the segment count.
+CREATE FUNCTION quarry_bm25_merge(index regclass) RETURNS integer
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT;
+
+-- Statistics and structure of a quarry_bm25 index.
+CREATE FUNCTION quarry_bm25_stats(index regclass,
+    OUT doc_count bigint,      -- N: indexed rows (removed rows excluded once VACUUM ran)
+    OUT total_length bigint,   -- sum of their lengths in lexemes
+    OUT avg_length double precision,
+    OUT segments integer,
+    OUT segment_rows bigint,   -- rows stored in segments, removed ones included
+    OUT removed_rows bigint,   -- rows VACUUM removed that segments still hold
+    OUT pending_rows integer,  -- rows in the pending list
+    OUT pending_bytes bigint,
+    OUT retired_sets integer,  -- page sets waiting to be recycled
+    OUT pages bigint,          -- size of the index in pages
+    OUT text_config regconfig)
+RETURNS record
+AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT;

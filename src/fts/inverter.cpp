@@ -191,13 +191,9 @@ Inverter::TermText(uint32_t term) const
 }
 
 void
-Inverter::Postings(uint32_t term, std::vector<DocId> &docs, std::vector<uint32_t> &tfs) const
+Inverter::Postings(uint32_t term, std::span<DocId> docs, std::span<uint32_t> tfs) const
 {
 	const Term &t = terms_[term];
-	docs.clear();
-	tfs.clear();
-	docs.reserve(t.df);
-	tfs.reserve(t.df);
 	const uint8_t *p = t.head;
 	const uint8_t *end = t.head + SliceBytes(0) - kPointerBytes;
 	uint8_t level = 0;
@@ -225,8 +221,8 @@ Inverter::Postings(uint32_t term, std::vector<DocId> &docs, std::vector<uint32_t
 	{
 		uint64_t gap = next_varint();
 		doc = (doc == kEndDoc) ? static_cast<DocId>(gap) : static_cast<DocId>(doc + 1 + gap);
-		docs.push_back(doc);
-		tfs.push_back(static_cast<uint32_t>(next_varint()) + 1);
+		docs[i] = doc;
+		tfs[i] = static_cast<uint32_t>(next_varint()) + 1;
 	}
 }
 

@@ -56,8 +56,9 @@ public:
 	std::string_view TermText(uint32_t term) const;
 	uint32_t DocFreq(uint32_t term) const { return terms_[term].df; }
 
-	/// Decodes a term's postings (docs ascending) into `docs` and `tfs`.
-	void Postings(uint32_t term, std::vector<DocId> &docs, std::vector<uint32_t> &tfs) const;
+	/// Decodes a term's postings (docs ascending) into `docs` and `tfs`, which
+	/// must both hold exactly DocFreq(term) elements.
+	void Postings(uint32_t term, std::span<DocId> docs, std::span<uint32_t> tfs) const;
 
 private:
 	struct Term {

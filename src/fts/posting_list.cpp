@@ -281,6 +281,15 @@ PostingCursor::LoadBlock(uint32_t block)
 	doc_ = docs_[0];
 }
 
+DocId
+PostingCursor::LastDoc()
+{
+	if (failed_ || header_.block_count == 0)
+		return kEndDoc;
+	const SkipEntry *e = SkipAt(header_.block_count - 1);
+	return e == nullptr ? kEndDoc : e->last_doc;
+}
+
 void
 PostingCursor::Next()
 {

@@ -123,6 +123,9 @@ public:
 
 	DocId doc() const { return doc_; }
 	uint32_t doc_count() const { return header_.doc_count; }
+	/// The list's last document (read from its last skip entry); kEndDoc if
+	/// unreadable.
+	DocId LastDoc();
 	bool failed() const { return failed_; }
 
 	void Next();

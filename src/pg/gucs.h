@@ -8,4 +8,10 @@ namespace quarry::pg {
 /// from _PG_init.
 void DefineGucs();
 
+// --- quarry_bm25 ------------------------------------------------------------------
+
+/// quarry.bm25_pending_limit (kB): the pending list of a quarry_bm25 index is
+/// flushed into a segment once it holds more than this.
+extern int bm25_pending_limit_kb;
+
 } // namespace quarry::pg

@@ -21,22 +21,23 @@ namespace quarry::pg {
 
 namespace detail {
 
-template <typename T>
-struct OwnedHolder {
-	T object; // first member: DestroyOwned finds the holder from the object
+// Precedes the object in the same allocation.
+struct OwnedHeader {
 	MemoryContextCallback callback;
+	void (*destroy)(void *object);
 	bool alive;
-
-	static void
-	OnReset(void *arg) noexcept
-	{
-		auto *holder = static_cast<OwnedHolder *>(arg);
-		if (!holder->alive)
-			return;
-		holder->alive = false;
-		holder->object.~T();
-	}
 };
+inline constexpr std::size_t kOwnedHeaderBytes = MAXALIGN(sizeof(OwnedHeader));
+
+inline void
+RunOwnedDestructor(void *arg) noexcept
+{
+	auto *header = static_cast<OwnedHeader *>(arg);
+	if (!header->alive)
+		return;
+	header->alive = false;
+	header->destroy(static_cast<char *>(arg) + kOwnedHeaderBytes);
+}
 
 } // namespace detail
 
@@ -44,30 +45,29 @@ template <typename T, typename... Args>
 T *
 MakeOwned(MemoryContext context, Args &&...args)
 {
-	using Holder = detail::OwnedHolder<T>;
-	static_assert(alignof(Holder) <= MAXIMUM_ALIGNOF, "palloc cannot align this type");
+	static_assert(alignof(T) <= MAXIMUM_ALIGNOF, "palloc cannot align this type");
 	static_assert(std::is_nothrow_destructible_v<T>, "destructors run in a reset callback");
-	void *memory = MemoryContextAllocExtended(context, sizeof(Holder), MCXT_ALLOC_NO_OOM);
+	void *memory = MemoryContextAllocExtended(context, detail::kOwnedHeaderBytes + sizeof(T), MCXT_ALLOC_NO_OOM);
 	if (memory == nullptr)
 		throw std::bad_alloc();
-	auto *holder = static_cast<Holder *>(memory);
+	auto *header = static_cast<detail::OwnedHeader *>(memory);
 	// If the constructor throws, the memory stays in `context` until it goes.
-	new (&holder->object) T(std::forward<Args>(args)...);
-	holder->alive = true;
-	holder->callback.func = &Holder::OnReset;
-	holder->callback.arg = holder;
-	MemoryContextRegisterResetCallback(context, &holder->callback);
-	return &holder->object;
+	T *object = new (static_cast<char *>(memory) + detail::kOwnedHeaderBytes) T(std::forward<Args>(args)...);
+	header->destroy = [](void *p) { static_cast<T *>(p)->~T(); };
+	header->alive = true;
+	header->callback.func = detail::RunOwnedDestructor;
+	header->callback.arg = header;
+	MemoryContextRegisterResetCallback(context, &header->callback);
+	return object;
 }
 
 template <typename T>
 void
 DestroyOwned(T *object) noexcept
 {
-	static_assert(offsetof(detail::OwnedHolder<T>, object) == 0);
 	if (object == nullptr)
 		return;
-	detail::OwnedHolder<T>::OnReset(reinterpret_cast<detail::OwnedHolder<T> *>(object));
+	detail::RunOwnedDestructor(reinterpret_cast<char *>(object) - detail::kOwnedHeaderBytes);
 }
 
 } // namespace quarry::pg

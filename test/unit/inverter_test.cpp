@@ -51,8 +51,10 @@ TEST(Inverter, InvertsRandomDocumentsExactly)
 		for (uint32_t term : sorted)
 		{
 			ASSERT_EQ(inv.TermText(term), it->first); // byte order, as std::map orders strings
-			inv.Postings(term, docs, tfs);
 			ASSERT_EQ(inv.DocFreq(term), it->second.size());
+			docs.resize(inv.DocFreq(term));
+			tfs.resize(inv.DocFreq(term));
+			inv.Postings(term, docs, tfs);
 			ASSERT_EQ(docs.size(), it->second.size());
 			for (std::size_t i = 0; i < docs.size(); i++)
 			{

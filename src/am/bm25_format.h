@@ -1,0 +1,207 @@
+// On-disk format of a quarry_bm25 index.
+//
+// Block 0 is the metapage. Every other page belongs to one of:
+//
+//   segment    an immutable inverted index over a contiguous range of documents:
+//              a header page (+ extent pages), and data pages addressed by logical
+//              page number through the header's extent list:
+//                postings    the encoded posting lists (src/fts/posting_list.h),
+//                            one byte stream across pages
+//                lengths     uint32 length of every document
+//                row ids     6-byte heap TID of every document
+//                alive       one bit per document, cleared by VACUUM (the only
+//                            part of a segment that changes after it is written)
+//                dictionary  a static B-tree over the terms: leaf items map a term
+//                            to its document frequency, posting list location and
+//                            impact summary; inner items map a separator to a child
+//   pending    the pending list: rows inserted since the last flush, as a byte
+//              stream of entries (heap TID, length, terms with tf) over a chain of
+//              pages; flushed into a new segment once it exceeds
+//              quarry.bm25_pending_limit
+//   free       recycled pages, in the free space map
+//
+// Documents are numbered by position: segment after segment (in the order the
+// metapage lists them), then the pending list. That order is also the tie-break
+// between equal scores.
+//
+// Every page carries PageOpaque in its special space, ending with kPageId (for
+// pg_filedump and corruption checks); the metapage starts with kMagic and
+// kFormatVersion. Layout changes bump kFormatVersion.
+#pragma once
+
+#include "pg/postgres_api.h"
+
+extern "C" {
+#include "storage/block.h"
+#include "storage/bufpage.h"
+#include "storage/itemptr.h"
+}
+
+#include <cstddef>
+#include <cstdint>
+
+namespace quarry::am::bm25 {
+
+inline constexpr uint32_t kMagic = 0x35324251; // "QB25"
+inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint16_t kPageId = 0xFFB1;
+inline constexpr BlockNumber kMetaBlock = 0;
+
+enum PageType : uint16_t {
+	kPageMeta = 1,
+	kPageSegmentHeader = 2,
+	kPageSegmentData = 3, // postings, lengths, row ids, alive bits
+	kPageDictLeaf = 4,
+	kPageDictInner = 5,
+	kPageExtents = 6,
+	kPagePending = 7,
+	kPageFree = 8,
+};
+
+struct PageOpaque {
+	uint32_t segment_id; // owning segment; 0 for other pages
+	BlockNumber next;	 // extent pages and pending pages: the next page of the chain
+	uint16_t type;		 // PageType
+	uint16_t flags;
+	uint16_t reserved;
+	uint16_t page_id; // kPageId: the last two bytes of the page
+};
+static_assert(sizeof(PageOpaque) == 16, "on-disk format");
+static_assert(offsetof(PageOpaque, page_id) == sizeof(PageOpaque) - 2, "page id must be last");
+
+inline constexpr std::size_t kPageHeaderBytes = MAXALIGN(SizeOfPageHeaderData);
+/// Bytes of content a page holds between its header and its special space.
+inline constexpr std::size_t kPageContentBytes = BLCKSZ - kPageHeaderBytes - MAXALIGN(sizeof(PageOpaque));
+
+// --- metapage -----------------------------------------------------------------
+
+inline constexpr uint32_t kMaxSegments = 48;
+inline constexpr uint32_t kMaxRetired = 64;
+
+struct SegmentRef {
+	BlockNumber header; // the segment's header page
+	uint32_t id;
+	uint32_t doc_count;	 // documents in the segment, removed ones included
+	uint32_t dead_count; // documents VACUUM removed from it
+};
+static_assert(sizeof(SegmentRef) == 16, "on-disk format");
+
+enum RetiredKind : uint32_t {
+	kRetiredSegment = 1,	 // a whole segment: header, extent pages, data pages
+	kRetiredPendingPages = 2 // pending pages from `first` up to (not including) `stop`
+};
+
+/// Pages no longer referenced by the metapage, waiting until no running scan can
+/// still read them (no snapshot older than `stamp` remains) to be recycled.
+struct RetiredRef {
+	uint64_t stamp; // FullTransactionId when they were retired
+	BlockNumber first;
+	BlockNumber stop;
+	uint32_t kind; // RetiredKind
+	uint32_t reserved;
+};
+static_assert(sizeof(RetiredRef) == 24, "on-disk format");
+
+struct MetaPage {
+	uint32_t magic;
+	uint32_t version;
+	Oid text_config; // text search configuration, fixed at CREATE INDEX
+	uint32_t next_segment_id;
+	uint64_t doc_count;	   // N: indexed rows (segments + pending), minus those VACUUM removed
+	uint64_t total_length; // sum of their lengths
+	BlockNumber pending_head;		// first pending page, InvalidBlockNumber if none
+	uint32_t pending_head_offset;	// where live entries start in it
+	BlockNumber pending_tail;		// page new entries are appended to
+	uint32_t pending_docs;			// entries in the pending list (removed ones included)
+	uint64_t pending_bytes;			// bytes of those entries
+	uint32_t segment_count;
+	uint32_t retired_count;
+	SegmentRef segments[kMaxSegments];
+	RetiredRef retired[kMaxRetired];
+};
+static_assert(sizeof(MetaPage) <= kPageContentBytes, "metapage must fit a page");
+
+// --- segments -------------------------------------------------------------------
+
+struct Extent {
+	BlockNumber start;
+	uint32_t count;
+};
+static_assert(sizeof(Extent) == 8, "on-disk format");
+
+struct SegmentHeader {
+	uint32_t id;
+	uint32_t doc_count;
+	uint64_t total_length; // of its documents when it was written
+	uint64_t postings_bytes;
+	uint32_t term_count;
+	uint32_t page_count; // logical data pages
+	// Sections, as first logical page numbers.
+	uint32_t postings_first;
+	uint32_t lengths_first;
+	uint32_t rowids_first;
+	uint32_t alive_first;
+	uint32_t dict_first; // first dictionary leaf; leaves are consecutive
+	uint32_t dict_leaves;
+	uint32_t dict_root;	  // logical page of the dictionary's root
+	uint32_t dict_height; // 1: the root is a leaf
+	uint32_t extent_count;	 // all extents
+	uint32_t inline_extents; // extents in this page; the rest in extent pages
+};
+static_assert(sizeof(SegmentHeader) == 72, "on-disk format");
+
+inline constexpr uint32_t kInlineExtents =
+	static_cast<uint32_t>((kPageContentBytes - sizeof(SegmentHeader)) / sizeof(Extent));
+
+struct ExtentPage {
+	uint32_t count;
+	uint32_t reserved;
+};
+inline constexpr uint32_t kExtentsPerPage =
+	static_cast<uint32_t>((kPageContentBytes - sizeof(ExtentPage)) / sizeof(Extent));
+
+inline constexpr uint32_t kLengthsPerPage = static_cast<uint32_t>(kPageContentBytes / sizeof(uint32_t));
+inline constexpr uint32_t kRowIdBytes = 6;
+inline constexpr uint32_t kRowIdsPerPage = static_cast<uint32_t>(kPageContentBytes / kRowIdBytes);
+inline constexpr uint32_t kAliveBitsPerPage = static_cast<uint32_t>(kPageContentBytes * 8);
+
+/// What a dictionary leaf item stores after the term.
+struct TermInfo {
+	uint64_t postings_offset; // in the postings section
+	uint32_t postings_bytes;
+	uint32_t doc_freq;
+	uint16_t impact_count;
+	uint16_t impact_tf[4];
+	uint16_t impact_doc_len[4];
+	uint16_t reserved[3];
+};
+static_assert(sizeof(TermInfo) == 40, "on-disk format");
+
+/// Longest lexeme PostgreSQL's text search produces (MAXSTRLEN - 1).
+inline constexpr uint32_t kMaxTermBytes = 2047;
+
+// --- pending list ---------------------------------------------------------------
+
+struct PendingPage {
+	uint32_t used; // bytes of entries in this page
+	uint32_t reserved;
+};
+inline constexpr uint32_t kPendingBytesPerPage = static_cast<uint32_t>(kPageContentBytes - sizeof(PendingPage));
+
+/// A pending entry: this header, then `term_count` terms, each
+/// varint(tf - 1), varint(byte length), bytes. `entry_bytes` counts everything.
+struct PendingEntryHeader {
+	uint32_t entry_bytes;
+	uint16_t tid_block_hi;
+	uint16_t tid_block_lo;
+	uint16_t tid_offset;
+	uint8_t flags; // kPendingRemoved when VACUUM removed the row
+	uint8_t reserved;
+	uint32_t length;
+	uint32_t term_count;
+};
+static_assert(sizeof(PendingEntryHeader) == 20, "on-disk format");
+inline constexpr uint8_t kPendingRemoved = 1;
+inline constexpr std::size_t kPendingFlagsOffset = offsetof(PendingEntryHeader, flags);
+
+} // namespace quarry::am::bm25

@@ -1,0 +1,326 @@
+// SQL functions of quarry_bm25: the quarry_query type, the <@> and @@@
+// operators evaluated outside an index scan, and index statistics.
+//
+// <@> (text, quarry_query) returns minus the row's BM25 score with the index's
+// statistics, computed exactly as the index scan computes it (same terms, same
+// N, average length and document frequencies, same summation order), so a score
+// in the SELECT list equals the one the ordering used. Rows without any query
+// term score 0.
+#include "am/bm25.h"
+#include "am/bm25_merge.h"
+#include "am/bm25_query.h"
+#include "am/bm25_search.h"
+
+#include "pg/guard.h"
+#include "pg/memory_glue.h"
+
+extern "C" {
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+}
+
+#include <cstring>
+
+namespace quarry::am::bm25 {
+
+namespace {
+
+struct QueryVarlena {
+	int32 vl_len_;
+	Oid index;
+	char text[FLEXIBLE_ARRAY_MEMBER];
+};
+constexpr std::size_t kQueryHeader = offsetof(QueryVarlena, text);
+
+// A prepared query cached across calls of one expression (fn_extra), valid
+// while the same index and query text come back.
+struct ScoreCache {
+	Oid index;
+	char *text;
+	int bytes;
+	MemoryContext cxt;
+	PreparedQuery *query;
+	double *term_scores;
+};
+
+ScoreCache *
+CachedQuery(FunctionCallInfo fcinfo, const QueryValue &q)
+{
+	auto *cache = static_cast<ScoreCache *>(fcinfo->flinfo->fn_extra);
+	if (cache != nullptr && cache->index == q.index && cache->bytes == static_cast<int>(q.text.size()) &&
+		std::memcmp(cache->text, q.text.data(), q.text.size()) == 0)
+		return cache;
+	if (cache == nullptr)
+	{
+		cache = static_cast<ScoreCache *>(MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ScoreCache)));
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	if (cache->cxt != nullptr)
+		MemoryContextDelete(cache->cxt);
+	cache->cxt = nullptr;
+	cache->query = nullptr;
+	CheckIsBm25Index(q.index);
+
+	MemoryContext cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "quarry_bm25 score", ALLOCSET_SMALL_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	mem::ScanArena *arena = pg::CreateScanArena(cxt);
+	Relation index = index_open(q.index, AccessShareLock);
+	IndexView *view = OpenIndexView(index, *arena);
+	PreparedQuery *prepared = PrepareQuery(view, q.text, *arena);
+	index_close(index, NoLock);
+	view->index = nullptr; // closed: only the prepared terms are used from here on
+	cache->text = static_cast<char *>(palloc(q.text.size() + 1));
+	std::memcpy(cache->text, q.text.data(), q.text.size());
+	MemoryContextSwitchTo(old);
+
+	cache->index = q.index;
+	cache->bytes = static_cast<int>(q.text.size());
+	cache->cxt = cxt;
+	cache->query = prepared;
+	cache->term_scores = arena->MakeArray<double>(std::max<uint32_t>(prepared->term_count, 1));
+	return cache;
+}
+
+[[noreturn]] void
+ReportUnresolved(std::string_view text)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("could not determine which quarry_bm25 index scores the query \"%.*s\"",
+					static_cast<int>(std::min<std::size_t>(text.size(), 60)), text.data()),
+			 errdetail("The left operand is not a column (or expression) with exactly one quarry_bm25 index, "
+					   "or quarry was not loaded when the statement was planned."),
+			 errhint("Name the index: quarry_query('...', 'index_name'). Adding quarry to "
+					 "session_preload_libraries resolves unnamed queries in every statement.")));
+	pg_unreachable();
+}
+
+} // namespace
+
+QueryValue
+DecodeQuery(Datum value)
+{
+	auto *q = reinterpret_cast<QueryVarlena *>(PG_DETOAST_DATUM(value));
+	if (VARSIZE(q) < kQueryHeader)
+		ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("malformed quarry_query value")));
+	return QueryValue{q->index, {q->text, VARSIZE(q) - kQueryHeader}};
+}
+
+Datum
+EncodeQuery(Oid index, std::string_view text)
+{
+	std::size_t size = kQueryHeader + text.size();
+	auto *q = static_cast<QueryVarlena *>(palloc(size));
+	SET_VARSIZE(q, size);
+	q->index = index;
+	std::memcpy(q->text, text.data(), text.size());
+	return PointerGetDatum(q);
+}
+
+Oid
+Bm25AmOid()
+{
+	return get_am_oid("quarry_bm25", true);
+}
+
+// The schema of the access method's handler function is the extension's.
+Oid
+ExtensionSchema()
+{
+	Oid am = Bm25AmOid();
+	if (am == InvalidOid)
+		return InvalidOid;
+	HeapTuple tuple = SearchSysCache1(AMOID, ObjectIdGetDatum(am));
+	if (!HeapTupleIsValid(tuple))
+		return InvalidOid;
+	Oid handler = reinterpret_cast<Form_pg_am>(GETSTRUCT(tuple))->amhandler;
+	ReleaseSysCache(tuple);
+	return get_func_namespace(handler);
+}
+
+Oid
+QueryTypeOid()
+{
+	Oid ext_schema = ExtensionSchema();
+	if (ext_schema == InvalidOid)
+		return InvalidOid;
+	return GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid, CStringGetDatum("quarry_query"),
+						   ObjectIdGetDatum(ext_schema));
+}
+
+void
+CheckIsBm25Index(Oid index)
+{
+	HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(index));
+	if (!HeapTupleIsValid(tuple))
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("index with OID %u does not exist", index)));
+	auto *form = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple));
+	bool ok = form->relkind == RELKIND_INDEX && form->relam == Bm25AmOid();
+	char name[NAMEDATALEN];
+	strlcpy(name, NameStr(form->relname), sizeof name);
+	ReleaseSysCache(tuple);
+	if (!ok)
+		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not a quarry_bm25 index", name)));
+}
+
+} // namespace quarry::am::bm25
+
+using namespace quarry::am::bm25;
+using quarry::pg::Boundary;
+
+QUARRY_FUNCTION(quarry_query_in)
+{
+	return Boundary("quarry_query_in", [&]() -> Datum {
+		const char *s = PG_GETARG_CSTRING(0);
+		return EncodeQuery(InvalidOid, s);
+	});
+}
+
+QUARRY_FUNCTION(quarry_query_out)
+{
+	return Boundary("quarry_query_out", [&]() -> Datum {
+		QueryValue q = DecodeQuery(PG_GETARG_DATUM(0));
+		PG_RETURN_CSTRING(pnstrdup(q.text.data(), q.text.size()));
+	});
+}
+
+// quarry_query(text): the cast from text; the index is resolved later.
+QUARRY_FUNCTION(quarry_query_from_text)
+{
+	return Boundary("quarry_query", [&]() -> Datum {
+		text *t = PG_GETARG_TEXT_PP(0);
+		return EncodeQuery(InvalidOid, {VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)});
+	});
+}
+
+// quarry_query(text, regclass): a query scored with the statistics of the named index.
+QUARRY_FUNCTION(quarry_query_for_index)
+{
+	return Boundary("quarry_query", [&]() -> Datum {
+		text *t = PG_GETARG_TEXT_PP(0);
+		Oid index = PG_GETARG_OID(1);
+		CheckIsBm25Index(index);
+		return EncodeQuery(index, {VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)});
+	});
+}
+
+// quarry_query_resolve(quarry_query, oid): names the index unless the query
+// already names one (used by the planner's rewrite).
+QUARRY_FUNCTION(quarry_query_resolve)
+{
+	return Boundary("quarry_query_resolve", [&]() -> Datum {
+		QueryValue q = DecodeQuery(PG_GETARG_DATUM(0));
+		if (q.index != InvalidOid)
+			return PG_GETARG_DATUM(0);
+		return EncodeQuery(PG_GETARG_OID(1), q.text);
+	});
+}
+
+QUARRY_FUNCTION(quarry_query_index)
+{
+	return Boundary("quarry_query_index", [&]() -> Datum {
+		QueryValue q = DecodeQuery(PG_GETARG_DATUM(0));
+		if (q.index == InvalidOid)
+			PG_RETURN_NULL();
+		PG_RETURN_OID(q.index);
+	});
+}
+
+QUARRY_FUNCTION(quarry_query_text)
+{
+	return Boundary("quarry_query_text", [&]() -> Datum {
+		QueryValue q = DecodeQuery(PG_GETARG_DATUM(0));
+		PG_RETURN_TEXT_P(cstring_to_text_with_len(q.text.data(), static_cast<int>(q.text.size())));
+	});
+}
+
+// text <@> quarry_query: minus the BM25 score (0 when no query term occurs).
+QUARRY_FUNCTION(quarry_bm25_score)
+{
+	return Boundary("quarry_bm25_score", [&]() -> Datum {
+		QueryValue q = DecodeQuery(PG_GETARG_DATUM(1));
+		if (q.index == InvalidOid)
+			ReportUnresolved(q.text);
+		ScoreCache *cache = CachedQuery(fcinfo, q);
+		Oid config = cache->query->view->config;
+		Tokens doc = TokenizeDatum(config, PG_GETARG_DATUM(0), false);
+		double score = ScoreTokens(*cache->query, doc, cache->term_scores);
+		PG_RETURN_FLOAT8(score > 0 ? -score : 0.0);
+	});
+}
+
+// text @@@ quarry_query: whether the text holds at least one query term.
+QUARRY_FUNCTION(quarry_bm25_match)
+{
+	return Boundary("quarry_bm25_match", [&]() -> Datum {
+		QueryValue q = DecodeQuery(PG_GETARG_DATUM(1));
+		if (q.index == InvalidOid)
+			ReportUnresolved(q.text);
+		ScoreCache *cache = CachedQuery(fcinfo, q);
+		Tokens doc = TokenizeDatum(cache->query->view->config, PG_GETARG_DATUM(0), false);
+		double score = ScoreTokens(*cache->query, doc, cache->term_scores);
+		PG_RETURN_BOOL(score > 0);
+	});
+}
+
+// quarry_bm25_merge(regclass): flush and merge everything into one segment.
+QUARRY_FUNCTION(quarry_bm25_merge)
+{
+	return Boundary("quarry_bm25_merge", [&]() -> Datum {
+		Oid oid = PG_GETARG_OID(0);
+		CheckIsBm25Index(oid);
+		Relation index = index_open(oid, RowExclusiveLock);
+		uint32_t segments = MergeEverything(index);
+		index_close(index, RowExclusiveLock);
+		PG_RETURN_INT32(static_cast<int32>(segments));
+	});
+}
+
+// quarry_bm25_stats(regclass): the index's statistics and structure.
+QUARRY_FUNCTION(quarry_bm25_stats)
+{
+	return Boundary("quarry_bm25_stats", [&]() -> Datum {
+		Oid oid = PG_GETARG_OID(0);
+		CheckIsBm25Index(oid);
+		TupleDesc desc;
+		if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "quarry_bm25_stats: return type must be a row type");
+		desc = BlessTupleDesc(desc);
+		Relation index = index_open(oid, AccessShareLock);
+		MetaPage meta;
+		ReadMeta(index, &meta);
+		BlockNumber pages = RelationGetNumberOfBlocks(index);
+		index_close(index, AccessShareLock);
+		uint64_t removed = 0, stored = 0;
+		for (uint32_t i = 0; i < meta.segment_count; i++)
+		{
+			removed += meta.segments[i].dead_count;
+			stored += meta.segments[i].doc_count;
+		}
+		Datum values[] = {
+			Int64GetDatum(static_cast<int64>(meta.doc_count)),
+			Int64GetDatum(static_cast<int64>(meta.total_length)),
+			Float8GetDatum(meta.doc_count ? double(meta.total_length) / double(meta.doc_count) : 0.0),
+			Int32GetDatum(static_cast<int32>(meta.segment_count)),
+			Int64GetDatum(static_cast<int64>(stored)),
+			Int64GetDatum(static_cast<int64>(removed)),
+			Int32GetDatum(static_cast<int32>(meta.pending_docs)),
+			Int64GetDatum(static_cast<int64>(meta.pending_bytes)),
+			Int32GetDatum(static_cast<int32>(meta.retired_count)),
+			Int64GetDatum(static_cast<int64>(pages)),
+			ObjectIdGetDatum(meta.text_config),
+		};
+		bool nulls[lengthof(values)] = {};
+		if (desc->natts != lengthof(values))
+			elog(ERROR, "quarry_bm25_stats: expected %d columns", static_cast<int>(lengthof(values)));
+		return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+	});
+}

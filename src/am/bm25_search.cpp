@@ -1,0 +1,305 @@
+// Index views and prepared queries (see bm25_search.h).
+#include "am/bm25_search.h"
+
+#include "pg/guard.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace quarry::am::bm25 {
+
+namespace {
+
+// Bytes of scratch a PagePostingBytes needs for a read that straddles pages:
+// the largest read is a skip-entry batch or a full block payload.
+constexpr std::size_t kPostingScratch = 4096;
+
+int
+CompareBytes(std::string_view a, std::string_view b)
+{
+	return a.compare(b);
+}
+
+// Finds `term` among a document's tokens (sorted by bytes).
+const Lexeme *
+FindLexeme(const Tokens &doc, std::string_view term)
+{
+	uint32_t lo = 0, hi = doc.count;
+	while (lo < hi)
+	{
+		uint32_t mid = (lo + hi) / 2;
+		int c = CompareBytes({doc.lexemes[mid].text, doc.lexemes[mid].bytes}, term);
+		if (c == 0)
+			return &doc.lexemes[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return nullptr;
+}
+
+// Collects, for every query term, the pending entries that hold it.
+void
+MatchPending(PreparedQuery *q, mem::ScanArena &arena)
+{
+	const PendingSnapshot *pending = q->view->pending;
+	for (uint32_t t = 0; t < q->term_count; t++)
+	{
+		q->terms[t].pending_docs = arena.MakeArray<fts::DocId>(std::max<uint32_t>(pending->count, 1));
+		q->terms[t].pending_tfs = arena.MakeArray<uint32_t>(std::max<uint32_t>(pending->count, 1));
+		q->terms[t].pending_count = 0;
+	}
+	for (uint32_t d = 0; d < pending->count; d++)
+	{
+		const PendingDoc &doc = pending->docs[d];
+		if (doc.removed)
+			continue;
+		PendingTerms terms(doc);
+		std::string_view term;
+		uint32_t tf;
+		while (terms.Next(term, tf))
+		{
+			for (uint32_t t = 0; t < q->term_count; t++)
+			{
+				QueryTerm &qt = q->terms[t];
+				if (qt.text != term)
+					continue;
+				qt.pending_docs[qt.pending_count] = d;
+				qt.pending_tfs[qt.pending_count] = tf;
+				qt.pending_count++;
+			}
+		}
+	}
+}
+
+} // namespace
+
+IndexView *
+OpenIndexView(Relation index, mem::ScanArena &arena)
+{
+	auto *view = arena.Make<IndexView>();
+	view->index = index;
+	pg::PgCall([&] { ReadMeta(index, &view->meta); });
+	view->config = view->meta.text_config;
+	view->params = ParamsOf(index);
+	view->stats = fts::CollectionStats{view->meta.doc_count, view->meta.total_length};
+	view->segment_count = view->meta.segment_count;
+	view->segments = arena.MakeArray<SegmentReader *>(std::max<uint32_t>(view->segment_count, 1));
+	fts::DocId base = 0;
+	for (uint32_t s = 0; s < view->segment_count; s++)
+	{
+		const SegmentRef &ref = view->meta.segments[s];
+		view->segments[s] = OpenSegment(index, ref, base, arena);
+		if (uint64_t{base} + ref.doc_count >= fts::kEndDoc)
+			pg::ThrowError(ERRCODE_PROGRAM_LIMIT_EXCEEDED, "quarry_bm25 index holds too many documents");
+		base += ref.doc_count;
+	}
+	view->pending_base = base;
+	view->pending = ReadPending(index, view->meta, arena);
+	if (uint64_t{base} + view->pending->count >= fts::kEndDoc)
+		pg::ThrowError(ERRCODE_PROGRAM_LIMIT_EXCEEDED, "quarry_bm25 index holds too many documents");
+	view->doc_end = base + view->pending->count;
+	return view;
+}
+
+PreparedQuery *
+PrepareQuery(IndexView *view, std::string_view text, mem::ScanArena &arena)
+{
+	auto *q = arena.Make<PreparedQuery>();
+	*q = PreparedQuery{view, nullptr, 0, nullptr, 0};
+	Tokens tokens = pg::PgCall([&] {
+		return Tokenize(view->config, text.data(), static_cast<int>(text.size()), true);
+	});
+	q->term_count = tokens.count;
+	q->terms = arena.MakeArray<QueryTerm>(std::max<uint32_t>(tokens.count, 1));
+	for (uint32_t t = 0; t < tokens.count; t++)
+	{
+		QueryTerm &qt = q->terms[t];
+		qt = QueryTerm{};
+		char *copy = static_cast<char *>(arena.Allocate(tokens.lexemes[t].bytes, 1));
+		std::memcpy(copy, tokens.lexemes[t].text, tokens.lexemes[t].bytes);
+		qt.text = {copy, tokens.lexemes[t].bytes};
+		qt.query_tf = tokens.lexemes[t].tf;
+		qt.segment_info = arena.MakeArray<TermInfo>(std::max<uint32_t>(view->segment_count, 1));
+		for (uint32_t s = 0; s < view->segment_count; s++)
+		{
+			TermInfo &info = qt.segment_info[s];
+			if (!FindTerm(*view->segments[s], qt.text, &info))
+				info = TermInfo{};
+			qt.doc_freq += info.doc_freq;
+		}
+	}
+	MatchPending(q, arena);
+	for (uint32_t t = 0; t < q->term_count; t++)
+	{
+		QueryTerm &qt = q->terms[t];
+		qt.doc_freq += qt.pending_count;
+		qt.scorer = fts::TermScorer(view->params, view->stats, qt.doc_freq, qt.query_tf);
+	}
+	return q;
+}
+
+namespace {
+
+// The term's list in the pending list, encoded in the arena.
+bool
+OpenPendingPart(QueryTerm &qt, IndexView *view, mem::ScanArena &arena, fts::TermCursor::Part &part,
+				double &bound)
+{
+	if (qt.pending_count == 0)
+		return false;
+	std::span<const fts::DocId> docs(qt.pending_docs, qt.pending_count);
+	std::span<const uint32_t> tfs(qt.pending_tfs, qt.pending_count);
+	auto *lens = arena.MakeArray<uint32_t>(qt.pending_count);
+	for (uint32_t i = 0; i < qt.pending_count; i++)
+		lens[i] = view->pending->docs[qt.pending_docs[i]].length;
+	std::size_t bytes = fts::EncodedPostingListSize(docs, tfs);
+	auto *encoded = arena.MakeArray<uint8_t>(bytes);
+	fts::ImpactSummary impacts = fts::EncodePostingList(docs, tfs, {lens, qt.pending_count}, {encoded, bytes});
+	auto *source = arena.Make<fts::MemoryPostingBytes>(encoded, bytes);
+	auto *cursor = arena.Make<fts::PostingCursor>();
+	if (!cursor->Open(source))
+		pg::ThrowError(ERRCODE_INTERNAL_ERROR, "could not open a pending posting list");
+	part = {cursor, view->pending_base, view->pending_base + docs.back()};
+	bound = std::max(bound, impacts.Bound(qt.scorer));
+	return true;
+}
+
+fts::ImpactSummary
+ImpactsOf(const TermInfo &info)
+{
+	fts::ImpactSummary s;
+	s.count = std::min<uint16_t>(info.impact_count, fts::kMaxImpacts);
+	for (uint16_t i = 0; i < s.count; i++)
+	{
+		s.tf[i] = info.impact_tf[i];
+		s.doc_len[i] = info.impact_doc_len[i];
+	}
+	return s;
+}
+
+} // namespace
+
+void
+OpenCursors(PreparedQuery *q, mem::ScanArena &arena)
+{
+	IndexView *view = q->view;
+	uint32_t max_parts = view->segment_count + 1;
+	q->page_bytes = arena.MakeArray<PagePostingBytes *>(std::max<uint32_t>(q->term_count * max_parts, 1));
+	q->page_bytes_count = 0;
+	for (uint32_t t = 0; t < q->term_count; t++)
+	{
+		QueryTerm &qt = q->terms[t];
+		auto *parts = arena.MakeArray<fts::TermCursor::Part>(max_parts);
+		uint32_t count = 0;
+		double bound = 0;
+		for (uint32_t s = 0; s < view->segment_count; s++)
+		{
+			const TermInfo &info = qt.segment_info[s];
+			if (info.doc_freq == 0)
+				continue;
+			const SegmentReader *seg = view->segments[s];
+			auto *scratch = arena.MakeArray<uint8_t>(kPostingScratch);
+			auto *bytes = arena.Make<PagePostingBytes>(seg, info.postings_offset, info.postings_bytes, scratch,
+													   kPostingScratch);
+			q->page_bytes[q->page_bytes_count++] = bytes;
+			auto *cursor = arena.Make<fts::PostingCursor>();
+			if (!cursor->Open(bytes))
+				pg::ThrowError(ERRCODE_INDEX_CORRUPTED, "quarry_bm25 index \"%s\": unreadable posting list in segment %u",
+							   RelationGetRelationName(view->index), seg->ref.id);
+			fts::DocId last_local = cursor->LastDoc();
+			if (last_local == fts::kEndDoc || last_local >= seg->header.doc_count)
+				pg::ThrowError(ERRCODE_INDEX_CORRUPTED, "quarry_bm25 index \"%s\": posting list past segment %u",
+							   RelationGetRelationName(view->index), seg->ref.id);
+			parts[count++] = {cursor, seg->base, seg->base + last_local};
+			bound = std::max(bound, ImpactsOf(info).Bound(qt.scorer));
+		}
+		if (OpenPendingPart(qt, view, arena, parts[count], bound))
+			count++;
+		qt.cursor.Init(parts, count, &qt.scorer, bound, t);
+	}
+}
+
+void
+ReleaseCursors(PreparedQuery *q)
+{
+	for (uint32_t i = 0; i < q->page_bytes_count; i++)
+		q->page_bytes[i]->Release();
+}
+
+double
+ScoreTokens(const PreparedQuery &q, const Tokens &doc, double *term_scores)
+{
+	for (uint32_t t = 0; t < q.term_count; t++)
+	{
+		const Lexeme *lex = FindLexeme(doc, q.terms[t].text);
+		term_scores[t] = lex == nullptr ? 0.0 : q.terms[t].scorer.Score(lex->tf, doc.length);
+	}
+	return fts::SumInTermOrder(term_scores, q.term_count);
+}
+
+// --- ViewDocs --------------------------------------------------------------------
+
+ViewDocs::ViewDocs(IndexView *view, mem::ScanArena &arena) : view_(view)
+{
+	docs_ = arena.MakeArray<SegmentDocs>(std::max<uint32_t>(view->segment_count, 1));
+	for (uint32_t s = 0; s < view->segment_count; s++)
+		new (&docs_[s]) SegmentDocs(view->segments[s]);
+}
+
+uint32_t
+ViewDocs::PartOf(fts::DocId doc) const
+{
+	if (doc >= view_->pending_base)
+		return view_->segment_count;
+	uint32_t lo = 0, hi = view_->segment_count;
+	while (hi - lo > 1)
+	{
+		uint32_t mid = (lo + hi) / 2;
+		if (view_->segments[mid]->base <= doc)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+uint32_t
+ViewDocs::Length(fts::DocId doc)
+{
+	uint32_t part = PartOf(doc);
+	if (part == view_->segment_count)
+		return view_->pending->docs[doc - view_->pending_base].length;
+	return docs_[part].Length(doc - view_->segments[part]->base);
+}
+
+bool
+ViewDocs::Admit(fts::DocId doc)
+{
+	uint32_t part = PartOf(doc);
+	if (part == view_->segment_count)
+		return !view_->pending->docs[doc - view_->pending_base].removed;
+	return docs_[part].Alive(doc - view_->segments[part]->base);
+}
+
+void
+ViewDocs::Tid(fts::DocId doc, ItemPointer tid)
+{
+	uint32_t part = PartOf(doc);
+	if (part == view_->segment_count)
+	{
+		*tid = view_->pending->docs[doc - view_->pending_base].tid;
+		return;
+	}
+	docs_[part].RowId(doc - view_->segments[part]->base, tid);
+}
+
+void
+ViewDocs::Release()
+{
+	for (uint32_t s = 0; s < view_->segment_count; s++)
+		docs_[s].Release();
+}
+
+} // namespace quarry::am::bm25
