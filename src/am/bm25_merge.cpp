@@ -177,9 +177,10 @@ MergeInto(Relation index, bool wal, uint32_t id, SegmentReader **inputs, uint32_
 
 // Every block of a segment: data pages, extent pages, header.
 void
-SegmentBlocks(Relation index, const SegmentRef &ref, Work &work, ArenaVector<BlockNumber> &blocks)
+SegmentBlocks(Relation index, BlockNumber header_block, Work &work, ArenaVector<BlockNumber> &blocks)
 {
-	SegmentReader *segment = OpenSegment(index, ref, 0, *work.scratch);
+	SegmentReader *segment = OpenRetiredSegment(index, header_block, *work.scratch);
+	const SegmentRef &ref = segment->ref;
 	for (uint32_t i = 0; i < segment->header.extent_count; i++)
 		for (uint32_t k = 0; k < segment->extents[i].count; k++)
 			blocks.push_back(segment->extents[i].start + k);
@@ -271,7 +272,7 @@ RecycleRetired(Relation index, Work &work)
 	for (uint32_t i = 0; i < ready; i++)
 	{
 		if (take[i].kind == kRetiredSegment)
-			SegmentBlocks(index, {take[i].first, 0, 0, 0}, work, blocks);
+			SegmentBlocks(index, take[i].first, work, blocks);
 		else
 			PendingBlocks(index, take[i], blocks);
 	}
@@ -515,7 +516,7 @@ MergeBuildSegments(Relation index, SegmentList &segments, mem::BuildArena &arena
 	SegmentRef merged = MergeInto(index, false, id, inputs, segments.count, work, &merged_length);
 	ArenaVector<BlockNumber> blocks{mem::BuildAllocator<BlockNumber>(arena)};
 	for (uint32_t i = 0; i < segments.count; i++)
-		SegmentBlocks(index, segments.refs[i], work, blocks);
+		SegmentBlocks(index, segments.refs[i].header, work, blocks);
 	FreePages(index, blocks, false);
 	segments.count = 0;
 	segments.Add(merged, total);

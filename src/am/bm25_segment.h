@@ -97,6 +97,8 @@ struct SegmentReader {
 };
 
 SegmentReader *OpenSegment(Relation index, const SegmentRef &ref, fts::DocId base, mem::ScanArena &arena);
+/// Opens a segment the metapage no longer lists (to recycle its pages).
+SegmentReader *OpenRetiredSegment(Relation index, BlockNumber header_block, mem::ScanArena &arena);
 BlockNumber LogicalBlock(const SegmentReader &segment, uint32_t logical);
 
 /// Looks a term up in the segment's dictionary.

@@ -69,18 +69,23 @@ CheckHeader(Relation index, const SegmentRef &ref, const SegmentHeader &h)
 
 } // namespace
 
+namespace {
+
+// Opens the segment whose header page is `header_block`. With `expected`, the
+// header must match it; without, the header's own id and count are taken.
 SegmentReader *
-OpenSegment(Relation index, const SegmentRef &ref, fts::DocId base, mem::ScanArena &arena)
+OpenAt(Relation index, BlockNumber header_block, const SegmentRef *expected, fts::DocId base, mem::ScanArena &arena)
 {
 	auto *segment = arena.Make<SegmentReader>();
 	segment->index = index;
-	segment->ref = ref;
 	segment->base = base;
 
-	Buffer buffer = PinChecked(index, ref.header, kPageSegmentHeader, ref.id);
+	Buffer buffer = PinChecked(index, header_block, kPageSegmentHeader, expected ? expected->id : 0);
 	const char *content = ContentOf(BufferGetPage(buffer));
 	std::memcpy(&segment->header, content, sizeof(SegmentHeader));
 	const SegmentHeader &h = segment->header;
+	segment->ref = expected ? *expected : SegmentRef{header_block, h.id, h.doc_count, 0};
+	const SegmentRef &ref = segment->ref;
 	BlockNumber next = OpaqueOf(BufferGetPage(buffer))->next;
 	// On an error the abort releases the pin.
 	CheckHeader(index, ref, h);
@@ -114,6 +119,20 @@ OpenSegment(Relation index, const SegmentRef &ref, fts::DocId base, mem::ScanAre
 	if (pages != h.page_count)
 		ThrowCorrupt(index, "extents do not cover the segment's pages", ref.id);
 	return segment;
+}
+
+} // namespace
+
+SegmentReader *
+OpenSegment(Relation index, const SegmentRef &ref, fts::DocId base, mem::ScanArena &arena)
+{
+	return OpenAt(index, ref.header, &ref, base, arena);
+}
+
+SegmentReader *
+OpenRetiredSegment(Relation index, BlockNumber header_block, mem::ScanArena &arena)
+{
+	return OpenAt(index, header_block, nullptr, 0, arena);
 }
 
 BlockNumber
