@@ -54,9 +54,11 @@ CREATE FUNCTION quarry_query(text) RETURNS quarry_query
     AS 'MODULE_PATHNAME', 'quarry_query_from_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE CAST (text AS quarry_query) WITH FUNCTION quarry_query(text) AS IMPLICIT;
 
--- A query scored with the statistics of the named quarry_bm25 index.
+-- A query scored with the statistics of the named quarry_bm25 index. IMMUTABLE
+-- so that a constant query folds at planning time and the planner sees which
+-- index it names (it checks that the index is a quarry_bm25 index).
 CREATE FUNCTION quarry_query(query text, index regclass) RETURNS quarry_query
-    AS 'MODULE_PATHNAME', 'quarry_query_for_index' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'quarry_query_for_index' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- Used by the planner: names the index unless the query names one already.
 CREATE FUNCTION quarry_query_resolve(quarry_query, oid) RETURNS quarry_query

@@ -47,6 +47,7 @@ struct ScoreCache {
 	char *text;
 	int bytes;
 	MemoryContext cxt;
+	mem::ScanArena *arena;
 	PreparedQuery *query;
 	double *term_scores;
 };
@@ -55,37 +56,33 @@ ScoreCache *
 CachedQuery(FunctionCallInfo fcinfo, const QueryValue &q)
 {
 	auto *cache = static_cast<ScoreCache *>(fcinfo->flinfo->fn_extra);
-	if (cache != nullptr && cache->index == q.index && cache->bytes == static_cast<int>(q.text.size()) &&
-		std::memcmp(cache->text, q.text.data(), q.text.size()) == 0)
+	if (cache != nullptr && cache->query != nullptr && cache->index == q.index &&
+		cache->bytes == static_cast<int>(q.text.size()) && std::memcmp(cache->text, q.text.data(), q.text.size()) == 0)
 		return cache;
 	if (cache == nullptr)
 	{
 		cache = static_cast<ScoreCache *>(MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ScoreCache)));
+		cache->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "quarry_bm25 score", ALLOCSET_SMALL_SIZES);
+		cache->arena = pg::CreateScanArena(cache->cxt);
 		fcinfo->flinfo->fn_extra = cache;
 	}
-	if (cache->cxt != nullptr)
-		MemoryContextDelete(cache->cxt);
-	cache->cxt = nullptr;
+	// A new query: the arena starts over (keeping its block), nothing else is
+	// allocated, so a nested loop over many queries takes no new memory.
 	cache->query = nullptr;
+	cache->arena->Reset();
 	CheckIsBm25Index(q.index);
-
-	MemoryContext cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "quarry_bm25 score", ALLOCSET_SMALL_SIZES);
-	MemoryContext old = MemoryContextSwitchTo(cxt);
-	mem::ScanArena *arena = pg::CreateScanArena(cxt);
+	mem::ScanArena &arena = *cache->arena;
 	Relation index = index_open(q.index, AccessShareLock);
-	IndexView *view = OpenIndexView(index, *arena);
-	PreparedQuery *prepared = PrepareQuery(view, q.text, *arena);
+	IndexView *view = OpenIndexView(index, arena);
+	PreparedQuery *prepared = PrepareQuery(view, q.text, arena);
 	index_close(index, NoLock);
 	view->index = nullptr; // closed: only the prepared terms are used from here on
-	cache->text = static_cast<char *>(palloc(q.text.size() + 1));
+	cache->text = static_cast<char *>(arena.Allocate(q.text.size() + 1, 1));
 	std::memcpy(cache->text, q.text.data(), q.text.size());
-	MemoryContextSwitchTo(old);
-
 	cache->index = q.index;
 	cache->bytes = static_cast<int>(q.text.size());
-	cache->cxt = cxt;
+	cache->term_scores = arena.MakeArray<double>(std::max<uint32_t>(prepared->term_count, 1));
 	cache->query = prepared;
-	cache->term_scores = arena->MakeArray<double>(std::max<uint32_t>(prepared->term_count, 1));
 	return cache;
 }
 

@@ -27,6 +27,7 @@ extern "C" {
 #include "miscadmin.h"
 #include "nodes/tidbitmap.h"
 #include "pgstat.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 }
@@ -138,8 +139,8 @@ PrepareKey(ScanState *st, IndexScanDesc scan, ScanKey key)
 	if (q.index != InvalidOid && q.index != ScanIndexOid(scan))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("quarry_bm25 index \"%s\" cannot run a query that names another index (OID %u)",
-						RelationGetRelationName(scan->indexRelation), q.index)));
+				 errmsg("quarry_bm25 index \"%s\" cannot run a query that names index \"%s\"",
+						RelationGetRelationName(scan->indexRelation), get_rel_name(q.index))));
 	return PrepareQuery(st->view, q.text, *st->arena);
 }
 

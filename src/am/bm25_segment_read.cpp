@@ -159,8 +159,8 @@ FindTerm(const SegmentReader &segment, std::string_view term, TermInfo *info)
 			ThrowCorrupt(segment.index, "dictionary node outside the segment", segment.ref.id);
 		PageType type = level == 1 ? kPageDictLeaf : kPageDictInner;
 		Buffer buffer = PinChecked(segment.index, block, type, segment.ref.id);
-		fts::DictPageReader reader(
-			{reinterpret_cast<const uint8_t *>(ContentOf(BufferGetPage(buffer))), kPageContentBytes});
+		fts::DictPageReader reader({reinterpret_cast<const uint8_t *>(ContentOf(BufferGetPage(buffer))), kPageContentBytes},
+								   level == 1 ? sizeof(TermInfo) : sizeof(uint32_t));
 		bool found;
 		uint32_t child = 0;
 		if (level == 1)
@@ -191,14 +191,14 @@ TermIterator::Next(std::string_view &term, TermInfo &info)
 		Buffer buffer = PinChecked(segment_->index, block, kPageDictLeaf, segment_->ref.id);
 		std::memcpy(page_, ContentOf(BufferGetPage(buffer)), kPageContentBytes);
 		Unpin(buffer);
-		fts::DictPageReader reader({page_, kPageContentBytes});
-		if (!reader.Valid(sizeof(TermInfo)))
+		fts::DictPageReader reader({page_, kPageContentBytes}, sizeof(TermInfo));
+		if (!reader.Valid())
 			ThrowCorrupt(segment_->index, "malformed dictionary leaf", segment_->ref.id);
 		item_count_ = reader.count();
 		item_ = 0;
 		leaf_++;
 	}
-	fts::DictPageReader reader({page_, kPageContentBytes});
+	fts::DictPageReader reader({page_, kPageContentBytes}, sizeof(TermInfo));
 	if (!reader.Item(item_++, term, &info))
 		ThrowCorrupt(segment_->index, "malformed dictionary leaf", segment_->ref.id);
 	return true;

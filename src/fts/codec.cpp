@@ -27,7 +27,8 @@ UnpackFast(const uint8_t *in, std::size_t in_len, uint32_t *out, std::size_t n)
 {
 	if constexpr (B == 0)
 	{
-		std::memset(out, 0, n * sizeof(uint32_t));
+		for (std::size_t i = 0; i < n; i++)
+			out[i] = 0;
 		return n;
 	}
 	else
@@ -89,9 +90,9 @@ void
 Pack(std::span<const uint32_t> values, uint8_t bits, uint8_t *out)
 {
 	std::size_t bytes = PackedBytes(values.size(), bits);
+	if (bytes == 0)
+		return; // nothing to write (and `out` may be null)
 	std::memset(out, 0, bytes);
-	if (bits == 0)
-		return;
 	uint64_t mask = bits == 32 ? 0xFFFFFFFFull : ((1ull << bits) - 1);
 	uint64_t acc = 0;
 	unsigned filled = 0;

@@ -53,7 +53,9 @@ DictPageBuilder::Add(std::string_view key, const void *payload)
 uint16_t
 DictPageReader::count() const
 {
-	return content_.size() >= kHeaderBytes ? Load16(content_.data()) : 0;
+	if (content_.size() < kHeaderBytes || Load16(content_.data() + 2) != payload_bytes_)
+		return 0;
+	return Load16(content_.data());
 }
 
 bool
@@ -66,8 +68,7 @@ DictPageReader::KeyAt(uint16_t i, std::string_view &key, std::size_t &payload_at
 	if (at + 2 > content_.size())
 		return false;
 	std::size_t len = Load16(content_.data() + at);
-	std::size_t payload_bytes = Load16(content_.data() + 2);
-	if (at + 2 + len + payload_bytes > content_.size())
+	if (at + 2 + len + payload_bytes_ > content_.size())
 		return false;
 	key = {reinterpret_cast<const char *>(content_.data() + at + 2), len};
 	payload_at = at + 2 + len;
@@ -75,9 +76,9 @@ DictPageReader::KeyAt(uint16_t i, std::string_view &key, std::size_t &payload_at
 }
 
 bool
-DictPageReader::Valid(uint16_t payload_bytes) const
+DictPageReader::Valid() const
 {
-	if (content_.size() < kHeaderBytes || Load16(content_.data() + 2) != payload_bytes)
+	if (content_.size() < kHeaderBytes || Load16(content_.data() + 2) != payload_bytes_)
 		return false;
 	uint16_t n = count();
 	if (kHeaderBytes + 2 * std::size_t{n} > content_.size())
@@ -102,7 +103,7 @@ DictPageReader::Item(uint16_t i, std::string_view &key, void *payload) const
 	std::size_t at;
 	if (i >= count() || !KeyAt(i, key, at))
 		return false;
-	std::memcpy(payload, content_.data() + at, Load16(content_.data() + 2));
+	std::memcpy(payload, content_.data() + at, payload_bytes_);
 	return true;
 }
 

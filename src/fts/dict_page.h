@@ -40,13 +40,20 @@ private:
 	std::size_t items_start_; // lowest byte used by items
 };
 
-/// Read access to a built page. All functions fail (false) on a malformed page.
+/// Read access to a built page whose items carry `payload_bytes` of payload.
+/// All functions fail (false) on a malformed page, including one whose header
+/// claims another payload size; they never read outside `content` nor write
+/// more than payload_bytes to a payload.
 class DictPageReader {
 public:
-	explicit DictPageReader(std::span<const uint8_t> content) : content_(content) {}
+	DictPageReader(std::span<const uint8_t> content, uint16_t payload_bytes)
+		: content_(content), payload_bytes_(payload_bytes)
+	{
+	}
 
-	/// Checks the header and every offset; call once before the others.
-	bool Valid(uint16_t payload_bytes) const;
+	/// Checks the header, every offset and the key order (O(n)).
+	bool Valid() const;
+	/// Number of items; 0 for a page with a bad header.
 	uint16_t count() const;
 
 	/// Item i's key and payload (payload_bytes copied to `payload`).
@@ -65,6 +72,7 @@ private:
 	int UpperBound(std::string_view key) const;
 
 	std::span<const uint8_t> content_;
+	uint16_t payload_bytes_;
 };
 
 } // namespace quarry::fts
