@@ -177,7 +177,7 @@ PendingSnapshot *
 ReadPending(Relation index, const MetaPage &meta, mem::ScanArena &arena)
 {
 	auto *snap = arena.Make<PendingSnapshot>();
-	*snap = PendingSnapshot{nullptr, 0, 0, nullptr, 0};
+	*snap = PendingSnapshot{nullptr, nullptr, 0, 0, nullptr, 0};
 	if (meta.pending_docs == 0)
 		return snap;
 	auto *stream = arena.MakeArray<uint8_t>(meta.pending_bytes);
@@ -211,6 +211,7 @@ ReadPending(Relation index, const MetaPage &meta, mem::ScanArena &arena)
 	snap->bytes = copied;
 
 	snap->docs = arena.MakeArray<PendingDoc>(meta.pending_docs);
+	snap->lengths = arena.MakeArray<uint32_t>(meta.pending_docs);
 	uint64_t at = 0;
 	for (uint32_t i = 0; i < meta.pending_docs; i++)
 	{
@@ -223,6 +224,7 @@ ReadPending(Relation index, const MetaPage &meta, mem::ScanArena &arena)
 		PendingDoc &doc = snap->docs[i];
 		ItemPointerSet(&doc.tid, (BlockNumber{h.tid_block_hi} << 16) | h.tid_block_lo, h.tid_offset);
 		doc.length = h.length;
+		snap->lengths[i] = h.length;
 		doc.removed = (h.flags & kPendingRemoved) != 0;
 		doc.term_count = h.term_count;
 		doc.terms = stream + at + sizeof h;

@@ -36,6 +36,7 @@ struct PendingPiece {
 
 struct PendingSnapshot {
 	PendingDoc *docs;
+	uint32_t *lengths; // docs[i].length, contiguous (for scoring windows)
 	uint32_t count;
 	uint64_t bytes;
 	PendingPiece *pieces;

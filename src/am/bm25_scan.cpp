@@ -33,6 +33,7 @@ extern "C" {
 }
 
 #include <algorithm>
+#include <cstring>
 
 namespace quarry::am::bm25 {
 
@@ -121,10 +122,30 @@ struct ScanState {
 	bool ranked_done;
 	fts::ResumeAfter after;
 	double *term_scores;
+	fts::MaxScoreScratch maxscore;
 	// zero-score phase (ORDER BY) / matching phase (WHERE only)
 	fts::DocId next_doc;
 	bool walk_open;
 };
+
+// Zero-filled MaxScore scratch for windows of one lengths page; made once per
+// rescan and left zeroed by every run.
+fts::MaxScoreScratch
+MakeMaxScoreScratch(mem::ScanArena &arena, uint32_t terms)
+{
+	fts::MaxScoreScratch s{};
+	if (terms < 2)
+		return s;
+	s.capacity = kLengthsPerPage;
+	s.partial = arena.MakeArray<double>(s.capacity);
+	s.tfs = arena.MakeArray<uint32_t>(std::size_t{terms} * s.capacity);
+	s.marks = arena.MakeArray<uint64_t>((s.capacity + 63) / 64);
+	s.prefix = arena.MakeArray<double>(terms + 1);
+	std::memset(s.partial, 0, sizeof(double) * s.capacity);
+	std::memset(s.tfs, 0, sizeof(uint32_t) * terms * s.capacity);
+	std::memset(s.marks, 0, sizeof(uint64_t) * ((s.capacity + 63) / 64));
+	return s;
+}
 
 Oid
 ScanIndexOid(IndexScanDesc scan)
@@ -189,6 +210,7 @@ RescanState(ScanState *st, IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey 
 	st->admission = arena.Make<ScanAdmission>(st->docs, st->quals, st->qual_count);
 	uint32_t terms = st->ranking != nullptr ? st->ranking->term_count : 0;
 	st->term_scores = arena.MakeArray<double>(std::max<uint32_t>(terms, 1));
+	st->maxscore = MakeMaxScoreScratch(arena, terms);
 	st->batch = nullptr;
 	st->batch_count = st->batch_next = 0;
 	st->k = kFirstBatch;
@@ -219,7 +241,12 @@ NextBatch(ScanState *st)
 	in.admission = st->admission;
 	in.after = st->after;
 	in.interrupt = {ScanInterruptCheck, nullptr};
-	fts::BlockMaxWand(in, top);
+	// One term: block-max WAND skips whole blocks. Several: windowed MaxScore
+	// walks the essential terms' postings in bulk and probes the others.
+	if (q->term_count >= 2 && st->maxscore.capacity > 0)
+		fts::MaxScoreTopK(in, st->maxscore, top);
+	else
+		fts::BlockMaxWand(in, top);
 	for (uint32_t t = 0; t < q->term_count; t++)
 		if (q->terms[t].cursor.failed())
 			pg::ThrowError(ERRCODE_INDEX_CORRUPTED, "quarry_bm25 index \"%s\" has an unreadable posting list",

@@ -274,6 +274,18 @@ ViewDocs::Length(fts::DocId doc)
 	return docs_[part].Length(doc - view_->segments[part]->base);
 }
 
+std::span<const uint32_t>
+ViewDocs::Window(fts::DocId first, uint32_t max_count)
+{
+	uint32_t part = PartOf(first);
+	if (part == view_->segment_count)
+	{
+		uint32_t local = first - view_->pending_base;
+		return {view_->pending->lengths + local, std::min(max_count, view_->pending->count - local)};
+	}
+	return docs_[part].LengthWindow(first - view_->segments[part]->base, max_count);
+}
+
 bool
 ViewDocs::Admit(fts::DocId doc)
 {

@@ -75,6 +75,7 @@ class ViewDocs final : public fts::DocLengths, public fts::DocAdmission {
 public:
 	ViewDocs(IndexView *view, mem::ScanArena &arena);
 	uint32_t Length(fts::DocId doc) override;
+	std::span<const uint32_t> Window(fts::DocId first, uint32_t max_count) override;
 	bool Admit(fts::DocId doc) override;
 	void Tid(fts::DocId doc, ItemPointer tid);
 	void Release();

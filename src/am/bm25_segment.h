@@ -152,6 +152,9 @@ class SegmentDocs {
 public:
 	explicit SegmentDocs(const SegmentReader *segment) : segment_(segment) {}
 	uint32_t Length(fts::DocId local);
+	/// Lengths of local documents from `local` on, to the end of their page
+	/// (at most max_count), straight from the pinned page.
+	std::span<const uint32_t> LengthWindow(fts::DocId local, uint32_t max_count);
 	void RowId(fts::DocId local, ItemPointer tid);
 	/// Whether VACUUM has not removed the document (share-locks the bitmap page).
 	bool Alive(fts::DocId local);

@@ -285,6 +285,18 @@ SegmentDocs::Length(fts::DocId local)
 	return length;
 }
 
+std::span<const uint32_t>
+SegmentDocs::LengthWindow(fts::DocId local, uint32_t max_count)
+{
+	if (local >= segment_->header.doc_count)
+		ThrowCorrupt(segment_->index, "document number out of range", segment_->ref.id);
+	const char *c = Content(lengths_, segment_->header.lengths_first + local / kLengthsPerPage);
+	uint32_t within = local % kLengthsPerPage;
+	uint32_t n = std::min({kLengthsPerPage - within, segment_->header.doc_count - local, max_count});
+	// Page content starts MAXALIGNed, so the uint32 array is aligned.
+	return {reinterpret_cast<const uint32_t *>(c) + within, n};
+}
+
 void
 SegmentDocs::RowId(fts::DocId local, ItemPointer tid)
 {

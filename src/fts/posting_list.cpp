@@ -52,13 +52,15 @@ ShapeOf(std::span<const DocId> docs, std::span<const uint32_t> tfs, std::size_t 
 	return s;
 }
 
+using Point = std::pair<uint32_t, uint32_t>; // (tf, doc length)
+
 // Reduces a Pareto frontier (sorted by tf descending, so doc_len descending too)
-// to at most kMaxImpacts points by merging neighbours into (larger tf, smaller
+// to at most `max_points` points by merging neighbours into (larger tf, smaller
 // length), which dominates both: bounds only get looser, never unsafe.
-ImpactSummary
-Coarsen(std::vector<std::pair<uint32_t, uint32_t>> frontier)
+void
+Coarsen(std::vector<Point> &frontier, std::size_t max_points)
 {
-	while (frontier.size() > kMaxImpacts)
+	while (frontier.size() > max_points)
 	{
 		std::size_t best = 0;
 		double best_cost = 1e300;
@@ -75,40 +77,41 @@ Coarsen(std::vector<std::pair<uint32_t, uint32_t>> frontier)
 		frontier[best].second = frontier[best + 1].second;
 		frontier.erase(frontier.begin() + static_cast<std::ptrdiff_t>(best) + 1);
 	}
-	ImpactSummary s;
-	s.count = static_cast<uint16_t>(frontier.size());
-	for (std::size_t i = 0; i < frontier.size(); i++)
-	{
-		s.tf[i] = Saturate16(frontier[i].first);
-		s.doc_len[i] = Saturate16(frontier[i].second);
-	}
-	return s;
 }
 
-ImpactSummary
-Summarize(std::vector<std::pair<uint32_t, uint32_t>> blocks)
+// The Pareto frontier of `points` (no point has both a larger tf and a smaller
+// length than one kept), at most `max_points` long. Reorders `points`.
+std::vector<Point>
+Frontier(std::vector<Point> &points, std::size_t max_points)
 {
-	// Pareto frontier: sort by tf descending (length ascending on ties) and keep a
-	// point only if its length is below every point with a larger tf.
-	std::sort(blocks.begin(), blocks.end(), [](const auto &a, const auto &b) {
+	// Sort by tf descending (length ascending on ties) and keep a point only if
+	// its length is below every point with a larger tf.
+	std::sort(points.begin(), points.end(), [](const Point &a, const Point &b) {
 		return a.first != b.first ? a.first > b.first : a.second < b.second;
 	});
-	std::vector<std::pair<uint32_t, uint32_t>> frontier;
-	for (const auto &p : blocks)
+	std::vector<Point> frontier;
+	for (const Point &p : points)
 		if (frontier.empty() || p.second < frontier.back().second)
 			frontier.push_back(p);
-	return Coarsen(std::move(frontier));
+	Coarsen(frontier, max_points);
+	return frontier;
 }
 
 } // namespace
 
 double
-ImpactSummary::Bound(const TermScorer &scorer) const
+ImpactBound(const TermScorer &scorer, const uint16_t *tf, const uint16_t *doc_len, uint32_t count)
 {
 	double best = 0;
-	for (uint16_t i = 0; i < count; i++)
+	for (uint32_t i = 0; i < count; i++)
 		best = std::max(best, scorer.Bound(tf[i], doc_len[i]));
 	return best;
+}
+
+double
+ImpactSummary::Bound(const TermScorer &scorer) const
+{
+	return ImpactBound(scorer, tf, doc_len, count);
 }
 
 std::size_t
@@ -132,8 +135,9 @@ EncodePostingList(std::span<const DocId> docs,
 	uint8_t *skip_area = out.data() + kHeaderBytes;
 	uint8_t *payload = skip_area + header.block_count * sizeof(SkipEntry);
 	uint32_t offset = 0;
-	std::vector<std::pair<uint32_t, uint32_t>> impacts;
-	impacts.reserve(header.block_count);
+	std::vector<Point> all_impacts; // every block's frontier points
+	std::vector<Point> points;
+	points.reserve(kBlockSize);
 
 	for (uint32_t b = 0; b < header.block_count; b++)
 	{
@@ -142,30 +146,42 @@ EncodePostingList(std::span<const DocId> docs,
 		uint32_t gaps[kBlockSize];
 		uint32_t tfm1[kBlockSize];
 		BlockGaps(docs, from, n, b == 0, gaps);
-		uint32_t max_tf = 0, min_len = 0xFFFFFFFF;
+		points.clear();
 		for (std::size_t i = 0; i < n; i++)
 		{
 			tfm1[i] = tfs[from + i] - 1;
-			max_tf = std::max(max_tf, tfs[from + i]);
-			min_len = std::min(min_len, doc_lens[from + i]);
+			points.emplace_back(tfs[from + i], doc_lens[from + i]);
 		}
+		std::vector<Point> block_impacts = Frontier(points, kBlockImpacts);
 		SkipEntry e{};
 		e.last_doc = docs[from + n - 1];
 		e.payload_offset = offset;
-		e.max_tf = Saturate16(max_tf);
-		e.min_doc_len = Saturate16(min_len);
 		e.count = static_cast<uint8_t>(n);
 		e.doc_bits = BitsNeeded({gaps, n});
 		e.tf_bits = BitsNeeded({tfm1, n});
+		e.impact_count = static_cast<uint8_t>(block_impacts.size());
+		for (std::size_t i = 0; i < block_impacts.size(); i++)
+		{
+			e.impact_tf[i] = Saturate16(block_impacts[i].first);
+			e.impact_doc_len[i] = Saturate16(block_impacts[i].second);
+			all_impacts.push_back(block_impacts[i]);
+		}
 		std::memcpy(skip_area + b * sizeof(SkipEntry), &e, sizeof e);
 
 		Pack({gaps, n}, e.doc_bits, payload + offset);
 		offset += static_cast<uint32_t>(PackedBytes(n, e.doc_bits));
 		Pack({tfm1, n}, e.tf_bits, payload + offset);
 		offset += static_cast<uint32_t>(PackedBytes(n, e.tf_bits));
-		impacts.emplace_back(max_tf, min_len);
 	}
-	return Summarize(std::move(impacts));
+	std::vector<Point> term_impacts = Frontier(all_impacts, kMaxImpacts);
+	ImpactSummary summary;
+	summary.count = static_cast<uint16_t>(term_impacts.size());
+	for (std::size_t i = 0; i < term_impacts.size(); i++)
+	{
+		summary.tf[i] = Saturate16(term_impacts[i].first);
+		summary.doc_len[i] = Saturate16(term_impacts[i].second);
+	}
+	return summary;
 }
 
 // ---------------------------------------------------------------------------
@@ -329,19 +345,35 @@ PostingCursor::NextGeq(DocId target)
 	doc_ = docs_[pos_];
 }
 
+// Decodes the tfs of the loaded block (its doc ids are decoded already).
+bool
+PostingCursor::LoadTfs()
+{
+	const SkipEntry *e = SkipAt(block_);
+	if (e == nullptr)
+		return false;
+	SkipEntry entry = *e;
+	std::size_t doc_bytes = PackedBytes(entry.count, entry.doc_bits);
+	std::size_t tf_bytes = PackedBytes(entry.count, entry.tf_bits);
+	uint64_t at = kHeaderBytes + uint64_t{header_.block_count} * sizeof(SkipEntry) + entry.payload_offset + doc_bytes;
+	const uint8_t *p = bytes_->Read(at, static_cast<uint32_t>(tf_bytes));
+	std::span<uint32_t> tfs{tfs_, entry.count};
+	if (p == nullptr || entry.count != count_ || !Unpack({p, tf_bytes}, entry.tf_bits, tfs))
+	{
+		Fail();
+		return false;
+	}
+	for (uint32_t &tf : tfs)
+		tf += 1;
+	tfs_loaded_ = true;
+	return true;
+}
+
 uint32_t
 PostingCursor::Tf()
 {
-	if (!tfs_loaded_)
-	{
-		DocId scratch[kBlockSize];
-		if (!DecodeBlock(block_, scratch, tfs_))
-		{
-			Fail();
-			return 1;
-		}
-		tfs_loaded_ = true;
-	}
+	if (!tfs_loaded_ && !LoadTfs())
+		return 1;
 	return tfs_[pos_];
 }
 
@@ -369,16 +401,13 @@ PostingCursor::ShallowLastDoc() const
 	return shallow_ < header_.block_count ? shallow_entry_.last_doc : kEndDoc;
 }
 
-uint32_t
-PostingCursor::ShallowMaxTf() const
+double
+PostingCursor::ShallowBound(const TermScorer &scorer) const
 {
-	return shallow_ < header_.block_count ? shallow_entry_.max_tf : 0;
-}
-
-uint32_t
-PostingCursor::ShallowMinDocLen() const
-{
-	return shallow_ < header_.block_count ? shallow_entry_.min_doc_len : 0;
+	if (shallow_ >= header_.block_count)
+		return 0;
+	uint32_t n = std::min<uint32_t>(shallow_entry_.impact_count, kBlockImpacts);
+	return ImpactBound(scorer, shallow_entry_.impact_tf, shallow_entry_.impact_doc_len, n);
 }
 
 bool

@@ -11,11 +11,14 @@
 // shorter. A block payload is the bit-packed doc id gaps (gap - 1 from the
 // previous doc, the first from the previous block's last doc), then the
 // bit-packed (tf - 1) values. The skip entry of a block gives its last doc id,
-// where its payload starts, the bit widths, and the block's impact summary for
-// block-max pruning: the largest tf and the smallest document length in the
-// block (both saturating at 65535 in the safe direction). Storing (tf, length)
-// rather than a score keeps the bounds valid for any k1, b and collection
-// statistics (as Lucene and Tantivy do).
+// where its payload starts, the bit widths, and the block's impacts for
+// block-max pruning: up to three (tf, length) points that dominate every
+// document of the block (Lucene's "impacts": the Pareto frontier of (high tf,
+// short length), coarsened to three points by merging neighbours into (larger
+// tf, smaller length); values saturate at 65535 in the safe direction).
+// Storing (tf, length) rather than a score keeps the bounds valid for any k1, b
+// and collection statistics; keeping a frontier rather than (max tf, min
+// length) keeps them tight, which is what lets block-max WAND skip blocks.
 #pragma once
 
 #include "fts/bm25.h"
@@ -36,21 +39,22 @@ struct PostingListHeader {
 };
 static_assert(sizeof(PostingListHeader) == 8, "on-disk format");
 
+inline constexpr std::size_t kBlockImpacts = 3;
+
 struct SkipEntry {
 	uint32_t last_doc;		 // last document of the block
 	uint32_t payload_offset; // from the start of the payload area
-	uint16_t max_tf;		 // largest tf in the block, saturating
-	uint16_t min_doc_len;	 // smallest document length in the block, saturating
 	uint8_t count;			 // documents in the block, 1..128
 	uint8_t doc_bits;
 	uint8_t tf_bits;
-	uint8_t reserved;
+	uint8_t impact_count;					// 1..kBlockImpacts
+	uint16_t impact_tf[kBlockImpacts];		// saturating
+	uint16_t impact_doc_len[kBlockImpacts]; // saturating
 };
-static_assert(sizeof(SkipEntry) == 16, "on-disk format");
+static_assert(sizeof(SkipEntry) == 24, "on-disk format");
 
 /// Summary of a whole posting list for term-level bounds: up to kMaxImpacts
-/// (tf, length) points such that every block's (max_tf, min_doc_len) is
-/// dominated by one of them (a coarsened Pareto frontier).
+/// (tf, length) points such that every document is dominated by one of them.
 inline constexpr std::size_t kMaxImpacts = 4;
 struct ImpactSummary {
 	uint16_t count = 0;
@@ -60,6 +64,9 @@ struct ImpactSummary {
 	/// Largest TermScorer::Bound over the points.
 	double Bound(const TermScorer &scorer) const;
 };
+
+/// Largest TermScorer::Bound over `count` impact points.
+double ImpactBound(const TermScorer &scorer, const uint16_t *tf, const uint16_t *doc_len, uint32_t count);
 
 inline uint16_t
 Saturate16(uint32_t v)
@@ -139,13 +146,36 @@ public:
 	void ShallowSeek(DocId target);
 	/// Last doc of the block-max pointer's block; kEndDoc past the last block.
 	DocId ShallowLastDoc() const;
-	/// (max_tf, min_doc_len) of that block; (0, 0) past the last block.
-	uint32_t ShallowMaxTf() const;
-	uint32_t ShallowMinDocLen() const;
+	/// Bound of the term's score over that block (0 past the last block).
+	double ShallowBound(const TermScorer &scorer) const;
 
 	/// Whether the list holds `doc` (random access: binary search over skip
 	/// entries, one block decoded). Leaves the forward position alone.
 	bool Contains(DocId doc);
+
+	/// Calls fn(doc, tf) for every document from doc() up to (not including)
+	/// `end`, straight from the decoded blocks, and leaves the cursor at the
+	/// first document >= end.
+	template <typename Fn>
+	void
+	ForEachBefore(DocId end, Fn &&fn)
+	{
+		while (doc_ < end && doc_ != kEndDoc)
+		{
+			if (!tfs_loaded_ && !LoadTfs())
+				return;
+			uint32_t i = pos_;
+			for (; i < count_ && docs_[i] < end; i++)
+				fn(docs_[i], tfs_[i]);
+			if (i < count_)
+			{
+				pos_ = i;
+				doc_ = docs_[i];
+				return;
+			}
+			LoadBlock(block_ + 1);
+		}
+	}
 
 private:
 	static constexpr uint32_t kSkipCache = 32;
@@ -153,6 +183,7 @@ private:
 	const SkipEntry *SkipAt(uint32_t block);
 	bool DecodeBlock(uint32_t block, DocId *docs_out, uint32_t *tfs_out);
 	void LoadBlock(uint32_t block);
+	bool LoadTfs();
 	void Fail();
 
 	PostingBytes *bytes_ = nullptr;

@@ -14,6 +14,7 @@ TermCursor::Init(Part *parts, uint32_t part_count, const TermScorer *scorer, dou
 	shallow_part_ = 0;
 	shallow_last_ = kEndDoc;
 	shallow_bound_ = 0;
+	shallow_valid_ = false;
 	Settle();
 }
 
@@ -71,6 +72,11 @@ TermCursor::NextGeq(DocId target)
 void
 TermCursor::ShallowSeek(DocId target)
 {
+	// Targets never decrease (block-max WAND's pivot only moves forward), so a
+	// block that ends at or after the target is still the right block.
+	if (shallow_valid_ && target <= shallow_last_)
+		return;
+	shallow_valid_ = true;
 	if (shallow_part_ < current_)
 		shallow_part_ = current_;
 	while (shallow_part_ < part_count_ && parts_[shallow_part_].last < target)
@@ -86,7 +92,7 @@ TermCursor::ShallowSeek(DocId target)
 	c->ShallowSeek(target > part.base ? target - part.base : 0);
 	DocId local_last = c->ShallowLastDoc();
 	shallow_last_ = local_last == kEndDoc ? part.last : part.base + local_last;
-	shallow_bound_ = scorer_->Bound(c->ShallowMaxTf(), c->ShallowMinDocLen());
+	shallow_bound_ = c->ShallowBound(*scorer_);
 }
 
 bool

@@ -43,6 +43,7 @@ public:
 	uint32_t Tf() { return parts_[current_].cursor->Tf(); }
 
 	/// Moves the block-max pointer to the block that may contain `target`.
+	/// Targets must not decrease from one call to the next.
 	void ShallowSeek(DocId target);
 	/// Last document the block-max pointer's block covers (kEndDoc at the end).
 	DocId ShallowLastDoc() const { return shallow_last_; }
@@ -51,6 +52,26 @@ public:
 
 	/// Whether the term occurs in `doc` (random access; does not move).
 	bool Contains(DocId doc);
+
+	/// Calls fn(doc, tf) for every posting from doc() up to (not including)
+	/// `end`, and leaves the cursor at the first document >= end.
+	template <typename Fn>
+	void
+	ForEachBefore(DocId end, Fn &&fn)
+	{
+		while (current_ < part_count_)
+		{
+			const Part &part = parts_[current_];
+			if (end <= part.base)
+				break;
+			DocId base = part.base;
+			part.cursor->ForEachBefore(end - base, [&](DocId local, uint32_t tf) { fn(base + local, tf); });
+			if (part.cursor->doc() != kEndDoc)
+				break;
+			current_++;
+		}
+		Settle();
+	}
 
 private:
 	void Settle();
@@ -66,6 +87,7 @@ private:
 	uint32_t shallow_part_ = 0;
 	DocId shallow_last_ = kEndDoc;
 	double shallow_bound_ = 0;
+	bool shallow_valid_ = false;
 };
 
 } // namespace quarry::fts

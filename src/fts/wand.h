@@ -27,6 +27,9 @@ namespace quarry::fts {
 class DocLengths {
 public:
 	virtual uint32_t Length(DocId doc) = 0;
+	/// The lengths of documents first, first + 1, ...: at least one and at most
+	/// max_count of them, contiguous, valid until the next call on this object.
+	virtual std::span<const uint32_t> Window(DocId first, uint32_t max_count) = 0;
 
 protected:
 	~DocLengths() = default;
@@ -85,6 +88,25 @@ WandCounters BlockMaxWand(const WandInput &input, TopK &top);
 /// Scores every document that contains at least one query term (the reference
 /// block-max WAND must agree with; also used for small inputs).
 WandCounters ExhaustiveTopK(const WandInput &input, TopK &top);
+
+/// Scratch for MaxScoreTopK, zero-filled by the caller once; MaxScoreTopK
+/// leaves it zeroed again. `capacity` is the window size.
+struct MaxScoreScratch {
+	uint32_t capacity;
+	double *partial;   // capacity
+	uint32_t *tfs;	   // term_count * capacity
+	uint64_t *marks;   // (capacity + 63) / 64
+	double *prefix;	   // term_count + 1
+};
+
+/// Windowed MaxScore (Turtle & Flood 1995; Lucene 10's block-max MaxScore, in
+/// windows of one page of document lengths): terms are ordered by upper bound;
+/// the low-bound prefix whose bounds sum to at most the threshold is
+/// "non-essential". Each window accumulates the essential terms' postings
+/// straight from their decoded blocks, then probes the non-essential terms only
+/// for documents that can still beat the threshold. Final scores are summed in
+/// query term order, so results are bit-identical to BlockMaxWand's.
+WandCounters MaxScoreTopK(const WandInput &input, const MaxScoreScratch &scratch, TopK &top);
 
 /// The canonical score of `doc`: term_scores[i] holds term i's contribution
 /// (0 for terms the document lacks); summed in term order.

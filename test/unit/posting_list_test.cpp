@@ -59,8 +59,21 @@ TEST(PostingList, HeaderAndSkipLayout)
 	EXPECT_EQ(e[0].last_doc, l.docs[127]);
 	EXPECT_EQ(e[2].last_doc, l.docs.back());
 	EXPECT_EQ(e[0].payload_offset, 0u);
-	EXPECT_EQ(*std::max_element(l.tfs.begin(), l.tfs.begin() + 128), e[0].max_tf);
-	EXPECT_EQ(*std::min_element(l.lens.begin() + 128, l.lens.begin() + 256), e[1].min_doc_len);
+	// The impacts of block 1 include its largest tf and its smallest length
+	// (the frontier's two ends), and dominate every document of the block.
+	uint16_t max_tf = *std::max_element(l.tfs.begin() + 128, l.tfs.begin() + 256);
+	uint16_t min_len = *std::min_element(l.lens.begin() + 128, l.lens.begin() + 256);
+	ASSERT_GE(e[1].impact_count, 1);
+	ASSERT_LE(e[1].impact_count, kBlockImpacts);
+	EXPECT_EQ(e[1].impact_tf[0], max_tf);
+	EXPECT_EQ(e[1].impact_doc_len[e[1].impact_count - 1], min_len);
+	for (std::size_t d = 128; d < 256; d++)
+	{
+		bool dominated = false;
+		for (int i = 0; i < e[1].impact_count; i++)
+			dominated |= e[1].impact_tf[i] >= l.tfs[d] && e[1].impact_doc_len[i] <= l.lens[d];
+		EXPECT_TRUE(dominated) << d;
+	}
 }
 
 TEST(PostingList, CursorWalksEveryDocAndTf)
@@ -130,14 +143,19 @@ TEST(PostingList, ShallowSeekGivesTheBlockOfTheTarget)
 		std::size_t block = (it - l.docs.begin()) / kBlockSize;
 		std::size_t last = std::min(l.docs.size(), (block + 1) * kBlockSize) - 1;
 		EXPECT_EQ(c.ShallowLastDoc(), l.docs[last]);
+		// The block bound covers every document of the block and is no looser
+		// than the (max tf, min length) bound.
+		TermScorer scorer(Bm25Params{}, CollectionStats{100000, 100000 * 80}, 300, 1);
 		uint32_t max_tf = 0, min_len = ~0u;
+		double best = 0;
 		for (std::size_t i = block * kBlockSize; i <= last; i++)
 		{
 			max_tf = std::max(max_tf, l.tfs[i]);
 			min_len = std::min(min_len, l.lens[i]);
+			best = std::max(best, scorer.Score(l.tfs[i], l.lens[i]));
 		}
-		EXPECT_EQ(c.ShallowMaxTf(), max_tf);
-		EXPECT_EQ(c.ShallowMinDocLen(), min_len);
+		EXPECT_GE(c.ShallowBound(scorer), best);
+		EXPECT_LE(c.ShallowBound(scorer), scorer.Bound(max_tf, min_len));
 		// The forward position did not move.
 		EXPECT_EQ(c.doc(), l.docs[0]);
 	}
@@ -164,15 +182,17 @@ TEST(PostingList, SaturatesLargeTfAndLengthSafely)
 	l.Encode();
 	SkipEntry e;
 	std::memcpy(&e, l.bytes.data() + sizeof(PostingListHeader), sizeof e);
-	EXPECT_EQ(e.max_tf, kSaturated16);		// means "65535 or more"
-	EXPECT_EQ(e.min_doc_len, kSaturated16); // a lower bound of the true 90000
+	EXPECT_EQ(e.impact_tf[0], kSaturated16); // means "65535 or more"
+	for (int i = 0; i < e.impact_count; i++)
+		EXPECT_EQ(e.impact_doc_len[i], kSaturated16); // a lower bound of the true lengths
 	MemoryPostingBytes bytes(l.bytes.data(), l.bytes.size());
 	PostingCursor c;
 	ASSERT_TRUE(c.Open(&bytes));
 	EXPECT_EQ(c.Tf(), 70000u); // the tf itself is exact
 	// The bound covers the real score.
 	TermScorer scorer(Bm25Params{}, CollectionStats{10, 1000}, 2, 1);
-	EXPECT_GE(scorer.Bound(e.max_tf, e.min_doc_len), scorer.Score(70000, 100000));
+	c.ShallowSeek(0);
+	EXPECT_GE(c.ShallowBound(scorer), scorer.Score(70000, 100000));
 	EXPECT_GE(l.impacts.Bound(scorer), scorer.Score(70000, 100000));
 }
 

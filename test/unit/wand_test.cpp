@@ -97,7 +97,35 @@ struct Collection {
 
 struct Lengths final : DocLengths {
 	const std::vector<uint32_t> *lengths;
+	uint32_t window = 300; // windows end at multiples of this (like pages)
 	uint32_t Length(DocId d) override { return (*lengths)[d]; }
+	std::span<const uint32_t>
+	Window(DocId first, uint32_t max_count) override
+	{
+		uint32_t n = std::min<uint32_t>({max_count, window - first % window,
+										  static_cast<uint32_t>(lengths->size()) - first});
+		return {lengths->data() + first, n};
+	}
+};
+
+// Zero-filled MaxScore scratch for `terms` terms.
+struct Scratch {
+	std::vector<double> partial, prefix;
+	std::vector<uint32_t> tfs;
+	std::vector<uint64_t> marks;
+	MaxScoreScratch view;
+	Scratch(uint32_t capacity, std::size_t terms)
+		: partial(capacity), prefix(terms + 1), tfs(terms * capacity), marks((capacity + 63) / 64)
+	{
+		view = {capacity, partial.data(), tfs.data(), marks.data(), prefix.data()};
+	}
+	bool
+	Clean() const
+	{
+		return std::all_of(partial.begin(), partial.end(), [](double d) { return d == 0; }) &&
+			   std::all_of(tfs.begin(), tfs.end(), [](uint32_t t) { return t == 0; }) &&
+			   std::all_of(marks.begin(), marks.end(), [](uint64_t m) { return m == 0; });
+	}
 };
 
 struct DropSome final : DocAdmission {
@@ -226,14 +254,24 @@ ExpectSame(const std::vector<ScoredDoc> &got, const std::vector<ScoredDoc> &want
 	}
 }
 
+enum class Algo { kBlockMaxWand, kExhaustive, kMaxScore };
+
 std::vector<ScoredDoc>
-RunWand(Query &q, DocLengths *lengths, DocAdmission *admission, ResumeAfter after, std::size_t k, bool exhaustive,
+RunWand(Query &q, DocLengths *lengths, DocAdmission *admission, ResumeAfter after, std::size_t k, Algo algo,
 		WandCounters *counters = nullptr)
 {
 	std::vector<ScoredDoc> storage(k);
 	TopK top(storage.data(), k);
 	WandInput in = q.Input(lengths, admission, after);
-	WandCounters c = exhaustive ? ExhaustiveTopK(in, top) : BlockMaxWand(in, top);
+	WandCounters c;
+	if (algo == Algo::kMaxScore)
+	{
+		Scratch scratch(256, q.terms.size());
+		c = MaxScoreTopK(in, scratch.view, top);
+		EXPECT_TRUE(scratch.Clean()) << "MaxScore left its scratch dirty";
+	}
+	else
+		c = algo == Algo::kExhaustive ? ExhaustiveTopK(in, top) : BlockMaxWand(in, top);
 	if (counters)
 		*counters = c;
 	auto res = top.Finalize();
@@ -279,12 +317,14 @@ TEST(BlockMaxWand, MatchesExhaustiveTopKOnRandomCollections)
 				auto want = BruteForce(c, terms, params, nullptr, {});
 				for (std::size_t k : {1u, 3u, 10u, 100u, 5000u})
 				{
-					Query q(c, terms, params);
-					auto got = RunWand(q, &lengths, nullptr, {}, k, false);
-					ExpectSame(got, want, k, "seed " + std::to_string(seed) + " k " + std::to_string(k));
-					Query q2(c, terms, params);
-					auto got2 = RunWand(q2, &lengths, nullptr, {}, k, true);
-					ExpectSame(got2, want, k, "exhaustive seed " + std::to_string(seed));
+					for (Algo algo : {Algo::kBlockMaxWand, Algo::kExhaustive, Algo::kMaxScore})
+					{
+						Query q(c, terms, params);
+						auto got = RunWand(q, &lengths, nullptr, {}, k, algo);
+						ExpectSame(got, want, k,
+								   "seed " + std::to_string(seed) + " k " + std::to_string(k) + " algorithm " +
+									   std::to_string(static_cast<int>(algo)));
+					}
 					cases++;
 				}
 			}
@@ -302,7 +342,7 @@ TEST(BlockMaxWand, PrunesOnLongLists)
 	std::vector<uint32_t> terms{0, 1, 2, 25};
 	Query q(c, terms, Bm25Params{});
 	WandCounters counters;
-	auto got = RunWand(q, &lengths, nullptr, {}, 10, false, &counters);
+	auto got = RunWand(q, &lengths, nullptr, {}, 10, Algo::kBlockMaxWand, &counters);
 	ExpectSame(got, BruteForce(c, terms, Bm25Params{}, nullptr, {}), 10, "long lists");
 	uint64_t matching = 0;
 	for (auto &dt : c.doc_terms)
@@ -331,7 +371,8 @@ TEST(BlockMaxWand, AdmissionAndResumeAfter)
 		for (int page = 0; page < 10000; page++)
 		{
 			Query q(c, terms, Bm25Params{});
-			auto got = RunWand(q, &lengths, &drop, after, 7, page % 2 == 1);
+			Algo algo = page % 3 == 0 ? Algo::kBlockMaxWand : (page % 3 == 1 ? Algo::kExhaustive : Algo::kMaxScore);
+			auto got = RunWand(q, &lengths, &drop, after, 7, algo);
 			paged.insert(paged.end(), got.begin(), got.end());
 			if (got.size() < 7)
 				break;
@@ -360,4 +401,36 @@ TEST(BlockMaxWand, InterruptCheckIsCalled)
 	for (auto &dt : c.doc_terms)
 		matching += !dt.empty(); // every doc holds one of the 5 terms
 	EXPECT_EQ(top.size(), matching);
+}
+
+TEST(MaxScore, SkipsNonEssentialTermsOnLongLists)
+{
+	std::mt19937 rng(99);
+	Collection c(rng, 60000, 30, 2);
+	Lengths lengths;
+	lengths.lengths = &c.lengths;
+	lengths.window = 2038;
+	std::vector<uint32_t> terms{0, 1, 2, 25};
+	Query q(c, terms, Bm25Params{});
+	WandCounters counters;
+	auto got = RunWand(q, &lengths, nullptr, {}, 10, Algo::kMaxScore, &counters);
+	ExpectSame(got, BruteForce(c, terms, Bm25Params{}, nullptr, {}), 10, "maxscore long lists");
+	uint64_t matching = 0;
+	for (auto &dt : c.doc_terms)
+		matching += dt.count(0) || dt.count(1) || dt.count(2) || dt.count(25);
+	// Far fewer documents are scored in full than match.
+	EXPECT_LT(counters.scored * 4, matching) << counters.scored << " of " << matching;
+}
+
+TEST(MaxScore, WindowsOfOneDocumentStillWork)
+{
+	std::mt19937 rng(12);
+	Collection c(rng, 700, 40, 3);
+	Lengths lengths;
+	lengths.lengths = &c.lengths;
+	lengths.window = 1;
+	auto terms = RandomTerms(rng, 40, 4);
+	Query q(c, terms, Bm25Params{});
+	ExpectSame(RunWand(q, &lengths, nullptr, {}, 20, Algo::kMaxScore), BruteForce(c, terms, Bm25Params{}, nullptr, {}),
+			   20, "width 1");
 }

@@ -1,0 +1,148 @@
+// Windowed MaxScore top-k (see wand.h). Rank-safe for the same reasons as
+// block-max WAND: every pruning test compares a rounded-up bound with the
+// threshold using ">", documents are offered in increasing id order, and the
+// score a document is ranked by is the canonical one (summed in query term
+// order from its term frequencies).
+#include "fts/wand.h"
+
+#include <algorithm>
+
+namespace quarry::fts {
+
+namespace {
+
+constexpr uint32_t kInterruptEveryWindows = 16;
+
+bool
+ByUpperBound(const TermCursor *a, const TermCursor *b)
+{
+	if (a->upper_bound() != b->upper_bound())
+		return a->upper_bound() < b->upper_bound();
+	return a->term_index() < b->term_index();
+}
+
+// The canonical score of the document at window offset `off`.
+double
+CanonicalScore(const WandInput &in, const MaxScoreScratch &s, uint32_t off, uint32_t length)
+{
+	std::fill(in.term_scores, in.term_scores + in.term_count, 0.0);
+	for (std::size_t t = 0; t < in.cursors.size(); t++)
+	{
+		uint32_t tf = s.tfs[t * s.capacity + off];
+		if (tf != 0)
+			in.term_scores[in.cursors[t]->term_index()] = in.cursors[t]->scorer().Score(tf, length);
+	}
+	return SumInTermOrder(in.term_scores, in.term_count);
+}
+
+// Probes the non-essential terms (cursors [0, first_essential)) for `doc`,
+// highest bound first. Returns false as soon as the document cannot beat
+// `threshold`.
+bool
+ProbeNonEssential(const WandInput &in, const MaxScoreScratch &s, std::size_t first_essential, DocId doc,
+				  uint32_t off, uint32_t length, double threshold)
+{
+	double got = s.partial[off];
+	for (std::size_t t = first_essential; t-- > 0;)
+	{
+		TermCursor *c = in.cursors[t];
+		c->NextGeq(doc);
+		if (c->doc() == doc)
+		{
+			uint32_t tf = c->Tf();
+			s.tfs[t * s.capacity + off] = tf;
+			got += c->scorer().Score(tf, length);
+		}
+		if (got * (1.0 + kBoundMargin) + s.prefix[t] <= threshold)
+			return false;
+	}
+	return true;
+}
+
+void
+Offer(const WandInput &in, TopK &top, double score, DocId doc, WandCounters &counters)
+{
+	counters.scored++;
+	ScoredDoc candidate{score, doc};
+	if (!top.WouldEnter(candidate) || !in.after.Allows(score, doc))
+		return;
+	if (in.admission != nullptr && !in.admission->Admit(doc))
+		return;
+	top.Push(candidate);
+}
+
+} // namespace
+
+WandCounters
+MaxScoreTopK(const WandInput &in, const MaxScoreScratch &s, TopK &top)
+{
+	WandCounters counters;
+	std::span<TermCursor *> cursors = in.cursors;
+	const std::size_t n = cursors.size();
+	std::sort(cursors.begin(), cursors.end(), ByUpperBound);
+	s.prefix[0] = 0;
+	for (std::size_t t = 0; t < n; t++)
+		s.prefix[t + 1] = s.prefix[t] + cursors[t]->upper_bound();
+
+	std::size_t first_essential = 0;
+	for (uint32_t windows = 0;; windows++)
+	{
+		if (windows % kInterruptEveryWindows == 0 && in.interrupt.check != nullptr)
+			in.interrupt.check(in.interrupt.arg);
+		double threshold = top.Threshold();
+		while (first_essential < n && s.prefix[first_essential + 1] <= threshold)
+			first_essential++;
+		if (first_essential == n)
+			break;
+		DocId start = kEndDoc;
+		for (std::size_t t = first_essential; t < n; t++)
+			start = std::min(start, cursors[t]->doc());
+		if (start == kEndDoc)
+			break;
+
+		std::span<const uint32_t> lengths = in.lengths->Window(start, s.capacity);
+		const uint32_t width = static_cast<uint32_t>(std::min<std::size_t>(lengths.size(), s.capacity));
+		const DocId end = start + width;
+		counters.pivots++;
+
+		// Accumulate the essential terms' contributions over the window.
+		for (std::size_t t = first_essential; t < n; t++)
+		{
+			TermCursor *c = cursors[t];
+			const TermScorer &scorer = c->scorer();
+			uint32_t *tfs = s.tfs + t * s.capacity;
+			c->ForEachBefore(end, [&](DocId doc, uint32_t tf) {
+				uint32_t off = doc - start;
+				s.marks[off >> 6] |= uint64_t{1} << (off & 63);
+				s.partial[off] += scorer.Score(tf, lengths[off]);
+				tfs[off] = tf;
+			});
+		}
+
+		// Candidates in increasing document order.
+		const double non_essential = s.prefix[first_essential];
+		for (uint32_t word = 0; word < (width + 63) / 64; word++)
+		{
+			uint64_t bits = s.marks[word];
+			s.marks[word] = 0;
+			while (bits != 0)
+			{
+				uint32_t off = word * 64 + static_cast<uint32_t>(__builtin_ctzll(bits));
+				bits &= bits - 1;
+				DocId doc = start + off;
+				threshold = top.Threshold();
+				if (s.partial[off] * (1.0 + kBoundMargin) + non_essential > threshold &&
+					ProbeNonEssential(in, s, first_essential, doc, off, lengths[off], threshold))
+					Offer(in, top, CanonicalScore(in, s, off, lengths[off]), doc, counters);
+				else
+					counters.block_skips++;
+				s.partial[off] = 0;
+				for (std::size_t t = 0; t < n; t++)
+					s.tfs[t * s.capacity + off] = 0;
+			}
+		}
+	}
+	return counters;
+}
+
+} // namespace quarry::fts
