@@ -18,7 +18,8 @@ CREATE FUNCTION quarry_memory_stats(
     OUT scan_blocks_allocated bigint,  -- blocks scan arenas took from palloc
     OUT scan_allocations bigint,       -- allocations served by scan arenas
     OUT scan_bytes_peak bigint,        -- largest block footprint of one scan arena
-    OUT backend_rss_bytes bigint)      -- resident set size of this backend
+    OUT backend_rss_bytes bigint,      -- resident set size of this backend (shared buffers it touched included)
+    OUT backend_anon_bytes bigint)     -- its private memory (malloc, palloc, jemalloc): what a build leaves behind
 RETURNS record
 AS 'MODULE_PATHNAME', 'quarry_memory_stats'
 LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;

@@ -44,6 +44,7 @@ QUARRY_FUNCTION(quarry_memory_stats)
 			Counter(s.scan_allocations),
 			Counter(s.scan_bytes_peak),
 			Counter(quarry::pg::BackendRssBytes()),
+			Counter(quarry::pg::BackendAnonBytes()),
 		};
 		bool nulls[lengthof(values)] = {};
 		if (desc->natts != lengthof(values))

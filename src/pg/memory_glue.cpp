@@ -3,6 +3,8 @@
 #include "pg/owned.h"
 
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <unistd.h>
 
 namespace quarry::pg {
@@ -46,18 +48,42 @@ CreateScanArena(MemoryContext owner, std::size_t first_block)
 	return MakeOwned<mem::ScanArena>(owner, PallocBlockSource(owner), first_block);
 }
 
+namespace {
+
+// A "Name:   123 kB" line of /proc/self/status, in bytes.
+std::size_t
+StatusKilobytes(const char *name)
+{
+	FILE *f = std::fopen("/proc/self/status", "r");
+	if (f == nullptr)
+		return 0;
+	char line[256];
+	std::size_t name_len = std::strlen(name);
+	std::size_t bytes = 0;
+	while (std::fgets(line, sizeof line, f) != nullptr)
+	{
+		if (std::strncmp(line, name, name_len) == 0 && line[name_len] == ':')
+		{
+			bytes = static_cast<std::size_t>(std::strtoull(line + name_len + 1, nullptr, 10)) * 1024;
+			break;
+		}
+	}
+	std::fclose(f);
+	return bytes;
+}
+
+} // namespace
+
 std::size_t
 BackendRssBytes()
 {
-	FILE *f = std::fopen("/proc/self/statm", "r");
-	if (f == nullptr)
-		return 0;
-	unsigned long size = 0, resident = 0;
-	int n = std::fscanf(f, "%lu %lu", &size, &resident);
-	std::fclose(f);
-	if (n != 2)
-		return 0;
-	return static_cast<std::size_t>(resident) * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+	return StatusKilobytes("VmRSS");
+}
+
+std::size_t
+BackendAnonBytes()
+{
+	return StatusKilobytes("RssAnon");
 }
 
 } // namespace quarry::pg

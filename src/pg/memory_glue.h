@@ -29,8 +29,12 @@ mem::BlockSource PallocBlockSource(MemoryContext context);
 mem::ScanArena *CreateScanArena(MemoryContext owner,
 								std::size_t first_block = mem::ScanArena::kDefaultFirstBlock);
 
-/// Resident set size of this backend process, from /proc/self/statm (0 if
-/// unavailable).
+/// Resident set size of this backend process (VmRSS), shared memory pages it
+/// touched included; 0 if unavailable.
 std::size_t BackendRssBytes();
+
+/// Private anonymous memory of this backend (RssAnon): what malloc, palloc and
+/// jemalloc use, without shared_buffers. 0 if unavailable.
+std::size_t BackendAnonBytes();
 
 } // namespace quarry::pg

@@ -86,8 +86,9 @@ QUARRY_FUNCTION(quarry_selftest_destructors)
 // quarry_selftest_build_arena(megabytes int, fail bool) RETURNS bigint: fills a
 // build arena bound to a child MemoryContext with `megabytes` of mixed-size
 // allocations (all touched), then either raises an ERROR while the arena holds
-// them (fail) or deletes the context. Returns the backend's RSS at the peak, in
-// bytes, so a test can see the memory was really there before it went.
+// them (fail) or deletes the context. Returns the backend's private memory
+// (RssAnon) at the peak, in bytes, so a test can see the memory was really
+// there before it went.
 QUARRY_FUNCTION(quarry_selftest_build_arena)
 {
 	int32 megabytes = PG_GETARG_INT32(0);
@@ -112,7 +113,7 @@ QUARRY_FUNCTION(quarry_selftest_build_arena)
 			done += size;
 		}
 	});
-	int64 rss_at_peak = static_cast<int64>(quarry::pg::BackendRssBytes());
+	int64 rss_at_peak = static_cast<int64>(quarry::pg::BackendAnonBytes());
 	if (fail)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
