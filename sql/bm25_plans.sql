@@ -70,6 +70,20 @@ END $$;
 SELECT top_ids('postgres vacuum', 50) = (SELECT array_agg(id ORDER BY rank) FROM ranked WHERE rank <= 50)
        AS plpgsql_equal;
 
+-- A SQL function PostgreSQL inlines: planned as part of the calling query,
+-- so the score in its SELECT list is resolved from the index scan that ran the
+-- same query text in the statement.
+CREATE FUNCTION search(q text, k int) RETURNS TABLE (id int, score float8) LANGUAGE sql STABLE AS $$
+    SELECT id, body <@> q FROM articles ORDER BY body <@> q LIMIT k
+$$;
+SET enable_seqscan = off;
+SELECT (SELECT array_agg(id) FROM search('postgres vacuum', 50)) =
+       (SELECT array_agg(id ORDER BY rank) FROM ranked WHERE rank <= 50) AS inlined_equal,
+       (SELECT bool_and(s.score = r.score) FROM search('postgres vacuum', 50) s JOIN ranked r USING (id))
+       AS inlined_scores;
+RESET enable_seqscan;
+DROP FUNCTION search(text, int);
+
 -- Explicit index: quarry_query(text, index).
 SELECT bool_and(a.body <@> quarry_query('postgres vacuum', 'articles_body_idx') = r.score) AS explicit_equal
 FROM articles a JOIN ranked r USING (id);

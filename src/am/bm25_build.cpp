@@ -168,6 +168,8 @@ BuildIndex(Relation heap, Relation index, IndexInfo *info)
 
 	WriteMetaPage(index, config);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseTokenizing);
+	if (heap->rd_rel->reltuples > 0)
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, static_cast<int64>(heap->rd_rel->reltuples));
 	double reltuples = table_index_build_scan(heap, index, info, true, true, BuildCallback, st, nullptr);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWriting);

@@ -25,6 +25,8 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "access/xact.h"
 }
 
 #include <cstring>
@@ -86,6 +88,17 @@ CachedQuery(FunctionCallInfo fcinfo, const QueryValue &q)
 	return cache;
 }
 
+// Index scans of the current statement: which index ran which query text.
+struct ScanNote {
+	TimestampTz statement;
+	Oid index;
+	uint32_t bytes;
+	char *text; // in TopMemoryContext
+};
+constexpr int kScanNotes = 16;
+ScanNote scan_notes[kScanNotes];
+int next_note = 0;
+
 [[noreturn]] void
 ReportUnresolved(std::string_view text)
 {
@@ -101,6 +114,41 @@ ReportUnresolved(std::string_view text)
 }
 
 } // namespace
+
+void
+NoteScanQuery(Oid index, std::string_view text)
+{
+	TimestampTz now = GetCurrentStatementStartTimestamp();
+	for (ScanNote &n : scan_notes)
+		if (n.statement == now && n.index == index && n.bytes == text.size() &&
+			std::memcmp(n.text, text.data(), text.size()) == 0)
+			return;
+	ScanNote &n = scan_notes[next_note];
+	next_note = (next_note + 1) % kScanNotes;
+	if (n.text != nullptr)
+		pfree(n.text);
+	n.text = static_cast<char *>(MemoryContextAlloc(TopMemoryContext, text.size() + 1));
+	std::memcpy(n.text, text.data(), text.size());
+	n.bytes = static_cast<uint32_t>(text.size());
+	n.index = index;
+	n.statement = now;
+}
+
+Oid
+IndexScannedInThisStatement(std::string_view text)
+{
+	TimestampTz now = GetCurrentStatementStartTimestamp();
+	Oid found = InvalidOid;
+	for (const ScanNote &n : scan_notes)
+	{
+		if (n.statement != now || n.bytes != text.size() || std::memcmp(n.text, text.data(), text.size()) != 0)
+			continue;
+		if (found != InvalidOid && found != n.index)
+			return InvalidOid; // two indexes ran it: ambiguous
+		found = n.index;
+	}
+	return found;
+}
 
 QueryValue
 DecodeQuery(Datum value)
@@ -245,6 +293,8 @@ QUARRY_FUNCTION(quarry_bm25_score)
 	return Boundary("quarry_bm25_score", [&]() -> Datum {
 		QueryValue q = DecodeQuery(PG_GETARG_DATUM(1));
 		if (q.index == InvalidOid)
+			q.index = IndexScannedInThisStatement(q.text);
+		if (q.index == InvalidOid)
 			ReportUnresolved(q.text);
 		ScoreCache *cache = CachedQuery(fcinfo, q);
 		Oid config = cache->query->view->config;
@@ -259,6 +309,8 @@ QUARRY_FUNCTION(quarry_bm25_match)
 {
 	return Boundary("quarry_bm25_match", [&]() -> Datum {
 		QueryValue q = DecodeQuery(PG_GETARG_DATUM(1));
+		if (q.index == InvalidOid)
+			q.index = IndexScannedInThisStatement(q.text);
 		if (q.index == InvalidOid)
 			ReportUnresolved(q.text);
 		ScoreCache *cache = CachedQuery(fcinfo, q);

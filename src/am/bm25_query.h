@@ -38,4 +38,11 @@ Oid QueryTypeOid();
 /// Installs the planner hook (called from _PG_init).
 void InstallPlannerHook();
 
+/// The fallback for queries the planner could not resolve (for example inside
+/// a SQL function PostgreSQL inlined): index scans record which index runs
+/// which query text in the current statement, and <@> / @@@ use that index if
+/// exactly one did.
+void NoteScanQuery(Oid index, std::string_view text);
+Oid IndexScannedInThisStatement(std::string_view text);
+
 } // namespace quarry::am::bm25

@@ -157,6 +157,7 @@ PreparedQuery *
 PrepareKey(ScanState *st, IndexScanDesc scan, ScanKey key)
 {
 	QueryValue q = DecodeQuery(key->sk_argument);
+	NoteScanQuery(ScanIndexOid(scan), q.text);
 	if (q.index != InvalidOid && q.index != ScanIndexOid(scan))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
