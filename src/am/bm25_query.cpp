@@ -77,6 +77,7 @@ CachedQuery(FunctionCallInfo fcinfo, const QueryValue &q)
 	Relation index = index_open(q.index, AccessShareLock);
 	IndexView *view = OpenIndexView(index, arena);
 	PreparedQuery *prepared = PrepareQuery(view, q.text, arena);
+	UseScanStatistics(q.index, q.text, *prepared);
 	index_close(index, NoLock);
 	view->index = nullptr; // closed: only the prepared terms are used from here on
 	cache->text = static_cast<char *>(arena.Allocate(q.text.size() + 1, 1));
@@ -88,16 +89,31 @@ CachedQuery(FunctionCallInfo fcinfo, const QueryValue &q)
 	return cache;
 }
 
-// Index scans of the current statement: which index ran which query text.
+// Index scans of the current statement: which index ran which query text, and
+// the statistics it ranked with (see bm25_query.h).
 struct ScanNote {
 	TimestampTz statement;
 	Oid index;
 	uint32_t bytes;
-	char *text; // in TopMemoryContext
+	char *text; // in TopMemoryContext, like doc_freqs
+	fts::CollectionStats stats;
+	uint32_t term_count;
+	uint64_t *doc_freqs;
 };
 constexpr int kScanNotes = 16;
 ScanNote scan_notes[kScanNotes];
 int next_note = 0;
+
+ScanNote *
+FindNote(Oid index, std::string_view text)
+{
+	TimestampTz now = GetCurrentStatementStartTimestamp();
+	for (ScanNote &n : scan_notes)
+		if (n.statement == now && n.index == index && n.bytes == text.size() &&
+			std::memcmp(n.text, text.data(), text.size()) == 0)
+			return &n;
+	return nullptr;
+}
 
 [[noreturn]] void
 ReportUnresolved(std::string_view text)
@@ -116,22 +132,31 @@ ReportUnresolved(std::string_view text)
 } // namespace
 
 void
-NoteScanQuery(Oid index, std::string_view text)
+NoteScanQuery(Oid index, std::string_view text, const PreparedQuery &query)
 {
-	TimestampTz now = GetCurrentStatementStartTimestamp();
-	for (ScanNote &n : scan_notes)
-		if (n.statement == now && n.index == index && n.bytes == text.size() &&
-			std::memcmp(n.text, text.data(), text.size()) == 0)
-			return;
-	ScanNote &n = scan_notes[next_note];
-	next_note = (next_note + 1) % kScanNotes;
-	if (n.text != nullptr)
-		pfree(n.text);
-	n.text = static_cast<char *>(MemoryContextAlloc(TopMemoryContext, text.size() + 1));
-	std::memcpy(n.text, text.data(), text.size());
-	n.bytes = static_cast<uint32_t>(text.size());
-	n.index = index;
-	n.statement = now;
+	ScanNote *n = FindNote(index, text);
+	if (n == nullptr)
+	{
+		n = &scan_notes[next_note];
+		next_note = (next_note + 1) % kScanNotes;
+		if (n->text != nullptr)
+			pfree(n->text);
+		if (n->doc_freqs != nullptr)
+			pfree(n->doc_freqs);
+		n->text = static_cast<char *>(MemoryContextAlloc(TopMemoryContext, text.size() + 1));
+		std::memcpy(n->text, text.data(), text.size());
+		n->bytes = static_cast<uint32_t>(text.size());
+		n->index = index;
+		n->statement = GetCurrentStatementStartTimestamp();
+		n->doc_freqs = static_cast<uint64_t *>(
+			MemoryContextAlloc(TopMemoryContext, sizeof(uint64_t) * std::max<uint32_t>(query.term_count, 1)));
+	}
+	else if (n->term_count != query.term_count)
+		return; // cannot happen: same text, same configuration
+	n->stats = query.view->stats;
+	n->term_count = query.term_count;
+	for (uint32_t t = 0; t < query.term_count; t++)
+		n->doc_freqs[t] = query.terms[t].doc_freq;
 }
 
 Oid
@@ -148,6 +173,21 @@ IndexScannedInThisStatement(std::string_view text)
 		found = n.index;
 	}
 	return found;
+}
+
+void
+UseScanStatistics(Oid index, std::string_view text, PreparedQuery &query)
+{
+	const ScanNote *n = FindNote(index, text);
+	if (n == nullptr || n->term_count != query.term_count)
+		return;
+	query.view->stats = n->stats;
+	for (uint32_t t = 0; t < query.term_count; t++)
+	{
+		QueryTerm &qt = query.terms[t];
+		qt.doc_freq = n->doc_freqs[t];
+		qt.scorer = fts::TermScorer(query.view->params, n->stats, qt.doc_freq, qt.query_tf);
+	}
 }
 
 QueryValue

@@ -38,11 +38,16 @@ Oid QueryTypeOid();
 /// Installs the planner hook (called from _PG_init).
 void InstallPlannerHook();
 
-/// The fallback for queries the planner could not resolve (for example inside
-/// a SQL function PostgreSQL inlined): index scans record which index runs
-/// which query text in the current statement, and <@> / @@@ use that index if
-/// exactly one did.
-void NoteScanQuery(Oid index, std::string_view text);
+struct PreparedQuery;
+
+/// Index scans record, for the current statement, which index ran which query
+/// text and with which statistics (N, total length, document frequencies).
+/// <@> and @@@ use them: an unresolved query (for example inside a SQL
+/// function PostgreSQL inlined) takes the index that ran it, if exactly one
+/// did; and a score computed while rows are being inserted concurrently uses
+/// the statistics the ordering used, so the two agree exactly.
+void NoteScanQuery(Oid index, std::string_view text, const PreparedQuery &query);
 Oid IndexScannedInThisStatement(std::string_view text);
+void UseScanStatistics(Oid index, std::string_view text, PreparedQuery &query);
 
 } // namespace quarry::am::bm25

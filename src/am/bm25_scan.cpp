@@ -157,13 +157,14 @@ PreparedQuery *
 PrepareKey(ScanState *st, IndexScanDesc scan, ScanKey key)
 {
 	QueryValue q = DecodeQuery(key->sk_argument);
-	NoteScanQuery(ScanIndexOid(scan), q.text);
 	if (q.index != InvalidOid && q.index != ScanIndexOid(scan))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("quarry_bm25 index \"%s\" cannot run a query that names index \"%s\"",
 						RelationGetRelationName(scan->indexRelation), get_rel_name(q.index))));
-	return PrepareQuery(st->view, q.text, *st->arena);
+	PreparedQuery *prepared = PrepareQuery(st->view, q.text, *st->arena);
+	NoteScanQuery(ScanIndexOid(scan), q.text, *prepared);
+	return prepared;
 }
 
 void
