@@ -56,3 +56,29 @@ FROM r0, r1;
 RESET enable_seqscan;
 
 DROP TABLE small_corpus, large_corpus, probes;
+
+-- A build larger than maintenance_work_mem writes a segment each time the
+-- inverter fills it (merging them once there are eight) and gives the same
+-- index contents and answers as a build in one piece.
+CREATE TABLE spill_corpus AS
+SELECT g AS id, 'term' || (g % 5003) || ' other' || (g % 311) || ' word' || (g % 17) || ' ' || md5(g::text) AS body
+FROM generate_series(1, 60000) g;
+SET maintenance_work_mem = '1MB';
+CREATE TEMP TABLE b0 AS SELECT * FROM quarry_memory_stats();
+CREATE INDEX spill_small_idx ON spill_corpus USING quarry_bm25 (body) WITH (text_config = 'simple');
+SELECT s.build_bytes_peak < 16 * 1024 * 1024 AS arena_stayed_small, s.build_arenas_live
+FROM quarry_memory_stats() s;
+RESET maintenance_work_mem;
+SELECT segments BETWEEN 1 AND 8 AS few_segments, doc_count, total_length FROM quarry_bm25_stats('spill_small_idx');
+ALTER INDEX spill_small_idx RENAME TO spill_idx_a;
+CREATE INDEX spill_idx_b ON spill_corpus USING quarry_bm25 (body) WITH (text_config = 'simple');
+SELECT segments, doc_count, total_length FROM quarry_bm25_stats('spill_idx_b');
+SET enable_seqscan = off;
+SELECT bool_and(a = b) AS same_answers FROM (
+    SELECT (SELECT array_agg(id) FROM (SELECT id FROM spill_corpus
+                ORDER BY body <@> quarry_query(q, 'spill_idx_a') LIMIT 20) s) AS a,
+           (SELECT array_agg(id) FROM (SELECT id FROM spill_corpus
+                ORDER BY body <@> quarry_query(q, 'spill_idx_b') LIMIT 20) s) AS b
+    FROM unnest(ARRAY['term42 word3', 'other7 other8 word1', 'term4999']) q) x;
+RESET enable_seqscan;
+DROP TABLE spill_corpus;

@@ -37,11 +37,20 @@ namespace quarry::am::bm25 {
 namespace {
 
 struct BuildState {
-	BuildState(Relation index_, Oid config_, mem::BuildArena &arena_, MemoryContext build_cxt_)
+	BuildState(Relation index_, Oid config_, mem::BuildArena &arena_, MemoryContext build_cxt_, std::size_t budget_)
 		: index(index_), config(config_), arena(arena_), build_cxt(build_cxt_),
-		  terms(mem::BuildAllocator<fts::TermFreq>(arena_))
+		  terms(mem::BuildAllocator<fts::TermFreq>(arena_)), budget(budget_)
 	{
-		inverter.emplace(arena);
+		NewInverter();
+	}
+
+	// Slabs of a sixteenth of the budget: memory_bytes() then tracks what the
+	// postings really use instead of jumping by a megabyte.
+	void
+	NewInverter()
+	{
+		inverter.reset();
+		inverter.emplace(arena, std::min(fts::Inverter::kDefaultSlabBytes, budget / 16));
 	}
 
 	Relation index;
@@ -51,7 +60,7 @@ struct BuildState {
 	MemoryContext tuple_cxt = nullptr;
 	std::optional<fts::Inverter> inverter;
 	std::vector<fts::TermFreq, mem::BuildAllocator<fts::TermFreq>> terms;
-	std::size_t budget = 0;
+	std::size_t budget;
 	uint64_t indexed = 0;
 	SegmentList segments; // written so far
 };
@@ -82,8 +91,7 @@ SpillInverter(BuildState &st)
 	uint32_t id = st.segments.count + 1;
 	SegmentRef ref = WriteSegment(st.index, false, id, *st.inverter, st.arena, st.build_cxt);
 	st.segments.Add(ref, st.inverter->total_length());
-	st.inverter.reset();
-	st.inverter.emplace(st.arena);
+	st.NewInverter();
 	if (st.segments.count >= kBuildSegmentsBeforeMerge)
 		MergeBuildSegments(st.index, st.segments, st.arena, st.build_cxt);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseTokenizing);
@@ -161,10 +169,12 @@ BuildIndex(Relation heap, Relation index, IndexInfo *info)
 
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "quarry_bm25 build", ALLOCSET_DEFAULT_SIZES);
 	mem::BuildArena *arena = pg::Boundary("quarry_bm25 build", [&] { return pg::CreateBuildArena(cxt); });
+	// The inverter's budget: maintenance_work_mem, at least 4 MB (a smaller
+	// budget would only multiply tiny segments).
+	std::size_t budget = std::max<std::size_t>(static_cast<std::size_t>(maintenance_work_mem) * 1024, 4u << 20);
 	BuildState *st = pg::Boundary("quarry_bm25 build",
-								  [&] { return pg::MakeOwned<BuildState>(cxt, index, config, *arena, cxt); });
+								  [&] { return pg::MakeOwned<BuildState>(cxt, index, config, *arena, cxt, budget); });
 	st->tuple_cxt = AllocSetContextCreate(cxt, "quarry_bm25 build row", ALLOCSET_DEFAULT_SIZES);
-	st->budget = static_cast<std::size_t>(maintenance_work_mem) * 1024;
 
 	WriteMetaPage(index, config);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseTokenizing);

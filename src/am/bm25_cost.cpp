@@ -10,6 +10,7 @@
 #include "am/bm25_query.h"
 
 extern "C" {
+#include "catalog/pg_type.h"
 #include "nodes/primnodes.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
@@ -20,16 +21,46 @@ namespace quarry::am::bm25 {
 
 namespace {
 
-// Whether `expr` is a constant quarry_query naming an index other than `index`.
+// The index a query operand names, when planning can tell: a constant
+// quarry_query, quarry_query(text, 'index'), or the planner's
+// quarry_query_resolve(q, index) around a query that names none.
+Oid
+NamedIndex(Node *expr)
+{
+	if (expr == nullptr)
+		return InvalidOid;
+	if (IsA(expr, Const))
+	{
+		Const *c = reinterpret_cast<Const *>(expr);
+		if (c->constisnull || c->consttype != QueryTypeOid())
+			return InvalidOid;
+		return DecodeQuery(c->constvalue).index;
+	}
+	if (!IsA(expr, FuncExpr))
+		return InvalidOid;
+	FuncExpr *f = reinterpret_cast<FuncExpr *>(expr);
+	if (list_length(f->args) != 2 || f->funcresulttype != QueryTypeOid())
+		return InvalidOid;
+	Node *first = static_cast<Node *>(linitial(f->args));
+	Node *second = static_cast<Node *>(lsecond(f->args));
+	if (!IsA(second, Const) || reinterpret_cast<Const *>(second)->constisnull)
+		return InvalidOid;
+	Oid second_type = reinterpret_cast<Const *>(second)->consttype;
+	Oid named = DatumGetObjectId(reinterpret_cast<Const *>(second)->constvalue);
+	if (second_type == REGCLASSOID)
+		return named; // quarry_query(text, regclass)
+	if (second_type == OIDOID)
+	{
+		Oid inner = NamedIndex(first); // quarry_query_resolve: an inner name wins
+		return inner != InvalidOid ? inner : named;
+	}
+	return InvalidOid;
+}
+
 bool
 NamesOtherIndex(Node *expr, Oid index)
 {
-	if (expr == nullptr || !IsA(expr, Const))
-		return false;
-	Const *c = reinterpret_cast<Const *>(expr);
-	if (c->constisnull || c->consttype != QueryTypeOid())
-		return false;
-	Oid named = DecodeQuery(c->constvalue).index;
+	Oid named = NamedIndex(expr);
 	return named != InvalidOid && named != index;
 }
 

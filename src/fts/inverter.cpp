@@ -9,7 +9,6 @@ namespace quarry::fts {
 
 namespace {
 
-constexpr std::size_t kSlabBytes = 1 << 20;
 constexpr uint8_t kMaxLevel = 8;
 constexpr std::size_t kPointerBytes = sizeof(uint8_t *);
 
@@ -35,10 +34,11 @@ HashTerm(std::string_view s)
 
 } // namespace
 
-Inverter::Inverter(mem::BuildArena &arena)
+Inverter::Inverter(mem::BuildArena &arena, std::size_t slab_bytes)
 	: arena_(arena), terms_(mem::BuildAllocator<Term>(arena)), table_(mem::BuildAllocator<uint32_t>(arena)),
 	  lengths_(mem::BuildAllocator<uint32_t>(arena)), row_ids_(mem::BuildAllocator<uint64_t>(arena)),
-	  sorted_(mem::BuildAllocator<uint32_t>(arena)), slabs_(mem::BuildAllocator<Slab>(arena))
+	  sorted_(mem::BuildAllocator<uint32_t>(arena)), slabs_(mem::BuildAllocator<Slab>(arena)),
+	  slab_size_(std::max<std::size_t>(slab_bytes, 4096))
 {
 	table_.assign(1024, 0);
 }
@@ -56,7 +56,7 @@ Inverter::SlabAllocate(std::size_t bytes, std::size_t align)
 	p = (p + align - 1) & ~(align - 1);
 	if (slab_cur_ == nullptr || p + bytes > reinterpret_cast<std::uintptr_t>(slab_end_))
 	{
-		std::size_t size = std::max(kSlabBytes, bytes + align);
+		std::size_t size = std::max(slab_size_, bytes + align);
 		auto *slab = static_cast<uint8_t *>(arena_.Allocate(size));
 		slabs_.push_back({slab, size});
 		slab_bytes_ += size;

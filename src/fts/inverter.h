@@ -30,7 +30,12 @@ struct TermFreq {
 
 class Inverter {
 public:
-	explicit Inverter(mem::BuildArena &arena);
+	/// `slab_bytes`: the size of the blocks term texts and posting slices are
+	/// carved from (a memory budget smaller than a few slabs would make every
+	/// document look like it overflows it).
+	explicit Inverter(mem::BuildArena &arena, std::size_t slab_bytes = kDefaultSlabBytes);
+
+	static constexpr std::size_t kDefaultSlabBytes = 1 << 20;
 
 	~Inverter();
 
@@ -95,6 +100,7 @@ private:
 	ArenaVector<Slab> slabs_;
 	uint8_t *slab_cur_ = nullptr;
 	uint8_t *slab_end_ = nullptr;
+	std::size_t slab_size_;
 	std::size_t slab_bytes_ = 0;
 	uint64_t total_length_ = 0;
 };
