@@ -96,14 +96,24 @@ check() { # description sql-returning-boolean
 	fi
 }
 
-psql_c -q -c "VACUUM docs"
-check "no search saw rows out of score order" "SELECT count(*) = 0 FROM order_violations"
-check "statistics equal a count over the table" "
-    SELECT s.doc_count = t.n AND s.total_length = t.len
+# VACUUM removes dead rows, but leaves those on heap pages it cannot get a
+# cleanup lock on at that moment; a later VACUUM takes them. A wrong count in
+# the index would not be fixed by vacuuming again, so a few rounds are fair.
+stats_match="SELECT s.doc_count = t.n AND s.total_length = t.len
     FROM quarry_bm25_stats('docs_idx') s,
          (SELECT count(*) AS n, sum((SELECT coalesce(sum(array_length(positions, 1)), 0)
                                      FROM unnest(to_tsvector('simple', body)))) AS len
           FROM docs WHERE body IS NOT NULL) t"
+for round in 1 2 3 4 5; do
+	psql_c -q -c "VACUUM docs"
+	[[ $(psql_c -At -c "$stats_match") == t ]] && break
+	echo "# after VACUUM round $round the counts differ; vacuuming again"
+done
+psql_c -At -c "SELECT format('# index: N %s, length %s, segments %s, removed %s, pending %s; table: rows %s',
+    s.doc_count, s.total_length, s.segments, s.removed_rows, s.pending_rows,
+    (SELECT count(*) FROM docs WHERE body IS NOT NULL)) FROM quarry_bm25_stats('docs_idx') s"
+check "no search saw rows out of score order" "SELECT count(*) = 0 FROM order_violations"
+check "statistics equal a count over the table" "$stats_match"
 for q in "w5 w7" "w13 updated" "inserted w1" "common w96" "w0 w0 w12"; do
 	check "index scan = seqscan for '$q' (rows and scores)" "
         WITH idx AS (SELECT * FROM docs_by_index('$q')),
