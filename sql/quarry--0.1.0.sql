@@ -120,3 +120,13 @@ CREATE FUNCTION quarry_bm25_stats(index regclass,
     OUT text_config regconfig)
 RETURNS record
 AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT;
+
+------------------------------------------------------------------------------
+-- Verification
+------------------------------------------------------------------------------
+
+-- Checks a quarry index against its table and its own invariants; one row per
+-- problem found, none when the index is sound. Holds a ShareLock on the table
+-- (writers wait) while it runs.
+CREATE FUNCTION quarry_verify_index(index regclass) RETURNS SETOF text
+AS 'MODULE_PATHNAME' LANGUAGE C STRICT VOLATILE;

@@ -14,7 +14,7 @@ repo=${QUARRY_REPO:-$(cd "$(dirname "$0")/../.." && pwd)}
 source "$repo/test/lib/cluster.sh"
 work=$(make_workspace bm25-concurrency)
 port=$(free_port)
-trap 'cluster_stop "$work/c"; rm -rf "$work"' EXIT
+trap 'cluster_stop "$work/c"; [[ ${QUARRY_KEEP:-0} == 1 ]] || rm -rf "$work"' EXIT
 mkdir -p "$work/c"
 [[ $(id -u) -eq 0 ]] && chown postgres: "$work/c"
 cluster_start "$work/c" "$port" "quarry.bm25_pending_limit='64kB'" "autovacuum_naptime=1" \
@@ -96,16 +96,18 @@ check() { # description sql-returning-boolean
 	fi
 }
 
-# VACUUM removes dead rows, but leaves those on heap pages it cannot get a
-# cleanup lock on at that moment; a later VACUUM takes them. A wrong count in
-# the index would not be fixed by vacuuming again, so a few rounds are fair.
+# VACUUM skips index vacuuming when few heap pages hold dead line pointers
+# (PostgreSQL's bypass optimisation) and leaves the index entries of those rows
+# for a later VACUUM; INDEX_CLEANUP ON makes it vacuum the index now. Rows on
+# pages it cannot get a cleanup lock on can still wait for a later round, and a
+# wrong count in the index would survive any number of rounds.
 stats_match="SELECT s.doc_count = t.n AND s.total_length = t.len
     FROM quarry_bm25_stats('docs_idx') s,
          (SELECT count(*) AS n, sum((SELECT coalesce(sum(array_length(positions, 1)), 0)
                                      FROM unnest(to_tsvector('simple', body)))) AS len
           FROM docs WHERE body IS NOT NULL) t"
-for round in 1 2 3 4 5; do
-	psql_c -q -c "VACUUM docs"
+for round in 1 2 3; do
+	psql_c -q -c "VACUUM (INDEX_CLEANUP ON) docs"
 	[[ $(psql_c -At -c "$stats_match") == t ]] && break
 	echo "# after VACUUM round $round the counts differ; vacuuming again"
 done
@@ -114,6 +116,8 @@ psql_c -At -c "SELECT format('# index: N %s, length %s, segments %s, removed %s,
     (SELECT count(*) FROM docs WHERE body IS NOT NULL)) FROM quarry_bm25_stats('docs_idx') s"
 check "no search saw rows out of score order" "SELECT count(*) = 0 FROM order_violations"
 check "statistics equal a count over the table" "$stats_match"
+psql_c -At -c "SELECT '# verify: ' || p FROM quarry_verify_index('docs_idx') p"
+check "quarry_verify_index finds no problem" "SELECT count(*) = 0 FROM quarry_verify_index('docs_idx')"
 for q in "w5 w7" "w13 updated" "inserted w1" "common w96" "w0 w0 w12"; do
 	check "index scan = seqscan for '$q' (rows and scores)" "
         WITH idx AS (SELECT * FROM docs_by_index('$q')),

@@ -1,0 +1,100 @@
+// quarry_verify_index(regclass): the SQL entry of the index checkers.
+#include "am/verify.h"
+
+#include "am/bm25_query.h"
+#include "pg/guard.h"
+
+extern "C" {
+#include "access/genam.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "catalog/index.h"
+#include "commands/defrem.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/tuplestore.h"
+}
+
+#include <cstdarg>
+#include <cstdio>
+
+namespace quarry::am {
+
+namespace {
+
+// Problems as rows of a materialized set-returning function.
+class TupleStoreReport final : public VerifyReport {
+public:
+	explicit TupleStoreReport(ReturnSetInfo *rsinfo) : rsinfo_(rsinfo) {}
+
+	void Problem(const char *fmt, ...) override pg_attribute_printf(2, 3);
+
+private:
+	ReturnSetInfo *rsinfo_;
+};
+
+void
+TupleStoreReport::Problem(const char *fmt, ...)
+{
+	char text[1024];
+	va_list args;
+	va_start(args, fmt);
+	std::vsnprintf(text, sizeof text, fmt, args);
+	va_end(args);
+	pg::PgCall([&] {
+		Datum value = CStringGetTextDatum(text);
+		bool null = false;
+		tuplestore_putvalues(rsinfo_->setResult, rsinfo_->setDesc, &value, &null);
+	});
+}
+
+// A one-column text result, whether called in FROM or in the SELECT list.
+void
+InitTextSetResult(FunctionCallInfo fcinfo)
+{
+	auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+	if (rsinfo == nullptr || !IsA(rsinfo, ReturnSetInfo) || (rsinfo->allowedModes & SFRM_Materialize) == 0)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("set-valued function called in context that cannot accept a set")));
+	MemoryContext old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	TupleDesc desc = CreateTemplateTupleDesc(1);
+	TupleDescInitEntry(desc, 1, "problem", TEXTOID, -1, 0);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
+	rsinfo->setDesc = desc;
+	MemoryContextSwitchTo(old);
+}
+
+} // namespace
+
+} // namespace quarry::am
+
+using quarry::am::InitTextSetResult;
+
+// quarry_verify_index(index regclass) RETURNS SETOF text: one row per problem.
+QUARRY_FUNCTION(quarry_verify_index)
+{
+	return quarry::pg::Boundary("quarry_verify_index", [&]() -> Datum {
+		Oid index_oid = PG_GETARG_OID(0);
+		Oid heap_oid = IndexGetRelation(index_oid, true);
+		if (heap_oid == InvalidOid)
+			ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not an index", get_rel_name(index_oid))));
+		InitTextSetResult(fcinfo);
+		auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+		// A ShareLock on the table keeps writers out while the index is compared with it.
+		Relation heap = table_open(heap_oid, ShareLock);
+		Relation index = index_open(index_oid, AccessShareLock);
+		quarry::am::TupleStoreReport report(rsinfo);
+		if (index->rd_rel->relam == quarry::am::bm25::Bm25AmOid())
+			quarry::am::bm25::Verify(index, heap, report);
+		else
+			ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+							errmsg("\"%s\" is not a quarry index", RelationGetRelationName(index))));
+		index_close(index, AccessShareLock);
+		table_close(heap, ShareLock);
+		return static_cast<Datum>(0);
+	});
+}
