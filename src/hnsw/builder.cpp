@@ -12,7 +12,7 @@ namespace quarry::hnsw {
 /// The in-memory graph as search.h's Graph.
 class GraphBuilder::View {
 public:
-	explicit View(const GraphBuilder &builder) : builder_(builder), graph_(builder.graph_) {}
+	View(const BuildGraph &graph, const MetricDistance &distance) : graph_(graph), distance_(distance) {}
 
 	void
 	Neighbors(std::uint32_t node, int level, NeighborBuffer &out) const
@@ -34,25 +34,26 @@ public:
 				__builtin_prefetch(next);
 				__builtin_prefetch(next + 64);
 			}
-			out[i] = Scored{builder_.Distance(query, graph_.vector(ids[i])), true};
+			out[i] = Scored{distance_(query, graph_.vector(ids[i])), true};
 		}
 	}
 
 private:
-	const GraphBuilder &builder_;
 	const BuildGraph &graph_;
+	const MetricDistance &distance_;
 };
 
 GraphBuilder::GraphBuilder(mem::BuildArena &arena, BuildGraph &graph, std::uint64_t seed)
 	: graph_(graph),
-	  distance_(InternalDistanceFn(BestKernels(), graph.params().metric)),
-	  negate_(graph.params().metric != Metric::kL2),
+	  build_distance_(BestKernels(), ConstructionMetric(graph.params().metric), graph.params().dims),
+	  query_distance_(BestKernels(), graph.params().metric, graph.params().dims),
 	  level_multiplier_(LevelMultiplier(graph.params().m)),
 	  random_(seed),
 	  visited_(mem::BuildAllocator<std::uint16_t>(arena)),
 	  results_(mem::BuildAllocator<Candidate>(arena)),
 	  candidates_(mem::BuildAllocator<Candidate>(arena)),
-	  sorted_(mem::BuildAllocator<Candidate>(arena))
+	  sorted_(mem::BuildAllocator<Candidate>(arena)),
+	  found_(mem::BuildAllocator<Candidate>(arena))
 {
 }
 
@@ -82,16 +83,33 @@ GraphBuilder::InsertAtLevel(std::span<const float> vector, std::uint64_t label, 
 	}
 	const float *query = graph_.vector(id);
 	const int top = graph_.max_level();
+	const int first = std::min(level, top);
 
-	// Lines 5-7: greedy descent to the node's own top layer.
-	Candidate entry = DescendTo(query, level);
-	// Lines 8-17: on each of its layers, find ef_construction candidates,
-	// select neighbours, link both ways; the nearest is the next entry.
-	for (int lc = std::min(level, top); lc >= 0; lc--)
+	// Lines 5-7: greedy descent to the node's own top layer. Lines 8-9 on each
+	// of its layers, all before any link is made: if the nearest node found
+	// on layer 0 has this very vector, the new node only joins its chain.
+	Candidate entry = DescendTo(query, level, build_distance_);
+	found_.clear();
+	for (int lc = first; lc >= 0; lc--)
 	{
-		SearchLevel(query, entry, lc, static_cast<std::size_t>(graph_.params().ef_construction));
+		SearchLevel(query, entry, lc, static_cast<std::size_t>(graph_.params().ef_construction), build_distance_);
+		found_start_[lc + 1] = found_.size();
+		found_.insert(found_.end(), sorted_.begin(), sorted_.end());
 		entry = sorted_.front();
-		Connect(id, lc);
+	}
+	found_start_[0] = found_.size();
+	const std::uint32_t nearest = found_[found_start_[1]].id;
+	if (std::memcmp(query, graph_.vector(nearest), sizeof(float) * graph_.params().dims) == 0)
+	{
+		graph_.MarkDuplicate(id, nearest);
+		return id;
+	}
+	// Lines 10-17: select neighbours, link both ways.
+	for (int lc = first; lc >= 0; lc--)
+	{
+		const std::size_t begin = found_start_[lc + 1];
+		const std::size_t end = lc > 0 ? found_start_[lc] : found_start_[0];
+		Connect(id, lc, std::span<const Candidate>(found_.data() + begin, end - begin));
 	}
 	if (level > top)
 		graph_.SetEntryPoint(id);
@@ -99,11 +117,11 @@ GraphBuilder::InsertAtLevel(std::span<const float> vector, std::uint64_t label, 
 }
 
 Candidate
-GraphBuilder::DescendTo(const float *query, int target_level)
+GraphBuilder::DescendTo(const float *query, int target_level, const MetricDistance &distance)
 {
 	const std::uint32_t ep = graph_.entry_point();
-	Candidate entry{Distance(query, graph_.vector(ep)), ep};
-	View view(*this);
+	Candidate entry{distance(query, graph_.vector(ep)), ep};
+	View view(graph_, distance);
 	for (int lc = graph_.max_level(); lc > target_level; lc--)
 		entry = GreedyClosest(view, query, entry, lc);
 	return entry;
@@ -111,9 +129,10 @@ GraphBuilder::DescendTo(const float *query, int target_level)
 
 // Algorithm 2 from one entry point; leaves the result ascending in sorted_.
 void
-GraphBuilder::SearchLevel(const float *query, Candidate entry, int level, std::size_t ef)
+GraphBuilder::SearchLevel(const float *query, Candidate entry, int level, std::size_t ef,
+						  const MetricDistance &distance)
 {
-	View view(*this);
+	View view(graph_, distance);
 	visited_.Clear();
 	visited_.TryVisit(entry.id);
 	results_.clear();
@@ -128,12 +147,11 @@ GraphBuilder::SearchLevel(const float *query, Candidate entry, int level, std::s
 // Algorithm 1 lines 10-16: the new node's neighbours (Algorithm 4, m of them)
 // and the links back, shrinking lists that overflow with Algorithm 4 again.
 void
-GraphBuilder::Connect(std::uint32_t id, int level)
+GraphBuilder::Connect(std::uint32_t id, int level, std::span<const Candidate> found)
 {
 	Candidate selected[kMaxNeighbors];
 	auto pair_distance = [this](std::uint32_t a, std::uint32_t b) { return NodeDistance(a, b); };
-	std::size_t n = SelectNeighborsHeuristic(std::span<const Candidate>(sorted_), graph_.params().m,
-											 pair_distance, selected);
+	std::size_t n = SelectNeighborsHeuristic(found, graph_.params().m, pair_distance, selected);
 	std::uint32_t *list = graph_.links(id, level);
 	list[0] = static_cast<std::uint32_t>(n);
 	for (std::size_t i = 0; i < n; i++)
@@ -174,8 +192,8 @@ GraphBuilder::Search(std::span<const float> query, std::size_t ef)
 {
 	if (graph_.entry_point() == kInvalidNode)
 		return {};
-	Candidate entry = DescendTo(query.data(), 0);
-	SearchLevel(query.data(), entry, 0, ef);
+	Candidate entry = DescendTo(query.data(), 0, query_distance_);
+	SearchLevel(query.data(), entry, 0, ef, query_distance_);
 	return std::vector<Candidate>(sorted_.begin(), sorted_.end());
 }
 

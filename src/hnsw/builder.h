@@ -6,6 +6,7 @@
 #include "hnsw/candidates.h"
 #include "hnsw/distance.h"
 #include "hnsw/graph.h"
+#include "hnsw/level.h"
 #include "hnsw/visited.h"
 #include "memory/build_arena.h"
 
@@ -23,7 +24,9 @@ public:
 	GraphBuilder(mem::BuildArena &arena, BuildGraph &graph, std::uint64_t seed);
 
 	/// Inserts `vector` (dims floats; unit length under cosine) with `label` at
-	/// a random level. Returns the new node's id. Throws std::bad_alloc.
+	/// a random level. Returns the new node's id. A vector equal to one in the
+	/// graph becomes a duplicate of that node (BuildGraph::is_duplicate).
+	/// Throws std::bad_alloc.
 	std::uint32_t Insert(std::span<const float> vector, std::uint64_t label);
 
 	/// The same at a given level (tests).
@@ -39,35 +42,33 @@ public:
 		return Distance(graph_.vector(a), graph_.vector(b));
 	}
 
-	float
-	Distance(const float *a, const float *b) const
-	{
-		float d = distance_(a, b, graph_.params().dims);
-		return negate_ ? -d : d;
-	}
+	/// The construction distance (see ConstructionMetric).
+	float Distance(const float *a, const float *b) const { return build_distance_(a, b); }
 
-	/// The search the builder uses, for tests: up to `ef` nearest live nodes
-	/// to `query`, ascending.
+	/// A search by the index's own metric, as a scan does it, for tests: up to
+	/// `ef` nearest nodes to `query`, ascending.
 	std::vector<Candidate> Search(std::span<const float> query, std::size_t ef);
 
 private:
 	class View;
 	using CandidateVector = std::vector<Candidate, mem::BuildAllocator<Candidate>>;
 
-	Candidate DescendTo(const float *query, int target_level);
-	void SearchLevel(const float *query, Candidate entry, int level, std::size_t ef);
-	void Connect(std::uint32_t id, int level);
+	Candidate DescendTo(const float *query, int target_level, const MetricDistance &distance);
+	void SearchLevel(const float *query, Candidate entry, int level, std::size_t ef, const MetricDistance &distance);
+	void Connect(std::uint32_t id, int level, std::span<const Candidate> found);
 	void AddLink(std::uint32_t from, std::uint32_t to, float distance, int level);
 
 	BuildGraph &graph_;
-	DistanceFn distance_;
-	bool negate_;
+	MetricDistance build_distance_;
+	MetricDistance query_distance_;
 	double level_multiplier_;
 	std::mt19937_64 random_;
 	VisitedEpochs<mem::BuildAllocator<std::uint16_t>> visited_;
 	CandidateVector results_;
 	CandidateVector candidates_;
 	CandidateVector sorted_;
+	CandidateVector found_; // per level: the search results, before linking
+	std::size_t found_start_[kMaxLevel + 2];
 };
 
 } // namespace quarry::hnsw

@@ -130,7 +130,7 @@ SqlDistance(Metric metric, float internal)
 		case Metric::kL2:
 			return std::sqrt(static_cast<double>(internal));
 		case Metric::kInnerProduct:
-			return static_cast<double>(internal);
+			return static_cast<double>(internal) + 0.0; // -0 (orthogonal) reads 0
 		case Metric::kCosine:
 			return 1.0 + static_cast<double>(internal);
 	}
@@ -161,9 +161,10 @@ CheckVector(Metric metric, std::span<const float> v, float &squared_norm)
 void
 Normalize(std::span<const float> v, float squared_norm, std::span<float> out)
 {
-	const float inverse = 1.0f / std::sqrt(squared_norm);
+	// In double, so that each component is the correctly rounded float.
+	const double inverse = 1.0 / std::sqrt(static_cast<double>(squared_norm));
 	for (std::size_t i = 0; i < v.size(); i++)
-		out[i] = v[i] * inverse;
+		out[i] = static_cast<float>(v[i] * inverse);
 }
 
 } // namespace quarry::hnsw

@@ -76,6 +76,38 @@ InternalDistanceFn(const Kernels &k, Metric metric)
 	return metric == Metric::kL2 ? k.l2_squared : k.dot;
 }
 
+/// The metric a graph is *built* with. Inner product is not a metric (a vector
+/// can be nearer to another than to itself), and Algorithm 4's heuristic then
+/// prunes almost every link: on uniform positive data an inner-product graph
+/// leaves most nodes unreachable. So inner-product indexes link their nodes by
+/// Euclidean distance, which keeps the graph navigable and connected, and are
+/// searched by inner product. L2 and cosine (unit vectors, where L2 and -dot
+/// order alike) build with their own metric.
+inline Metric
+ConstructionMetric(Metric metric)
+{
+	return metric == Metric::kInnerProduct ? Metric::kL2 : metric;
+}
+
+/// An internal distance function and its sign, ready to call.
+struct MetricDistance {
+	DistanceFn fn = nullptr;
+	bool negate = false;
+	std::size_t dims = 0;
+
+	MetricDistance() = default;
+	MetricDistance(const Kernels &k, Metric metric, std::size_t n)
+		: fn(InternalDistanceFn(k, metric)), negate(metric != Metric::kL2), dims(n)
+	{
+	}
+	float
+	operator()(const float *a, const float *b) const
+	{
+		float d = fn(a, b, dims);
+		return negate ? -d : d;
+	}
+};
+
 /// The SQL operator's value for an internal distance.
 double SqlDistance(Metric metric, float internal);
 

@@ -2,7 +2,7 @@
 //
 // Every node has one fixed-size layer-0 record
 //     [ uint32 count | uint32 links[2m] | float vector[dims] ]
-// stored in chunks of kChunkNodes records, so that one hop reads one record and
+// stored in chunks of about kChunkBytes, so that one hop reads one record and
 // the records never move. Nodes with a level above 0 also have an upper-layer
 // block, levels 1..L one after the other, each [ uint32 count | uint32 links[m] ].
 // Everything comes from the build's BuildArena (src/memory), which the
@@ -48,7 +48,9 @@ UpperLevelBytes(int m)
 
 class BuildGraph {
 public:
-	static constexpr std::size_t kChunkNodes = 1024;
+	/// Records are allocated in chunks of about this many bytes (at least one
+	/// record, a power of two of them).
+	static constexpr std::size_t kChunkBytes = 4 << 20;
 
 	BuildGraph(mem::BuildArena &arena, const GraphParams &params);
 
@@ -63,6 +65,15 @@ public:
 
 	int level(std::uint32_t id) const { return levels_[id]; }
 	std::uint64_t label(std::uint32_t id) const { return labels_[id]; }
+
+	/// Duplicates: a node whose vector equals an earlier node's (its primary)
+	/// is not linked into the graph; it hangs on its primary's chain.
+	bool is_duplicate(std::uint32_t id) const { return duplicate_of_[id] != kInvalidNode; }
+	std::uint32_t duplicate_of(std::uint32_t id) const { return duplicate_of_[id]; }
+	/// The first duplicate of a primary, or the next one of a duplicate.
+	std::uint32_t next_duplicate(std::uint32_t id) const { return next_duplicate_[id]; }
+	/// Makes `id` (just appended, no links yet) a duplicate of `primary`.
+	void MarkDuplicate(std::uint32_t id, std::uint32_t primary);
 
 	const float *
 	vector(std::uint32_t id) const
@@ -113,13 +124,15 @@ private:
 	unsigned char *
 	Record(std::uint32_t id) const
 	{
-		return chunks_[id / kChunkNodes] + (id % kChunkNodes) * record_bytes_;
+		return chunks_[id >> chunk_shift_] + (id & (chunk_nodes_ - 1)) * record_bytes_;
 	}
 
 	mem::BuildArena &arena_;
 	GraphParams params_;
 	std::size_t links_bytes_;
 	std::size_t record_bytes_;
+	std::uint32_t chunk_shift_;
+	std::uint32_t chunk_nodes_;
 	std::uint32_t size_ = 0;
 	std::uint32_t entry_point_ = kInvalidNode;
 	int max_level_ = -1;
@@ -128,6 +141,8 @@ private:
 	std::vector<std::uint32_t *, mem::BuildAllocator<std::uint32_t *>> upper_;
 	std::vector<std::uint64_t, mem::BuildAllocator<std::uint64_t>> labels_;
 	std::vector<std::uint8_t, mem::BuildAllocator<std::uint8_t>> levels_;
+	std::vector<std::uint32_t, mem::BuildAllocator<std::uint32_t>> duplicate_of_;
+	std::vector<std::uint32_t, mem::BuildAllocator<std::uint32_t>> next_duplicate_;
 };
 
 } // namespace quarry::hnsw

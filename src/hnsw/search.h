@@ -100,6 +100,30 @@ SearchLayer(Graph &graph, const float *query, int level, std::size_t ef, Visited
 	candidates.clear();
 }
 
+/// Scores the neighbours of `node` on `level` that are not visited yet and
+/// hands each to `found` (as a Discarded: distance, id, live). One step of a
+/// best-first search; an iterative scan continues with it past SearchLayer.
+template <typename Graph, typename Visited, typename Found>
+void
+ExpandNode(Graph &graph, const float *query, std::uint32_t node, int level, Visited &visited, Found &&found)
+{
+	NeighborBuffer neighbors;
+	std::uint32_t fresh[kMaxNeighbors];
+	Scored scored[kMaxNeighbors];
+	graph.Neighbors(node, level, neighbors);
+	std::uint32_t n = 0;
+	for (std::uint32_t i = 0; i < neighbors.count; i++)
+	{
+		if (visited.TryVisit(neighbors.ids[i]))
+			fresh[n++] = neighbors.ids[i];
+	}
+	if (n == 0)
+		return;
+	graph.Score(query, std::span<const std::uint32_t>(fresh, n), scored);
+	for (std::uint32_t i = 0; i < n; i++)
+		found(Discarded{scored[i].distance, fresh[i], scored[i].live});
+}
+
 /// Greedy search with ef = 1 on one upper layer (Algorithm 1 lines 5-7,
 /// Algorithm 5 lines 3-5): moves to the nearest neighbour while that gets
 /// nearer to the query. Returns the node where it stops.

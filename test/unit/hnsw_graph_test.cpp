@@ -229,7 +229,9 @@ TEST(BuildGraph, RecallAgainstBruteForce)
 		double recall = Recall(b, data, queries, c.metric, 10, 64);
 		std::printf("%s %s dims=%zu: recall@10 at ef=64: %.4f\n", MetricName(c.metric),
 					c.clustered ? "clustered" : "uniform", c.dims, recall);
-		EXPECT_GE(recall, 0.95) << MetricName(c.metric);
+		// Inner product searches a graph linked by L2 (see ConstructionMetric):
+		// navigable everywhere, a little less precise at equal ef.
+		EXPECT_GE(recall, c.metric == Metric::kInnerProduct ? 0.92 : 0.95) << MetricName(c.metric);
 		// A wider search finds at least as much, and nearly everything.
 		double wide = Recall(b, data, queries, c.metric, 10, 256);
 		EXPECT_GE(wide, 0.99) << MetricName(c.metric);
@@ -300,6 +302,51 @@ TEST(VisitedEpochs, ClearForgetsEverythingAcrossWraparound)
 		ASSERT_FALSE(visited.TryVisit(round % 10));
 		ASSERT_FALSE(visited.Contains((round + 1) % 10));
 	}
+}
+
+// Inner product is not a metric: graphs linked by it lose most links to
+// Algorithm 4 and most nodes become unreachable on uniform positive data.
+// quarry links inner-product graphs by L2, so every node stays reachable.
+TEST(BuildGraph, InnerProductGraphsStayConnected)
+{
+	GraphParams params{8, 16, 32, Metric::kInnerProduct};
+	Built b(params, 1);
+	std::mt19937 rng(3);
+	std::uniform_real_distribution<float> uniform(0, 100);
+	const std::uint32_t n = 2000;
+	for (std::uint32_t i = 0; i < n; i++)
+	{
+		std::vector<float> v(params.dims);
+		for (float &x : v)
+			x = uniform(rng);
+		b.builder.Insert(v, i);
+	}
+	// Breadth-first over layer 0 from the entry point.
+	std::vector<std::uint8_t> reached(n, 0);
+	std::vector<std::uint32_t> queue = {b.graph.entry_point()};
+	reached[b.graph.entry_point()] = 1;
+	for (std::size_t head = 0; head < queue.size(); head++)
+	{
+		const std::uint32_t *list = b.graph.links(queue[head], 0);
+		for (std::uint32_t i = 0; i < list[0]; i++)
+		{
+			if (!reached[list[1 + i]])
+			{
+				reached[list[1 + i]] = 1;
+				queue.push_back(list[1 + i]);
+			}
+		}
+	}
+	const std::size_t reachable = queue.size();
+	EXPECT_EQ(reachable, n);
+	// And the search by inner product finds the true maximum inner products.
+	std::vector<float> q = {1, 2, 3, 4, 5, 6, 7, 8};
+	std::vector<Candidate> found = b.builder.Search(q, 100);
+	ASSERT_FALSE(found.empty());
+	float best = 0;
+	for (std::uint32_t i = 0; i < n; i++)
+		best = std::min(best, -BestKernels().dot(q.data(), b.graph.vector(i), q.size()));
+	EXPECT_EQ(found[0].distance, best);
 }
 
 TEST(BuildGraph, BreadthFirstOrderIsAPermutationStartingAtTheEntryPoint)
