@@ -1,6 +1,7 @@
 // The module: PG_MODULE_MAGIC and _PG_init.
 #include "pg/postgres_api.h"
 
+#include "am/hnsw.h"
 #include "pg/gucs.h"
 
 extern "C" {
@@ -15,4 +16,5 @@ extern "C" void
 _PG_init(void)
 {
 	quarry::pg::DefineGucs();
+	quarry::am::RegisterHnswOptions(); // quarry_hnsw's reloptions
 }
