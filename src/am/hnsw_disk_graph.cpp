@@ -342,14 +342,16 @@ DiskGraph::Score(const float *query, std::span<const uint32> ids, hnsw::Scored *
 		order[j] = index;
 	}
 	PrefetchPages(pages, n);
+	// Ask for the first lines of every record (and its buffer header) now:
+	// the misses overlap instead of coming one after the other.
+	for (int k = 0; k < n; k++)
+		PrefetchRecord(static_cast<uint64>(ids[order[k]]) * rs);
 
 	const uint32 vector_bytes = sizeof(float) * meta_.dims;
 	for (int k = 0; k < n; k++)
 	{
 		const int i = order[k];
 		const uint64 start = static_cast<uint64>(ids[i]) * rs;
-		if (k + 1 < n)
-			PrefetchRecord(static_cast<uint64>(ids[order[k + 1]]) * rs);
 		LockRecord(start, rs);
 		NodeHeader header;
 		std::memcpy(&header, RecordBytes(start, 0, sizeof(NodeHeader), record_scratch_), sizeof(NodeHeader));

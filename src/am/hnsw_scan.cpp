@@ -61,6 +61,10 @@ struct HnswScanState {
 	// found but not returned yet: the ef nearest in `window` (ascending, from
 	// window_start) and the others in `overflow` (a min-heap, all farther).
 	ArenaVector<Candidate> *frontier;
+	// What the first search discarded, kept as found (no heap work) until a
+	// query wants more rows than it returned: most LIMIT k queries never do.
+	ArenaVector<Discarded> *first_discards;
+	bool continued;
 	ArenaVector<Candidate> *window;
 	std::size_t window_start;
 	ArenaVector<Candidate> *overflow;
@@ -175,9 +179,14 @@ TakePending(HnswScanState *s)
 	return c;
 }
 
-/// Where the first search leaves what it did not keep, and where the
-/// continuation puts what it finds: every such node may still be expanded; the
-/// live ones may still be returned.
+/// Where the first search leaves what it did not keep.
+struct KeepDiscarded {
+	HnswScanState *s;
+	void operator()(const Discarded &d) const { s->first_discards->push_back(d); }
+};
+
+/// Where the continuation puts what it finds: every such node may still be
+/// expanded; the live ones may still be returned.
 struct KeepFound {
 	HnswScanState *s;
 	void
@@ -212,7 +221,8 @@ FirstSearch(HnswScanState *s)
 	s->candidates->push_back(entry);
 	if (scored.live)
 		s->results->push_back(entry);
-	hnsw::SearchLayer(graph, s->query, 0, EfSearch(), *s->visited, *s->results, *s->candidates, KeepFound{s});
+	hnsw::SearchLayer(graph, s->query, 0, EfSearch(), *s->visited, *s->results, *s->candidates,
+					  KeepDiscarded{s});
 	for (const Candidate &c : *s->results)
 		s->ready->push_back(c);
 	std::sort(s->ready->begin(), s->ready->end(), hnsw::Nearer);
@@ -228,6 +238,13 @@ bool
 NextFound(HnswScanState *s, Candidate *out)
 {
 	const uint64 budget = static_cast<uint64>(pg::hnsw_max_scan_tuples);
+	if (!s->continued)
+	{
+		KeepFound keep{s};
+		for (const Discarded &d : *s->first_discards)
+			keep(d);
+		s->continued = true;
+	}
 	for (;;)
 	{
 		const bool can_expand = !s->frontier->empty() && s->graph->scored() < budget;
@@ -281,6 +298,8 @@ ResetScan(IndexScanDesc scan, HnswScanState *s)
 	s->candidates = arena.Make<ArenaVector<Candidate>>(arena, ef * 2);
 	s->ready = arena.Make<ArenaVector<Candidate>>(arena, ef);
 	s->frontier = arena.Make<ArenaVector<Candidate>>(arena, ef * m);
+	s->first_discards = arena.Make<ArenaVector<Discarded>>(arena, ef * m);
+	s->continued = false;
 	s->window = arena.Make<ArenaVector<Candidate>>(arena, ef * 2 + 1);
 	s->window_start = 0;
 	s->overflow = arena.Make<ArenaVector<Candidate>>(arena, ef * m);
