@@ -63,6 +63,10 @@ psql_demo -q -c "CREATE EXTENSION quarry"
 psql_demo -c "SELECT extname, extversion FROM pg_extension WHERE extname = 'quarry'"
 psql_demo -c "SELECT * FROM quarry_memory_stats()" -x
 
+# Vector search on Fashion-MNIST (quarry_hnsw).
+source test/lib/demo_hnsw.sh
+demo_hnsw "$demo"
+
 cat <<EOT
 
 The demo cluster is running. Try your own SQL:

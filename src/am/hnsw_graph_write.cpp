@@ -111,6 +111,18 @@ GraphWriter::RefreshMeta()
 	ReadMetaPage(index_, meta_);
 }
 
+// Other backends add nodes and extents all the time: before touching node
+// `id`, make sure our copy of the directories reaches it. Called before any
+// page lock is taken (it may read the metapage).
+void
+GraphWriter::CoverNode(uint32 id)
+{
+	if (id < meta_->node_count && StreamPagesFor(static_cast<uint64>(id) + 1, meta_->record_size) <= meta_->nodes.npages &&
+		id / kTidEntriesPerPage < meta_->tids.npages)
+		return;
+	RefreshMeta();
+}
+
 Buffer
 GraphWriter::ReadStreamBuffer(const HnswStreamDirectory &dir, uint32 page)
 {
@@ -534,6 +546,7 @@ CopyList(const uint32 *list, int m, LinkList *out)
 void
 GraphWriter::ReadLinks(uint32 id, int level, NodeHeader *header, LinkList *out)
 {
+	CoverNode(id);
 	LockedRange r;
 	LockLevel0(index_, *meta_, id, BUFFER_LOCK_SHARE, &r, header, out);
 	UnlockRange(r);
@@ -553,6 +566,7 @@ GraphWriter::ReadLinks(uint32 id, int level, NodeHeader *header, LinkList *out)
 bool
 GraphWriter::AppendLink(uint32 id, int level, uint32 to, LinkList *current)
 {
+	CoverNode(id);
 	NodeHeader header;
 	LockedRange r;
 	LockLevel0(index_, *meta_, id, level == 0 ? BUFFER_LOCK_EXCLUSIVE : BUFFER_LOCK_SHARE, &r, &header, current);
@@ -602,6 +616,7 @@ GraphWriter::AppendLink(uint32 id, int level, uint32 to, LinkList *current)
 bool
 GraphWriter::ReplaceLinks(uint32 id, int level, const LinkList &expected, const LinkList &replacement)
 {
+	CoverNode(id);
 	NodeHeader header;
 	LinkList current;
 	LockedRange r;
@@ -647,6 +662,7 @@ GraphWriter::ReplaceLinks(uint32 id, int level, const LinkList &expected, const 
 void
 GraphWriter::SetNodeState(uint32 id, NodeState state)
 {
+	CoverNode(id);
 	struct Target {
 		Buffer buffer;
 		bool tid;
@@ -824,6 +840,8 @@ private:
 void
 GraphWriter::LinkDuplicate(uint32 primary, uint32 duplicate)
 {
+	CoverNode(primary);
+	CoverNode(duplicate);
 	HeaderPages pages(index_, *meta_);
 	pages.AddHeader(primary);
 	pages.AddHeader(duplicate);
@@ -843,6 +861,8 @@ GraphWriter::LinkDuplicate(uint32 primary, uint32 duplicate)
 bool
 GraphWriter::UnlinkDuplicate(uint32 previous, uint32 duplicate)
 {
+	CoverNode(previous);
+	CoverNode(duplicate);
 	HeaderPages pages(index_, *meta_);
 	pages.AddHeader(previous);
 	pages.AddHeader(duplicate);
@@ -867,6 +887,7 @@ GraphWriter::UnlinkDuplicate(uint32 previous, uint32 duplicate)
 void
 GraphWriter::TakeOverRow(uint32 primary, const uint16 heap_tid[3])
 {
+	CoverNode(primary);
 	HeaderPages pages(index_, *meta_);
 	pages.AddHeader(primary);
 	pages.AddTidPage(primary);
@@ -887,6 +908,7 @@ GraphWriter::TakeOverRow(uint32 primary, const uint16 heap_tid[3])
 void
 GraphWriter::ReadHeader(uint32 id, NodeHeader *header)
 {
+	CoverNode(id);
 	LinkList ignored;
 	LockedRange r;
 	LockLevel0(index_, *meta_, id, BUFFER_LOCK_SHARE, &r, header, &ignored);

@@ -117,6 +117,9 @@ public:
 	/// Reloads the metapage copy.
 	void RefreshMeta();
 
+	/// Reloads it if it does not reach node `id` yet.
+	void CoverNode(uint32 id);
+
 private:
 	int LockRecordRange(uint32 id, uint32 begin, uint32 length, Buffer *buffers, int mode);
 	void EnsureStreamPages(HnswMetaPageData *meta, bool node_stream, uint32 pages_needed);
