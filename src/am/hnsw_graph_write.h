@@ -22,6 +22,9 @@ extern "C" {
 
 #include "hnsw/candidates.h"
 
+#include <algorithm>
+#include <cstring>
+
 namespace quarry::am {
 
 /// Up to 4 exclusively locked buffers changed together: under GenericXLog, or
@@ -121,16 +124,43 @@ public:
 	void CoverNode(uint32 id);
 
 private:
-	int LockRecordRange(uint32 id, uint32 begin, uint32 length, Buffer *buffers, int mode);
 	void EnsureStreamPages(HnswMetaPageData *meta, bool node_stream, uint32 pages_needed);
 	Buffer ReadStreamBuffer(const HnswStreamDirectory &dir, uint32 page);
 	uint32 FindFreeSlot(HnswMetaPageData *meta);
 	bool TryAddUpperItem(BlockNumber block, const char *item, Size size, OffsetNumber *offset);
+	void WriteRecordPages(uint64 start, const char *record, uint32 first, uint32 last);
 
 	Relation index_;
 	bool building_;
 	HnswMetaPageData *meta_;
 };
+
+/// The TID entry of node `id` on its TID page.
+inline TidEntry *
+TidEntryOf(Page page, uint32 id)
+{
+	return reinterpret_cast<TidEntry *>(StreamPayload(page)) + (id % kTidEntriesPerPage);
+}
+
+
+// Copies the part of stream bytes [byte, byte + length) that lies on stream
+// page `page` between the page image and `data` (to the page when `write`).
+inline void
+CopyOnPage(Page image, uint32 page, uint64 byte, char *data, uint32 length, bool write)
+{
+	const uint64 page_start = static_cast<uint64>(page) * kStreamPayloadBytes;
+	const uint64 from = std::max(byte, page_start);
+	const uint64 to = std::min(byte + length, page_start + kStreamPayloadBytes);
+	if (from >= to)
+		return;
+	char *on_page = StreamPayload(image) + (from - page_start);
+	char *in_data = data + (from - byte);
+	if (write)
+		std::memcpy(on_page, in_data, to - from);
+	else
+		std::memcpy(in_data, on_page, to - from);
+}
+
 
 /// Copies `length` bytes from `src` into the record at stream byte
 /// `record_start` + `begin`, over the registered page images `pages` (which

@@ -263,18 +263,15 @@ LevelDraw(ItemPointer tid)
 	return static_cast<double>((x >> 11) + 1) * 0x1.0p-53;
 }
 
-} // namespace
-
+// Reads the metapage, fixes the dimensions of an index created empty, checks
+// and prepares the vector.
 void
-InsertVectorOnDisk(Relation index, mem::ScanArena &arena, const VectorArg &vector, ItemPointer tid, bool building)
+StartInsertion(Insertion &in, const VectorArg &vector, bool building)
 {
-	arena.Reset();
-	Insertion in{};
-	in.index = index;
-	in.arena = &arena;
-	in.graph = arena.Make<DiskGraph>(index, arena);
+	mem::ScanArena &arena = *in.arena;
+	in.graph = arena.Make<DiskGraph>(in.index, arena);
 	in.meta = arena.Make<HnswMetaPageData>(in.graph->meta());
-	in.writer = arena.Make<GraphWriter>(index, building, in.meta);
+	in.writer = arena.Make<GraphWriter>(in.index, building, in.meta);
 	uint32 dims = in.meta->dims;
 	if (dims == 0)
 	{
@@ -286,25 +283,45 @@ InsertVectorOnDisk(Relation index, mem::ScanArena &arena, const VectorArg &vecto
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("vector has %d dimensions, but index \"%s\" has %u", vector.dims,
-						RelationGetRelationName(index), dims)));
+						RelationGetRelationName(in.index), dims)));
 	float *query = arena.MakeArray<float>(dims);
 	PrepareIndexVector(vector, in.graph->metric(), query);
 	in.query = query;
 	in.graph->UseConstructionMetric();
+}
 
-	in.level = hnsw::RandomLevel(LevelDraw(tid), hnsw::LevelMultiplier(in.meta->m));
+// Takes the update lock: exclusive when the new node will be the entry point.
+LOCKMODE
+LockForUpdate(Insertion &in)
+{
 	LOCKMODE mode = in.level > in.meta->entry_level ? ExclusiveLock : ShareLock;
-	if (!building)
-		LockPage(index, kHnswUpdateLock, mode);
+	LockPage(in.index, kHnswUpdateLock, mode);
 	in.graph->LoadMeta();
-	if (!building && mode == ShareLock && in.level > in.graph->meta().entry_level)
+	if (mode == ShareLock && in.level > in.graph->meta().entry_level)
 	{
 		// The entry point moved down meanwhile (VACUUM): we are the new top.
-		UnlockPage(index, kHnswUpdateLock, mode);
+		UnlockPage(in.index, kHnswUpdateLock, mode);
 		mode = ExclusiveLock;
-		LockPage(index, kHnswUpdateLock, mode);
+		LockPage(in.index, kHnswUpdateLock, mode);
 		in.graph->LoadMeta();
 	}
+	return mode;
+}
+
+} // namespace
+
+void
+InsertVectorOnDisk(Relation index, mem::ScanArena &arena, const VectorArg &vector, ItemPointer tid, bool building)
+{
+	arena.Reset();
+	Insertion in{};
+	in.index = index;
+	in.arena = &arena;
+	StartInsertion(in, vector, building);
+	in.level = hnsw::RandomLevel(LevelDraw(tid), hnsw::LevelMultiplier(in.meta->m));
+	const LOCKMODE mode = building ? NoLock : LockForUpdate(in);
+	if (building)
+		in.graph->LoadMeta();
 	*in.meta = in.graph->meta();
 	in.id = in.writer->AllocateSlot(tid, in.level);
 	in.graph->LoadMeta();
@@ -315,24 +332,20 @@ InsertVectorOnDisk(Relation index, mem::ScanArena &arena, const VectorArg &vecto
 	in.candidates = arena.Make<ArenaVector<Candidate>>(arena, ef * 2);
 	in.selected = arena.MakeArray<LinkList>(in.level + 1);
 	in.selected_distance = arena.MakeArray<float>(static_cast<std::size_t>(in.level + 1) * hnsw::kMaxNeighbors);
-
 	in.nearest0 = hnsw::kInvalidNode;
 	in.duplicate = false;
 	FindNeighbors(in);
 	WriteNewNode(in, tid);
-	if (in.duplicate)
+	if (!in.duplicate)
 	{
-		if (!building)
-			UnlockPage(index, kHnswUpdateLock, mode);
-		return;
+		for (int lc = 0; lc <= in.level; lc++)
+		{
+			for (uint32 i = 0; i < in.selected[lc].count; i++)
+				AddBackLink(in, in.selected[lc].ids[i], lc, in.selected_distance[lc * hnsw::kMaxNeighbors + i]);
+		}
+		if (in.level > in.meta->entry_level || in.meta->entry_node == hnsw::kInvalidNode)
+			in.writer->SetEntryPoint(in.id, in.level, false);
 	}
-	for (int lc = 0; lc <= in.level; lc++)
-	{
-		for (uint32 i = 0; i < in.selected[lc].count; i++)
-			AddBackLink(in, in.selected[lc].ids[i], lc, in.selected_distance[lc * hnsw::kMaxNeighbors + i]);
-	}
-	if (in.level > in.meta->entry_level || in.meta->entry_node == hnsw::kInvalidNode)
-		in.writer->SetEntryPoint(in.id, in.level, false);
 	if (!building)
 		UnlockPage(index, kHnswUpdateLock, mode);
 }

@@ -243,8 +243,49 @@ LoadVector(VacuumState &v, hnsw::VisitedMap &cache, uint32 id, bool *live)
 	return vector;
 }
 
-// Step 4 for one node `x` on `level`: replaces dead links. Returns whether it
-// wrote a new list.
+// The list of `base` on a level of `capacity` links chosen from `ids` by
+// Algorithm 4 (dead and non-live candidates left out), filled up with the
+// nearest of the others when `fill` (keepPrunedConnections).
+LinkList
+ShrunkList(VacuumState &v, hnsw::VisitedMap &cache, uint32 base, const uint32 *ids, uint32 n, uint32 capacity,
+		   bool fill)
+{
+	bool live;
+	const float *base_vector = LoadVector(v, cache, base, &live);
+	Candidate pool[hnsw::kMaxNeighbors * 4];
+	std::size_t count = 0;
+	for (uint32 i = 0; i < n && count < lengthof(pool); i++)
+	{
+		if (ids[i] == base || v.dead->Contains(ids[i]) || !v.graph->ValidNode(ids[i]))
+			continue;
+		const float *vector = LoadVector(v, cache, ids[i], &live);
+		if (live)
+			pool[count++] = Candidate{v.graph->Distance(base_vector, vector), ids[i]};
+	}
+	std::sort(pool, pool + count, hnsw::Nearer);
+	Candidate kept[hnsw::kMaxNeighbors * 4];
+	auto pair = [&](uint32 a, uint32 b) {
+		bool ignored;
+		return v.graph->Distance(LoadVector(v, cache, a, &ignored), LoadVector(v, cache, b, &ignored));
+	};
+	std::size_t selected =
+		hnsw::SelectNeighborsHeuristic(std::span<const Candidate>(pool, count), capacity, pair, kept);
+	LinkList list;
+	for (std::size_t i = 0; i < selected; i++)
+		list.ids[i] = kept[i].id;
+	for (std::size_t i = 0; fill && i < count && selected < capacity; i++)
+	{
+		if (std::find(list.ids, list.ids + selected, pool[i].id) == list.ids + selected)
+			list.ids[selected++] = pool[i].id;
+	}
+	list.count = static_cast<uint32>(selected);
+	return list;
+}
+
+// Step 4 for one node `x` on `level`: if it links to dead nodes, its new list
+// comes from its live links and the dead nodes' live links, filled up to
+// capacity so that the dead nodes' neighbours keep their way in through x.
+// Returns whether it wrote a new list.
 bool
 RepairNode(VacuumState &v, uint32 x, int level)
 {
@@ -257,64 +298,30 @@ RepairNode(VacuumState &v, uint32 x, int level)
 		v.writer->ReadLinks(x, level, &header, &current);
 		if (!IsLive(header.state))
 			return false;
-		auto *cache = v.scratch->Make<hnsw::VisitedMap>(*v.scratch, 4 * capacity);
+		uint32 pool[hnsw::kMaxNeighbors * 4];
+		uint32 n = 0;
 		bool any_dead = false;
-		uint32 pool_ids[hnsw::kMaxNeighbors * 4];
-		uint32 pool_count = 0;
-		auto add = [&](uint32 id) {
-			if (id == x || v.dead->Contains(id) || pool_count == lengthof(pool_ids))
-				return;
-			if (std::find(pool_ids, pool_ids + pool_count, id) == pool_ids + pool_count)
-				pool_ids[pool_count++] = id;
-		};
 		for (uint32 i = 0; i < current.count; i++)
 		{
 			if (!v.dead->Contains(current.ids[i]))
 			{
-				add(current.ids[i]);
+				pool[n++] = current.ids[i];
 				continue;
 			}
 			any_dead = true;
 			NodeHeader dead_header;
 			LinkList dead_links;
 			v.writer->ReadLinks(current.ids[i], level, &dead_header, &dead_links);
-			for (uint32 j = 0; j < dead_links.count; j++)
-				add(dead_links.ids[j]);
+			for (uint32 j = 0; j < dead_links.count && n < lengthof(pool); j++)
+			{
+				if (std::find(pool, pool + n, dead_links.ids[j]) == pool + n)
+					pool[n++] = dead_links.ids[j];
+			}
 		}
 		if (!any_dead)
 			return false;
-		bool live;
-		const float *base = LoadVector(v, *cache, x, &live);
-		Candidate pool[hnsw::kMaxNeighbors * 4];
-		std::size_t n = 0;
-		for (uint32 i = 0; i < pool_count; i++)
-		{
-			if (!v.graph->ValidNode(pool_ids[i]))
-				continue;
-			const float *vector = LoadVector(v, *cache, pool_ids[i], &live);
-			if (live)
-				pool[n++] = Candidate{v.graph->Distance(base, vector), pool_ids[i]};
-		}
-		std::sort(pool, pool + n, hnsw::Nearer);
-		Candidate kept[hnsw::kMaxNeighbors * 4];
-		auto pair = [&](uint32 a, uint32 b) {
-			bool ignored;
-			return v.graph->Distance(LoadVector(v, *cache, a, &ignored), LoadVector(v, *cache, b, &ignored));
-		};
-		std::size_t count =
-			hnsw::SelectNeighborsHeuristic(std::span<const Candidate>(pool, n), capacity, pair, kept);
-		LinkList replacement;
-		for (std::size_t i = 0; i < count; i++)
-			replacement.ids[i] = kept[i].id;
-		// Fill the list up with the nearest candidates the heuristic left out
-		// (Algorithm 4's keepPrunedConnections): the dead node's neighbours
-		// keep their way in through x.
-		for (std::size_t i = 0; i < n && count < capacity; i++)
-		{
-			if (std::find(replacement.ids, replacement.ids + count, pool[i].id) == replacement.ids + count)
-				replacement.ids[count++] = pool[i].id;
-		}
-		replacement.count = static_cast<uint32>(count);
+		auto *cache = v.scratch->Make<hnsw::VisitedMap>(*v.scratch, 4 * capacity);
+		const LinkList replacement = ShrunkList(v, *cache, x, pool, n, capacity, true);
 		if (v.writer->ReplaceLinks(x, level, current, replacement))
 			return true;
 	}
@@ -338,58 +345,30 @@ BridgeNeighbors(VacuumState &v, uint32 dead, int level)
 		if (!v.dead->Contains(links.ids[i]) && v.graph->ValidNode(links.ids[i]))
 			live_ids[n++] = links.ids[i];
 	}
-	if (n < 2)
-		return;
 	const uint32 capacity = level == 0 ? 2u * v.meta->m : v.meta->m;
-	for (uint32 i = 0; i < n; i++)
+	for (uint32 i = 0; n >= 2 && i < n; i++)
 	{
 		v.scratch->Reset();
 		auto *cache = v.scratch->Make<hnsw::VisitedMap>(*v.scratch, 4 * capacity);
 		bool live;
 		const float *y = LoadVector(v, *cache, live_ids[i], &live);
-		if (!live)
-			continue;
 		Candidate nearest{0, hnsw::kInvalidNode};
-		for (uint32 j = 0; j < n; j++)
+		for (uint32 j = 0; live && j < n; j++)
 		{
-			if (j == i)
-				continue;
-			const float *z = LoadVector(v, *cache, live_ids[j], &live);
+			bool other_live;
+			const float *z = LoadVector(v, *cache, live_ids[j], &other_live);
 			const Candidate c{v.graph->Distance(y, z), live_ids[j]};
-			if (live && (nearest.id == hnsw::kInvalidNode || hnsw::Nearer(c, nearest)))
+			if (j != i && other_live && (nearest.id == hnsw::kInvalidNode || hnsw::Nearer(c, nearest)))
 				nearest = c;
 		}
-		if (nearest.id == hnsw::kInvalidNode)
-			continue;
 		LinkList current;
-		if (v.writer->AppendLink(nearest.id, level, live_ids[i], &current))
+		if (nearest.id == hnsw::kInvalidNode || v.writer->AppendLink(nearest.id, level, live_ids[i], &current))
 			continue;
 		// Full: shrink the list with the new candidate in it, as an insert does.
-		const float *base = LoadVector(v, *cache, nearest.id, &live);
-		Candidate pool[hnsw::kMaxNeighbors + 1];
-		std::size_t count = 0;
-		for (uint32 k = 0; k < current.count; k++)
-		{
-			if (current.ids[k] == nearest.id || v.dead->Contains(current.ids[k]) ||
-				!v.graph->ValidNode(current.ids[k]))
-				continue;
-			const float *other = LoadVector(v, *cache, current.ids[k], &live);
-			if (live)
-				pool[count++] = Candidate{v.graph->Distance(base, other), current.ids[k]};
-		}
-		pool[count++] = Candidate{nearest.distance, live_ids[i]};
-		std::sort(pool, pool + count, hnsw::Nearer);
-		Candidate kept[hnsw::kMaxNeighbors + 1];
-		auto pair = [&](uint32 a, uint32 b) {
-			bool ignored;
-			return v.graph->Distance(LoadVector(v, *cache, a, &ignored), LoadVector(v, *cache, b, &ignored));
-		};
-		const std::size_t kept_count =
-			hnsw::SelectNeighborsHeuristic(std::span<const Candidate>(pool, count), capacity, pair, kept);
-		LinkList replacement;
-		replacement.count = static_cast<uint32>(kept_count);
-		for (std::size_t k = 0; k < kept_count; k++)
-			replacement.ids[k] = kept[k].id;
+		uint32 pool[hnsw::kMaxNeighbors + 1];
+		std::memcpy(pool, current.ids, sizeof(uint32) * current.count);
+		pool[current.count] = live_ids[i];
+		const LinkList replacement = ShrunkList(v, *cache, nearest.id, pool, current.count + 1, capacity, false);
 		v.writer->ReplaceLinks(nearest.id, level, current, replacement);
 	}
 }
