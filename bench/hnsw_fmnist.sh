@@ -34,6 +34,7 @@ efs=(10 20 40 80 120 200 400)
 out=bench/results
 mkdir -p "$out"
 
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== dependencies, build, install"
 test/deps.sh test bench
 make -s -j"$(nproc)" >/dev/null
@@ -121,7 +122,7 @@ build_seconds=$(printf '%.2f' "${b[3]}")
 arena_peak=$(echo "${b[4]}" | cut -d'|' -f1)
 index_bytes=$(psql_b -c "SELECT pg_relation_size('fm_v')")
 raw_bytes=$((60000 * 784 * 4))
-echo "build ${build_seconds}s, index $((index_bytes >> 20)) MB, RssAnon ${anon_before} -> peak ${anon_peak} -> ${anon_after} kB"
+echo "build ${build_seconds}s, index $((index_bytes / 1000000)) MB, RssAnon ${anon_before} -> peak ${anon_peak} -> ${anon_after} kB"
 
 echo "== queries through SQL"
 sweep_function() { # NAME TABLE
@@ -216,19 +217,21 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 	echo "# quarry_hnsw on Fashion-MNIST"
 	echo
 	echo "60,000 x 784 float vectors, L2, m = 16, ef_construction = 64, one backend; $(date -u +%Y-%m-%d),"
-	echo "$(nproc) x $cpu, load average at the end $load (other work on the machine shows in the timings)."
+	echo "$(nproc) x $cpu. Load average at the start $load_start, at the end $load: other work on the machine"
+	echo "shows in every timing here (hnswlib's numbers show how much; compare the two columns)."
 	echo "Command: \`bench/hnsw_fmnist.sh\` (queries per ef_search: $nq)."
 	echo
 	echo "## Recall@10 and queries per second"
 	echo
-	echo "| ef_search | quarry through SQL: recall / QPS | hnswlib in-process: recall / QPS |"
-	echo "|---|---|---|"
+	echo "| ef_search | quarry through SQL: recall / QPS | hnswlib in-process: recall / QPS | quarry QPS / hnswlib QPS |"
+	echo "|---|---|---|---|"
 	for ef in "${efs[@]}"; do
 		q=$(awk -F'\t' -v e="$ef" '$1 == "quarry" && $2 == e {printf "%.4f / %.0f", $3, $4}' "$sweep")
 		h=$(awk -F'\t' -v e="$ef" '$1 == "hnswlib" && $2 == e {printf "%.4f / %.0f", $3, $4}' "$sweep")
-		echo "| $ef | $q | $h |"
+		r=$(awk -F'\t' -v e="$ef" '$2 == e {v[$1] = $4} END {if (v["hnswlib"] > 0) printf "%.2f", v["quarry"] / v["hnswlib"]}' "$sweep")
+		echo "| $ef | $q | $h | $r |"
 	done
-	printf '| exact (seq scan + sort) | %.4f / %.1f | |\n' "$exact_recall" "$exact_qps"
+	printf '| exact (seq scan + sort) | %.4f / %.1f | | |\n' "$exact_recall" "$exact_qps"
 	echo
 	IFS='|' read -r c_recall c_qps _ <<<"$compressed_qps"
 	printf 'With the default (compressed) storage of the table, ef_search 40: recall %.4f, %.0f QPS.\n' \
@@ -238,14 +241,17 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 	echo
 	echo "| measure | quarry | reference |"
 	echo "|---|---|---|"
-	echo "| CREATE INDEX (serial) | ${build_seconds} s | hnswlib 1 thread ${hnswlib_build} s |"
-	printf '| index size | %d MB = %.3f x raw vectors (%d MB) | |\n' $((index_bytes >> 20)) \
-		"$(echo "$index_bytes / $raw_bytes" | bc -l)" $((raw_bytes >> 20))
-	echo "| build arena peak (graph in memory) | $((arena_peak >> 20)) MB | |"
-	echo "| backend private memory (RssAnon) before / peak / after CREATE INDEX | $((anon_before >> 10)) / $((anon_peak >> 10)) / $((anon_after >> 10)) MB | |"
-	echo "| backend VmHWM (peak RSS, shared buffers touched included) | $((${vm_hwm:-0} >> 10)) MB | |"
-	echo "| online inserts, WAL-logged (10,000 into 50,000) | ${insert_rate} rows/s | |"
-	echo "| VACUUM after deleting 10 % | ${vacuum_seconds} s | REINDEX ${reindex_seconds} s |"
+	echo "| CREATE INDEX (serial) | ${build_seconds} s | hnswlib 1 thread ${hnswlib_build} s; pgvector 19.5 s (anchor) |"
+	printf '| index size | %d MB = %.3f x the raw vectors (%d MB) | pgvector 234 MB |\n' $((index_bytes / 1000000)) \
+		"$(echo "$index_bytes / $raw_bytes" | bc -l)" $((raw_bytes / 1000000))
+	echo "| build arena peak (the graph in memory) | $((arena_peak / 1000000)) MB | |"
+	echo "| backend private memory (RssAnon) before / peak during / after CREATE INDEX | $((anon_before / 1000)) / $((anon_peak / 1000)) / $((anon_after / 1000)) MB | |"
+	echo "| backend peak RSS (VmHWM, shared buffers it touched included) | $((${vm_hwm:-0} / 1000)) MB | |"
+	echo "| online inserts, WAL-logged (10,000 into 50,000) | ${insert_rate} rows/s | pgvector 771 rows/s (anchor) |"
+	echo "| VACUUM after deleting 10 % | ${vacuum_seconds} s | REINDEX ${reindex_seconds} s; pgvector 37.6 s (anchor) |"
+	echo
+	echo "pgvector figures are the anchors measured earlier on this machine class (pgvector 0.8.6,"
+	echo "shared notes), not rerun here."
 } >"$out/hnsw_fmnist.md"
 /usr/bin/python3 bench/plot_recall_qps.py "$sweep" "$out/hnsw_fmnist.png"
 cat "$out/hnsw_fmnist.md"

@@ -18,6 +18,9 @@ EXPLAIN (COSTS OFF) SELECT id FROM products ORDER BY v <-> vec(100001) LIMIT 10;
 -- ...but not without an ORDER BY on the distance, nor for another metric.
 EXPLAIN (COSTS OFF) SELECT id FROM products WHERE v <-> vec(100001) < 5;
 EXPLAIN (COSTS OFF) SELECT id FROM products ORDER BY v <#> vec(100001) LIMIT 10;
+-- Two distances: the index orders by one only, so it is not used (ties on the
+-- first would not come in the order of the second).
+EXPLAIN (COSTS OFF) SELECT id FROM products ORDER BY v <-> vec(100001), v <-> vec(100002) LIMIT 10;
 -- With a filter matching 1% of 3,000 rows, sorting them all is cheaper here;
 -- on larger tables the index wins. Forced, the filter sits on the index scan.
 EXPLAIN (COSTS OFF) SELECT id FROM products WHERE category = 'rare' ORDER BY v <-> vec(100001) LIMIT 10;

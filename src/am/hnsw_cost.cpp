@@ -4,7 +4,8 @@
 // ef_search * 2m / 2 nodes on layer 0 (half of each neighbour list is new) plus
 // m per upper layer, and touches about one page per scored node. That is what
 // genericcostestimate is told; the start-up cost is the whole cost. Without an
-// ORDER BY on the distance operator the index is useless, and costs as much.
+// ORDER BY on the distance operator (or with more than one) the index is
+// useless, and costs as much.
 #include "am/hnsw.h"
 
 extern "C" {
@@ -26,7 +27,9 @@ HnswCostEstimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *st
 				 Selectivity *selectivity, double *correlation, double *pages)
 {
 	pg::Boundary("quarry_hnsw costestimate", [&] {
-		if (path->indexorderbys == NIL)
+		// The scan orders by one distance; ORDER BY two distances needs a sort
+		// (ties on the first would not be ordered by the second).
+		if (path->indexorderbys == NIL || list_length(path->indexorderbys) > 1)
 		{
 			*startup_cost = disable_cost;
 			*total_cost = disable_cost;
