@@ -127,8 +127,9 @@ echo "build ${build_seconds}s, index $((index_bytes / 1000000)) MB, RssAnon ${an
 echo "== queries through SQL"
 sweep_function() { # NAME TABLE
 	sed -e "s/@NAME@/$1/" -e "s/@TABLE@/$2/" <<'EOF'
-CREATE FUNCTION @NAME@(ef int, nq int, k int DEFAULT 10,
-                       OUT recall float8, OUT qps float8, OUT mean_us float8) AS $$
+-- LIMIT 10 is a literal, as an application writes it: with a parameter there
+-- PostgreSQL would plan every query anew (a generic plan cannot cost LIMIT $n).
+CREATE FUNCTION @NAME@(ef int, nq int, OUT recall float8, OUT qps float8, OUT mean_us float8) AS $$
 DECLARE
     r record;
     d float8[];
@@ -139,12 +140,12 @@ BEGIN
     PERFORM set_config('quarry.hnsw_ef_search', ef::text, true);
     FOR r IN SELECT q.id, q.v, g.d10 FROM fmq q JOIN fmgt g USING (id) WHERE q.id < nq ORDER BY q.id LOOP
         t0 := clock_timestamp();
-        SELECT array_agg(dist) INTO d FROM (SELECT v <-> r.v AS dist FROM @TABLE@ ORDER BY v <-> r.v LIMIT k) s;
+        SELECT array_agg(dist) INTO d FROM (SELECT v <-> r.v AS dist FROM @TABLE@ ORDER BY v <-> r.v LIMIT 10) s;
         total := total + extract(epoch FROM clock_timestamp() - t0);
-        -- recall@k with ties: a row at the k-th true distance is a hit
+        -- recall@10 with ties: a row at the 10th true distance is a hit
         hits := hits + (SELECT count(*) FROM unnest(d) x WHERE x * x <= r.d10 * (1 + 1e-6));
     END LOOP;
-    recall := hits::float8 / (nq * k);
+    recall := hits::float8 / (nq * 10);
     qps := nq / total;
     mean_us := total / nq * 1e6;
 END $$ LANGUAGE plpgsql;
@@ -243,7 +244,7 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 	echo "|---|---|---|"
 	echo "| CREATE INDEX (serial) | ${build_seconds} s | hnswlib 1 thread ${hnswlib_build} s; pgvector 19.5 s (anchor) |"
 	printf '| index size | %d MB = %.3f x the raw vectors (%d MB) | pgvector 234 MB |\n' $((index_bytes / 1000000)) \
-		"$(echo "$index_bytes / $raw_bytes" | bc -l)" $((raw_bytes / 1000000))
+		"$(awk -v a="$index_bytes" -v b="$raw_bytes" 'BEGIN {print a / b}')" $((raw_bytes / 1000000))
 	echo "| build arena peak (the graph in memory) | $((arena_peak / 1000000)) MB | |"
 	echo "| backend private memory (RssAnon) before / peak during / after CREATE INDEX | $((anon_before / 1000)) / $((anon_peak / 1000)) / $((anon_after / 1000)) MB | |"
 	echo "| backend peak RSS (VmHWM, shared buffers it touched included) | $((${vm_hwm:-0} / 1000)) MB | |"
