@@ -133,6 +133,10 @@ SQL
 
 demo_bm25
 
+# Vector search on Fashion-MNIST (quarry_hnsw).
+source test/lib/demo_hnsw.sh
+demo_hnsw "$demo"
+
 cat <<EOT
 
 The demo cluster is running. Try your own:

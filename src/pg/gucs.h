@@ -4,6 +4,12 @@
 
 namespace quarry::pg {
 
+// --- quarry_hnsw ---------------------------------------------------------------
+/// quarry.hnsw_ef_search: candidate list size of an HNSW scan.
+extern int hnsw_ef_search;
+/// quarry.hnsw_max_scan_tuples: nodes an iterative HNSW scan may score.
+extern int hnsw_max_scan_tuples;
+
 /// Defines every quarry.* setting and reserves the "quarry" prefix. Called once
 /// from _PG_init.
 void DefineGucs();

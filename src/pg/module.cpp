@@ -3,6 +3,7 @@
 
 #include "am/bm25.h"
 #include "am/bm25_query.h"
+#include "am/hnsw.h"
 #include "pg/gucs.h"
 
 extern "C" {
@@ -19,4 +20,5 @@ _PG_init(void)
 	quarry::pg::DefineGucs();
 	quarry::am::bm25::RegisterOptions();
 	quarry::am::bm25::InstallPlannerHook();
+	quarry::am::RegisterHnswOptions(); // quarry_hnsw's reloptions
 }

@@ -1,0 +1,117 @@
+// quarry_hnsw: what the index access method's files share.
+//
+// The AM is split as contrib/bloom and pgvector split theirs: handler and
+// options (hnsw_handler.cpp), build (hnsw_build.cpp), insert (hnsw_insert.cpp),
+// scan (hnsw_scan.cpp), vacuum (hnsw_vacuum.cpp), cost (hnsw_cost.cpp), opclass
+// validation (hnsw_validate.cpp), on-disk format (hnsw_pages.*), reading and
+// writing the on-disk graph (hnsw_disk_graph.*), the SQL operators
+// (hnsw_operators.cpp). The graph algorithms live in src/hnsw, free of
+// PostgreSQL. See src/am/README.md.
+#pragma once
+
+#include "pg/postgres_api.h"
+
+extern "C" {
+#include "access/amapi.h"
+#include "access/genam.h"
+#include "nodes/pathnodes.h"
+#include "utils/array.h"
+#include "utils/rel.h"
+}
+
+#include "hnsw/distance.h"
+
+#include <span>
+
+namespace quarry::am {
+
+// --- options ------------------------------------------------------------------
+
+inline constexpr int kHnswDefaultM = 16;
+inline constexpr int kHnswMinM = 2;
+inline constexpr int kHnswMaxM = 100;
+inline constexpr int kHnswDefaultEfConstruction = 64;
+inline constexpr int kHnswMinEfConstruction = 4;
+inline constexpr int kHnswMaxEfConstruction = 1000;
+
+/// The reloptions of a quarry_hnsw index (WITH (m = ..., ef_construction = ...,
+/// dims = ...)).
+struct HnswOptions {
+	int32 vl_len_; // varlena header (do not touch)
+	int m;
+	int ef_construction;
+	int dims; // 0: fixed by the first vector
+};
+
+/// Registers the reloptions; called once from _PG_init.
+void RegisterHnswOptions();
+
+/// The options of `index`, with defaults for those not given.
+int HnswGetM(Relation index);
+int HnswGetEfConstruction(Relation index);
+int HnswGetDims(Relation index);
+
+/// Support function 1 of every quarry_hnsw opclass: returns the metric code.
+inline constexpr int kHnswMetricProc = 1;
+inline constexpr int kHnswNumProcs = 1;
+/// The one ordering strategy: the opclass's distance operator.
+inline constexpr int kHnswDistanceStrategy = 1;
+
+/// The metric of `index`'s opclass, from support function 1. ERROR if unknown.
+hnsw::Metric HnswOpclassMetric(Relation index);
+
+// --- vectors --------------------------------------------------------------------
+
+/// A real[] value as a vector: its floats, detoasted (maybe palloc'd in the
+/// current memory context). C-shaped: raises ERRORs.
+struct VectorArg {
+	const float *data;
+	int dims;
+	std::span<const float> span() const { return {data, static_cast<std::size_t>(dims)}; }
+};
+
+/// Detoasts `datum` and checks that it is a one-dimensional real[] with at
+/// least one element and no NULL element. ERROR otherwise.
+VectorArg DatumGetVector(Datum datum);
+
+/// Checks the values of `v` for `metric`: no NaN or infinity, a norm that
+/// cannot overflow a distance, not the zero vector under cosine. Returns the
+/// squared norm. ERROR otherwise.
+float CheckVectorValues(const VectorArg &v, hnsw::Metric metric);
+
+/// ERROR unless both vectors have the same number of dimensions.
+void CheckSameDims(int a, int b);
+
+/// ERROR unless `dims` fits in an index (1..16,000).
+void CheckIndexableDims(int dims);
+
+/// The vector an index stores for `v`: a copy in `out` (dims floats),
+/// normalised under cosine. Runs CheckVectorValues.
+void PrepareIndexVector(const VectorArg &v, hnsw::Metric metric, float *out);
+
+// --- access method callbacks ----------------------------------------------------
+
+IndexBuildResult *HnswBuild(Relation heap, Relation index, IndexInfo *index_info);
+void HnswBuildEmpty(Relation index);
+bool HnswInsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, Relation heap,
+				IndexUniqueCheck check_unique, bool index_unchanged, IndexInfo *index_info);
+IndexBulkDeleteResult *HnswBulkDelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+									  IndexBulkDeleteCallback callback, void *callback_state);
+IndexBulkDeleteResult *HnswVacuumCleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats);
+void HnswCostEstimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *startup_cost,
+					  Cost *total_cost, Selectivity *selectivity, double *correlation, double *pages);
+bytea *HnswOptionsParse(Datum reloptions, bool validate);
+bool HnswValidate(Oid opclass_oid);
+IndexScanDesc HnswBeginScan(Relation index, int nkeys, int norderbys);
+void HnswRescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys);
+bool HnswGetTuple(IndexScanDesc scan, ScanDirection direction);
+void HnswEndScan(IndexScanDesc scan);
+char *HnswBuildPhaseName(int64 phase);
+
+/// Build subphases shown in pg_stat_progress_create_index.
+inline constexpr int64 kHnswPhaseLoad = 2;		// building the graph in memory
+inline constexpr int64 kHnswPhaseWrite = 3;		// writing the graph to pages
+inline constexpr int64 kHnswPhaseOnDisk = 4;	// inserting on disk (past maintenance_work_mem)
+inline constexpr int64 kHnswPhaseWalLog = 5;	// WAL-logging the new pages
+
+} // namespace quarry::am

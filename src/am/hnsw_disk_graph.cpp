@@ -1,0 +1,388 @@
+#include "am/hnsw_disk_graph.h"
+
+extern "C" {
+#include "storage/buf_internals.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+}
+
+#include <algorithm>
+#include <cstring>
+
+namespace quarry::am {
+
+namespace {
+
+/// rd_amcache of a quarry_hnsw index: the buffer each node page was last seen
+/// in. Hints only; ReadRecentBuffer checks them.
+struct HnswAmCache {
+	uint32 capacity;
+	Buffer hints[FLEXIBLE_ARRAY_MEMBER];
+};
+
+/// Hints for at most this many node pages (4 MB per index and backend).
+constexpr uint32 kMaxHintPages = 1u << 20;
+
+} // namespace
+
+DiskGraph::DiskGraph(Relation index, mem::ScanArena &arena) : index_(index), arena_(arena)
+{
+	LoadMeta();
+}
+
+void
+DiskGraph::LoadMeta()
+{
+	ReadMetaPage(index_, &meta_);
+	const hnsw::Metric metric = static_cast<hnsw::Metric>(meta_.metric);
+	if (!hnsw::IsValidMetric(meta_.metric))
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has an unknown metric %d", RelationGetRelationName(index_), meta_.metric)));
+	distance_ = hnsw::MetricDistance(hnsw::BestKernels(), construction_ ? hnsw::ConstructionMetric(metric) : metric,
+									 meta_.dims);
+	vector_offset_ = VectorOffset(meta_.m);
+	if (record_scratch_ == nullptr && meta_.record_size > 0)
+		record_scratch_ = arena_.MakeArray<char>(meta_.record_size);
+	BeginCall();
+}
+
+void
+DiskGraph::UseConstructionMetric()
+{
+	construction_ = true;
+	distance_ = hnsw::MetricDistance(hnsw::BestKernels(), hnsw::ConstructionMetric(metric()), meta_.dims);
+}
+
+void
+DiskGraph::BeginCall()
+{
+	const uint32 want = std::min(meta_.nodes.npages, kMaxHintPages);
+	auto *cache = static_cast<HnswAmCache *>(index_->rd_amcache);
+	if (want > 0 && (cache == nullptr || cache->capacity < want))
+	{
+		uint32 capacity = std::min(std::max(want, cache != nullptr ? cache->capacity * 2 : 0u), kMaxHintPages);
+		auto *grown = static_cast<HnswAmCache *>(MemoryContextAllocZero(
+			index_->rd_indexcxt, offsetof(HnswAmCache, hints) + sizeof(Buffer) * capacity));
+		grown->capacity = capacity;
+		if (cache != nullptr)
+		{
+			std::memcpy(grown->hints, cache->hints, sizeof(Buffer) * cache->capacity);
+			pfree(cache);
+		}
+		index_->rd_amcache = grown;
+		cache = grown;
+	}
+	hints_ = cache != nullptr ? cache->hints : nullptr;
+	hint_pages_ = cache != nullptr ? cache->capacity : 0;
+}
+
+bool
+DiskGraph::ValidNode(uint32 node)
+{
+	if (node < meta_.node_count)
+		return true;
+	if (node == hnsw::kInvalidNode)
+		return false;
+	LoadMeta(); // a node inserted after we read the metapage
+	return node < meta_.node_count;
+}
+
+// Pins node page `stream_page`: through the buffer this backend last found it
+// in when that still holds it (no mapping lookup), else through ReadBuffer.
+// The page is checked when it comes through ReadBuffer, which is once per
+// backend and page after warm-up; the hot path does not touch the page header
+// or special space at all (two cache misses a page).
+Buffer
+DiskGraph::PinNodePage(uint32 stream_page)
+{
+	BlockNumber block = StreamBlock(meta_.nodes, stream_page);
+	if (block == InvalidBlockNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has no node page %u", RelationGetRelationName(index_), stream_page)));
+	if (stream_page < hint_pages_)
+	{
+		Buffer hint = hints_[stream_page];
+		if (BufferIsValid(hint) && ReadRecentBuffer(index_->rd_node, MAIN_FORKNUM, block, hint))
+			return hint;
+	}
+	Buffer buffer = ReadBuffer(index_, block);
+	Page page = BufferGetPage(buffer);
+	if (PageIsNew(page) || HnswOpaque(page)->page_id != kHnswPageId ||
+		HnswOpaque(page)->type != static_cast<uint8>(HnswPageType::kNode))
+	{
+		ReleaseBuffer(buffer);
+		buffer = ReadBuffer(index_, block);
+		LockBuffer(buffer, BUFFER_LOCK_SHARE); // check under a lock, then complain
+		CheckPageType(index_, BufferGetPage(buffer), block, HnswPageType::kNode);
+		LockBuffer(buffer, BUFFER_LOCK_UNLOCK);
+	}
+	if (stream_page < hint_pages_)
+		hints_[stream_page] = buffer;
+	return buffer;
+}
+
+void
+DiskGraph::PrefetchPages(const uint32 *pages, int count)
+{
+	for (int i = 0; i < count; i++)
+	{
+		const uint32 page = pages[i];
+		if (i > 0 && pages[i - 1] == page)
+			continue;
+		if (page >= hint_pages_ || BufferIsValid(hints_[page]))
+			continue;
+		BlockNumber block = StreamBlock(meta_.nodes, page);
+		if (block == InvalidBlockNumber)
+			continue;
+		PrefetchBufferResult result = PrefetchBuffer(index_, MAIN_FORKNUM, block);
+		if (BufferIsValid(result.recent_buffer))
+			hints_[page] = result.recent_buffer;
+	}
+}
+
+const char *
+DiskGraph::Window(uint32 stream_page) const
+{
+	for (int i = 0; i < window_count_; i++)
+	{
+		if (window_[i].stream_page == stream_page)
+			return window_[i].payload;
+	}
+	return nullptr;
+}
+
+void
+DiskGraph::ReleaseBefore(uint32 first_page)
+{
+	int drop = 0;
+	while (drop < window_count_ && window_[drop].stream_page < first_page)
+	{
+		UnlockReleaseBuffer(window_[drop].buffer);
+		drop++;
+	}
+	if (drop == 0)
+		return;
+	for (int i = drop; i < window_count_; i++)
+		window_[i - drop] = window_[i];
+	window_count_ -= drop;
+}
+
+// Share-locks stream pages up to `last_page` after those in the window, in
+// ascending order (the window always holds consecutive pages).
+void
+DiskGraph::LockThrough(uint32 last_page)
+{
+	uint32 next = window_count_ > 0 ? window_[window_count_ - 1].stream_page + 1 : last_page;
+	for (uint32 page = next; page <= last_page; page++)
+	{
+		if (window_count_ == kMaxWindow)
+			elog(ERROR, "quarry_hnsw: a node record spans more than %d pages", kMaxWindow);
+		Buffer buffer = PinNodePage(page);
+		LockBuffer(buffer, BUFFER_LOCK_SHARE);
+		window_[window_count_++] = WindowPage{page, buffer, StreamPayload(BufferGetPage(buffer))};
+	}
+}
+
+void
+DiskGraph::ReleaseWindow()
+{
+	for (int i = 0; i < window_count_; i++)
+		UnlockReleaseBuffer(window_[i].buffer);
+	window_count_ = 0;
+}
+
+// Locks the pages holding bytes [record_start, record_start + length).
+void
+DiskGraph::LockRecord(uint64 record_start, uint32 length)
+{
+	const uint32 first = StreamPositionOf(record_start).page;
+	const uint32 last = StreamPositionOf(record_start + length - 1).page;
+	if (window_count_ > 0 && window_[0].stream_page > first)
+		ReleaseWindow(); // never lock a lower page while holding a higher one
+	ReleaseBefore(first);
+	if (window_count_ == 0)
+	{
+		// Start the window at `first`.
+		Buffer buffer = PinNodePage(first);
+		LockBuffer(buffer, BUFFER_LOCK_SHARE);
+		window_[window_count_++] = WindowPage{first, buffer, StreamPayload(BufferGetPage(buffer))};
+	}
+	LockThrough(last);
+}
+
+// Bytes [begin, begin + length) of the record at `record_start`, whose pages
+// are locked in the window: in place when on one page, else gathered into
+// `scratch`.
+const char *
+DiskGraph::RecordBytes(uint64 record_start, uint32 begin, uint32 length, char *scratch)
+{
+	const uint64 from = record_start + begin;
+	const StreamPosition first = StreamPositionOf(from);
+	const StreamPosition last = StreamPositionOf(from + length - 1);
+	if (first.page == last.page)
+		return Window(first.page) + first.offset;
+	uint32 copied = 0;
+	StreamPosition at = first;
+	while (copied < length)
+	{
+		const uint32 piece = std::min<uint32>(length - copied, kStreamPayloadBytes - at.offset);
+		std::memcpy(scratch + copied, Window(at.page) + at.offset, piece);
+		copied += piece;
+		at = StreamPosition{at.page + 1, 0};
+	}
+	return scratch;
+}
+
+void
+DiskGraph::Neighbors(uint32 node, int level, hnsw::NeighborBuffer &out)
+{
+	out.count = 0;
+	if (!ValidNode(node))
+		return;
+	const uint64 start = static_cast<uint64>(node) * meta_.record_size;
+	const uint32 capacity = 2u * meta_.m;
+	NodeHeader header;
+	LockRecord(start, LinksOffset() + sizeof(uint32) * capacity);
+	std::memcpy(&header, RecordBytes(start, 0, sizeof(NodeHeader), record_scratch_), sizeof(NodeHeader));
+	if (level == 0)
+	{
+		const uint32 count = std::min<uint32>(header.count0, capacity);
+		if (count > 0)
+			std::memcpy(out.ids, RecordBytes(start, LinksOffset(), sizeof(uint32) * count, record_scratch_),
+						sizeof(uint32) * count);
+		out.count = count;
+	}
+	ReleaseWindow();
+	if (level > 0)
+		ReadUpperLinks(header, node, level, out);
+
+	// Drop ids beyond the node count (a stale link into a slot being reused
+	// can hold anything); only after the pages are released.
+	uint32 kept = 0;
+	for (uint32 i = 0; i < out.count; i++)
+	{
+		if (ValidNode(out.ids[i]))
+			out.ids[kept++] = out.ids[i];
+	}
+	out.count = kept;
+}
+
+// The upper-layer list of `node` on `level`. A scan holds no lock that keeps
+// VACUUM from freeing a dead node's item (and an insert from reusing it)
+// between reading the header and reading the item, so a missing or short item
+// means "no links", not corruption.
+void
+DiskGraph::ReadUpperLinks(const NodeHeader &header, uint32 node, int level, hnsw::NeighborBuffer &out)
+{
+	out.count = 0;
+	if (level > header.level || header.upper_offset == InvalidOffsetNumber ||
+		header.state == static_cast<uint8>(NodeState::kFree))
+		return;
+	Buffer buffer = ReadBuffer(index_, header.upper_block);
+	LockBuffer(buffer, BUFFER_LOCK_SHARE);
+	Page page = BufferGetPage(buffer);
+	CheckPageType(index_, page, header.upper_block, HnswPageType::kUpper);
+	if (header.upper_offset <= PageGetMaxOffsetNumber(page))
+	{
+		ItemId item = PageGetItemId(page, header.upper_offset);
+		if (ItemIdIsUsed(item) && ItemIdGetLength(item) >= UpperItemSize(level, meta_.m))
+		{
+			const uint32 *list = reinterpret_cast<const uint32 *>(PageGetItem(page, item)) +
+								 static_cast<std::size_t>(level - 1) * (1 + meta_.m);
+			const uint32 count = std::min<uint32>(list[0], meta_.m);
+			std::memcpy(out.ids, list + 1, sizeof(uint32) * count);
+			out.count = count;
+		}
+	}
+	UnlockReleaseBuffer(buffer);
+}
+
+// Asks the CPU for the first cache lines of the record at `record_start`
+// while the current one is scored: through the page's buffer hint, without
+// pinning (a prefetch of a buffer that was since reused is harmless).
+void
+DiskGraph::PrefetchRecord(uint64 record_start) const
+{
+	const StreamPosition at = StreamPositionOf(record_start);
+	if (at.page >= hint_pages_ || !BufferIsValid(hints_[at.page]) || BufferIsLocal(hints_[at.page]))
+		return;
+	__builtin_prefetch(GetBufferDescriptor(hints_[at.page] - 1)); // what ReadRecentBuffer locks
+	const char *record = static_cast<const char *>(BufferGetBlock(hints_[at.page])) + kStreamPayloadStart + at.offset;
+	const char *end = static_cast<const char *>(BufferGetBlock(hints_[at.page])) + BLCKSZ;
+	for (int line = 0; line < 4 && record + line * 64 < end; line++)
+		__builtin_prefetch(record + line * 64);
+}
+
+void
+DiskGraph::Score(const float *query, std::span<const uint32> ids, hnsw::Scored *out)
+{
+	const int n = static_cast<int>(ids.size());
+	const uint32 rs = meta_.record_size;
+	uint16 *order = batch_order_;
+	uint32 *pages = batch_pages_;
+	// Sort the batch by first page (insertion sort: at most 2m entries).
+	for (int i = 0; i < n; i++)
+	{
+		pages[i] = StreamPositionOf(static_cast<uint64>(ids[i]) * rs).page;
+		order[i] = static_cast<uint16>(i);
+	}
+	for (int i = 1; i < n; i++)
+	{
+		const uint32 page = pages[i];
+		const uint16 index = order[i];
+		int j = i;
+		for (; j > 0 && pages[j - 1] > page; j--)
+		{
+			pages[j] = pages[j - 1];
+			order[j] = order[j - 1];
+		}
+		pages[j] = page;
+		order[j] = index;
+	}
+	PrefetchPages(pages, n);
+	// Ask for the first lines of every record (and its buffer header) now:
+	// the misses overlap instead of coming one after the other.
+	for (int k = 0; k < n; k++)
+		PrefetchRecord(static_cast<uint64>(ids[order[k]]) * rs);
+
+	const uint32 vector_bytes = sizeof(float) * meta_.dims;
+	for (int k = 0; k < n; k++)
+	{
+		const int i = order[k];
+		const uint64 start = static_cast<uint64>(ids[i]) * rs;
+		LockRecord(start, rs);
+		NodeHeader header;
+		std::memcpy(&header, RecordBytes(start, 0, sizeof(NodeHeader), record_scratch_), sizeof(NodeHeader));
+		const float *vector =
+			reinterpret_cast<const float *>(RecordBytes(start, vector_offset_, vector_bytes, record_scratch_));
+		// A duplicate is reached only through a stale link (nothing links to
+		// one): its row comes with its primary's, so it is not a result here.
+		const bool live =
+			header.state == static_cast<uint8>(NodeState::kLive) && header.level != kDuplicateLevel;
+		out[i] = hnsw::Scored{Distance(query, vector), live};
+		if (live && tid_sink_ != nullptr)
+			tid_sink_->SetPayload(ids[i], PackTid(header.heap_tid) |
+											  (header.next_duplicate != hnsw::kInvalidNode ? kHasDuplicates : 0));
+	}
+	ReleaseWindow();
+	scored_ += static_cast<uint64>(n);
+}
+
+bool
+DiskGraph::ReadNode(uint32 node, NodeHeader *header, float *vector)
+{
+	if (!ValidNode(node))
+		return false;
+	const uint64 start = static_cast<uint64>(node) * meta_.record_size;
+	LockRecord(start, meta_.record_size);
+	std::memcpy(header, RecordBytes(start, 0, sizeof(NodeHeader), record_scratch_), sizeof(NodeHeader));
+	if (vector != nullptr)
+		std::memcpy(vector, RecordBytes(start, vector_offset_, sizeof(float) * meta_.dims, record_scratch_),
+					sizeof(float) * meta_.dims);
+	ReleaseWindow();
+	return true;
+}
+
+} // namespace quarry::am

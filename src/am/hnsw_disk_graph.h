@@ -1,0 +1,117 @@
+// Reading the on-disk graph: node records on pinned pages, for scans, inserts
+// and VACUUM. It is a Graph for src/hnsw/search.h (Neighbors, Score).
+//
+// Reads go straight to the shared buffers: a vector that lies on one page is
+// scored in place, without a copy; a record that straddles pages is gathered
+// into scratch first (so that the distance equals the SQL operator's value
+// bit for bit). Score sorts a batch of nodes by page, reads every page once,
+// and prefetches pages it has not seen.
+//
+// Every page is read under a share content lock, and a straddling record's
+// pages are locked together in block order, so a record is always seen whole:
+// its heap TID belongs to the vector it was scored with, even when VACUUM and
+// an insert reuse the slot meanwhile.
+//
+// A backend keeps, per index, the buffer each node page was last found in
+// (in rd_amcache) and pins it with ReadRecentBuffer, which skips the buffer
+// mapping lookup (about half the cost of a random ReadBuffer here). The hint
+// array is looked up again at the start of every callback (BeginCall), never
+// kept across callbacks: a relcache invalidation may free it in between.
+//
+// The methods are C-shaped: they call ReadBuffer and LockBuffer directly and
+// keep no object with a destructor on the stack, so a PostgreSQL ERROR may
+// longjmp through them (see src/pg/guard.h).
+#pragma once
+
+#include "am/hnsw_pages.h"
+
+extern "C" {
+#include "storage/bufmgr.h"
+}
+
+#include "hnsw/candidates.h"
+#include "hnsw/distance.h"
+#include "hnsw/visited.h"
+#include "memory/scan_arena.h"
+
+#include <span>
+
+namespace quarry::am {
+
+class DiskGraph {
+public:
+	/// Reads the metapage. Scratch comes from `arena`.
+	DiskGraph(Relation index, mem::ScanArena &arena);
+
+	/// Call at the start of every AM callback that uses this graph.
+	void BeginCall();
+
+	/// Re-reads the metapage (new entry point, new nodes, new extents).
+	void LoadMeta();
+
+	const HnswMetaPageData &meta() const { return meta_; }
+	Relation index() const { return index_; }
+	hnsw::Metric metric() const { return static_cast<hnsw::Metric>(meta_.metric); }
+	uint32 dims() const { return meta_.dims; }
+
+	/// The internal distance between two vectors of this index: by the
+	/// index's metric (scans), or by its construction metric after
+	/// UseConstructionMetric() (inserts, VACUUM; see hnsw::ConstructionMetric).
+	float Distance(const float *a, const float *b) const { return distance_(a, b); }
+
+	void UseConstructionMetric();
+
+	// search.h's Graph:
+	void Neighbors(uint32 node, int level, hnsw::NeighborBuffer &out);
+	void Score(const float *query, std::span<const uint32> ids, hnsw::Scored *out);
+
+	/// Where Score records the heap TID of each live node it scores (as a
+	/// VisitedMap payload), or nullptr.
+	void set_tid_sink(hnsw::VisitedMap *sink) { tid_sink_ = sink; }
+
+	/// Copies the header and vector of `node`. False if `node` has no slot.
+	bool ReadNode(uint32 node, NodeHeader *header, float *vector);
+
+	/// Nodes scored since construction (the iterative scan's budget).
+	uint64 scored() const { return scored_; }
+
+	/// Whether `node` names a slot (refreshing the metapage copy if needed).
+	bool ValidNode(uint32 node);
+
+private:
+	struct WindowPage {
+		uint32 stream_page;
+		Buffer buffer;
+		const char *payload;
+	};
+	static constexpr int kMaxWindow = 16;
+
+	const char *Window(uint32 stream_page) const;
+	void LockThrough(uint32 last_page);
+	void ReleaseBefore(uint32 first_page);
+	void ReleaseWindow();
+	Buffer PinNodePage(uint32 stream_page);
+	const char *RecordBytes(uint64 record_start, uint32 begin, uint32 length, char *scratch);
+	void LockRecord(uint64 record_start, uint32 length);
+	void PrefetchPages(const uint32 *pages, int count);
+	void PrefetchRecord(uint64 record_start) const;
+	void ReadUpperLinks(const NodeHeader &header, uint32 node, int level, hnsw::NeighborBuffer &out);
+
+	Relation index_;
+	mem::ScanArena &arena_;
+	HnswMetaPageData meta_;
+	hnsw::MetricDistance distance_;
+	bool construction_ = false;
+	uint32 vector_offset_ = 0;
+	hnsw::VisitedMap *tid_sink_ = nullptr;
+	Buffer *hints_ = nullptr; // rd_amcache: buffer hints per node page
+	uint32 hint_pages_ = 0;
+	WindowPage window_[kMaxWindow];
+	int window_count_ = 0;
+	char *record_scratch_ = nullptr; // one gathered record
+	uint32 batch_pages_[hnsw::kMaxNeighbors]; // Score's batch, sorted by page
+	uint16 batch_order_[hnsw::kMaxNeighbors];
+	uint64 scored_ = 0;
+};
+
+} // namespace quarry::am

@@ -1,0 +1,102 @@
+// quarry_hnsw_index_info(regclass): what an index holds, for tests, monitoring
+// and the benchmarks (slot counts, free slots, pages).
+#include "am/hnsw.h"
+
+extern "C" {
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "funcapi.h"
+#include "storage/bufmgr.h"
+#include "utils/builtins.h"
+}
+
+#include "am/hnsw_pages.h"
+#include "pg/guard.h"
+
+#include <algorithm>
+
+namespace {
+
+using namespace quarry::am;
+
+struct StateCounts {
+	int64 live = 0;
+	int64 deleted = 0;
+	int64 free = 0;
+};
+
+// C-shaped: reads the TID stream.
+StateCounts
+CountStates(Relation index, const HnswMetaPageData &meta)
+{
+	StateCounts counts;
+	for (uint32 page = 0; page * kTidEntriesPerPage < meta.node_count; page++)
+	{
+		Buffer buffer = ReadBuffer(index, StreamBlock(meta.tids, page));
+		LockBuffer(buffer, BUFFER_LOCK_SHARE);
+		Page p = BufferGetPage(buffer);
+		const uint32 end = std::min(meta.node_count - page * kTidEntriesPerPage, kTidEntriesPerPage);
+		const auto *entries = reinterpret_cast<const TidEntry *>(StreamPayload(p));
+		for (uint32 i = 0; i < end && !PageIsNew(p); i++)
+		{
+			switch (static_cast<NodeState>(entries[i].state))
+			{
+				case NodeState::kLive:
+					counts.live++;
+					break;
+				case NodeState::kDeleted:
+					counts.deleted++;
+					break;
+				case NodeState::kFree:
+					counts.free++;
+					break;
+				case NodeState::kReserved:
+					break;
+			}
+		}
+		UnlockReleaseBuffer(buffer);
+	}
+	return counts;
+}
+
+} // namespace
+
+QUARRY_FUNCTION(quarry_hnsw_index_info)
+{
+	return quarry::pg::Boundary("quarry_hnsw_index_info", [&]() -> Datum {
+		Relation index = relation_open(PG_GETARG_OID(0), AccessShareLock);
+		if (index->rd_rel->relkind != RELKIND_INDEX || index->rd_indam == nullptr ||
+			index->rd_indam->ambuild != HnswBuild)
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("\"%s\" is not a quarry_hnsw index", RelationGetRelationName(index))));
+		HnswMetaPageData meta;
+		ReadMetaPage(index, &meta);
+		StateCounts counts = CountStates(index, meta);
+		const int64 total_pages = RelationGetNumberOfBlocks(index);
+		relation_close(index, AccessShareLock);
+
+		TupleDesc desc;
+		if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "quarry_hnsw_index_info: return type must be a row type");
+		desc = BlessTupleDesc(desc);
+		Datum values[] = {
+			Int32GetDatum(static_cast<int32>(meta.dims)),
+			Int32GetDatum(meta.m),
+			Int32GetDatum(meta.ef_construction),
+			CStringGetTextDatum(quarry::hnsw::MetricName(static_cast<quarry::hnsw::Metric>(meta.metric))),
+			Int64GetDatum(meta.node_count),
+			Int64GetDatum(counts.live),
+			Int64GetDatum(counts.deleted),
+			Int64GetDatum(counts.free),
+			Int32GetDatum(meta.entry_level),
+			Int64GetDatum(meta.nodes.npages),
+			Int64GetDatum(total_pages),
+		};
+		bool nulls[lengthof(values)] = {};
+		if (desc->natts != lengthof(values))
+			elog(ERROR, "quarry_hnsw_index_info: expected %d result columns, found %d",
+				 static_cast<int>(lengthof(values)), desc->natts);
+		return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+	});
+}
