@@ -17,7 +17,8 @@
 # data some tests use; when absent they skip with a message. QUARRY_KEEP=1 keeps
 # the workspace (logs, clusters' data) for inspection. QUARRY_DESTDIR=DIR installs
 # into a private copy of PostgreSQL in DIR (test/private_pg.sh) instead of the
-# system's, so several checkouts can be tested side by side.
+# system's, so several checkouts can be tested side by side. QUARRY_T=REGEX runs
+# only the scripts in test/t whose file name matches.
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -174,6 +175,7 @@ if want scripts; then
 	for script in test/t/*.pl test/t/*.sh; do
 		[[ -e $script ]] || continue
 		name=$(basename "$script")
+		[[ -n ${QUARRY_T:-} && ! $name =~ $QUARRY_T ]] && continue
 		tdir="$workspace/t/${name%.*}"
 		mkdir -p "$tdir"
 		[[ $(id -u) -eq 0 ]] && chown -R postgres: "$workspace/t"
