@@ -159,6 +159,9 @@ GraphWriter::EnsureStreamPages(HnswMetaPageData *meta, bool node_stream, uint32 
 		else if (block != first + i)
 			elog(ERROR, "quarry_hnsw: extent of index \"%s\" is not contiguous", RelationGetRelationName(index_));
 	}
+	// Logged before the metapage record that refers to the extent, so replay
+	// extends the relation first.
+	pg::LogRelationLength(index_, first + grow - 1);
 	if (lock)
 		UnlockRelationForExtension(index_, ExclusiveLock);
 	dir->extents[dir->nextents++] = HnswExtent{dir->npages, first, grow};

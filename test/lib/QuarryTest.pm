@@ -165,28 +165,28 @@ sub start_workload
 		my $plan = writer_script($file, $state, $w, $writers, $opt{ops} // 20000, \$next_id);
 		push @runs, { plan => $plan, out => "$dir/writer$w.out", file => $file };
 	}
-	my @procs;
-	for my $run (@runs, { file => "$dir/search.sql", out => "$dir/search.out" },
-		{ file => "$dir/vacuum.sql", out => "$dir/vacuum.out" })
-	{
+	my $start = sub {
+		my ($run) = @_;
 		$run->{harness} = IPC::Run::start(
 			[ 'psql', '-X', '-d', $node->connstr('postgres'), '-f', $run->{file} ],
 			'>', $run->{out}, '2>', "$run->{out}.err");
-		push @procs, $run;
-	}
-	return { before => $state, runs => \@procs, writers => [ @runs ] };
+		return $run;
+	};
+	$start->($_) for @runs;
+	my @side = map { $start->({ file => "$dir/$_.sql", out => "$dir/$_.out" }) } qw(search vacuum);
+	return { before => $state, writers => \@runs, side => \@side };
 }
 
-# Waits for every psql of the workload to exit (they stop at the first
-# error, e.g. when the server goes away) and returns the allowed versions:
-# id => { version => 1, ... }.
+# Waits for the writers to exit (at the end of their scripts, or at the first
+# error, e.g. when the server goes away), stops the side load, and returns the
+# allowed versions (id => { version => 1, ... }) and the number of acks.
 sub stop_workload
 {
 	my ($load) = @_;
-	for my $run (@{ $load->{runs} })
-	{
-		eval { $run->{harness}->finish; };
-	}
+	# Writers stop at their script's end or at the first error; the side load
+	# is stopped once they have.
+	eval { $_->{harness}->finish; } for @{ $load->{writers} };
+	eval { $_->{harness}->kill_kill; } for @{ $load->{side} };
 	my %allowed = map { $_ => { $load->{before}{$_} => 1 } } keys %{ $load->{before} };
 	my $acked_total = 0;
 	for my $w (@{ $load->{writers} })
@@ -196,7 +196,6 @@ sub stop_workload
 		while (<$fh>) { $acked++ if /^ack /; }
 		close $fh;
 		$acked_total += $acked;
-		my %last;    # the state after the last acknowledged change of each id
 		for my $k (0 .. $acked - 1)
 		{
 			my ($id, $v) = @{ $w->{plan}[$k] };
