@@ -260,6 +260,7 @@ CheckIsBm25Index(Oid index)
 
 using namespace quarry::am::bm25;
 using quarry::pg::Boundary;
+using quarry::pg::IndexBoundary;
 
 QUARRY_FUNCTION(quarry_query_in)
 {
@@ -363,7 +364,7 @@ QUARRY_FUNCTION(quarry_bm25_match)
 // quarry_bm25_merge(regclass): flush and merge everything into one segment.
 QUARRY_FUNCTION(quarry_bm25_merge)
 {
-	return Boundary("quarry_bm25_merge", [&]() -> Datum {
+	return IndexBoundary("quarry_bm25_merge", quarry::pg::IndexNameForContext(PG_GETARG_OID(0)), [&]() -> Datum {
 		Oid oid = PG_GETARG_OID(0);
 		CheckIsBm25Index(oid);
 		Relation index = index_open(oid, RowExclusiveLock);
@@ -376,7 +377,7 @@ QUARRY_FUNCTION(quarry_bm25_merge)
 // quarry_bm25_stats(regclass): the index's statistics and structure.
 QUARRY_FUNCTION(quarry_bm25_stats)
 {
-	return Boundary("quarry_bm25_stats", [&]() -> Datum {
+	return IndexBoundary("quarry_bm25_stats", quarry::pg::IndexNameForContext(PG_GETARG_OID(0)), [&]() -> Datum {
 		Oid oid = PG_GETARG_OID(0);
 		CheckIsBm25Index(oid);
 		TupleDesc desc;

@@ -96,7 +96,8 @@ using quarry::am::TableLockForVerify;
 // quarry_verify_index(index regclass) RETURNS SETOF text: one row per problem.
 QUARRY_FUNCTION(quarry_verify_index)
 {
-	return quarry::pg::Boundary("quarry_verify_index", [&]() -> Datum {
+	return quarry::pg::IndexBoundary("quarry_verify_index", quarry::pg::IndexNameForContext(PG_GETARG_OID(0)),
+									 [&]() -> Datum {
 		Oid index_oid = PG_GETARG_OID(0);
 		Oid heap_oid = IndexGetRelation(index_oid, true);
 		if (heap_oid == InvalidOid)
