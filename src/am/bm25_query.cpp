@@ -75,10 +75,15 @@ CachedQuery(FunctionCallInfo fcinfo, const QueryValue &q)
 	CheckIsBm25Index(q.index);
 	mem::ScanArena &arena = *cache->arena;
 	Relation index = index_open(q.index, AccessShareLock);
-	IndexView *view = OpenIndexView(index, arena);
-	PreparedQuery *prepared = PrepareQuery(view, q.text, arena);
+	PreparedQuery *prepared;
+	{
+		pg::IndexErrorContext context("quarry_bm25 scoring", RelationGetRelationName(index));
+		IndexView *view = OpenIndexView(index, arena);
+		prepared = PrepareQuery(view, q.text, arena);
+	}
 	UseScanStatistics(q.index, q.text, *prepared);
 	index_close(index, NoLock);
+	IndexView *view = prepared->view;
 	view->index = nullptr; // closed: only the prepared terms are used from here on
 	cache->text = static_cast<char *>(arena.Allocate(q.text.size() + 1, 1));
 	std::memcpy(cache->text, q.text.data(), q.text.size());

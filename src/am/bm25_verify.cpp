@@ -88,6 +88,11 @@ CheckPostings(const SegmentReader &segment, uint32_t *tf_sums, mem::ScanArena &a
 						   static_cast<int>(term.size()), term.data());
 		previous.assign(term);
 		term_count++;
+		// The leaves were walked in order; a search descends the inner nodes.
+		TermInfo found;
+		if (!FindTerm(segment, term, &found) || found.postings_offset != info.postings_offset)
+			report.Problem("segment %u: looking up \"%s\" through the dictionary's inner nodes fails",
+						   segment.ref.id, previous.c_str());
 		if (info.postings_offset + info.postings_bytes > segment.header.postings_bytes)
 		{
 			report.Problem("segment %u: term \"%s\" has postings past the postings section", segment.ref.id,
@@ -175,6 +180,75 @@ CheckPending(const PendingSnapshot &pending, Entries &entries, VerifyReport &rep
 		if (!doc.removed)
 			entries.Add(doc.tid, doc.length);
 	}
+}
+
+// Every block: an empty page (never written, or the tail of a crash) or a
+// quarry_bm25 page of a known type with the right special space.
+void
+CheckAllPages(Relation index, VerifyReport &report)
+{
+	const BlockNumber blocks = RelationGetNumberOfBlocks(index);
+	int reported = 0;
+	for (BlockNumber block = 1; block < blocks; block++)
+	{
+		Buffer buffer = ReadBuffer(index, block);
+		LockBuffer(buffer, BUFFER_LOCK_SHARE);
+		Page page = BufferGetPage(buffer);
+		const char *problem = nullptr;
+		uint16_t type = 0;
+		if (!PageIsNew(page))
+		{
+			const PageOpaque *o = OpaqueOf(page);
+			if (reinterpret_cast<PageHeader>(page)->pd_special != BLCKSZ - MAXALIGN(sizeof(PageOpaque)))
+				problem = "has a bad special space offset";
+			else if (o->page_id != kPageId)
+				problem = "is not a quarry_bm25 page";
+			else if (o->type <= kPageMeta || o->type > kPageFree)
+				problem = "has an unknown page type";
+			type = problem == nullptr ? 0 : o->type;
+		}
+		UnlockReleaseBuffer(buffer);
+		if (problem != nullptr && reported++ < VerifyReport::kMaxPerKind)
+			report.Problem("block %u %s (type %u)", block, problem, type);
+		if (block % 1024 == 0)
+			pg::CheckForInterrupts();
+	}
+}
+
+// The pending list's chain of pages, from its head through its tail (which
+// may hold no entry yet but takes the next insert).
+void
+CheckPendingChain(Relation index, const MetaPage &meta, VerifyReport &report)
+{
+	if (meta.pending_head == InvalidBlockNumber)
+		return;
+	const BlockNumber blocks = RelationGetNumberOfBlocks(index);
+	BlockNumber block = meta.pending_head;
+	for (BlockNumber steps = 0; steps < blocks; steps++)
+	{
+		if (block == InvalidBlockNumber || block == kMetaBlock || block >= blocks)
+		{
+			report.Problem("the pending list's chain leaves the index at block %u before its tail %u", block,
+						   meta.pending_tail);
+			return;
+		}
+		Buffer buffer = ReadBuffer(index, block);
+		LockBuffer(buffer, BUFFER_LOCK_SHARE);
+		Page page = BufferGetPage(buffer);
+		const bool ok = !PageIsNew(page) && OpaqueOf(page)->page_id == kPageId &&
+						OpaqueOf(page)->type == kPagePending;
+		const BlockNumber next = ok ? OpaqueOf(page)->next : InvalidBlockNumber;
+		UnlockReleaseBuffer(buffer);
+		if (!ok)
+		{
+			report.Problem("pending list block %u is not a pending page", block);
+			return;
+		}
+		if (block == meta.pending_tail)
+			return;
+		block = next;
+	}
+	report.Problem("the pending list's chain does not reach its tail %u", meta.pending_tail);
 }
 
 struct TableScan {
@@ -268,6 +342,8 @@ Verify(Relation index, Relation heap, VerifyReport &report)
 		pfree(tf_sums);
 	}
 	CheckPending(*view->pending, entries, report);
+	CheckPendingChain(index, view->meta, report);
+	CheckAllPages(index, report);
 
 	if (entries.count != view->meta.doc_count)
 		report.Problem("the metapage counts %llu rows, the index holds %llu live entries",

@@ -163,6 +163,27 @@ IndexBoundary(const char *where, const char *index_name, Body &&body) -> decltyp
 	}
 }
 
+/// IndexBoundary's CONTEXT line for a stretch of C++ code that reads an index
+/// outside an index callback (a SQL function scoring rows with the index's
+/// statistics). Popped by its destructor, also when an exception unwinds.
+class IndexErrorContext {
+public:
+	IndexErrorContext(const char *where, const char *index_name) noexcept : arg_{where, index_name}
+	{
+		callback_.previous = error_context_stack;
+		callback_.callback = detail::AddIndexContext;
+		callback_.arg = &arg_;
+		error_context_stack = &callback_;
+	}
+	~IndexErrorContext() { error_context_stack = callback_.previous; }
+	IndexErrorContext(const IndexErrorContext &) = delete;
+	IndexErrorContext &operator=(const IndexErrorContext &) = delete;
+
+private:
+	detail::IndexContext arg_;
+	ErrorContextCallback callback_;
+};
+
 /// The name of relation `oid` for IndexBoundary, looked up before the call
 /// (a palloc'd copy; "?" when there is no such relation: the body will say).
 /// Call from an extern "C" frame, outside Boundary.
