@@ -117,7 +117,8 @@ CREATE FUNCTION quarry_bm25_stats(index regclass,
     OUT pending_bytes bigint,
     OUT retired_sets integer,  -- page sets waiting to be recycled
     OUT pages bigint,          -- size of the index in pages
-    OUT text_config regconfig)
+    OUT text_config regconfig,
+    OUT null_rows bigint)      -- rows whose value is NULL: not in N, returned last by ORDER BY scans
 RETURNS record
 AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT;
 

@@ -43,7 +43,7 @@ extern "C" {
 namespace quarry::am::bm25 {
 
 inline constexpr uint32_t kMagic = 0x35324251; // "QB25"
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2; // 2: the null-row list
 inline constexpr uint16_t kPageId = 0xFFB1;
 inline constexpr BlockNumber kMetaBlock = 0;
 
@@ -56,6 +56,8 @@ enum PageType : uint16_t {
 	kPageExtents = 6,
 	kPagePending = 7,
 	kPageFree = 8,
+	kPageNullRows = 9, // heap TIDs of rows whose value is NULL
+	kLastPageType = kPageNullRows,
 };
 
 struct PageOpaque {
@@ -114,6 +116,11 @@ struct MetaPage {
 	BlockNumber pending_tail;		// page new entries are appended to
 	uint32_t pending_docs;			// entries in the pending list (removed ones included)
 	uint64_t pending_bytes;			// bytes of those entries
+	BlockNumber null_head;			// first page of the null-row list, InvalidBlockNumber if none
+	BlockNumber null_tail;			// its last page
+	BlockNumber null_hint;			// a page of the list that had room, where inserts look first
+	uint32_t null_reserved;
+	uint64_t null_count;			// rows whose value is NULL (not counted in N)
 	uint32_t segment_count;
 	uint32_t retired_count;
 	SegmentRef segments[kMaxSegments];
@@ -203,5 +210,18 @@ struct PendingEntryHeader {
 static_assert(sizeof(PendingEntryHeader) == 20, "on-disk format");
 inline constexpr uint8_t kPendingRemoved = 1;
 inline constexpr std::size_t kPendingFlagsOffset = offsetof(PendingEntryHeader, flags);
+
+// --- null-row list ---------------------------------------------------------------
+
+// Rows whose value is NULL are no documents (not in N, never matched), but an
+// ordered scan must still return them, last, with a NULL score, as the same
+// query without the index does. Their heap TIDs are kept in a chain of pages.
+struct NullRowsPage {
+	uint32_t count; // TIDs in this page
+	uint32_t reserved;
+};
+inline constexpr uint32_t kNullRowsPerPage =
+	static_cast<uint32_t>((kPageContentBytes - sizeof(NullRowsPage)) / sizeof(ItemPointerData));
+static_assert(sizeof(ItemPointerData) == 6, "on-disk format");
 
 } // namespace quarry::am::bm25

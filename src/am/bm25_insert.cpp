@@ -1,10 +1,12 @@
 // aminsert for quarry_bm25: a new or updated row goes to the pending list at
-// once, so it is searchable as soon as its transaction's changes are visible.
+// once, so it is searchable as soon as its transaction's changes are visible;
+// a NULL value goes to the null-row list.
 // N, the total length and the document frequencies include it immediately. The
 // row is tokenized before any lock is taken; the append itself holds the
 // metapage's exclusive lock for a memcpy and a WAL record.
 #include "am/bm25.h"
 #include "am/bm25_merge.h"
+#include "am/bm25_null_rows.h"
 #include "am/bm25_pending.h"
 
 extern "C" {
@@ -18,7 +20,10 @@ Insert(Relation index, Datum *values, bool *isnull, ItemPointer tid, Relation he
 	   bool index_unchanged, IndexInfo *info)
 {
 	if (isnull[0])
-		return false; // NULL values are not indexed
+	{
+		AppendNullRow(index, tid); // for ordered scans, which return NULL rows last
+		return false;
+	}
 
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "quarry_bm25 insert", ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);

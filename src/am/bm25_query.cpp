@@ -311,6 +311,7 @@ QUARRY_FUNCTION(quarry_query_resolve)
 		QueryValue q = DecodeQuery(PG_GETARG_DATUM(0));
 		if (q.index != InvalidOid)
 			return PG_GETARG_DATUM(0);
+		CheckIsBm25Index(PG_GETARG_OID(1));
 		return EncodeQuery(PG_GETARG_OID(1), q.text);
 	});
 }
@@ -412,6 +413,7 @@ QUARRY_FUNCTION(quarry_bm25_stats)
 			Int32GetDatum(static_cast<int32>(meta.retired_count)),
 			Int64GetDatum(static_cast<int64>(pages)),
 			ObjectIdGetDatum(meta.text_config),
+			Int64GetDatum(static_cast<int64>(meta.null_count)),
 		};
 		bool nulls[lengthof(values)] = {};
 		if (desc->natts != lengthof(values))

@@ -7,7 +7,8 @@
 // 4k rows resuming strictly after the last row returned, so rows come out in
 // exact score order however many are wanted. When no row with a query term is
 // left, the scan goes on with the remaining rows at score 0 in index order:
-// the same rows, in the same order, as the query without the index.
+// the same rows, in the same order, as the query without the index. Rows whose
+// value is NULL come last, with a NULL score (the null-row list).
 //
 // WHERE col @@@ q (amgettuple without ORDER BY, or amgetbitmap): the rows that
 // hold at least one term of every such query, in index order.
@@ -16,6 +17,7 @@
 // reset at amrescan and freed with the scan's memory context; a query does not
 // allocate per posting or per candidate.
 #include "am/bm25.h"
+#include "am/bm25_null_rows.h"
 #include "am/bm25_query.h"
 #include "am/bm25_search.h"
 
@@ -126,6 +128,8 @@ struct ScanState {
 	// zero-score phase (ORDER BY) / matching phase (WHERE only)
 	fts::DocId next_doc;
 	bool walk_open;
+	// NULL rows (ORDER BY without WHERE @@@), read once the rest is done
+	NullRowReader *null_rows;
 };
 
 // Zero-filled MaxScore scratch for windows of one lengths page; made once per
@@ -220,6 +224,7 @@ RescanState(ScanState *st, IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey 
 	st->after = fts::ResumeAfter{};
 	st->next_doc = 0;
 	st->walk_open = false;
+	st->null_rows = nullptr;
 	st->done = st->empty_qual;
 	st->ready = true;
 }
@@ -342,6 +347,27 @@ Emit(IndexScanDesc scan, ScanState *st, fts::DocId doc, double score, bool score
 	return true;
 }
 
+// ORDER BY scans without a WHERE @@@ (which NULL never satisfies), after every
+// other row: the rows whose value is NULL, with a NULL score.
+bool
+NextNullRow(IndexScanDesc scan, ScanState *st)
+{
+	if (scan->numberOfOrderBys == 0 || st->qual_count > 0)
+		return false;
+	if (st->null_rows == nullptr)
+	{
+		auto *buffer = st->arena->MakeArray<ItemPointerData>(kNullRowsPerPage);
+		st->null_rows = st->arena->Make<NullRowReader>(scan->indexRelation, st->view->meta, buffer);
+	}
+	if (!st->null_rows->Next(&scan->xs_heaptid))
+		return false;
+	scan->xs_recheck = false;
+	scan->xs_recheckorderby = false;
+	scan->xs_orderbyvals[0] = (Datum) 0;
+	scan->xs_orderbynulls[0] = true;
+	return true;
+}
+
 bool
 GetTupleImpl(IndexScanDesc scan)
 {
@@ -363,8 +389,10 @@ GetTupleImpl(IndexScanDesc scan)
 		NextBatch(st);
 	}
 	fts::DocId doc;
-	if (NextUnrankedDoc(st, &doc))
+	if (st->null_rows == nullptr && NextUnrankedDoc(st, &doc))
 		return Emit(scan, st, doc, 0.0, st->ranking_null);
+	if (NextNullRow(scan, st))
+		return true;
 	st->done = true;
 	return false;
 }

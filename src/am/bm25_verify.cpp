@@ -1,5 +1,6 @@
 // The quarry_bm25 checker behind quarry_verify_index() (see verify.h).
 #include "am/bm25.h"
+#include "am/bm25_null_rows.h"
 #include "am/bm25_search.h"
 #include "am/verify.h"
 
@@ -27,7 +28,8 @@ namespace {
 struct Entry {
 	ItemPointerData tid;
 	uint32_t length;
-	bool seen; // reported by the table scan
+	bool seen;	   // reported by the table scan
+	bool null_row; // in the null-row list
 };
 
 struct Entries {
@@ -35,9 +37,10 @@ struct Entries {
 	uint64_t count;
 	uint64_t capacity;
 	uint64_t total_length;
+	uint64_t null_rows;
 
 	void
-	Add(ItemPointerData tid, uint32_t length)
+	Add(ItemPointerData tid, uint32_t length, bool null_row = false)
 	{
 		if (count == capacity)
 		{
@@ -45,8 +48,9 @@ struct Entries {
 			items = static_cast<Entry *>(
 				repalloc_huge(items, capacity * sizeof(Entry)));
 		}
-		items[count++] = {tid, length, false};
+		items[count++] = {tid, length, false, null_row};
 		total_length += length;
+		null_rows += null_row ? 1 : 0;
 	}
 };
 
@@ -203,7 +207,7 @@ CheckAllPages(Relation index, VerifyReport &report)
 				problem = "has a bad special space offset";
 			else if (o->page_id != kPageId)
 				problem = "is not a quarry_bm25 page";
-			else if (o->type <= kPageMeta || o->type > kPageFree)
+			else if (o->type <= kPageMeta || o->type > kLastPageType)
 				problem = "has an unknown page type";
 			type = problem == nullptr ? 0 : o->type;
 		}
@@ -251,6 +255,23 @@ CheckPendingChain(Relation index, const MetaPage &meta, VerifyReport &report)
 	report.Problem("the pending list's chain does not reach its tail %u", meta.pending_tail);
 }
 
+// The null-row list: its TIDs into `entries`, its count against the metapage.
+void
+CheckNullRows(Relation index, const MetaPage &meta, Entries &entries, mem::ScanArena &arena, VerifyReport &report)
+{
+	NullRowReader reader(index, meta, arena.MakeArray<ItemPointerData>(kNullRowsPerPage));
+	ItemPointerData tid;
+	uint64_t count = 0;
+	while (reader.Next(&tid))
+	{
+		entries.Add(tid, 0, true);
+		count++;
+	}
+	if (count != meta.null_count)
+		report.Problem("the null-row list holds %llu rows, the metapage says %llu",
+					   static_cast<unsigned long long>(count), static_cast<unsigned long long>(meta.null_count));
+}
+
 struct TableScan {
 	Entries *entries;
 	Oid config;
@@ -263,9 +284,7 @@ struct TableScan {
 void
 CheckTableRow(TableScan *scan, ItemPointer tid, Datum *values, bool *isnull, bool alive)
 {
-	if (isnull[0])
-		return;
-	Entry key{*tid, 0, false};
+	Entry key{*tid, 0, false, false};
 	auto *found = static_cast<Entry *>(
 		bsearch(&key, scan->entries->items, scan->entries->count, sizeof(Entry), CompareEntries));
 	if (found == nullptr)
@@ -276,6 +295,14 @@ CheckTableRow(TableScan *scan, ItemPointer tid, Datum *values, bool *isnull, boo
 		return;
 	}
 	found->seen = true;
+	if (isnull[0] || found->null_row)
+	{
+		if (isnull[0] != found->null_row && scan->mismatched++ < VerifyReport::kMaxPerKind)
+			scan->report->Problem("row (%u,%u) is %s, the index holds it as %s", ItemPointerGetBlockNumber(tid),
+								  ItemPointerGetOffsetNumber(tid), isnull[0] ? "NULL" : "not NULL",
+								  found->null_row ? "a NULL row" : "a document");
+		return;
+	}
 	MemoryContext old = MemoryContextSwitchTo(scan->row_cxt);
 	Tokens tokens = TokenizeDatum(scan->config, values[0], false);
 	MemoryContextSwitchTo(old);
@@ -330,7 +357,7 @@ Verify(Relation index, Relation heap, VerifyReport &report)
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	mem::ScanArena *arena = pg::CreateScanArena(cxt, 64 * 1024);
 	IndexView *view = OpenIndexView(index, *arena);
-	Entries entries{static_cast<Entry *>(palloc(sizeof(Entry) * 1024)), 0, 1024, 0};
+	Entries entries{static_cast<Entry *>(palloc(sizeof(Entry) * 1024)), 0, 1024, 0, 0};
 
 	for (uint32_t s = 0; s < view->segment_count; s++)
 	{
@@ -343,12 +370,13 @@ Verify(Relation index, Relation heap, VerifyReport &report)
 	}
 	CheckPending(*view->pending, entries, report);
 	CheckPendingChain(index, view->meta, report);
+	CheckNullRows(index, view->meta, entries, *arena, report);
 	CheckAllPages(index, report);
 
-	if (entries.count != view->meta.doc_count)
+	if (entries.count - entries.null_rows != view->meta.doc_count)
 		report.Problem("the metapage counts %llu rows, the index holds %llu live entries",
 					   static_cast<unsigned long long>(view->meta.doc_count),
-					   static_cast<unsigned long long>(entries.count));
+					   static_cast<unsigned long long>(entries.count - entries.null_rows));
 	if (entries.total_length != view->meta.total_length)
 		report.Problem("the metapage's total length is %llu, the live entries add up to %llu",
 					   static_cast<unsigned long long>(view->meta.total_length),

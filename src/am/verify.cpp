@@ -101,7 +101,13 @@ QUARRY_FUNCTION(quarry_verify_index)
 		Oid index_oid = PG_GETARG_OID(0);
 		Oid heap_oid = IndexGetRelation(index_oid, true);
 		if (heap_oid == InvalidOid)
-			ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not an index", get_rel_name(index_oid))));
+		{
+			const char *name = get_rel_name(index_oid);
+			if (name == nullptr)
+				ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+								errmsg("relation with OID %u does not exist", index_oid)));
+			ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not an index", name)));
+		}
 		InitTextSetResult(fcinfo);
 		auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
 		LOCKMODE table_lock = TableLockForVerify();
