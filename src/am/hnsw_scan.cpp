@@ -274,7 +274,9 @@ NextNullQueryRow(IndexScanDesc scan, HnswScanState *s)
 		if (!graph.ValidNode(s->null_cursor))
 			return false;
 		NodeHeader header;
-		graph.ReadNode(s->null_cursor, &header, nullptr);
+		// Every slot is read here, including one an insert has claimed but
+		// not written yet (maybe on a page nobody wrote yet).
+		graph.ReadNode(s->null_cursor, &header, nullptr, true);
 		if (header.state != static_cast<uint8>(NodeState::kLive))
 			continue;
 		GetHeapTid(header.heap_tid, &scan->xs_heaptid);
