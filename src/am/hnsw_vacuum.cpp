@@ -297,6 +297,38 @@ ShrunkList(VacuumState &v, hnsw::VisitedMap &cache, uint32 base, const uint32 *i
 	return list;
 }
 
+constexpr uint32 kRepairPool = hnsw::kMaxNeighbors * 4;
+
+// The candidates for a new list of a node whose list is `current`: its live
+// links first, then the links of its dead neighbours, each id once (a list
+// names a node once, and ShrunkList keeps the whole pool when it fits), at
+// most kRepairPool.
+uint32
+RepairPool(VacuumState &v, const LinkList &current, int level, uint32 *pool, bool *any_dead)
+{
+	uint32 n = 0;
+	for (uint32 i = 0; i < current.count; i++)
+	{
+		if (!v.dead->Contains(current.ids[i]) && std::find(pool, pool + n, current.ids[i]) == pool + n)
+			pool[n++] = current.ids[i];
+	}
+	for (uint32 i = 0; i < current.count; i++)
+	{
+		if (!v.dead->Contains(current.ids[i]))
+			continue;
+		*any_dead = true;
+		NodeHeader dead_header;
+		LinkList dead_links;
+		v.writer->ReadLinks(current.ids[i], level, &dead_header, &dead_links);
+		for (uint32 j = 0; j < dead_links.count && n < kRepairPool; j++)
+		{
+			if (std::find(pool, pool + n, dead_links.ids[j]) == pool + n)
+				pool[n++] = dead_links.ids[j];
+		}
+	}
+	return n;
+}
+
 // Step 4 for one node `x` on `level`: if it links to dead nodes, its new list
 // comes from its live links and the dead nodes' live links, filled up to
 // capacity so that the dead nodes' neighbours keep their way in through x.
@@ -313,26 +345,9 @@ RepairNode(VacuumState &v, uint32 x, int level)
 		v.writer->ReadLinks(x, level, &header, &current);
 		if (!IsLive(header.state))
 			return false;
-		uint32 pool[hnsw::kMaxNeighbors * 4];
-		uint32 n = 0;
+		uint32 pool[kRepairPool];
 		bool any_dead = false;
-		for (uint32 i = 0; i < current.count; i++)
-		{
-			if (!v.dead->Contains(current.ids[i]))
-			{
-				pool[n++] = current.ids[i];
-				continue;
-			}
-			any_dead = true;
-			NodeHeader dead_header;
-			LinkList dead_links;
-			v.writer->ReadLinks(current.ids[i], level, &dead_header, &dead_links);
-			for (uint32 j = 0; j < dead_links.count && n < lengthof(pool); j++)
-			{
-				if (std::find(pool, pool + n, dead_links.ids[j]) == pool + n)
-					pool[n++] = dead_links.ids[j];
-			}
-		}
+		const uint32 n = RepairPool(v, current, level, pool, &any_dead);
 		if (!any_dead)
 			return false;
 		auto *cache = v.scratch->Make<hnsw::VisitedMap>(*v.scratch, 4 * capacity);
