@@ -138,9 +138,9 @@ DiskGraph::PrefetchPages(const uint32 *pages, int count)
 		BlockNumber block = StreamBlock(meta_.nodes, page);
 		if (block == InvalidBlockNumber)
 			continue;
-		PrefetchBufferResult result = PrefetchBuffer(index_, MAIN_FORKNUM, block);
-		if (BufferIsValid(result.recent_buffer))
-			hints_[page] = result.recent_buffer;
+		// Its recent_buffer is not taken as a hint: a hint skips the page
+		// check, so only PinNodePage sets one, after checking the page.
+		PrefetchBuffer(index_, MAIN_FORKNUM, block);
 	}
 }
 
@@ -237,9 +237,10 @@ DiskGraph::RecordBytes(uint64 record_start, uint32 begin, uint32 length, char *s
 	return scratch;
 }
 
-// The record of `node` fails HeaderLooksSane, or scores to a distance that
-// is not finite (stored vectors are finite and their norms bounded, so a
-// distance to a valid query always is).
+// The record of `node` fails HeaderLooksSane, was never written (nothing
+// links to such a slot), or scores to a distance that is not finite (stored
+// vectors are finite and their norms bounded, so a distance to a valid query
+// always is).
 void
 DiskGraph::CorruptRecord(uint32 node, const NodeHeader &header) const
 {
@@ -264,7 +265,7 @@ DiskGraph::Neighbors(uint32 node, int level, hnsw::NeighborBuffer &out)
 	NodeHeader header;
 	LockRecord(start, LinksOffset() + sizeof(uint32) * capacity);
 	std::memcpy(&header, RecordBytes(start, 0, sizeof(NodeHeader), record_scratch_), sizeof(NodeHeader));
-	if (__builtin_expect(!HeaderLooksSane(header, capacity), 0))
+	if (__builtin_expect(!HeaderLooksSane(header, capacity) | NeverWritten(header), 0))
 	{
 		ReleaseWindow();
 		CorruptRecord(node, header);
@@ -390,7 +391,9 @@ DiskGraph::Score(const float *query, std::span<const uint32> ids, hnsw::Scored *
 		// One branch for everything a garbage record would fail: the header,
 		// the distance, and the offset of a row we may return.
 		const bool tid_ok = static_cast<uint32>(header.heap_tid[2]) - 1u < MaxOffsetNumber;
-		if (__builtin_expect(!(HeaderLooksSane(header, capacity0) & std::isfinite(distance) & (tid_ok | !live)), 0))
+		if (__builtin_expect(!(HeaderLooksSane(header, capacity0) & !NeverWritten(header) & std::isfinite(distance) &
+							   (tid_ok | !live)),
+							 0))
 		{
 			ReleaseWindow();
 			CorruptRecord(ids[i], header);
@@ -416,7 +419,7 @@ DiskGraph::ReadNode(uint32 node, NodeHeader *header, float *vector, bool unwritt
 		std::memcpy(vector, RecordBytes(start, vector_offset_, sizeof(float) * meta_.dims, record_scratch_),
 					sizeof(float) * meta_.dims);
 	ReleaseWindow();
-	if (!HeaderLooksSane(*header, 2u * meta_.m))
+	if (!HeaderLooksSane(*header, 2u * meta_.m) || (!unwritten_ok && NeverWritten(*header)))
 		CorruptRecord(node, *header);
 	return true;
 }

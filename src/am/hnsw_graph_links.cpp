@@ -79,7 +79,7 @@ LockLevel0(Relation index, const HnswMetaPageData &meta, uint32 id, int mode, Lo
 		CheckPageType(index, r->pages[r->count - 1], block, HnswPageType::kNode);
 	}
 	ReadRecordBytes(r->pages, r->first_page, r->start, 0, header, sizeof(NodeHeader));
-	if (!HeaderLooksSane(*header, capacity))
+	if (!HeaderLooksSane(*header, capacity) || NeverWritten(*header))
 		HnswCorrupt(index, "node %u has a malformed record (state %u, level %u, %u links on layer 0)", id,
 					header->state, header->level, header->count0);
 	list->count = header->count0;

@@ -313,6 +313,16 @@ HeaderLooksSane(const NodeHeader &h, uint32 capacity0)
 		   ((h.level <= hnsw::kMaxLevel) | (h.level == kDuplicateLevel)) & (h.count0 <= capacity0);
 }
 
+/// Whether a header was never written: all zeros, as on a page nobody wrote.
+/// A slot VACUUM freed says so (kFree with no duplicate); one never written
+/// has next_duplicate 0. Nothing links to a slot before its node is written,
+/// so a link that leads to such a header is corruption (a zeroed page).
+inline bool
+NeverWritten(const NodeHeader &h)
+{
+	return (h.state == static_cast<uint8>(NodeState::kFree)) & (h.next_duplicate != hnsw::kInvalidNode);
+}
+
 /// The same for a TID entry.
 inline bool
 TidEntryLooksSane(const TidEntry &e)
