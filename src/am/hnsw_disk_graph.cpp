@@ -424,4 +424,14 @@ DiskGraph::ReadNode(uint32 node, NodeHeader *header, float *vector, bool unwritt
 	return true;
 }
 
+uint8
+DiskGraph::TidState(uint32 node)
+{
+	Buffer buffer = ReadTidPage(index_, meta_, node / kTidEntriesPerPage);
+	const auto *entries = reinterpret_cast<const TidEntry *>(StreamPayload(BufferGetPage(buffer)));
+	const uint8 state = entries[node % kTidEntriesPerPage].state;
+	UnlockReleaseBuffer(buffer);
+	return state;
+}
+
 } // namespace quarry::am

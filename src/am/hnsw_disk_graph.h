@@ -87,6 +87,9 @@ public:
 	/// corruption: nothing links to a slot before it is written.
 	bool ReadNode(uint32 node, NodeHeader *header, float *vector, bool unwritten_ok = false);
 
+	/// The state in `node`'s TID entry (a slot below the node count).
+	uint8 TidState(uint32 node);
+
 	/// Nodes scored since construction (the iterative scan's budget).
 	uint64 scored() const { return scored_; }
 
