@@ -17,6 +17,7 @@ namespace {
 /// rd_amcache of a quarry_hnsw index: the buffer each node page was last seen
 /// in. Hints only; ReadRecentBuffer checks them.
 struct HnswAmCache {
+	BlockNumber known_blocks; // the index had at least this many blocks
 	uint32 capacity;
 	Buffer hints[FLEXIBLE_ARRAY_MEMBER];
 };
@@ -64,6 +65,7 @@ DiskGraph::BeginCall()
 		grown->capacity = capacity;
 		if (cache != nullptr)
 		{
+			grown->known_blocks = cache->known_blocks;
 			std::memcpy(grown->hints, cache->hints, sizeof(Buffer) * cache->capacity);
 			pfree(cache);
 		}
@@ -72,6 +74,9 @@ DiskGraph::BeginCall()
 	}
 	hints_ = cache != nullptr ? cache->hints : nullptr;
 	hint_pages_ = cache != nullptr ? cache->capacity : 0;
+	// The relation's size, learnt once per backend: a scan checks block
+	// numbers it reads from pages without a system call.
+	known_blocks_ = cache != nullptr ? &cache->known_blocks : &own_known_blocks_;
 }
 
 bool
@@ -104,7 +109,7 @@ DiskGraph::PinNodePage(uint32 stream_page, bool unwritten_ok)
 		if (BufferIsValid(hint) && ReadRecentBuffer(index_->rd_node, MAIN_FORKNUM, block, hint))
 			return hint;
 	}
-	CheckBlockExists(index_, block, &known_blocks_);
+	CheckBlockExists(index_, block, known_blocks_);
 	Buffer buffer = ReadBuffer(index_, block);
 	Page page = BufferGetPage(buffer);
 	if (PageIsNew(page) || HnswOpaque(page)->page_id != kHnswPageId ||
@@ -307,7 +312,7 @@ DiskGraph::ReadUpperLinks(const NodeHeader &header, uint32 node, int level, hnsw
 	if (level > header.level || header.upper_offset == InvalidOffsetNumber ||
 		header.state == static_cast<uint8>(NodeState::kFree))
 		return;
-	CheckBlockExists(index_, header.upper_block, &known_blocks_);
+	CheckBlockExists(index_, header.upper_block, known_blocks_);
 	Buffer buffer = ReadBuffer(index_, header.upper_block);
 	LockBuffer(buffer, BUFFER_LOCK_SHARE);
 	Page page = BufferGetPage(buffer);

@@ -124,7 +124,8 @@ private:
 	bool construction_ = false;
 	uint32 vector_offset_ = 0;
 	hnsw::VisitedMap *tid_sink_ = nullptr;
-	BlockNumber known_blocks_ = 0; // the index had at least this many blocks
+	BlockNumber own_known_blocks_ = 0; // without an rd_amcache (an empty index)
+	BlockNumber *known_blocks_ = &own_known_blocks_; // the index had at least this many blocks
 	Buffer *hints_ = nullptr; // rd_amcache: buffer hints per node page
 	uint32 hint_pages_ = 0;
 	WindowPage window_[kMaxWindow];
