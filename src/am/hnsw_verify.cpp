@@ -47,7 +47,8 @@
 //   - kDeleted nodes, a free-slot count below the number of free slots, an
 //     upper item no node names, a slot left kReserved: what an insert or a
 //     VACUUM that failed halfway leaves; the next VACUUM or insert copes.
-// The stale links and orphan items are counted in a DEBUG1 message.
+// Stale links, orphan items and unreachable nodes are counted in a DEBUG1
+// message.
 #include "am/hnsw_verify.h"
 
 #include "am/hnsw.h"
@@ -561,6 +562,7 @@ HnswVerify(Relation index, Relation heap, VerifyReport &report)
 	c->nblocks = RelationGetNumberOfBlocks(index);
 	c->page = static_cast<char *>(palloc(BLCKSZ));
 	c->cached_page = hnsw::kInvalidNode;
+	c->unreachable = -1;
 	if (CheckMeta(*c))
 	{
 		const uint32 n = c->meta.node_count;
@@ -586,9 +588,11 @@ HnswVerify(Relation index, Relation heap, VerifyReport &report)
 			report.Problem("%d more %s problems not listed", c->counts[kind] - VerifyReport::kMaxPerKind,
 						   kind_names[kind]);
 	}
-	elog(DEBUG1, "quarry_verify_index(\"%s\"): %llu links into free or reused slots, %llu upper items no node names",
+	elog(DEBUG1,
+		 "quarry_verify_index(\"%s\"): %llu links into free or reused slots, %llu upper items no node names, "
+		 "%lld live nodes not reachable on layer 0 from the entry point (-1: not counted)",
 		 RelationGetRelationName(index), static_cast<unsigned long long>(c->stale_links),
-		 static_cast<unsigned long long>(c->orphan_items));
+		 static_cast<unsigned long long>(c->orphan_items), static_cast<long long>(c->unreachable));
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
 }

@@ -93,6 +93,7 @@ struct Checker {
 
 	uint64 stale_links; // links into free or reused slots (accepted)
 	uint64 orphan_items; // upper items no node names (accepted)
+	int64 unreachable; // live graph nodes layer 0 does not reach (-1: not counted)
 };
 
 /// Reports a problem of `kind` (rate-limited per kind).

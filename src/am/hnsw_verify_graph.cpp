@@ -23,6 +23,12 @@ namespace quarry::am::hnsw_verify {
 
 namespace {
 
+bool
+IsLive(const NodeInfo &n)
+{
+	return n.state == static_cast<uint8>(NodeState::kLive);
+}
+
 UpperEntry *
 FindUpper(Checker &c, BlockNumber block, OffsetNumber offset)
 {
@@ -108,15 +114,36 @@ CheckUpperLists(Checker &c, uint32 id, const NodeHeader &h)
 	}
 }
 
+/// Layer 0 as adjacency lists, kept while the lists are checked when they
+/// fit in maintenance_work_mem, for CountUnreachable.
+struct Layer0 {
+	uint64 *offsets; // node_count + 1, or nullptr when not kept
+	uint32 *links;
+};
+
+Layer0
+StartLayer0(const Checker &c)
+{
+	const uint64 bytes = static_cast<uint64>(c.meta.node_count) * (sizeof(uint64) + sizeof(uint32) * c.capacity0);
+	if (bytes > static_cast<uint64>(maintenance_work_mem) * 1024)
+		return Layer0{nullptr, nullptr};
+	return Layer0{static_cast<uint64 *>(palloc_extended(sizeof(uint64) * (c.meta.node_count + 1), MCXT_ALLOC_HUGE)),
+				  static_cast<uint32 *>(palloc_extended(
+					  sizeof(uint32) * (static_cast<uint64>(c.meta.node_count) * c.capacity0 + 1), MCXT_ALLOC_HUGE))};
+}
+
 // Neighbour lists of every graph node.
 void
-CheckLinks(Checker &c)
+CheckLinks(Checker &c, Layer0 &layer0)
 {
 	uint32 links[hnsw::kMaxNeighbors];
+	uint64 kept = 0;
 	for (uint32 id = 0; id < c.meta.node_count; id++)
 	{
 		if (id % 1024 == 0)
 			CHECK_FOR_INTERRUPTS();
+		if (layer0.offsets != nullptr)
+			layer0.offsets[id] = kept;
 		if (!IsGraphNode(c.nodes[id]) || !ReadRecord(c, id))
 			continue;
 		const NodeHeader h = RecordHeader(c);
@@ -124,15 +151,51 @@ CheckLinks(Checker &c)
 		CheckList(c, id, 0, links, h.count0);
 		if (h.level > 0)
 			CheckUpperLists(c, id, h);
+		for (uint32 i = 0; layer0.offsets != nullptr && i < h.count0; i++)
+		{
+			if (links[i] < c.meta.node_count)
+				layer0.links[kept++] = links[i];
+		}
 	}
+	if (layer0.offsets != nullptr)
+		layer0.offsets[c.meta.node_count] = kept;
 	for (uint32 i = 0; i < c.nuppers; i++)
 		c.orphan_items += c.uppers[i].refs == 0 ? 1 : 0;
 }
 
-bool
-IsLive(const NodeInfo &n)
+// Live graph nodes a breadth-first walk of layer 0 from the entry point does
+// not reach (through deleted nodes and stale links too, as a scan walks).
+// Counted for the DEBUG1 message only: the design does not promise zero.
+void
+CountUnreachable(Checker &c, const Layer0 &layer0)
 {
-	return n.state == static_cast<uint8>(NodeState::kLive);
+	const uint32 n = c.meta.node_count;
+	if (layer0.offsets == nullptr || c.meta.entry_node == hnsw::kInvalidNode)
+		return;
+	auto *queue = static_cast<uint32 *>(palloc_extended(sizeof(uint32) * (n + 1), MCXT_ALLOC_HUGE));
+	auto *seen = static_cast<bool *>(palloc_extended(n + 1, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO));
+	uint32 head = 0, tail = 0;
+	queue[tail++] = c.meta.entry_node;
+	seen[c.meta.entry_node] = true;
+	while (head < tail)
+	{
+		const uint32 x = queue[head++];
+		for (uint64 i = layer0.offsets[x]; i < layer0.offsets[x + 1]; i++)
+		{
+			const uint32 y = layer0.links[i];
+			if (!seen[y])
+			{
+				seen[y] = true;
+				queue[tail++] = y;
+			}
+		}
+	}
+	uint64 unreachable = 0;
+	for (uint32 id = 0; id < n; id++)
+		unreachable += IsGraphNode(c.nodes[id]) && IsLive(c.nodes[id]) && !seen[id] ? 1 : 0;
+	c.unreachable = static_cast<int64>(unreachable);
+	pfree(queue);
+	pfree(seen);
 }
 
 // The chain of live primary `p`: its own duplicates, each once, with its vector.
@@ -230,7 +293,9 @@ CheckEntryPoint(Checker &c)
 void
 CheckGraph(Checker &c)
 {
-	CheckLinks(c);
+	Layer0 layer0 = StartLayer0(c);
+	CheckLinks(c, layer0);
+	CountUnreachable(c, layer0);
 	CheckChains(c);
 	CheckEntryPoint(c);
 }
