@@ -345,14 +345,17 @@ DiskGraph::PrefetchRecord(uint64 record_start) const
 		__builtin_prefetch(record + line * 64);
 }
 
+// Sorts Score's batch by first page into batch_order_ / batch_pages_
+// (insertion sort: at most 2m entries) and asks for its pages and the first
+// lines of every record (and its buffer header) now: the misses overlap
+// instead of coming one after the other.
 void
-DiskGraph::Score(const float *query, std::span<const uint32> ids, hnsw::Scored *out)
+DiskGraph::OrderAndPrefetch(std::span<const uint32> ids)
 {
 	const int n = static_cast<int>(ids.size());
 	const uint32 rs = meta_.record_size;
 	uint16 *order = batch_order_;
 	uint32 *pages = batch_pages_;
-	// Sort the batch by first page (insertion sort: at most 2m entries).
 	for (int i = 0; i < n; i++)
 	{
 		pages[i] = StreamPositionOf(static_cast<uint64>(ids[i]) * rs).page;
@@ -372,11 +375,17 @@ DiskGraph::Score(const float *query, std::span<const uint32> ids, hnsw::Scored *
 		order[j] = index;
 	}
 	PrefetchPages(pages, n);
-	// Ask for the first lines of every record (and its buffer header) now:
-	// the misses overlap instead of coming one after the other.
 	for (int k = 0; k < n; k++)
 		PrefetchRecord(static_cast<uint64>(ids[order[k]]) * rs);
+}
 
+void
+DiskGraph::Score(const float *query, std::span<const uint32> ids, hnsw::Scored *out)
+{
+	const int n = static_cast<int>(ids.size());
+	const uint32 rs = meta_.record_size;
+	const uint16 *order = batch_order_;
+	OrderAndPrefetch(ids);
 	const uint32 vector_bytes = sizeof(float) * meta_.dims;
 	const uint32 capacity0 = 2u * meta_.m;
 	for (int k = 0; k < n; k++)

@@ -114,6 +114,7 @@ private:
 	[[noreturn]] void CorruptRecord(uint32 node, const NodeHeader &header) const;
 	[[noreturn]] void CorruptDistance() const;
 	void PrefetchPages(const uint32 *pages, int count);
+	void OrderAndPrefetch(std::span<const uint32> ids);
 	void PrefetchRecord(uint64 record_start) const;
 	void ReadUpperLinks(const NodeHeader &header, uint32 node, int level, hnsw::NeighborBuffer &out);
 
