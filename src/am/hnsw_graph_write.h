@@ -126,6 +126,7 @@ public:
 private:
 	void EnsureStreamPages(HnswMetaPageData *meta, bool node_stream, uint32 pages_needed);
 	Buffer ReadStreamBuffer(const HnswStreamDirectory &dir, uint32 page);
+	void CheckStreamPage(Buffer buffer, HnswPageType type);
 	uint32 FindFreeSlot(HnswMetaPageData *meta);
 	bool TryAddUpperItem(BlockNumber block, const char *item, Size size, OffsetNumber *offset);
 	void WriteRecordPages(uint64 start, const char *record, uint32 first, uint32 last);
@@ -133,6 +134,7 @@ private:
 	Relation index_;
 	bool building_;
 	HnswMetaPageData *meta_;
+	BlockNumber known_blocks_ = 0; // the index had at least this many blocks
 };
 
 /// The TID entry of node `id` on its TID page.

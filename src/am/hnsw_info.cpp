@@ -32,13 +32,14 @@ CountStates(Relation index, const HnswMetaPageData &meta)
 	StateCounts counts;
 	for (uint32 page = 0; page * kTidEntriesPerPage < meta.node_count; page++)
 	{
-		Buffer buffer = ReadBuffer(index, StreamBlock(meta.tids, page));
-		LockBuffer(buffer, BUFFER_LOCK_SHARE);
-		Page p = BufferGetPage(buffer);
+		Buffer buffer = ReadTidPage(index, meta, page);
 		const uint32 end = std::min(meta.node_count - page * kTidEntriesPerPage, kTidEntriesPerPage);
-		const auto *entries = reinterpret_cast<const TidEntry *>(StreamPayload(p));
-		for (uint32 i = 0; i < end && !PageIsNew(p); i++)
+		const auto *entries = reinterpret_cast<const TidEntry *>(StreamPayload(BufferGetPage(buffer)));
+		for (uint32 i = 0; i < end; i++)
 		{
+			if (!TidEntryLooksSane(entries[i]))
+				HnswCorrupt(index, "the TID entry of node %u has state %u and level %u",
+							page * kTidEntriesPerPage + i, entries[i].state, entries[i].level);
 			switch (static_cast<NodeState>(entries[i].state))
 			{
 				case NodeState::kLive:

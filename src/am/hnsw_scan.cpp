@@ -263,6 +263,21 @@ NextFound(HnswScanState *s, Candidate *out)
 	}
 }
 
+// A slot whose header was never written must be reserved by an insert that
+// has not written it yet (else its page was zeroed). Its TID entry says so;
+// if not, the header is read again (the insert may have written it since)
+// before this is called corruption.
+void
+CheckUnwrittenSlot(IndexScanDesc scan, DiskGraph &graph, uint32 node, NodeHeader *header)
+{
+	if (graph.TidState(node) == static_cast<uint8>(NodeState::kReserved))
+		return;
+	graph.ReadNode(node, header, nullptr, true);
+	if (NeverWritten(*header))
+		HnswCorrupt(scan->indexRelation, "node %u was never written, but its TID entry says state %u", node,
+					graph.TidState(node));
+}
+
 // Rows of a scan ordered by a NULL query: every live node, in node order, with
 // a NULL distance (as the operator would give).
 bool
@@ -274,7 +289,11 @@ NextNullQueryRow(IndexScanDesc scan, HnswScanState *s)
 		if (!graph.ValidNode(s->null_cursor))
 			return false;
 		NodeHeader header;
-		graph.ReadNode(s->null_cursor, &header, nullptr);
+		// Every slot is read here, including one an insert has claimed but
+		// not written yet (maybe on a page nobody wrote yet).
+		graph.ReadNode(s->null_cursor, &header, nullptr, true);
+		if (NeverWritten(header))
+			CheckUnwrittenSlot(scan, graph, s->null_cursor, &header);
 		if (header.state != static_cast<uint8>(NodeState::kLive))
 			continue;
 		GetHeapTid(header.heap_tid, &scan->xs_heaptid);

@@ -56,6 +56,7 @@ struct VacuumState {
 	hnsw::VisitedMap *dead; // dead graph nodes
 	ArenaVector<uint32> *dead_ids; // dead graph nodes
 	ArenaVector<uint32> *dead_duplicates;
+	ArenaVector<uint32> *dead_reserved; // slots of inserts that failed before writing the node
 	double live;
 	int max_dead_level;
 };
@@ -66,47 +67,64 @@ IsLive(uint8 state)
 	return state == static_cast<uint8>(NodeState::kLive);
 }
 
+// The entries of TID page `page` below the node count that VACUUM must look
+// at (dead rows, and nodes left kDeleted by an interrupted VACUUM) into
+// found/states/levels; counts the live ones it keeps. C-shaped.
+uint32
+CollectDeadEntries(VacuumState &v, uint32 page, IndexBulkDeleteCallback callback, void *callback_state,
+				   uint32 *found, uint8 *states, uint8 *levels)
+{
+	const HnswMetaPageData &meta = *v.meta;
+	ItemPointerData tid;
+	uint32 nfound = 0;
+	Buffer buffer = ReadTidPage(v.index, meta, page);
+	const auto *entries = reinterpret_cast<const TidEntry *>(StreamPayload(BufferGetPage(buffer)));
+	const uint32 end = std::min(meta.node_count - page * kTidEntriesPerPage, kTidEntriesPerPage);
+	for (uint32 i = 0; i < end; i++)
+	{
+		const uint32 id = page * kTidEntriesPerPage + i;
+		if (!TidEntryLooksSane(entries[i]))
+			HnswCorrupt(v.index, "the TID entry of node %u has state %u and level %u", id, entries[i].state,
+						entries[i].level);
+		const uint8 state = entries[i].state;
+		const bool deleted = state == static_cast<uint8>(NodeState::kDeleted);
+		if (!deleted && state != static_cast<uint8>(NodeState::kLive) &&
+			state != static_cast<uint8>(NodeState::kReserved))
+			continue;
+		GetHeapTid(entries[i].heap_tid, &tid);
+		if (deleted || callback(&tid, callback_state))
+		{
+			states[nfound] = state;
+			levels[nfound] = entries[i].level;
+			found[nfound++] = id;
+		}
+		else if (state == static_cast<uint8>(NodeState::kLive))
+			v.live++;
+	}
+	UnlockReleaseBuffer(buffer);
+	return nfound;
+}
+
 // Step 1: reads the TID stream, marks dead nodes kDeleted.
 void
 FindDeadNodes(VacuumState &v, IndexBulkDeleteCallback callback, void *callback_state)
 {
-	const HnswMetaPageData &meta = *v.meta;
-	ItemPointerData tid;
-	for (uint32 page = 0; page * kTidEntriesPerPage < meta.node_count; page++)
+	for (uint32 page = 0; page * kTidEntriesPerPage < v.meta->node_count; page++)
 	{
 		vacuum_delay_point();
 		uint32 found[kTidEntriesPerPage];
+		uint8 states[kTidEntriesPerPage];
 		uint8 levels[kTidEntriesPerPage];
-		uint32 nfound = 0;
-		Buffer buffer = ReadBuffer(v.index, StreamBlock(meta.tids, page));
-		LockBuffer(buffer, BUFFER_LOCK_SHARE);
-		Page p = BufferGetPage(buffer);
-		if (!PageIsNew(p))
-		{
-			const auto *entries = reinterpret_cast<const TidEntry *>(StreamPayload(p));
-			const uint32 end = std::min(meta.node_count - page * kTidEntriesPerPage, kTidEntriesPerPage);
-			for (uint32 i = 0; i < end; i++)
-			{
-				const uint8 state = entries[i].state;
-				const bool deleted = state == static_cast<uint8>(NodeState::kDeleted);
-				if (!deleted && state != static_cast<uint8>(NodeState::kLive) &&
-					state != static_cast<uint8>(NodeState::kReserved))
-					continue;
-				GetHeapTid(entries[i].heap_tid, &tid);
-				// Deleted ones are left over from an interrupted VACUUM.
-				if (deleted || callback(&tid, callback_state))
-				{
-					levels[nfound] = entries[i].level;
-					found[nfound++] = page * kTidEntriesPerPage + i;
-				}
-				else if (state == static_cast<uint8>(NodeState::kLive))
-					v.live++;
-			}
-		}
-		UnlockReleaseBuffer(buffer);
+		const uint32 nfound = CollectDeadEntries(v, page, callback, callback_state, found, states, levels);
 		for (uint32 i = 0; i < nfound; i++)
 		{
-			if (levels[i] == kDuplicateLevel)
+			// A reserved slot whose row is dead belongs to an insert that
+			// failed before it wrote the node (the row's transaction aborted,
+			// so the insert is over): nothing links to it, and its record may
+			// lie on a page nobody wrote. It is only freed.
+			if (states[i] == static_cast<uint8>(NodeState::kReserved))
+				v.dead_reserved->push_back(found[i]);
+			else if (levels[i] == kDuplicateLevel)
 			{
 				v.writer->SetNodeState(found[i], NodeState::kDeleted);
 				v.dead_duplicates->push_back(found[i]);
@@ -205,20 +223,17 @@ FindNewEntryPoint(VacuumState &v, int *level)
 	*level = -1;
 	for (uint32 page = 0; page * kTidEntriesPerPage < meta.node_count; page++)
 	{
-		Buffer buffer = ReadBuffer(v.index, StreamBlock(meta.tids, page));
-		LockBuffer(buffer, BUFFER_LOCK_SHARE);
-		Page p = BufferGetPage(buffer);
-		if (!PageIsNew(p))
+		Buffer buffer = ReadTidPage(v.index, meta, page);
+		const auto *entries = reinterpret_cast<const TidEntry *>(StreamPayload(BufferGetPage(buffer)));
+		const uint32 end = std::min(meta.node_count - page * kTidEntriesPerPage, kTidEntriesPerPage);
+		for (uint32 i = 0; i < end; i++)
 		{
-			const auto *entries = reinterpret_cast<const TidEntry *>(StreamPayload(p));
-			const uint32 end = std::min(meta.node_count - page * kTidEntriesPerPage, kTidEntriesPerPage);
-			for (uint32 i = 0; i < end; i++)
+			// Levels above kMaxLevel other than kDuplicateLevel were refused
+			// by FindDeadNodes on this same stream.
+			if (IsLive(entries[i].state) && entries[i].level <= hnsw::kMaxLevel && entries[i].level > *level)
 			{
-				if (IsLive(entries[i].state) && entries[i].level != kDuplicateLevel && entries[i].level > *level)
-				{
-					*level = entries[i].level;
-					best = page * kTidEntriesPerPage + i;
-				}
+				*level = entries[i].level;
+				best = page * kTidEntriesPerPage + i;
 			}
 		}
 		UnlockReleaseBuffer(buffer);
@@ -282,6 +297,38 @@ ShrunkList(VacuumState &v, hnsw::VisitedMap &cache, uint32 base, const uint32 *i
 	return list;
 }
 
+constexpr uint32 kRepairPool = hnsw::kMaxNeighbors * 4;
+
+// The candidates for a new list of a node whose list is `current`: its live
+// links first, then the links of its dead neighbours, each id once (a list
+// names a node once, and ShrunkList keeps the whole pool when it fits), at
+// most kRepairPool.
+uint32
+RepairPool(VacuumState &v, const LinkList &current, int level, uint32 *pool, bool *any_dead)
+{
+	uint32 n = 0;
+	for (uint32 i = 0; i < current.count; i++)
+	{
+		if (!v.dead->Contains(current.ids[i]) && std::find(pool, pool + n, current.ids[i]) == pool + n)
+			pool[n++] = current.ids[i];
+	}
+	for (uint32 i = 0; i < current.count; i++)
+	{
+		if (!v.dead->Contains(current.ids[i]))
+			continue;
+		*any_dead = true;
+		NodeHeader dead_header;
+		LinkList dead_links;
+		v.writer->ReadLinks(current.ids[i], level, &dead_header, &dead_links);
+		for (uint32 j = 0; j < dead_links.count && n < kRepairPool; j++)
+		{
+			if (std::find(pool, pool + n, dead_links.ids[j]) == pool + n)
+				pool[n++] = dead_links.ids[j];
+		}
+	}
+	return n;
+}
+
 // Step 4 for one node `x` on `level`: if it links to dead nodes, its new list
 // comes from its live links and the dead nodes' live links, filled up to
 // capacity so that the dead nodes' neighbours keep their way in through x.
@@ -298,26 +345,9 @@ RepairNode(VacuumState &v, uint32 x, int level)
 		v.writer->ReadLinks(x, level, &header, &current);
 		if (!IsLive(header.state))
 			return false;
-		uint32 pool[hnsw::kMaxNeighbors * 4];
-		uint32 n = 0;
+		uint32 pool[kRepairPool];
 		bool any_dead = false;
-		for (uint32 i = 0; i < current.count; i++)
-		{
-			if (!v.dead->Contains(current.ids[i]))
-			{
-				pool[n++] = current.ids[i];
-				continue;
-			}
-			any_dead = true;
-			NodeHeader dead_header;
-			LinkList dead_links;
-			v.writer->ReadLinks(current.ids[i], level, &dead_header, &dead_links);
-			for (uint32 j = 0; j < dead_links.count && n < lengthof(pool); j++)
-			{
-				if (std::find(pool, pool + n, dead_links.ids[j]) == pool + n)
-					pool[n++] = dead_links.ids[j];
-			}
-		}
+		const uint32 n = RepairPool(v, current, level, pool, &any_dead);
 		if (!any_dead)
 			return false;
 		auto *cache = v.scratch->Make<hnsw::VisitedMap>(*v.scratch, 4 * capacity);
@@ -412,13 +442,17 @@ FreeSlots(VacuumState &v)
 		if (header.level > 0 && header.upper_offset != InvalidOffsetNumber)
 			v.writer->FreeUpperItem(header.upper_block, header.upper_offset);
 	}
+	for (uint32 reserved : *v.dead_reserved)
+		v.writer->SetNodeState(reserved, NodeState::kFree);
 	if (!v.dead_ids->empty() || !v.dead_duplicates->empty())
 		FreeSpaceMapVacuum(v.index);
 	Buffer buffer = ReadBuffer(v.index, kHnswMetaBlock);
 	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+	CheckMetaPage(v.index, BufferGetPage(buffer));
 	PageEdit edit(v.index, false);
 	HnswMetaPageData *meta = HnswMeta(edit.Register(buffer));
-	meta->free_count += static_cast<uint32>(v.dead_ids->size() + v.dead_duplicates->size());
+	meta->free_count +=
+		static_cast<uint32>(v.dead_ids->size() + v.dead_duplicates->size() + v.dead_reserved->size());
 	meta->free_search_start = 0;
 	edit.Finish();
 	UnlockReleaseBuffer(buffer);
@@ -447,12 +481,14 @@ HnswBulkDelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats, IndexBulkDel
 		v.dead = v.arena->Make<hnsw::VisitedMap>(*v.arena, 1024);
 		v.dead_ids = v.arena->Make<ArenaVector<uint32>>(*v.arena, 1024);
 		v.dead_duplicates = v.arena->Make<ArenaVector<uint32>>(*v.arena, 64);
+		v.dead_reserved = v.arena->Make<ArenaVector<uint32>>(*v.arena, 16);
 		v.max_dead_level = -1;
 
 		FindDeadNodes(v, callback, callback_state);
-		const double removed = static_cast<double>(v.dead_ids->size() + v.dead_duplicates->size());
+		const double removed =
+			static_cast<double>(v.dead_ids->size() + v.dead_duplicates->size() + v.dead_reserved->size());
 		KeepOrMarkPrimaries(v);
-		if (!v.dead_ids->empty() || !v.dead_duplicates->empty())
+		if (!v.dead_ids->empty() || !v.dead_duplicates->empty() || !v.dead_reserved->empty())
 		{
 			// Step 2: inserts that started before the marks are done after this.
 			LockPage(index, kHnswUpdateLock, ExclusiveLock);
@@ -492,16 +528,11 @@ HnswVacuumCleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 		double live = 0;
 		for (uint32 page = 0; page * kTidEntriesPerPage < meta.node_count; page++)
 		{
-			Buffer buffer = ReadBuffer(info->index, StreamBlock(meta.tids, page));
-			LockBuffer(buffer, BUFFER_LOCK_SHARE);
-			Page p = BufferGetPage(buffer);
-			if (!PageIsNew(p))
-			{
-				const auto *entries = reinterpret_cast<const TidEntry *>(StreamPayload(p));
-				const uint32 end = std::min(meta.node_count - page * kTidEntriesPerPage, kTidEntriesPerPage);
-				for (uint32 i = 0; i < end; i++)
-					live += IsLive(entries[i].state) ? 1 : 0;
-			}
+			Buffer buffer = ReadTidPage(info->index, meta, page);
+			const auto *entries = reinterpret_cast<const TidEntry *>(StreamPayload(BufferGetPage(buffer)));
+			const uint32 end = std::min(meta.node_count - page * kTidEntriesPerPage, kTidEntriesPerPage);
+			for (uint32 i = 0; i < end; i++)
+				live += IsLive(entries[i].state) ? 1 : 0;
 			UnlockReleaseBuffer(buffer);
 		}
 		stats->num_pages = RelationGetNumberOfBlocks(info->index);

@@ -116,6 +116,8 @@ QUARRY_FUNCTION(quarry_verify_index)
 		quarry::am::TupleStoreReport report(rsinfo);
 		if (index->rd_rel->relam == quarry::am::bm25::Bm25AmOid())
 			quarry::am::bm25::Verify(index, heap, report);
+		else if (quarry::am::IsHnswIndex(index))
+			quarry::am::HnswVerify(index, heap, report);
 		else
 			ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
 							errmsg("\"%s\" is not a quarry index", RelationGetRelationName(index))));
