@@ -359,9 +359,14 @@ DiskGraph::Score(const float *query, std::span<const uint32> ids, hnsw::Scored *
 			reinterpret_cast<const float *>(RecordBytes(start, vector_offset_, vector_bytes, record_scratch_));
 		// A duplicate is reached only through a stale link (nothing links to
 		// one): its row comes with its primary's, so it is not a result here.
-		const bool live =
-			header.state == static_cast<uint8>(NodeState::kLive) && header.level != kDuplicateLevel;
-		out[i] = hnsw::Scored{Distance(query, vector), live};
+		// Neither is a free or reserved slot, nor a node on layers above its
+		// level (a slot reused by a lower node): searches never enter those.
+		const bool in_graph = (header.state == static_cast<uint8>(NodeState::kLive) ||
+							   header.state == static_cast<uint8>(NodeState::kDeleted)) &&
+							  header.level <= hnsw::kMaxLevel;
+		const bool live = in_graph && header.state == static_cast<uint8>(NodeState::kLive);
+		out[i] = hnsw::Scored{Distance(query, vector), live,
+							  in_graph ? static_cast<int8>(header.level) : hnsw::kNotInGraph};
 		if (live && tid_sink_ != nullptr)
 			tid_sink_->SetPayload(ids[i], PackTid(header.heap_tid) |
 											  (header.next_duplicate != hnsw::kInvalidNode ? kHasDuplicates : 0));
@@ -382,6 +387,43 @@ DiskGraph::ReadNode(uint32 node, NodeHeader *header, float *vector)
 		std::memcpy(vector, RecordBytes(start, vector_offset_, sizeof(float) * meta_.dims, record_scratch_),
 					sizeof(float) * meta_.dims);
 	ReleaseWindow();
+	return true;
+}
+
+bool
+FindEntryPoint(DiskGraph &graph, const float *query, hnsw::Candidate *entry, int *level)
+{
+	hnsw::Scored scored;
+	for (int attempt = 0; attempt < 2; attempt++)
+	{
+		const HnswMetaPageData &meta = graph.meta();
+		uint32 id = meta.entry_node;
+		if (id == hnsw::kInvalidNode || meta.dims == 0)
+			return false;
+		if (graph.ValidNode(id))
+		{
+			graph.Score(query, std::span<const uint32>(&id, 1), &scored);
+			if (scored.level >= meta.entry_level)
+			{
+				*entry = hnsw::Candidate{scored.distance, id};
+				*level = meta.entry_level;
+				return true;
+			}
+		}
+		if (attempt == 0)
+			graph.LoadMeta();
+	}
+	int top;
+	uint32 id = FindTopNode(graph.index(), graph.meta(), true, &top);
+	if (id == hnsw::kInvalidNode)
+		return false;
+	graph.Score(query, std::span<const uint32>(&id, 1), &scored);
+	if (scored.level < 0)
+		return false;
+	*entry = hnsw::Candidate{scored.distance, id};
+	*level = std::min<int>(top, scored.level);
+	elog(DEBUG1, "quarry_hnsw: index \"%s\" names entry point %u, not a node of level %d; searching from node %u",
+		 RelationGetRelationName(graph.index()), graph.meta().entry_node, graph.meta().entry_level, id);
 	return true;
 }
 

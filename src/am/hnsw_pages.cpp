@@ -5,6 +5,7 @@ extern "C" {
 #include "utils/rel.h"
 }
 
+#include <algorithm>
 #include <cstring>
 
 namespace quarry::am {
@@ -80,6 +81,39 @@ ReadMetaPage(Relation index, HnswMetaPageData *out)
 				 errhint("REINDEX the index.")));
 	std::memcpy(out, meta, sizeof(HnswMetaPageData));
 	UnlockReleaseBuffer(buffer);
+}
+
+uint32
+FindTopNode(Relation index, const HnswMetaPageData &meta, bool deleted_too, int *level)
+{
+	uint32 best = hnsw::kInvalidNode;
+	*level = -1;
+	for (uint32 page = 0; page * kTidEntriesPerPage < meta.node_count; page++)
+	{
+		const BlockNumber block = StreamBlock(meta.tids, page);
+		if (block == InvalidBlockNumber)
+			break;
+		Buffer buffer = ReadBuffer(index, block);
+		LockBuffer(buffer, BUFFER_LOCK_SHARE);
+		Page p = BufferGetPage(buffer);
+		if (!PageIsNew(p))
+		{
+			const auto *entries = reinterpret_cast<const TidEntry *>(StreamPayload(p));
+			const uint32 end = std::min(meta.node_count - page * kTidEntriesPerPage, kTidEntriesPerPage);
+			for (uint32 i = 0; i < end; i++)
+			{
+				const bool wanted = entries[i].state == static_cast<uint8>(NodeState::kLive) ||
+									(deleted_too && entries[i].state == static_cast<uint8>(NodeState::kDeleted));
+				if (wanted && entries[i].level <= hnsw::kMaxLevel && entries[i].level > *level)
+				{
+					*level = entries[i].level;
+					best = page * kTidEntriesPerPage + i;
+				}
+			}
+		}
+		UnlockReleaseBuffer(buffer);
+	}
+	return best;
 }
 
 BlockNumber

@@ -274,4 +274,9 @@ BlockNumber StreamBlock(const HnswStreamDirectory &dir, uint32 page);
 /// Checks that `page` (just read) is a quarry_hnsw page of `type`; ERROR if not.
 void CheckPageType(Relation index, Page page, BlockNumber block, HnswPageType type);
 
+/// A graph node of the highest level, read from the TID stream (below
+/// meta.node_count): a live one, or also a deleted one when `deleted_too`.
+/// kInvalidNode (level -1) if there is none. Reads every TID page.
+uint32 FindTopNode(Relation index, const HnswMetaPageData &meta, bool deleted_too, int *level);
+
 } // namespace quarry::am
