@@ -361,12 +361,12 @@ DiskGraph::Score(const float *query, std::span<const uint32> ids, hnsw::Scored *
 		// one): its row comes with its primary's, so it is not a result here.
 		// Neither is a free or reserved slot, nor a node on layers above its
 		// level (a slot reused by a lower node): searches never enter those.
-		const bool in_graph = (header.state == static_cast<uint8>(NodeState::kLive) ||
-							   header.state == static_cast<uint8>(NodeState::kDeleted)) &&
-							  header.level <= hnsw::kMaxLevel;
-		const bool live = in_graph && header.state == static_cast<uint8>(NodeState::kLive);
-		out[i] = hnsw::Scored{Distance(query, vector), live,
-							  in_graph ? static_cast<int8>(header.level) : hnsw::kNotInGraph};
+		// (kDuplicateLevel reads as kNotInGraph: both are -1 as int8.)
+		static_assert(static_cast<int8>(kDuplicateLevel) == hnsw::kNotInGraph);
+		const bool live = header.state == static_cast<uint8>(NodeState::kLive);
+		const bool walkable = live || header.state == static_cast<uint8>(NodeState::kDeleted);
+		const int8 level = walkable ? static_cast<int8>(header.level) : hnsw::kNotInGraph;
+		out[i] = hnsw::Scored{Distance(query, vector), live && level >= 0, level};
 		if (live && tid_sink_ != nullptr)
 			tid_sink_->SetPayload(ids[i], PackTid(header.heap_tid) |
 											  (header.next_duplicate != hnsw::kInvalidNode ? kHasDuplicates : 0));
