@@ -71,6 +71,11 @@ inline constexpr std::int8_t kNotInGraph = -1;
 /// and the highest layer it is a node of (kNotInGraph if none): a search on
 /// layer l walks only through nodes of level >= l.
 struct Scored {
+	Scored() = default;
+	// All three, always: a level left at 0 would keep searches off the upper
+	// layers without any other sign.
+	Scored(float d, bool l, std::int8_t lv) : distance(d), live(l), level(lv) {}
+
 	float distance;
 	bool live;
 	std::int8_t level;
