@@ -399,8 +399,15 @@ DiskGraph::Score(const float *query, std::span<const uint32> ids, hnsw::Scored *
 			reinterpret_cast<const float *>(RecordBytes(start, vector_offset_, vector_bytes, record_scratch_));
 		// A duplicate is reached only through a stale link (nothing links to
 		// one): its row comes with its primary's, so it is not a result here.
+		// Neither is a free or reserved slot, nor a node on layers above its
+		// level (a slot reused by a lower node): searches never enter those.
+		// (kDuplicateLevel reads as kNotInGraph: both are -1 as int8.)
+		static_assert(static_cast<int8>(kDuplicateLevel) == hnsw::kNotInGraph);
 		const bool live =
 			header.state == static_cast<uint8>(NodeState::kLive) && header.level != kDuplicateLevel;
+		const bool walkable = header.state == static_cast<uint8>(NodeState::kLive) ||
+							  header.state == static_cast<uint8>(NodeState::kDeleted);
+		const int8 level = walkable ? static_cast<int8>(header.level) : hnsw::kNotInGraph;
 		const float distance = distance_(query, vector);
 		// One branch for everything a garbage record would fail: the header,
 		// the distance, and the offset of a row we may return.
@@ -412,7 +419,7 @@ DiskGraph::Score(const float *query, std::span<const uint32> ids, hnsw::Scored *
 			ReleaseWindow();
 			CorruptRecord(ids[i], header);
 		}
-		out[i] = hnsw::Scored{distance, live};
+		out[i] = hnsw::Scored{distance, live && level >= 0, level};
 		if (live && tid_sink_ != nullptr)
 			tid_sink_->SetPayload(ids[i], PackTid(header.heap_tid) |
 											  (header.next_duplicate != hnsw::kInvalidNode ? kHasDuplicates : 0));
@@ -446,6 +453,43 @@ DiskGraph::TidState(uint32 node)
 	const uint8 state = entries[node % kTidEntriesPerPage].state;
 	UnlockReleaseBuffer(buffer);
 	return state;
+}
+
+bool
+FindEntryPoint(DiskGraph &graph, const float *query, hnsw::Candidate *entry, int *level)
+{
+	hnsw::Scored scored;
+	for (int attempt = 0; attempt < 2; attempt++)
+	{
+		const HnswMetaPageData &meta = graph.meta();
+		uint32 id = meta.entry_node;
+		if (id == hnsw::kInvalidNode || meta.dims == 0)
+			return false;
+		if (graph.ValidNode(id))
+		{
+			graph.Score(query, std::span<const uint32>(&id, 1), &scored);
+			if (scored.level >= meta.entry_level)
+			{
+				*entry = hnsw::Candidate{scored.distance, id};
+				*level = meta.entry_level;
+				return true;
+			}
+		}
+		if (attempt == 0)
+			graph.LoadMeta();
+	}
+	int top;
+	uint32 id = FindTopNode(graph.index(), graph.meta(), true, &top);
+	if (id == hnsw::kInvalidNode)
+		return false;
+	graph.Score(query, std::span<const uint32>(&id, 1), &scored);
+	if (scored.level < 0)
+		return false;
+	*entry = hnsw::Candidate{scored.distance, id};
+	*level = std::min<int>(top, scored.level);
+	elog(DEBUG1, "quarry_hnsw: index \"%s\" names entry point %u, not a node of level %d; searching from node %u",
+		 RelationGetRelationName(graph.index()), graph.meta().entry_node, graph.meta().entry_level, id);
+	return true;
 }
 
 } // namespace quarry::am

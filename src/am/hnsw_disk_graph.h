@@ -137,4 +137,11 @@ private:
 	uint64 scored_ = 0;
 };
 
+/// The entry point of a search (Algorithm 5 line 1) scored against `query`,
+/// and the level to descend from: the metapage's entry point when it is a node
+/// of the entry level. Otherwise the metapage is read again (it may have moved
+/// meanwhile) and, if it still names a slot that is no such node, a node of
+/// the highest level in the TID stream stands in. False if the graph is empty.
+bool FindEntryPoint(DiskGraph &graph, const float *query, hnsw::Candidate *entry, int *level);
+
 } // namespace quarry::am

@@ -233,6 +233,65 @@ GraphWriter::ReplaceLinks(uint32 id, int level, const LinkList &expected, const 
 	return same;
 }
 
+// The entries of `list` not in `drop`, in order; whether any was dropped.
+static bool
+FilterList(const uint32 *list, uint32 count, const uint32 *drop, uint32 ndrop, LinkList *out)
+{
+	out->count = 0;
+	for (uint32 i = 0; i < count; i++)
+	{
+		if (std::find(drop, drop + ndrop, list[i]) == drop + ndrop)
+			out->ids[out->count++] = list[i];
+	}
+	return out->count != count;
+}
+
+bool
+GraphWriter::RemoveLinks(uint32 id, int level, const uint32 *drop, uint32 ndrop)
+{
+	CoverNode(id);
+	NodeHeader header;
+	LinkList current, kept;
+	LockedRange r;
+	LockLevel0(index_, *meta_, id, level == 0 ? BUFFER_LOCK_EXCLUSIVE : BUFFER_LOCK_SHARE, &r, &header, &current);
+	if (level == 0)
+	{
+		const bool changed = FilterList(current.ids, current.count, drop, ndrop, &kept);
+		if (changed)
+		{
+			PageEdit edit(index_, building_);
+			Page images[2];
+			for (int i = 0; i < r.count; i++)
+				images[i] = edit.Register(r.buffers[i]);
+			if (kept.count > 0)
+				WriteRecordBytes(images, r.first_page, r.start, LinksOffset(), kept.ids, sizeof(uint32) * kept.count);
+			header.count0 = static_cast<uint16>(kept.count);
+			WriteRecordBytes(images, r.first_page, r.start, 0, &header, sizeof(NodeHeader));
+			edit.Finish();
+		}
+		UnlockRange(r);
+		return changed;
+	}
+	UnlockRange(r);
+	if (level > header.level || header.state == static_cast<uint8>(NodeState::kFree) ||
+		header.state == static_cast<uint8>(NodeState::kReserved))
+		return false;
+	Buffer buffer = ReadBuffer(index_, header.upper_block);
+	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+	const uint32 *list = UpperList(index_, BufferGetPage(buffer), header, level, meta_->m);
+	const bool changed = FilterList(list + 1, std::min<uint32>(list[0], meta_->m), drop, ndrop, &kept);
+	if (changed)
+	{
+		PageEdit edit(index_, building_);
+		uint32 *image = UpperList(index_, edit.Register(buffer), header, level, meta_->m);
+		image[0] = kept.count;
+		std::memcpy(image + 1, kept.ids, sizeof(uint32) * kept.count);
+		edit.Finish();
+	}
+	UnlockReleaseBuffer(buffer);
+	return changed;
+}
+
 // --- duplicate chains -----------------------------------------------------------
 
 namespace {

@@ -96,6 +96,11 @@ public:
 	/// `expected`; false if it changed meanwhile.
 	bool ReplaceLinks(uint32 id, int level, const LinkList &expected, const LinkList &replacement);
 
+	/// Removes every id of `drop` from `id`'s list on `level`, reading and
+	/// writing it under one exclusive lock (no retry needed). True if the
+	/// list changed.
+	bool RemoveLinks(uint32 id, int level, const uint32 *drop, uint32 ndrop);
+
 	/// Sets the state of node `id` in its header and its TID entry.
 	void SetNodeState(uint32 id, NodeState state);
 

@@ -7,6 +7,7 @@ extern "C" {
 #include "utils/rel.h"
 }
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -224,6 +225,34 @@ UpperItem(Page page, OffsetNumber offset, Size *length)
 		start + *length > static_cast<Size>(reinterpret_cast<PageHeader>(page)->pd_special))
 		return nullptr;
 	return reinterpret_cast<const uint32 *>(reinterpret_cast<const char *>(page) + start);
+}
+
+uint32
+FindTopNode(Relation index, const HnswMetaPageData &meta, bool deleted_too, int *level)
+{
+	uint32 best = hnsw::kInvalidNode;
+	*level = -1;
+	for (uint32 page = 0; page * kTidEntriesPerPage < meta.node_count; page++)
+	{
+		Buffer buffer = ReadTidPage(index, meta, page);
+		Page p = BufferGetPage(buffer);
+		{
+			const auto *entries = reinterpret_cast<const TidEntry *>(StreamPayload(p));
+			const uint32 end = std::min(meta.node_count - page * kTidEntriesPerPage, kTidEntriesPerPage);
+			for (uint32 i = 0; i < end; i++)
+			{
+				const bool wanted = entries[i].state == static_cast<uint8>(NodeState::kLive) ||
+									(deleted_too && entries[i].state == static_cast<uint8>(NodeState::kDeleted));
+				if (wanted && entries[i].level <= hnsw::kMaxLevel && entries[i].level > *level)
+				{
+					*level = entries[i].level;
+					best = page * kTidEntriesPerPage + i;
+				}
+			}
+		}
+		UnlockReleaseBuffer(buffer);
+	}
+	return best;
 }
 
 BlockNumber

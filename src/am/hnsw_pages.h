@@ -340,4 +340,9 @@ Buffer ReadTidPage(Relation index, const HnswMetaPageData &meta, uint32 page);
 /// `*length` gets its length.
 const uint32 *UpperItem(Page page, OffsetNumber offset, Size *length);
 
+/// A graph node of the highest level, read from the TID stream (below
+/// meta.node_count): a live one, or also a deleted one when `deleted_too`.
+/// kInvalidNode (level -1) if there is none. Reads every TID page.
+uint32 FindTopNode(Relation index, const HnswMetaPageData &meta, bool deleted_too, int *level);
+
 } // namespace quarry::am

@@ -199,30 +199,21 @@ struct KeepFound {
 	}
 };
 
-// The first search: greedy descent, then layer 0 with ef_search; its results
-// go to `ready`, sorted.
+// The first search: greedy descent, then layer 0 with ef_search (again from
+// the nodes the descent passed if that runs out of nodes early; see
+// hnsw::SearchLayerFrom); its results go to `ready`, sorted.
 void
 FirstSearch(HnswScanState *s)
 {
 	DiskGraph &graph = *s->graph;
-	const HnswMetaPageData &meta = graph.meta();
-	if (meta.entry_node == hnsw::kInvalidNode || meta.dims == 0)
+	Candidate entry;
+	int top;
+	if (!FindEntryPoint(graph, s->query, &entry, &top))
 		return;
-	const uint32 entry_id = meta.entry_node;
-	hnsw::Scored scored;
-	graph.Score(s->query, std::span<const uint32>(&entry_id, 1), &scored);
-	Candidate entry{scored.distance, entry_id};
-	for (int level = meta.entry_level; level > 0; level--)
-		entry = hnsw::GreedyClosest(graph, s->query, entry, level);
-
-	// Score the layer-0 entry again with the visited map as TID sink.
-	s->visited->TryVisit(entry.id);
-	graph.Score(s->query, std::span<const uint32>(&entry.id, 1), &scored);
-	s->candidates->push_back(entry);
-	if (scored.live)
-		s->results->push_back(entry);
-	hnsw::SearchLayer(graph, s->query, 0, EfSearch(), *s->visited, *s->results, *s->candidates,
-					  KeepDiscarded{s});
+	const hnsw::Descent descent = hnsw::GreedyDescent(graph, s->query, entry, top, 0);
+	// The layer-0 entry is scored again, with the visited map as TID sink.
+	hnsw::SearchLayerFrom(graph, s->query, descent, 0, EfSearch(), *s->visited, *s->results, *s->candidates,
+						  KeepDiscarded{s});
 	for (const Candidate &c : *s->results)
 		s->ready->push_back(c);
 	std::sort(s->ready->begin(), s->ready->end(), hnsw::Nearer);
