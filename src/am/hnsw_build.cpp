@@ -415,7 +415,7 @@ FlushGraph(BuildState *s)
 IndexBuildResult *
 HnswBuild(Relation heap, Relation index, IndexInfo *index_info)
 {
-	return pg::Boundary("quarry_hnsw build", [&]() -> IndexBuildResult * {
+	return pg::IndexBoundary("quarry_hnsw build", RelationGetRelationName(index), [&]() -> IndexBuildResult * {
 		if (RelationGetNumberOfBlocks(index) != 0)
 			elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
 		auto *s = static_cast<BuildState *>(palloc0(sizeof(BuildState)));
@@ -462,7 +462,7 @@ HnswBuild(Relation heap, Relation index, IndexInfo *index_info)
 void
 HnswBuildEmpty(Relation index)
 {
-	pg::Boundary("quarry_hnsw buildempty", [&] {
+	pg::IndexBoundary("quarry_hnsw buildempty", RelationGetRelationName(index), [&] {
 		auto *page = static_cast<Page>(palloc0(BLCKSZ));
 		InitMetaPage(page, static_cast<uint32>(HnswGetDims(index)), HnswGetM(index), HnswGetEfConstruction(index),
 					 HnswOpclassMetric(index));

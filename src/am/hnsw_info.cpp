@@ -64,7 +64,7 @@ CountStates(Relation index, const HnswMetaPageData &meta)
 
 QUARRY_FUNCTION(quarry_hnsw_index_info)
 {
-	return quarry::pg::Boundary("quarry_hnsw_index_info", [&]() -> Datum {
+	return quarry::pg::IndexBoundary("quarry_hnsw_index_info", quarry::pg::IndexNameForContext(PG_GETARG_OID(0)), [&]() -> Datum {
 		Relation index = relation_open(PG_GETARG_OID(0), AccessShareLock);
 		if (index->rd_rel->relkind != RELKIND_INDEX || index->rd_indam == nullptr ||
 			index->rd_indam->ambuild != HnswBuild)

@@ -354,7 +354,7 @@ bool
 HnswInsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, Relation heap,
 		   IndexUniqueCheck check_unique, bool index_unchanged, IndexInfo *index_info)
 {
-	return pg::Boundary("quarry_hnsw insert", [&]() -> bool {
+	return pg::IndexBoundary("quarry_hnsw insert", RelationGetRelationName(index), [&]() -> bool {
 		if (isnull[0])
 			return false; // NULL vectors are not indexed
 		// Scratch for the whole statement, kept in the IndexInfo's context.

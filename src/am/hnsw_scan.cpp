@@ -429,7 +429,7 @@ NextRow(IndexScanDesc scan, HnswScanState *s)
 IndexScanDesc
 HnswBeginScan(Relation index, int nkeys, int norderbys)
 {
-	return pg::Boundary("quarry_hnsw beginscan", [&]() -> IndexScanDesc {
+	return pg::IndexBoundary("quarry_hnsw beginscan", RelationGetRelationName(index), [&]() -> IndexScanDesc {
 		IndexScanDesc scan = RelationGetIndexScan(index, nkeys, norderbys);
 		MemoryContext context =
 			AllocSetContextCreate(CurrentMemoryContext, "quarry_hnsw scan", ALLOCSET_DEFAULT_SIZES);
@@ -447,7 +447,7 @@ HnswBeginScan(Relation index, int nkeys, int norderbys)
 void
 HnswRescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys)
 {
-	pg::Boundary("quarry_hnsw rescan", [&] {
+	pg::IndexBoundary("quarry_hnsw rescan", RelationGetRelationName(scan->indexRelation), [&] {
 		auto *s = static_cast<HnswScanState *>(scan->opaque);
 		if (keys != nullptr && scan->numberOfKeys > 0)
 			memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
@@ -463,7 +463,7 @@ HnswRescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int no
 bool
 HnswGetTuple(IndexScanDesc scan, ScanDirection direction)
 {
-	return pg::Boundary("quarry_hnsw gettuple", [&]() -> bool {
+	return pg::IndexBoundary("quarry_hnsw gettuple", RelationGetRelationName(scan->indexRelation), [&]() -> bool {
 		if (!ScanDirectionIsForward(direction))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("quarry_hnsw scans only go forward")));
@@ -482,7 +482,7 @@ HnswGetTuple(IndexScanDesc scan, ScanDirection direction)
 void
 HnswEndScan(IndexScanDesc scan)
 {
-	pg::Boundary("quarry_hnsw endscan", [&] {
+	pg::IndexBoundary("quarry_hnsw endscan", RelationGetRelationName(scan->indexRelation), [&] {
 		auto *s = static_cast<HnswScanState *>(scan->opaque);
 		if (s->graph != nullptr && s->searched)
 			elog(DEBUG1, "quarry_hnsw scan of \"%s\": scored %llu nodes, returned %llu rows, skipped %llu found late",

@@ -555,7 +555,7 @@ IndexBulkDeleteResult *
 HnswBulkDelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats, IndexBulkDeleteCallback callback,
 			   void *callback_state)
 {
-	return pg::Boundary("quarry_hnsw bulkdelete", [&]() -> IndexBulkDeleteResult * {
+	return pg::IndexBoundary("quarry_hnsw bulkdelete", RelationGetRelationName(info->index), [&]() -> IndexBulkDeleteResult * {
 		Relation index = info->index;
 		if (stats == nullptr)
 			stats = static_cast<IndexBulkDeleteResult *>(palloc0(sizeof(IndexBulkDeleteResult)));
@@ -593,7 +593,7 @@ HnswBulkDelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats, IndexBulkDel
 IndexBulkDeleteResult *
 HnswVacuumCleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 {
-	return pg::Boundary("quarry_hnsw vacuumcleanup", [&]() -> IndexBulkDeleteResult * {
+	return pg::IndexBoundary("quarry_hnsw vacuumcleanup", RelationGetRelationName(info->index), [&]() -> IndexBulkDeleteResult * {
 		if (info->analyze_only || stats != nullptr)
 			return stats;
 		// No bulkdelete ran (nothing was dead): count the live nodes.
