@@ -121,18 +121,6 @@ NullRowsOfMeta(Relation index, Page metapage)
 	return &MetaOf(metapage)->null_rows;
 }
 
-BlockNumber
-NextOf(Page page)
-{
-	return OpaqueOf(page)->next;
-}
-
-void
-SetNextOf(Page page, BlockNumber next)
-{
-	OpaqueOf(page)->next = next;
-}
-
 [[noreturn]] void
 NullRowsCorrupt(Relation index, const char *detail)
 {
@@ -140,7 +128,7 @@ NullRowsCorrupt(Relation index, const char *detail)
 }
 
 const pg::NullRowListFormat kNullRowFormat{
-	InitNullRowPage, CheckNullRowPage, NullRowsOfMeta, ContentOf, kPageContentBytes, NextOf, SetNextOf,
+	InitNullRowPage, CheckNullRowPage, NullRowsOfMeta, ContentOf, kPageContentBytes,
 	IsFreePage,		 NullRowsCorrupt,  kMetaBlock,
 };
 

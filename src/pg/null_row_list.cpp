@@ -49,9 +49,21 @@ void
 InitListPage(const NullRowListFormat &f, Page page)
 {
 	f.init_page(page);
-	HeaderOf(f, page)->reserved = 0;
+	HeaderOf(f, page)->next = InvalidBlockNumber;
 	SetCount(f, page, 0);
-	f.set_next(page, InvalidBlockNumber);
+}
+
+BlockNumber
+NextOf(const NullRowListFormat &f, Page page)
+{
+	return HeaderOf(f, page)->next;
+}
+
+// A page for the list: from the free space map if the format allows it.
+Buffer
+NewListBuffer(const NullRowListFormat &f, Relation index)
+{
+	return f.reusable != nullptr ? NewIndexBuffer(index, f.reusable) : NewIndexBufferAtEnd(index);
 }
 
 // Checks a page of the list and the count it claims.
@@ -100,7 +112,7 @@ AppendNewPage(const NullRowListFormat &f, Relation index, Buffer meta_buffer, It
 		LockBuffer(tail_buffer, BUFFER_LOCK_EXCLUSIVE);
 		CheckListPage(f, index, BufferGetPage(tail_buffer), tail);
 	}
-	Buffer buffer = NewIndexBuffer(index, f.reusable);
+	Buffer buffer = NewListBuffer(f, index);
 	GenericXLogState *state = GenericXLogStart(index);
 	NullRowListMeta *meta = f.meta(index, GenericXLogRegisterBuffer(state, meta_buffer, 0));
 	Page page = GenericXLogRegisterBuffer(state, buffer, GENERIC_XLOG_FULL_IMAGE);
@@ -109,7 +121,7 @@ AppendNewPage(const NullRowListFormat &f, Relation index, Buffer meta_buffer, It
 	SetCount(f, page, 1);
 	const BlockNumber block = BufferGetBlockNumber(buffer);
 	if (BufferIsValid(tail_buffer))
-		f.set_next(GenericXLogRegisterBuffer(state, tail_buffer, 0), block);
+		HeaderOf(f, GenericXLogRegisterBuffer(state, tail_buffer, 0))->next = block;
 	else
 		meta->head = block;
 	meta->tail = block;
@@ -176,7 +188,7 @@ AppendNullRow(const NullRowListFormat &f, Relation index, ItemPointer tid)
 			UnlockReleaseBuffer(meta_buffer);
 			return;
 		}
-		const BlockNumber next = block == meta.tail ? InvalidBlockNumber : f.next(page);
+		const BlockNumber next = block == meta.tail ? InvalidBlockNumber : NextOf(f, page);
 		UnlockReleaseBuffer(buffer);
 		block = next;
 	}
@@ -191,7 +203,7 @@ WriteNullRowsForBuild(const NullRowListFormat &f, Relation index, const ItemPoin
 	Buffer previous = InvalidBuffer;
 	for (uint64_t done = 0; done < count;)
 	{
-		Buffer buffer = NewIndexBuffer(index, nullptr);
+		Buffer buffer = NewIndexBufferAtEnd(index);
 		Page page = BufferGetPage(buffer);
 		InitListPage(f, page);
 		const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(f.capacity(), count - done));
@@ -201,7 +213,7 @@ WriteNullRowsForBuild(const NullRowListFormat &f, Relation index, const ItemPoin
 		const BlockNumber block = BufferGetBlockNumber(buffer);
 		if (BufferIsValid(previous))
 		{
-			f.set_next(BufferGetPage(previous), block);
+			HeaderOf(f, BufferGetPage(previous))->next = block;
 			MarkBufferDirty(previous);
 			UnlockReleaseBuffer(previous);
 		}
@@ -241,7 +253,7 @@ VacuumNullRows(const NullRowListFormat &f, Relation index, IndexBulkDeleteCallba
 		LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
 		CheckListPage(f, index, BufferGetPage(buffer), block);
 		removed += VacuumPage(f, index, meta_buffer, buffer, callback, callback_state, &set_hint);
-		const BlockNumber next = block == meta.tail ? InvalidBlockNumber : f.next(BufferGetPage(buffer));
+		const BlockNumber next = block == meta.tail ? InvalidBlockNumber : NextOf(f, BufferGetPage(buffer));
 		UnlockReleaseBuffer(buffer);
 		UnlockReleaseBuffer(meta_buffer);
 		block = next;
@@ -265,7 +277,7 @@ NullRowReader::LoadPage()
 		CheckListPage(f, index_, page, block);
 		count_ = HeaderOf(f, page)->count;
 		std::memcpy(tids_, TidsOf(f, page), count_ * sizeof(ItemPointerData));
-		next_ = block == tail_ ? InvalidBlockNumber : f.next(page);
+		next_ = block == tail_ ? InvalidBlockNumber : NextOf(f, page);
 		UnlockReleaseBuffer(buffer);
 		at_ = 0;
 		if (count_ > 0)

@@ -42,7 +42,7 @@ static_assert(sizeof(NullRowListMeta) == 24, "on-disk format");
 /// The head of a list page's content: then `count` ItemPointerData.
 struct NullRowPageHeader {
 	uint32_t count;
-	uint32_t reserved;
+	BlockNumber next; // the next page of the chain (meaningless in the tail)
 };
 static_assert(sizeof(ItemPointerData) == 6, "on-disk format");
 
@@ -58,10 +58,9 @@ struct NullRowListFormat {
 	/// The content area of a list page and its size in bytes.
 	char *(*content)(Page page);
 	std::size_t content_bytes;
-	/// The next page of the chain, kept in the access method's special space.
-	BlockNumber (*next)(Page page);
-	void (*set_next)(Page page, BlockNumber next);
-	/// Pages of the free space map the access method may reuse.
+	/// Pages of the free space map the access method may reuse; nullptr: new
+	/// pages are always added at the end (the free space map is the access
+	/// method's own business).
 	PageReusable reusable;
 	/// Raises ERRCODE_INDEX_CORRUPTED naming the index, with `detail`.
 	[[noreturn]] void (*corrupt)(Relation index, const char *detail);
