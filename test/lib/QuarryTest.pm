@@ -24,7 +24,8 @@ our @EXPORT = qw(create_schema load_rows start_workload stop_workload crash_node
 
 # The schema: tokens and vectors are functions of (id, version), so a row's
 # expected content is known without storing it. Every body holds a token
-# unique to its (id, version): "t<id>x<version>".
+# unique to its (id, version): "t<id>x<version>". Every seventh version has a
+# NULL body and a NULL vector (the indexes keep those rows apart).
 sub create_schema
 {
 	my ($node, %opt) = @_;
@@ -34,11 +35,13 @@ CREATE EXTENSION quarry;
 ALTER SYSTEM SET quarry.bm25_pending_limit = '$pending';
 SELECT pg_reload_conf();
 CREATE FUNCTION body_of(id int, ver int) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS \$\$
-    SELECT 'w' || (id % 97) || ' w' || (id * 7 % 13) || ' common ' || repeat('filler ', id % 4)
-           || 't' || id || 'x' || ver \$\$;
+    SELECT CASE WHEN ver % 7 <> 0 THEN
+           'w' || (id % 97) || ' w' || (id * 7 % 13) || ' common ' || repeat('filler ', id % 4)
+           || 't' || id || 'x' || ver END \$\$;
 CREATE FUNCTION vec_of(id int, ver int) RETURNS real[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS \$\$
-    SELECT ARRAY(SELECT (abs(hashint4(id * 1000 + ver * 17 + d)) % 100000)::real / 1000
-                 FROM generate_series(1, 16) d) \$\$;
+    SELECT CASE WHEN ver % 7 <> 0 THEN
+           ARRAY(SELECT (abs(hashint4(id * 1000 + ver * 17 + d)) % 100000)::real / 1000
+                 FROM generate_series(1, 16) d) END \$\$;
 CREATE TABLE docs (id int PRIMARY KEY, ver int NOT NULL, body text);
 CREATE TABLE items (id int PRIMARY KEY, ver int NOT NULL, emb real[]);
 });
@@ -241,7 +244,7 @@ sub check_indexes
 	my $lost_docs = $node->safe_psql('postgres', q{
 SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off;
 SELECT count(*) FROM docs d
-WHERE (SELECT x.id FROM docs x
+WHERE d.body IS NOT NULL AND (SELECT x.id FROM docs x
        ORDER BY x.body <@> quarry_query('t' || d.id || 'x' || d.ver, 'docs_idx') LIMIT 1) IS DISTINCT FROM d.id});
 	is($lost_docs, '0', "$label: every docs row is found by its own token through the index");
 	my $mismatch = $node->safe_psql('postgres', q{
@@ -267,11 +270,21 @@ DROP TABLE idx});
 	my $lost_items = $node->safe_psql('postgres', q{
 SET enable_seqscan = off; SET quarry.hnsw_ef_search = 200;
 SELECT count(*) FROM items i
-WHERE (SELECT x.emb <-> i.emb FROM items x ORDER BY x.emb <-> i.emb LIMIT 1) IS DISTINCT FROM 0});
-	my $rows = $node->safe_psql('postgres', 'SELECT count(*) FROM items');
+WHERE i.emb IS NOT NULL AND (SELECT x.emb <-> i.emb FROM items x ORDER BY x.emb <-> i.emb LIMIT 1) IS DISTINCT FROM 0});
+	my $rows = $node->safe_psql('postgres', 'SELECT count(*) FROM items WHERE emb IS NOT NULL');
 	my $allowed = int($rows * ($opt{hnsw_miss_ratio} // 0.005));
 	ok($lost_items <= $allowed,
 		"$label: items rows found at distance 0 through the index ($lost_items of $rows missed, at most $allowed allowed)");
+	# Unlimited ordered scans return every row, those with NULLs last.
+	my $walks = $node->safe_psql('postgres', q{
+SET enable_seqscan = off; SET enable_bitmapscan = off; SET quarry.hnsw_max_scan_tuples = 100000000;
+SELECT (SELECT count(*) FROM (SELECT id FROM docs ORDER BY body <@> quarry_query('w5 common', 'docs_idx')) x)
+           = (SELECT count(*) FROM docs)
+   AND (SELECT count(*) FROM (SELECT body FROM docs ORDER BY body <@> quarry_query('w5 common', 'docs_idx')
+                              OFFSET (SELECT count(*) FROM docs WHERE body IS NOT NULL)) x WHERE body IS NOT NULL) = 0
+   AND (SELECT count(*) FROM (SELECT id FROM items ORDER BY emb <-> vec_of(1, 1)) x)
+           >= (SELECT count(*) FROM items WHERE emb IS NULL) + 0.98 * (SELECT count(*) FROM items WHERE emb IS NOT NULL)});
+	is($walks, 't', "$label: unlimited ordered scans return the NULL rows last");
 	return;
 }
 
