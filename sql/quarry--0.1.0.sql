@@ -208,7 +208,8 @@ CREATE FUNCTION quarry_hnsw_index_info(
     OUT free bigint,         -- slots inserts will reuse
     OUT entry_level int,     -- level of the entry point (-1: empty graph)
     OUT node_pages bigint,   -- pages of node records
-    OUT total_pages bigint)  -- pages of the whole index
+    OUT total_pages bigint,  -- pages of the whole index
+    OUT null_rows bigint)    -- rows whose vector is NULL: returned last by ORDER BY scans
 RETURNS record
 AS 'MODULE_PATHNAME', 'quarry_hnsw_index_info'
 LANGUAGE C STRICT VOLATILE PARALLEL SAFE;

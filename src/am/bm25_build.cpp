@@ -10,7 +10,6 @@
 // Pages are written without WAL and logged in one pass at the end.
 #include "am/bm25.h"
 #include "am/bm25_merge.h"
-#include "am/bm25_null_rows.h"
 #include "am/bm25_segment.h"
 
 #include "fts/inverter.h"
@@ -81,9 +80,9 @@ InitMetaPage(Page page, Oid config)
 	meta->next_segment_id = 1;
 	meta->pending_head = InvalidBlockNumber;
 	meta->pending_tail = InvalidBlockNumber;
-	meta->null_head = InvalidBlockNumber;
-	meta->null_tail = InvalidBlockNumber;
-	meta->null_hint = InvalidBlockNumber;
+	meta->null_rows.head = InvalidBlockNumber;
+	meta->null_rows.tail = InvalidBlockNumber;
+	meta->null_rows.hint = InvalidBlockNumber;
 	SetContentBytes(page, sizeof(MetaPage));
 }
 
@@ -153,7 +152,7 @@ FinishMetaPage(Relation index, const SegmentList &segments, const ItemPointerDat
 	Buffer buffer = ReadBuffer(index, kMetaBlock);
 	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
 	MetaPage *meta = MetaOf(BufferGetPage(buffer));
-	WriteNullRowsForBuild(index, null_rows, null_count, meta);
+	pg::WriteNullRowsForBuild(NullRowFormat(), index, null_rows, null_count, &meta->null_rows);
 	meta->segment_count = segments.count;
 	meta->doc_count = 0;
 	meta->total_length = 0;

@@ -29,6 +29,7 @@
 // kFormatVersion. Layout changes bump kFormatVersion.
 #pragma once
 
+#include "pg/null_row_list.h"
 #include "pg/postgres_api.h"
 
 extern "C" {
@@ -56,7 +57,7 @@ enum PageType : uint16_t {
 	kPageExtents = 6,
 	kPagePending = 7,
 	kPageFree = 8,
-	kPageNullRows = 9, // heap TIDs of rows whose value is NULL
+	kPageNullRows = 9, // the null-row list (pg/null_row_list.h)
 	kLastPageType = kPageNullRows,
 };
 
@@ -116,11 +117,7 @@ struct MetaPage {
 	BlockNumber pending_tail;		// page new entries are appended to
 	uint32_t pending_docs;			// entries in the pending list (removed ones included)
 	uint64_t pending_bytes;			// bytes of those entries
-	BlockNumber null_head;			// first page of the null-row list, InvalidBlockNumber if none
-	BlockNumber null_tail;			// its last page
-	BlockNumber null_hint;			// a page of the list that had room, where inserts look first
-	uint32_t null_reserved;
-	uint64_t null_count;			// rows whose value is NULL (not counted in N)
+	pg::NullRowListMeta null_rows;	// rows whose value is NULL (not in N): pg/null_row_list.h
 	uint32_t segment_count;
 	uint32_t retired_count;
 	SegmentRef segments[kMaxSegments];
@@ -210,18 +207,5 @@ struct PendingEntryHeader {
 static_assert(sizeof(PendingEntryHeader) == 20, "on-disk format");
 inline constexpr uint8_t kPendingRemoved = 1;
 inline constexpr std::size_t kPendingFlagsOffset = offsetof(PendingEntryHeader, flags);
-
-// --- null-row list ---------------------------------------------------------------
-
-// Rows whose value is NULL are no documents (not in N, never matched), but an
-// ordered scan must still return them, last, with a NULL score, as the same
-// query without the index does. Their heap TIDs are kept in a chain of pages.
-struct NullRowsPage {
-	uint32_t count; // TIDs in this page
-	uint32_t reserved;
-};
-inline constexpr uint32_t kNullRowsPerPage =
-	static_cast<uint32_t>((kPageContentBytes - sizeof(NullRowsPage)) / sizeof(ItemPointerData));
-static_assert(sizeof(ItemPointerData) == 6, "on-disk format");
 
 } // namespace quarry::am::bm25

@@ -6,7 +6,6 @@
 // metapage's exclusive lock for a memcpy and a WAL record.
 #include "am/bm25.h"
 #include "am/bm25_merge.h"
-#include "am/bm25_null_rows.h"
 #include "am/bm25_pending.h"
 
 extern "C" {
@@ -21,7 +20,7 @@ Insert(Relation index, Datum *values, bool *isnull, ItemPointer tid, Relation he
 {
 	if (isnull[0])
 	{
-		AppendNullRow(index, tid); // for ordered scans, which return NULL rows last
+		pg::AppendNullRow(NullRowFormat(), index, tid); // ordered scans return NULL rows last
 		return false;
 	}
 

@@ -413,7 +413,7 @@ QUARRY_FUNCTION(quarry_bm25_stats)
 			Int32GetDatum(static_cast<int32>(meta.retired_count)),
 			Int64GetDatum(static_cast<int64>(pages)),
 			ObjectIdGetDatum(meta.text_config),
-			Int64GetDatum(static_cast<int64>(meta.null_count)),
+			Int64GetDatum(static_cast<int64>(meta.null_rows.count)),
 		};
 		bool nulls[lengthof(values)] = {};
 		if (desc->natts != lengthof(values))

@@ -17,7 +17,6 @@
 // reset at amrescan and freed with the scan's memory context; a query does not
 // allocate per posting or per candidate.
 #include "am/bm25.h"
-#include "am/bm25_null_rows.h"
 #include "am/bm25_query.h"
 #include "am/bm25_search.h"
 
@@ -129,7 +128,7 @@ struct ScanState {
 	fts::DocId next_doc;
 	bool walk_open;
 	// NULL rows (ORDER BY without WHERE @@@), read once the rest is done
-	NullRowReader *null_rows;
+	pg::NullRowReader *null_rows;
 };
 
 // Zero-filled MaxScore scratch for windows of one lengths page; made once per
@@ -356,8 +355,9 @@ NextNullRow(IndexScanDesc scan, ScanState *st)
 		return false;
 	if (st->null_rows == nullptr)
 	{
-		auto *buffer = st->arena->MakeArray<ItemPointerData>(kNullRowsPerPage);
-		st->null_rows = st->arena->Make<NullRowReader>(scan->indexRelation, st->view->meta, buffer);
+		auto *buffer = st->arena->MakeArray<ItemPointerData>(NullRowFormat().capacity());
+		st->null_rows = st->arena->Make<pg::NullRowReader>(NullRowFormat(), scan->indexRelation,
+														   st->view->meta.null_rows, buffer);
 	}
 	if (!st->null_rows->Next(&scan->xs_heaptid))
 		return false;

@@ -1,6 +1,5 @@
 // The quarry_bm25 checker behind quarry_verify_index() (see verify.h).
 #include "am/bm25.h"
-#include "am/bm25_null_rows.h"
 #include "am/bm25_search.h"
 #include "am/verify.h"
 
@@ -259,7 +258,8 @@ CheckPendingChain(Relation index, const MetaPage &meta, VerifyReport &report)
 void
 CheckNullRows(Relation index, const MetaPage &meta, Entries &entries, mem::ScanArena &arena, VerifyReport &report)
 {
-	NullRowReader reader(index, meta, arena.MakeArray<ItemPointerData>(kNullRowsPerPage));
+	pg::NullRowReader reader(NullRowFormat(), index, meta.null_rows,
+							 arena.MakeArray<ItemPointerData>(NullRowFormat().capacity()));
 	ItemPointerData tid;
 	uint64_t count = 0;
 	while (reader.Next(&tid))
@@ -267,9 +267,9 @@ CheckNullRows(Relation index, const MetaPage &meta, Entries &entries, mem::ScanA
 		entries.Add(tid, 0, true);
 		count++;
 	}
-	if (count != meta.null_count)
+	if (count != meta.null_rows.count)
 		report.Problem("the null-row list holds %llu rows, the metapage says %llu",
-					   static_cast<unsigned long long>(count), static_cast<unsigned long long>(meta.null_count));
+					   static_cast<unsigned long long>(count), static_cast<unsigned long long>(meta.null_rows.count));
 }
 
 struct TableScan {

@@ -93,6 +93,7 @@ QUARRY_FUNCTION(quarry_hnsw_index_info)
 			Int32GetDatum(meta.entry_level),
 			Int64GetDatum(meta.nodes.npages),
 			Int64GetDatum(total_pages),
+			Int64GetDatum(static_cast<int64>(meta.null_rows.count)),
 		};
 		bool nulls[lengthof(values)] = {};
 		if (desc->natts != lengthof(values))

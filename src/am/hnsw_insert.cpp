@@ -356,7 +356,10 @@ HnswInsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, Re
 {
 	return pg::IndexBoundary("quarry_hnsw insert", RelationGetRelationName(index), [&]() -> bool {
 		if (isnull[0])
-			return false; // NULL vectors are not indexed
+		{
+			pg::AppendNullRow(HnswNullRowFormat(), index, heap_tid); // ordered scans return it last
+			return false;
+		}
 		// Scratch for the whole statement, kept in the IndexInfo's context.
 		auto *arena = static_cast<mem::ScanArena *>(index_info->ii_AmCache);
 		if (arena == nullptr)

@@ -49,6 +49,9 @@ InitMetaPage(Page page, uint32 dims, int m, int ef_construction, hnsw::Metric me
 	meta->entry_node = hnsw::kInvalidNode;
 	meta->entry_level = -1;
 	meta->upper_insert_block = InvalidBlockNumber;
+	meta->null_rows.head = InvalidBlockNumber;
+	meta->null_rows.tail = InvalidBlockNumber;
+	meta->null_rows.hint = InvalidBlockNumber;
 	// The metadata is page content: full-page images must keep it.
 	reinterpret_cast<PageHeader>(page)->pd_lower =
 		static_cast<LocationIndex>(reinterpret_cast<char *>(meta + 1) - reinterpret_cast<char *>(page));
@@ -272,6 +275,47 @@ StreamBlock(const HnswStreamDirectory &dir, uint32 page)
 	}
 	const HnswExtent &e = dir.extents[lo];
 	return e.first_block + (page - e.first_page);
+}
+
+namespace {
+
+void
+InitNullRowPage(Page page)
+{
+	InitHnswPage(page, HnswPageType::kNullRows);
+}
+
+void
+CheckNullRowPage(Relation index, Page page, BlockNumber block)
+{
+	CheckPageType(index, page, block, HnswPageType::kNullRows);
+}
+
+pg::NullRowListMeta *
+NullRowsOfMeta(Relation index, Page metapage)
+{
+	CheckMetaPage(index, metapage);
+	return &HnswMeta(metapage)->null_rows;
+}
+
+[[noreturn]] void
+NullRowsCorrupt(Relation index, const char *detail)
+{
+	HnswCorrupt(index, "%s", detail);
+}
+
+// Upper pages own the free space map: the list always adds pages at the end.
+const pg::NullRowListFormat kNullRowFormat{
+	InitNullRowPage, CheckNullRowPage, NullRowsOfMeta, StreamPayload, kStreamPayloadBytes,
+	nullptr,		 NullRowsCorrupt,  kHnswMetaBlock,
+};
+
+} // namespace
+
+const pg::NullRowListFormat &
+HnswNullRowFormat()
+{
+	return kNullRowFormat;
 }
 
 } // namespace quarry::am

@@ -25,6 +25,7 @@
 // id 0xFFB2 (bloom 0xFF83, pgvector 0xFF90, quarry_bm25 0xFFB1).
 #pragma once
 
+#include "pg/null_row_list.h"
 #include "pg/postgres_api.h"
 
 extern "C" {
@@ -46,7 +47,7 @@ namespace quarry::am {
 
 inline constexpr uint16 kHnswPageId = 0xFFB2;
 inline constexpr uint32 kHnswMagic = 0x51484E57; // "QHNW"
-inline constexpr uint32 kHnswFormatVersion = 2;
+inline constexpr uint32 kHnswFormatVersion = 3; // 3: the null-row list
 inline constexpr BlockNumber kHnswMetaBlock = 0;
 
 /// Fake block numbers for heavyweight page locks (LockPage), as pgvector does:
@@ -59,6 +60,7 @@ enum class HnswPageType : uint8 {
 	kNode = 2,
 	kTid = 3,
 	kUpper = 4,
+	kNullRows = 5, // heap TIDs of rows whose vector is NULL (pg/null_row_list.h)
 };
 
 struct HnswPageOpaque {
@@ -149,6 +151,7 @@ struct HnswMetaPageData {
 	uint32 upper_insert_block; // upper page tried first for new upper lists
 	HnswStreamDirectory nodes;
 	HnswStreamDirectory tids;
+	pg::NullRowListMeta null_rows; // rows whose vector is NULL: returned last by ORDER BY scans
 };
 static_assert(MAXALIGN(SizeOfPageHeaderData) + sizeof(HnswMetaPageData) <=
 				  BLCKSZ - MAXALIGN(sizeof(HnswPageOpaque)),
@@ -236,6 +239,9 @@ UnpackTid(uint64 packed, ItemPointer tid)
 }
 
 // --- pages ----------------------------------------------------------------------
+
+/// The null-row list's page format for pg/null_row_list.h.
+const pg::NullRowListFormat &HnswNullRowFormat();
 
 /// Initialises an index page of `type` with the special space.
 void InitHnswPage(Page page, HnswPageType type);

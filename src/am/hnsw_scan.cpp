@@ -70,6 +70,8 @@ struct HnswScanState {
 	ArenaVector<Candidate> *overflow;
 	float last_distance;
 	uint32 null_cursor; // next node id of a NULL-query scan
+	bool walk_exhausted; // the continuation expanded every node it found
+	pg::NullRowReader *null_rows; // rows whose vector is NULL, returned last
 	uint64 returned;
 	uint64 skipped_late;
 	// The duplicate chain of the row returned last (see kDuplicateLevel).
@@ -247,7 +249,10 @@ NextFound(HnswScanState *s, Candidate *out)
 			return true;
 		}
 		if (!can_expand)
+		{
+			s->walk_exhausted = s->frontier->empty(); // not stopped by the budget
 			return false;
+		}
 		const Candidate next = hnsw::HeapPop(*s->frontier, hnsw::NearerFirst{});
 		hnsw::ExpandNode(*s->graph, s->query, next.id, 0, *s->visited, KeepFound{s});
 		CHECK_FOR_INTERRUPTS();
@@ -317,6 +322,8 @@ ResetScan(IndexScanDesc scan, HnswScanState *s)
 	s->searched = false;
 	s->last_distance = -std::numeric_limits<float>::infinity();
 	s->null_cursor = 0;
+	s->walk_exhausted = false;
+	s->null_rows = nullptr;
 	s->returned = 0;
 	s->skipped_late = 0;
 	s->chain_next = hnsw::kInvalidNode;
@@ -380,12 +387,33 @@ NextDuplicate(IndexScanDesc scan, HnswScanState *s)
 	return false;
 }
 
+// After every other row, the rows whose vector is NULL, with a NULL distance,
+// as the query without the index returns them. Only after a walk that ended
+// because nothing was left: one the budget stopped may have nearer rows left.
+bool
+NextNullVectorRow(IndexScanDesc scan, HnswScanState *s)
+{
+	if (!s->query_null && !s->walk_exhausted)
+		return false;
+	if (s->null_rows == nullptr)
+	{
+		const pg::NullRowListFormat &format = HnswNullRowFormat();
+		s->null_rows = s->arena->Make<pg::NullRowReader>(format, scan->indexRelation, s->graph->meta().null_rows,
+														 s->arena->MakeArray<ItemPointerData>(format.capacity()));
+	}
+	if (!s->null_rows->Next(&scan->xs_heaptid))
+		return false;
+	scan->xs_orderbyvals[0] = (Datum) 0;
+	scan->xs_orderbynulls[0] = true;
+	return true;
+}
+
 bool
 NextRow(IndexScanDesc scan, HnswScanState *s)
 {
 	s->graph->BeginCall();
 	if (s->query_null)
-		return NextNullQueryRow(scan, s);
+		return (s->null_rows == nullptr && NextNullQueryRow(scan, s)) || NextNullVectorRow(scan, s);
 	if (!s->searched)
 	{
 		pgstat_count_index_scan(scan->indexRelation);
@@ -398,10 +426,12 @@ NextRow(IndexScanDesc scan, HnswScanState *s)
 	for (;;)
 	{
 		Candidate c;
+		if (s->null_rows != nullptr)
+			return NextNullVectorRow(scan, s);
 		if (s->ready_next < s->ready->size())
 			c = (*s->ready)[s->ready_next++];
 		else if (!NextFound(s, &c))
-			return false;
+			return NextNullVectorRow(scan, s);
 		if (c.distance < s->last_distance)
 		{
 			s->skipped_late++; // found late, nearer than a row already returned

@@ -581,9 +581,13 @@ HnswBulkDelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats, IndexBulkDel
 		KeepOrMarkPrimaries(v);
 		if (removed > 0)
 			RemoveDeadNodes(v);
+		const uint64 null_rows_removed =
+			pg::PgCall([&] { return pg::VacuumNullRows(HnswNullRowFormat(), index, callback, callback_state); });
+		HnswMetaPageData meta;
+		pg::PgCall([&] { ReadMetaPage(index, &meta); });
 		stats->num_pages = RelationGetNumberOfBlocks(index);
-		stats->num_index_tuples = v.live;
-		stats->tuples_removed += removed;
+		stats->num_index_tuples = v.live + static_cast<double>(meta.null_rows.count);
+		stats->tuples_removed += removed + static_cast<double>(null_rows_removed);
 		stats->estimated_count = false;
 		MemoryContextDelete(context);
 		return stats;
@@ -611,7 +615,7 @@ HnswVacuumCleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 			UnlockReleaseBuffer(buffer);
 		}
 		stats->num_pages = RelationGetNumberOfBlocks(info->index);
-		stats->num_index_tuples = live;
+		stats->num_index_tuples = live + static_cast<double>(meta.null_rows.count);
 		stats->estimated_count = false;
 		return stats;
 	});

@@ -267,7 +267,55 @@ CheckOtherBlocks(Checker &c, const uint8 *kinds)
 		Problem(c, kMetaProblem, "metapage: the upper page for new items, block %u, is not an upper page", hint);
 }
 
-// Block kinds: the metapage, the two streams' extents, the rest.
+int
+CompareTids(const void *a, const void *b)
+{
+	return ItemPointerCompare(const_cast<ItemPointer>(static_cast<const ItemPointerData *>(a)),
+							  const_cast<ItemPointer>(static_cast<const ItemPointerData *>(b)));
+}
+
+// The null-row list's chain, from its head to its tail: null-row pages not
+// claimed yet, counts within a page, the total against the metapage. Its TIDs
+// go to c.null_tids, sorted.
+void
+ClaimNullRowPages(Checker &c, uint8 *kinds)
+{
+	const pg::NullRowListMeta &list = c.meta.null_rows;
+	const uint32 capacity = HnswNullRowFormat().capacity();
+	c.null_tids = static_cast<ItemPointerData *>(palloc_extended(
+		sizeof(ItemPointerData) * (std::min<uint64>(list.count, uint64{c.nblocks} * capacity) + 1), MCXT_ALLOC_HUGE));
+	c.null_count = 0;
+	BlockNumber block = list.head;
+	while (block != InvalidBlockNumber)
+	{
+		if (block >= c.nblocks || kinds[block] != 0)
+		{
+			Problem(c, kPageProblem, "the null-row list leads to block %u, %s", block,
+					block >= c.nblocks ? "past the end of the index" : "a block of something else (or a loop)");
+			break;
+		}
+		kinds[block] = 4;
+		CopyBlock(c, block, c.page);
+		const auto *header = reinterpret_cast<const pg::NullRowPageHeader *>(StreamPayload(c.page));
+		if (!IsHnswPage(c.page) || HnswOpaque(c.page)->type != static_cast<uint8>(HnswPageType::kNullRows) ||
+			header->count > capacity)
+		{
+			Problem(c, kPageProblem, "block %u of the null-row list is not a sound null-row page", block);
+			break;
+		}
+		const auto *tids = reinterpret_cast<const ItemPointerData *>(header + 1);
+		for (uint32 i = 0; i < header->count && c.null_count < list.count; i++)
+			c.null_tids[c.null_count++] = tids[i];
+		block = block == list.tail ? InvalidBlockNumber : header->next;
+	}
+	if (c.null_count != list.count)
+		Problem(c, kMetaProblem, "metapage: the null-row list holds %llu rows, the metapage says %llu",
+				static_cast<unsigned long long>(c.null_count), static_cast<unsigned long long>(list.count));
+	qsort(c.null_tids, c.null_count, sizeof(ItemPointerData), CompareTids);
+	c.null_seen = static_cast<bool *>(palloc_extended(c.null_count + 1, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO));
+}
+
+// Block kinds: the metapage, the two streams' extents, the null-row list, the rest.
 void
 CheckBlocks(Checker &c)
 {
@@ -275,6 +323,7 @@ CheckBlocks(Checker &c)
 	kinds[kHnswMetaBlock] = 1;
 	ClaimExtents(c, c.meta.nodes, 2, "node stream", kinds);
 	ClaimExtents(c, c.meta.tids, 3, "TID stream", kinds);
+	ClaimNullRowPages(c, kinds);
 	CheckOtherBlocks(c, kinds);
 	pfree(kinds);
 }

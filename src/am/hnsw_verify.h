@@ -91,6 +91,10 @@ struct Checker {
 	char *page;			// BLCKSZ
 	char *record;		// meta.record_size
 
+	ItemPointerData *null_tids; // the null-row list, sorted after CheckBlocks
+	uint64 null_count;
+	bool *null_seen; // reported by the table scan
+
 	uint64 stale_links; // links into free or reused slots (accepted)
 	uint64 orphan_items; // upper items no node names (accepted)
 	int64 unreachable; // live graph nodes layer 0 does not reach (-1: not counted)

@@ -408,15 +408,37 @@ CheckTableRow(TableScan &scan, ItemPointer tid, Datum value, bool alive)
 	MemoryContextReset(scan.row_cxt);
 }
 
+// A row whose vector is NULL: in the null-row list, once.
+void
+CheckNullTableRow(Checker &c, ItemPointer tid, bool alive)
+{
+	const auto *found = static_cast<const ItemPointerData *>(
+		bsearch(tid, c.null_tids, c.null_count, sizeof(ItemPointerData), [](const void *a, const void *b) {
+			return ItemPointerCompare(const_cast<ItemPointer>(static_cast<const ItemPointerData *>(a)),
+									  const_cast<ItemPointer>(static_cast<const ItemPointerData *>(b)));
+		}));
+	if (found == nullptr)
+	{
+		Problem(c, kMissingRow, "%s row (%u,%u) has a NULL vector and is not in the null-row list",
+				alive ? "live" : "recently dead", ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid));
+		return;
+	}
+	c.null_seen[found - c.null_tids] = true;
+}
+
 void
 TableScanCallback(Relation, ItemPointer tid, Datum *values, bool *isnull, bool alive, void *arg)
 {
 	// Problem() may throw (through PgCall): not through table_index_build_scan.
 	pg::Boundary("quarry_verify_index", [&] {
-		if (!isnull[0])
-			CheckTableRow(*static_cast<TableScan *>(arg), tid, values[0], alive);
+		auto &scan = *static_cast<TableScan *>(arg);
+		if (isnull[0])
+			CheckNullTableRow(*scan.c, tid, alive);
+		else
+			CheckTableRow(scan, tid, values[0], alive);
 	});
 }
+
 
 // Whether heap slot `tid` is in use (a row, a dead row, a redirect, LP_DEAD).
 bool
@@ -432,6 +454,23 @@ HeapSlotUsed(Relation heap, BlockNumber heap_blocks, ItemPointer tid)
 	const bool used = offset <= PageGetMaxOffsetNumber(page) && ItemIdIsUsed(PageGetItemId(page, offset));
 	UnlockReleaseBuffer(buffer);
 	return used;
+}
+
+// The null-row list: a TID twice, or one whose heap slot is no longer used.
+void
+CheckNullRowEntries(Checker &c)
+{
+	const BlockNumber heap_blocks = RelationGetNumberOfBlocks(c.heap);
+	for (uint64 i = 0; i < c.null_count; i++)
+	{
+		ItemPointer tid = &c.null_tids[i];
+		if (i > 0 && ItemPointerEquals(&c.null_tids[i - 1], tid))
+			Problem(c, kTwiceIndexed, "heap row (%u,%u) is in the null-row list twice",
+					ItemPointerGetBlockNumberNoCheck(tid), ItemPointerGetOffsetNumberNoCheck(tid));
+		if (!c.null_seen[i] && !HeapSlotUsed(c.heap, heap_blocks, tid))
+			Problem(c, kStaleEntry, "the null-row list points to heap slot (%u,%u), which no longer holds its row",
+					ItemPointerGetBlockNumberNoCheck(tid), ItemPointerGetOffsetNumberNoCheck(tid));
+	}
 }
 
 // Entries the table scan did not report belong to dead rows VACUUM has not
@@ -473,6 +512,7 @@ CheckTable(Checker &c)
 	IndexInfo *info = BuildIndexInfo(c.index);
 	table_index_build_scan(c.heap, c.index, info, false, false, TableScanCallback, &scan, nullptr);
 	CheckUnseen(scan);
+	CheckNullRowEntries(c);
 }
 
 } // namespace quarry::am::hnsw_verify

@@ -30,6 +30,12 @@ NewIndexBuffer(Relation index, PageReusable reusable)
 		ReleaseBuffer(buffer);
 	}
 
+	return NewIndexBufferAtEnd(index);
+}
+
+Buffer
+NewIndexBufferAtEnd(Relation index)
+{
 	bool need_lock = !RELATION_IS_LOCAL(index);
 	if (need_lock)
 		LockRelationForExtension(index, ExclusiveLock);

@@ -31,6 +31,9 @@ using PageReusable = bool (*)(Page page);
 /// outside of a build).
 Buffer NewIndexBuffer(Relation index, PageReusable reusable);
 
+/// A new block at the end of the relation, pinned and exclusively locked.
+Buffer NewIndexBufferAtEnd(Relation index);
+
 /// WAL-logs every page of `index` (main fork) after a build that wrote them
 /// without WAL, and the relation's length (trailing pages still empty, e.g. a
 /// preallocated extent, included). Does nothing for relations that need no WAL.
