@@ -42,6 +42,24 @@ SELECT (repeat('a', 5000) || ' alpha') <@> quarry_query('alpha', 'bad_bm25') < 0
 -- Control characters, NUL-free binary-looking text, emoji and combining marks.
 SELECT (E'alpha\t\n\r\u0001\u007f' <@> quarry_query('alpha', 'bad_bm25')) < 0 AS control_chars;
 SELECT ('αλφα 🦀 é e' || U&'\0301' || ' alpha') <@> quarry_query('alpha 🦀', 'bad_bm25') < 0 AS non_ascii;
+-- quarry_query_parse: NULLs, the wrong relation, empty and operator-only
+-- queries (nothing matches, every row scores 0), a 1 MB query of 180,000
+-- clauses, an unclosed quote over 1 MB, control bytes.
+SELECT quarry_query_parse(NULL) IS NULL AS null_text, quarry_query_parse('alpha', NULL) IS NULL AS null_index;
+SELECT quarry_query_parse('alpha', 'bad_docs');            -- a table
+SELECT quarry_query_parse('', 'bad_bm25')::text AS empty_parsed;
+SELECT 'alpha beta' <@> quarry_query_parse('', 'bad_bm25') AS empty_scores_zero;
+SELECT count(*) AS operators_only FROM bad_docs WHERE body @@@ quarry_query_parse('+ - "" -" ', 'bad_bm25');
+SELECT 'alpha beta' <@> quarry_query_parse('-alpha', 'bad_bm25') AS only_negative;
+SET enable_seqscan = off;
+SELECT id, body <@> quarry_query_parse('-alpha') AS s FROM bad_docs ORDER BY body <@> quarry_query_parse('-alpha');
+SELECT count(*) AS only_negative_rows FROM bad_docs WHERE body @@@ quarry_query_parse('-alpha');
+SELECT id FROM bad_docs ORDER BY body <@> quarry_query_parse(repeat('+beta -zeta alpha ', 60000)) LIMIT 3;
+SELECT id FROM bad_docs WHERE body @@@ quarry_query_parse('"' || repeat('gamma ', 200000)) ORDER BY id;
+RESET enable_seqscan;
+SELECT ('alpha beta' <@> quarry_query_parse(repeat('+beta -zeta alpha ', 60000), 'bad_bm25')) < 0 AS huge_parsed_scores,
+       ('alpha zeta beta' <@> quarry_query_parse(repeat('+beta -zeta alpha ', 60000), 'bad_bm25')) AS huge_excluded;
+SELECT E'alpha\u0001beta' @@@ quarry_query_parse(E'+\u0001alpha\u0002 -"\u007f', 'bad_bm25') AS control_bytes;
 -- Text that is not valid UTF-8 never reaches quarry in a UTF-8 database.
 SELECT convert_from('\xfffe616c706861'::bytea, 'UTF8');
 

@@ -1,8 +1,9 @@
 // Rank safety under fuzzing: a collection and a query shaped by the input
-// (sizes, term popularity, parts, k, k1, b, removed documents, a resume point)
-// are searched with block-max WAND, windowed MaxScore and exhaustive scoring;
-// all three must return exactly the brute-force top k, bit for bit, and
-// MaxScore must leave its scratch clean.
+// (sizes, term popularity, parts, k, k1, b, removed documents, a resume point,
+// the required and excluded terms of a query with clauses) are searched with
+// block-max WAND, windowed MaxScore and exhaustive scoring; all three must
+// return exactly the brute-force top k, bit for bit, and MaxScore must leave
+// its scratch clean.
 #include "fuzz_input.h"
 #include "fts_fixture.h"
 
@@ -31,11 +32,13 @@ private:
 };
 
 std::vector<ScoredDoc>
-Run(Query &q, Lengths &lengths, DocAdmission *admission, ResumeAfter after, std::size_t k, int algo)
+Run(const Collection &c, Query &q, const Clauses &clauses, Bm25Params params, Lengths &lengths, DropSome *drop,
+	ResumeAfter after, std::size_t k, int algo)
 {
 	std::vector<ScoredDoc> storage(k);
 	TopK top(storage.data(), k);
-	WandInput in = q.Input(&lengths, admission, after);
+	ClauseAdmission admission(c, q, clauses, params, drop);
+	WandInput in = q.Input(&lengths, &admission.admission, after);
 	if (algo == 0)
 		BlockMaxWand(in, top);
 	else if (algo == 1)
@@ -69,14 +72,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, std::size_t size)
 	DropSome drop;
 	for (uint32_t i = 0, n = rng() % 50; i < n; i++)
 		drop.dropped.insert(rng() % docs);
+	Clauses clauses;
+	if (rng() % 2 == 0)
+	{
+		for (uint32_t t : terms)
+			if (rng() % 3 == 0)
+				clauses.required.push_back(t);
+		for (uint32_t i = 0, n = rng() % 3; i < n; i++)
+			clauses.excluded.push_back(rng() % vocabulary);
+	}
 	ResumeAfter after{};
-	std::vector<ScoredDoc> full = BruteForce(c, terms, params, &drop, after);
+	std::vector<ScoredDoc> full = BruteForce(c, terms, params, &drop, after, &clauses);
 	if (!full.empty() && rng() % 3 == 0)
 	{
 		const ScoredDoc &pivot = full[rng() % full.size()];
 		after = {true, pivot.score, pivot.doc};
 	}
-	std::vector<ScoredDoc> want = BruteForce(c, terms, params, &drop, after);
+	std::vector<ScoredDoc> want = BruteForce(c, terms, params, &drop, after, &clauses);
 	if (want.size() > k)
 		want.resize(k);
 	Lengths lengths;
@@ -85,7 +97,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, std::size_t size)
 	for (int algo = 0; algo < 3; algo++)
 	{
 		Query q(c, terms, params);
-		std::vector<ScoredDoc> got = Run(q, lengths, &drop, after, k, algo);
+		std::vector<ScoredDoc> got = Run(c, q, clauses, params, lengths, &drop, after, k, algo);
 		if (got.size() != want.size())
 			fuzz::Violated("top-k size differs from brute force");
 		for (std::size_t i = 0; i < got.size(); i++)

@@ -23,9 +23,10 @@ if ! CXX=clang++ cmake -S "$repo" -B "$build" -DQUARRY_FUZZ=ON >"$work/cmake.log
 	exit 1
 fi
 
+targets=(codec posting dict_page engine query_syntax)
 status=0
 total=0
-for target in codec posting dict_page engine; do
+for target in "${targets[@]}"; do
 	found=$work/$target
 	mkdir -p "$found"
 	log=$work/$target.log
@@ -43,7 +44,7 @@ for target in codec posting dict_page engine; do
 	fi
 done
 echo "  fuzz total: $total executions"
-[[ ${QUARRY_FUZZ_MERGE:-0} == 1 ]] && for target in codec posting dict_page engine; do
+[[ ${QUARRY_FUZZ_MERGE:-0} == 1 ]] && for target in "${targets[@]}"; do
 	"$build/${target}_fuzz" -merge=1 "$repo/test/fuzz/corpus/$target" "$work/$target" >/dev/null 2>&1
 done
 [[ -z ${2:-} && $status -eq 0 ]] && rm -rf "$work"

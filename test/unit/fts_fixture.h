@@ -4,6 +4,7 @@
 // block-max WAND and MaxScore against.
 #pragma once
 
+#include "fts/clause_filter.h"
 #include "fts/term_cursor.h"
 #include "fts/wand.h"
 
@@ -206,10 +207,59 @@ struct Query {
 	}
 };
 
-// Brute force: every doc with a query term, scored in term order, sorted.
+// The boolean clauses of a query: terms every result holds (a subset of the
+// query's terms) and terms no result holds.
+struct Clauses {
+	std::vector<uint32_t> required;
+	std::vector<uint32_t> excluded;
+
+	bool
+	Qualifies(const Collection &c, DocId d) const
+	{
+		const auto &held = c.doc_terms[d];
+		return std::all_of(required.begin(), required.end(), [&](uint32_t t) { return held.count(t) != 0; }) &&
+			   std::none_of(excluded.begin(), excluded.end(), [&](uint32_t t) { return held.count(t) != 0; });
+	}
+};
+
+// The admission of a query with clauses over `ranked` (the query whose cursors
+// the run moves): required terms are checked on those very cursors, excluded
+// terms on cursors of their own, as the index scan does.
+struct ClauseAdmission {
+	Query excluded_query;
+	std::vector<TermCursor *> required, excluded;
+	FilteredAdmission admission;
+
+	ClauseAdmission(const Collection &c, Query &ranked, const Clauses &clauses, Bm25Params params,
+					DocAdmission *base)
+		: excluded_query(c, clauses.excluded, params), admission(base, Filter(ranked, clauses))
+	{
+	}
+	ClauseAdmission(const ClauseAdmission &) = delete;
+	ClauseAdmission &operator=(const ClauseAdmission &) = delete;
+
+private:
+	ClauseFilter
+	Filter(Query &ranked, const Clauses &clauses)
+	{
+		for (uint32_t t : clauses.required)
+		{
+			auto at = std::find(ranked.terms.begin(), ranked.terms.end(), t);
+			if (at == ranked.terms.end())
+				std::abort(); // required terms are query terms
+			required.push_back(&ranked.cursors[at - ranked.terms.begin()]);
+		}
+		for (TermCursor &cursor : excluded_query.cursors)
+			excluded.push_back(&cursor);
+		return ClauseFilter{required, excluded};
+	}
+};
+
+// Brute force: every doc with a query term (and satisfying the clauses, if
+// any), scored in term order, sorted.
 std::vector<ScoredDoc>
 BruteForce(const Collection &c, const std::vector<uint32_t> &terms, Bm25Params params, const DropSome *drop,
-		   ResumeAfter after)
+		   ResumeAfter after, const Clauses *clauses = nullptr)
 {
 	CollectionStats stats = c.Stats();
 	std::vector<ScoredDoc> all;
@@ -225,7 +275,7 @@ BruteForce(const Collection &c, const std::vector<uint32_t> &terms, Bm25Params p
 			any = true;
 			contrib[i] = TermScorer(params, stats, c.df[terms[i]], 1).Score(it->second, c.lengths[d]);
 		}
-		if (!any || (drop && drop->dropped.count(d)))
+		if (!any || (drop && drop->dropped.count(d)) || (clauses && !clauses->Qualifies(c, d)))
 			continue;
 		double s = SumInTermOrder(contrib.data(), static_cast<uint32_t>(contrib.size()));
 		if (after.Allows(s, d))

@@ -206,3 +206,105 @@ TEST(MaxScore, WindowsOfOneDocumentStillWork)
 	ExpectSame(RunWand(q, &lengths, nullptr, {}, 20, Algo::kMaxScore), BruteForce(c, terms, Bm25Params{}, nullptr, {}),
 			   20, "width 1");
 }
+
+namespace {
+
+Clauses
+RandomClauses(std::mt19937 &rng, const std::vector<uint32_t> &terms, uint32_t vocabulary)
+{
+	Clauses clauses;
+	for (uint32_t t : terms)
+		if (rng() % 3 == 0)
+			clauses.required.push_back(t);
+	// Excluded terms may be query terms too ("a -a" matches nothing with a).
+	for (uint32_t i = 0, n = rng() % 3; i < n; i++)
+		clauses.excluded.push_back(rng() % vocabulary);
+	return clauses;
+}
+
+} // namespace
+
+// Required and excluded terms filter the ranked run through its admission,
+// with required terms checked on the cursors the run moves: every algorithm
+// still returns exactly the brute-force top k of the qualifying documents.
+TEST(ClauseFilter, RankSafeWithRequiredAndExcludedTerms)
+{
+	int cases = 0, nonempty = 0;
+	for (uint32_t seed = 0; seed < 30; seed++)
+	{
+		std::mt19937 rng(1000 + seed);
+		Collection c(rng, 500 + rng() % 3000, 20 + rng() % 200, 1 + seed % 4);
+		Lengths lengths;
+		lengths.lengths = &c.lengths;
+		const auto vocabulary = static_cast<uint32_t>(c.df.size());
+		for (int qn = 0; qn < 10; qn++)
+		{
+			auto terms = RandomTerms(rng, vocabulary, 1 + rng() % 6);
+			Clauses clauses = RandomClauses(rng, terms, vocabulary);
+			DropSome drop;
+			for (int i = 0; i < 50; i++)
+				drop.dropped.insert(rng() % c.doc_count);
+			Bm25Params params{0.5 + (rng() % 100) / 50.0, (rng() % 101) / 100.0};
+			auto want = BruteForce(c, terms, params, &drop, {}, &clauses);
+			nonempty += !want.empty();
+			for (std::size_t k : {1u, 10u, 100u, 5000u})
+				for (Algo algo : {Algo::kBlockMaxWand, Algo::kExhaustive, Algo::kMaxScore})
+				{
+					Query q(c, terms, params);
+					ClauseAdmission admission(c, q, clauses, params, &drop);
+					auto got = RunWand(q, &lengths, &admission.admission, {}, k, algo);
+					ExpectSame(got, want, k,
+							   "seed " + std::to_string(seed) + " query " + std::to_string(qn) + " k " +
+								   std::to_string(k) + " algorithm " + std::to_string(static_cast<int>(algo)));
+					cases++;
+				}
+		}
+	}
+	EXPECT_GT(cases, 3000);
+	EXPECT_GT(nonempty, 200); // the clauses leave something to rank in most queries
+}
+
+// Paging through a filtered ranking (resume after the last row, as the index
+// scan's continuation does) gives the whole filtered ranking.
+TEST(ClauseFilter, PagingThroughAFilteredRanking)
+{
+	std::mt19937 rng(77);
+	Collection c(rng, 4000, 120, 3);
+	Lengths lengths;
+	lengths.lengths = &c.lengths;
+	for (int qn = 0; qn < 20; qn++)
+	{
+		auto terms = RandomTerms(rng, 120, 2 + rng() % 4);
+		Clauses clauses = RandomClauses(rng, terms, 120);
+		auto all = BruteForce(c, terms, Bm25Params{}, nullptr, {}, &clauses);
+		ResumeAfter after;
+		std::vector<ScoredDoc> paged;
+		for (int page = 0; page < 10000; page++)
+		{
+			Query q(c, terms, Bm25Params{});
+			ClauseAdmission admission(c, q, clauses, Bm25Params{}, nullptr);
+			Algo algo = page % 3 == 0 ? Algo::kBlockMaxWand : (page % 3 == 1 ? Algo::kExhaustive : Algo::kMaxScore);
+			auto got = RunWand(q, &lengths, &admission.admission, after, 11, algo);
+			paged.insert(paged.end(), got.begin(), got.end());
+			if (got.size() < 11)
+				break;
+			after = {true, got.back().score, got.back().doc};
+		}
+		ExpectSame(paged, all, all.size(), "filtered paging, query " + std::to_string(qn));
+	}
+}
+
+TEST(ClauseFilter, MatchesOnTheCursorsWithoutMovingThem)
+{
+	std::mt19937 rng(3);
+	Collection c(rng, 1500, 30, 2);
+	Query q(c, {0, 5, 9}, Bm25Params{});
+	Clauses clauses{{5}, {9}};
+	ClauseAdmission admission(c, q, clauses, Bm25Params{}, nullptr);
+	TermCursor &required = q.cursors[1];
+	required.NextGeq(700);
+	const DocId at = required.doc();
+	for (DocId d = 0; d < c.doc_count; d++)
+		ASSERT_EQ(admission.admission.Admit(d), clauses.Qualifies(c, d)) << "doc " << d;
+	EXPECT_EQ(required.doc(), at);
+}
