@@ -22,8 +22,9 @@ CREATE INDEX ON notes USING quarry_bm25 (id);
 CREATE INDEX ON notes USING quarry_bm25 (body, category);
 
 CREATE INDEX notes_body_idx ON notes USING quarry_bm25 (body) WITH (text_config = 'english');
--- NULL rows are not indexed; the empty and the all-stop-word rows are (length 0).
-SELECT doc_count, total_length, segments, pending_rows, text_config
+-- NULL rows are no documents (kept apart, for ordered scans); the empty and
+-- the all-stop-word rows are documents of length 0.
+SELECT doc_count, total_length, segments, pending_rows, text_config, null_rows
 FROM quarry_bm25_stats('notes_body_idx');
 
 -- The index's tokens are to_tsvector's lexemes: total length = sum of positions.
@@ -40,7 +41,8 @@ SELECT id, round((body <@> 'memory fragmentation')::numeric, 6) AS score
 FROM notes ORDER BY body <@> 'memory fragmentation' LIMIT 3;
 
 -- Without LIMIT the scan goes on past the matching rows with score 0, in index
--- order: the same rows as without the index, except NULL bodies (not indexed).
+-- order, then the NULL bodies with a NULL score: the same rows as without the
+-- index.
 SELECT id, round((body <@> 'memory fragmentation')::numeric, 6) AS score
 FROM notes ORDER BY body <@> 'memory fragmentation';
 

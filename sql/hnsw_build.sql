@@ -6,7 +6,8 @@ CREATE TABLE items (id int PRIMARY KEY, v real[]);
 INSERT INTO items
 SELECT g, ARRAY(SELECT ((g * 7919 + d * 104729 + g * d * 31) % 1009)::real / 10 FROM generate_series(1, 8) d)
 FROM generate_series(1, 300) g;
--- Rows with a NULL vector are not indexed (and not returned by index scans).
+-- Rows with a NULL vector are kept apart: ordered scans return them last, with
+-- a NULL distance, as the query without the index does.
 INSERT INTO items VALUES (1000, NULL);
 
 CREATE INDEX items_l2 ON items USING quarry_hnsw (v quarry_l2_ops);
@@ -38,10 +39,10 @@ FROM (SELECT v, v <-> '{1,2,3,4,5,6,7,8}' AS d FROM items ORDER BY v <-> '{1,2,3
 -- At the default ef_search (40) the first rows still match on this small set.
 RESET quarry.hnsw_ef_search;
 SELECT index_dists('{50,50,50,50,50,50,50,50}', 5) = exact_dists('{50,50,50,50,50,50,50,50}', 5) AS top5_exact;
--- Without LIMIT the scan returns every indexed row once (300; not the NULL one).
+-- Without LIMIT the scan returns every row once: the 300 vectors, then the NULL one.
 SELECT count(*), count(DISTINCT id) FROM (SELECT id FROM items ORDER BY v <-> '{0,0,0,0,0,0,0,0}') s;
 -- ORDER BY a query that turns out NULL at run time: the index returns every
--- indexed row (300), with NULL distances, as the operator gives.
+-- row (301), with NULL distances, as the operator gives.
 EXPLAIN (COSTS OFF) SELECT id FROM items ORDER BY v <-> (SELECT NULL::real[]) LIMIT 5;
 SELECT count(*), count(d) FROM (SELECT v <-> (SELECT NULL::real[]) AS d FROM items
                                 ORDER BY v <-> (SELECT NULL::real[])) s;

@@ -91,6 +91,33 @@ CREATE INDEX ON tmp USING quarry_hnsw (v quarry_ip_ops);
 INSERT INTO tmp SELECT vec(g, 4) FROM generate_series(31, 60) g;
 SELECT count(*) FROM (SELECT v FROM tmp ORDER BY v <#> '{1,0,0,0}' LIMIT 100) s;
 
+-- Rows whose vector is NULL: built, inserted and deleted; an ordered scan
+-- returns them after every vector, with a NULL distance, like the sequential
+-- plan; VACUUM removes the dead ones; the list's pages are reused.
+CREATE TABLE nullable (id int PRIMARY KEY, v real[]);
+INSERT INTO nullable SELECT g, CASE WHEN g % 4 = 0 THEN NULL ELSE vec(g, 4) END FROM generate_series(1, 2000) g;
+CREATE INDEX nullable_v ON nullable USING quarry_hnsw (v quarry_l2_ops);
+INSERT INTO nullable SELECT g, NULL FROM generate_series(2001, 2500) g;
+SELECT live, null_rows FROM quarry_hnsw_index_info('nullable_v');
+SET enable_seqscan = off;
+SET quarry.hnsw_max_scan_tuples = 100000;
+SELECT count(*) AS all_rows, count(d) AS with_distance,
+       bool_and(d IS NULL) FILTER (WHERE n > 1500) AS nulls_last
+FROM (SELECT v <-> '{1,2,3,4}' AS d, row_number() OVER () AS n FROM (
+      SELECT v FROM nullable ORDER BY v <-> '{1,2,3,4}') s) t;
+RESET enable_seqscan;
+RESET quarry.hnsw_max_scan_tuples;
+DELETE FROM nullable WHERE id % 2 = 0;
+VACUUM nullable;
+SELECT live, null_rows FROM quarry_hnsw_index_info('nullable_v');
+SELECT total_pages AS pages_before FROM quarry_hnsw_index_info('nullable_v') \gset
+DELETE FROM nullable WHERE v IS NULL;
+VACUUM nullable;
+INSERT INTO nullable SELECT g, NULL FROM generate_series(3001, 4000) g;
+SELECT null_rows, total_pages <= :pages_before AS null_pages_reused FROM quarry_hnsw_index_info('nullable_v');
+SELECT count(*) AS problems FROM quarry_verify_index('nullable_v');
+DROP TABLE nullable;
+
 DROP TABLE docs;
 DROP FUNCTION check_exact(real[], int);
 DROP FUNCTION vec(int, int);

@@ -61,6 +61,16 @@ CREATE CAST (text AS quarry_query) WITH FUNCTION quarry_query(text) AS IMPLICIT;
 CREATE FUNCTION quarry_query(query text, index regclass) RETURNS quarry_query
     AS 'MODULE_PATHNAME', 'quarry_query_for_index' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
+-- A query read with the query syntax (README "Query syntax"): words score,
+-- +word / +"w1 w2" are required, -word / -"w1 w2" are excluded. Prints as
+-- 'parsed:<text>'::quarry_query, which reads back as the same query.
+CREATE FUNCTION quarry_query_parse(query text) RETURNS quarry_query
+    AS 'MODULE_PATHNAME', 'quarry_query_parse' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION quarry_query_parse(query text, index regclass) RETURNS quarry_query
+    AS 'MODULE_PATHNAME', 'quarry_query_parse_for_index' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION quarry_query_is_parsed(quarry_query) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
 -- Used by the planner: names the index unless the query names one already.
 CREATE FUNCTION quarry_query_resolve(quarry_query, oid) RETURNS quarry_query
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -80,7 +90,8 @@ CREATE OPERATOR <@> (
     FUNCTION = quarry_bm25_score
 );
 
--- text @@@ query: the text holds at least one query term.
+-- text @@@ query: the text holds at least one query term (a parsed query: and
+-- every required term, no excluded one).
 CREATE FUNCTION quarry_bm25_match(text, quarry_query) RETURNS boolean
     AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000;
 CREATE OPERATOR @@@ (
@@ -117,7 +128,8 @@ CREATE FUNCTION quarry_bm25_stats(index regclass,
     OUT pending_bytes bigint,
     OUT retired_sets integer,  -- page sets waiting to be recycled
     OUT pages bigint,          -- size of the index in pages
-    OUT text_config regconfig)
+    OUT text_config regconfig,
+    OUT null_rows bigint)      -- rows whose value is NULL: not in N, returned last by ORDER BY scans
 RETURNS record
 AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT;
 
@@ -207,7 +219,8 @@ CREATE FUNCTION quarry_hnsw_index_info(
     OUT free bigint,         -- slots inserts will reuse
     OUT entry_level int,     -- level of the entry point (-1: empty graph)
     OUT node_pages bigint,   -- pages of node records
-    OUT total_pages bigint)  -- pages of the whole index
+    OUT total_pages bigint,  -- pages of the whole index
+    OUT null_rows bigint)    -- rows whose vector is NULL: returned last by ORDER BY scans
 RETURNS record
 AS 'MODULE_PATHNAME', 'quarry_hnsw_index_info'
 LANGUAGE C STRICT VOLATILE PARALLEL SAFE;

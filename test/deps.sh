@@ -20,7 +20,7 @@ for profile in "${profiles[@]}"; do
 	test)
 		packages+=(postgresql-15 postgresql-server-dev-15 postgresql-contrib libroaring-dev
 			googletest libgtest-dev cmake g++ make dpkg-dev libipc-run-perl xz-utils
-			ca-certificates)
+			ca-certificates clang libclang-rt-14-dev)
 		;;
 	demo)
 		packages+=(postgresql-doc-15 dataset-fashion-mnist python3 xz-utils)

@@ -3,7 +3,8 @@
 #   1. installs missing Debian packages (test/deps.sh)
 #   2. builds and installs the extension (make && make install)
 #   3. builds and runs the unit tests of the core with ctest, plainly and under
-#      AddressSanitizer + UndefinedBehaviorSanitizer
+#      AddressSanitizer + UndefinedBehaviorSanitizer, then the libFuzzer targets
+#      of test/fuzz for QUARRY_FUZZ_SECONDS (default 60) each
 #   4. starts a throwaway cluster as an unprivileged user on a free port with its
 #      own data directory, runs pg_regress (sql/ + expected/), stops it
 #   5. runs the scripts in test/t (TAP *.pl and *.sh; each starts its own clusters)
@@ -11,13 +12,14 @@
 # any failure. Clusters are stopped even when something fails.
 #
 #   test/run.sh              everything
-#   test/run.sh unit|regress|scripts ...   only those stages (after build)
+#   test/run.sh unit|sanitize|fuzz|regress|scripts ...   only those stages (after build)
 #
 # Environment: QUARRY_DATA (default ../shared/data next to the repository): real
 # data some tests use; when absent they skip with a message. QUARRY_KEEP=1 keeps
 # the workspace (logs, clusters' data) for inspection. QUARRY_DESTDIR=DIR installs
 # into a private copy of PostgreSQL in DIR (test/private_pg.sh) instead of the
-# system's, so several checkouts can be tested side by side.
+# system's, so several checkouts can be tested side by side. QUARRY_T=REGEX runs
+# only the scripts in test/t whose file name matches.
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -28,7 +30,7 @@ fi
 source test/lib/cluster.sh
 
 stages=("$@")
-[[ ${#stages[@]} -eq 0 ]] && stages=(unit sanitize regress scripts)
+[[ ${#stages[@]} -eq 0 ]] && stages=(unit sanitize fuzz regress scripts)
 want() {
 	local s
 	for s in "${stages[@]}"; do [[ $s == "$1" ]] && return 0; done
@@ -130,6 +132,17 @@ run_ctest() { # name build-dir cmake-args...
 want unit && run_ctest plain build/unit -DCMAKE_BUILD_TYPE=RelWithDebInfo
 want sanitize && run_ctest asan+ubsan build/asan -DQUARRY_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 
+# --- 3b: fuzzing --------------------------------------------------------------
+if want fuzz; then
+	echo "== fuzzing (${QUARRY_FUZZ_SECONDS:-60} s per target)"
+	mkdir -p "$workspace/fuzz"
+	if test/fuzz/run.sh "${QUARRY_FUZZ_SECONDS:-60}" "$workspace/fuzz"; then
+		pass 1
+	else
+		fail "fuzzing (reproducers in $workspace/fuzz)"
+	fi
+fi
+
 # --- 4: pg_regress ------------------------------------------------------------
 if want regress; then
 	echo "== pg_regress"
@@ -174,6 +187,7 @@ if want scripts; then
 	for script in test/t/*.pl test/t/*.sh; do
 		[[ -e $script ]] || continue
 		name=$(basename "$script")
+		[[ -n ${QUARRY_T:-} && ! $name =~ $QUARRY_T ]] && continue
 		tdir="$workspace/t/${name%.*}"
 		mkdir -p "$tdir"
 		[[ $(id -u) -eq 0 ]] && chown -R postgres: "$workspace/t"

@@ -73,6 +73,9 @@ MetaPage *MetaOf(Page page);
 
 bool IsFreePage(Page page);
 
+/// The null-row list's page format for pg/null_row_list.h.
+const pg::NullRowListFormat &NullRowFormat();
+
 /// The maintenance lock serialises flushes, merges, page recycling and VACUUM's
 /// changes to segments (a heavyweight lock on the metapage, as GIN's pending
 /// list cleanup uses). Scans and inserts never take it.

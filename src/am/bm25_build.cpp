@@ -39,7 +39,8 @@ namespace {
 struct BuildState {
 	BuildState(Relation index_, Oid config_, mem::BuildArena &arena_, MemoryContext build_cxt_, std::size_t budget_)
 		: index(index_), config(config_), arena(arena_), build_cxt(build_cxt_),
-		  terms(mem::BuildAllocator<fts::TermFreq>(arena_)), budget(budget_)
+		  terms(mem::BuildAllocator<fts::TermFreq>(arena_)), null_rows(mem::BuildAllocator<ItemPointerData>(arena_)),
+		  budget(budget_)
 	{
 		NewInverter();
 	}
@@ -60,6 +61,7 @@ struct BuildState {
 	MemoryContext tuple_cxt = nullptr;
 	std::optional<fts::Inverter> inverter;
 	std::vector<fts::TermFreq, mem::BuildAllocator<fts::TermFreq>> terms;
+	std::vector<ItemPointerData, mem::BuildAllocator<ItemPointerData>> null_rows;
 	std::size_t budget;
 	uint64_t indexed = 0;
 	SegmentList segments; // written so far
@@ -78,6 +80,9 @@ InitMetaPage(Page page, Oid config)
 	meta->next_segment_id = 1;
 	meta->pending_head = InvalidBlockNumber;
 	meta->pending_tail = InvalidBlockNumber;
+	meta->null_rows.head = InvalidBlockNumber;
+	meta->null_rows.tail = InvalidBlockNumber;
+	meta->null_rows.hint = InvalidBlockNumber;
 	SetContentBytes(page, sizeof(MetaPage));
 }
 
@@ -117,7 +122,10 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool
 {
 	auto *st = static_cast<BuildState *>(arg);
 	if (isnull[0])
+	{
+		pg::Boundary("quarry_bm25 build", [&] { st->null_rows.push_back(*tid); });
 		return;
+	}
 	MemoryContext old = MemoryContextSwitchTo(st->tuple_cxt);
 	pg::Boundary("quarry_bm25 build", [&] { AddRow(*st, tid, values[0]); });
 	MemoryContextSwitchTo(old);
@@ -137,13 +145,14 @@ WriteMetaPage(Relation index, Oid config)
 	UnlockReleaseBuffer(buffer);
 }
 
-// Records the built segments and statistics in the metapage.
+// Records the built segments, statistics and NULL rows in the metapage.
 void
-FinishMetaPage(Relation index, const SegmentList &segments)
+FinishMetaPage(Relation index, const SegmentList &segments, const ItemPointerData *null_rows, uint64_t null_count)
 {
 	Buffer buffer = ReadBuffer(index, kMetaBlock);
 	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
 	MetaPage *meta = MetaOf(BufferGetPage(buffer));
+	pg::WriteNullRowsForBuild(NullRowFormat(), index, null_rows, null_count, &meta->null_rows);
 	meta->segment_count = segments.count;
 	meta->doc_count = 0;
 	meta->total_length = 0;
@@ -191,14 +200,14 @@ BuildIndex(Relation heap, Relation index, IndexInfo *info)
 			st->segments.Add(ref, st->inverter->total_length());
 		}
 	});
-	FinishMetaPage(index, st->segments);
+	FinishMetaPage(index, st->segments, st->null_rows.data(), st->null_rows.size());
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseLogging);
 	pg::LogNewIndexPages(index);
 
 	auto *result = static_cast<IndexBuildResult *>(palloc0(sizeof(IndexBuildResult)));
 	result->heap_tuples = reltuples;
-	result->index_tuples = static_cast<double>(st->indexed);
+	result->index_tuples = static_cast<double>(st->indexed + st->null_rows.size());
 	MemoryContextDelete(cxt); // destroys the build state, then the build arena
 	return result;
 }

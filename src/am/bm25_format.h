@@ -29,6 +29,7 @@
 // kFormatVersion. Layout changes bump kFormatVersion.
 #pragma once
 
+#include "pg/null_row_list.h"
 #include "pg/postgres_api.h"
 
 extern "C" {
@@ -43,7 +44,7 @@ extern "C" {
 namespace quarry::am::bm25 {
 
 inline constexpr uint32_t kMagic = 0x35324251; // "QB25"
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2; // 2: the null-row list
 inline constexpr uint16_t kPageId = 0xFFB1;
 inline constexpr BlockNumber kMetaBlock = 0;
 
@@ -56,6 +57,8 @@ enum PageType : uint16_t {
 	kPageExtents = 6,
 	kPagePending = 7,
 	kPageFree = 8,
+	kPageNullRows = 9, // the null-row list (pg/null_row_list.h)
+	kLastPageType = kPageNullRows,
 };
 
 struct PageOpaque {
@@ -114,6 +117,7 @@ struct MetaPage {
 	BlockNumber pending_tail;		// page new entries are appended to
 	uint32_t pending_docs;			// entries in the pending list (removed ones included)
 	uint64_t pending_bytes;			// bytes of those entries
+	pg::NullRowListMeta null_rows;	// rows whose value is NULL (not in N): pg/null_row_list.h
 	uint32_t segment_count;
 	uint32_t retired_count;
 	SegmentRef segments[kMaxSegments];

@@ -8,6 +8,7 @@
 #include "pg/guard.h"
 
 extern "C" {
+#include "access/relscan.h"
 #include "access/reloptions.h"
 #include "catalog/namespace.h"
 #include "commands/vacuum.h"
@@ -38,20 +39,20 @@ ValidateTextConfig(const char *value)
 IndexBuildResult *
 bm25_build(Relation heap, Relation index, IndexInfo *info)
 {
-	return pg::Boundary("quarry_bm25 build", [&] { return Build(heap, index, info); });
+	return pg::IndexBoundary("quarry_bm25 build", RelationGetRelationName(index), [&] { return Build(heap, index, info); });
 }
 
 void
 bm25_buildempty(Relation index)
 {
-	pg::Boundary("quarry_bm25 buildempty", [&] { BuildEmpty(index); });
+	pg::IndexBoundary("quarry_bm25 buildempty", RelationGetRelationName(index), [&] { BuildEmpty(index); });
 }
 
 bool
 bm25_insert(Relation index, Datum *values, bool *isnull, ItemPointer tid, Relation heap,
 			IndexUniqueCheck check_unique, bool index_unchanged, IndexInfo *info)
 {
-	return pg::Boundary("quarry_bm25 insert", [&] {
+	return pg::IndexBoundary("quarry_bm25 insert", RelationGetRelationName(index), [&] {
 		return Insert(index, values, isnull, tid, heap, check_unique, index_unchanged, info);
 	});
 }
@@ -60,13 +61,13 @@ IndexBulkDeleteResult *
 bm25_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats, IndexBulkDeleteCallback callback,
 				void *callback_state)
 {
-	return pg::Boundary("quarry_bm25 bulkdelete", [&] { return BulkDelete(info, stats, callback, callback_state); });
+	return pg::IndexBoundary("quarry_bm25 bulkdelete", RelationGetRelationName(info->index), [&] { return BulkDelete(info, stats, callback, callback_state); });
 }
 
 IndexBulkDeleteResult *
 bm25_vacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 {
-	return pg::Boundary("quarry_bm25 vacuumcleanup", [&] { return VacuumCleanup(info, stats); });
+	return pg::IndexBoundary("quarry_bm25 vacuumcleanup", RelationGetRelationName(info->index), [&] { return VacuumCleanup(info, stats); });
 }
 
 void
@@ -99,31 +100,31 @@ bm25_buildphasename(int64 phase)
 IndexScanDesc
 bm25_beginscan(Relation index, int nkeys, int norderbys)
 {
-	return pg::Boundary("quarry_bm25 beginscan", [&] { return BeginScan(index, nkeys, norderbys); });
+	return pg::IndexBoundary("quarry_bm25 beginscan", RelationGetRelationName(index), [&] { return BeginScan(index, nkeys, norderbys); });
 }
 
 void
 bm25_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys)
 {
-	pg::Boundary("quarry_bm25 rescan", [&] { Rescan(scan, keys, nkeys, orderbys, norderbys); });
+	pg::IndexBoundary("quarry_bm25 rescan", RelationGetRelationName(scan->indexRelation), [&] { Rescan(scan, keys, nkeys, orderbys, norderbys); });
 }
 
 bool
 bm25_gettuple(IndexScanDesc scan, ScanDirection direction)
 {
-	return pg::Boundary("quarry_bm25 gettuple", [&] { return GetTuple(scan, direction); });
+	return pg::IndexBoundary("quarry_bm25 gettuple", RelationGetRelationName(scan->indexRelation), [&] { return GetTuple(scan, direction); });
 }
 
 int64
 bm25_getbitmap(IndexScanDesc scan, TIDBitmap *tbm)
 {
-	return pg::Boundary("quarry_bm25 getbitmap", [&] { return GetBitmap(scan, tbm); });
+	return pg::IndexBoundary("quarry_bm25 getbitmap", RelationGetRelationName(scan->indexRelation), [&] { return GetBitmap(scan, tbm); });
 }
 
 void
 bm25_endscan(IndexScanDesc scan)
 {
-	pg::Boundary("quarry_bm25 endscan", [&] { EndScan(scan); });
+	pg::IndexBoundary("quarry_bm25 endscan", RelationGetRelationName(scan->indexRelation), [&] { EndScan(scan); });
 }
 
 } // namespace

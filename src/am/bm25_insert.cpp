@@ -1,5 +1,6 @@
 // aminsert for quarry_bm25: a new or updated row goes to the pending list at
-// once, so it is searchable as soon as its transaction's changes are visible.
+// once, so it is searchable as soon as its transaction's changes are visible;
+// a NULL value goes to the null-row list.
 // N, the total length and the document frequencies include it immediately. The
 // row is tokenized before any lock is taken; the append itself holds the
 // metapage's exclusive lock for a memcpy and a WAL record.
@@ -18,7 +19,10 @@ Insert(Relation index, Datum *values, bool *isnull, ItemPointer tid, Relation he
 	   bool index_unchanged, IndexInfo *info)
 {
 	if (isnull[0])
-		return false; // NULL values are not indexed
+	{
+		pg::AppendNullRow(NullRowFormat(), index, tid); // ordered scans return NULL rows last
+		return false;
+	}
 
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "quarry_bm25 insert", ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);

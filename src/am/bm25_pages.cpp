@@ -100,6 +100,46 @@ IsFreePage(Page page)
 	return o->page_id == kPageId && o->type == kPageFree;
 }
 
+namespace {
+
+void
+InitNullRowPage(Page page)
+{
+	InitPage(page, kPageNullRows, 0);
+}
+
+void
+CheckNullRowPage(Relation index, Page page, BlockNumber block)
+{
+	CheckPage(index, page, block, kPageNullRows, 0);
+}
+
+pg::NullRowListMeta *
+NullRowsOfMeta(Relation index, Page metapage)
+{
+	CheckPage(index, metapage, kMetaBlock, kPageMeta, 0);
+	return &MetaOf(metapage)->null_rows;
+}
+
+[[noreturn]] void
+NullRowsCorrupt(Relation index, const char *detail)
+{
+	ReportCorrupt(index, "%s", detail);
+}
+
+const pg::NullRowListFormat kNullRowFormat{
+	InitNullRowPage, CheckNullRowPage, NullRowsOfMeta, ContentOf, kPageContentBytes,
+	IsFreePage,		 NullRowsCorrupt,  kMetaBlock,
+};
+
+} // namespace
+
+const pg::NullRowListFormat &
+NullRowFormat()
+{
+	return kNullRowFormat;
+}
+
 void
 LockMaintenance(Relation index)
 {

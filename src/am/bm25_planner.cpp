@@ -237,8 +237,8 @@ ResolvedQuery(const Catalog &cat, Node *query, Oid index)
 		QueryValue q = DecodeQuery(c->constvalue);
 		if (q.index != InvalidOid)
 			return query;
-		return reinterpret_cast<Node *>(makeConst(cat.query_type, -1, InvalidOid, -1, EncodeQuery(index, q.text), false,
-												  false));
+		q.index = index;
+		return reinterpret_cast<Node *>(makeConst(cat.query_type, -1, InvalidOid, -1, EncodeQuery(q), false, false));
 	}
 	Const *oid = makeConst(OIDOID, -1, InvalidOid, sizeof(Oid), ObjectIdGetDatum(index), false, true);
 	FuncExpr *call = makeFuncExpr(cat.resolve_fn, cat.query_type, list_make2(query, oid), InvalidOid, InvalidOid,

@@ -6,6 +6,20 @@
 // N, average length and document frequencies, same summation order), so a score
 // in the SELECT list equals the one the ordering used. Rows without any query
 // term score 0.
+//
+// Storage of a quarry_query (a varlena, 4-byte aligned):
+//
+//   int32  vl_len_   varlena header
+//   Oid    index     the scoring index, InvalidOid while unresolved
+//   uint8  flags     kParsedFlag: the text is read with the query syntax
+//                    (quarry_query_parse); other bits are zero
+//   char   text[]    the query text as given (not NUL-terminated)
+//
+// Text form (quarry_query_in / quarry_query_out): a plain query prints as its
+// text, a parsed one as "parsed:" followed by its text; a plain query whose text
+// itself starts with "parsed:" or "plain:" prints with "plain:" in front. Input
+// reads the same forms, so every value prints and reads back to itself (the
+// index is not part of the text form: it is resolved again from the column).
 #include "am/bm25.h"
 #include "am/bm25_merge.h"
 #include "am/bm25_query.h"
@@ -38,14 +52,20 @@ namespace {
 struct QueryVarlena {
 	int32 vl_len_;
 	Oid index;
+	uint8 flags;
 	char text[FLEXIBLE_ARRAY_MEMBER];
 };
 constexpr std::size_t kQueryHeader = offsetof(QueryVarlena, text);
+constexpr uint8 kParsedFlag = 0x01;
+
+constexpr std::string_view kParsedPrefix = "parsed:";
+constexpr std::string_view kPlainPrefix = "plain:";
 
 // A prepared query cached across calls of one expression (fn_extra), valid
 // while the same index and query text come back.
 struct ScoreCache {
 	Oid index;
+	bool parsed;
 	char *text;
 	int bytes;
 	MemoryContext cxt;
@@ -58,7 +78,7 @@ ScoreCache *
 CachedQuery(FunctionCallInfo fcinfo, const QueryValue &q)
 {
 	auto *cache = static_cast<ScoreCache *>(fcinfo->flinfo->fn_extra);
-	if (cache != nullptr && cache->query != nullptr && cache->index == q.index &&
+	if (cache != nullptr && cache->query != nullptr && cache->index == q.index && cache->parsed == q.parsed &&
 		cache->bytes == static_cast<int>(q.text.size()) && std::memcmp(cache->text, q.text.data(), q.text.size()) == 0)
 		return cache;
 	if (cache == nullptr)
@@ -75,16 +95,22 @@ CachedQuery(FunctionCallInfo fcinfo, const QueryValue &q)
 	CheckIsBm25Index(q.index);
 	mem::ScanArena &arena = *cache->arena;
 	Relation index = index_open(q.index, AccessShareLock);
-	IndexView *view = OpenIndexView(index, arena);
-	PreparedQuery *prepared = PrepareQuery(view, q.text, arena);
-	UseScanStatistics(q.index, q.text, *prepared);
+	PreparedQuery *prepared;
+	{
+		pg::IndexErrorContext context("quarry_bm25 scoring", RelationGetRelationName(index));
+		IndexView *view = OpenIndexView(index, arena);
+		prepared = PrepareQuery(view, q.text, q.parsed, arena);
+	}
+	UseScanStatistics(q.index, q, *prepared);
 	index_close(index, NoLock);
+	IndexView *view = prepared->view;
 	view->index = nullptr; // closed: only the prepared terms are used from here on
 	cache->text = static_cast<char *>(arena.Allocate(q.text.size() + 1, 1));
 	std::memcpy(cache->text, q.text.data(), q.text.size());
 	cache->index = q.index;
+	cache->parsed = q.parsed;
 	cache->bytes = static_cast<int>(q.text.size());
-	cache->term_scores = arena.MakeArray<double>(std::max<uint32_t>(prepared->term_count, 1));
+	cache->term_scores = arena.MakeArray<double>(std::max<uint32_t>(prepared->scored_count, 1));
 	cache->query = prepared;
 	return cache;
 }
@@ -94,6 +120,7 @@ CachedQuery(FunctionCallInfo fcinfo, const QueryValue &q)
 struct ScanNote {
 	TimestampTz statement;
 	Oid index;
+	bool parsed;
 	uint32_t bytes;
 	char *text; // in TopMemoryContext, like doc_freqs
 	fts::CollectionStats stats;
@@ -104,13 +131,18 @@ constexpr int kScanNotes = 16;
 ScanNote scan_notes[kScanNotes];
 int next_note = 0;
 
+bool
+SameQuery(const ScanNote &n, const QueryValue &q)
+{
+	return n.parsed == q.parsed && n.bytes == q.text.size() && std::memcmp(n.text, q.text.data(), q.text.size()) == 0;
+}
+
 ScanNote *
-FindNote(Oid index, std::string_view text)
+FindNote(Oid index, const QueryValue &q)
 {
 	TimestampTz now = GetCurrentStatementStartTimestamp();
 	for (ScanNote &n : scan_notes)
-		if (n.statement == now && n.index == index && n.bytes == text.size() &&
-			std::memcmp(n.text, text.data(), text.size()) == 0)
+		if (n.statement == now && n.index == index && SameQuery(n, q))
 			return &n;
 	return nullptr;
 }
@@ -132,9 +164,10 @@ ReportUnresolved(std::string_view text)
 } // namespace
 
 void
-NoteScanQuery(Oid index, std::string_view text, const PreparedQuery &query)
+NoteScanQuery(Oid index, const QueryValue &q, const PreparedQuery &query)
 {
-	ScanNote *n = FindNote(index, text);
+	std::string_view text = q.text;
+	ScanNote *n = FindNote(index, q);
 	if (n == nullptr)
 	{
 		n = &scan_notes[next_note];
@@ -147,6 +180,7 @@ NoteScanQuery(Oid index, std::string_view text, const PreparedQuery &query)
 		std::memcpy(n->text, text.data(), text.size());
 		n->bytes = static_cast<uint32_t>(text.size());
 		n->index = index;
+		n->parsed = q.parsed;
 		n->statement = GetCurrentStatementStartTimestamp();
 		n->doc_freqs = static_cast<uint64_t *>(
 			MemoryContextAlloc(TopMemoryContext, sizeof(uint64_t) * std::max<uint32_t>(query.term_count, 1)));
@@ -160,13 +194,13 @@ NoteScanQuery(Oid index, std::string_view text, const PreparedQuery &query)
 }
 
 Oid
-IndexScannedInThisStatement(std::string_view text)
+IndexScannedInThisStatement(const QueryValue &q)
 {
 	TimestampTz now = GetCurrentStatementStartTimestamp();
 	Oid found = InvalidOid;
 	for (const ScanNote &n : scan_notes)
 	{
-		if (n.statement != now || n.bytes != text.size() || std::memcmp(n.text, text.data(), text.size()) != 0)
+		if (n.statement != now || !SameQuery(n, q))
 			continue;
 		if (found != InvalidOid && found != n.index)
 			return InvalidOid; // two indexes ran it: ambiguous
@@ -176,9 +210,9 @@ IndexScannedInThisStatement(std::string_view text)
 }
 
 void
-UseScanStatistics(Oid index, std::string_view text, PreparedQuery &query)
+UseScanStatistics(Oid index, const QueryValue &q, PreparedQuery &query)
 {
-	const ScanNote *n = FindNote(index, text);
+	const ScanNote *n = FindNote(index, q);
 	if (n == nullptr || n->term_count != query.term_count)
 		return;
 	query.view->stats = n->stats;
@@ -196,19 +230,48 @@ DecodeQuery(Datum value)
 	auto *q = reinterpret_cast<QueryVarlena *>(PG_DETOAST_DATUM(value));
 	if (VARSIZE(q) < kQueryHeader)
 		ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("malformed quarry_query value")));
-	return QueryValue{q->index, {q->text, VARSIZE(q) - kQueryHeader}};
+	if ((q->flags & ~kParsedFlag) != 0)
+		ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("malformed quarry_query value")));
+	return QueryValue{q->index, {q->text, VARSIZE(q) - kQueryHeader}, (q->flags & kParsedFlag) != 0};
 }
 
 Datum
-EncodeQuery(Oid index, std::string_view text)
+EncodeQuery(const QueryValue &value)
 {
-	std::size_t size = kQueryHeader + text.size();
+	std::size_t size = kQueryHeader + value.text.size();
+	if (size > MaxAllocSize)
+		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("quarry_query text is too long")));
 	auto *q = static_cast<QueryVarlena *>(palloc(size));
 	SET_VARSIZE(q, size);
-	q->index = index;
-	std::memcpy(q->text, text.data(), text.size());
+	q->index = value.index;
+	q->flags = value.parsed ? kParsedFlag : 0;
+	std::memcpy(q->text, value.text.data(), value.text.size());
 	return PointerGetDatum(q);
 }
+
+namespace {
+
+QueryValue
+ReadQueryText(std::string_view s)
+{
+	if (s.starts_with(kParsedPrefix))
+		return QueryValue{InvalidOid, s.substr(kParsedPrefix.size()), true};
+	if (s.starts_with(kPlainPrefix))
+		return QueryValue{InvalidOid, s.substr(kPlainPrefix.size()), false};
+	return QueryValue{InvalidOid, s, false};
+}
+
+std::string_view
+QueryTextPrefix(const QueryValue &q)
+{
+	if (q.parsed)
+		return kParsedPrefix;
+	if (q.text.starts_with(kParsedPrefix) || q.text.starts_with(kPlainPrefix))
+		return kPlainPrefix;
+	return {};
+}
+
+} // namespace
 
 Oid
 Bm25AmOid()
@@ -260,12 +323,13 @@ CheckIsBm25Index(Oid index)
 
 using namespace quarry::am::bm25;
 using quarry::pg::Boundary;
+using quarry::pg::IndexBoundary;
 
 QUARRY_FUNCTION(quarry_query_in)
 {
 	return Boundary("quarry_query_in", [&]() -> Datum {
 		const char *s = PG_GETARG_CSTRING(0);
-		return EncodeQuery(InvalidOid, s);
+		return EncodeQuery(ReadQueryText(s));
 	});
 }
 
@@ -273,7 +337,12 @@ QUARRY_FUNCTION(quarry_query_out)
 {
 	return Boundary("quarry_query_out", [&]() -> Datum {
 		QueryValue q = DecodeQuery(PG_GETARG_DATUM(0));
-		PG_RETURN_CSTRING(pnstrdup(q.text.data(), q.text.size()));
+		std::string_view prefix = QueryTextPrefix(q);
+		auto *out = static_cast<char *>(palloc(prefix.size() + q.text.size() + 1));
+		std::memcpy(out, prefix.data(), prefix.size());
+		std::memcpy(out + prefix.size(), q.text.data(), q.text.size());
+		out[prefix.size() + q.text.size()] = '\0';
+		PG_RETURN_CSTRING(out);
 	});
 }
 
@@ -282,7 +351,7 @@ QUARRY_FUNCTION(quarry_query_from_text)
 {
 	return Boundary("quarry_query", [&]() -> Datum {
 		text *t = PG_GETARG_TEXT_PP(0);
-		return EncodeQuery(InvalidOid, {VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)});
+		return EncodeQuery({InvalidOid, {VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)}, false});
 	});
 }
 
@@ -293,7 +362,36 @@ QUARRY_FUNCTION(quarry_query_for_index)
 		text *t = PG_GETARG_TEXT_PP(0);
 		Oid index = PG_GETARG_OID(1);
 		CheckIsBm25Index(index);
-		return EncodeQuery(index, {VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)});
+		return EncodeQuery({index, {VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)}, false});
+	});
+}
+
+// quarry_query_parse(text): a query read with the query syntax; the index is
+// resolved later.
+QUARRY_FUNCTION(quarry_query_parse)
+{
+	return Boundary("quarry_query_parse", [&]() -> Datum {
+		text *t = PG_GETARG_TEXT_PP(0);
+		return EncodeQuery({InvalidOid, {VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)}, true});
+	});
+}
+
+// quarry_query_parse(text, regclass): the same, scored with the named index.
+QUARRY_FUNCTION(quarry_query_parse_for_index)
+{
+	return Boundary("quarry_query_parse", [&]() -> Datum {
+		text *t = PG_GETARG_TEXT_PP(0);
+		Oid index = PG_GETARG_OID(1);
+		CheckIsBm25Index(index);
+		return EncodeQuery({index, {VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)}, true});
+	});
+}
+
+// quarry_query_is_parsed(quarry_query): whether the query is read with the syntax.
+QUARRY_FUNCTION(quarry_query_is_parsed)
+{
+	return Boundary("quarry_query_is_parsed", [&]() -> Datum {
+		PG_RETURN_BOOL(DecodeQuery(PG_GETARG_DATUM(0)).parsed);
 	});
 }
 
@@ -305,7 +403,9 @@ QUARRY_FUNCTION(quarry_query_resolve)
 		QueryValue q = DecodeQuery(PG_GETARG_DATUM(0));
 		if (q.index != InvalidOid)
 			return PG_GETARG_DATUM(0);
-		return EncodeQuery(PG_GETARG_OID(1), q.text);
+		CheckIsBm25Index(PG_GETARG_OID(1));
+		q.index = PG_GETARG_OID(1);
+		return EncodeQuery(q);
 	});
 }
 
@@ -327,13 +427,13 @@ QUARRY_FUNCTION(quarry_query_text)
 	});
 }
 
-// text <@> quarry_query: minus the BM25 score (0 when no query term occurs).
+// text <@> quarry_query: minus the BM25 score (0 when the row does not match).
 QUARRY_FUNCTION(quarry_bm25_score)
 {
 	return Boundary("quarry_bm25_score", [&]() -> Datum {
 		QueryValue q = DecodeQuery(PG_GETARG_DATUM(1));
 		if (q.index == InvalidOid)
-			q.index = IndexScannedInThisStatement(q.text);
+			q.index = IndexScannedInThisStatement(q);
 		if (q.index == InvalidOid)
 			ReportUnresolved(q.text);
 		ScoreCache *cache = CachedQuery(fcinfo, q);
@@ -344,13 +444,14 @@ QUARRY_FUNCTION(quarry_bm25_score)
 	});
 }
 
-// text @@@ quarry_query: whether the text holds at least one query term.
+// text @@@ quarry_query: whether the text matches: holds at least one query
+// term (a parsed query: and passes its MUST and MUST_NOT clauses).
 QUARRY_FUNCTION(quarry_bm25_match)
 {
 	return Boundary("quarry_bm25_match", [&]() -> Datum {
 		QueryValue q = DecodeQuery(PG_GETARG_DATUM(1));
 		if (q.index == InvalidOid)
-			q.index = IndexScannedInThisStatement(q.text);
+			q.index = IndexScannedInThisStatement(q);
 		if (q.index == InvalidOid)
 			ReportUnresolved(q.text);
 		ScoreCache *cache = CachedQuery(fcinfo, q);
@@ -363,7 +464,7 @@ QUARRY_FUNCTION(quarry_bm25_match)
 // quarry_bm25_merge(regclass): flush and merge everything into one segment.
 QUARRY_FUNCTION(quarry_bm25_merge)
 {
-	return Boundary("quarry_bm25_merge", [&]() -> Datum {
+	return IndexBoundary("quarry_bm25_merge", quarry::pg::IndexNameForContext(PG_GETARG_OID(0)), [&]() -> Datum {
 		Oid oid = PG_GETARG_OID(0);
 		CheckIsBm25Index(oid);
 		Relation index = index_open(oid, RowExclusiveLock);
@@ -376,7 +477,7 @@ QUARRY_FUNCTION(quarry_bm25_merge)
 // quarry_bm25_stats(regclass): the index's statistics and structure.
 QUARRY_FUNCTION(quarry_bm25_stats)
 {
-	return Boundary("quarry_bm25_stats", [&]() -> Datum {
+	return IndexBoundary("quarry_bm25_stats", quarry::pg::IndexNameForContext(PG_GETARG_OID(0)), [&]() -> Datum {
 		Oid oid = PG_GETARG_OID(0);
 		CheckIsBm25Index(oid);
 		TupleDesc desc;
@@ -406,6 +507,7 @@ QUARRY_FUNCTION(quarry_bm25_stats)
 			Int32GetDatum(static_cast<int32>(meta.retired_count)),
 			Int64GetDatum(static_cast<int64>(pages)),
 			ObjectIdGetDatum(meta.text_config),
+			Int64GetDatum(static_cast<int64>(meta.null_rows.count)),
 		};
 		bool nulls[lengthof(values)] = {};
 		if (desc->natts != lengthof(values))

@@ -1,12 +1,15 @@
-// The quarry_query type: a BM25 query's text and, once resolved, the
-// quarry_bm25 index whose statistics score it.
+// The quarry_query type: a BM25 query's text, whether the text is read with
+// the query syntax (fts/query_syntax.h), and, once resolved, the quarry_bm25
+// index whose statistics score it.
 //
 //   'allocator fragmentation'::quarry_query           index not named yet
 //   quarry_query('allocator fragmentation', 'docs_body_idx')   index named
+//   quarry_query_parse('+allocator -jemalloc')        read with the syntax
 //
 // An unnamed index is filled in by the planner from the column the query is
 // compared with, when that column has exactly one quarry_bm25 index
-// (bm25_planner.cpp). Storage: a varlena holding the index OID and the text.
+// (bm25_planner.cpp). Storage: a varlena holding the index OID and the text
+// (layout in bm25_query.cpp).
 #pragma once
 
 #include "pg/postgres_api.h"
@@ -18,12 +21,13 @@ namespace quarry::am::bm25 {
 struct QueryValue {
 	Oid index; // InvalidOid when not resolved
 	std::string_view text;
+	bool parsed; // read with the query syntax (quarry_query_parse), else a bag of words
 };
 
 /// Reads a quarry_query datum (detoasting if needed, in the current context).
 QueryValue DecodeQuery(Datum value);
 /// A new quarry_query datum, palloc'd in the current context.
-Datum EncodeQuery(Oid index, std::string_view text);
+Datum EncodeQuery(const QueryValue &query);
 
 /// ERRORs unless `index` is a quarry_bm25 index.
 void CheckIsBm25Index(Oid index);
@@ -41,13 +45,14 @@ void InstallPlannerHook();
 struct PreparedQuery;
 
 /// Index scans record, for the current statement, which index ran which query
-/// text and with which statistics (N, total length, document frequencies).
-/// <@> and @@@ use them: an unresolved query (for example inside a SQL
-/// function PostgreSQL inlined) takes the index that ran it, if exactly one
-/// did; and a score computed while rows are being inserted concurrently uses
-/// the statistics the ordering used, so the two agree exactly.
-void NoteScanQuery(Oid index, std::string_view text, const PreparedQuery &query);
-Oid IndexScannedInThisStatement(std::string_view text);
-void UseScanStatistics(Oid index, std::string_view text, PreparedQuery &query);
+/// (text and syntax flag: a parsed and a plain query with the same text are
+/// different queries) and with which statistics (N, total length, document
+/// frequencies). <@> and @@@ use them: an unresolved query (for example inside
+/// a SQL function PostgreSQL inlined) takes the index that ran it, if exactly
+/// one did; and a score computed while rows are being inserted concurrently
+/// uses the statistics the ordering used, so the two agree exactly.
+void NoteScanQuery(Oid index, const QueryValue &q, const PreparedQuery &query);
+Oid IndexScannedInThisStatement(const QueryValue &q);
+void UseScanStatistics(Oid index, const QueryValue &q, PreparedQuery &query);
 
 } // namespace quarry::am::bm25

@@ -7,10 +7,17 @@
 // 4k rows resuming strictly after the last row returned, so rows come out in
 // exact score order however many are wanted. When no row with a query term is
 // left, the scan goes on with the remaining rows at score 0 in index order:
-// the same rows, in the same order, as the query without the index.
+// the same rows, in the same order, as the query without the index. Rows whose
+// value is NULL come last, with a NULL score (the null-row list).
 //
 // WHERE col @@@ q (amgettuple without ORDER BY, or amgetbitmap): the rows that
-// hold at least one term of every such query, in index order.
+// match every such query, in index order.
+//
+// A row matches a plain query when it holds one of its terms; a parsed query
+// (quarry_query_parse) also needs every required term and no excluded one: its
+// ranked runs admit documents through FilteredAdmission (so pruning stays
+// rank-safe), and rows that do not match are, like rows without a query term,
+// in the zero-score tail.
 //
 // Per-scan memory: everything comes from the scan's bump arena (ScanArena),
 // reset at amrescan and freed with the scan's memory context; a query does not
@@ -48,8 +55,8 @@ ScanInterruptCheck(void *)
 	pg::CheckForInterrupts();
 }
 
-// Admission for ranked and matching results: not removed by VACUUM, and holds
-// a term of every WHERE @@@ query.
+// Admission for ranked and matching results: not removed by VACUUM, and
+// matches every WHERE @@@ query.
 class ScanAdmission final : public fts::DocAdmission {
 public:
 	ScanAdmission(ViewDocs *docs, PreparedQuery **quals, uint32_t qual_count)
@@ -62,41 +69,34 @@ public:
 		if (!docs_->Admit(doc))
 			return false;
 		for (uint32_t i = 0; i < qual_count_; i++)
-			if (!Holds(quals_[i], doc))
+			if (!MatchesDoc(*quals_[i], doc))
 				return false;
 		return true;
 	}
 
 private:
-	static bool
-	Holds(PreparedQuery *q, fts::DocId doc)
-	{
-		for (uint32_t t = 0; t < q->term_count; t++)
-			if (q->terms[t].cursor.Contains(doc))
-				return true;
-		return false;
-	}
 
 	ViewDocs *docs_;
 	PreparedQuery **quals_;
 	uint32_t qual_count_;
 };
 
-// Walks the union of a query's term cursors in doc order.
+// Walks the union of a query's scored term cursors in doc order (every row
+// that matches holds a scored term).
 struct UnionWalk {
 	PreparedQuery *query;
 	fts::DocId
 	Current() const
 	{
 		fts::DocId d = fts::kEndDoc;
-		for (uint32_t t = 0; t < query->term_count; t++)
+		for (uint32_t t = 0; t < query->scored_count; t++)
 			d = std::min(d, query->terms[t].cursor.doc());
 		return d;
 	}
 	void
 	Skip(fts::DocId doc)
 	{
-		for (uint32_t t = 0; t < query->term_count; t++)
+		for (uint32_t t = 0; t < query->scored_count; t++)
 			query->terms[t].cursor.NextGeq(doc + 1);
 	}
 };
@@ -109,6 +109,7 @@ struct ScanState {
 	IndexView *view;
 	ViewDocs *docs;
 	ScanAdmission *admission;
+	fts::DocAdmission *ranked_admission; // admission, and the ranking query's clause filter
 	PreparedQuery *ranking; // ORDER BY query; nullptr without ORDER BY
 	bool ranking_null;		// ORDER BY col <@> NULL
 	PreparedQuery **quals;
@@ -126,6 +127,8 @@ struct ScanState {
 	// zero-score phase (ORDER BY) / matching phase (WHERE only)
 	fts::DocId next_doc;
 	bool walk_open;
+	// NULL rows (ORDER BY without WHERE @@@), read once the rest is done
+	pg::NullRowReader *null_rows;
 };
 
 // Zero-filled MaxScore scratch for windows of one lengths page; made once per
@@ -162,8 +165,8 @@ PrepareKey(ScanState *st, IndexScanDesc scan, ScanKey key)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("quarry_bm25 index \"%s\" cannot run a query that names index \"%s\"",
 						RelationGetRelationName(scan->indexRelation), get_rel_name(q.index))));
-	PreparedQuery *prepared = PrepareQuery(st->view, q.text, *st->arena);
-	NoteScanQuery(ScanIndexOid(scan), q.text, *prepared);
+	PreparedQuery *prepared = PrepareQuery(st->view, q.text, q.parsed, *st->arena);
+	NoteScanQuery(ScanIndexOid(scan), q, *prepared);
 	return prepared;
 }
 
@@ -194,8 +197,8 @@ RescanState(ScanState *st, IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey 
 		}
 		PreparedQuery *q = PrepareKey(st, scan, &keys[i]);
 		OpenCursors(q, arena);
-		if (q->term_count == 0)
-			st->empty_qual = true;
+		if (q->scored_count == 0)
+			st->empty_qual = true; // no positive term: nothing matches
 		st->quals[st->qual_count++] = q;
 	}
 	st->ranking = nullptr;
@@ -210,7 +213,10 @@ RescanState(ScanState *st, IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey 
 			st->ranking = PrepareKey(st, scan, &orderbys[0]);
 	}
 	st->admission = arena.Make<ScanAdmission>(st->docs, st->quals, st->qual_count);
-	uint32_t terms = st->ranking != nullptr ? st->ranking->term_count : 0;
+	st->ranked_admission = st->admission;
+	if (st->ranking != nullptr && !st->ranking->filter.empty())
+		st->ranked_admission = arena.Make<fts::FilteredAdmission>(st->admission, st->ranking->filter);
+	uint32_t terms = st->ranking != nullptr ? st->ranking->scored_count : 0;
 	st->term_scores = arena.MakeArray<double>(std::max<uint32_t>(terms, 1));
 	st->maxscore = MakeMaxScoreScratch(arena, terms);
 	st->batch = nullptr;
@@ -220,6 +226,7 @@ RescanState(ScanState *st, IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey 
 	st->after = fts::ResumeAfter{};
 	st->next_doc = 0;
 	st->walk_open = false;
+	st->null_rows = nullptr;
 	st->done = st->empty_qual;
 	st->ready = true;
 }
@@ -232,20 +239,20 @@ NextBatch(ScanState *st)
 	OpenCursors(q, *st->arena);
 	st->batch = st->arena->MakeArray<fts::ScoredDoc>(st->k);
 	fts::TopK top(st->batch, st->k);
-	auto **cursors = st->arena->MakeArray<fts::TermCursor *>(std::max<uint32_t>(q->term_count, 1));
-	for (uint32_t t = 0; t < q->term_count; t++)
+	auto **cursors = st->arena->MakeArray<fts::TermCursor *>(std::max<uint32_t>(q->scored_count, 1));
+	for (uint32_t t = 0; t < q->scored_count; t++)
 		cursors[t] = &q->terms[t].cursor;
 	fts::WandInput in;
-	in.cursors = {cursors, q->term_count};
-	in.term_count = q->term_count;
+	in.cursors = {cursors, q->scored_count};
+	in.term_count = q->scored_count;
 	in.term_scores = st->term_scores;
 	in.lengths = st->docs;
-	in.admission = st->admission;
+	in.admission = st->ranked_admission;
 	in.after = st->after;
 	in.interrupt = {ScanInterruptCheck, nullptr};
 	// One term: block-max WAND skips whole blocks. Several: windowed MaxScore
 	// walks the essential terms' postings in bulk and probes the others.
-	if (q->term_count >= 2 && st->maxscore.capacity > 0)
+	if (q->scored_count >= 2 && st->maxscore.capacity > 0)
 		fts::MaxScoreTopK(in, st->maxscore, top);
 	else
 		fts::BlockMaxWand(in, top);
@@ -265,7 +272,7 @@ NextBatch(ScanState *st)
 }
 
 // ORDER BY scans, once the ranked rows are exhausted: the remaining rows, in
-// index order, that hold no query term (score 0). Also the whole index for
+// index order, that do not match (score 0). Also the whole index for
 // ORDER BY col <@> NULL, or a scan with neither keys nor ordering.
 bool
 NextZeroDoc(ScanState *st, fts::DocId *out)
@@ -284,10 +291,10 @@ NextZeroDoc(ScanState *st, fts::DocId *out)
 			pg::CheckForInterrupts();
 		if (q != nullptr)
 		{
-			for (uint32_t t = 0; t < q->term_count; t++)
+			for (uint32_t t = 0; t < q->scored_count; t++)
 				q->terms[t].cursor.NextGeq(doc);
-			if (walk.Current() == doc)
-				continue; // holds a query term: ranked already
+			if (walk.Current() == doc && q->filter.Matches(doc))
+				continue; // matches: ranked already
 		}
 		if (st->admission->Admit(doc))
 		{
@@ -298,8 +305,8 @@ NextZeroDoc(ScanState *st, fts::DocId *out)
 	return false;
 }
 
-// WHERE-only scans: rows holding a term of the first query, in index order
-// (admission checks the other queries and removed rows).
+// WHERE-only scans: rows holding a scored term of the first query, in index
+// order (admission checks that they match every query, and removed rows).
 bool
 NextMatchDoc(ScanState *st, fts::DocId *out)
 {
@@ -342,6 +349,28 @@ Emit(IndexScanDesc scan, ScanState *st, fts::DocId doc, double score, bool score
 	return true;
 }
 
+// ORDER BY scans without a WHERE @@@ (which NULL never satisfies), after every
+// other row: the rows whose value is NULL, with a NULL score.
+bool
+NextNullRow(IndexScanDesc scan, ScanState *st)
+{
+	if (scan->numberOfOrderBys == 0 || st->qual_count > 0)
+		return false;
+	if (st->null_rows == nullptr)
+	{
+		auto *buffer = st->arena->MakeArray<ItemPointerData>(NullRowFormat().capacity());
+		st->null_rows = st->arena->Make<pg::NullRowReader>(NullRowFormat(), scan->indexRelation,
+														   st->view->meta.null_rows, buffer);
+	}
+	if (!st->null_rows->Next(&scan->xs_heaptid))
+		return false;
+	scan->xs_recheck = false;
+	scan->xs_recheckorderby = false;
+	scan->xs_orderbyvals[0] = (Datum) 0;
+	scan->xs_orderbynulls[0] = true;
+	return true;
+}
+
 bool
 GetTupleImpl(IndexScanDesc scan)
 {
@@ -363,8 +392,10 @@ GetTupleImpl(IndexScanDesc scan)
 		NextBatch(st);
 	}
 	fts::DocId doc;
-	if (NextUnrankedDoc(st, &doc))
+	if (st->null_rows == nullptr && NextUnrankedDoc(st, &doc))
 		return Emit(scan, st, doc, 0.0, st->ranking_null);
+	if (NextNullRow(scan, st))
+		return true;
 	st->done = true;
 	return false;
 }

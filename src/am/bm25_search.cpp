@@ -103,33 +103,68 @@ OpenIndexView(Relation index, mem::ScanArena &arena)
 	return view;
 }
 
+namespace {
+
+// A plain query's terms: its lexemes in order of first occurrence, all scored.
+QueryTermList
+ReadPlainTerms(Oid config, std::string_view text)
+{
+	Tokens tokens = pg::PgCall([&] { return Tokenize(config, text.data(), static_cast<int>(text.size()), true); });
+	return QueryTermList{tokens.lexemes, tokens.count, tokens.count, nullptr, 0};
+}
+
+// Looks the term up in every segment (the pending list comes later).
+void
+LookUpTerm(QueryTerm &qt, const Lexeme &lexeme, IndexView *view, mem::ScanArena &arena)
+{
+	qt = QueryTerm{};
+	char *copy = static_cast<char *>(arena.Allocate(std::max<uint32_t>(lexeme.bytes, 1), 1));
+	std::memcpy(copy, lexeme.text, lexeme.bytes);
+	qt.text = {copy, lexeme.bytes};
+	qt.query_tf = lexeme.tf;
+	qt.segment_info = arena.MakeArray<TermInfo>(std::max<uint32_t>(view->segment_count, 1));
+	for (uint32_t s = 0; s < view->segment_count; s++)
+	{
+		TermInfo &info = qt.segment_info[s];
+		if (!FindTerm(*view->segments[s], qt.text, &info))
+			info = TermInfo{};
+		qt.doc_freq += info.doc_freq;
+	}
+}
+
+// The clause filter over the terms' cursors: required terms rarest first.
+void
+MakeFilter(PreparedQuery *q, const QueryTermList &list, mem::ScanArena &arena)
+{
+	auto *required = arena.MakeArray<uint32_t>(std::max<uint32_t>(list.required_count, 1));
+	std::copy_n(list.required, list.required_count, required);
+	std::sort(required, required + list.required_count, [&](uint32_t a, uint32_t b) {
+		uint64_t fa = q->terms[a].doc_freq, fb = q->terms[b].doc_freq;
+		return fa != fb ? fa < fb : a < b;
+	});
+	uint32_t excluded_count = q->term_count - q->scored_count;
+	auto **cursors = arena.MakeArray<fts::TermCursor *>(std::max<uint32_t>(list.required_count + excluded_count, 1));
+	for (uint32_t i = 0; i < list.required_count; i++)
+		cursors[i] = &q->terms[required[i]].cursor;
+	for (uint32_t i = 0; i < excluded_count; i++)
+		cursors[list.required_count + i] = &q->terms[q->scored_count + i].cursor;
+	q->filter = fts::ClauseFilter{{cursors, list.required_count}, {cursors + list.required_count, excluded_count}};
+	q->required = required;
+}
+
+} // namespace
+
 PreparedQuery *
-PrepareQuery(IndexView *view, std::string_view text, mem::ScanArena &arena)
+PrepareQuery(IndexView *view, std::string_view text, bool parsed, mem::ScanArena &arena)
 {
 	auto *q = arena.Make<PreparedQuery>();
-	*q = PreparedQuery{view, nullptr, 0, nullptr, 0};
-	Tokens tokens = pg::PgCall([&] {
-		return Tokenize(view->config, text.data(), static_cast<int>(text.size()), true);
-	});
-	q->term_count = tokens.count;
-	q->terms = arena.MakeArray<QueryTerm>(std::max<uint32_t>(tokens.count, 1));
-	for (uint32_t t = 0; t < tokens.count; t++)
-	{
-		QueryTerm &qt = q->terms[t];
-		qt = QueryTerm{};
-		char *copy = static_cast<char *>(arena.Allocate(tokens.lexemes[t].bytes, 1));
-		std::memcpy(copy, tokens.lexemes[t].text, tokens.lexemes[t].bytes);
-		qt.text = {copy, tokens.lexemes[t].bytes};
-		qt.query_tf = tokens.lexemes[t].tf;
-		qt.segment_info = arena.MakeArray<TermInfo>(std::max<uint32_t>(view->segment_count, 1));
-		for (uint32_t s = 0; s < view->segment_count; s++)
-		{
-			TermInfo &info = qt.segment_info[s];
-			if (!FindTerm(*view->segments[s], qt.text, &info))
-				info = TermInfo{};
-			qt.doc_freq += info.doc_freq;
-		}
-	}
+	*q = PreparedQuery{view, nullptr, 0, 0, {}, nullptr, nullptr, 0};
+	QueryTermList list = parsed ? ReadClauseTerms(view->config, text, arena) : ReadPlainTerms(view->config, text);
+	q->term_count = list.count;
+	q->scored_count = list.scored_count;
+	q->terms = arena.MakeArray<QueryTerm>(std::max<uint32_t>(list.count, 1));
+	for (uint32_t t = 0; t < list.count; t++)
+		LookUpTerm(q->terms[t], list.terms[t], view, arena);
 	MatchPending(q, arena);
 	for (uint32_t t = 0; t < q->term_count; t++)
 	{
@@ -137,6 +172,8 @@ PrepareQuery(IndexView *view, std::string_view text, mem::ScanArena &arena)
 		qt.doc_freq += qt.pending_count;
 		qt.scorer = fts::TermScorer(view->params, view->stats, qt.doc_freq, qt.query_tf);
 	}
+	if (parsed)
+		MakeFilter(q, list, arena);
 	return q;
 }
 
@@ -231,12 +268,32 @@ ReleaseCursors(PreparedQuery *q)
 double
 ScoreTokens(const PreparedQuery &q, const Tokens &doc, double *term_scores)
 {
-	for (uint32_t t = 0; t < q.term_count; t++)
+	bool holds = false;
+	for (uint32_t t = 0; t < q.scored_count; t++)
 	{
 		const Lexeme *lex = FindLexeme(doc, q.terms[t].text);
+		holds |= lex != nullptr;
 		term_scores[t] = lex == nullptr ? 0.0 : q.terms[t].scorer.Score(lex->tf, doc.length);
 	}
-	return fts::SumInTermOrder(term_scores, q.term_count);
+	if (!holds)
+		return 0.0;
+	// The clause filter, on the document's tokens instead of the cursors.
+	for (std::size_t i = 0; i < q.filter.required.size(); i++)
+		if (FindLexeme(doc, q.terms[q.required[i]].text) == nullptr)
+			return 0.0;
+	for (uint32_t t = q.scored_count; t < q.term_count; t++)
+		if (FindLexeme(doc, q.terms[t].text) != nullptr)
+			return 0.0;
+	return fts::SumInTermOrder(term_scores, q.scored_count);
+}
+
+bool
+MatchesDoc(const PreparedQuery &q, fts::DocId doc)
+{
+	bool holds = false;
+	for (uint32_t t = 0; t < q.scored_count && !holds; t++)
+		holds = q.terms[t].cursor.Contains(doc);
+	return holds && q.filter.Matches(doc);
 }
 
 // --- ViewDocs --------------------------------------------------------------------

@@ -7,6 +7,8 @@
 //
 // PreparedQuery tokenizes the query with the index's text search
 // configuration, merges repeated lexemes (a repeated lexeme weighs qtf times),
+// or, for a query read with the query syntax (fts/query_syntax.h), tokenizes
+// each clause and keeps which terms are scored, required and excluded,
 // looks every term up in every segment and in the pending list to get its
 // document frequency, and builds each term's scorer. OpenCursors then opens a
 // TermCursor per term over all parts (segments in order, then the pending
@@ -17,6 +19,7 @@
 
 #include "am/bm25_pending.h"
 #include "am/bm25_segment.h"
+#include "fts/clause_filter.h"
 #include "fts/term_cursor.h"
 #include "fts/wand.h"
 
@@ -49,16 +52,40 @@ struct QueryTerm {
 	fts::TermCursor cursor; // valid after OpenCursors
 };
 
+/// A query's lexemes before they are looked up: the scored terms first (tf is
+/// the query tf), then the excluded ones; `required` indexes scored terms.
+struct QueryTermList {
+	Lexeme *terms;
+	uint32_t count;
+	uint32_t scored_count;
+	uint32_t *required;
+	uint32_t required_count;
+};
+
+/// The terms of a query read with the query syntax (bm25_clauses.cpp): every
+/// clause tokenized on its own; SHOULD and MUST lexemes scored (merged in order
+/// of first occurrence, query tfs added up), MUST lexemes required, MUST_NOT
+/// lexemes excluded.
+QueryTermList ReadClauseTerms(Oid config, std::string_view text, mem::ScanArena &arena);
+
 struct PreparedQuery {
 	IndexView *view;
-	QueryTerm *terms; // in order of first occurrence in the query text
-	uint32_t term_count;
+	QueryTerm *terms; // scored terms in order of first occurrence, then excluded terms
+	uint32_t term_count;   // every term (each has a cursor)
+	uint32_t scored_count; // terms [0, scored_count) score; == term_count for a plain query
+	// A row matches when it holds a scored term and passes the filter: every
+	// required term (MUST lexemes, rarest first), no excluded term (terms
+	// [scored_count, term_count)). Empty for a plain query. Points at the
+	// terms' cursors.
+	fts::ClauseFilter filter;
+	uint32_t *required; // the required terms' indexes, in the filter's order
 	// Open cursors (for releasing pins).
 	PagePostingBytes **page_bytes;
 	uint32_t page_bytes_count;
 };
 
-PreparedQuery *PrepareQuery(IndexView *view, std::string_view query, mem::ScanArena &arena);
+/// `parsed`: read `query` with the query syntax; else it is a bag of words.
+PreparedQuery *PrepareQuery(IndexView *view, std::string_view query, bool parsed, mem::ScanArena &arena);
 
 /// Opens every term's cursor at its first document.
 void OpenCursors(PreparedQuery *query, mem::ScanArena &arena);
@@ -67,7 +94,12 @@ void ReleaseCursors(PreparedQuery *query);
 
 /// The BM25 score of a document given as tokens (sorted by bytes), with the
 /// query's statistics; summed in query term order like the index scan does.
+/// 0 for a document that does not match (holds no scored term, or fails the
+/// clause filter).
 double ScoreTokens(const PreparedQuery &query, const Tokens &doc, double *term_scores);
+
+/// Whether `doc` matches the query (cursors open; they do not move).
+bool MatchesDoc(const PreparedQuery &query, fts::DocId doc);
 
 /// Per-document access over a whole view by global id: lengths (for scoring),
 /// admission (not removed by VACUUM), heap TIDs.

@@ -187,11 +187,12 @@ BulkDelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats, IndexBulkDeleteC
 	if (removed.rows > 0)
 		RecordRemoved(index, removed, ids, dead, meta.segment_count);
 	MemoryContextDelete(cxt);
+	uint64_t null_rows_removed = pg::VacuumNullRows(NullRowFormat(), index, callback, callback_state);
 	UnlockMaintenance(index);
 
 	ReadMeta(index, &meta);
-	stats->tuples_removed += static_cast<double>(removed.rows);
-	stats->num_index_tuples = static_cast<double>(meta.doc_count);
+	stats->tuples_removed += static_cast<double>(removed.rows + null_rows_removed);
+	stats->num_index_tuples = static_cast<double>(meta.doc_count + meta.null_rows.count);
 	stats->num_pages = RelationGetNumberOfBlocks(index);
 	return stats;
 }
@@ -208,7 +209,7 @@ VacuumCleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 	MetaPage meta;
 	ReadMeta(index, &meta);
 	stats->num_pages = RelationGetNumberOfBlocks(index);
-	stats->num_index_tuples = static_cast<double>(meta.doc_count);
+	stats->num_index_tuples = static_cast<double>(meta.doc_count + meta.null_rows.count);
 	stats->estimated_count = false;
 	stats->pages_newly_deleted += recycled;
 	return stats;

@@ -27,7 +27,8 @@ namespace {
 struct Entry {
 	ItemPointerData tid;
 	uint32_t length;
-	bool seen; // reported by the table scan
+	bool seen;	   // reported by the table scan
+	bool null_row; // in the null-row list
 };
 
 struct Entries {
@@ -35,9 +36,10 @@ struct Entries {
 	uint64_t count;
 	uint64_t capacity;
 	uint64_t total_length;
+	uint64_t null_rows;
 
 	void
-	Add(ItemPointerData tid, uint32_t length)
+	Add(ItemPointerData tid, uint32_t length, bool null_row = false)
 	{
 		if (count == capacity)
 		{
@@ -45,8 +47,9 @@ struct Entries {
 			items = static_cast<Entry *>(
 				repalloc_huge(items, capacity * sizeof(Entry)));
 		}
-		items[count++] = {tid, length, false};
+		items[count++] = {tid, length, false, null_row};
 		total_length += length;
+		null_rows += null_row ? 1 : 0;
 	}
 };
 
@@ -88,6 +91,11 @@ CheckPostings(const SegmentReader &segment, uint32_t *tf_sums, mem::ScanArena &a
 						   static_cast<int>(term.size()), term.data());
 		previous.assign(term);
 		term_count++;
+		// The leaves were walked in order; a search descends the inner nodes.
+		TermInfo found;
+		if (!FindTerm(segment, term, &found) || found.postings_offset != info.postings_offset)
+			report.Problem("segment %u: looking up \"%s\" through the dictionary's inner nodes fails",
+						   segment.ref.id, previous.c_str());
 		if (info.postings_offset + info.postings_bytes > segment.header.postings_bytes)
 		{
 			report.Problem("segment %u: term \"%s\" has postings past the postings section", segment.ref.id,
@@ -177,6 +185,93 @@ CheckPending(const PendingSnapshot &pending, Entries &entries, VerifyReport &rep
 	}
 }
 
+// Every block: an empty page (never written, or the tail of a crash) or a
+// quarry_bm25 page of a known type with the right special space.
+void
+CheckAllPages(Relation index, VerifyReport &report)
+{
+	const BlockNumber blocks = RelationGetNumberOfBlocks(index);
+	int reported = 0;
+	for (BlockNumber block = 1; block < blocks; block++)
+	{
+		Buffer buffer = ReadBuffer(index, block);
+		LockBuffer(buffer, BUFFER_LOCK_SHARE);
+		Page page = BufferGetPage(buffer);
+		const char *problem = nullptr;
+		uint16_t type = 0;
+		if (!PageIsNew(page))
+		{
+			const PageOpaque *o = OpaqueOf(page);
+			if (reinterpret_cast<PageHeader>(page)->pd_special != BLCKSZ - MAXALIGN(sizeof(PageOpaque)))
+				problem = "has a bad special space offset";
+			else if (o->page_id != kPageId)
+				problem = "is not a quarry_bm25 page";
+			else if (o->type <= kPageMeta || o->type > kLastPageType)
+				problem = "has an unknown page type";
+			type = problem == nullptr ? 0 : o->type;
+		}
+		UnlockReleaseBuffer(buffer);
+		if (problem != nullptr && reported++ < VerifyReport::kMaxPerKind)
+			report.Problem("block %u %s (type %u)", block, problem, type);
+		if (block % 1024 == 0)
+			pg::CheckForInterrupts();
+	}
+}
+
+// The pending list's chain of pages, from its head through its tail (which
+// may hold no entry yet but takes the next insert).
+void
+CheckPendingChain(Relation index, const MetaPage &meta, VerifyReport &report)
+{
+	if (meta.pending_head == InvalidBlockNumber)
+		return;
+	const BlockNumber blocks = RelationGetNumberOfBlocks(index);
+	BlockNumber block = meta.pending_head;
+	for (BlockNumber steps = 0; steps < blocks; steps++)
+	{
+		if (block == InvalidBlockNumber || block == kMetaBlock || block >= blocks)
+		{
+			report.Problem("the pending list's chain leaves the index at block %u before its tail %u", block,
+						   meta.pending_tail);
+			return;
+		}
+		Buffer buffer = ReadBuffer(index, block);
+		LockBuffer(buffer, BUFFER_LOCK_SHARE);
+		Page page = BufferGetPage(buffer);
+		const bool ok = !PageIsNew(page) && OpaqueOf(page)->page_id == kPageId &&
+						OpaqueOf(page)->type == kPagePending;
+		const BlockNumber next = ok ? OpaqueOf(page)->next : InvalidBlockNumber;
+		UnlockReleaseBuffer(buffer);
+		if (!ok)
+		{
+			report.Problem("pending list block %u is not a pending page", block);
+			return;
+		}
+		if (block == meta.pending_tail)
+			return;
+		block = next;
+	}
+	report.Problem("the pending list's chain does not reach its tail %u", meta.pending_tail);
+}
+
+// The null-row list: its TIDs into `entries`, its count against the metapage.
+void
+CheckNullRows(Relation index, const MetaPage &meta, Entries &entries, mem::ScanArena &arena, VerifyReport &report)
+{
+	pg::NullRowReader reader(NullRowFormat(), index, meta.null_rows,
+							 arena.MakeArray<ItemPointerData>(NullRowFormat().capacity()));
+	ItemPointerData tid;
+	uint64_t count = 0;
+	while (reader.Next(&tid))
+	{
+		entries.Add(tid, 0, true);
+		count++;
+	}
+	if (count != meta.null_rows.count)
+		report.Problem("the null-row list holds %llu rows, the metapage says %llu",
+					   static_cast<unsigned long long>(count), static_cast<unsigned long long>(meta.null_rows.count));
+}
+
 struct TableScan {
 	Entries *entries;
 	Oid config;
@@ -189,9 +284,7 @@ struct TableScan {
 void
 CheckTableRow(TableScan *scan, ItemPointer tid, Datum *values, bool *isnull, bool alive)
 {
-	if (isnull[0])
-		return;
-	Entry key{*tid, 0, false};
+	Entry key{*tid, 0, false, false};
 	auto *found = static_cast<Entry *>(
 		bsearch(&key, scan->entries->items, scan->entries->count, sizeof(Entry), CompareEntries));
 	if (found == nullptr)
@@ -202,6 +295,14 @@ CheckTableRow(TableScan *scan, ItemPointer tid, Datum *values, bool *isnull, boo
 		return;
 	}
 	found->seen = true;
+	if (isnull[0] || found->null_row)
+	{
+		if (isnull[0] != found->null_row && scan->mismatched++ < VerifyReport::kMaxPerKind)
+			scan->report->Problem("row (%u,%u) is %s, the index holds it as %s", ItemPointerGetBlockNumber(tid),
+								  ItemPointerGetOffsetNumber(tid), isnull[0] ? "NULL" : "not NULL",
+								  found->null_row ? "a NULL row" : "a document");
+		return;
+	}
 	MemoryContext old = MemoryContextSwitchTo(scan->row_cxt);
 	Tokens tokens = TokenizeDatum(scan->config, values[0], false);
 	MemoryContextSwitchTo(old);
@@ -256,7 +357,7 @@ Verify(Relation index, Relation heap, VerifyReport &report)
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	mem::ScanArena *arena = pg::CreateScanArena(cxt, 64 * 1024);
 	IndexView *view = OpenIndexView(index, *arena);
-	Entries entries{static_cast<Entry *>(palloc(sizeof(Entry) * 1024)), 0, 1024, 0};
+	Entries entries{static_cast<Entry *>(palloc(sizeof(Entry) * 1024)), 0, 1024, 0, 0};
 
 	for (uint32_t s = 0; s < view->segment_count; s++)
 	{
@@ -268,11 +369,14 @@ Verify(Relation index, Relation heap, VerifyReport &report)
 		pfree(tf_sums);
 	}
 	CheckPending(*view->pending, entries, report);
+	CheckPendingChain(index, view->meta, report);
+	CheckNullRows(index, view->meta, entries, *arena, report);
+	CheckAllPages(index, report);
 
-	if (entries.count != view->meta.doc_count)
+	if (entries.count - entries.null_rows != view->meta.doc_count)
 		report.Problem("the metapage counts %llu rows, the index holds %llu live entries",
 					   static_cast<unsigned long long>(view->meta.doc_count),
-					   static_cast<unsigned long long>(entries.count));
+					   static_cast<unsigned long long>(entries.count - entries.null_rows));
 	if (entries.total_length != view->meta.total_length)
 		report.Problem("the metapage's total length is %llu, the live entries add up to %llu",
 					   static_cast<unsigned long long>(view->meta.total_length),

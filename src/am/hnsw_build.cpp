@@ -66,6 +66,9 @@ struct BuildState {
 	bool on_disk; // past maintenance_work_mem
 	mem::ScanArena *insert_arena;
 	std::size_t peak_arena_bytes;
+	ItemPointerData *null_rows; // heap TIDs of rows whose vector is NULL
+	uint64 null_count;
+	uint64 null_capacity;
 };
 
 void
@@ -154,7 +157,19 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool
 {
 	auto *s = static_cast<BuildState *>(state);
 	if (isnull[0])
-		return; // NULL vectors are not indexed
+	{
+		// Kept apart, for ordered scans (pg/null_row_list.h).
+		if (s->null_count == s->null_capacity)
+		{
+			s->null_capacity = std::max<uint64>(1024, s->null_capacity * 2);
+			s->null_rows = static_cast<ItemPointerData *>(
+				s->null_rows == nullptr
+					? MemoryContextAllocHuge(s->build_context, sizeof(ItemPointerData) * s->null_capacity)
+					: repalloc_huge(s->null_rows, sizeof(ItemPointerData) * s->null_capacity));
+		}
+		s->null_rows[s->null_count++] = *tid;
+		return;
+	}
 	MemoryContext old = MemoryContextSwitchTo(s->tuple_context);
 	pg::Boundary("quarry_hnsw build", [&] { AddRow(s, values[0], tid); });
 	MemoryContextSwitchTo(old);
@@ -410,12 +425,27 @@ FlushGraph(BuildState *s)
 		sink.Write(upper.images[j], layout.upper_first + static_cast<BlockNumber>(j));
 }
 
+// The rows whose vector is NULL, after everything else (no WAL: the build logs
+// every page at the end).
+void
+WriteNullRows(BuildState *s)
+{
+	if (s->null_count == 0)
+		return;
+	Buffer buffer = ReadBuffer(s->index, kHnswMetaBlock);
+	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+	pg::WriteNullRowsForBuild(HnswNullRowFormat(), s->index, s->null_rows, s->null_count,
+							  &HnswMeta(BufferGetPage(buffer))->null_rows);
+	MarkBufferDirty(buffer);
+	UnlockReleaseBuffer(buffer);
+}
+
 } // namespace
 
 IndexBuildResult *
 HnswBuild(Relation heap, Relation index, IndexInfo *index_info)
 {
-	return pg::Boundary("quarry_hnsw build", [&]() -> IndexBuildResult * {
+	return pg::IndexBoundary("quarry_hnsw build", RelationGetRelationName(index), [&]() -> IndexBuildResult * {
 		if (RelationGetNumberOfBlocks(index) != 0)
 			elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
 		auto *s = static_cast<BuildState *>(palloc0(sizeof(BuildState)));
@@ -445,6 +475,7 @@ HnswBuild(Relation heap, Relation index, IndexInfo *index_info)
 			FlushGraph(s);
 			s->peak_arena_bytes = s->arena->peak_bytes();
 		}
+		pg::PgCall([&] { WriteNullRows(s); });
 		ReportProgress(PROGRESS_CREATEIDX_SUBPHASE, kHnswPhaseWalLog);
 		pg::PgCall([&] { pg::LogNewIndexPages(index); });
 		elog(DEBUG1, "quarry_hnsw build of \"%s\": %.0f rows, %s, graph arena peak %zu kB",
@@ -454,7 +485,7 @@ HnswBuild(Relation heap, Relation index, IndexInfo *index_info)
 
 		auto *result = static_cast<IndexBuildResult *>(palloc(sizeof(IndexBuildResult)));
 		result->heap_tuples = heap_tuples;
-		result->index_tuples = s->indexed;
+		result->index_tuples = s->indexed + static_cast<double>(s->null_count);
 		return result;
 	});
 }
@@ -462,7 +493,7 @@ HnswBuild(Relation heap, Relation index, IndexInfo *index_info)
 void
 HnswBuildEmpty(Relation index)
 {
-	pg::Boundary("quarry_hnsw buildempty", [&] {
+	pg::IndexBoundary("quarry_hnsw buildempty", RelationGetRelationName(index), [&] {
 		auto *page = static_cast<Page>(palloc0(BLCKSZ));
 		InitMetaPage(page, static_cast<uint32>(HnswGetDims(index)), HnswGetM(index), HnswGetEfConstruction(index),
 					 HnswOpclassMetric(index));

@@ -34,6 +34,7 @@ extern "C" {
 #include "hnsw/visited.h"
 #include "memory/scan_arena.h"
 
+#include <cmath>
 #include <span>
 
 namespace quarry::am {
@@ -57,7 +58,17 @@ public:
 	/// The internal distance between two vectors of this index: by the
 	/// index's metric (scans), or by its construction metric after
 	/// UseConstructionMetric() (inserts, VACUUM; see hnsw::ConstructionMetric).
-	float Distance(const float *a, const float *b) const { return distance_(a, b); }
+	/// Stored vectors are finite with bounded norms, so their distances are
+	/// finite: anything else is corruption (ERROR), never a NaN that would
+	/// break the orderings the callers sort by.
+	float
+	Distance(const float *a, const float *b) const
+	{
+		const float d = distance_(a, b);
+		if (__builtin_expect(!std::isfinite(d), 0))
+			CorruptDistance();
+		return d;
+	}
 
 	void UseConstructionMetric();
 
@@ -70,7 +81,14 @@ public:
 	void set_tid_sink(hnsw::VisitedMap *sink) { tid_sink_ = sink; }
 
 	/// Copies the header and vector of `node`. False if `node` has no slot.
-	bool ReadNode(uint32 node, NodeHeader *header, float *vector);
+	/// `unwritten_ok`: the slot may lie on a page nobody wrote yet (a slot
+	/// claimed by an insert that has not written it, or never will); its
+	/// header then reads as all zeros (a free slot). Otherwise such a page is
+	/// corruption: nothing links to a slot before it is written.
+	bool ReadNode(uint32 node, NodeHeader *header, float *vector, bool unwritten_ok = false);
+
+	/// The state in `node`'s TID entry (a slot below the node count).
+	uint8 TidState(uint32 node);
 
 	/// Nodes scored since construction (the iterative scan's budget).
 	uint64 scored() const { return scored_; }
@@ -87,13 +105,16 @@ private:
 	static constexpr int kMaxWindow = 16;
 
 	const char *Window(uint32 stream_page) const;
-	void LockThrough(uint32 last_page);
+	void LockThrough(uint32 last_page, bool unwritten_ok);
 	void ReleaseBefore(uint32 first_page);
 	void ReleaseWindow();
-	Buffer PinNodePage(uint32 stream_page);
+	Buffer PinNodePage(uint32 stream_page, bool unwritten_ok);
 	const char *RecordBytes(uint64 record_start, uint32 begin, uint32 length, char *scratch);
-	void LockRecord(uint64 record_start, uint32 length);
+	void LockRecord(uint64 record_start, uint32 length, bool unwritten_ok = false);
+	[[noreturn]] void CorruptRecord(uint32 node, const NodeHeader &header) const;
+	[[noreturn]] void CorruptDistance() const;
 	void PrefetchPages(const uint32 *pages, int count);
+	void OrderAndPrefetch(std::span<const uint32> ids);
 	void PrefetchRecord(uint64 record_start) const;
 	void ReadUpperLinks(const NodeHeader &header, uint32 node, int level, hnsw::NeighborBuffer &out);
 
@@ -104,6 +125,8 @@ private:
 	bool construction_ = false;
 	uint32 vector_offset_ = 0;
 	hnsw::VisitedMap *tid_sink_ = nullptr;
+	BlockNumber own_known_blocks_ = 0; // without an rd_amcache (an empty index)
+	BlockNumber *known_blocks_ = &own_known_blocks_; // the index had at least this many blocks
 	Buffer *hints_ = nullptr; // rd_amcache: buffer hints per node page
 	uint32 hint_pages_ = 0;
 	WindowPage window_[kMaxWindow];
@@ -113,5 +136,12 @@ private:
 	uint16 batch_order_[hnsw::kMaxNeighbors];
 	uint64 scored_ = 0;
 };
+
+/// The entry point of a search (Algorithm 5 line 1) scored against `query`,
+/// and the level to descend from: the metapage's entry point when it is a node
+/// of the entry level. Otherwise the metapage is read again (it may have moved
+/// meanwhile) and, if it still names a slot that is no such node, a node of
+/// the highest level in the TID stream stands in. False if the graph is empty.
+bool FindEntryPoint(DiskGraph &graph, const float *query, hnsw::Candidate *entry, int *level);
 
 } // namespace quarry::am

@@ -43,6 +43,15 @@ Contains(const LinkList &list, uint32 id)
 	return std::find(list.ids, list.ids + list.count, id) != list.ids + list.count;
 }
 
+// Whether the node has a list on `level`. A duplicate has none, on any layer:
+// it is reached only through a stale link (into a slot reused by it), and its
+// upper_block names its primary, not a page.
+bool
+HasLevel(const NodeHeader &header, int level)
+{
+	return header.level != kDuplicateLevel && level <= header.level;
+}
+
 } // namespace
 
 // The header and layer-0 links of `id`, locked with `mode`.
@@ -60,17 +69,20 @@ LockLevel0(Relation index, const HnswMetaPageData &meta, uint32 id, int mode, Lo
 	{
 		BlockNumber block = StreamBlock(meta.nodes, page);
 		if (block == InvalidBlockNumber)
-			ereport(ERROR,
-					(errcode(ERRCODE_INDEX_CORRUPTED),
-					 errmsg("index \"%s\" has no node page %u", RelationGetRelationName(index), page)));
+			HnswCorrupt(index, "the node stream has no page %u", page);
 		r->buffers[r->count] = ReadBuffer(index, block);
 		LockBuffer(r->buffers[r->count], mode);
 		r->pages[r->count] = BufferGetPage(r->buffers[r->count]);
-		CheckPageType(index, r->pages[r->count], block, HnswPageType::kNode);
 		r->count++;
+		// Nodes whose links are read or changed were written (a slot nobody
+		// wrote yet is never linked to): its pages are initialised.
+		CheckPageType(index, r->pages[r->count - 1], block, HnswPageType::kNode);
 	}
 	ReadRecordBytes(r->pages, r->first_page, r->start, 0, header, sizeof(NodeHeader));
-	list->count = std::min<uint32>(header->count0, capacity);
+	if (!HeaderLooksSane(*header, capacity) || NeverWritten(*header))
+		HnswCorrupt(index, "node %u has a malformed record (state %u, level %u, %u links on layer 0)", id,
+					header->state, header->level, header->count0);
+	list->count = header->count0;
 	if (list->count > 0)
 		ReadRecordBytes(r->pages, r->first_page, r->start, LinksOffset(), list->ids, sizeof(uint32) * list->count);
 }
@@ -80,16 +92,24 @@ static uint32 *
 UpperList(Relation index, Page page, const NodeHeader &header, int level, int m)
 {
 	CheckPageType(index, page, header.upper_block, HnswPageType::kUpper);
-	if (header.upper_offset == InvalidOffsetNumber || header.upper_offset > PageGetMaxOffsetNumber(page))
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" has a node without its upper-layer item", RelationGetRelationName(index))));
-	ItemId item = PageGetItemId(page, header.upper_offset);
-	if (ItemIdGetLength(item) < UpperItemSize(header.level, m))
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" has a short upper-layer item", RelationGetRelationName(index))));
-	return reinterpret_cast<uint32 *>(PageGetItem(page, item)) + static_cast<std::size_t>(level - 1) * (1 + m);
+	Size length = 0;
+	const uint32 *item = UpperItem(page, header.upper_offset, &length);
+	if (item == nullptr)
+		HnswCorrupt(index, "block %u has no upper-layer item %u", header.upper_block, header.upper_offset);
+	if (length < UpperItemSize(header.level, m))
+		HnswCorrupt(index, "the upper-layer item (%u,%u) is too short for level %u", header.upper_block,
+					header.upper_offset, header.level);
+	return const_cast<uint32 *>(item) + static_cast<std::size_t>(level - 1) * (1 + m);
+}
+
+// The upper page of a node's item, pinned and locked with `mode`.
+static Buffer
+ReadUpperPage(Relation index, const NodeHeader &header, int mode, BlockNumber *known_blocks)
+{
+	CheckBlockExists(index, header.upper_block, known_blocks);
+	Buffer buffer = ReadBuffer(index, header.upper_block);
+	LockBuffer(buffer, mode);
+	return buffer;
 }
 
 static void
@@ -110,11 +130,10 @@ GraphWriter::ReadLinks(uint32 id, int level, NodeHeader *header, LinkList *out)
 		return;
 	out->count = 0;
 	// A stale link can lead to a free slot: it has no lists any more.
-	if (level > header->level || header->state == static_cast<uint8>(NodeState::kFree) ||
+	if (!HasLevel(*header, level) || header->state == static_cast<uint8>(NodeState::kFree) ||
 		header->state == static_cast<uint8>(NodeState::kReserved))
 		return;
-	Buffer buffer = ReadBuffer(index_, header->upper_block);
-	LockBuffer(buffer, BUFFER_LOCK_SHARE);
+	Buffer buffer = ReadUpperPage(index_, *header, BUFFER_LOCK_SHARE, &known_blocks_);
 	CopyList(UpperList(index_, BufferGetPage(buffer), *header, level, meta_->m), meta_->m, out);
 	UnlockReleaseBuffer(buffer);
 }
@@ -127,8 +146,9 @@ GraphWriter::AppendLink(uint32 id, int level, uint32 to, LinkList *current)
 	LockedRange r;
 	LockLevel0(index_, *meta_, id, level == 0 ? BUFFER_LOCK_EXCLUSIVE : BUFFER_LOCK_SHARE, &r, &header, current);
 	// Links from nodes that are not live (deleted, freed, being written) are
-	// VACUUM's business, not ours.
-	if (header.state != static_cast<uint8>(NodeState::kLive) || level > header.level)
+	// VACUUM's business, not ours; a duplicate (reached by a stale link) has
+	// no lists.
+	if (header.state != static_cast<uint8>(NodeState::kLive) || !HasLevel(header, level))
 	{
 		UnlockRange(r);
 		return true;
@@ -152,8 +172,7 @@ GraphWriter::AppendLink(uint32 id, int level, uint32 to, LinkList *current)
 		return room || Contains(*current, to);
 	}
 	UnlockRange(r);
-	Buffer buffer = ReadBuffer(index_, header.upper_block);
-	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+	Buffer buffer = ReadUpperPage(index_, header, BUFFER_LOCK_EXCLUSIVE, &known_blocks_);
 	uint32 *list = UpperList(index_, BufferGetPage(buffer), header, level, meta_->m);
 	CopyList(list, meta_->m, current);
 	const bool room = current->count < static_cast<uint32>(meta_->m);
@@ -197,10 +216,9 @@ GraphWriter::ReplaceLinks(uint32 id, int level, const LinkList &expected, const 
 		return same;
 	}
 	UnlockRange(r);
-	if (level > header.level)
+	if (!HasLevel(header, level))
 		return false;
-	Buffer buffer = ReadBuffer(index_, header.upper_block);
-	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+	Buffer buffer = ReadUpperPage(index_, header, BUFFER_LOCK_EXCLUSIVE, &known_blocks_);
 	CopyList(UpperList(index_, BufferGetPage(buffer), header, level, meta_->m), meta_->m, &current);
 	const bool same = SameList(current, expected);
 	if (same)
@@ -213,6 +231,65 @@ GraphWriter::ReplaceLinks(uint32 id, int level, const LinkList &expected, const 
 	}
 	UnlockReleaseBuffer(buffer);
 	return same;
+}
+
+// The entries of `list` not in `drop`, in order; whether any was dropped.
+static bool
+FilterList(const uint32 *list, uint32 count, const uint32 *drop, uint32 ndrop, LinkList *out)
+{
+	out->count = 0;
+	for (uint32 i = 0; i < count; i++)
+	{
+		if (std::find(drop, drop + ndrop, list[i]) == drop + ndrop)
+			out->ids[out->count++] = list[i];
+	}
+	return out->count != count;
+}
+
+bool
+GraphWriter::RemoveLinks(uint32 id, int level, const uint32 *drop, uint32 ndrop)
+{
+	CoverNode(id);
+	NodeHeader header;
+	LinkList current, kept;
+	LockedRange r;
+	LockLevel0(index_, *meta_, id, level == 0 ? BUFFER_LOCK_EXCLUSIVE : BUFFER_LOCK_SHARE, &r, &header, &current);
+	if (level == 0)
+	{
+		const bool changed = FilterList(current.ids, current.count, drop, ndrop, &kept);
+		if (changed)
+		{
+			PageEdit edit(index_, building_);
+			Page images[2];
+			for (int i = 0; i < r.count; i++)
+				images[i] = edit.Register(r.buffers[i]);
+			if (kept.count > 0)
+				WriteRecordBytes(images, r.first_page, r.start, LinksOffset(), kept.ids, sizeof(uint32) * kept.count);
+			header.count0 = static_cast<uint16>(kept.count);
+			WriteRecordBytes(images, r.first_page, r.start, 0, &header, sizeof(NodeHeader));
+			edit.Finish();
+		}
+		UnlockRange(r);
+		return changed;
+	}
+	UnlockRange(r);
+	if (level > header.level || header.state == static_cast<uint8>(NodeState::kFree) ||
+		header.state == static_cast<uint8>(NodeState::kReserved))
+		return false;
+	Buffer buffer = ReadBuffer(index_, header.upper_block);
+	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+	const uint32 *list = UpperList(index_, BufferGetPage(buffer), header, level, meta_->m);
+	const bool changed = FilterList(list + 1, std::min<uint32>(list[0], meta_->m), drop, ndrop, &kept);
+	if (changed)
+	{
+		PageEdit edit(index_, building_);
+		uint32 *image = UpperList(index_, edit.Register(buffer), header, level, meta_->m);
+		image[0] = kept.count;
+		std::memcpy(image + 1, kept.ids, sizeof(uint32) * kept.count);
+		edit.Finish();
+	}
+	UnlockReleaseBuffer(buffer);
+	return changed;
 }
 
 // --- duplicate chains -----------------------------------------------------------
@@ -247,6 +324,9 @@ public:
 		{
 			entries_[i].buffer = ReadBuffer(index_, entries_[i].block);
 			LockBuffer(entries_[i].buffer, BUFFER_LOCK_EXCLUSIVE);
+			// Written nodes only: their pages are initialised.
+			CheckPageType(index_, BufferGetPage(entries_[i].buffer), entries_[i].block,
+						  entries_[i].tid ? HnswPageType::kTid : HnswPageType::kNode);
 		}
 		for (int i = 0; i < n_; i++)
 			entries_[i].image = edit.Register(entries_[i].buffer);
@@ -297,9 +377,7 @@ private:
 	Add(BlockNumber block, uint32 stream_page, bool tid)
 	{
 		if (block == InvalidBlockNumber)
-			ereport(ERROR,
-					(errcode(ERRCODE_INDEX_CORRUPTED),
-					 errmsg("index \"%s\" has no stream page %u", RelationGetRelationName(index_), stream_page)));
+			HnswCorrupt(index_, "a stream has no page %u", stream_page);
 		for (int i = 0; i < n_; i++)
 		{
 			if (entries_[i].block == block)

@@ -104,10 +104,18 @@ GraphWriter::ReadStreamBuffer(const HnswStreamDirectory &dir, uint32 page)
 {
 	BlockNumber block = StreamBlock(dir, page);
 	if (block == InvalidBlockNumber)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" has no stream page %u", RelationGetRelationName(index_), page)));
+		HnswCorrupt(index_, "a stream has no page %u", page);
 	return ReadBuffer(index_, block);
+}
+
+// A stream page about to be written: new (nobody wrote it yet: the caller
+// initialises it) or of the stream's type. Called with the buffer locked.
+void
+GraphWriter::CheckStreamPage(Buffer buffer, HnswPageType type)
+{
+	Page page = BufferGetPage(buffer);
+	if (!PageIsNew(page))
+		CheckPageType(index_, page, BufferGetBlockNumber(buffer), type);
 }
 
 uint32
@@ -115,6 +123,7 @@ GraphWriter::FixDims(uint32 dims)
 {
 	Buffer buffer = ReadBuffer(index_, kHnswMetaBlock);
 	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+	CheckMetaPage(index_, BufferGetPage(buffer));
 	if (HnswMeta(BufferGetPage(buffer))->dims == 0)
 	{
 		PageEdit edit(index_, building_);
@@ -159,6 +168,9 @@ GraphWriter::EnsureStreamPages(HnswMetaPageData *meta, bool node_stream, uint32 
 		else if (block != first + i)
 			elog(ERROR, "quarry_hnsw: extent of index \"%s\" is not contiguous", RelationGetRelationName(index_));
 	}
+	// Logged before the metapage record that refers to the extent, so replay
+	// extends the relation first.
+	pg::LogRelationLength(index_, first + grow - 1);
 	if (lock)
 		UnlockRelationForExtension(index_, ExclusiveLock);
 	dir->extents[dir->nextents++] = HnswExtent{dir->npages, first, grow};
@@ -178,17 +190,13 @@ GraphWriter::FindFreeSlot(HnswMetaPageData *meta)
 	{
 		const uint32 page = id / kTidEntriesPerPage;
 		const uint32 end = std::min(n, (page + 1) * kTidEntriesPerPage);
-		Buffer buffer = ReadStreamBuffer(meta->tids, page);
-		LockBuffer(buffer, BUFFER_LOCK_SHARE);
+		Buffer buffer = ReadTidPage(index_, *meta, page);
 		Page p = BufferGetPage(buffer);
 		uint32 found = hnsw::kInvalidNode;
-		if (!PageIsNew(p))
+		for (uint32 i = id; i < end && found == hnsw::kInvalidNode; i++)
 		{
-			for (uint32 i = id; i < end && found == hnsw::kInvalidNode; i++)
-			{
-				if (TidEntryOf(p, i)->state == static_cast<uint8>(NodeState::kFree))
-					found = i;
-			}
+			if (TidEntryOf(p, i)->state == static_cast<uint8>(NodeState::kFree))
+				found = i;
 		}
 		UnlockReleaseBuffer(buffer);
 		if (found != hnsw::kInvalidNode)
@@ -204,6 +212,7 @@ GraphWriter::AllocateSlot(ItemPointer tid, int level)
 {
 	Buffer meta_buffer = ReadBuffer(index_, kHnswMetaBlock);
 	LockBuffer(meta_buffer, BUFFER_LOCK_EXCLUSIVE);
+	CheckMetaPage(index_, BufferGetPage(meta_buffer)); // its counts size the streams
 	const HnswMetaPageData *current = HnswMeta(BufferGetPage(meta_buffer));
 	uint32 id = current->free_count > 0 ? FindFreeSlot(const_cast<HnswMetaPageData *>(current)) : hnsw::kInvalidNode;
 
@@ -229,6 +238,7 @@ GraphWriter::AllocateSlot(ItemPointer tid, int level)
 
 	Buffer tid_buffer = ReadStreamBuffer(meta->tids, id / kTidEntriesPerPage);
 	LockBuffer(tid_buffer, BUFFER_LOCK_EXCLUSIVE);
+	CheckStreamPage(tid_buffer, HnswPageType::kTid);
 	const bool fresh = PageIsNew(BufferGetPage(tid_buffer));
 	Page tid_page = edit.Register(tid_buffer, fresh);
 	if (fresh)
@@ -276,6 +286,7 @@ GraphWriter::AddUpperItem(const char *item, Size size, BlockNumber *block, Offse
 {
 	Buffer meta_buffer = ReadBuffer(index_, kHnswMetaBlock);
 	LockBuffer(meta_buffer, BUFFER_LOCK_EXCLUSIVE);
+	CheckMetaPage(index_, BufferGetPage(meta_buffer));
 	const BlockNumber hint = HnswMeta(BufferGetPage(meta_buffer))->upper_insert_block;
 	if (TryAddUpperItem(hint, item, size, offset))
 	{
@@ -314,13 +325,14 @@ GraphWriter::AddUpperItem(const char *item, Size size, BlockNumber *block, Offse
 void
 GraphWriter::FreeUpperItem(BlockNumber block, OffsetNumber offset)
 {
+	CheckBlockExists(index_, block, &known_blocks_);
 	Buffer buffer = ReadBuffer(index_, block);
 	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
 	Page current = BufferGetPage(buffer);
+	CheckPageType(index_, current, block, HnswPageType::kUpper);
 	Size free_space = 0;
-	if (!PageIsNew(current) && HnswOpaque(current)->page_id == kHnswPageId &&
-		HnswOpaque(current)->type == static_cast<uint8>(HnswPageType::kUpper) &&
-		offset <= PageGetMaxOffsetNumber(current) && ItemIdIsUsed(PageGetItemId(current, offset)))
+	Size length;
+	if (UpperItem(current, offset, &length) != nullptr)
 	{
 		PageEdit edit(index_, building_);
 		Page page = edit.Register(buffer);
@@ -353,6 +365,7 @@ GraphWriter::WriteRecordPages(uint64 start, const char *record, uint32 first, ui
 		PageEdit edit(index_, building_);
 		for (int i = 0; i < n; i++)
 		{
+			CheckStreamPage(buffers[i], HnswPageType::kNode);
 			const bool fresh = PageIsNew(BufferGetPage(buffers[i]));
 			Page page = edit.Register(buffers[i], fresh);
 			if (fresh)
@@ -401,6 +414,8 @@ GraphWriter::WriteNode(uint32 id, const char *record)
 	const NodeHeader *header = reinterpret_cast<const NodeHeader *>(record);
 	for (int i = 0; i < n; i++)
 	{
+		CheckStreamPage(targets[i].buffer,
+						targets[i].stream_page == hnsw::kInvalidNode ? HnswPageType::kTid : HnswPageType::kNode);
 		const bool fresh = PageIsNew(BufferGetPage(targets[i].buffer));
 		Page page = edit.Register(targets[i].buffer, fresh);
 		if (targets[i].stream_page == hnsw::kInvalidNode)
@@ -450,6 +465,7 @@ GraphWriter::SetNodeState(uint32 id, NodeState state)
 	{
 		// A slot reserved by an insert that never wrote it may sit on a page
 		// nobody initialised yet.
+		CheckStreamPage(targets[i].buffer, targets[i].tid ? HnswPageType::kTid : HnswPageType::kNode);
 		const bool fresh = PageIsNew(BufferGetPage(targets[i].buffer));
 		Page page = edit.Register(targets[i].buffer, fresh);
 		if (fresh)
@@ -484,6 +500,7 @@ GraphWriter::SetEntryPoint(uint32 id, int level, bool force)
 {
 	Buffer buffer = ReadBuffer(index_, kHnswMetaBlock);
 	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+	CheckMetaPage(index_, BufferGetPage(buffer));
 	const HnswMetaPageData *current = HnswMeta(BufferGetPage(buffer));
 	if (force || current->entry_node == hnsw::kInvalidNode || level > current->entry_level)
 	{

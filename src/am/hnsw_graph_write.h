@@ -96,6 +96,11 @@ public:
 	/// `expected`; false if it changed meanwhile.
 	bool ReplaceLinks(uint32 id, int level, const LinkList &expected, const LinkList &replacement);
 
+	/// Removes every id of `drop` from `id`'s list on `level`, reading and
+	/// writing it under one exclusive lock (no retry needed). True if the
+	/// list changed.
+	bool RemoveLinks(uint32 id, int level, const uint32 *drop, uint32 ndrop);
+
 	/// Sets the state of node `id` in its header and its TID entry.
 	void SetNodeState(uint32 id, NodeState state);
 
@@ -126,6 +131,7 @@ public:
 private:
 	void EnsureStreamPages(HnswMetaPageData *meta, bool node_stream, uint32 pages_needed);
 	Buffer ReadStreamBuffer(const HnswStreamDirectory &dir, uint32 page);
+	void CheckStreamPage(Buffer buffer, HnswPageType type);
 	uint32 FindFreeSlot(HnswMetaPageData *meta);
 	bool TryAddUpperItem(BlockNumber block, const char *item, Size size, OffsetNumber *offset);
 	void WriteRecordPages(uint64 start, const char *record, uint32 first, uint32 last);
@@ -133,6 +139,7 @@ private:
 	Relation index_;
 	bool building_;
 	HnswMetaPageData *meta_;
+	BlockNumber known_blocks_ = 0; // the index had at least this many blocks
 };
 
 /// The TID entry of node `id` on its TID page.

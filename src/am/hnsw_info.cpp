@@ -32,13 +32,14 @@ CountStates(Relation index, const HnswMetaPageData &meta)
 	StateCounts counts;
 	for (uint32 page = 0; page * kTidEntriesPerPage < meta.node_count; page++)
 	{
-		Buffer buffer = ReadBuffer(index, StreamBlock(meta.tids, page));
-		LockBuffer(buffer, BUFFER_LOCK_SHARE);
-		Page p = BufferGetPage(buffer);
+		Buffer buffer = ReadTidPage(index, meta, page);
 		const uint32 end = std::min(meta.node_count - page * kTidEntriesPerPage, kTidEntriesPerPage);
-		const auto *entries = reinterpret_cast<const TidEntry *>(StreamPayload(p));
-		for (uint32 i = 0; i < end && !PageIsNew(p); i++)
+		const auto *entries = reinterpret_cast<const TidEntry *>(StreamPayload(BufferGetPage(buffer)));
+		for (uint32 i = 0; i < end; i++)
 		{
+			if (!TidEntryLooksSane(entries[i]))
+				HnswCorrupt(index, "the TID entry of node %u has state %u and level %u",
+							page * kTidEntriesPerPage + i, entries[i].state, entries[i].level);
 			switch (static_cast<NodeState>(entries[i].state))
 			{
 				case NodeState::kLive:
@@ -63,7 +64,7 @@ CountStates(Relation index, const HnswMetaPageData &meta)
 
 QUARRY_FUNCTION(quarry_hnsw_index_info)
 {
-	return quarry::pg::Boundary("quarry_hnsw_index_info", [&]() -> Datum {
+	return quarry::pg::IndexBoundary("quarry_hnsw_index_info", quarry::pg::IndexNameForContext(PG_GETARG_OID(0)), [&]() -> Datum {
 		Relation index = relation_open(PG_GETARG_OID(0), AccessShareLock);
 		if (index->rd_rel->relkind != RELKIND_INDEX || index->rd_indam == nullptr ||
 			index->rd_indam->ambuild != HnswBuild)
@@ -92,6 +93,7 @@ QUARRY_FUNCTION(quarry_hnsw_index_info)
 			Int32GetDatum(meta.entry_level),
 			Int64GetDatum(meta.nodes.npages),
 			Int64GetDatum(total_pages),
+			Int64GetDatum(static_cast<int64>(meta.null_rows.count)),
 		};
 		bool nulls[lengthof(values)] = {};
 		if (desc->natts != lengthof(values))

@@ -42,9 +42,10 @@ namespace {
 using hnsw::ArenaVector;
 using hnsw::Candidate;
 
-/// A node's vector and state, read once per insert.
+/// A node's vector, state and level, read once per insert.
 struct CachedNode {
 	uint8 state;
+	uint8 level;
 	float *vector;
 };
 
@@ -80,11 +81,18 @@ Cached(Insertion &in, uint32 node)
 	{
 		std::memcpy(cached->vector, in.query, sizeof(float) * in.graph->dims());
 		cached->state = static_cast<uint8>(NodeState::kLive);
+		cached->level = static_cast<uint8>(in.level);
 	}
 	else if (in.graph->ReadNode(node, &header, cached->vector))
+	{
 		cached->state = header.state;
+		cached->level = header.level;
+	}
 	else
+	{
 		cached->state = static_cast<uint8>(NodeState::kFree);
+		cached->level = 0;
+	}
 	in.cache->SetPayload(node, reinterpret_cast<uint64>(cached));
 	return cached;
 }
@@ -95,24 +103,18 @@ PairDistance(Insertion &in, uint32 a, uint32 b)
 	return in.graph->Distance(Cached(in, a)->vector, Cached(in, b)->vector);
 }
 
-// Algorithm 2 on `level` from `entry`; the results end up ascending in
-// in.results.
+// Algorithm 2 on `level` from descent.end (and from the nodes of its path if
+// it runs out of nodes early); the results end up ascending in in.results.
 void
-SearchLevel(Insertion &in, Candidate entry, int level)
+SearchLevel(Insertion &in, const hnsw::Descent &descent, int level)
 {
 	mem::ScanArena &arena = *in.arena;
 	const std::size_t ef = in.meta->ef_construction;
 	auto *visited = arena.Make<hnsw::VisitedMap>(arena, ef * in.meta->m * 2);
 	visited->TryVisit(in.id); // never link to ourselves through a stale link
-	visited->TryVisit(entry.id);
-	hnsw::Scored scored;
-	in.graph->Score(in.query, std::span<const uint32>(&entry.id, 1), &scored);
 	in.results->clear();
 	in.candidates->clear();
-	in.candidates->push_back(entry);
-	if (scored.live)
-		in.results->push_back(entry);
-	hnsw::SearchLayer(*in.graph, in.query, level, ef, *visited, *in.results, *in.candidates);
+	hnsw::SearchLayerFrom(*in.graph, in.query, descent, level, ef, *visited, *in.results, *in.candidates);
 	std::sort(in.results->begin(), in.results->end(), hnsw::Nearer);
 }
 
@@ -124,17 +126,14 @@ FindNeighbors(Insertion &in)
 	const HnswMetaPageData &meta = *in.meta;
 	for (int lc = 0; lc <= in.level; lc++)
 		in.selected[lc].count = 0;
-	if (meta.entry_node == hnsw::kInvalidNode)
+	Candidate entry;
+	int top;
+	if (meta.entry_node == hnsw::kInvalidNode || !FindEntryPoint(*in.graph, in.query, &entry, &top))
 		return;
-	const uint32 entry_id = meta.entry_node;
-	hnsw::Scored scored;
-	in.graph->Score(in.query, std::span<const uint32>(&entry_id, 1), &scored);
-	Candidate entry{scored.distance, entry_id};
-	for (int lc = meta.entry_level; lc > in.level; lc--)
-		entry = hnsw::GreedyClosest(*in.graph, in.query, entry, lc);
-	for (int lc = std::min(in.level, meta.entry_level); lc >= 0; lc--)
+	hnsw::Descent descent = hnsw::GreedyDescent(*in.graph, in.query, entry, top, std::min(in.level, top));
+	for (int lc = std::min(in.level, top); lc >= 0; lc--)
 	{
-		SearchLevel(in, entry, lc);
+		SearchLevel(in, descent, lc);
 		if (in.results->empty())
 			continue;
 		if (lc == 0)
@@ -156,7 +155,7 @@ FindNeighbors(Insertion &in)
 			in.selected[lc].ids[i] = chosen[i].id;
 			in.selected_distance[lc * hnsw::kMaxNeighbors + i] = chosen[i].distance;
 		}
-		entry = in.results->front();
+		descent.end = in.results->front();
 	}
 }
 
@@ -227,9 +226,10 @@ AddBackLink(Insertion &in, uint32 neighbor, int level, float distance)
 			if (other == neighbor || other == in.id || !in.graph->ValidNode(other))
 				continue;
 			const CachedNode *cached = Cached(in, other);
-			if (cached->state != static_cast<uint8>(NodeState::kLive) &&
-				cached->state != static_cast<uint8>(NodeState::kDeleted))
-				continue; // a stale link into a free slot: drop it
+			if ((cached->state != static_cast<uint8>(NodeState::kLive) &&
+				 cached->state != static_cast<uint8>(NodeState::kDeleted)) ||
+				cached->level < level || cached->level > hnsw::kMaxLevel)
+				continue; // a stale link into a free slot or one reused by a lower node: drop it
 			pool[count++] = Candidate{in.graph->Distance(base, cached->vector), other};
 		}
 		pool[count++] = Candidate{distance, in.id};
@@ -354,9 +354,12 @@ bool
 HnswInsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, Relation heap,
 		   IndexUniqueCheck check_unique, bool index_unchanged, IndexInfo *index_info)
 {
-	return pg::Boundary("quarry_hnsw insert", [&]() -> bool {
+	return pg::IndexBoundary("quarry_hnsw insert", RelationGetRelationName(index), [&]() -> bool {
 		if (isnull[0])
-			return false; // NULL vectors are not indexed
+		{
+			pg::AppendNullRow(HnswNullRowFormat(), index, heap_tid); // ordered scans return it last
+			return false;
+		}
 		// Scratch for the whole statement, kept in the IndexInfo's context.
 		auto *arena = static_cast<mem::ScanArena *>(index_info->ii_AmCache);
 		if (arena == nullptr)

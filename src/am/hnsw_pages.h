@@ -25,10 +25,12 @@
 // id 0xFFB2 (bloom 0xFF83, pgvector 0xFF90, quarry_bm25 0xFFB1).
 #pragma once
 
+#include "pg/null_row_list.h"
 #include "pg/postgres_api.h"
 
 extern "C" {
 #include "storage/block.h"
+#include "storage/buf.h"
 #include "storage/bufpage.h"
 #include "storage/itemptr.h"
 #include "utils/relcache.h"
@@ -45,7 +47,7 @@ namespace quarry::am {
 
 inline constexpr uint16 kHnswPageId = 0xFFB2;
 inline constexpr uint32 kHnswMagic = 0x51484E57; // "QHNW"
-inline constexpr uint32 kHnswFormatVersion = 2;
+inline constexpr uint32 kHnswFormatVersion = 3; // 3: the null-row list
 inline constexpr BlockNumber kHnswMetaBlock = 0;
 
 /// Fake block numbers for heavyweight page locks (LockPage), as pgvector does:
@@ -58,6 +60,7 @@ enum class HnswPageType : uint8 {
 	kNode = 2,
 	kTid = 3,
 	kUpper = 4,
+	kNullRows = 5, // heap TIDs of rows whose vector is NULL (pg/null_row_list.h)
 };
 
 struct HnswPageOpaque {
@@ -148,6 +151,7 @@ struct HnswMetaPageData {
 	uint32 upper_insert_block; // upper page tried first for new upper lists
 	HnswStreamDirectory nodes;
 	HnswStreamDirectory tids;
+	pg::NullRowListMeta null_rows; // rows whose vector is NULL: returned last by ORDER BY scans
 };
 static_assert(MAXALIGN(SizeOfPageHeaderData) + sizeof(HnswMetaPageData) <=
 				  BLCKSZ - MAXALIGN(sizeof(HnswPageOpaque)),
@@ -236,6 +240,9 @@ UnpackTid(uint64 packed, ItemPointer tid)
 
 // --- pages ----------------------------------------------------------------------
 
+/// The null-row list's page format for pg/null_row_list.h.
+const pg::NullRowListFormat &HnswNullRowFormat();
+
 /// Initialises an index page of `type` with the special space.
 void InitHnswPage(Page page, HnswPageType type);
 
@@ -264,8 +271,31 @@ HnswMeta(Page page)
 /// Fills a new metapage for an index with these settings (dims may be 0).
 void InitMetaPage(Page page, uint32 dims, int m, int ef_construction, hnsw::Metric metric);
 
-/// Reads block 0 into `out`, checking magic, version and page id: a clear ERROR
-/// if the relation is not a quarry_hnsw index of this format. C-shaped.
+// --- reading pages that may be corrupted ------------------------------------------
+//
+// Nothing read from a page is trusted: every offset, count, level and slot
+// number is checked before it is used, and a page that fails a check raises
+// ERRCODE_INDEX_CORRUPTED naming the index (HnswCorrupt). The hot scan path
+// pays one branch per page it pins through ReadBuffer and one per record it
+// reads (RecordLooksSane); see src/am/README.md, "Corruption".
+
+/// Raises ERROR (ERRCODE_INDEX_CORRUPTED) "quarry_hnsw index "name" is
+/// corrupted", the printf-style detail, and a hint to REINDEX. C-shaped.
+[[noreturn]] void HnswCorrupt(Relation index, const char *fmt, ...) pg_attribute_printf(2, 3);
+
+/// Whether the fields of a metapage (already known to carry the magic and
+/// version) are consistent: option ranges, record size, entry point, and
+/// directories that cover node_count. If not, describes the first problem in
+/// `why`. Block numbers are not compared with the relation's size here: that
+/// costs a system call, and readers check the blocks they read.
+bool MetaFieldsSane(const HnswMetaPageData &meta, char *why, std::size_t why_size);
+
+/// Checks that `page` is this format's metapage (page id, type, magic,
+/// version, MetaFieldsSane); ERROR otherwise. C-shaped.
+void CheckMetaPage(Relation index, Page page);
+
+/// Reads block 0 into `out` through CheckMetaPage: a clear ERROR if the
+/// relation is not a sound quarry_hnsw index of this format. C-shaped.
 void ReadMetaPage(Relation index, HnswMetaPageData *out);
 
 /// The block of stream page `page`, or InvalidBlockNumber beyond the directory.
@@ -273,5 +303,52 @@ BlockNumber StreamBlock(const HnswStreamDirectory &dir, uint32 page);
 
 /// Checks that `page` (just read) is a quarry_hnsw page of `type`; ERROR if not.
 void CheckPageType(Relation index, Page page, BlockNumber block, HnswPageType type);
+
+/// ERROR unless `block` is a block of `index`. `*known` caches a size the
+/// relation had (it never shrinks): only a block beyond it costs a look at
+/// the relation's size. For block numbers read from pages (upper items).
+void CheckBlockExists(Relation index, BlockNumber block, BlockNumber *known);
+
+/// Whether a node header can have been written by quarry: a known state, a
+/// level up to kMaxLevel (or a duplicate), a layer-0 count within 2m. One
+/// branch on the hot path.
+inline bool
+HeaderLooksSane(const NodeHeader &h, uint32 capacity0)
+{
+	return (h.state <= static_cast<uint8>(NodeState::kReserved)) &
+		   ((h.level <= hnsw::kMaxLevel) | (h.level == kDuplicateLevel)) & (h.count0 <= capacity0);
+}
+
+/// Whether a header was never written: all zeros, as on a page nobody wrote.
+/// A slot VACUUM freed says so (kFree with no duplicate); one never written
+/// has next_duplicate 0. Nothing links to a slot before its node is written,
+/// so a link that leads to such a header is corruption (a zeroed page).
+inline bool
+NeverWritten(const NodeHeader &h)
+{
+	return (h.state == static_cast<uint8>(NodeState::kFree)) & (h.next_duplicate != hnsw::kInvalidNode);
+}
+
+/// The same for a TID entry.
+inline bool
+TidEntryLooksSane(const TidEntry &e)
+{
+	return (e.state <= static_cast<uint8>(NodeState::kReserved)) &
+		   ((e.level <= hnsw::kMaxLevel) | (e.level == kDuplicateLevel));
+}
+
+/// TID page `page` of the stream, pinned and share-locked, checked: it must
+/// be an initialised TID page (every TID page below node_count is). C-shaped.
+Buffer ReadTidPage(Relation index, const HnswMetaPageData &meta, uint32 page);
+
+/// The bytes of upper-layer item `offset` on a locked upper page, or nullptr
+/// when the line pointer is out of range, unused, or points outside the page;
+/// `*length` gets its length.
+const uint32 *UpperItem(Page page, OffsetNumber offset, Size *length);
+
+/// A graph node of the highest level, read from the TID stream (below
+/// meta.node_count): a live one, or also a deleted one when `deleted_too`.
+/// kInvalidNode (level -1) if there is none. Reads every TID page.
+uint32 FindTopNode(Relation index, const HnswMetaPageData &meta, bool deleted_too, int *level);
 
 } // namespace quarry::am

@@ -70,6 +70,8 @@ struct HnswScanState {
 	ArenaVector<Candidate> *overflow;
 	float last_distance;
 	uint32 null_cursor; // next node id of a NULL-query scan
+	bool walk_exhausted; // the continuation expanded every node it found
+	pg::NullRowReader *null_rows; // rows whose vector is NULL, returned last
 	uint64 returned;
 	uint64 skipped_late;
 	// The duplicate chain of the row returned last (see kDuplicateLevel).
@@ -199,30 +201,21 @@ struct KeepFound {
 	}
 };
 
-// The first search: greedy descent, then layer 0 with ef_search; its results
-// go to `ready`, sorted.
+// The first search: greedy descent, then layer 0 with ef_search (again from
+// the nodes the descent passed if that runs out of nodes early; see
+// hnsw::SearchLayerFrom); its results go to `ready`, sorted.
 void
 FirstSearch(HnswScanState *s)
 {
 	DiskGraph &graph = *s->graph;
-	const HnswMetaPageData &meta = graph.meta();
-	if (meta.entry_node == hnsw::kInvalidNode || meta.dims == 0)
+	Candidate entry;
+	int top;
+	if (!FindEntryPoint(graph, s->query, &entry, &top))
 		return;
-	const uint32 entry_id = meta.entry_node;
-	hnsw::Scored scored;
-	graph.Score(s->query, std::span<const uint32>(&entry_id, 1), &scored);
-	Candidate entry{scored.distance, entry_id};
-	for (int level = meta.entry_level; level > 0; level--)
-		entry = hnsw::GreedyClosest(graph, s->query, entry, level);
-
-	// Score the layer-0 entry again with the visited map as TID sink.
-	s->visited->TryVisit(entry.id);
-	graph.Score(s->query, std::span<const uint32>(&entry.id, 1), &scored);
-	s->candidates->push_back(entry);
-	if (scored.live)
-		s->results->push_back(entry);
-	hnsw::SearchLayer(graph, s->query, 0, EfSearch(), *s->visited, *s->results, *s->candidates,
-					  KeepDiscarded{s});
+	const hnsw::Descent descent = hnsw::GreedyDescent(graph, s->query, entry, top, 0);
+	// The layer-0 entry is scored again, with the visited map as TID sink.
+	hnsw::SearchLayerFrom(graph, s->query, descent, 0, EfSearch(), *s->visited, *s->results, *s->candidates,
+						  KeepDiscarded{s});
 	for (const Candidate &c : *s->results)
 		s->ready->push_back(c);
 	std::sort(s->ready->begin(), s->ready->end(), hnsw::Nearer);
@@ -256,11 +249,29 @@ NextFound(HnswScanState *s, Candidate *out)
 			return true;
 		}
 		if (!can_expand)
+		{
+			s->walk_exhausted = s->frontier->empty(); // not stopped by the budget
 			return false;
+		}
 		const Candidate next = hnsw::HeapPop(*s->frontier, hnsw::NearerFirst{});
 		hnsw::ExpandNode(*s->graph, s->query, next.id, 0, *s->visited, KeepFound{s});
 		CHECK_FOR_INTERRUPTS();
 	}
+}
+
+// A slot whose header was never written must be reserved by an insert that
+// has not written it yet (else its page was zeroed). Its TID entry says so;
+// if not, the header is read again (the insert may have written it since)
+// before this is called corruption.
+void
+CheckUnwrittenSlot(IndexScanDesc scan, DiskGraph &graph, uint32 node, NodeHeader *header)
+{
+	if (graph.TidState(node) == static_cast<uint8>(NodeState::kReserved))
+		return;
+	graph.ReadNode(node, header, nullptr, true);
+	if (NeverWritten(*header))
+		HnswCorrupt(scan->indexRelation, "node %u was never written, but its TID entry says state %u", node,
+					graph.TidState(node));
 }
 
 // Rows of a scan ordered by a NULL query: every live node, in node order, with
@@ -274,7 +285,11 @@ NextNullQueryRow(IndexScanDesc scan, HnswScanState *s)
 		if (!graph.ValidNode(s->null_cursor))
 			return false;
 		NodeHeader header;
-		graph.ReadNode(s->null_cursor, &header, nullptr);
+		// Every slot is read here, including one an insert has claimed but
+		// not written yet (maybe on a page nobody wrote yet).
+		graph.ReadNode(s->null_cursor, &header, nullptr, true);
+		if (NeverWritten(header))
+			CheckUnwrittenSlot(scan, graph, s->null_cursor, &header);
 		if (header.state != static_cast<uint8>(NodeState::kLive))
 			continue;
 		GetHeapTid(header.heap_tid, &scan->xs_heaptid);
@@ -307,6 +322,8 @@ ResetScan(IndexScanDesc scan, HnswScanState *s)
 	s->searched = false;
 	s->last_distance = -std::numeric_limits<float>::infinity();
 	s->null_cursor = 0;
+	s->walk_exhausted = false;
+	s->null_rows = nullptr;
 	s->returned = 0;
 	s->skipped_late = 0;
 	s->chain_next = hnsw::kInvalidNode;
@@ -370,12 +387,33 @@ NextDuplicate(IndexScanDesc scan, HnswScanState *s)
 	return false;
 }
 
+// After every other row, the rows whose vector is NULL, with a NULL distance,
+// as the query without the index returns them. Only after a walk that ended
+// because nothing was left: one the budget stopped may have nearer rows left.
+bool
+NextNullVectorRow(IndexScanDesc scan, HnswScanState *s)
+{
+	if (!s->query_null && !s->walk_exhausted)
+		return false;
+	if (s->null_rows == nullptr)
+	{
+		const pg::NullRowListFormat &format = HnswNullRowFormat();
+		s->null_rows = s->arena->Make<pg::NullRowReader>(format, scan->indexRelation, s->graph->meta().null_rows,
+														 s->arena->MakeArray<ItemPointerData>(format.capacity()));
+	}
+	if (!s->null_rows->Next(&scan->xs_heaptid))
+		return false;
+	scan->xs_orderbyvals[0] = (Datum) 0;
+	scan->xs_orderbynulls[0] = true;
+	return true;
+}
+
 bool
 NextRow(IndexScanDesc scan, HnswScanState *s)
 {
 	s->graph->BeginCall();
 	if (s->query_null)
-		return NextNullQueryRow(scan, s);
+		return (s->null_rows == nullptr && NextNullQueryRow(scan, s)) || NextNullVectorRow(scan, s);
 	if (!s->searched)
 	{
 		pgstat_count_index_scan(scan->indexRelation);
@@ -388,10 +426,12 @@ NextRow(IndexScanDesc scan, HnswScanState *s)
 	for (;;)
 	{
 		Candidate c;
+		if (s->null_rows != nullptr)
+			return NextNullVectorRow(scan, s);
 		if (s->ready_next < s->ready->size())
 			c = (*s->ready)[s->ready_next++];
 		else if (!NextFound(s, &c))
-			return false;
+			return NextNullVectorRow(scan, s);
 		if (c.distance < s->last_distance)
 		{
 			s->skipped_late++; // found late, nearer than a row already returned
@@ -419,7 +459,7 @@ NextRow(IndexScanDesc scan, HnswScanState *s)
 IndexScanDesc
 HnswBeginScan(Relation index, int nkeys, int norderbys)
 {
-	return pg::Boundary("quarry_hnsw beginscan", [&]() -> IndexScanDesc {
+	return pg::IndexBoundary("quarry_hnsw beginscan", RelationGetRelationName(index), [&]() -> IndexScanDesc {
 		IndexScanDesc scan = RelationGetIndexScan(index, nkeys, norderbys);
 		MemoryContext context =
 			AllocSetContextCreate(CurrentMemoryContext, "quarry_hnsw scan", ALLOCSET_DEFAULT_SIZES);
@@ -437,7 +477,7 @@ HnswBeginScan(Relation index, int nkeys, int norderbys)
 void
 HnswRescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys)
 {
-	pg::Boundary("quarry_hnsw rescan", [&] {
+	pg::IndexBoundary("quarry_hnsw rescan", RelationGetRelationName(scan->indexRelation), [&] {
 		auto *s = static_cast<HnswScanState *>(scan->opaque);
 		if (keys != nullptr && scan->numberOfKeys > 0)
 			memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
@@ -453,7 +493,7 @@ HnswRescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int no
 bool
 HnswGetTuple(IndexScanDesc scan, ScanDirection direction)
 {
-	return pg::Boundary("quarry_hnsw gettuple", [&]() -> bool {
+	return pg::IndexBoundary("quarry_hnsw gettuple", RelationGetRelationName(scan->indexRelation), [&]() -> bool {
 		if (!ScanDirectionIsForward(direction))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("quarry_hnsw scans only go forward")));
@@ -472,7 +512,7 @@ HnswGetTuple(IndexScanDesc scan, ScanDirection direction)
 void
 HnswEndScan(IndexScanDesc scan)
 {
-	pg::Boundary("quarry_hnsw endscan", [&] {
+	pg::IndexBoundary("quarry_hnsw endscan", RelationGetRelationName(scan->indexRelation), [&] {
 		auto *s = static_cast<HnswScanState *>(scan->opaque);
 		if (s->graph != nullptr && s->searched)
 			elog(DEBUG1, "quarry_hnsw scan of \"%s\": scored %llu nodes, returned %llu rows, skipped %llu found late",

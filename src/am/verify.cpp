@@ -6,6 +6,8 @@
 
 extern "C" {
 #include "access/genam.h"
+#include "access/xlog.h"
+#include "access/xlogrecovery.h"
 #include "access/relation.h"
 #include "access/table.h"
 #include "catalog/index.h"
@@ -68,33 +70,59 @@ InitTextSetResult(FunctionCallInfo fcinfo)
 	MemoryContextSwitchTo(old);
 }
 
+// The lock that keeps the table still while it is compared with the index: a
+// ShareLock keeps writers out on a primary. A standby takes no ShareLock, and
+// there WAL replay is the only writer, so it must be paused.
+LOCKMODE
+TableLockForVerify()
+{
+	if (!RecoveryInProgress())
+		return ShareLock;
+	if (GetRecoveryPauseState() != RECOVERY_PAUSED)
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						errmsg("quarry_verify_index on a standby needs WAL replay paused"),
+						errhint("Run SELECT pg_wal_replay_pause(), wait until pg_get_wal_replay_pause_state() "
+								"is 'paused', verify, then SELECT pg_wal_replay_resume().")));
+	return AccessShareLock;
+}
+
 } // namespace
 
 } // namespace quarry::am
 
 using quarry::am::InitTextSetResult;
+using quarry::am::TableLockForVerify;
 
 // quarry_verify_index(index regclass) RETURNS SETOF text: one row per problem.
 QUARRY_FUNCTION(quarry_verify_index)
 {
-	return quarry::pg::Boundary("quarry_verify_index", [&]() -> Datum {
+	return quarry::pg::IndexBoundary("quarry_verify_index", quarry::pg::IndexNameForContext(PG_GETARG_OID(0)),
+									 [&]() -> Datum {
 		Oid index_oid = PG_GETARG_OID(0);
 		Oid heap_oid = IndexGetRelation(index_oid, true);
 		if (heap_oid == InvalidOid)
-			ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not an index", get_rel_name(index_oid))));
+		{
+			const char *name = get_rel_name(index_oid);
+			if (name == nullptr)
+				ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+								errmsg("relation with OID %u does not exist", index_oid)));
+			ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not an index", name)));
+		}
 		InitTextSetResult(fcinfo);
 		auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
-		// A ShareLock on the table keeps writers out while the index is compared with it.
-		Relation heap = table_open(heap_oid, ShareLock);
+		LOCKMODE table_lock = TableLockForVerify();
+		Relation heap = table_open(heap_oid, table_lock);
 		Relation index = index_open(index_oid, AccessShareLock);
 		quarry::am::TupleStoreReport report(rsinfo);
 		if (index->rd_rel->relam == quarry::am::bm25::Bm25AmOid())
 			quarry::am::bm25::Verify(index, heap, report);
+		else if (quarry::am::IsHnswIndex(index))
+			quarry::am::HnswVerify(index, heap, report);
 		else
 			ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
 							errmsg("\"%s\" is not a quarry index", RelationGetRelationName(index))));
 		index_close(index, AccessShareLock);
-		table_close(heap, ShareLock);
+		table_close(heap, table_lock);
 		return static_cast<Datum>(0);
 	});
 }

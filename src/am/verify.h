@@ -34,4 +34,20 @@ namespace bm25 {
 void Verify(Relation index, Relation heap, VerifyReport &report);
 } // namespace bm25
 
+// quarry_hnsw (its callbacks live in quarry::am itself: a namespace
+// quarry::am::hnsw would hide the core's quarry::hnsw there).
+
+/// Whether `index` is a quarry_hnsw index.
+bool IsHnswIndex(Relation index);
+
+/// Checks a quarry_hnsw index: the metapage and the page of every block;
+/// every slot's TID entry and record (states, levels, heap TIDs, vectors);
+/// neighbour lists, upper-layer items, duplicate chains, the entry point;
+/// and, against the table (with a ShareLock held), that every row the index
+/// should hold is in it exactly once with its vector, and that no entry
+/// points to a heap slot that no longer holds its row. What the design allows
+/// (links into freed slots, unreachable nodes) is not reported: see
+/// hnsw_verify.cpp.
+void HnswVerify(Relation index, Relation heap, VerifyReport &report);
+
 } // namespace quarry::am

@@ -6,7 +6,9 @@
 //                 qtf(t) * idf(t) * tf(t,d) * (k1 + 1) / (tf(t,d) + k1 * (1 - b + b * |d| / avgdl))
 //
 // N is the number of indexed rows, avgdl their mean length in lexemes, df(t) the
-// number of rows containing t, tf(t,d) the occurrences of t in d, qtf(t) the
+// number of rows containing t (capped at N: rows VACUUM removed stay counted in
+// df until their segment is merged, and an uncapped df > N would make the IDF
+// negative and drop the rows holding the term from every ranking), tf(t,d) the occurrences of t in d, qtf(t) the
 // occurrences of t in the query. Every term score is > 0, so every matching row
 // has a positive score.
 //
@@ -51,7 +53,7 @@ inline double
 Idf(uint64_t doc_count, uint64_t df)
 {
 	double n = static_cast<double>(doc_count);
-	double d = static_cast<double>(df);
+	double d = static_cast<double>(df < doc_count ? df : doc_count);
 	return std::log(1.0 + (n - d + 0.5) / (d + 0.5));
 }
 

@@ -34,7 +34,8 @@ public:
 				__builtin_prefetch(next);
 				__builtin_prefetch(next + 64);
 			}
-			out[i] = Scored{distance_(query, graph_.vector(ids[i])), true};
+			out[i] = Scored{distance_(query, graph_.vector(ids[i])), true,
+							static_cast<std::int8_t>(graph_.level(ids[i]))};
 		}
 	}
 

@@ -61,11 +61,24 @@ struct NeighborBuffer {
 	std::uint32_t ids[kMaxNeighbors];
 };
 
-/// A scored node: its internal distance to the query and whether a search may
-/// return it (false for nodes deleted by VACUUM, which are still traversed).
+/// The level of a slot that is not a node of the graph (free, being written,
+/// a duplicate): a search reaches one only through a stale link and never
+/// walks through it.
+inline constexpr std::int8_t kNotInGraph = -1;
+
+/// A scored node: its internal distance to the query, whether a search may
+/// return it (false for nodes deleted by VACUUM, which are still traversed),
+/// and the highest layer it is a node of (kNotInGraph if none): a search on
+/// layer l walks only through nodes of level >= l.
 struct Scored {
+	Scored() = default;
+	// All three, always: a level left at 0 would keep searches off the upper
+	// layers without any other sign.
+	Scored(float d, bool l, std::int8_t lv) : distance(d), live(l), level(lv) {}
+
 	float distance;
 	bool live;
+	std::int8_t level;
 };
 
 } // namespace quarry::hnsw

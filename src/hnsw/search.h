@@ -6,9 +6,17 @@
 //   void Neighbors(std::uint32_t node, int level, NeighborBuffer &out);
 //       the ids of `node`'s neighbours on `level`
 //   void Score(const float *query, std::span<const std::uint32_t> ids, Scored *out);
-//       the internal distance of every id to `query`, and whether it is live
-//       (a search returns only live nodes, but walks through all of them)
+//       the internal distance of every id to `query`, whether it is live (a
+//       search returns only live nodes, but walks through deleted ones too)
+//       and its level
 // and a Visited set provides  bool TryVisit(std::uint32_t id).
+//
+// A search on layer l walks only through nodes whose level is at least l.
+// On disk a link can be stale: it may lead to a slot VACUUM freed, to one an
+// insert is writing, or to one reused by a node of a lower level. Such a slot
+// is scored (its vector may still be there) but never entered: one bad link
+// must not end a greedy descent on a node without neighbours, which would
+// leave the layer-0 search with nothing to expand.
 //
 // Score gets all the unvisited neighbours of a node at once, so that a graph
 // can group the reads by page and prefetch (the on-disk one does).
@@ -18,6 +26,7 @@
 #pragma once
 
 #include "hnsw/candidates.h"
+#include "hnsw/level.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -78,6 +87,8 @@ SearchLayer(Graph &graph, const float *query, int level, std::size_t ef, Visited
 		// Lines 12-17: keep those nearer than the farthest result.
 		for (std::uint32_t i = 0; i < n; i++)
 		{
+			if (scored[i].level < level)
+				continue; // not a node of this layer: a stale link
 			const Candidate e{scored[i].distance, fresh[i]};
 			if (results.size() >= ef && !Nearer(e, results.front()))
 			{
@@ -121,12 +132,15 @@ ExpandNode(Graph &graph, const float *query, std::uint32_t node, int level, Visi
 		return;
 	graph.Score(query, std::span<const std::uint32_t>(fresh, n), scored);
 	for (std::uint32_t i = 0; i < n; i++)
-		found(Discarded{scored[i].distance, fresh[i], scored[i].live});
+	{
+		if (scored[i].level >= level)
+			found(Discarded{scored[i].distance, fresh[i], scored[i].live});
+	}
 }
 
 /// Greedy search with ef = 1 on one upper layer (Algorithm 1 lines 5-7,
-/// Algorithm 5 lines 3-5): moves to the nearest neighbour while that gets
-/// nearer to the query. Returns the node where it stops.
+/// Algorithm 5 lines 3-5): moves to the nearest neighbour of level >= `level`
+/// while that gets nearer to the query. Returns the node where it stops.
 template <typename Graph>
 Candidate
 GreedyClosest(Graph &graph, const float *query, Candidate entry, int level)
@@ -143,12 +157,81 @@ GreedyClosest(Graph &graph, const float *query, Candidate entry, int level)
 		for (std::uint32_t i = 0; i < neighbors.count; i++)
 		{
 			const Candidate c{scored[i].distance, neighbors.ids[i]};
-			if (Nearer(c, best))
+			if (scored[i].level >= level && Nearer(c, best))
 				best = c;
 		}
 		if (best.id == entry.id)
 			return entry;
 		entry = best;
+	}
+}
+
+/// Where a greedy descent went: the node it stopped at (the entry point for
+/// the layer below), and the nodes it stood on, from the entry point down.
+struct Descent {
+	Candidate end;
+	Candidate path[kMaxLevel + 1];
+	int path_count = 0;
+};
+
+/// The greedy descent of Algorithm 5 lines 1-5 (Algorithm 1 lines 5-7): from
+/// `entry`, a node of level >= `top`, down to layer `bottom` + 1. Every node
+/// of the path has a level above `bottom`: further entry points for a search
+/// on `bottom` that runs out of nodes (see SearchLayerFrom).
+template <typename Graph>
+Descent
+GreedyDescent(Graph &graph, const float *query, Candidate entry, int top, int bottom)
+{
+	Descent descent;
+	descent.path[descent.path_count++] = entry;
+	for (int level = top; level > bottom; level--)
+	{
+		entry = GreedyClosest(graph, query, entry, level);
+		if (entry.id != descent.path[descent.path_count - 1].id && descent.path_count <= kMaxLevel)
+			descent.path[descent.path_count++] = entry;
+	}
+	descent.end = entry;
+	return descent;
+}
+
+/// Adds `node` as an entry point of a search on `level` (Algorithm 2's ep):
+/// marks it visited, scores it, pushes it on `candidates` and, if it is live
+/// and `results` has room for `ef`, on `results`. False (and nothing pushed)
+/// if it was visited already or is not a node of `level`.
+template <typename Graph, typename Visited, typename Heap>
+bool
+AddEntryPoint(Graph &graph, const float *query, std::uint32_t node, int level, std::size_t ef, Visited &visited,
+			  Heap &results, Heap &candidates)
+{
+	if (!visited.TryVisit(node))
+		return false;
+	Scored scored;
+	graph.Score(query, std::span<const std::uint32_t>(&node, 1), &scored);
+	if (scored.level < level)
+		return false;
+	const Candidate c{scored.distance, node};
+	HeapPush(candidates, c, NearerFirst{});
+	if (scored.live && results.size() < ef)
+		HeapPush(results, c, FartherFirst{});
+	return true;
+}
+
+/// Algorithm 2 on `level` from `descent.end` and, while it has found fewer
+/// than `ef` live nodes, again from each node of the descent's path not
+/// reached yet (the nearest first). A search that runs out of nodes has
+/// explored all it could reach, so this costs nothing in a sound graph; in a
+/// damaged one, a node cut off by stale links is not where every search ends.
+template <typename Graph, typename Visited, typename Heap, typename Discard = IgnoreDiscarded>
+void
+SearchLayerFrom(Graph &graph, const float *query, const Descent &descent, int level, std::size_t ef,
+				Visited &visited, Heap &results, Heap &candidates, Discard &&discard = Discard())
+{
+	if (AddEntryPoint(graph, query, descent.end.id, level, ef, visited, results, candidates))
+		SearchLayer(graph, query, level, ef, visited, results, candidates, discard);
+	for (int i = descent.path_count - 1; i >= 0 && results.size() < ef; i--)
+	{
+		if (AddEntryPoint(graph, query, descent.path[i].id, level, ef, visited, results, candidates))
+			SearchLayer(graph, query, level, ef, visited, results, candidates, discard);
 	}
 }
 

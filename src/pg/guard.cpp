@@ -3,6 +3,7 @@
 extern "C" {
 #include "miscadmin.h"
 #include "utils/elog.h"
+#include "utils/lsyscache.h"
 }
 
 #include <cstdarg>
@@ -111,7 +112,21 @@ ThrowPendingPgError(MemoryContext context)
 	throw PgError(data);
 }
 
+void
+AddIndexContext(void *arg)
+{
+	const auto *context = static_cast<const IndexContext *>(arg);
+	errcontext("%s of index \"%s\"", context->where, context->index_name);
+}
+
 } // namespace detail
+
+const char *
+IndexNameForContext(Oid oid)
+{
+	const char *name = get_rel_name(oid);
+	return name != nullptr ? name : "?";
+}
 
 void
 CheckForInterrupts()

@@ -123,6 +123,72 @@ Boundary(const char *where, Body &&body) -> decltype(body())
 	detail::RaiseCaught(caught);
 }
 
+namespace detail {
+struct IndexContext {
+	const char *where;
+	const char *index_name;
+};
+/// An error context callback: "<where> of index \"<name>\"".
+void AddIndexContext(void *arg);
+} // namespace detail
+
+/// Boundary for an index access method callback, or a SQL function working on
+/// one index: every ERROR raised inside, PostgreSQL's own included (a checksum
+/// failure, an unreadable block), gets a CONTEXT line naming the index, so a
+/// corrupted index is named whatever detected it. `index_name` must stay valid
+/// during the call (RelationGetRelationName of an open index, or a palloc'd
+/// copy taken before).
+template <typename Body>
+auto
+IndexBoundary(const char *where, const char *index_name, Body &&body) -> decltype(body())
+{
+	detail::IndexContext arg{where, index_name};
+	ErrorContextCallback callback;
+	callback.previous = error_context_stack;
+	callback.callback = detail::AddIndexContext;
+	callback.arg = &arg;
+	error_context_stack = &callback;
+	// An ERROR longjmps past the restore below; the catching frame resets
+	// error_context_stack, as for every PostgreSQL context callback.
+	if constexpr (std::is_void_v<decltype(body())>)
+	{
+		Boundary(where, std::forward<Body>(body));
+		error_context_stack = callback.previous;
+	}
+	else
+	{
+		auto result = Boundary(where, std::forward<Body>(body));
+		error_context_stack = callback.previous;
+		return result;
+	}
+}
+
+/// IndexBoundary's CONTEXT line for a stretch of C++ code that reads an index
+/// outside an index callback (a SQL function scoring rows with the index's
+/// statistics). Popped by its destructor, also when an exception unwinds.
+class IndexErrorContext {
+public:
+	IndexErrorContext(const char *where, const char *index_name) noexcept : arg_{where, index_name}
+	{
+		callback_.previous = error_context_stack;
+		callback_.callback = detail::AddIndexContext;
+		callback_.arg = &arg_;
+		error_context_stack = &callback_;
+	}
+	~IndexErrorContext() { error_context_stack = callback_.previous; }
+	IndexErrorContext(const IndexErrorContext &) = delete;
+	IndexErrorContext &operator=(const IndexErrorContext &) = delete;
+
+private:
+	detail::IndexContext arg_;
+	ErrorContextCallback callback_;
+};
+
+/// The name of relation `oid` for IndexBoundary, looked up before the call
+/// (a palloc'd copy; "?" when there is no such relation: the body will say).
+/// Call from an extern "C" frame, outside Boundary.
+const char *IndexNameForContext(Oid oid);
+
 /// Runs `fn` (PostgreSQL calls only) from inside C++ frames; a PostgreSQL ERROR
 /// in it is thrown as PgError. See the file comment.
 template <typename Fn>

@@ -30,6 +30,12 @@ NewIndexBuffer(Relation index, PageReusable reusable)
 		ReleaseBuffer(buffer);
 	}
 
+	return NewIndexBufferAtEnd(index);
+}
+
+Buffer
+NewIndexBufferAtEnd(Relation index)
+{
 	bool need_lock = !RELATION_IS_LOCAL(index);
 	if (need_lock)
 		LockRelationForExtension(index, ExclusiveLock);
@@ -45,7 +51,24 @@ LogNewIndexPages(Relation index)
 {
 	if (!RelationNeedsWAL(index))
 		return;
-	log_newpage_range(index, MAIN_FORKNUM, 0, RelationGetNumberOfBlocks(index), true);
+	BlockNumber blocks = RelationGetNumberOfBlocks(index);
+	log_newpage_range(index, MAIN_FORKNUM, 0, blocks, true);
+	if (blocks > 0)
+		LogRelationLength(index, blocks - 1);
+}
+
+void
+LogRelationLength(Relation index, BlockNumber last_block)
+{
+	if (!RelationNeedsWAL(index))
+		return;
+	Buffer buffer = ReadBuffer(index, last_block);
+	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+	// A page with content is logged by whoever wrote it; replaying that record
+	// extends the relation too.
+	if (PageIsNew(BufferGetPage(buffer)))
+		log_newpage_buffer(buffer, false);
+	UnlockReleaseBuffer(buffer);
 }
 
 } // namespace quarry::pg

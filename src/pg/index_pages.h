@@ -31,8 +31,19 @@ using PageReusable = bool (*)(Page page);
 /// outside of a build).
 Buffer NewIndexBuffer(Relation index, PageReusable reusable);
 
+/// A new block at the end of the relation, pinned and exclusively locked.
+Buffer NewIndexBufferAtEnd(Relation index);
+
 /// WAL-logs every page of `index` (main fork) after a build that wrote them
-/// without WAL. Does nothing for relations that need no WAL.
+/// without WAL, and the relation's length (trailing pages still empty, e.g. a
+/// preallocated extent, included). Does nothing for relations that need no WAL.
 void LogNewIndexPages(Relation index);
+
+/// Makes WAL replay extend the relation through `last_block` when that block
+/// is still empty (all zeros): log_newpage_range skips empty pages, and a
+/// standby or a crash-recovered primary would otherwise lack blocks the
+/// metapage already refers to (as hash indexes log the last block of the
+/// buckets they preallocate). Call after extending by several blocks.
+void LogRelationLength(Relation index, BlockNumber last_block);
 
 } // namespace quarry::pg

@@ -3,9 +3,10 @@
 #   1. four sessions insert 1,500 rows each into one indexed table while a
 #      fifth scans and a sixth deletes and VACUUMs, all at once;
 #   2. then every row is in the index exactly once (live nodes = rows after a
-#      last VACUUM), walking the whole graph in distance order returns at
-#      least 99 % of the rows, and at least 297 of 300 sampled rows are found
-#      as their own nearest neighbour (an approximate index: not all 300);
+#      last VACUUM), quarry_verify_index reports nothing, walking the whole
+#      graph in distance order returns at least 99 % of the rows, and at least
+#      297 of 300 sampled rows are found as their own nearest neighbour (an
+#      approximate index: not all 300);
 #   3. an immediate shutdown in the middle of inserts; after WAL replay the
 #      same checks hold (GenericXLog records and the build's full-page images
 #      bring the index back), and inserts go on.
@@ -59,7 +60,9 @@ check() { # label
 	lost=$(psql_t -c "SELECT lost_rows(300)")
 	walked=$(psql_t -c "SET enable_seqscan = off" -c "SET quarry.hnsw_max_scan_tuples = 1000000" \
 		-c "SELECT count(*) FROM (SELECT id FROM t ORDER BY v <-> vec(7777777)) s")
-	echo "$1: $rows rows, $live live index nodes, $walked returned by a full walk, $lost of 300 sampled rows not found"
+	problems=$(psql_t -c "SELECT * FROM quarry_verify_index('t_v')")
+	echo "$1: $rows rows, $live live index nodes, $walked returned by a full walk, $lost of 300 sampled rows not found, $(grep -c . <<<"$problems") problems"
+	[[ -z $problems ]] || fail "$1: quarry_verify_index reports: $(head -5 <<<"$problems")"
 	[[ $rows == "$live" ]] || fail "$1: index nodes ($live) != rows ($rows)"
 	[[ $lost -le 3 ]] || fail "$1: $lost sampled rows not found"
 	[[ $((walked * 100)) -ge $((rows * 99)) ]] || fail "$1: the full walk returned only $walked rows"

@@ -248,3 +248,16 @@ TEST(PostingList, CorruptedBytesFailCleanly)
 		ASSERT_LT(steps, 10000u);
 	}
 }
+
+// df counts rows VACUUM removed until their segment merges, so it can exceed
+// N; the IDF must stay positive (a zero or negative term weight would drop the
+// rows holding the term from rankings).
+TEST(Bm25Score, TermScoresStayPositiveWhenDfExceedsDocCount)
+{
+	EXPECT_GT(Idf(100, 100), 0.0);
+	EXPECT_EQ(Idf(100, 150), Idf(100, 100));
+	EXPECT_GT(Idf(0, 3), 0.0);
+	TermScorer scorer(Bm25Params{}, CollectionStats{100, 500}, 160, 1);
+	EXPECT_GT(scorer.Score(1, 5), 0.0);
+	EXPECT_GT(scorer.Score(3, 50), scorer.Score(1, 50));
+}

@@ -1,0 +1,115 @@
+// The query syntax parser (src/fts/query_syntax.h) on arbitrary bytes. Besides
+// running clean under ASan + UBSan, every parse must satisfy:
+//   - determinism: a second parse gives the same clauses;
+//   - every clause's text is a view into the input, after the previous one,
+//     never empty nor only whitespace;
+//   - the occurrence is what the byte before the text (or before its group's
+//     opening quote) says: '+', '-', or whitespace / the start of the input;
+//   - nothing is lost: every byte outside the clauses' texts is whitespace,
+//     '+', '-' or '"';
+//   - the canonical form reads back as the same clauses, and is a fixed point.
+#include "fts/query_syntax.h"
+#include "fuzz_input.h"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+using namespace quarry;
+using fts::Clause;
+using fts::Occur;
+
+namespace {
+
+std::vector<Clause>
+Parse(std::string_view input)
+{
+	std::vector<Clause> out;
+	fts::ClauseReader reader(input);
+	Clause c;
+	while (reader.Next(c))
+		out.push_back(c);
+	return out;
+}
+
+std::string
+Canonical(const std::vector<Clause> &clauses)
+{
+	std::string out;
+	for (const Clause &c : clauses)
+	{
+		if (!out.empty())
+			out += ' ';
+		fts::AppendCanonical(c, out);
+	}
+	return out;
+}
+
+bool
+Special(char c)
+{
+	return fts::IsQuerySpace(c) || c == '+' || c == '-' || c == '"';
+}
+
+// The occurrence the bytes before a clause's text give it.
+Occur
+OccurBefore(std::string_view input, std::size_t pos)
+{
+	if (pos > 0 && input[pos - 1] == '"')
+		pos--; // a group: the operator, if any, precedes its opening quote
+	if (pos == 0 || fts::IsQuerySpace(input[pos - 1]))
+		return Occur::kShould;
+	const char op = input[pos - 1];
+	if (op != '+' && op != '-')
+		fuzz::Violated("a clause starts after a byte that is no separator, operator or quote");
+	if (pos >= 2 && !fts::IsQuerySpace(input[pos - 2]))
+		fuzz::Violated("an operator that does not start a token");
+	return op == '+' ? Occur::kMust : Occur::kMustNot;
+}
+
+void
+CheckClauses(std::string_view input, const std::vector<Clause> &clauses)
+{
+	std::size_t covered = 0; // bytes before this offset are checked
+	for (const Clause &c : clauses)
+	{
+		if (c.text.data() < input.data() + covered || c.text.data() + c.text.size() > input.data() + input.size())
+			fuzz::Violated("a clause's text is not a view into the input after the previous clause");
+		bool blank = true;
+		for (char ch : c.text)
+			blank = blank && fts::IsQuerySpace(ch);
+		if (blank)
+			fuzz::Violated("an empty or blank clause");
+		const std::size_t pos = static_cast<std::size_t>(c.text.data() - input.data());
+		if (OccurBefore(input, pos) != c.occur)
+			fuzz::Violated("the occurrence differs from the operator before the clause");
+		for (std::size_t i = covered; i < pos; i++)
+			if (!Special(input[i]))
+				fuzz::Violated("a byte outside every clause is not whitespace, an operator or a quote");
+		covered = pos + c.text.size();
+	}
+	for (std::size_t i = covered; i < input.size(); i++)
+		if (!Special(input[i]))
+			fuzz::Violated("a byte after the last clause is not whitespace, an operator or a quote");
+}
+
+} // namespace
+
+extern "C" int
+LLVMFuzzerTestOneInput(const uint8_t *data, std::size_t size)
+{
+	// An exact copy, so that ASan sees any read past the input.
+	std::vector<char> bytes(data, data + size);
+	std::string_view input(bytes.data(), bytes.size());
+	std::vector<Clause> clauses = Parse(input);
+	if (Parse(input) != clauses)
+		fuzz::Violated("parsing is not deterministic");
+	CheckClauses(input, clauses);
+	std::string canonical = Canonical(clauses);
+	std::vector<Clause> again = Parse(canonical);
+	if (again != clauses)
+		fuzz::Violated("the canonical form reads back as other clauses");
+	if (Canonical(again) != canonical)
+		fuzz::Violated("the canonical form is not a fixed point");
+	return 0;
+}
