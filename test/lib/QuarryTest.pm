@@ -23,9 +23,11 @@ our @EXPORT = qw(create_schema load_rows start_workload stop_workload crash_node
   read_state check_state check_indexes verify_clean row_count);
 
 # The schema: tokens and vectors are functions of (id, version), so a row's
-# expected content is known without storing it. Every body holds a token
+# expected content is known without storing it. Every non-NULL body holds a token
 # unique to its (id, version): "t<id>x<version>". Every seventh version has a
-# NULL body and a NULL vector (the indexes keep those rows apart).
+# NULL body and a NULL vector (the indexes keep those rows apart): (id + ver)
+# % 7 = 0, so whatever the versions, about a seventh of the rows are NULL and
+# the rest are not.
 sub create_schema
 {
 	my ($node, %opt) = @_;
@@ -35,11 +37,11 @@ CREATE EXTENSION quarry;
 ALTER SYSTEM SET quarry.bm25_pending_limit = '$pending';
 SELECT pg_reload_conf();
 CREATE FUNCTION body_of(id int, ver int) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS \$\$
-    SELECT CASE WHEN ver % 7 <> 0 THEN
+    SELECT CASE WHEN (id + ver) % 7 <> 0 THEN
            'w' || (id % 97) || ' w' || (id * 7 % 13) || ' common ' || repeat('filler ', id % 4)
            || 't' || id || 'x' || ver END \$\$;
 CREATE FUNCTION vec_of(id int, ver int) RETURNS real[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS \$\$
-    SELECT CASE WHEN ver % 7 <> 0 THEN
+    SELECT CASE WHEN (id + ver) % 7 <> 0 THEN
            ARRAY(SELECT (abs(hashint4(id * 1000 + ver * 17 + d)) % 100000)::real / 1000
                  FROM generate_series(1, 16) d) END \$\$;
 CREATE TABLE docs (id int PRIMARY KEY, ver int NOT NULL, body text);
