@@ -346,45 +346,44 @@ QUARRY_FUNCTION(quarry_query_out)
 	});
 }
 
+// The four constructors: the text of argument 0, read with the query syntax
+// or not, for the index named by argument 1 when there is one (checked).
+static Datum
+MakeQuery(FunctionCallInfo fcinfo, bool parsed)
+{
+	text *t = PG_GETARG_TEXT_PP(0);
+	Oid index = InvalidOid;
+	if (PG_NARGS() > 1)
+	{
+		index = PG_GETARG_OID(1);
+		CheckIsBm25Index(index);
+	}
+	return EncodeQuery({index, {VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)}, parsed});
+}
+
 // quarry_query(text): the cast from text; the index is resolved later.
 QUARRY_FUNCTION(quarry_query_from_text)
 {
-	return Boundary("quarry_query", [&]() -> Datum {
-		text *t = PG_GETARG_TEXT_PP(0);
-		return EncodeQuery({InvalidOid, {VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)}, false});
-	});
+	return Boundary("quarry_query", [&] { return MakeQuery(fcinfo, false); });
 }
 
 // quarry_query(text, regclass): a query scored with the statistics of the named index.
 QUARRY_FUNCTION(quarry_query_for_index)
 {
-	return Boundary("quarry_query", [&]() -> Datum {
-		text *t = PG_GETARG_TEXT_PP(0);
-		Oid index = PG_GETARG_OID(1);
-		CheckIsBm25Index(index);
-		return EncodeQuery({index, {VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)}, false});
-	});
+	return Boundary("quarry_query", [&] { return MakeQuery(fcinfo, false); });
 }
 
 // quarry_query_parse(text): a query read with the query syntax; the index is
 // resolved later.
 QUARRY_FUNCTION(quarry_query_parse)
 {
-	return Boundary("quarry_query_parse", [&]() -> Datum {
-		text *t = PG_GETARG_TEXT_PP(0);
-		return EncodeQuery({InvalidOid, {VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)}, true});
-	});
+	return Boundary("quarry_query_parse", [&] { return MakeQuery(fcinfo, true); });
 }
 
 // quarry_query_parse(text, regclass): the same, scored with the named index.
 QUARRY_FUNCTION(quarry_query_parse_for_index)
 {
-	return Boundary("quarry_query_parse", [&]() -> Datum {
-		text *t = PG_GETARG_TEXT_PP(0);
-		Oid index = PG_GETARG_OID(1);
-		CheckIsBm25Index(index);
-		return EncodeQuery({index, {VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)}, true});
-	});
+	return Boundary("quarry_query_parse", [&] { return MakeQuery(fcinfo, true); });
 }
 
 // quarry_query_is_parsed(quarry_query): whether the query is read with the syntax.
