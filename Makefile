@@ -10,9 +10,9 @@
 # into build/jemalloc and linked statically with its symbols hidden.
 
 EXTENSION  = quarry
-EXTVERSION = 0.1.0
+EXTVERSION = 0.1.1
 MODULE_big = quarry
-DATA       = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA       = $(wildcard sql/$(EXTENSION)--*.sql)
 
 SRCS = $(sort $(wildcard src/pg/*.cpp src/am/*.cpp src/fts/*.cpp src/hnsw/*.cpp src/memory/*.cpp))
 OBJS = $(SRCS:.cpp=.o)

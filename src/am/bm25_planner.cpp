@@ -18,6 +18,7 @@
 // quarry to session_preload_libraries.
 #include "am/bm25.h"
 #include "am/bm25_query.h"
+#include "am/index_kind.h"
 
 #include "pg/guard.h"
 
@@ -310,7 +311,7 @@ Walker(Node *node, Walk *walk)
 bool
 LoadCatalog(Catalog *cat)
 {
-	cat->am = Bm25AmOid();
+	cat->am = AccessMethodOid(IndexKind::kBm25);
 	cat->query_type = QueryTypeOid();
 	if (cat->am == InvalidOid || cat->query_type == InvalidOid)
 		return false;

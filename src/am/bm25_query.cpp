@@ -24,13 +24,17 @@
 #include "am/bm25_merge.h"
 #include "am/bm25_query.h"
 #include "am/bm25_search.h"
+#include "am/index_kind.h"
 
 #include "pg/guard.h"
 #include "pg/memory_glue.h"
+#include "pg/privileges.h"
 
 extern "C" {
 #include "access/htup_details.h"
+#include "miscadmin.h"
 #include "access/relation.h"
+#include "access/table.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
@@ -62,9 +66,10 @@ constexpr std::string_view kParsedPrefix = "parsed:";
 constexpr std::string_view kPlainPrefix = "plain:";
 
 // A prepared query cached across calls of one expression (fn_extra), valid
-// while the same index and query text come back.
+// while the same index, query text and user come back.
 struct ScoreCache {
 	Oid index;
+	Oid user; // who was allowed to read the index's statistics
 	bool parsed;
 	char *text;
 	int bytes;
@@ -74,12 +79,14 @@ struct ScoreCache {
 	double *term_scores;
 };
 
+bool ScannedByThisUser(Oid index, const QueryValue &q);
+
 ScoreCache *
 CachedQuery(FunctionCallInfo fcinfo, const QueryValue &q)
 {
 	auto *cache = static_cast<ScoreCache *>(fcinfo->flinfo->fn_extra);
-	if (cache != nullptr && cache->query != nullptr && cache->index == q.index && cache->parsed == q.parsed &&
-		cache->bytes == static_cast<int>(q.text.size()) && std::memcmp(cache->text, q.text.data(), q.text.size()) == 0)
+	if (cache != nullptr && cache->query != nullptr && cache->index == q.index && cache->user == GetUserId() &&
+		cache->parsed == q.parsed && cache->bytes == static_cast<int>(q.text.size()) && std::memcmp(cache->text, q.text.data(), q.text.size()) == 0)
 		return cache;
 	if (cache == nullptr)
 	{
@@ -92,7 +99,12 @@ CachedQuery(FunctionCallInfo fcinfo, const QueryValue &q)
 	// allocated, so a nested loop over many queries takes no new memory.
 	cache->query = nullptr;
 	cache->arena->Reset();
-	CheckIsBm25Index(q.index);
+	CheckIndexKind(q.index, IndexKind::kBm25);
+	// The statistics tell what the table holds: reading them needs what reading
+	// the table needs, unless an index scan of this statement, which the
+	// executor allowed (perhaps through a view), ranked with them already.
+	if (!ScannedByThisUser(q.index, q))
+		pg::CheckIndexReadable(q.index);
 	mem::ScanArena &arena = *cache->arena;
 	Relation index = index_open(q.index, AccessShareLock);
 	PreparedQuery *prepared;
@@ -108,6 +120,7 @@ CachedQuery(FunctionCallInfo fcinfo, const QueryValue &q)
 	cache->text = static_cast<char *>(arena.Allocate(q.text.size() + 1, 1));
 	std::memcpy(cache->text, q.text.data(), q.text.size());
 	cache->index = q.index;
+	cache->user = GetUserId();
 	cache->parsed = q.parsed;
 	cache->bytes = static_cast<int>(q.text.size());
 	cache->term_scores = arena.MakeArray<double>(std::max<uint32_t>(prepared->scored_count, 1));
@@ -119,6 +132,7 @@ CachedQuery(FunctionCallInfo fcinfo, const QueryValue &q)
 // the statistics it ranked with (see bm25_query.h).
 struct ScanNote {
 	TimestampTz statement;
+	Oid user; // the user the scan ran for
 	Oid index;
 	bool parsed;
 	uint32_t bytes;
@@ -137,14 +151,28 @@ SameQuery(const ScanNote &n, const QueryValue &q)
 	return n.parsed == q.parsed && n.bytes == q.text.size() && std::memcmp(n.text, q.text.data(), q.text.size()) == 0;
 }
 
+// Whether note `n` was made in this statement, for the current user.
+bool
+NoteIsCurrent(const ScanNote &n)
+{
+	return n.statement == GetCurrentStatementStartTimestamp() && n.user == GetUserId();
+}
+
 ScanNote *
 FindNote(Oid index, const QueryValue &q)
 {
-	TimestampTz now = GetCurrentStatementStartTimestamp();
 	for (ScanNote &n : scan_notes)
-		if (n.statement == now && n.index == index && SameQuery(n, q))
+		if (NoteIsCurrent(n) && n.index == index && SameQuery(n, q))
 			return &n;
 	return nullptr;
+}
+
+// Whether an index scan of this statement, run for the current user, ranked
+// query `q` with index `index`.
+bool
+ScannedByThisUser(Oid index, const QueryValue &q)
+{
+	return FindNote(index, q) != nullptr;
 }
 
 [[noreturn]] void
@@ -182,6 +210,7 @@ NoteScanQuery(Oid index, const QueryValue &q, const PreparedQuery &query)
 		n->index = index;
 		n->parsed = q.parsed;
 		n->statement = GetCurrentStatementStartTimestamp();
+		n->user = GetUserId();
 		n->doc_freqs = static_cast<uint64_t *>(
 			MemoryContextAlloc(TopMemoryContext, sizeof(uint64_t) * std::max<uint32_t>(query.term_count, 1)));
 	}
@@ -196,11 +225,10 @@ NoteScanQuery(Oid index, const QueryValue &q, const PreparedQuery &query)
 Oid
 IndexScannedInThisStatement(const QueryValue &q)
 {
-	TimestampTz now = GetCurrentStatementStartTimestamp();
 	Oid found = InvalidOid;
 	for (const ScanNote &n : scan_notes)
 	{
-		if (n.statement != now || !SameQuery(n, q))
+		if (!NoteIsCurrent(n) || !SameQuery(n, q))
 			continue;
 		if (found != InvalidOid && found != n.index)
 			return InvalidOid; // two indexes ran it: ambiguous
@@ -273,17 +301,11 @@ QueryTextPrefix(const QueryValue &q)
 
 } // namespace
 
-Oid
-Bm25AmOid()
-{
-	return get_am_oid("quarry_bm25", true);
-}
-
 // The schema of the access method's handler function is the extension's.
 Oid
 ExtensionSchema()
 {
-	Oid am = Bm25AmOid();
+	Oid am = AccessMethodOid(IndexKind::kBm25);
 	if (am == InvalidOid)
 		return InvalidOid;
 	HeapTuple tuple = SearchSysCache1(AMOID, ObjectIdGetDatum(am));
@@ -304,24 +326,11 @@ QueryTypeOid()
 						   ObjectIdGetDatum(ext_schema));
 }
 
-void
-CheckIsBm25Index(Oid index)
-{
-	HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(index));
-	if (!HeapTupleIsValid(tuple))
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("index with OID %u does not exist", index)));
-	auto *form = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple));
-	bool ok = form->relkind == RELKIND_INDEX && form->relam == Bm25AmOid();
-	char name[NAMEDATALEN];
-	strlcpy(name, NameStr(form->relname), sizeof name);
-	ReleaseSysCache(tuple);
-	if (!ok)
-		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not a quarry_bm25 index", name)));
-}
-
 } // namespace quarry::am::bm25
 
 using namespace quarry::am::bm25;
+using quarry::am::CheckIndexKind;
+using quarry::am::IndexKind;
 using quarry::pg::Boundary;
 using quarry::pg::IndexBoundary;
 
@@ -356,7 +365,7 @@ MakeQuery(FunctionCallInfo fcinfo, bool parsed)
 	if (PG_NARGS() > 1)
 	{
 		index = PG_GETARG_OID(1);
-		CheckIsBm25Index(index);
+		CheckIndexKind(index, IndexKind::kBm25);
 	}
 	return EncodeQuery({index, {VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)}, parsed});
 }
@@ -402,7 +411,7 @@ QUARRY_FUNCTION(quarry_query_resolve)
 		QueryValue q = DecodeQuery(PG_GETARG_DATUM(0));
 		if (q.index != InvalidOid)
 			return PG_GETARG_DATUM(0);
-		CheckIsBm25Index(PG_GETARG_OID(1));
+		CheckIndexKind(PG_GETARG_OID(1), IndexKind::kBm25);
 		q.index = PG_GETARG_OID(1);
 		return EncodeQuery(q);
 	});
@@ -465,10 +474,17 @@ QUARRY_FUNCTION(quarry_bm25_merge)
 {
 	return IndexBoundary("quarry_bm25_merge", quarry::pg::IndexNameForContext(PG_GETARG_OID(0)), [&]() -> Datum {
 		Oid oid = PG_GETARG_OID(0);
-		CheckIsBm25Index(oid);
+		CheckIndexKind(oid, IndexKind::kBm25);
+		// What REINDEX asks, checked before any lock is taken; then, as
+		// REINDEX does, the work runs as the table's owner.
+		quarry::pg::CheckIndexMaintainable(oid);
+		Relation table = table_open(quarry::pg::IndexTable(oid), AccessShareLock);
+		quarry::pg::SavedUser saved = quarry::pg::SwitchToTableOwner(table);
 		Relation index = index_open(oid, RowExclusiveLock);
 		uint32_t segments = MergeEverything(index);
 		index_close(index, RowExclusiveLock);
+		quarry::pg::RestoreUser(saved);
+		table_close(table, AccessShareLock);
 		PG_RETURN_INT32(static_cast<int32>(segments));
 	});
 }
@@ -478,7 +494,8 @@ QUARRY_FUNCTION(quarry_bm25_stats)
 {
 	return IndexBoundary("quarry_bm25_stats", quarry::pg::IndexNameForContext(PG_GETARG_OID(0)), [&]() -> Datum {
 		Oid oid = PG_GETARG_OID(0);
-		CheckIsBm25Index(oid);
+		CheckIndexKind(oid, IndexKind::kBm25);
+		quarry::pg::CheckIndexReadable(oid);
 		TupleDesc desc;
 		if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
 			elog(ERROR, "quarry_bm25_stats: return type must be a row type");

@@ -29,13 +29,8 @@ QueryValue DecodeQuery(Datum value);
 /// A new quarry_query datum, palloc'd in the current context.
 Datum EncodeQuery(const QueryValue &query);
 
-/// ERRORs unless `index` is a quarry_bm25 index.
-void CheckIsBm25Index(Oid index);
-
-/// OIDs of the quarry_bm25 access method, the schema quarry is installed in,
-/// and the quarry_query type; InvalidOid if the extension is not installed in
-/// this database.
-Oid Bm25AmOid();
+/// OIDs of the schema quarry is installed in and of the quarry_query type;
+/// InvalidOid if the extension is not installed in this database.
 Oid ExtensionSchema();
 Oid QueryTypeOid();
 

@@ -11,7 +11,9 @@ extern "C" {
 }
 
 #include "am/hnsw_pages.h"
+#include "am/index_kind.h"
 #include "pg/guard.h"
+#include "pg/privileges.h"
 
 #include <algorithm>
 
@@ -65,12 +67,10 @@ CountStates(Relation index, const HnswMetaPageData &meta)
 QUARRY_FUNCTION(quarry_hnsw_index_info)
 {
 	return quarry::pg::IndexBoundary("quarry_hnsw_index_info", quarry::pg::IndexNameForContext(PG_GETARG_OID(0)), [&]() -> Datum {
-		Relation index = relation_open(PG_GETARG_OID(0), AccessShareLock);
-		if (index->rd_rel->relkind != RELKIND_INDEX || index->rd_indam == nullptr ||
-			index->rd_indam->ambuild != HnswBuild)
-			ereport(ERROR,
-					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-					 errmsg("\"%s\" is not a quarry_hnsw index", RelationGetRelationName(index))));
+		Oid oid = PG_GETARG_OID(0);
+		CheckIndexKind(oid, IndexKind::kHnsw);
+		quarry::pg::CheckIndexReadable(oid);
+		Relation index = index_open(oid, AccessShareLock);
 		HnswMetaPageData meta;
 		ReadMetaPage(index, &meta);
 		StateCounts counts = CountStates(index, meta);

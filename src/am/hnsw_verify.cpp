@@ -591,12 +591,6 @@ CheckNodeStream(Checker &c)
 
 } // namespace
 
-bool
-IsHnswIndex(Relation index)
-{
-	return index->rd_rel->relkind == RELKIND_INDEX && index->rd_indam != nullptr &&
-		   index->rd_indam->ambuild == HnswBuild;
-}
 
 void
 HnswVerify(Relation index, Relation heap, VerifyReport &report)

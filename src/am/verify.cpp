@@ -1,8 +1,9 @@
 // quarry_verify_index(regclass): the SQL entry of the index checkers.
 #include "am/verify.h"
 
-#include "am/bm25_query.h"
+#include "am/index_kind.h"
 #include "pg/guard.h"
+#include "pg/privileges.h"
 
 extern "C" {
 #include "access/genam.h"
@@ -90,6 +91,8 @@ TableLockForVerify()
 
 } // namespace quarry::am
 
+using quarry::am::CheckIndexKind;
+using quarry::am::IndexKind;
 using quarry::am::InitTextSetResult;
 using quarry::am::TableLockForVerify;
 
@@ -99,29 +102,23 @@ QUARRY_FUNCTION(quarry_verify_index)
 	return quarry::pg::IndexBoundary("quarry_verify_index", quarry::pg::IndexNameForContext(PG_GETARG_OID(0)),
 									 [&]() -> Datum {
 		Oid index_oid = PG_GETARG_OID(0);
-		Oid heap_oid = IndexGetRelation(index_oid, true);
-		if (heap_oid == InvalidOid)
-		{
-			const char *name = get_rel_name(index_oid);
-			if (name == nullptr)
-				ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
-								errmsg("relation with OID %u does not exist", index_oid)));
-			ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not an index", name)));
-		}
+		Oid heap_oid = quarry::pg::IndexTable(index_oid);
+		IndexKind kind = CheckIndexKind(index_oid, IndexKind::kOther);
 		InitTextSetResult(fcinfo);
 		auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
 		LOCKMODE table_lock = TableLockForVerify();
 		Relation heap = table_open(heap_oid, table_lock);
+		// The checks evaluate the index's expressions and predicate: as the
+		// table's owner, never as the caller (amcheck does the same).
+		quarry::pg::SavedUser saved = quarry::pg::SwitchToTableOwner(heap);
 		Relation index = index_open(index_oid, AccessShareLock);
 		quarry::am::TupleStoreReport report(rsinfo);
-		if (index->rd_rel->relam == quarry::am::bm25::Bm25AmOid())
+		if (kind == IndexKind::kBm25)
 			quarry::am::bm25::Verify(index, heap, report);
-		else if (quarry::am::IsHnswIndex(index))
-			quarry::am::HnswVerify(index, heap, report);
 		else
-			ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
-							errmsg("\"%s\" is not a quarry index", RelationGetRelationName(index))));
+			quarry::am::HnswVerify(index, heap, report);
 		index_close(index, AccessShareLock);
+		quarry::pg::RestoreUser(saved);
 		table_close(heap, table_lock);
 		return static_cast<Datum>(0);
 	});

@@ -37,9 +37,6 @@ void Verify(Relation index, Relation heap, VerifyReport &report);
 // quarry_hnsw (its callbacks live in quarry::am itself: a namespace
 // quarry::am::hnsw would hide the core's quarry::hnsw there).
 
-/// Whether `index` is a quarry_hnsw index.
-bool IsHnswIndex(Relation index);
-
 /// Checks a quarry_hnsw index: the metapage and the page of every block;
 /// every slot's TID entry and record (states, levels, heap TIDs, vectors);
 /// neighbour lists, upper-layer items, duplicate chains, the entry point;

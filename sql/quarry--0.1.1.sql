@@ -1,0 +1,243 @@
+-- quarry 0.1.1: BM25 full-text search and HNSW vector search as index access methods.
+--
+-- Written to be safe whatever the installing session's search_path holds:
+-- every reference to one of quarry's own objects is qualified with
+-- @extschema@ (quarry is not relocatable), every built-in function or
+-- operator class it names with pg_catalog, and nothing is CREATE OR REPLACE.
+-- Privileges: README "Security". quarry_verify_index is not granted to PUBLIC.
+\echo Use "CREATE EXTENSION quarry" to load this file. \quit
+
+------------------------------------------------------------------------------
+-- Memory
+------------------------------------------------------------------------------
+
+-- This backend's allocator counters. Build arenas are the private jemalloc
+-- arenas index builds allocate from; scan arenas are the per-scan bump arenas.
+CREATE FUNCTION @extschema@.quarry_memory_stats(
+    OUT build_arenas_created bigint,   -- build arenas ever created in this backend
+    OUT build_arenas_destroyed bigint, -- ... and destroyed (end of build, or abort)
+    OUT build_arenas_live bigint,      -- created - destroyed: 0 when no build runs
+    OUT build_bytes_current bigint,    -- bytes live in build arenas now
+    OUT build_bytes_peak bigint,       -- high-water mark of build_bytes_current
+    OUT scan_arenas_created bigint,    -- one per index scan
+    OUT scan_arena_resets bigint,      -- one per rescan
+    OUT scan_blocks_allocated bigint,  -- blocks scan arenas took from palloc
+    OUT scan_allocations bigint,       -- allocations served by scan arenas
+    OUT scan_bytes_peak bigint,        -- largest block footprint of one scan arena
+    OUT backend_rss_bytes bigint,      -- resident set size of this backend (shared buffers it touched included)
+    OUT backend_anon_bytes bigint)     -- its private memory (malloc, palloc, jemalloc): what a build leaves behind
+RETURNS record
+AS 'MODULE_PATHNAME', 'quarry_memory_stats'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+
+-- Sets build_bytes_peak and scan_bytes_peak back to their current values.
+CREATE FUNCTION @extschema@.quarry_memory_stats_reset()
+RETURNS void
+AS 'MODULE_PATHNAME', 'quarry_memory_stats_reset'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+
+------------------------------------------------------------------------------
+-- BM25 full-text search: the quarry_bm25 access method
+------------------------------------------------------------------------------
+
+-- A BM25 query: its text and, once resolved, the quarry_bm25 index whose
+-- statistics score it. A literal ('words'::quarry_query) leaves the index to be
+-- resolved from the column it is compared with.
+CREATE TYPE @extschema@.quarry_query;
+
+CREATE FUNCTION @extschema@.quarry_query_in(cstring) RETURNS @extschema@.quarry_query
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.quarry_query_out(@extschema@.quarry_query) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE @extschema@.quarry_query (
+    INPUT = @extschema@.quarry_query_in,
+    OUTPUT = @extschema@.quarry_query_out,
+    INTERNALLENGTH = VARIABLE,
+    STORAGE = extended
+);
+
+CREATE FUNCTION @extschema@.quarry_query(text) RETURNS @extschema@.quarry_query
+    AS 'MODULE_PATHNAME', 'quarry_query_from_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE CAST (text AS @extschema@.quarry_query) WITH FUNCTION @extschema@.quarry_query(text) AS IMPLICIT;
+
+-- A query scored with the statistics of the named quarry_bm25 index. IMMUTABLE
+-- so that a constant query folds at planning time and the planner sees which
+-- index it names: the value depends on its arguments only (the index's OID);
+-- the catalog is read to refuse an index of another kind, never to compute
+-- the value. Reading the index's statistics needs SELECT on its table; that is
+-- checked where they are read (<@>, @@@), not here.
+CREATE FUNCTION @extschema@.quarry_query(query text, index regclass) RETURNS @extschema@.quarry_query
+    AS 'MODULE_PATHNAME', 'quarry_query_for_index' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- A query read with the query syntax (README "Query syntax"): words score,
+-- +word / +"w1 w2" are required, -word / -"w1 w2" are excluded. Prints as
+-- 'parsed:<text>'::quarry_query, which reads back as the same query.
+CREATE FUNCTION @extschema@.quarry_query_parse(query text) RETURNS @extschema@.quarry_query
+    AS 'MODULE_PATHNAME', 'quarry_query_parse' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.quarry_query_parse(query text, index regclass) RETURNS @extschema@.quarry_query
+    AS 'MODULE_PATHNAME', 'quarry_query_parse_for_index' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.quarry_query_is_parsed(@extschema@.quarry_query) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- Used by the planner: names the index unless the query names one already.
+CREATE FUNCTION @extschema@.quarry_query_resolve(@extschema@.quarry_query, oid) RETURNS @extschema@.quarry_query
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.quarry_query_index(@extschema@.quarry_query) RETURNS regclass
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.quarry_query_text(@extschema@.quarry_query) RETURNS text
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- text <@> query: minus the BM25 score of the text for the query (0 when no
+-- query term occurs), so ORDER BY col <@> 'q' ranks best first.
+CREATE FUNCTION @extschema@.quarry_bm25_score(text, @extschema@.quarry_query) RETURNS double precision
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000;
+CREATE OPERATOR @extschema@.<@> (
+    LEFTARG = text,
+    RIGHTARG = @extschema@.quarry_query,
+    FUNCTION = @extschema@.quarry_bm25_score
+);
+
+-- text @@@ query: the text holds at least one query term (a parsed query: and
+-- every required term, no excluded one).
+CREATE FUNCTION @extschema@.quarry_bm25_match(text, @extschema@.quarry_query) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000;
+CREATE OPERATOR @extschema@.@@@ (
+    LEFTARG = text,
+    RIGHTARG = @extschema@.quarry_query,
+    FUNCTION = @extschema@.quarry_bm25_match,
+    RESTRICT = pg_catalog.contsel,
+    JOIN = pg_catalog.contjoinsel
+);
+
+CREATE FUNCTION @extschema@.quarry_bm25_handler(internal) RETURNS index_am_handler
+    AS 'MODULE_PATHNAME' LANGUAGE C;
+CREATE ACCESS METHOD quarry_bm25 TYPE INDEX HANDLER @extschema@.quarry_bm25_handler;
+COMMENT ON ACCESS METHOD quarry_bm25 IS 'BM25 full-text search index';
+
+CREATE OPERATOR CLASS @extschema@.quarry_bm25_ops DEFAULT FOR TYPE text USING quarry_bm25 AS
+    OPERATOR 1 @extschema@.@@@ (text, @extschema@.quarry_query),
+    OPERATOR 2 @extschema@.<@> (text, @extschema@.quarry_query) FOR ORDER BY pg_catalog.float_ops;
+
+-- Flushes the pending list and merges every segment into one (document
+-- frequencies then count exactly the rows present). Returns the segment count.
+-- Needs what REINDEX needs (ownership of the table; MAINTAIN on PostgreSQL 17
+-- and later) and runs as the table's owner.
+CREATE FUNCTION @extschema@.quarry_bm25_merge(index regclass) RETURNS integer
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+-- Statistics and structure of a quarry_bm25 index (SELECT on its table).
+-- VOLATILE: it reads the index as it is now, like pg_relation_size.
+CREATE FUNCTION @extschema@.quarry_bm25_stats(index regclass,
+    OUT doc_count bigint,      -- N: indexed rows (removed rows excluded once VACUUM ran)
+    OUT total_length bigint,   -- sum of their lengths in lexemes
+    OUT avg_length double precision,
+    OUT segments integer,
+    OUT segment_rows bigint,   -- rows stored in segments, removed ones included
+    OUT removed_rows bigint,   -- rows VACUUM removed that segments still hold
+    OUT pending_rows integer,  -- rows in the pending list
+    OUT pending_bytes bigint,
+    OUT retired_sets integer,  -- page sets waiting to be recycled
+    OUT pages bigint,          -- size of the index in pages
+    OUT text_config regconfig,
+    OUT null_rows bigint)      -- rows whose value is NULL: not in N, returned last by ORDER BY scans
+RETURNS record
+AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+
+------------------------------------------------------------------------------
+-- Verification
+------------------------------------------------------------------------------
+
+-- Checks a quarry index against its table and its own invariants; one row per
+-- problem found, none when the index is sound. Holds a ShareLock on the table
+-- (writers wait) while it runs, and evaluates the index's expressions as the
+-- table's owner. Like amcheck's functions it is not granted to PUBLIC: a
+-- superuser grants it (GRANT EXECUTE ON FUNCTION quarry_verify_index(regclass)
+-- TO monitoring_role), as README "Security" explains.
+CREATE FUNCTION @extschema@.quarry_verify_index(index regclass) RETURNS SETOF text
+AS 'MODULE_PATHNAME' LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION @extschema@.quarry_verify_index(regclass) FROM PUBLIC;
+
+------------------------------------------------------------------------------
+-- HNSW vector search: the quarry_hnsw index access method
+------------------------------------------------------------------------------
+
+-- Distances between vectors stored as real[] (one dimension, no NULL element,
+-- equal lengths; NaN and infinite values are errors). The float kernels are the
+-- index's own, so an index scan reports exactly these values.
+CREATE FUNCTION @extschema@.quarry_l2_distance(real[], real[]) RETURNS float8
+AS 'MODULE_PATHNAME', 'quarry_l2_distance'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.quarry_negative_inner_product(real[], real[]) RETURNS float8
+AS 'MODULE_PATHNAME', 'quarry_negative_inner_product'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- 1 - cos(a, b); an error for a zero vector (the angle is undefined).
+CREATE FUNCTION @extschema@.quarry_cosine_distance(real[], real[]) RETURNS float8
+AS 'MODULE_PATHNAME', 'quarry_cosine_distance'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE OPERATOR @extschema@.<-> (
+    LEFTARG = real[], RIGHTARG = real[], FUNCTION = @extschema@.quarry_l2_distance, COMMUTATOR = OPERATOR(@extschema@.<->));
+CREATE OPERATOR @extschema@.<#> (
+    LEFTARG = real[], RIGHTARG = real[], FUNCTION = @extschema@.quarry_negative_inner_product, COMMUTATOR = OPERATOR(@extschema@.<#>));
+CREATE OPERATOR @extschema@.<=> (
+    LEFTARG = real[], RIGHTARG = real[], FUNCTION = @extschema@.quarry_cosine_distance, COMMUTATOR = OPERATOR(@extschema@.<=>));
+
+CREATE FUNCTION @extschema@.quarry_hnsw_handler(internal) RETURNS index_am_handler
+AS 'MODULE_PATHNAME', 'quarry_hnsw_handler'
+LANGUAGE C;
+
+CREATE ACCESS METHOD quarry_hnsw TYPE INDEX HANDLER @extschema@.quarry_hnsw_handler;
+COMMENT ON ACCESS METHOD quarry_hnsw IS 'HNSW approximate nearest-neighbour search over real[] vectors';
+
+-- Support function 1 of the operator classes: names the metric (1 L2,
+-- 2 inner product, 3 cosine).
+CREATE FUNCTION @extschema@.quarry_hnsw_l2_support(internal) RETURNS int4
+AS 'MODULE_PATHNAME', 'quarry_hnsw_l2_support'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.quarry_hnsw_ip_support(internal) RETURNS int4
+AS 'MODULE_PATHNAME', 'quarry_hnsw_ip_support'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.quarry_hnsw_cosine_support(internal) RETURNS int4
+AS 'MODULE_PATHNAME', 'quarry_hnsw_cosine_support'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE OPERATOR CLASS @extschema@.quarry_l2_ops
+    FOR TYPE real[] USING quarry_hnsw AS
+    OPERATOR 1 @extschema@.<-> (real[], real[]) FOR ORDER BY pg_catalog.float_ops,
+    FUNCTION 1 @extschema@.quarry_hnsw_l2_support(internal);
+
+CREATE OPERATOR CLASS @extschema@.quarry_ip_ops
+    FOR TYPE real[] USING quarry_hnsw AS
+    OPERATOR 1 @extschema@.<#> (real[], real[]) FOR ORDER BY pg_catalog.float_ops,
+    FUNCTION 1 @extschema@.quarry_hnsw_ip_support(internal);
+
+CREATE OPERATOR CLASS @extschema@.quarry_cosine_ops
+    FOR TYPE real[] USING quarry_hnsw AS
+    OPERATOR 1 @extschema@.<=> (real[], real[]) FOR ORDER BY pg_catalog.float_ops,
+    FUNCTION 1 @extschema@.quarry_hnsw_cosine_support(internal);
+
+-- What a quarry_hnsw index holds, from its metapage and TID stream (SELECT on
+-- its table).
+CREATE FUNCTION @extschema@.quarry_hnsw_index_info(
+    index regclass,
+    OUT dims int,            -- vector dimensions (0: not fixed yet)
+    OUT m int,
+    OUT ef_construction int,
+    OUT metric text,         -- l2, inner_product or cosine
+    OUT slots bigint,        -- node slots ever allocated
+    OUT live bigint,         -- nodes scans can return
+    OUT deleted bigint,      -- dead rows VACUUM has not finished with
+    OUT free bigint,         -- slots inserts will reuse
+    OUT entry_level int,     -- level of the entry point (-1: empty graph)
+    OUT node_pages bigint,   -- pages of node records
+    OUT total_pages bigint,  -- pages of the whole index
+    OUT null_rows bigint)    -- rows whose vector is NULL: returned last by ORDER BY scans
+RETURNS record
+AS 'MODULE_PATHNAME', 'quarry_hnsw_index_info'
+LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
