@@ -1,9 +1,9 @@
 // The module: PG_MODULE_MAGIC and _PG_init.
 #include "pg/postgres_api.h"
 
-#include "am/bm25.h"
-#include "am/bm25_query.h"
-#include "am/hnsw.h"
+#include "am/bm25/bm25.h"
+#include "am/bm25/bm25_query.h"
+#include "am/hnsw/hnsw.h"
 #include "pg/gucs.h"
 
 extern "C" {

@@ -1,0 +1,142 @@
+// quarry_bm25: declarations shared by the access method's files.
+//
+//   bm25_handler.cpp   handler, reloptions, build phase names
+//   bm25_build.cpp     ambuild, ambuildempty
+//   bm25_insert.cpp    aminsert and the pending list
+//   bm25_scan.cpp      ambeginscan/amrescan/amgettuple/amgetbitmap/amendscan
+//   bm25_search.cpp    a query over an index snapshot: terms, cursors, statistics
+//   bm25_vacuum.cpp    ambulkdelete, amvacuumcleanup
+//   bm25_merge.cpp     segment flush, merge, compaction and page recycling
+//   bm25_cost.cpp      amcostestimate
+//   bm25_validate.cpp  amvalidate
+//   bm25_query.cpp     the quarry_query type and the <@> / @@@ operator functions
+//   bm25_planner.cpp   resolving a query's index from its column (planner hook)
+//   bm25_pages.cpp     page helpers, the metapage, locks
+//   bm25_segment_write.cpp / bm25_segment_read.cpp   segments on pages
+//   bm25_tokens.cpp    tokenizing with a text search configuration
+#pragma once
+
+#include "pg/postgres_api.h"
+
+extern "C" {
+#include "access/amapi.h"
+#include "access/genam.h"
+#include "storage/bufmgr.h"
+#include "utils/rel.h"
+}
+
+#include "am/bm25/bm25_format.h"
+#include "fts/bm25.h"
+
+#include <cstdint>
+
+namespace quarry::am::bm25 {
+
+// --- options (bm25_handler.cpp) ---------------------------------------------------
+
+struct Options {
+	int32 vl_len_;			 // varlena header (do not touch)
+	int text_config_offset; // offset of the text_config string, 0 if unset
+	double k1;
+	double b;
+};
+
+void RegisterOptions();
+fts::Bm25Params ParamsOf(Relation index);
+
+// --- pages (bm25_pages.cpp) --------------------------------------------------------
+
+void InitPage(Page page, PageType type, uint32_t segment_id);
+inline PageOpaque *
+OpaqueOf(Page page)
+{
+	return reinterpret_cast<PageOpaque *>(PageGetSpecialPointer(page));
+}
+inline char *
+ContentOf(Page page)
+{
+	return reinterpret_cast<char *>(page) + kPageHeaderBytes;
+}
+/// Sets pd_lower so the first `bytes` of content are inside the page's used
+/// area (WAL full-page images and generic WAL skip the hole).
+void SetContentBytes(Page page, std::size_t bytes);
+
+/// ERRORs (ERRCODE_INDEX_CORRUPTED, naming the index) unless the page has our
+/// page id, `type`, and (when segment_id != 0) belongs to that segment.
+void CheckPage(Relation index, Page page, BlockNumber block, PageType type, uint32_t segment_id);
+[[noreturn]] void ReportCorrupt(Relation index, const char *fmt, ...) pg_attribute_printf(2, 3);
+
+/// Copies the metapage (share lock), checking magic and version.
+void ReadMeta(Relation index, MetaPage *out);
+/// The metapage's contents in a locked buffer's page.
+MetaPage *MetaOf(Page page);
+
+bool IsFreePage(Page page);
+
+/// The null-row list's page format for pg/null_row_list.h.
+const pg::NullRowListFormat &NullRowFormat();
+
+/// The maintenance lock serialises flushes, merges, page recycling and VACUUM's
+/// changes to segments (a heavyweight lock on the metapage, as GIN's pending
+/// list cleanup uses). Scans and inserts never take it.
+void LockMaintenance(Relation index);
+bool TryLockMaintenance(Relation index);
+void UnlockMaintenance(Relation index);
+
+/// Stamps for retired pages, and whether a stamp is old enough for no running
+/// scan to still read the pages.
+uint64_t RetireStamp();
+bool StampIsRecyclable(Relation index, uint64_t stamp);
+
+// --- tokens (bm25_tokens.cpp) ------------------------------------------------------
+
+struct Lexeme {
+	const char *text;
+	uint32_t bytes;
+	uint32_t tf;
+};
+
+struct Tokens {
+	Lexeme *lexemes; // palloc'd in the current memory context
+	uint32_t count;
+	uint32_t length; // sum of tf
+};
+
+/// Tokenizes with a text search configuration: the lexemes of to_tsvector(config,
+/// text), with tf the number of positions of each. Lexemes come sorted by bytes,
+/// or, with in_text_order, in the order of their first occurrence (for queries).
+Tokens Tokenize(Oid config, const char *text, int bytes, bool in_text_order);
+/// Tokenizes a text datum (detoasted as needed).
+Tokens TokenizeDatum(Oid config, Datum text, bool in_text_order);
+
+/// The configuration for a new index: its text_config option, else
+/// default_text_search_config.
+Oid ChooseTextConfig(Relation index);
+
+// --- callbacks (the IndexAmRoutine members) ----------------------------------------
+
+IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *info);
+void BuildEmpty(Relation index);
+bool Insert(Relation index, Datum *values, bool *isnull, ItemPointer tid, Relation heap,
+			IndexUniqueCheck check_unique, bool index_unchanged, IndexInfo *info);
+IndexBulkDeleteResult *BulkDelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+								  IndexBulkDeleteCallback callback, void *callback_state);
+IndexBulkDeleteResult *VacuumCleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats);
+void CostEstimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *startup, Cost *total,
+				  Selectivity *selectivity, double *correlation, double *pages);
+bytea *OptionsParse(Datum reloptions, bool validate);
+bool Validate(Oid opclass);
+char *BuildPhaseName(int64 phase);
+IndexScanDesc BeginScan(Relation index, int nkeys, int norderbys);
+void Rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys);
+bool GetTuple(IndexScanDesc scan, ScanDirection direction);
+int64 GetBitmap(IndexScanDesc scan, TIDBitmap *tbm);
+void EndScan(IndexScanDesc scan);
+
+// Build phases reported in pg_stat_progress_create_index.
+inline constexpr int64 kPhaseTokenizing = 1;
+inline constexpr int64 kPhaseSpilling = 2;
+inline constexpr int64 kPhaseWriting = 3;
+inline constexpr int64 kPhaseLogging = 4;
+
+} // namespace quarry::am::bm25

@@ -1,0 +1,177 @@
+// Page helpers, the metapage, and the maintenance lock of quarry_bm25.
+#include "am/bm25/bm25.h"
+
+extern "C" {
+#include "access/transam.h"
+#include "storage/lmgr.h"
+#include "utils/snapmgr.h"
+}
+
+#include <cstdarg>
+#include <cstdio>
+
+namespace quarry::am::bm25 {
+
+void
+InitPage(Page page, PageType type, uint32_t segment_id)
+{
+	PageInit(page, BLCKSZ, sizeof(PageOpaque));
+	PageOpaque *o = OpaqueOf(page);
+	o->segment_id = segment_id;
+	o->next = InvalidBlockNumber;
+	o->type = type;
+	o->flags = 0;
+	o->reserved = 0;
+	o->page_id = kPageId;
+}
+
+void
+SetContentBytes(Page page, std::size_t bytes)
+{
+	Assert(bytes <= kPageContentBytes);
+	reinterpret_cast<PageHeader>(page)->pd_lower = static_cast<LocationIndex>(kPageHeaderBytes + bytes);
+}
+
+void
+ReportCorrupt(Relation index, const char *fmt, ...)
+{
+	char detail[512];
+	va_list args;
+	va_start(args, fmt);
+	std::vsnprintf(detail, sizeof detail, fmt, args);
+	va_end(args);
+	ereport(ERROR,
+			(errcode(ERRCODE_INDEX_CORRUPTED),
+			 errmsg("quarry_bm25 index \"%s\" is corrupted", RelationGetRelationName(index)),
+			 errdetail_internal("%s", detail),
+			 errhint("REINDEX INDEX %s rebuilds it.", RelationGetRelationName(index))));
+	pg_unreachable();
+}
+
+void
+CheckPage(Relation index, Page page, BlockNumber block, PageType type, uint32_t segment_id)
+{
+	if (PageIsNew(page))
+		ReportCorrupt(index, "block %u is an empty page where a page of type %d was expected", block, type);
+	if (reinterpret_cast<PageHeader>(page)->pd_special != BLCKSZ - MAXALIGN(sizeof(PageOpaque)))
+		ReportCorrupt(index, "block %u has a bad special space offset", block);
+	const PageOpaque *o = OpaqueOf(page);
+	if (o->page_id != kPageId)
+		ReportCorrupt(index, "block %u is not a quarry_bm25 page (page id 0x%04x)", block, o->page_id);
+	if (o->type != type)
+		ReportCorrupt(index, "block %u has page type %d, expected %d", block, o->type, type);
+	if (segment_id != 0 && o->segment_id != segment_id)
+		ReportCorrupt(index, "block %u belongs to segment %u, expected segment %u", block, o->segment_id,
+					  segment_id);
+}
+
+MetaPage *
+MetaOf(Page page)
+{
+	return reinterpret_cast<MetaPage *>(ContentOf(page));
+}
+
+void
+ReadMeta(Relation index, MetaPage *out)
+{
+	Buffer buffer = ReadBuffer(index, kMetaBlock);
+	LockBuffer(buffer, BUFFER_LOCK_SHARE);
+	Page page = BufferGetPage(buffer);
+	CheckPage(index, page, kMetaBlock, kPageMeta, 0);
+	*out = *MetaOf(page);
+	UnlockReleaseBuffer(buffer);
+	if (out->magic != kMagic)
+		ReportCorrupt(index, "bad metapage magic number 0x%08x", out->magic);
+	if (out->version != kFormatVersion)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("quarry_bm25 index \"%s\" has on-disk format %u; this quarry reads format %u",
+						RelationGetRelationName(index), out->version, kFormatVersion),
+				 errhint("REINDEX the index.")));
+	if (out->segment_count > kMaxSegments || out->retired_count > kMaxRetired)
+		ReportCorrupt(index, "metapage lists %u segments and %u retired sets", out->segment_count,
+					  out->retired_count);
+}
+
+bool
+IsFreePage(Page page)
+{
+	const PageOpaque *o = OpaqueOf(page);
+	return o->page_id == kPageId && o->type == kPageFree;
+}
+
+namespace {
+
+void
+InitNullRowPage(Page page)
+{
+	InitPage(page, kPageNullRows, 0);
+}
+
+void
+CheckNullRowPage(Relation index, Page page, BlockNumber block)
+{
+	CheckPage(index, page, block, kPageNullRows, 0);
+}
+
+pg::NullRowListMeta *
+NullRowsOfMeta(Relation index, Page metapage)
+{
+	CheckPage(index, metapage, kMetaBlock, kPageMeta, 0);
+	return &MetaOf(metapage)->null_rows;
+}
+
+[[noreturn]] void
+NullRowsCorrupt(Relation index, const char *detail)
+{
+	ReportCorrupt(index, "%s", detail);
+}
+
+const pg::NullRowListFormat kNullRowFormat{
+	InitNullRowPage, CheckNullRowPage, NullRowsOfMeta, ContentOf, kPageContentBytes,
+	IsFreePage,		 NullRowsCorrupt,  kMetaBlock,
+};
+
+} // namespace
+
+const pg::NullRowListFormat &
+NullRowFormat()
+{
+	return kNullRowFormat;
+}
+
+void
+LockMaintenance(Relation index)
+{
+	LockPage(index, kMetaBlock, ExclusiveLock);
+}
+
+bool
+TryLockMaintenance(Relation index)
+{
+	return ConditionalLockPage(index, kMetaBlock, ExclusiveLock);
+}
+
+void
+UnlockMaintenance(Relation index)
+{
+	UnlockPage(index, kMetaBlock, ExclusiveLock);
+}
+
+uint64_t
+RetireStamp()
+{
+	return U64FromFullTransactionId(ReadNextFullTransactionId());
+}
+
+// A scan reads the metapage after taking its snapshot, so every scan that may
+// still read retired pages holds an xmin no newer than the stamp taken when they
+// were retired. Once the stamp is behind the horizon of every snapshot (the
+// rule nbtree uses to recycle deleted pages), no such scan is left.
+bool
+StampIsRecyclable(Relation index, uint64_t stamp)
+{
+	return GlobalVisCheckRemovableFullXid(nullptr, FullTransactionIdFromU64(stamp));
+}
+
+} // namespace quarry::am::bm25

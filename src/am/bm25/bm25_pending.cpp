@@ -1,0 +1,296 @@
+// The pending list: appending (aminsert), reading a snapshot, marking entries
+// removed (VACUUM). See bm25_pending.h.
+#include "am/bm25/bm25_pending.h"
+
+#include "fts/codec.h"
+#include "pg/guard.h"
+#include "pg/index_pages.h"
+
+extern "C" {
+#include "access/generic_xlog.h"
+#include "access/xloginsert.h"
+#include "miscadmin.h"
+}
+
+#include <algorithm>
+#include <cstring>
+
+namespace quarry::am::bm25 {
+
+namespace {
+
+PendingPage *
+PendingHeaderOf(Page page)
+{
+	return reinterpret_cast<PendingPage *>(ContentOf(page));
+}
+
+char *
+PendingDataOf(Page page)
+{
+	return ContentOf(page) + sizeof(PendingPage);
+}
+
+void
+InitPendingPage(Page page)
+{
+	InitPage(page, kPagePending, 0);
+	PendingHeaderOf(page)->used = 0;
+	PendingHeaderOf(page)->reserved = 0;
+	SetContentBytes(page, sizeof(PendingPage));
+}
+
+// Serialises a row's entry into palloc'd memory.
+uint8_t *
+EncodeEntry(ItemPointer tid, const Tokens &tokens, uint32_t *bytes_out)
+{
+	std::size_t bytes = sizeof(PendingEntryHeader);
+	for (uint32_t i = 0; i < tokens.count; i++)
+		bytes += 2 * fts::kMaxVarintBytes + tokens.lexemes[i].bytes;
+	auto *entry = static_cast<uint8_t *>(palloc(bytes));
+	std::size_t at = sizeof(PendingEntryHeader);
+	for (uint32_t i = 0; i < tokens.count; i++)
+	{
+		const Lexeme &lex = tokens.lexemes[i];
+		at += fts::PutVarint(lex.tf - 1, entry + at);
+		at += fts::PutVarint(lex.bytes, entry + at);
+		std::memcpy(entry + at, lex.text, lex.bytes);
+		at += lex.bytes;
+	}
+	PendingEntryHeader header{};
+	header.entry_bytes = static_cast<uint32_t>(at);
+	BlockNumber block = ItemPointerGetBlockNumber(tid);
+	header.tid_block_hi = static_cast<uint16_t>(block >> 16);
+	header.tid_block_lo = static_cast<uint16_t>(block & 0xFFFF);
+	header.tid_offset = ItemPointerGetOffsetNumber(tid);
+	header.length = tokens.length;
+	header.term_count = tokens.count;
+	std::memcpy(entry, &header, sizeof header);
+	*bytes_out = static_cast<uint32_t>(at);
+	return entry;
+}
+
+// Writes the part of an entry that does not fit the tail page into new pages,
+// last page first so that each can link to the next. Returns the first new
+// page (InvalidBlockNumber if none was needed) and the last one in *last.
+BlockNumber
+WriteOverflowPages(Relation index, const uint8_t *data, uint32_t bytes, BlockNumber *last)
+{
+	uint32_t pages = (bytes + kPendingBytesPerPage - 1) / kPendingBytesPerPage;
+	BlockNumber next = InvalidBlockNumber;
+	*last = InvalidBlockNumber;
+	for (uint32_t k = pages; k-- > 0;)
+	{
+		uint32_t from = k * kPendingBytesPerPage;
+		uint32_t n = std::min(kPendingBytesPerPage, bytes - from);
+		Buffer buffer = pg::NewIndexBuffer(index, IsFreePage);
+		Page page = BufferGetPage(buffer);
+		InitPendingPage(page);
+		std::memcpy(PendingDataOf(page), data + from, n);
+		PendingHeaderOf(page)->used = n;
+		SetContentBytes(page, sizeof(PendingPage) + n);
+		OpaqueOf(page)->next = next;
+		START_CRIT_SECTION();
+		MarkBufferDirty(buffer);
+		if (RelationNeedsWAL(index))
+			log_newpage_buffer(buffer, true);
+		END_CRIT_SECTION();
+		next = BufferGetBlockNumber(buffer);
+		if (*last == InvalidBlockNumber)
+			*last = next;
+		UnlockReleaseBuffer(buffer);
+	}
+	return next;
+}
+
+// Starts the pending list: an empty page that is head and tail. Called with
+// the metapage exclusively locked.
+void
+CreatePendingList(Relation index, Buffer meta_buffer)
+{
+	Buffer buffer = pg::NewIndexBuffer(index, IsFreePage);
+	GenericXLogState *state = GenericXLogStart(index);
+	Page meta_page = GenericXLogRegisterBuffer(state, meta_buffer, 0);
+	Page page = GenericXLogRegisterBuffer(state, buffer, GENERIC_XLOG_FULL_IMAGE);
+	InitPendingPage(page);
+	MetaPage *meta = MetaOf(meta_page);
+	meta->pending_head = BufferGetBlockNumber(buffer);
+	meta->pending_head_offset = 0;
+	meta->pending_tail = meta->pending_head;
+	GenericXLogFinish(state);
+	UnlockReleaseBuffer(buffer);
+}
+
+} // namespace
+
+uint64_t
+AppendPending(Relation index, ItemPointer tid, const Tokens &tokens)
+{
+	uint32_t bytes;
+	uint8_t *entry = EncodeEntry(tid, tokens, &bytes);
+
+	Buffer meta_buffer = ReadBuffer(index, kMetaBlock);
+	LockBuffer(meta_buffer, BUFFER_LOCK_EXCLUSIVE);
+	CheckPage(index, BufferGetPage(meta_buffer), kMetaBlock, kPageMeta, 0);
+	if (MetaOf(BufferGetPage(meta_buffer))->pending_tail == InvalidBlockNumber)
+		CreatePendingList(index, meta_buffer);
+	BlockNumber tail = MetaOf(BufferGetPage(meta_buffer))->pending_tail;
+
+	Buffer tail_buffer = ReadBuffer(index, tail);
+	LockBuffer(tail_buffer, BUFFER_LOCK_EXCLUSIVE);
+	CheckPage(index, BufferGetPage(tail_buffer), tail, kPagePending, 0);
+	uint32_t used = PendingHeaderOf(BufferGetPage(tail_buffer))->used;
+	if (used > kPendingBytesPerPage)
+		ReportCorrupt(index, "pending page %u claims %u bytes", tail, used);
+	uint32_t room = kPendingBytesPerPage - used;
+	uint32_t here = std::min(room, bytes);
+
+	BlockNumber new_tail = tail;
+	BlockNumber first_new = InvalidBlockNumber;
+	if (here < bytes)
+		first_new = WriteOverflowPages(index, entry + here, bytes - here, &new_tail);
+
+	GenericXLogState *state = GenericXLogStart(index);
+	Page meta_page = GenericXLogRegisterBuffer(state, meta_buffer, 0);
+	Page tail_page = GenericXLogRegisterBuffer(state, tail_buffer, 0);
+	std::memcpy(PendingDataOf(tail_page) + used, entry, here);
+	PendingHeaderOf(tail_page)->used = used + here;
+	SetContentBytes(tail_page, sizeof(PendingPage) + used + here);
+	if (first_new != InvalidBlockNumber)
+		OpaqueOf(tail_page)->next = first_new;
+	MetaPage *meta = MetaOf(meta_page);
+	meta->pending_tail = new_tail;
+	meta->pending_docs++;
+	meta->pending_bytes += bytes;
+	meta->doc_count++;
+	meta->total_length += tokens.length;
+	uint64_t pending_bytes = meta->pending_bytes;
+	GenericXLogFinish(state);
+
+	UnlockReleaseBuffer(tail_buffer);
+	UnlockReleaseBuffer(meta_buffer);
+	pfree(entry);
+	return pending_bytes;
+}
+
+PendingSnapshot *
+ReadPending(Relation index, const MetaPage &meta, mem::ScanArena &arena)
+{
+	auto *snap = arena.Make<PendingSnapshot>();
+	*snap = PendingSnapshot{nullptr, nullptr, 0, 0, nullptr, 0};
+	if (meta.pending_docs == 0)
+		return snap;
+	auto *stream = arena.MakeArray<uint8_t>(meta.pending_bytes);
+	uint32_t max_pieces = static_cast<uint32_t>(meta.pending_bytes / kPendingBytesPerPage + 2);
+	snap->pieces = arena.MakeArray<PendingPiece>(max_pieces);
+
+	BlockNumber block = meta.pending_head;
+	uint32_t offset = meta.pending_head_offset;
+	uint64_t copied = 0;
+	while (copied < meta.pending_bytes)
+	{
+		if (block == InvalidBlockNumber || snap->piece_count == max_pieces)
+			throw pg::Error(ERRCODE_INDEX_CORRUPTED, "quarry_bm25 pending list ends before its recorded size");
+		pg::PgCall([&] {
+			Buffer buffer = ReadBuffer(index, block);
+			LockBuffer(buffer, BUFFER_LOCK_SHARE);
+			Page page = BufferGetPage(buffer);
+			CheckPage(index, page, block, kPagePending, 0);
+			uint32_t used = PendingHeaderOf(page)->used;
+			if (offset > used || used > kPendingBytesPerPage)
+				ReportCorrupt(index, "pending page %u: offset %u past its %u used bytes", block, offset, used);
+			uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(used - offset, meta.pending_bytes - copied));
+			std::memcpy(stream + copied, PendingDataOf(page) + offset, n);
+			snap->pieces[snap->piece_count++] = {copied, block, offset, n};
+			copied += n;
+			block = OpaqueOf(page)->next;
+			offset = 0;
+			UnlockReleaseBuffer(buffer);
+		});
+	}
+	snap->bytes = copied;
+
+	snap->docs = arena.MakeArray<PendingDoc>(meta.pending_docs);
+	snap->lengths = arena.MakeArray<uint32_t>(meta.pending_docs);
+	uint64_t at = 0;
+	for (uint32_t i = 0; i < meta.pending_docs; i++)
+	{
+		PendingEntryHeader h;
+		if (at + sizeof h > copied)
+			throw pg::Error(ERRCODE_INDEX_CORRUPTED, "quarry_bm25 pending list entry runs past the list");
+		std::memcpy(&h, stream + at, sizeof h);
+		if (h.entry_bytes < sizeof h || at + h.entry_bytes > copied)
+			throw pg::Error(ERRCODE_INDEX_CORRUPTED, "quarry_bm25 pending list entry has a bad size");
+		PendingDoc &doc = snap->docs[i];
+		ItemPointerSet(&doc.tid, (BlockNumber{h.tid_block_hi} << 16) | h.tid_block_lo, h.tid_offset);
+		doc.length = h.length;
+		snap->lengths[i] = h.length;
+		doc.removed = (h.flags & kPendingRemoved) != 0;
+		doc.term_count = h.term_count;
+		doc.terms = stream + at + sizeof h;
+		doc.terms_bytes = h.entry_bytes - static_cast<uint32_t>(sizeof h);
+		doc.stream_offset = at;
+		at += h.entry_bytes;
+	}
+	snap->count = meta.pending_docs;
+	return snap;
+}
+
+void
+LocatePending(const PendingSnapshot &snapshot, uint64_t stream_offset, BlockNumber *block, uint32_t *offset)
+{
+	for (uint32_t i = 0; i < snapshot.piece_count; i++)
+	{
+		const PendingPiece &p = snapshot.pieces[i];
+		if (stream_offset < p.stream_offset + p.bytes || (i + 1 == snapshot.piece_count))
+		{
+			*block = p.block;
+			*offset = p.page_offset + static_cast<uint32_t>(stream_offset - p.stream_offset);
+			return;
+		}
+	}
+	*block = InvalidBlockNumber;
+	*offset = 0;
+}
+
+bool
+PendingTerms::Next(std::string_view &term, uint32_t &tf)
+{
+	if (left_ == 0)
+		return false;
+	std::span<const uint8_t> in(p_, static_cast<std::size_t>(end_ - p_));
+	std::size_t pos = 0;
+	uint64_t tf_minus_one, bytes;
+	if (!fts::GetVarint(in, pos, tf_minus_one) || !fts::GetVarint(in, pos, bytes) || bytes > in.size() - pos ||
+		bytes > kMaxTermBytes || tf_minus_one >= 0xFFFFFFFFull)
+		throw pg::Error(ERRCODE_INDEX_CORRUPTED, "quarry_bm25 pending list entry has malformed terms");
+	term = {reinterpret_cast<const char *>(p_ + pos), static_cast<std::size_t>(bytes)};
+	tf = static_cast<uint32_t>(tf_minus_one + 1);
+	p_ += pos + bytes;
+	left_--;
+	return true;
+}
+
+void
+MarkPendingRemoved(Relation index, const PendingSnapshot &snapshot, uint64_t stream_offset)
+{
+	BlockNumber block;
+	uint32_t offset;
+	LocatePending(snapshot, stream_offset + kPendingFlagsOffset, &block, &offset);
+	if (block == InvalidBlockNumber)
+		throw pg::Error(ERRCODE_INDEX_CORRUPTED, "quarry_bm25 pending entry not found");
+	pg::PgCall([&] {
+		Buffer buffer = ReadBuffer(index, block);
+		LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+		CheckPage(index, BufferGetPage(buffer), block, kPagePending, 0);
+		GenericXLogState *state = GenericXLogStart(index);
+		Page page = GenericXLogRegisterBuffer(state, buffer, 0);
+		if (offset >= PendingHeaderOf(page)->used)
+			ReportCorrupt(index, "pending entry flag outside page %u", block);
+		PendingDataOf(page)[offset] |= kPendingRemoved;
+		GenericXLogFinish(state);
+		UnlockReleaseBuffer(buffer);
+	});
+}
+
+} // namespace quarry::am::bm25

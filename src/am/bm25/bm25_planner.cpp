@@ -1,0 +1,352 @@
+// Resolving which quarry_bm25 index scores an unnamed query.
+//
+// `body <@> 'q'` does not say which index's statistics (N, document
+// frequencies, text search configuration) score it. Before planning, this hook
+// walks the query tree and, for every <@> or @@@ whose query does not name an
+// index, finds the quarry_bm25 indexes on its left operand: a column (through
+// views, subqueries, CTEs and joins down to a table column) or an expression
+// equal to an index expression. If there is exactly one, the query operand
+// becomes quarry_query_resolve(q, that index). Otherwise it is left alone, and
+// the operator reports at run time that the index must be named with
+// quarry_query('q', 'index').
+//
+// The rewrite happens in every planned statement, including those of
+// PL/pgSQL functions and prepared statements, as long as quarry is loaded when
+// the statement is planned. A literal query loads it by itself (the parser
+// calls quarry_query_in); for a query passed as a parameter the first statement
+// of a session may be planned before quarry is loaded, hence the advice to add
+// quarry to session_preload_libraries.
+#include "am/bm25/bm25.h"
+#include "am/bm25/bm25_query.h"
+#include "am/index_kind.h"
+
+#include "pg/guard.h"
+
+#include <cstring>
+
+extern "C" {
+#include "access/relation.h"
+#include "catalog/index.h"
+#include "catalog/namespace.h"
+#include "access/htup_details.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/planner.h"
+#include "parser/parse_func.h"
+#include "parser/parse_oper.h"
+#include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+#include "utils/syscache.h"
+}
+
+namespace quarry::am::bm25 {
+
+namespace {
+
+planner_hook_type previous_planner = nullptr;
+
+constexpr int kMaxDepth = 32;
+
+struct Catalog {
+	Oid am;
+	Oid query_type;
+	Oid score_op;
+	Oid match_op;
+	Oid resolve_fn;
+};
+
+struct Walk {
+	Catalog cat;
+	Query *stack[kMaxDepth];
+	int depth;
+};
+
+using WalkerFn = bool (*)();
+
+// query_tree_walker and friends take the old-style `bool (*)()`.
+WalkerFn
+AsWalker(bool (*fn)(Node *, struct Walk *))
+{
+	return reinterpret_cast<WalkerFn>(reinterpret_cast<void (*)()>(fn));
+}
+
+Oid
+RelationAm(Oid relid)
+{
+	HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		return InvalidOid;
+	Oid am = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple))->relam;
+	ReleaseSysCache(tuple);
+	return am;
+}
+
+// The quarry_bm25 index on (relid, attno) or on expression `expr` (varno 1),
+// if exactly one exists.
+Oid
+UniqueIndex(const Catalog &cat, Oid relid, AttrNumber attno, Node *expr)
+{
+	Relation rel = relation_open(relid, NoLock);
+	List *indexes = RelationGetIndexList(rel);
+	relation_close(rel, NoLock);
+	Oid found = InvalidOid;
+	int matches = 0;
+	ListCell *lc;
+	foreach (lc, indexes)
+	{
+		Oid index_oid = lfirst_oid(lc);
+		if (RelationAm(index_oid) != cat.am)
+			continue;
+		Relation index = index_open(index_oid, AccessShareLock);
+		bool match = false;
+		if (index->rd_index->indnatts == 1)
+		{
+			AttrNumber key = index->rd_index->indkey.values[0];
+			if (key != 0)
+				match = attno != 0 && key == attno;
+			else if (expr != nullptr)
+			{
+				List *exprs = RelationGetIndexExpressions(index);
+				match = exprs != NIL && equal(strip_implicit_coercions(static_cast<Node *>(linitial(exprs))), expr);
+			}
+		}
+		index_close(index, NoLock);
+		if (match)
+		{
+			found = index_oid;
+			matches++;
+		}
+	}
+	return matches == 1 ? found : InvalidOid;
+}
+
+Oid ResolveOperand(const Catalog &cat, Node *operand, Query **stack, int depth);
+
+// Follows a Var to the table column (or expression) it stands for.
+Oid
+ResolveVar(const Catalog &cat, Var *var, Query **stack, int depth)
+{
+	if (var->varlevelsup >= static_cast<Index>(depth))
+		return InvalidOid;
+	int level = depth - 1 - static_cast<int>(var->varlevelsup);
+	Query *query = stack[level];
+	if (var->varno < 1 || static_cast<int>(var->varno) > list_length(query->rtable))
+		return InvalidOid;
+	RangeTblEntry *rte = rt_fetch(var->varno, query->rtable);
+	switch (rte->rtekind)
+	{
+		case RTE_RELATION:
+			return UniqueIndex(cat, rte->relid, var->varattno, nullptr);
+		case RTE_JOIN:
+		{
+			if (var->varattno < 1 || var->varattno > list_length(rte->joinaliasvars))
+				return InvalidOid;
+			Node *alias = static_cast<Node *>(list_nth(rte->joinaliasvars, var->varattno - 1));
+			return alias == nullptr ? InvalidOid : ResolveOperand(cat, alias, stack, level + 1);
+		}
+		case RTE_SUBQUERY:
+		{
+			TargetEntry *tle = get_tle_by_resno(rte->subquery->targetList, var->varattno);
+			if (tle == nullptr || level + 1 >= kMaxDepth)
+				return InvalidOid;
+			stack[level + 1] = rte->subquery;
+			return ResolveOperand(cat, reinterpret_cast<Node *>(tle->expr), stack, level + 2);
+		}
+		case RTE_CTE:
+		{
+			if (rte->ctelevelsup > static_cast<Index>(level))
+				return InvalidOid;
+			int cte_level = level - static_cast<int>(rte->ctelevelsup);
+			ListCell *lc;
+			foreach (lc, stack[cte_level]->cteList)
+			{
+				auto *cte = static_cast<CommonTableExpr *>(lfirst(lc));
+				if (strcmp(cte->ctename, rte->ctename) != 0 || !IsA(cte->ctequery, Query))
+					continue;
+				auto *cte_query = reinterpret_cast<Query *>(cte->ctequery);
+				TargetEntry *tle = get_tle_by_resno(cte_query->targetList, var->varattno);
+				if (tle == nullptr || cte_level + 1 >= kMaxDepth)
+					return InvalidOid;
+				stack[cte_level + 1] = cte_query;
+				return ResolveOperand(cat, reinterpret_cast<Node *>(tle->expr), stack, cte_level + 2);
+			}
+			return InvalidOid;
+		}
+		default:
+			return InvalidOid;
+	}
+}
+
+// The only relation (varno, at this level) an expression's Vars come from.
+bool
+SingleRelation(Node *expr, Query *query, Oid *relid, Index *varno)
+{
+	List *vars = pull_var_clause(expr, PVC_RECURSE_AGGREGATES | PVC_RECURSE_WINDOWFUNCS | PVC_RECURSE_PLACEHOLDERS);
+	*varno = 0;
+	ListCell *lc;
+	foreach (lc, vars)
+	{
+		Var *v = static_cast<Var *>(lfirst(lc));
+		if (v->varlevelsup != 0 || (*varno != 0 && static_cast<Index>(v->varno) != *varno))
+			return false;
+		*varno = static_cast<Index>(v->varno);
+	}
+	if (*varno == 0 || static_cast<int>(*varno) > list_length(query->rtable))
+		return false;
+	RangeTblEntry *rte = rt_fetch(*varno, query->rtable);
+	if (rte->rtekind != RTE_RELATION)
+		return false;
+	*relid = rte->relid;
+	return true;
+}
+
+Oid
+ResolveOperand(const Catalog &cat, Node *operand, Query **stack, int depth)
+{
+	operand = strip_implicit_coercions(operand);
+	if (IsA(operand, Var))
+		return ResolveVar(cat, reinterpret_cast<Var *>(operand), stack, depth);
+	// An expression: match it against index expressions of its one table.
+	Oid relid;
+	Index varno;
+	if (!SingleRelation(operand, stack[depth - 1], &relid, &varno))
+		return InvalidOid;
+	auto *normalized = static_cast<Node *>(copyObjectImpl(operand));
+	if (varno != 1)
+		ChangeVarNodes(normalized, static_cast<int>(varno), 1, 0);
+	return UniqueIndex(cat, relid, 0, normalized);
+}
+
+// The query operand with the index filled in.
+Node *
+ResolvedQuery(const Catalog &cat, Node *query, Oid index)
+{
+	if (IsA(query, Const))
+	{
+		Const *c = reinterpret_cast<Const *>(query);
+		if (c->constisnull)
+			return query;
+		QueryValue q = DecodeQuery(c->constvalue);
+		if (q.index != InvalidOid)
+			return query;
+		q.index = index;
+		return reinterpret_cast<Node *>(makeConst(cat.query_type, -1, InvalidOid, -1, EncodeQuery(q), false, false));
+	}
+	Const *oid = makeConst(OIDOID, -1, InvalidOid, sizeof(Oid), ObjectIdGetDatum(index), false, true);
+	FuncExpr *call = makeFuncExpr(cat.resolve_fn, cat.query_type, list_make2(query, oid), InvalidOid, InvalidOid,
+								  COERCE_EXPLICIT_CALL);
+	return reinterpret_cast<Node *>(call);
+}
+
+bool Walker(Node *node, Walk *walk);
+
+bool
+WalkQuery(Query *query, Walk *walk)
+{
+	if (walk->depth >= kMaxDepth)
+		return false;
+	walk->stack[walk->depth++] = query;
+	bool result = query_tree_walker(query, AsWalker(Walker), walk, QTW_IGNORE_RANGE_TABLE);
+	// Subqueries in FROM, with this query on the stack for their outer Vars.
+	ListCell *lc;
+	foreach (lc, query->rtable)
+	{
+		auto *rte = static_cast<RangeTblEntry *>(lfirst(lc));
+		if (rte->rtekind == RTE_SUBQUERY)
+			WalkQuery(rte->subquery, walk);
+		else if (rte->rtekind == RTE_FUNCTION || rte->rtekind == RTE_VALUES || rte->rtekind == RTE_TABLEFUNC)
+			range_table_entry_walker(rte, AsWalker(Walker), walk, 0);
+	}
+	walk->depth--;
+	return result;
+}
+
+void
+RewriteOperator(OpExpr *op, Walk *walk)
+{
+	if (list_length(op->args) != 2)
+		return;
+	Node *query = static_cast<Node *>(lsecond(op->args));
+	if (exprType(query) != walk->cat.query_type)
+		return;
+	if (IsA(query, Const))
+	{
+		Const *c = reinterpret_cast<Const *>(query);
+		if (c->constisnull || DecodeQuery(c->constvalue).index != InvalidOid)
+			return;
+	}
+	Query *stack[kMaxDepth];
+	std::memcpy(stack, walk->stack, sizeof(Query *) * walk->depth);
+	Oid index = ResolveOperand(walk->cat, static_cast<Node *>(linitial(op->args)), stack, walk->depth);
+	if (index == InvalidOid)
+		return;
+	list_nth_cell(op->args, 1)->ptr_value = ResolvedQuery(walk->cat, query, index);
+}
+
+bool
+Walker(Node *node, Walk *walk)
+{
+	if (node == nullptr)
+		return false;
+	if (IsA(node, Query))
+		return WalkQuery(reinterpret_cast<Query *>(node), walk);
+	if (IsA(node, OpExpr))
+	{
+		auto *op = reinterpret_cast<OpExpr *>(node);
+		if (op->opno == walk->cat.score_op || op->opno == walk->cat.match_op)
+			RewriteOperator(op, walk);
+	}
+	return expression_tree_walker(node, AsWalker(Walker), walk);
+}
+
+bool
+LoadCatalog(Catalog *cat)
+{
+	cat->am = AccessMethodOid(IndexKind::kBm25);
+	cat->query_type = QueryTypeOid();
+	if (cat->am == InvalidOid || cat->query_type == InvalidOid)
+		return false;
+	char *schema_name = get_namespace_name(ExtensionSchema());
+	auto qualified = [&](const char *name) {
+		return list_make2(makeString(schema_name), makeString(const_cast<char *>(name)));
+	};
+	cat->score_op = OpernameGetOprid(qualified("<@>"), TEXTOID, cat->query_type);
+	cat->match_op = OpernameGetOprid(qualified("@@@"), TEXTOID, cat->query_type);
+	Oid args[2] = {cat->query_type, OIDOID};
+	cat->resolve_fn = LookupFuncName(qualified("quarry_query_resolve"), 2, args, true);
+	return cat->score_op != InvalidOid && cat->match_op != InvalidOid && cat->resolve_fn != InvalidOid;
+}
+
+PlannedStmt *
+Planner(Query *parse, const char *query_string, int cursor_options, ParamListInfo bound_params)
+{
+	pg::Boundary("quarry planner hook", [&] {
+		Walk walk;
+		walk.depth = 0;
+		if (parse->commandType != CMD_UTILITY && LoadCatalog(&walk.cat))
+			WalkQuery(parse, &walk);
+	});
+	if (previous_planner != nullptr)
+		return previous_planner(parse, query_string, cursor_options, bound_params);
+	return standard_planner(parse, query_string, cursor_options, bound_params);
+}
+
+} // namespace
+
+void
+InstallPlannerHook()
+{
+	previous_planner = planner_hook;
+	planner_hook = Planner;
+}
+
+} // namespace quarry::am::bm25

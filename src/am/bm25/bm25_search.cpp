@@ -1,0 +1,374 @@
+// Index views and prepared queries (see bm25_search.h).
+#include "am/bm25/bm25_search.h"
+
+#include "pg/guard.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace quarry::am::bm25 {
+
+namespace {
+
+// Bytes of scratch a PagePostingBytes needs for a read that straddles pages:
+// the largest read is a skip-entry batch or a full block payload.
+constexpr std::size_t kPostingScratch = 4096;
+
+int
+CompareBytes(std::string_view a, std::string_view b)
+{
+	return a.compare(b);
+}
+
+// Finds `term` among a document's tokens (sorted by bytes).
+const Lexeme *
+FindLexeme(const Tokens &doc, std::string_view term)
+{
+	uint32_t lo = 0, hi = doc.count;
+	while (lo < hi)
+	{
+		uint32_t mid = (lo + hi) / 2;
+		int c = CompareBytes({doc.lexemes[mid].text, doc.lexemes[mid].bytes}, term);
+		if (c == 0)
+			return &doc.lexemes[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return nullptr;
+}
+
+// Collects, for every query term, the pending entries that hold it.
+void
+MatchPending(PreparedQuery *q, mem::ScanArena &arena)
+{
+	const PendingSnapshot *pending = q->view->pending;
+	for (uint32_t t = 0; t < q->term_count; t++)
+	{
+		q->terms[t].pending_docs = arena.MakeArray<fts::DocId>(std::max<uint32_t>(pending->count, 1));
+		q->terms[t].pending_tfs = arena.MakeArray<uint32_t>(std::max<uint32_t>(pending->count, 1));
+		q->terms[t].pending_count = 0;
+	}
+	for (uint32_t d = 0; d < pending->count; d++)
+	{
+		const PendingDoc &doc = pending->docs[d];
+		if (doc.removed)
+			continue;
+		PendingTerms terms(doc);
+		std::string_view term;
+		uint32_t tf;
+		while (terms.Next(term, tf))
+		{
+			for (uint32_t t = 0; t < q->term_count; t++)
+			{
+				QueryTerm &qt = q->terms[t];
+				if (qt.text != term)
+					continue;
+				qt.pending_docs[qt.pending_count] = d;
+				qt.pending_tfs[qt.pending_count] = tf;
+				qt.pending_count++;
+			}
+		}
+	}
+}
+
+} // namespace
+
+IndexView *
+OpenIndexView(Relation index, mem::ScanArena &arena)
+{
+	auto *view = arena.Make<IndexView>();
+	view->index = index;
+	pg::PgCall([&] { ReadMeta(index, &view->meta); });
+	view->config = view->meta.text_config;
+	view->params = ParamsOf(index);
+	view->stats = fts::CollectionStats{view->meta.doc_count, view->meta.total_length};
+	view->segment_count = view->meta.segment_count;
+	view->segments = arena.MakeArray<SegmentReader *>(std::max<uint32_t>(view->segment_count, 1));
+	fts::DocId base = 0;
+	for (uint32_t s = 0; s < view->segment_count; s++)
+	{
+		const SegmentRef &ref = view->meta.segments[s];
+		view->segments[s] = OpenSegment(index, ref, base, arena);
+		if (uint64_t{base} + ref.doc_count >= fts::kEndDoc)
+			pg::ThrowError(ERRCODE_PROGRAM_LIMIT_EXCEEDED, "quarry_bm25 index holds too many documents");
+		base += ref.doc_count;
+	}
+	view->pending_base = base;
+	view->pending = ReadPending(index, view->meta, arena);
+	if (uint64_t{base} + view->pending->count >= fts::kEndDoc)
+		pg::ThrowError(ERRCODE_PROGRAM_LIMIT_EXCEEDED, "quarry_bm25 index holds too many documents");
+	view->doc_end = base + view->pending->count;
+	return view;
+}
+
+namespace {
+
+// A plain query's terms: its lexemes in order of first occurrence, all scored.
+QueryTermList
+ReadPlainTerms(Oid config, std::string_view text)
+{
+	Tokens tokens = pg::PgCall([&] { return Tokenize(config, text.data(), static_cast<int>(text.size()), true); });
+	return QueryTermList{tokens.lexemes, tokens.count, tokens.count, nullptr, 0};
+}
+
+// Looks the term up in every segment (the pending list comes later).
+void
+LookUpTerm(QueryTerm &qt, const Lexeme &lexeme, IndexView *view, mem::ScanArena &arena)
+{
+	qt = QueryTerm{};
+	char *copy = static_cast<char *>(arena.Allocate(std::max<uint32_t>(lexeme.bytes, 1), 1));
+	std::memcpy(copy, lexeme.text, lexeme.bytes);
+	qt.text = {copy, lexeme.bytes};
+	qt.query_tf = lexeme.tf;
+	qt.segment_info = arena.MakeArray<TermInfo>(std::max<uint32_t>(view->segment_count, 1));
+	for (uint32_t s = 0; s < view->segment_count; s++)
+	{
+		TermInfo &info = qt.segment_info[s];
+		if (!FindTerm(*view->segments[s], qt.text, &info))
+			info = TermInfo{};
+		qt.doc_freq += info.doc_freq;
+	}
+}
+
+// The clause filter over the terms' cursors: required terms rarest first.
+void
+MakeFilter(PreparedQuery *q, const QueryTermList &list, mem::ScanArena &arena)
+{
+	auto *required = arena.MakeArray<uint32_t>(std::max<uint32_t>(list.required_count, 1));
+	std::copy_n(list.required, list.required_count, required);
+	std::sort(required, required + list.required_count, [&](uint32_t a, uint32_t b) {
+		uint64_t fa = q->terms[a].doc_freq, fb = q->terms[b].doc_freq;
+		return fa != fb ? fa < fb : a < b;
+	});
+	uint32_t excluded_count = q->term_count - q->scored_count;
+	auto **cursors = arena.MakeArray<fts::TermCursor *>(std::max<uint32_t>(list.required_count + excluded_count, 1));
+	for (uint32_t i = 0; i < list.required_count; i++)
+		cursors[i] = &q->terms[required[i]].cursor;
+	for (uint32_t i = 0; i < excluded_count; i++)
+		cursors[list.required_count + i] = &q->terms[q->scored_count + i].cursor;
+	q->filter = fts::ClauseFilter{{cursors, list.required_count}, {cursors + list.required_count, excluded_count}};
+	q->required = required;
+}
+
+} // namespace
+
+PreparedQuery *
+PrepareQuery(IndexView *view, std::string_view text, bool parsed, mem::ScanArena &arena)
+{
+	auto *q = arena.Make<PreparedQuery>();
+	*q = PreparedQuery{view, nullptr, 0, 0, {}, nullptr, nullptr, 0};
+	QueryTermList list = parsed ? ReadClauseTerms(view->config, text, arena) : ReadPlainTerms(view->config, text);
+	q->term_count = list.count;
+	q->scored_count = list.scored_count;
+	q->terms = arena.MakeArray<QueryTerm>(std::max<uint32_t>(list.count, 1));
+	for (uint32_t t = 0; t < list.count; t++)
+		LookUpTerm(q->terms[t], list.terms[t], view, arena);
+	MatchPending(q, arena);
+	for (uint32_t t = 0; t < q->term_count; t++)
+	{
+		QueryTerm &qt = q->terms[t];
+		qt.doc_freq += qt.pending_count;
+		qt.scorer = fts::TermScorer(view->params, view->stats, qt.doc_freq, qt.query_tf);
+	}
+	if (parsed)
+		MakeFilter(q, list, arena);
+	return q;
+}
+
+namespace {
+
+// The term's list in the pending list, encoded in the arena.
+bool
+OpenPendingPart(QueryTerm &qt, IndexView *view, mem::ScanArena &arena, fts::TermCursor::Part &part,
+				double &bound)
+{
+	if (qt.pending_count == 0)
+		return false;
+	std::span<const fts::DocId> docs(qt.pending_docs, qt.pending_count);
+	std::span<const uint32_t> tfs(qt.pending_tfs, qt.pending_count);
+	auto *lens = arena.MakeArray<uint32_t>(qt.pending_count);
+	for (uint32_t i = 0; i < qt.pending_count; i++)
+		lens[i] = view->pending->docs[qt.pending_docs[i]].length;
+	std::size_t bytes = fts::EncodedPostingListSize(docs, tfs);
+	auto *encoded = arena.MakeArray<uint8_t>(bytes);
+	fts::ImpactSummary impacts = fts::EncodePostingList(docs, tfs, {lens, qt.pending_count}, {encoded, bytes});
+	auto *source = arena.Make<fts::MemoryPostingBytes>(encoded, bytes);
+	auto *cursor = arena.Make<fts::PostingCursor>();
+	if (!cursor->Open(source))
+		pg::ThrowError(ERRCODE_INTERNAL_ERROR, "could not open a pending posting list");
+	part = {cursor, view->pending_base, view->pending_base + docs.back()};
+	bound = std::max(bound, impacts.Bound(qt.scorer));
+	return true;
+}
+
+fts::ImpactSummary
+ImpactsOf(const TermInfo &info)
+{
+	fts::ImpactSummary s;
+	s.count = std::min<uint16_t>(info.impact_count, fts::kMaxImpacts);
+	for (uint16_t i = 0; i < s.count; i++)
+	{
+		s.tf[i] = info.impact_tf[i];
+		s.doc_len[i] = info.impact_doc_len[i];
+	}
+	return s;
+}
+
+} // namespace
+
+void
+OpenCursors(PreparedQuery *q, mem::ScanArena &arena)
+{
+	IndexView *view = q->view;
+	uint32_t max_parts = view->segment_count + 1;
+	q->page_bytes = arena.MakeArray<PagePostingBytes *>(std::max<uint32_t>(q->term_count * max_parts, 1));
+	q->page_bytes_count = 0;
+	for (uint32_t t = 0; t < q->term_count; t++)
+	{
+		QueryTerm &qt = q->terms[t];
+		auto *parts = arena.MakeArray<fts::TermCursor::Part>(max_parts);
+		uint32_t count = 0;
+		double bound = 0;
+		for (uint32_t s = 0; s < view->segment_count; s++)
+		{
+			const TermInfo &info = qt.segment_info[s];
+			if (info.doc_freq == 0)
+				continue;
+			const SegmentReader *seg = view->segments[s];
+			auto *scratch = arena.MakeArray<uint8_t>(kPostingScratch);
+			auto *bytes = arena.Make<PagePostingBytes>(seg, info.postings_offset, info.postings_bytes, scratch,
+													   kPostingScratch);
+			q->page_bytes[q->page_bytes_count++] = bytes;
+			auto *cursor = arena.Make<fts::PostingCursor>();
+			if (!cursor->Open(bytes))
+				pg::ThrowError(ERRCODE_INDEX_CORRUPTED, "quarry_bm25 index \"%s\": unreadable posting list in segment %u",
+							   RelationGetRelationName(view->index), seg->ref.id);
+			fts::DocId last_local = cursor->LastDoc();
+			if (last_local == fts::kEndDoc || last_local >= seg->header.doc_count)
+				pg::ThrowError(ERRCODE_INDEX_CORRUPTED, "quarry_bm25 index \"%s\": posting list past segment %u",
+							   RelationGetRelationName(view->index), seg->ref.id);
+			parts[count++] = {cursor, seg->base, seg->base + last_local};
+			bound = std::max(bound, ImpactsOf(info).Bound(qt.scorer));
+		}
+		if (OpenPendingPart(qt, view, arena, parts[count], bound))
+			count++;
+		qt.cursor.Init(parts, count, &qt.scorer, bound, t);
+	}
+}
+
+void
+ReleaseCursors(PreparedQuery *q)
+{
+	for (uint32_t i = 0; i < q->page_bytes_count; i++)
+		q->page_bytes[i]->Release();
+}
+
+double
+ScoreTokens(const PreparedQuery &q, const Tokens &doc, double *term_scores)
+{
+	bool holds = false;
+	for (uint32_t t = 0; t < q.scored_count; t++)
+	{
+		const Lexeme *lex = FindLexeme(doc, q.terms[t].text);
+		holds |= lex != nullptr;
+		term_scores[t] = lex == nullptr ? 0.0 : q.terms[t].scorer.Score(lex->tf, doc.length);
+	}
+	if (!holds)
+		return 0.0;
+	// The clause filter, on the document's tokens instead of the cursors.
+	for (std::size_t i = 0; i < q.filter.required.size(); i++)
+		if (FindLexeme(doc, q.terms[q.required[i]].text) == nullptr)
+			return 0.0;
+	for (uint32_t t = q.scored_count; t < q.term_count; t++)
+		if (FindLexeme(doc, q.terms[t].text) != nullptr)
+			return 0.0;
+	return fts::SumInTermOrder(term_scores, q.scored_count);
+}
+
+bool
+MatchesDoc(const PreparedQuery &q, fts::DocId doc)
+{
+	bool holds = false;
+	for (uint32_t t = 0; t < q.scored_count && !holds; t++)
+		holds = q.terms[t].cursor.Contains(doc);
+	return holds && q.filter.Matches(doc);
+}
+
+// --- ViewDocs --------------------------------------------------------------------
+
+ViewDocs::ViewDocs(IndexView *view, mem::ScanArena &arena) : view_(view)
+{
+	docs_ = arena.MakeArray<SegmentDocs>(std::max<uint32_t>(view->segment_count, 1));
+	for (uint32_t s = 0; s < view->segment_count; s++)
+		new (&docs_[s]) SegmentDocs(view->segments[s]);
+}
+
+uint32_t
+ViewDocs::PartOf(fts::DocId doc) const
+{
+	if (doc >= view_->pending_base)
+		return view_->segment_count;
+	uint32_t lo = 0, hi = view_->segment_count;
+	while (hi - lo > 1)
+	{
+		uint32_t mid = (lo + hi) / 2;
+		if (view_->segments[mid]->base <= doc)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+uint32_t
+ViewDocs::Length(fts::DocId doc)
+{
+	uint32_t part = PartOf(doc);
+	if (part == view_->segment_count)
+		return view_->pending->docs[doc - view_->pending_base].length;
+	return docs_[part].Length(doc - view_->segments[part]->base);
+}
+
+std::span<const uint32_t>
+ViewDocs::Window(fts::DocId first, uint32_t max_count)
+{
+	uint32_t part = PartOf(first);
+	if (part == view_->segment_count)
+	{
+		uint32_t local = first - view_->pending_base;
+		return {view_->pending->lengths + local, std::min(max_count, view_->pending->count - local)};
+	}
+	return docs_[part].LengthWindow(first - view_->segments[part]->base, max_count);
+}
+
+bool
+ViewDocs::Admit(fts::DocId doc)
+{
+	uint32_t part = PartOf(doc);
+	if (part == view_->segment_count)
+		return !view_->pending->docs[doc - view_->pending_base].removed;
+	return docs_[part].Alive(doc - view_->segments[part]->base);
+}
+
+void
+ViewDocs::Tid(fts::DocId doc, ItemPointer tid)
+{
+	uint32_t part = PartOf(doc);
+	if (part == view_->segment_count)
+	{
+		*tid = view_->pending->docs[doc - view_->pending_base].tid;
+		return;
+	}
+	docs_[part].RowId(doc - view_->segments[part]->base, tid);
+}
+
+void
+ViewDocs::Release()
+{
+	for (uint32_t s = 0; s < view_->segment_count; s++)
+		docs_[s].Release();
+}
+
+} // namespace quarry::am::bm25

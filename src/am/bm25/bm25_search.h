@@ -1,0 +1,123 @@
+// A query over a snapshot of a quarry_bm25 index.
+//
+// IndexView is what a scan (or the <@> operator) sees of the index: a copy of
+// the metapage, every segment opened, and a copy of the pending list. Its
+// statistics (N, average length) are frozen for the life of the view, so every
+// score a scan produces uses the same statistics, across batches and reruns.
+//
+// PreparedQuery tokenizes the query with the index's text search
+// configuration, merges repeated lexemes (a repeated lexeme weighs qtf times),
+// or, for a query read with the query syntax (fts/query_syntax.h), tokenizes
+// each clause and keeps which terms are scored, required and excluded,
+// looks every term up in every segment and in the pending list to get its
+// document frequency, and builds each term's scorer. OpenCursors then opens a
+// TermCursor per term over all parts (segments in order, then the pending
+// list, whose matching entries are encoded into posting lists in memory).
+//
+// Everything lives in the scan's arena; nothing here needs a destructor.
+#pragma once
+
+#include "am/bm25/bm25_pending.h"
+#include "am/bm25/bm25_segment.h"
+#include "fts/clause_filter.h"
+#include "fts/term_cursor.h"
+#include "fts/wand.h"
+
+namespace quarry::am::bm25 {
+
+struct IndexView {
+	Relation index;
+	MetaPage meta;
+	Oid config;
+	fts::Bm25Params params;
+	fts::CollectionStats stats;
+	SegmentReader **segments;
+	uint32_t segment_count;
+	PendingSnapshot *pending;
+	fts::DocId pending_base; // global id of the first pending entry
+	fts::DocId doc_end;		 // one past the last global id
+};
+
+IndexView *OpenIndexView(Relation index, mem::ScanArena &arena);
+
+struct QueryTerm {
+	std::string_view text;
+	uint32_t query_tf;
+	uint64_t doc_freq;
+	TermInfo *segment_info; // per segment; doc_freq == 0 where the term is absent
+	fts::DocId *pending_docs; // local pending ids holding the term (ascending)
+	uint32_t *pending_tfs;
+	uint32_t pending_count;
+	fts::TermScorer scorer;
+	fts::TermCursor cursor; // valid after OpenCursors
+};
+
+/// A query's lexemes before they are looked up: the scored terms first (tf is
+/// the query tf), then the excluded ones; `required` indexes scored terms.
+struct QueryTermList {
+	Lexeme *terms;
+	uint32_t count;
+	uint32_t scored_count;
+	uint32_t *required;
+	uint32_t required_count;
+};
+
+/// The terms of a query read with the query syntax (bm25_clauses.cpp): every
+/// clause tokenized on its own; SHOULD and MUST lexemes scored (merged in order
+/// of first occurrence, query tfs added up), MUST lexemes required, MUST_NOT
+/// lexemes excluded.
+QueryTermList ReadClauseTerms(Oid config, std::string_view text, mem::ScanArena &arena);
+
+struct PreparedQuery {
+	IndexView *view;
+	QueryTerm *terms; // scored terms in order of first occurrence, then excluded terms
+	uint32_t term_count;   // every term (each has a cursor)
+	uint32_t scored_count; // terms [0, scored_count) score; == term_count for a plain query
+	// A row matches when it holds a scored term and passes the filter: every
+	// required term (MUST lexemes, rarest first), no excluded term (terms
+	// [scored_count, term_count)). Empty for a plain query. Points at the
+	// terms' cursors.
+	fts::ClauseFilter filter;
+	uint32_t *required; // the required terms' indexes, in the filter's order
+	// Open cursors (for releasing pins).
+	PagePostingBytes **page_bytes;
+	uint32_t page_bytes_count;
+};
+
+/// `parsed`: read `query` with the query syntax; else it is a bag of words.
+PreparedQuery *PrepareQuery(IndexView *view, std::string_view query, bool parsed, mem::ScanArena &arena);
+
+/// Opens every term's cursor at its first document.
+void OpenCursors(PreparedQuery *query, mem::ScanArena &arena);
+/// Drops the buffer pins the cursors hold (they must be reopened to be used).
+void ReleaseCursors(PreparedQuery *query);
+
+/// The BM25 score of a document given as tokens (sorted by bytes), with the
+/// query's statistics; summed in query term order like the index scan does.
+/// 0 for a document that does not match (holds no scored term, or fails the
+/// clause filter).
+double ScoreTokens(const PreparedQuery &query, const Tokens &doc, double *term_scores);
+
+/// Whether `doc` matches the query (cursors open; they do not move).
+bool MatchesDoc(const PreparedQuery &query, fts::DocId doc);
+
+/// Per-document access over a whole view by global id: lengths (for scoring),
+/// admission (not removed by VACUUM), heap TIDs.
+class ViewDocs final : public fts::DocLengths, public fts::DocAdmission {
+public:
+	ViewDocs(IndexView *view, mem::ScanArena &arena);
+	uint32_t Length(fts::DocId doc) override;
+	std::span<const uint32_t> Window(fts::DocId first, uint32_t max_count) override;
+	bool Admit(fts::DocId doc) override;
+	void Tid(fts::DocId doc, ItemPointer tid);
+	void Release();
+
+private:
+	// Segment index holding `doc`, or segment_count for the pending list.
+	uint32_t PartOf(fts::DocId doc) const;
+
+	IndexView *view_;
+	SegmentDocs *docs_; // one per segment
+};
+
+} // namespace quarry::am::bm25

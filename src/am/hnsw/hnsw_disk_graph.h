@@ -1,0 +1,147 @@
+// Reading the on-disk graph: node records on pinned pages, for scans, inserts
+// and VACUUM. It is a Graph for src/hnsw/search.h (Neighbors, Score).
+//
+// Reads go straight to the shared buffers: a vector that lies on one page is
+// scored in place, without a copy; a record that straddles pages is gathered
+// into scratch first (so that the distance equals the SQL operator's value
+// bit for bit). Score sorts a batch of nodes by page, reads every page once,
+// and prefetches pages it has not seen.
+//
+// Every page is read under a share content lock, and a straddling record's
+// pages are locked together in block order, so a record is always seen whole:
+// its heap TID belongs to the vector it was scored with, even when VACUUM and
+// an insert reuse the slot meanwhile.
+//
+// A backend keeps, per index, the buffer each node page was last found in
+// (in rd_amcache) and pins it with ReadRecentBuffer, which skips the buffer
+// mapping lookup (about half the cost of a random ReadBuffer here). The hint
+// array is looked up again at the start of every callback (BeginCall), never
+// kept across callbacks: a relcache invalidation may free it in between.
+//
+// The methods are C-shaped: they call ReadBuffer and LockBuffer directly and
+// keep no object with a destructor on the stack, so a PostgreSQL ERROR may
+// longjmp through them (see src/pg/guard.h).
+#pragma once
+
+#include "am/hnsw/hnsw_format.h"
+
+extern "C" {
+#include "storage/bufmgr.h"
+}
+
+#include "hnsw/candidates.h"
+#include "hnsw/distance.h"
+#include "hnsw/visited.h"
+#include "memory/scan_arena.h"
+
+#include <cmath>
+#include <span>
+
+namespace quarry::am {
+
+class DiskGraph {
+public:
+	/// Reads the metapage. Scratch comes from `arena`.
+	DiskGraph(Relation index, mem::ScanArena &arena);
+
+	/// Call at the start of every AM callback that uses this graph.
+	void BeginCall();
+
+	/// Re-reads the metapage (new entry point, new nodes, new extents).
+	void LoadMeta();
+
+	const HnswMetaPageData &meta() const { return meta_; }
+	Relation index() const { return index_; }
+	hnsw::Metric metric() const { return static_cast<hnsw::Metric>(meta_.metric); }
+	uint32 dims() const { return meta_.dims; }
+
+	/// The internal distance between two vectors of this index: by the
+	/// index's metric (scans), or by its construction metric after
+	/// UseConstructionMetric() (inserts, VACUUM; see hnsw::ConstructionMetric).
+	/// Stored vectors are finite with bounded norms, so their distances are
+	/// finite: anything else is corruption (ERROR), never a NaN that would
+	/// break the orderings the callers sort by.
+	float
+	Distance(const float *a, const float *b) const
+	{
+		const float d = distance_(a, b);
+		if (__builtin_expect(!std::isfinite(d), 0))
+			CorruptDistance();
+		return d;
+	}
+
+	void UseConstructionMetric();
+
+	// search.h's Graph:
+	void Neighbors(uint32 node, int level, hnsw::NeighborBuffer &out);
+	void Score(const float *query, std::span<const uint32> ids, hnsw::Scored *out);
+
+	/// Where Score records the heap TID of each live node it scores (as a
+	/// VisitedMap payload), or nullptr.
+	void set_tid_sink(hnsw::VisitedMap *sink) { tid_sink_ = sink; }
+
+	/// Copies the header and vector of `node`. False if `node` has no slot.
+	/// `unwritten_ok`: the slot may lie on a page nobody wrote yet (a slot
+	/// claimed by an insert that has not written it, or never will); its
+	/// header then reads as all zeros (a free slot). Otherwise such a page is
+	/// corruption: nothing links to a slot before it is written.
+	bool ReadNode(uint32 node, NodeHeader *header, float *vector, bool unwritten_ok = false);
+
+	/// The state in `node`'s TID entry (a slot below the node count).
+	uint8 TidState(uint32 node);
+
+	/// Nodes scored since construction (the iterative scan's budget).
+	uint64 scored() const { return scored_; }
+
+	/// Whether `node` names a slot (refreshing the metapage copy if needed).
+	bool ValidNode(uint32 node);
+
+private:
+	struct WindowPage {
+		uint32 stream_page;
+		Buffer buffer;
+		const char *payload;
+	};
+	static constexpr int kMaxWindow = 16;
+
+	const char *Window(uint32 stream_page) const;
+	void LockThrough(uint32 last_page, bool unwritten_ok);
+	void ReleaseBefore(uint32 first_page);
+	void ReleaseWindow();
+	Buffer PinNodePage(uint32 stream_page, bool unwritten_ok);
+	const char *RecordBytes(uint64 record_start, uint32 begin, uint32 length, char *scratch);
+	void LockRecord(uint64 record_start, uint32 length, bool unwritten_ok = false);
+	[[noreturn]] void CorruptRecord(uint32 node, const NodeHeader &header) const;
+	[[noreturn]] void CorruptDistance() const;
+	void PrefetchPages(const uint32 *pages, int count);
+	void OrderAndPrefetch(std::span<const uint32> ids);
+	void PrefetchRecord(uint64 record_start) const;
+	void ReadUpperLinks(const NodeHeader &header, uint32 node, int level, hnsw::NeighborBuffer &out);
+
+	Relation index_;
+	mem::ScanArena &arena_;
+	HnswMetaPageData meta_;
+	hnsw::MetricDistance distance_;
+	bool construction_ = false;
+	uint32 vector_offset_ = 0;
+	hnsw::VisitedMap *tid_sink_ = nullptr;
+	BlockNumber own_known_blocks_ = 0; // without an rd_amcache (an empty index)
+	BlockNumber *known_blocks_ = &own_known_blocks_; // the index had at least this many blocks
+	Buffer *hints_ = nullptr; // rd_amcache: buffer hints per node page
+	uint32 hint_pages_ = 0;
+	WindowPage window_[kMaxWindow];
+	int window_count_ = 0;
+	char *record_scratch_ = nullptr; // one gathered record
+	uint32 batch_pages_[hnsw::kMaxNeighbors]; // Score's batch, sorted by page
+	uint16 batch_order_[hnsw::kMaxNeighbors];
+	uint64 scored_ = 0;
+};
+
+/// The entry point of a search (Algorithm 5 line 1) scored against `query`,
+/// and the level to descend from: the metapage's entry point when it is a node
+/// of the entry level. Otherwise the metapage is read again (it may have moved
+/// meanwhile) and, if it still names a slot that is no such node, a node of
+/// the highest level in the TID stream stands in. False if the graph is empty.
+bool FindEntryPoint(DiskGraph &graph, const float *query, hnsw::Candidate *entry, int *level);
+
+} // namespace quarry::am

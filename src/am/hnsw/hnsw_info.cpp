@@ -1,0 +1,104 @@
+// quarry_hnsw_index_info(regclass): what an index holds, for tests, monitoring
+// and the benchmarks (slot counts, free slots, pages).
+#include "am/hnsw/hnsw.h"
+
+extern "C" {
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "funcapi.h"
+#include "storage/bufmgr.h"
+#include "utils/builtins.h"
+}
+
+#include "am/hnsw/hnsw_format.h"
+#include "am/index_kind.h"
+#include "pg/guard.h"
+#include "pg/privileges.h"
+
+#include <algorithm>
+
+namespace {
+
+using namespace quarry::am;
+
+struct StateCounts {
+	int64 live = 0;
+	int64 deleted = 0;
+	int64 free = 0;
+};
+
+// C-shaped: reads the TID stream.
+StateCounts
+CountStates(Relation index, const HnswMetaPageData &meta)
+{
+	StateCounts counts;
+	for (uint32 page = 0; page * kTidEntriesPerPage < meta.node_count; page++)
+	{
+		Buffer buffer = ReadTidPage(index, meta, page);
+		const uint32 end = std::min(meta.node_count - page * kTidEntriesPerPage, kTidEntriesPerPage);
+		const auto *entries = reinterpret_cast<const TidEntry *>(StreamPayload(BufferGetPage(buffer)));
+		for (uint32 i = 0; i < end; i++)
+		{
+			if (!TidEntryLooksSane(entries[i]))
+				HnswCorrupt(index, "the TID entry of node %u has state %u and level %u",
+							page * kTidEntriesPerPage + i, entries[i].state, entries[i].level);
+			switch (static_cast<NodeState>(entries[i].state))
+			{
+				case NodeState::kLive:
+					counts.live++;
+					break;
+				case NodeState::kDeleted:
+					counts.deleted++;
+					break;
+				case NodeState::kFree:
+					counts.free++;
+					break;
+				case NodeState::kReserved:
+					break;
+			}
+		}
+		UnlockReleaseBuffer(buffer);
+	}
+	return counts;
+}
+
+} // namespace
+
+QUARRY_FUNCTION(quarry_hnsw_index_info)
+{
+	return quarry::pg::IndexBoundary("quarry_hnsw_index_info", quarry::pg::IndexNameForContext(PG_GETARG_OID(0)), [&]() -> Datum {
+		Oid oid = PG_GETARG_OID(0);
+		CheckIndexKind(oid, IndexKind::kHnsw);
+		quarry::pg::CheckIndexReadable(oid);
+		Relation index = index_open(oid, AccessShareLock);
+		HnswMetaPageData meta;
+		ReadMetaPage(index, &meta);
+		StateCounts counts = CountStates(index, meta);
+		const int64 total_pages = RelationGetNumberOfBlocks(index);
+		relation_close(index, AccessShareLock);
+
+		TupleDesc desc;
+		if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "quarry_hnsw_index_info: return type must be a row type");
+		desc = BlessTupleDesc(desc);
+		Datum values[] = {
+			Int32GetDatum(static_cast<int32>(meta.dims)),
+			Int32GetDatum(meta.m),
+			Int32GetDatum(meta.ef_construction),
+			CStringGetTextDatum(quarry::hnsw::MetricName(static_cast<quarry::hnsw::Metric>(meta.metric))),
+			Int64GetDatum(meta.node_count),
+			Int64GetDatum(counts.live),
+			Int64GetDatum(counts.deleted),
+			Int64GetDatum(counts.free),
+			Int32GetDatum(meta.entry_level),
+			Int64GetDatum(meta.nodes.npages),
+			Int64GetDatum(total_pages),
+			Int64GetDatum(static_cast<int64>(meta.null_rows.count)),
+		};
+		bool nulls[lengthof(values)] = {};
+		if (desc->natts != lengthof(values))
+			elog(ERROR, "quarry_hnsw_index_info: expected %d result columns, found %d",
+				 static_cast<int>(lengthof(values)), desc->natts);
+		return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+	});
+}

@@ -1,0 +1,527 @@
+// quarry_hnsw scans: ORDER BY col <op> query [LIMIT k].
+//
+// The first amgettuple descends the upper layers greedily and searches layer 0
+// with ef = quarry.hnsw_ef_search (Malkov & Yashunin 2018, Algorithm 5), then
+// returns the results nearest first with their exact distances
+// (xs_recheckorderby = false). All scratch (query, visited map, candidate and
+// result heaps, discarded nodes) lives in the scan's ScanArena, reset by every
+// rescan; nothing is palloc'd per candidate.
+//
+// Iterative scan: when the executor wants more rows than ef_search produced
+// (a WHERE clause filters them), the scan goes on as a best-first search over
+// layer 0 from every node it has scored but not expanded, with the same visited
+// set, until the rows run out or quarry.hnsw_max_scan_tuples nodes have been
+// scored. A further row is returned only when no unexpanded node is nearer
+// than it, so rows keep coming in distance order. A node that still turns up
+// nearer than a row already returned (reachable only through farther nodes)
+// is skipped: the executor relies on the order (xs_recheckorderby = false).
+#include "am/hnsw/hnsw.h"
+
+extern "C" {
+#include "access/relscan.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+}
+
+#include "am/hnsw/hnsw_disk_graph.h"
+#include "hnsw/arena_vector.h"
+#include "hnsw/search.h"
+#include "pg/guard.h"
+#include "pg/gucs.h"
+#include "pg/memory_glue.h"
+#include "pg/owned.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace quarry::am {
+
+namespace {
+
+using hnsw::ArenaVector;
+using hnsw::Candidate;
+using hnsw::Discarded;
+
+/// What a scan keeps between calls. Trivially destructible: it lives in the
+/// scan's memory context; the arena (a context-owned object) holds the rest.
+struct HnswScanState {
+	MemoryContext context;
+	mem::ScanArena *arena;
+	// Reset by every rescan (all in the arena):
+	DiskGraph *graph;
+	float *query;
+	bool query_null;
+	bool searched;
+	hnsw::VisitedMap *visited;
+	ArenaVector<Candidate> *results;
+	ArenaVector<Candidate> *candidates;
+	ArenaVector<Candidate> *ready; // the first search's results, ascending
+	std::size_t ready_next;
+	// The continuation: scored nodes not expanded yet (a min-heap); live nodes
+	// found but not returned yet: the ef nearest in `window` (ascending, from
+	// window_start) and the others in `overflow` (a min-heap, all farther).
+	ArenaVector<Candidate> *frontier;
+	// What the first search discarded, kept as found (no heap work) until a
+	// query wants more rows than it returned: most LIMIT k queries never do.
+	ArenaVector<Discarded> *first_discards;
+	bool continued;
+	ArenaVector<Candidate> *window;
+	std::size_t window_start;
+	ArenaVector<Candidate> *overflow;
+	float last_distance;
+	uint32 null_cursor; // next node id of a NULL-query scan
+	bool walk_exhausted; // the continuation expanded every node it found
+	pg::NullRowReader *null_rows; // rows whose vector is NULL, returned last
+	uint64 returned;
+	uint64 skipped_late;
+	// The duplicate chain of the row returned last (see kDuplicateLevel).
+	uint32 chain_primary;
+	uint32 chain_next;
+	uint64 chain_primary_tid;
+	float chain_distance;
+	uint32 chain_steps;
+};
+
+// The first block of every scan arena comes from one block this backend keeps
+// (in TopMemoryContext) between scans: a query then costs no malloc at all
+// (a scan needs a few hundred kB; fresh blocks of that size come from mmap or
+// brk and fault in page by page). Other blocks, and the first block of a scan
+// started while another one holds the kept block, are palloc'd in the scan's
+// context.
+constexpr std::size_t kKeptBlockBytes = 512 * 1024;
+void *kept_block = nullptr;
+bool kept_block_in_use = false;
+
+void *
+AllocateScanBlock(void *state, std::size_t bytes)
+{
+	if (!kept_block_in_use && bytes <= kKeptBlockBytes)
+	{
+		if (kept_block == nullptr)
+			kept_block = MemoryContextAllocExtended(TopMemoryContext, kKeptBlockBytes, MCXT_ALLOC_NO_OOM);
+		if (kept_block != nullptr)
+		{
+			kept_block_in_use = true;
+			return kept_block;
+		}
+	}
+	return MemoryContextAllocExtended(static_cast<MemoryContext>(state), bytes, MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+}
+
+void
+ReleaseScanBlock(void *, void *block)
+{
+	if (block == kept_block)
+		kept_block_in_use = false;
+	else
+		pfree(block);
+}
+
+mem::ScanArena *
+CreateHnswScanArena(MemoryContext context)
+{
+	mem::BlockSource source;
+	source.allocate = AllocateScanBlock;
+	source.release = ReleaseScanBlock;
+	source.state = context;
+	return pg::MakeOwned<mem::ScanArena>(context, source, kKeptBlockBytes - 64);
+}
+
+std::size_t
+EfSearch()
+{
+	return static_cast<std::size_t>(std::max(pg::hnsw_ef_search, 1));
+}
+
+std::size_t
+WindowSize(const HnswScanState *s)
+{
+	return s->window->size() - s->window_start;
+}
+
+// A live node found and not returned yet: into the window if it is among the
+// ef nearest, else into the overflow.
+void
+AddPending(HnswScanState *s, Candidate c)
+{
+	ArenaVector<Candidate> &w = *s->window;
+	if (WindowSize(s) >= EfSearch() && !hnsw::Nearer(c, w.back()))
+	{
+		hnsw::HeapPush(*s->overflow, c, hnsw::NearerFirst{});
+		return;
+	}
+	if (s->window_start > 0 && s->window_start * 2 >= w.size())
+	{
+		// Compact the consumed front.
+		std::size_t n = WindowSize(s);
+		std::memmove(w.begin(), w.begin() + s->window_start, n * sizeof(Candidate));
+		while (w.size() > n)
+			w.pop_back();
+		s->window_start = 0;
+	}
+	w.push_back(c);
+	Candidate *i = w.end() - 1;
+	for (; i > w.begin() + s->window_start && hnsw::Nearer(c, *(i - 1)); i--)
+		*i = *(i - 1);
+	*i = c;
+	if (WindowSize(s) > EfSearch())
+	{
+		hnsw::HeapPush(*s->overflow, w.back(), hnsw::NearerFirst{});
+		w.pop_back();
+	}
+}
+
+// Takes the nearest pending node; refills the window from the overflow.
+Candidate
+TakePending(HnswScanState *s)
+{
+	const Candidate c = (*s->window)[s->window_start++];
+	if (!s->overflow->empty())
+		s->window->push_back(hnsw::HeapPop(*s->overflow, hnsw::NearerFirst{}));
+	return c;
+}
+
+/// Where the first search leaves what it did not keep.
+struct KeepDiscarded {
+	HnswScanState *s;
+	void operator()(const Discarded &d) const { s->first_discards->push_back(d); }
+};
+
+/// Where the continuation puts what it finds: every such node may still be
+/// expanded; the live ones may still be returned.
+struct KeepFound {
+	HnswScanState *s;
+	void
+	operator()(const Discarded &d) const
+	{
+		const Candidate c{d.distance, d.id};
+		hnsw::HeapPush(*s->frontier, c, hnsw::NearerFirst{});
+		if (d.live)
+			AddPending(s, c);
+	}
+};
+
+// The first search: greedy descent, then layer 0 with ef_search (again from
+// the nodes the descent passed if that runs out of nodes early; see
+// hnsw::SearchLayerFrom); its results go to `ready`, sorted.
+void
+FirstSearch(HnswScanState *s)
+{
+	DiskGraph &graph = *s->graph;
+	Candidate entry;
+	int top;
+	if (!FindEntryPoint(graph, s->query, &entry, &top))
+		return;
+	const hnsw::Descent descent = hnsw::GreedyDescent(graph, s->query, entry, top, 0);
+	// The layer-0 entry is scored again, with the visited map as TID sink.
+	hnsw::SearchLayerFrom(graph, s->query, descent, 0, EfSearch(), *s->visited, *s->results, *s->candidates,
+						  KeepDiscarded{s});
+	for (const Candidate &c : *s->results)
+		s->ready->push_back(c);
+	std::sort(s->ready->begin(), s->ready->end(), hnsw::Nearer);
+	s->ready_next = 0;
+}
+
+// The continuation: the next live node in distance order, by best-first
+// search. The nearest pending node is returned once the ef nearest pending
+// ones are all nearer than every unexpanded node: Algorithm 2's stopping rule,
+// applied to a window that slides with the rows returned. False when nothing
+// is left or the budget is spent.
+bool
+NextFound(HnswScanState *s, Candidate *out)
+{
+	const uint64 budget = static_cast<uint64>(pg::hnsw_max_scan_tuples);
+	if (!s->continued)
+	{
+		KeepFound keep{s};
+		for (const Discarded &d : *s->first_discards)
+			keep(d);
+		s->continued = true;
+	}
+	for (;;)
+	{
+		const bool can_expand = !s->frontier->empty() && s->graph->scored() < budget;
+		const std::size_t pending = WindowSize(s);
+		if (pending > 0 &&
+			(!can_expand || (pending >= EfSearch() && !hnsw::Nearer(s->frontier->front(), s->window->back()))))
+		{
+			*out = TakePending(s);
+			return true;
+		}
+		if (!can_expand)
+		{
+			s->walk_exhausted = s->frontier->empty(); // not stopped by the budget
+			return false;
+		}
+		const Candidate next = hnsw::HeapPop(*s->frontier, hnsw::NearerFirst{});
+		hnsw::ExpandNode(*s->graph, s->query, next.id, 0, *s->visited, KeepFound{s});
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+// A slot whose header was never written must be reserved by an insert that
+// has not written it yet (else its page was zeroed). Its TID entry says so;
+// if not, the header is read again (the insert may have written it since)
+// before this is called corruption.
+void
+CheckUnwrittenSlot(IndexScanDesc scan, DiskGraph &graph, uint32 node, NodeHeader *header)
+{
+	if (graph.TidState(node) == static_cast<uint8>(NodeState::kReserved))
+		return;
+	graph.ReadNode(node, header, nullptr, true);
+	if (NeverWritten(*header))
+		HnswCorrupt(scan->indexRelation, "node %u was never written, but its TID entry says state %u", node,
+					graph.TidState(node));
+}
+
+// Rows of a scan ordered by a NULL query: every live node, in node order, with
+// a NULL distance (as the operator would give).
+bool
+NextNullQueryRow(IndexScanDesc scan, HnswScanState *s)
+{
+	DiskGraph &graph = *s->graph;
+	for (;; s->null_cursor++)
+	{
+		if (!graph.ValidNode(s->null_cursor))
+			return false;
+		NodeHeader header;
+		// Every slot is read here, including one an insert has claimed but
+		// not written yet (maybe on a page nobody wrote yet).
+		graph.ReadNode(s->null_cursor, &header, nullptr, true);
+		if (NeverWritten(header))
+			CheckUnwrittenSlot(scan, graph, s->null_cursor, &header);
+		if (header.state != static_cast<uint8>(NodeState::kLive))
+			continue;
+		GetHeapTid(header.heap_tid, &scan->xs_heaptid);
+		scan->xs_orderbyvals[0] = (Datum) 0;
+		scan->xs_orderbynulls[0] = true;
+		s->null_cursor++;
+		return true;
+	}
+}
+
+void
+ResetScan(IndexScanDesc scan, HnswScanState *s)
+{
+	s->arena->Reset();
+	mem::ScanArena &arena = *s->arena;
+	s->graph = arena.Make<DiskGraph>(scan->indexRelation, arena);
+	const std::size_t ef = EfSearch();
+	const std::size_t m = std::max<std::size_t>(s->graph->meta().m, 2);
+	s->visited = arena.Make<hnsw::VisitedMap>(arena, ef * m);
+	s->results = arena.Make<ArenaVector<Candidate>>(arena, ef + 1);
+	s->candidates = arena.Make<ArenaVector<Candidate>>(arena, ef * 2);
+	s->ready = arena.Make<ArenaVector<Candidate>>(arena, ef);
+	s->frontier = arena.Make<ArenaVector<Candidate>>(arena, ef * m);
+	s->first_discards = arena.Make<ArenaVector<Discarded>>(arena, ef * m);
+	s->continued = false;
+	s->window = arena.Make<ArenaVector<Candidate>>(arena, ef * 2 + 1);
+	s->window_start = 0;
+	s->overflow = arena.Make<ArenaVector<Candidate>>(arena, ef * m);
+	s->ready_next = 0;
+	s->searched = false;
+	s->last_distance = -std::numeric_limits<float>::infinity();
+	s->null_cursor = 0;
+	s->walk_exhausted = false;
+	s->null_rows = nullptr;
+	s->returned = 0;
+	s->skipped_late = 0;
+	s->chain_next = hnsw::kInvalidNode;
+	s->query = nullptr;
+	s->query_null = true;
+}
+
+void
+SetQuery(IndexScanDesc scan, HnswScanState *s)
+{
+	if (scan->numberOfOrderBys == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a quarry_hnsw index scan needs ORDER BY a distance to a vector")));
+	ScanKey key = &scan->orderByData[0];
+	if (key->sk_strategy != kHnswDistanceStrategy)
+		elog(ERROR, "quarry_hnsw: unexpected ORDER BY strategy %d", key->sk_strategy);
+	if (key->sk_flags & SK_ISNULL)
+		return;
+	VectorArg v = DatumGetVector(key->sk_argument);
+	const HnswMetaPageData &meta = s->graph->meta();
+	if (meta.dims != 0 && static_cast<uint32>(v.dims) != meta.dims)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("query vector has %d dimensions, but index \"%s\" has %u", v.dims,
+						RelationGetRelationName(scan->indexRelation), meta.dims)));
+	s->query = s->arena->MakeArray<float>(v.dims);
+	PrepareIndexVector(v, s->graph->metric(), s->query);
+	s->query_null = false;
+}
+
+void
+ReturnRow(IndexScanDesc scan, HnswScanState *s, uint64 tid, float distance)
+{
+	UnpackTid(tid, &scan->xs_heaptid);
+	scan->xs_orderbyvals[0] = Float8GetDatum(hnsw::SqlDistance(s->graph->metric(), distance));
+	scan->xs_orderbynulls[0] = false;
+	s->returned++;
+}
+
+// The next live duplicate on the chain of the row returned last, if any. Each
+// is checked to still belong to that row's node (a slot can be reused).
+bool
+NextDuplicate(IndexScanDesc scan, HnswScanState *s)
+{
+	while (s->chain_next != hnsw::kInvalidNode && s->chain_steps++ < s->graph->meta().node_count + 1)
+	{
+		NodeHeader header;
+		if (!s->graph->ReadNode(s->chain_next, &header, nullptr) || header.level != kDuplicateLevel ||
+			header.upper_block != s->chain_primary)
+			break;
+		s->chain_next = header.next_duplicate;
+		const uint64 tid = PackTid(header.heap_tid);
+		if (header.state == static_cast<uint8>(NodeState::kLive) && tid != s->chain_primary_tid)
+		{
+			ReturnRow(scan, s, tid, s->chain_distance);
+			return true;
+		}
+	}
+	s->chain_next = hnsw::kInvalidNode;
+	return false;
+}
+
+// After every other row, the rows whose vector is NULL, with a NULL distance,
+// as the query without the index returns them. Only after a walk that ended
+// because nothing was left: one the budget stopped may have nearer rows left.
+bool
+NextNullVectorRow(IndexScanDesc scan, HnswScanState *s)
+{
+	if (!s->query_null && !s->walk_exhausted)
+		return false;
+	if (s->null_rows == nullptr)
+	{
+		const pg::NullRowListFormat &format = HnswNullRowFormat();
+		s->null_rows = s->arena->Make<pg::NullRowReader>(format, scan->indexRelation, s->graph->meta().null_rows,
+														 s->arena->MakeArray<ItemPointerData>(format.capacity()));
+	}
+	if (!s->null_rows->Next(&scan->xs_heaptid))
+		return false;
+	scan->xs_orderbyvals[0] = (Datum) 0;
+	scan->xs_orderbynulls[0] = true;
+	return true;
+}
+
+bool
+NextRow(IndexScanDesc scan, HnswScanState *s)
+{
+	s->graph->BeginCall();
+	if (s->query_null)
+		return (s->null_rows == nullptr && NextNullQueryRow(scan, s)) || NextNullVectorRow(scan, s);
+	if (!s->searched)
+	{
+		pgstat_count_index_scan(scan->indexRelation);
+		s->graph->set_tid_sink(s->visited);
+		FirstSearch(s);
+		s->searched = true;
+	}
+	if (NextDuplicate(scan, s))
+		return true;
+	for (;;)
+	{
+		Candidate c;
+		if (s->null_rows != nullptr)
+			return NextNullVectorRow(scan, s);
+		if (s->ready_next < s->ready->size())
+			c = (*s->ready)[s->ready_next++];
+		else if (!NextFound(s, &c))
+			return NextNullVectorRow(scan, s);
+		if (c.distance < s->last_distance)
+		{
+			s->skipped_late++; // found late, nearer than a row already returned
+			continue;
+		}
+		s->last_distance = c.distance;
+		const uint64 payload = s->visited->Payload(c.id);
+		ReturnRow(scan, s, payload & ~kHasDuplicates, c.distance);
+		if (payload & kHasDuplicates)
+		{
+			NodeHeader header;
+			s->graph->ReadNode(c.id, &header, nullptr);
+			s->chain_primary = c.id;
+			s->chain_next = header.next_duplicate;
+			s->chain_primary_tid = payload & ~kHasDuplicates;
+			s->chain_distance = c.distance;
+			s->chain_steps = 0;
+		}
+		return true;
+	}
+}
+
+} // namespace
+
+IndexScanDesc
+HnswBeginScan(Relation index, int nkeys, int norderbys)
+{
+	return pg::IndexBoundary("quarry_hnsw beginscan", RelationGetRelationName(index), [&]() -> IndexScanDesc {
+		IndexScanDesc scan = RelationGetIndexScan(index, nkeys, norderbys);
+		MemoryContext context =
+			AllocSetContextCreate(CurrentMemoryContext, "quarry_hnsw scan", ALLOCSET_DEFAULT_SIZES);
+		auto *s = static_cast<HnswScanState *>(MemoryContextAllocZero(context, sizeof(HnswScanState)));
+		s->context = context;
+		s->arena = CreateHnswScanArena(context);
+		scan->opaque = s;
+		scan->xs_orderbyvals = static_cast<Datum *>(palloc0(sizeof(Datum) * std::max(norderbys, 1)));
+		scan->xs_orderbynulls = static_cast<bool *>(palloc(sizeof(bool) * std::max(norderbys, 1)));
+		std::fill(scan->xs_orderbynulls, scan->xs_orderbynulls + std::max(norderbys, 1), true);
+		return scan;
+	});
+}
+
+void
+HnswRescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys)
+{
+	pg::IndexBoundary("quarry_hnsw rescan", RelationGetRelationName(scan->indexRelation), [&] {
+		auto *s = static_cast<HnswScanState *>(scan->opaque);
+		if (keys != nullptr && scan->numberOfKeys > 0)
+			memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
+		if (orderbys != nullptr && scan->numberOfOrderBys > 0)
+			memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
+		MemoryContext old = MemoryContextSwitchTo(s->context);
+		ResetScan(scan, s);
+		SetQuery(scan, s);
+		MemoryContextSwitchTo(old);
+	});
+}
+
+bool
+HnswGetTuple(IndexScanDesc scan, ScanDirection direction)
+{
+	return pg::IndexBoundary("quarry_hnsw gettuple", RelationGetRelationName(scan->indexRelation), [&]() -> bool {
+		if (!ScanDirectionIsForward(direction))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("quarry_hnsw scans only go forward")));
+		auto *s = static_cast<HnswScanState *>(scan->opaque);
+		scan->xs_recheck = false;
+		scan->xs_recheckorderby = false;
+		MemoryContext old = MemoryContextSwitchTo(s->context);
+		bool found = NextRow(scan, s);
+		MemoryContextSwitchTo(old);
+		if (found)
+			pgstat_count_index_tuples(scan->indexRelation, 1);
+		return found;
+	});
+}
+
+void
+HnswEndScan(IndexScanDesc scan)
+{
+	pg::IndexBoundary("quarry_hnsw endscan", RelationGetRelationName(scan->indexRelation), [&] {
+		auto *s = static_cast<HnswScanState *>(scan->opaque);
+		if (s->graph != nullptr && s->searched)
+			elog(DEBUG1, "quarry_hnsw scan of \"%s\": scored %llu nodes, returned %llu rows, skipped %llu found late",
+				 RelationGetRelationName(scan->indexRelation),
+				 static_cast<unsigned long long>(s->graph->scored()), static_cast<unsigned long long>(s->returned),
+				 static_cast<unsigned long long>(s->skipped_late));
+		MemoryContextDelete(s->context); // the arena goes with it
+		scan->opaque = nullptr;
+	});
+}
+
+} // namespace quarry::am

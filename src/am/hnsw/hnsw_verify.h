@@ -1,0 +1,142 @@
+// The quarry_hnsw checker's shared state: hnsw_verify.cpp reads the metapage,
+// the blocks and the two streams into it; hnsw_verify_graph.cpp checks the
+// links, the duplicate chains and the index against its table. See the file
+// comment of hnsw_verify.cpp for what is checked and what is not.
+//
+// C-shaped: everything is palloc'd in the checker's memory context, nothing
+// has a destructor, so PostgreSQL calls (and their ERRORs) need no PgCall.
+#pragma once
+
+#include "am/hnsw/hnsw_format.h"
+#include "am/verify.h"
+
+#include <cstring>
+
+namespace quarry::am::hnsw_verify {
+
+/// Problems are counted per kind; past VerifyReport::kMaxPerKind of a kind
+/// only the count goes on, and one last row says how many were left out.
+enum Kind : int {
+	kMetaProblem,
+	kPageProblem,
+	kTidProblem,
+	kRecordProblem,
+	kLinkProblem,
+	kUpperProblem,
+	kChainProblem,
+	kEntryProblem,
+	kMissingRow,
+	kTwiceIndexed,
+	kVectorMismatch,
+	kStaleEntry,
+	kKindCount,
+};
+
+/// What the checker keeps per node id (from its TID entry and its record).
+enum NodeFlag : uint8 {
+	kTidReadable = 1,  // its TID entry is on a sound page and looks sane
+	kReadable = 2,	   // and so is its record, consistent with the entry
+	kWritten = 4,	   // its record was written once (the header is not all zeros)
+	kOnChain = 8,	   // a duplicate reached from its primary's chain
+	kSeen = 16,		   // reported by the table scan
+};
+
+struct NodeInfo {
+	uint8 state; // NodeState, from the TID stream
+	uint8 level; // from the TID stream (equal to the record's when kReadable)
+	uint8 flags; // NodeFlag
+	uint8 unused;
+	uint32 primary;	  // a duplicate's primary
+	uint32 next;	  // next_duplicate
+	uint64 vector_hash; // to compare a duplicate's vector with its primary's
+};
+
+/// An upper-layer item found on an upper page.
+struct UpperEntry {
+	BlockNumber block;
+	OffsetNumber offset;
+	uint16 levels; // from its length
+	uint32 refs;   // nodes naming it
+	uint32 *lists; // a copy: levels * (1 + m) words
+};
+
+/// Stream page states while reading records.
+enum StreamPageState : uint8 {
+	kPageUnknown = 0,
+	kPageSound,
+	kPageUnwritten, // all zeros or past the end of the relation: records read as zeros
+	kPageBad,
+};
+
+struct Checker {
+	Relation index;
+	Relation heap;
+	VerifyReport *report;
+	MemoryContext context;
+	int counts[kKindCount];
+
+	HnswMetaPageData meta;
+	BlockNumber nblocks;
+	uint32 capacity0; // 2m
+
+	NodeInfo *nodes; // meta.node_count of them
+	ItemPointerData *heap_tids; // from the TID stream
+
+	UpperEntry *uppers; // in (block, offset) order
+	uint32 nuppers;
+	uint32 uppers_capacity;
+
+	uint8 *node_pages; // StreamPageState per node stream page
+	uint32 cached_page; // the node stream page in `page` (kInvalidNode: none)
+	char *page;			// BLCKSZ
+	char *record;		// meta.record_size
+
+	ItemPointerData *null_tids; // the null-row list, sorted after CheckBlocks
+	uint64 null_count;
+	bool *null_seen; // reported by the table scan
+
+	uint64 stale_links; // links into free or reused slots (accepted)
+	uint64 orphan_items; // upper items no node names (accepted)
+	int64 unreachable; // live graph nodes layer 0 does not reach (-1: not counted)
+};
+
+/// Reports a problem of `kind` (rate-limited per kind).
+void Problem(Checker &c, Kind kind, const char *fmt, ...) pg_attribute_printf(3, 4);
+
+/// Copies node `id`'s record into c.record; false if a page of it is bad.
+bool ReadRecord(Checker &c, uint32 id);
+
+/// The record's header and vector in c.record.
+inline NodeHeader
+RecordHeader(const Checker &c)
+{
+	NodeHeader h;
+	std::memcpy(&h, c.record, sizeof h);
+	return h;
+}
+inline const float *
+RecordVector(const Checker &c)
+{
+	return reinterpret_cast<const float *>(c.record + VectorOffset(c.meta.m));
+}
+inline const uint32 *
+RecordLinks(const Checker &c)
+{
+	return reinterpret_cast<const uint32 *>(c.record + LinksOffset());
+}
+
+/// Whether `n` is in the graph: a readable live or deleted node that is not
+/// a duplicate.
+inline bool
+IsGraphNode(const NodeInfo &n)
+{
+	return (n.flags & kReadable) != 0 && n.level != kDuplicateLevel &&
+		   (n.state == static_cast<uint8>(NodeState::kLive) || n.state == static_cast<uint8>(NodeState::kDeleted));
+}
+
+/// hnsw_verify_graph.cpp: links, upper items, chains, the entry point.
+void CheckGraph(Checker &c);
+/// hnsw_verify_graph.cpp: the index against its table.
+void CheckTable(Checker &c);
+
+} // namespace quarry::am::hnsw_verify

@@ -1,0 +1,518 @@
+// The second half of the quarry_hnsw checker (see hnsw_verify.cpp for what is
+// and is not reported): neighbour lists, upper-layer items, duplicate chains
+// and the entry point, from the node information hnsw_verify.cpp collected;
+// then the index against its table.
+#include "am/hnsw/hnsw_verify.h"
+
+#include "am/hnsw/hnsw.h"
+#include "pg/guard.h"
+
+extern "C" {
+#include "access/tableam.h"
+#include "catalog/index.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "utils/memutils.h"
+}
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+namespace quarry::am::hnsw_verify {
+
+namespace {
+
+bool
+IsLive(const NodeInfo &n)
+{
+	return n.state == static_cast<uint8>(NodeState::kLive);
+}
+
+UpperEntry *
+FindUpper(Checker &c, BlockNumber block, OffsetNumber offset)
+{
+	uint32 lo = 0, hi = c.nuppers;
+	while (lo < hi)
+	{
+		const uint32 mid = lo + (hi - lo) / 2;
+		const UpperEntry &e = c.uppers[mid];
+		if (e.block < block || (e.block == block && e.offset < offset))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < c.nuppers && c.uppers[lo].block == block && c.uppers[lo].offset == offset)
+		return &c.uppers[lo];
+	return nullptr;
+}
+
+// One neighbour list of node `id` on `level`.
+void
+CheckList(Checker &c, uint32 id, int level, const uint32 *ids, uint32 count)
+{
+	for (uint32 i = 0; i < count; i++)
+	{
+		const uint32 to = ids[i];
+		if (to >= c.meta.node_count)
+		{
+			Problem(c, kLinkProblem, "node %u links to node %u on layer %d; the index has %u slots", id, to, level,
+					c.meta.node_count);
+			continue;
+		}
+		if (to == id)
+		{
+			Problem(c, kLinkProblem, "node %u links to itself on layer %d", id, level);
+			continue;
+		}
+		bool twice = false;
+		for (uint32 j = 0; j < i && !twice; j++)
+			twice = ids[j] == to;
+		if (twice)
+		{
+			Problem(c, kLinkProblem, "node %u links to node %u twice on layer %d", id, to, level);
+			continue;
+		}
+		const NodeInfo &target = c.nodes[to];
+		if ((target.flags & kReadable) == 0)
+			continue; // its own problem was reported
+		if ((target.flags & kWritten) == 0)
+			Problem(c, kLinkProblem, "node %u links to slot %u on layer %d, which never held a node", id, to, level);
+		else if (!IsGraphNode(target) || target.level < level)
+			c.stale_links++; // into a slot freed by VACUUM, maybe reused since: accepted
+	}
+}
+
+// The upper-layer item of graph node `id`: it exists, has the node's level,
+// belongs to it alone; its lists.
+void
+CheckUpperLists(Checker &c, uint32 id, const NodeHeader &h)
+{
+	UpperEntry *e = FindUpper(c, h.upper_block, h.upper_offset);
+	if (e == nullptr)
+	{
+		Problem(c, kUpperProblem, "node %u (level %u) names upper-layer item (%u,%u), which does not exist", id,
+				h.level, h.upper_block, h.upper_offset);
+		return;
+	}
+	if (e->refs++ > 0)
+	{
+		Problem(c, kUpperProblem, "upper-layer item (%u,%u) belongs to two nodes (the second one: %u)", e->block,
+				e->offset, id);
+		return;
+	}
+	if (e->levels != h.level)
+		Problem(c, kUpperProblem, "node %u has level %u, its upper-layer item (%u,%u) holds %u levels", id, h.level,
+				e->block, e->offset, e->levels);
+	for (int level = 1; level <= std::min<int>(h.level, e->levels); level++)
+	{
+		const uint32 *list = e->lists + static_cast<std::size_t>(level - 1) * (1 + c.meta.m);
+		if (list[0] > c.meta.m)
+			Problem(c, kUpperProblem, "node %u has %u links on layer %d (at most %u)", id, list[0], level, c.meta.m);
+		else
+			CheckList(c, id, level, list + 1, list[0]);
+	}
+}
+
+/// Layer 0 as adjacency lists, kept while the lists are checked when they
+/// fit in maintenance_work_mem, for CountUnreachable.
+struct Layer0 {
+	uint64 *offsets; // node_count + 1, or nullptr when not kept
+	uint32 *links;
+};
+
+Layer0
+StartLayer0(const Checker &c)
+{
+	const uint64 bytes = static_cast<uint64>(c.meta.node_count) * (sizeof(uint64) + sizeof(uint32) * c.capacity0);
+	if (bytes > static_cast<uint64>(maintenance_work_mem) * 1024)
+		return Layer0{nullptr, nullptr};
+	return Layer0{static_cast<uint64 *>(palloc_extended(sizeof(uint64) * (c.meta.node_count + 1), MCXT_ALLOC_HUGE)),
+				  static_cast<uint32 *>(palloc_extended(
+					  sizeof(uint32) * (static_cast<uint64>(c.meta.node_count) * c.capacity0 + 1), MCXT_ALLOC_HUGE))};
+}
+
+// Neighbour lists of every graph node.
+void
+CheckLinks(Checker &c, Layer0 &layer0)
+{
+	uint32 links[hnsw::kMaxNeighbors];
+	uint64 kept = 0;
+	for (uint32 id = 0; id < c.meta.node_count; id++)
+	{
+		if (id % 1024 == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (layer0.offsets != nullptr)
+			layer0.offsets[id] = kept;
+		if (!IsGraphNode(c.nodes[id]) || !ReadRecord(c, id))
+			continue;
+		const NodeHeader h = RecordHeader(c);
+		std::memcpy(links, RecordLinks(c), sizeof(uint32) * h.count0); // count0 <= 2m: checked
+		CheckList(c, id, 0, links, h.count0);
+		if (h.level > 0)
+			CheckUpperLists(c, id, h);
+		for (uint32 i = 0; layer0.offsets != nullptr && i < h.count0; i++)
+		{
+			if (links[i] < c.meta.node_count)
+				layer0.links[kept++] = links[i];
+		}
+	}
+	if (layer0.offsets != nullptr)
+		layer0.offsets[c.meta.node_count] = kept;
+	for (uint32 i = 0; i < c.nuppers; i++)
+		c.orphan_items += c.uppers[i].refs == 0 ? 1 : 0;
+}
+
+// Live graph nodes a breadth-first walk of layer 0 from the entry point does
+// not reach (through deleted nodes and stale links too, as a scan walks).
+// Counted for the DEBUG1 message only: the design does not promise zero.
+void
+CountUnreachable(Checker &c, const Layer0 &layer0)
+{
+	const uint32 n = c.meta.node_count;
+	if (layer0.offsets == nullptr || c.meta.entry_node == hnsw::kInvalidNode)
+		return;
+	auto *queue = static_cast<uint32 *>(palloc_extended(sizeof(uint32) * (n + 1), MCXT_ALLOC_HUGE));
+	auto *seen = static_cast<bool *>(palloc_extended(n + 1, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO));
+	uint32 head = 0, tail = 0;
+	queue[tail++] = c.meta.entry_node;
+	seen[c.meta.entry_node] = true;
+	while (head < tail)
+	{
+		const uint32 x = queue[head++];
+		for (uint64 i = layer0.offsets[x]; i < layer0.offsets[x + 1]; i++)
+		{
+			const uint32 y = layer0.links[i];
+			if (!seen[y])
+			{
+				seen[y] = true;
+				queue[tail++] = y;
+			}
+		}
+	}
+	uint64 unreachable = 0;
+	for (uint32 id = 0; id < n; id++)
+		unreachable += IsGraphNode(c.nodes[id]) && IsLive(c.nodes[id]) && !seen[id] ? 1 : 0;
+	c.unreachable = static_cast<int64>(unreachable);
+	pfree(queue);
+	pfree(seen);
+}
+
+// The chain of live primary `p`: its own duplicates, each once, with its vector.
+void
+WalkChain(Checker &c, uint32 p)
+{
+	for (uint32 next = c.nodes[p].next; next != hnsw::kInvalidNode;)
+	{
+		if (next >= c.meta.node_count)
+		{
+			Problem(c, kChainProblem, "the duplicate chain of node %u names slot %u, past the node count", p, next);
+			return;
+		}
+		NodeInfo &d = c.nodes[next];
+		if ((d.flags & kReadable) == 0)
+			return;
+		if (d.level != kDuplicateLevel || d.primary != p ||
+			!(IsLive(d) || d.state == static_cast<uint8>(NodeState::kDeleted)))
+		{
+			Problem(c, kChainProblem, "the duplicate chain of node %u reaches node %u, which is not one of its duplicates",
+					p, next);
+			return;
+		}
+		if (d.flags & kOnChain)
+		{
+			Problem(c, kChainProblem, "the duplicate chain of node %u loops at node %u", p, next);
+			return;
+		}
+		d.flags |= kOnChain;
+		if (d.vector_hash != c.nodes[p].vector_hash)
+			Problem(c, kChainProblem, "duplicate %u holds a vector other than its primary %u's", next, p);
+		next = d.next;
+	}
+}
+
+// Chains of live primaries; every live duplicate must be on its chain (a
+// scan returns a duplicate's row only from there). Chains of deleted
+// primaries are VACUUM's work in progress.
+void
+CheckChains(Checker &c)
+{
+	for (uint32 p = 0; p < c.meta.node_count; p++)
+	{
+		if (IsGraphNode(c.nodes[p]) && IsLive(c.nodes[p]))
+			WalkChain(c, p);
+	}
+	for (uint32 id = 0; id < c.meta.node_count; id++)
+	{
+		const NodeInfo &d = c.nodes[id];
+		if ((d.flags & kReadable) == 0 || d.level != kDuplicateLevel || !IsLive(d) || (d.flags & kOnChain))
+			continue;
+		const NodeInfo &primary = c.nodes[d.primary];
+		if (IsGraphNode(primary) && IsLive(primary))
+			Problem(c, kChainProblem, "duplicate %u is not on the chain of its primary %u: its row is never returned",
+					id, d.primary);
+		else if ((primary.flags & kReadable) && !IsGraphNode(primary))
+			Problem(c, kChainProblem, "duplicate %u hangs on node %u, which is not in the graph", id, d.primary);
+	}
+}
+
+void
+CheckEntryPoint(Checker &c)
+{
+	const uint32 entry = c.meta.entry_node;
+	uint32 free_slots = 0;
+	uint32 live_graph_node = hnsw::kInvalidNode;
+	for (uint32 id = 0; id < c.meta.node_count; id++)
+	{
+		const NodeInfo &n = c.nodes[id];
+		free_slots += (n.flags & kTidReadable) && n.state == static_cast<uint8>(NodeState::kFree) ? 1 : 0;
+		if (live_graph_node == hnsw::kInvalidNode && IsGraphNode(n) && IsLive(n))
+			live_graph_node = id;
+	}
+	if (c.meta.free_count > free_slots)
+		Problem(c, kMetaProblem, "metapage: %u free slots, the TID stream has %u", c.meta.free_count, free_slots);
+	if (entry == hnsw::kInvalidNode)
+	{
+		if (live_graph_node != hnsw::kInvalidNode)
+			Problem(c, kEntryProblem, "the metapage names no entry point, but node %u is live", live_graph_node);
+		return;
+	}
+	const NodeInfo &n = c.nodes[entry];
+	if ((n.flags & kReadable) == 0)
+		return;
+	if (!IsGraphNode(n))
+		Problem(c, kEntryProblem, "the entry point, node %u, is not in the graph (state %u, level %u)", entry, n.state,
+				n.level);
+	else if (n.level != c.meta.entry_level)
+		Problem(c, kEntryProblem, "the entry point, node %u, has level %u; the metapage says %d", entry, n.level,
+				c.meta.entry_level);
+}
+
+} // namespace
+
+void
+CheckGraph(Checker &c)
+{
+	Layer0 layer0 = StartLayer0(c);
+	CheckLinks(c, layer0);
+	CountUnreachable(c, layer0);
+	CheckChains(c);
+	CheckEntryPoint(c);
+}
+
+// --- the index against its table ------------------------------------------------
+
+namespace {
+
+struct Entry {
+	ItemPointerData tid;
+	uint32 node;
+};
+
+int
+CompareEntries(const void *a, const void *b)
+{
+	return ItemPointerCompare(const_cast<ItemPointer>(&static_cast<const Entry *>(a)->tid),
+							  const_cast<ItemPointer>(&static_cast<const Entry *>(b)->tid));
+}
+
+struct TableScan {
+	Checker *c;
+	Entry *entries;
+	uint32 count;
+	MemoryContext row_cxt;
+	float *vector; // dims floats
+};
+
+// The live and deleted nodes by heap TID; a TID held twice is a problem.
+void
+CollectEntries(TableScan &scan)
+{
+	Checker &c = *scan.c;
+	scan.entries = static_cast<Entry *>(
+		palloc_extended(sizeof(Entry) * (c.meta.node_count + 1), MCXT_ALLOC_HUGE));
+	scan.count = 0;
+	for (uint32 id = 0; id < c.meta.node_count; id++)
+	{
+		const NodeInfo &n = c.nodes[id];
+		if ((n.flags & kTidReadable) &&
+			(IsLive(n) || n.state == static_cast<uint8>(NodeState::kDeleted)))
+			scan.entries[scan.count++] = Entry{c.heap_tids[id], id};
+	}
+	qsort(scan.entries, scan.count, sizeof(Entry), CompareEntries);
+	for (uint32 i = 1; i < scan.count; i++)
+	{
+		const ItemPointerData &tid = scan.entries[i].tid;
+		if (ItemPointerEquals(const_cast<ItemPointer>(&scan.entries[i - 1].tid), const_cast<ItemPointer>(&tid)))
+			Problem(c, kTwiceIndexed, "heap row (%u,%u) is indexed twice (nodes %u and %u)",
+					ItemPointerGetBlockNumberNoCheck(&tid), ItemPointerGetOffsetNumberNoCheck(&tid),
+					scan.entries[i - 1].node, scan.entries[i].node);
+	}
+}
+
+// The row's vector against the one node `id` holds, bit for bit (as the
+// index would store it: normalised under cosine).
+void
+CompareVector(TableScan &scan, ItemPointer tid, Datum value, uint32 id)
+{
+	Checker &c = *scan.c;
+	const VectorArg v = DatumGetVector(value);
+	const auto metric = static_cast<hnsw::Metric>(c.meta.metric);
+	bool storable = static_cast<uint32>(v.dims) == c.meta.dims;
+	double norm = 0;
+	for (int i = 0; storable && i < v.dims; i++)
+	{
+		storable = std::isfinite(v.data[i]);
+		norm += static_cast<double>(v.data[i]) * v.data[i];
+	}
+	if (!storable || (metric == hnsw::Metric::kCosine && norm == 0))
+	{
+		Problem(c, kVectorMismatch, "row (%u,%u) has a vector the index cannot hold (%d dimensions; the index has %u)",
+				ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid), v.dims, c.meta.dims);
+		return;
+	}
+	PrepareIndexVector(v, metric, scan.vector);
+	if (!ReadRecord(c, id))
+		return;
+	if (std::memcmp(scan.vector, RecordVector(c), sizeof(float) * c.meta.dims) != 0)
+		Problem(c, kVectorMismatch, "row (%u,%u): node %u holds another vector", ItemPointerGetBlockNumber(tid),
+				ItemPointerGetOffsetNumber(tid), id);
+}
+
+void
+CheckTableRow(TableScan &scan, ItemPointer tid, Datum value, bool alive)
+{
+	Checker &c = *scan.c;
+	const Entry key{*tid, 0};
+	const auto *found =
+		static_cast<const Entry *>(bsearch(&key, scan.entries, scan.count, sizeof(Entry), CompareEntries));
+	if (found == nullptr)
+	{
+		Problem(c, kMissingRow, "%s row (%u,%u) is not in the index", alive ? "live" : "recently dead",
+				ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid));
+		return;
+	}
+	NodeInfo &n = c.nodes[found->node];
+	n.flags |= kSeen;
+	if (!IsLive(n))
+	{
+		Problem(c, kMissingRow, "row (%u,%u) is in the table, but its node %u is marked deleted",
+				ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid), found->node);
+		return;
+	}
+	if ((n.flags & kReadable) == 0)
+		return;
+	MemoryContext old = MemoryContextSwitchTo(scan.row_cxt);
+	CompareVector(scan, tid, value, found->node);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(scan.row_cxt);
+}
+
+// A row whose vector is NULL: in the null-row list, once.
+void
+CheckNullTableRow(Checker &c, ItemPointer tid, bool alive)
+{
+	const auto *found = static_cast<const ItemPointerData *>(
+		bsearch(tid, c.null_tids, c.null_count, sizeof(ItemPointerData), [](const void *a, const void *b) {
+			return ItemPointerCompare(const_cast<ItemPointer>(static_cast<const ItemPointerData *>(a)),
+									  const_cast<ItemPointer>(static_cast<const ItemPointerData *>(b)));
+		}));
+	if (found == nullptr)
+	{
+		Problem(c, kMissingRow, "%s row (%u,%u) has a NULL vector and is not in the null-row list",
+				alive ? "live" : "recently dead", ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid));
+		return;
+	}
+	c.null_seen[found - c.null_tids] = true;
+}
+
+void
+TableScanCallback(Relation, ItemPointer tid, Datum *values, bool *isnull, bool alive, void *arg)
+{
+	// Problem() may throw (through PgCall): not through table_index_build_scan.
+	pg::Boundary("quarry_verify_index", [&] {
+		auto &scan = *static_cast<TableScan *>(arg);
+		if (isnull[0])
+			CheckNullTableRow(*scan.c, tid, alive);
+		else
+			CheckTableRow(scan, tid, values[0], alive);
+	});
+}
+
+
+// Whether heap slot `tid` is in use (a row, a dead row, a redirect, LP_DEAD).
+bool
+HeapSlotUsed(Relation heap, BlockNumber heap_blocks, ItemPointer tid)
+{
+	const BlockNumber block = ItemPointerGetBlockNumberNoCheck(tid);
+	const OffsetNumber offset = ItemPointerGetOffsetNumberNoCheck(tid);
+	if (block >= heap_blocks || offset < FirstOffsetNumber)
+		return false;
+	Buffer buffer = ReadBuffer(heap, block);
+	LockBuffer(buffer, BUFFER_LOCK_SHARE);
+	Page page = BufferGetPage(buffer);
+	const bool used = offset <= PageGetMaxOffsetNumber(page) && ItemIdIsUsed(PageGetItemId(page, offset));
+	UnlockReleaseBuffer(buffer);
+	return used;
+}
+
+// The null-row list: a TID twice, or one whose heap slot is no longer used.
+void
+CheckNullRowEntries(Checker &c)
+{
+	const BlockNumber heap_blocks = RelationGetNumberOfBlocks(c.heap);
+	for (uint64 i = 0; i < c.null_count; i++)
+	{
+		ItemPointer tid = &c.null_tids[i];
+		if (i > 0 && ItemPointerEquals(&c.null_tids[i - 1], tid))
+			Problem(c, kTwiceIndexed, "heap row (%u,%u) is in the null-row list twice",
+					ItemPointerGetBlockNumberNoCheck(tid), ItemPointerGetOffsetNumberNoCheck(tid));
+		if (!c.null_seen[i] && !HeapSlotUsed(c.heap, heap_blocks, tid))
+			Problem(c, kStaleEntry, "the null-row list points to heap slot (%u,%u), which no longer holds its row",
+					ItemPointerGetBlockNumberNoCheck(tid), ItemPointerGetOffsetNumberNoCheck(tid));
+	}
+}
+
+// Entries the table scan did not report belong to dead rows VACUUM has not
+// removed yet: their heap slots are still in use. And a live row's node may
+// not sit above the entry level (a search would start below it).
+void
+CheckUnseen(TableScan &scan)
+{
+	Checker &c = *scan.c;
+	const BlockNumber heap_blocks = RelationGetNumberOfBlocks(c.heap);
+	for (uint32 i = 0; i < scan.count; i++)
+	{
+		const Entry &e = scan.entries[i];
+		const NodeInfo &n = c.nodes[e.node];
+		if (n.flags & kSeen)
+		{
+			if (IsGraphNode(n) && IsLive(n) && n.level > c.meta.entry_level)
+				Problem(c, kEntryProblem, "node %u has level %u, above the entry level %d", e.node, n.level,
+						c.meta.entry_level);
+			continue;
+		}
+		if (i % 256 == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (!HeapSlotUsed(c.heap, heap_blocks, const_cast<ItemPointer>(&e.tid)))
+			Problem(c, kStaleEntry, "node %u points to heap slot (%u,%u), which no longer holds its row", e.node,
+					ItemPointerGetBlockNumberNoCheck(&e.tid), ItemPointerGetOffsetNumberNoCheck(&e.tid));
+	}
+}
+
+} // namespace
+
+void
+CheckTable(Checker &c)
+{
+	TableScan scan{&c, nullptr, 0,
+				   AllocSetContextCreate(c.context, "quarry_hnsw verify row", ALLOCSET_DEFAULT_SIZES),
+				   static_cast<float *>(palloc(sizeof(float) * (c.meta.dims + 1)))};
+	CollectEntries(scan);
+	IndexInfo *info = BuildIndexInfo(c.index);
+	table_index_build_scan(c.heap, c.index, info, false, false, TableScanCallback, &scan, nullptr);
+	CheckUnseen(scan);
+	CheckNullRowEntries(c);
+}
+
+} // namespace quarry::am::hnsw_verify
