@@ -1,6 +1,8 @@
 // Recognising quarry's indexes from the catalog (index_kind.h).
 #include "am/index_kind.h"
 
+#include "pg/guard.h"
+
 extern "C" {
 #include "access/htup_details.h"
 #include "catalog/pg_class.h"
@@ -46,8 +48,7 @@ ReadRelationKind(Oid relation)
 {
 	HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relation));
 	if (!HeapTupleIsValid(tuple))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("index with OID %u does not exist", relation)));
+		pg::ThrowError(ERRCODE_UNDEFINED_OBJECT, "index with OID %u does not exist", relation);
 	auto *form = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple));
 	RelationKind result{IndexKind::kOther, form->relname};
 	if (form->relkind == RELKIND_INDEX)
@@ -74,8 +75,7 @@ CheckIndexKind(Oid relation, IndexKind kind)
 {
 	RelationKind found = ReadRelationKind(relation);
 	if (found.kind == IndexKind::kOther || (kind != IndexKind::kOther && found.kind != kind))
-		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
-						errmsg("\"%s\" is not a %s index", NameStr(found.name), AccessMethodName(kind))));
+		pg::ThrowError(ERRCODE_WRONG_OBJECT_TYPE, "\"%s\" is not a %s index", NameStr(found.name), AccessMethodName(kind));
 	return found.kind;
 }
 

@@ -60,8 +60,7 @@ InitTextSetResult(FunctionCallInfo fcinfo)
 {
 	auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
 	if (rsinfo == nullptr || !IsA(rsinfo, ReturnSetInfo) || (rsinfo->allowedModes & SFRM_Materialize) == 0)
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						errmsg("set-valued function called in context that cannot accept a set")));
+		pg::ThrowError(ERRCODE_FEATURE_NOT_SUPPORTED, "set-valued function called in context that cannot accept a set");
 	MemoryContext old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
 	TupleDesc desc = CreateTemplateTupleDesc(1);
 	TupleDescInitEntry(desc, 1, "problem", TEXTOID, -1, 0);
@@ -80,10 +79,8 @@ TableLockForVerify()
 	if (!RecoveryInProgress())
 		return ShareLock;
 	if (GetRecoveryPauseState() != RECOVERY_PAUSED)
-		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						errmsg("quarry_verify_index on a standby needs WAL replay paused"),
-						errhint("Run SELECT pg_wal_replay_pause(), wait until pg_get_wal_replay_pause_state() "
-								"is 'paused', verify, then SELECT pg_wal_replay_resume().")));
+		throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "quarry_verify_index on a standby needs WAL replay paused", nullptr, "Run SELECT pg_wal_replay_pause(), wait until pg_get_wal_replay_pause_state() "
+								"is 'paused', verify, then SELECT pg_wal_replay_resume().");
 	return AccessShareLock;
 }
 
@@ -116,7 +113,7 @@ QUARRY_FUNCTION(quarry_verify_index)
 		if (kind == IndexKind::kBm25)
 			quarry::am::bm25::Verify(index, heap, report);
 		else
-			quarry::am::HnswVerify(index, heap, report);
+			quarry::am::hnsw::Verify(index, heap, report);
 		index_close(index, AccessShareLock);
 		quarry::pg::RestoreUser(saved);
 		table_close(heap, table_lock);

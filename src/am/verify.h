@@ -34,9 +34,7 @@ namespace bm25 {
 void Verify(Relation index, Relation heap, VerifyReport &report);
 } // namespace bm25
 
-// quarry_hnsw (its callbacks live in quarry::am itself: a namespace
-// quarry::am::hnsw would hide the core's quarry::hnsw there).
-
+namespace hnsw {
 /// Checks a quarry_hnsw index: the metapage and the page of every block;
 /// every slot's TID entry and record (states, levels, heap TIDs, vectors);
 /// neighbour lists, upper-layer items, duplicate chains, the entry point;
@@ -45,6 +43,7 @@ void Verify(Relation index, Relation heap, VerifyReport &report);
 /// points to a heap slot that no longer holds its row. What the design allows
 /// (links into freed slots, unreachable nodes) is not reported: see
 /// hnsw_verify.cpp.
-void HnswVerify(Relation index, Relation heap, VerifyReport &report);
+void Verify(Relation index, Relation heap, VerifyReport &report);
+} // namespace hnsw
 
 } // namespace quarry::am

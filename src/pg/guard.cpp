@@ -52,6 +52,17 @@ ThrowError(int sqlerrcode, const char *fmt, ...)
 	throw Error(sqlerrcode, message);
 }
 
+Text
+Format(const char *fmt, ...)
+{
+	Text out;
+	va_list args;
+	va_start(args, fmt);
+	std::vsnprintf(out.text, sizeof out.text, fmt, args);
+	va_end(args);
+	return out;
+}
+
 namespace detail {
 
 void
@@ -116,7 +127,10 @@ void
 AddIndexContext(void *arg)
 {
 	const auto *context = static_cast<const IndexContext *>(arg);
-	errcontext("%s of index \"%s\"", context->where, context->index_name);
+	if (context->callback != nullptr)
+		errcontext("%s %s of index \"%s\"", context->where, context->callback, context->index_name);
+	else
+		errcontext("%s of index \"%s\"", context->where, context->index_name);
 }
 
 } // namespace detail

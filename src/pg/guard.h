@@ -25,9 +25,17 @@
 //                   CHECK_FOR_INTERRUPTS in a graph build loop) runs through it. A
 //                   PostgreSQL ERROR inside `fn` is caught with sigsetjmp, copied,
 //                   and thrown as PgError, so the C++ stack unwinds normally up to
-//                   the Boundary, which re-throws the original error. `fn` itself
-//                   must only call C/PostgreSQL code: no object with a destructor may
-//                   live inside it.
+//                   the Boundary, which re-throws the original error. No object
+//                   with a destructor may live inside `fn`; a quarry error thrown
+//                   inside it (by a C-shaped function it calls) passes through.
+//
+// Raising an error: quarry's own code always throws (ThrowError, ThrowCorrupt,
+// or `throw Error(...)` with a detail and a hint), from C++ and C-shaped
+// functions alike; the Boundary turns it into the ERROR. ereport/elog are used
+// for messages below ERROR only (NOTICE, DEBUG, amvalidate's INFO). So a throw
+// must never cross PostgreSQL's own C frames: every function PostgreSQL calls
+// back (index callbacks, SQL functions, table scan callbacks, hooks) runs its
+// body through Boundary.
 //
 // PostgreSQL calls made from frames whose locals are all trivially destructible
 // (the C-shaped parts of the AM callbacks) need no PgCall: the longjmp skips
@@ -81,6 +89,13 @@ private:
 /// printf-style helper: throw Error(sqlerrcode, formatted message).
 [[noreturn]] void ThrowError(int sqlerrcode, const char *fmt, ...) pg_attribute_printf(2, 3);
 
+/// A formatted text for an Error's message, detail or hint:
+///   throw Error(ERRCODE_X, Format("...", a).text, Format("...", b).text, "hint");
+struct Text {
+	char text[512];
+};
+Text Format(const char *fmt, ...) pg_attribute_printf(1, 2);
+
 namespace detail {
 
 /// What Boundary remembers about a caught exception. Trivially destructible: it
@@ -125,10 +140,12 @@ Boundary(const char *where, Body &&body) -> decltype(body())
 
 namespace detail {
 struct IndexContext {
-	const char *where;
+	const char *where;	  // a SQL function, or an access method
+	const char *callback; // the index callback of that access method, or nullptr
 	const char *index_name;
 };
-/// An error context callback: "<where> of index \"<name>\"".
+/// An error context callback: "<where> of index \"<name>\"", or for an index
+/// callback "<access method> <callback> of index \"<name>\"".
 void AddIndexContext(void *arg);
 } // namespace detail
 
@@ -140,27 +157,35 @@ void AddIndexContext(void *arg);
 /// copy taken before).
 template <typename Body>
 auto
-IndexBoundary(const char *where, const char *index_name, Body &&body) -> decltype(body())
+IndexBoundary(const char *where, const char *callback, const char *index_name, Body &&body) -> decltype(body())
 {
-	detail::IndexContext arg{where, index_name};
-	ErrorContextCallback callback;
-	callback.previous = error_context_stack;
-	callback.callback = detail::AddIndexContext;
-	callback.arg = &arg;
-	error_context_stack = &callback;
+	detail::IndexContext arg{where, callback, index_name};
+	ErrorContextCallback context;
+	context.previous = error_context_stack;
+	context.callback = detail::AddIndexContext;
+	context.arg = &arg;
+	error_context_stack = &context;
 	// An ERROR longjmps past the restore below; the catching frame resets
 	// error_context_stack, as for every PostgreSQL context callback.
 	if constexpr (std::is_void_v<decltype(body())>)
 	{
 		Boundary(where, std::forward<Body>(body));
-		error_context_stack = callback.previous;
+		error_context_stack = context.previous;
 	}
 	else
 	{
 		auto result = Boundary(where, std::forward<Body>(body));
-		error_context_stack = callback.previous;
+		error_context_stack = context.previous;
 		return result;
 	}
+}
+
+/// The same for a SQL function working on one index (`where` names it).
+template <typename Body>
+auto
+IndexBoundary(const char *where, const char *index_name, Body &&body) -> decltype(body())
+{
+	return IndexBoundary(where, nullptr, index_name, std::forward<Body>(body));
 }
 
 /// IndexBoundary's CONTEXT line for a stretch of C++ code that reads an index
@@ -168,7 +193,7 @@ IndexBoundary(const char *where, const char *index_name, Body &&body) -> decltyp
 /// statistics). Popped by its destructor, also when an exception unwinds.
 class IndexErrorContext {
 public:
-	IndexErrorContext(const char *where, const char *index_name) noexcept : arg_{where, index_name}
+	IndexErrorContext(const char *where, const char *index_name) noexcept : arg_{where, nullptr, index_name}
 	{
 		callback_.previous = error_context_stack;
 		callback_.callback = detail::AddIndexContext;
@@ -204,19 +229,30 @@ PgCall(Fn &&fn) -> decltype(fn())
 	if (sigsetjmp(local, 0) == 0)
 	{
 		PG_exception_stack = &local;
-		if constexpr (std::is_void_v<Result>)
+		// A quarry error thrown by a C-shaped function inside `fn` passes
+		// through, with PostgreSQL's handler stack put back first.
+		try
 		{
-			fn();
-			PG_exception_stack = saved_stack;
-			error_context_stack = saved_context;
-			return;
+			if constexpr (std::is_void_v<Result>)
+			{
+				fn();
+				PG_exception_stack = saved_stack;
+				error_context_stack = saved_context;
+				return;
+			}
+			else
+			{
+				Result result = fn();
+				PG_exception_stack = saved_stack;
+				error_context_stack = saved_context;
+				return result;
+			}
 		}
-		else
+		catch (...)
 		{
-			Result result = fn();
 			PG_exception_stack = saved_stack;
 			error_context_stack = saved_context;
-			return result;
+			throw;
 		}
 	}
 	PG_exception_stack = saved_stack;

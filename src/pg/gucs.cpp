@@ -23,7 +23,7 @@ void
 DefineBm25Gucs()
 {
 	DefineCustomIntVariable("quarry.bm25_pending_limit",
-							"Size at which a quarry_bm25 index flushes its pending list into a segment.",
+							"std::size_t at which a quarry_bm25 index flushes its pending list into a segment.",
 							"Rows inserted after CREATE INDEX wait in the pending list, which every query "
 							"reads in full; a smaller limit keeps queries fast, a larger one makes fewer segments.",
 							&bm25_pending_limit_kb, 1024, 64, 1024 * 1024, PGC_USERSET, GUC_UNIT_KB, nullptr, nullptr,
@@ -33,7 +33,7 @@ DefineBm25Gucs()
 void
 DefineHnswGucs()
 {
-	DefineCustomIntVariable("quarry.hnsw_ef_search", "Size of the candidate list of a quarry_hnsw scan.",
+	DefineCustomIntVariable("quarry.hnsw_ef_search", "std::size_t of the candidate list of a quarry_hnsw scan.",
 							"Larger finds more of the true nearest neighbours, more slowly (1 to 1000).",
 							&hnsw_ef_search, 40, 1, 1000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
 	DefineCustomIntVariable("quarry.hnsw_max_scan_tuples",

@@ -1,12 +1,71 @@
 #include "pg/index_pages.h"
 
+#include "pg/guard.h"
+
 extern "C" {
 #include "access/xloginsert.h"
+#include "commands/defrem.h"
 #include "storage/indexfsm.h"
 #include "storage/lmgr.h"
 }
 
+#include <cstdarg>
+#include <cstdio>
+
 namespace quarry::pg {
+
+PageEdit::PageEdit(Relation index, bool building) : index_(index), building_(building)
+{
+	if (!building_)
+		state_ = GenericXLogStart(index_);
+}
+
+Page
+PageEdit::Register(Buffer buffer, bool fresh)
+{
+	if (count_ >= MAX_GENERIC_XLOG_PAGES)
+		ThrowError(ERRCODE_INTERNAL_ERROR, "index \"%s\": more than %d pages in one change",
+				   RelationGetRelationName(index_), MAX_GENERIC_XLOG_PAGES);
+	buffers_[count_++] = buffer;
+	if (building_)
+		return BufferGetPage(buffer);
+	return GenericXLogRegisterBuffer(state_, buffer, fresh ? GENERIC_XLOG_FULL_IMAGE : 0);
+}
+
+void
+PageEdit::Finish()
+{
+	if (building_)
+	{
+		for (int i = 0; i < count_; i++)
+			MarkBufferDirty(buffers_[i]);
+		return;
+	}
+	GenericXLogFinish(state_);
+	state_ = nullptr;
+}
+
+void
+PageEdit::Abort()
+{
+	if (!building_ && state_ != nullptr)
+		GenericXLogAbort(state_);
+	state_ = nullptr;
+}
+
+void
+ThrowCorrupt(Relation index, const char *fmt, ...)
+{
+	Text detail;
+	va_list args;
+	va_start(args, fmt);
+	std::vsnprintf(detail.text, sizeof detail.text, fmt, args);
+	va_end(args);
+	const char *name = RelationGetRelationName(index);
+	const char *am = PgCall([&] { return get_am_name(index->rd_rel->relam); });
+	throw Error(ERRCODE_INDEX_CORRUPTED, Format("%s index \"%s\" is corrupted", am ? am : "quarry", name).text,
+				detail.text, Format("REINDEX INDEX %s rebuilds it.", name).text);
+}
 
 Buffer
 NewIndexBuffer(Relation index, PageReusable reusable)

@@ -6,19 +6,66 @@
 // without WAL and then logs them all at once (LogNewIndexPages), as pgvector and
 // nbtree do.
 //
+// Every page change after a build is made through one PageEdit, on both
+// index types; a damaged page is reported through ThrowCorrupt.
+//
 // These are C-shaped helpers: call them from frames without live C++ objects
-// (or through PgCall); they may raise ERRORs.
+// (or through PgCall); they may raise ERRORs (thrown, see guard.h).
 #pragma once
 
 #include "pg/postgres_api.h"
 
 extern "C" {
+#include "access/generic_xlog.h"
 #include "storage/bufmgr.h"
 #include "storage/bufpage.h"
 #include "utils/rel.h"
 }
 
+#include <type_traits>
+
 namespace quarry::pg {
+
+/// Up to MAX_GENERIC_XLOG_PAGES (4) buffers, locked exclusively by the
+/// caller, changed together: one GenericXLog record, or, during a build
+/// (`building`), plain changes marked dirty that the build WAL-logs at its end
+/// (LogNewIndexPages). Usage:
+///
+///   PageEdit edit(index, building);
+///   Page meta = edit.Register(meta_buffer);
+///   Page page = edit.Register(buffer, true);   // being initialised: full image
+///   ... change meta and page ...
+///   edit.Finish();                              // or edit.Abort()
+///
+/// Trivially destructible: it lives across PostgreSQL calls made without
+/// PgCall; an ERROR in between abandons the record (GenericXLog's state is
+/// palloc'd; the buffers' locks go with the transaction).
+class PageEdit {
+public:
+	PageEdit(Relation index, bool building);
+
+	/// The page to change for `buffer`. `fresh`: the page is being
+	/// initialised (logged as a full image).
+	Page Register(Buffer buffer, bool fresh = false);
+
+	/// Applies the changes: WAL-logs them, or marks the buffers dirty.
+	void Finish();
+	/// Drops the changes.
+	void Abort();
+
+private:
+	Relation index_;
+	bool building_;
+	GenericXLogState *state_ = nullptr;
+	Buffer buffers_[MAX_GENERIC_XLOG_PAGES];
+	int count_ = 0;
+};
+static_assert(std::is_trivially_destructible_v<PageEdit>);
+
+/// Throws ERRCODE_INDEX_CORRUPTED: "<access method> index "<name>" is
+/// corrupted", the printf-style detail, and a hint to REINDEX. The one way
+/// both index types report a damaged page or record.
+[[noreturn]] void ThrowCorrupt(Relation index, const char *fmt, ...) pg_attribute_printf(2, 3);
 
 /// Tells whether a page taken from the free space map may be reused (for
 /// example: it carries the access method's "deleted" flag). New (all-zero) pages

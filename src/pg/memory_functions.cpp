@@ -16,7 +16,7 @@ namespace {
 Datum
 Counter(uint64_t value)
 {
-	return Int64GetDatum(static_cast<int64>(value));
+	return Int64GetDatum(static_cast<int64_t>(value));
 }
 
 } // namespace
@@ -27,7 +27,7 @@ QUARRY_FUNCTION(quarry_memory_stats)
 	return quarry::pg::Boundary("quarry_memory_stats", [&]() -> Datum {
 		TupleDesc desc;
 		if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
-			elog(ERROR, "quarry_memory_stats: return type must be a row type");
+			quarry::pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_memory_stats: return type must be a row type");
 		desc = BlessTupleDesc(desc);
 
 		quarry::mem::MemoryStats s = quarry::mem::ReadMemoryStats();
@@ -48,8 +48,7 @@ QUARRY_FUNCTION(quarry_memory_stats)
 		};
 		bool nulls[lengthof(values)] = {};
 		if (desc->natts != lengthof(values))
-			elog(ERROR, "quarry_memory_stats: expected %d result columns, found %d",
-				 static_cast<int>(lengthof(values)), desc->natts);
+			quarry::pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_memory_stats: expected %d result columns, found %d", static_cast<int>(lengthof(values)), desc->natts);
 		HeapTuple tuple = heap_form_tuple(desc, values, nulls);
 		return HeapTupleGetDatum(tuple);
 	});

@@ -20,5 +20,5 @@ _PG_init(void)
 	quarry::pg::DefineGucs();
 	quarry::am::bm25::RegisterOptions();
 	quarry::am::bm25::InstallPlannerHook();
-	quarry::am::RegisterHnswOptions(); // quarry_hnsw's reloptions
+	quarry::am::hnsw::RegisterOptions(); // quarry_hnsw's reloptions
 }

@@ -1,6 +1,8 @@
 // Privilege checks and the switch to the table's owner (privileges.h).
 #include "pg/privileges.h"
 
+#include "pg/guard.h"
+
 extern "C" {
 #include "access/htup_details.h"
 #include "catalog/index.h"
@@ -23,7 +25,7 @@ namespace {
 [[noreturn]] void
 ReportNoSuchRelation(Oid relation)
 {
-	ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relation)));
+	ThrowError(ERRCODE_UNDEFINED_TABLE, "relation with OID %u does not exist", relation);
 	pg_unreachable();
 }
 
@@ -94,7 +96,7 @@ IndexTable(Oid index)
 	const char *name = get_rel_name(index);
 	if (name == nullptr)
 		ReportNoSuchRelation(index);
-	ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not an index", name)));
+	ThrowError(ERRCODE_WRONG_OBJECT_TYPE, "\"%s\" is not an index", name);
 	pg_unreachable();
 }
 

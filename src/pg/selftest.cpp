@@ -91,7 +91,7 @@ QUARRY_FUNCTION(quarry_selftest_destructors)
 // there before it went.
 QUARRY_FUNCTION(quarry_selftest_build_arena)
 {
-	int32 megabytes = PG_GETARG_INT32(0);
+	int32_t megabytes = PG_GETARG_INT32(0);
 	bool fail = PG_GETARG_BOOL(1);
 	if (megabytes < 0 || megabytes > 4096)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("megabytes must be between 0 and 4096")));
@@ -113,7 +113,7 @@ QUARRY_FUNCTION(quarry_selftest_build_arena)
 			done += size;
 		}
 	});
-	int64 rss_at_peak = static_cast<int64>(quarry::pg::BackendAnonBytes());
+	int64_t rss_at_peak = static_cast<int64_t>(quarry::pg::BackendAnonBytes());
 	if (fail)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),

@@ -26,6 +26,8 @@ extern "C" {
 }
 
 #include "am/bm25/bm25_format.h"
+#include "pg/guard.h"
+#include "pg/index_pages.h"
 #include "fts/bm25.h"
 
 #include <cstdint>
@@ -35,7 +37,7 @@ namespace quarry::am::bm25 {
 // --- options (bm25_handler.cpp) ---------------------------------------------------
 
 struct Options {
-	int32 vl_len_;			 // varlena header (do not touch)
+	int32_t vl_len_;			 // varlena header (do not touch)
 	int text_config_offset; // offset of the text_config string, 0 if unset
 	double k1;
 	double b;
@@ -64,7 +66,6 @@ void SetContentBytes(Page page, std::size_t bytes);
 /// ERRORs (ERRCODE_INDEX_CORRUPTED, naming the index) unless the page has our
 /// page id, `type`, and (when segment_id != 0) belongs to that segment.
 void CheckPage(Relation index, Page page, BlockNumber block, PageType type, uint32_t segment_id);
-[[noreturn]] void ReportCorrupt(Relation index, const char *fmt, ...) pg_attribute_printf(2, 3);
 
 /// Copies the metapage (share lock), checking magic and version.
 void ReadMeta(Relation index, MetaPage *out);
@@ -126,17 +127,17 @@ void CostEstimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *s
 				  Selectivity *selectivity, double *correlation, double *pages);
 bytea *OptionsParse(Datum reloptions, bool validate);
 bool Validate(Oid opclass);
-char *BuildPhaseName(int64 phase);
+char *BuildPhaseName(int64_t phase);
 IndexScanDesc BeginScan(Relation index, int nkeys, int norderbys);
 void Rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys);
 bool GetTuple(IndexScanDesc scan, ScanDirection direction);
-int64 GetBitmap(IndexScanDesc scan, TIDBitmap *tbm);
+int64_t GetBitmap(IndexScanDesc scan, TIDBitmap *tbm);
 void EndScan(IndexScanDesc scan);
 
 // Build phases reported in pg_stat_progress_create_index.
-inline constexpr int64 kPhaseTokenizing = 1;
-inline constexpr int64 kPhaseSpilling = 2;
-inline constexpr int64 kPhaseWriting = 3;
-inline constexpr int64 kPhaseLogging = 4;
+inline constexpr int64_t kPhaseTokenizing = 1;
+inline constexpr int64_t kPhaseSpilling = 2;
+inline constexpr int64_t kPhaseWriting = 3;
+inline constexpr int64_t kPhaseLogging = 4;
 
 } // namespace quarry::am::bm25

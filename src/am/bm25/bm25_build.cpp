@@ -112,7 +112,7 @@ AddRow(BuildState &st, ItemPointer tid, Datum value)
 	st.inverter->AddDocument(st.terms, tokens.length, RowIdOf(tid));
 	st.indexed++;
 	if (st.indexed % 1024 == 0)
-		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, static_cast<int64>(st.indexed));
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, static_cast<int64_t>(st.indexed));
 	if (st.inverter->memory_bytes() > st.budget)
 		SpillInverter(st);
 }
@@ -139,7 +139,7 @@ WriteMetaPage(Relation index, Oid config)
 	Buffer buffer = ReadBuffer(index, P_NEW);
 	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
 	if (BufferGetBlockNumber(buffer) != kMetaBlock)
-		elog(ERROR, "quarry_bm25: the metapage of \"%s\" is not block 0", RelationGetRelationName(index));
+		pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_bm25: the metapage of \"%s\" is not block 0", RelationGetRelationName(index));
 	InitMetaPage(BufferGetPage(buffer), config);
 	MarkBufferDirty(buffer);
 	UnlockReleaseBuffer(buffer);
@@ -171,9 +171,9 @@ IndexBuildResult *
 BuildIndex(Relation heap, Relation index, IndexInfo *info)
 {
 	if (RelationGetNumberOfBlocks(index) != 0)
-		elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
+		pg::ThrowError(ERRCODE_INTERNAL_ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
 	if (info->ii_NumIndexAttrs != 1)
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("quarry_bm25 indexes a single column")));
+		pg::ThrowError(ERRCODE_FEATURE_NOT_SUPPORTED, "quarry_bm25 indexes a single column");
 	Oid config = ChooseTextConfig(index);
 
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "quarry_bm25 build", ALLOCSET_DEFAULT_SIZES);
@@ -188,7 +188,7 @@ BuildIndex(Relation heap, Relation index, IndexInfo *info)
 	WriteMetaPage(index, config);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseTokenizing);
 	if (heap->rd_rel->reltuples > 0)
-		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, static_cast<int64>(heap->rd_rel->reltuples));
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, static_cast<int64_t>(heap->rd_rel->reltuples));
 	double reltuples = table_index_build_scan(heap, index, info, true, true, BuildCallback, st, nullptr);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWriting);

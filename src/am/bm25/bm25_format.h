@@ -7,7 +7,7 @@
 //              page number through the header's extent list:
 //                postings    the encoded posting lists (src/fts/posting_list.h),
 //                            one byte stream across pages
-//                lengths     uint32 length of every document
+//                lengths     uint32_t length of every document
 //                row ids     6-byte heap TID of every document
 //                alive       one bit per document, cleared by VACUUM (the only
 //                            part of a segment that changes after it is written)

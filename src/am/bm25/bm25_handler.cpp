@@ -1,9 +1,11 @@
 // The quarry_bm25 access method: its IndexAmRoutine, reloptions and build
 // phase names.
 //
-// Every callback PostgreSQL calls is a thin wrapper that runs the real work in
-// quarry::pg::Boundary (src/pg/guard.h): no C++ exception reaches PostgreSQL.
+// PostgreSQL calls every callback through am/am_routine.h's wrappers, which
+// run it in pg::IndexBoundary: no C++ exception reaches PostgreSQL.
 #include "am/bm25/bm25.h"
+
+#include "am/am_routine.h"
 
 #include "pg/guard.h"
 
@@ -32,99 +34,6 @@ ValidateTextConfig(const char *value)
 		return;
 	// ERRORs with "text search configuration ... does not exist" if unknown.
 	get_ts_config_oid(stringToQualifiedNameList(value), false);
-}
-
-// --- wrappers: PostgreSQL calls these -----------------------------------------------
-
-IndexBuildResult *
-bm25_build(Relation heap, Relation index, IndexInfo *info)
-{
-	return pg::IndexBoundary("quarry_bm25 build", RelationGetRelationName(index), [&] { return Build(heap, index, info); });
-}
-
-void
-bm25_buildempty(Relation index)
-{
-	pg::IndexBoundary("quarry_bm25 buildempty", RelationGetRelationName(index), [&] { BuildEmpty(index); });
-}
-
-bool
-bm25_insert(Relation index, Datum *values, bool *isnull, ItemPointer tid, Relation heap,
-			IndexUniqueCheck check_unique, bool index_unchanged, IndexInfo *info)
-{
-	return pg::IndexBoundary("quarry_bm25 insert", RelationGetRelationName(index), [&] {
-		return Insert(index, values, isnull, tid, heap, check_unique, index_unchanged, info);
-	});
-}
-
-IndexBulkDeleteResult *
-bm25_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats, IndexBulkDeleteCallback callback,
-				void *callback_state)
-{
-	return pg::IndexBoundary("quarry_bm25 bulkdelete", RelationGetRelationName(info->index), [&] { return BulkDelete(info, stats, callback, callback_state); });
-}
-
-IndexBulkDeleteResult *
-bm25_vacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
-{
-	return pg::IndexBoundary("quarry_bm25 vacuumcleanup", RelationGetRelationName(info->index), [&] { return VacuumCleanup(info, stats); });
-}
-
-void
-bm25_costestimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *startup, Cost *total,
-				  Selectivity *selectivity, double *correlation, double *pages)
-{
-	pg::Boundary("quarry_bm25 costestimate", [&] {
-		CostEstimate(root, path, loop_count, startup, total, selectivity, correlation, pages);
-	});
-}
-
-bytea *
-bm25_options(Datum reloptions, bool validate)
-{
-	return pg::Boundary("quarry_bm25 options", [&] { return OptionsParse(reloptions, validate); });
-}
-
-bool
-bm25_validate(Oid opclass)
-{
-	return pg::Boundary("quarry_bm25 validate", [&] { return Validate(opclass); });
-}
-
-char *
-bm25_buildphasename(int64 phase)
-{
-	return BuildPhaseName(phase);
-}
-
-IndexScanDesc
-bm25_beginscan(Relation index, int nkeys, int norderbys)
-{
-	return pg::IndexBoundary("quarry_bm25 beginscan", RelationGetRelationName(index), [&] { return BeginScan(index, nkeys, norderbys); });
-}
-
-void
-bm25_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys)
-{
-	pg::IndexBoundary("quarry_bm25 rescan", RelationGetRelationName(scan->indexRelation), [&] { Rescan(scan, keys, nkeys, orderbys, norderbys); });
-}
-
-bool
-bm25_gettuple(IndexScanDesc scan, ScanDirection direction)
-{
-	return pg::IndexBoundary("quarry_bm25 gettuple", RelationGetRelationName(scan->indexRelation), [&] { return GetTuple(scan, direction); });
-}
-
-int64
-bm25_getbitmap(IndexScanDesc scan, TIDBitmap *tbm)
-{
-	return pg::IndexBoundary("quarry_bm25 getbitmap", RelationGetRelationName(scan->indexRelation), [&] { return GetBitmap(scan, tbm); });
-}
-
-void
-bm25_endscan(IndexScanDesc scan)
-{
-	pg::IndexBoundary("quarry_bm25 endscan", RelationGetRelationName(scan->indexRelation), [&] { EndScan(scan); });
 }
 
 } // namespace
@@ -164,7 +73,7 @@ ParamsOf(Relation index)
 }
 
 char *
-BuildPhaseName(int64 phase)
+BuildPhaseName(int64_t phase)
 {
 	switch (phase)
 	{
@@ -181,54 +90,34 @@ BuildPhaseName(int64 phase)
 	}
 }
 
+namespace {
+
+// quarry_bm25 for am::MakeIndexAmRoutine (am/am_routine.h).
+struct Bm25Callbacks {
+	static constexpr const char *kName = "quarry_bm25";
+	static constexpr uint16_t kSupportProcs = 0; // strategies: 1 = @@@ (match), 2 = <@> (ordering)
+	static constexpr auto build = Build;
+	static constexpr auto buildempty = BuildEmpty;
+	static constexpr auto insert = Insert;
+	static constexpr auto bulkdelete = BulkDelete;
+	static constexpr auto vacuumcleanup = VacuumCleanup;
+	static constexpr auto costestimate = CostEstimate;
+	static constexpr auto options = OptionsParse;
+	static constexpr auto validate = Validate;
+	static constexpr auto buildphasename = BuildPhaseName;
+	static constexpr auto beginscan = BeginScan;
+	static constexpr auto rescan = Rescan;
+	static constexpr auto gettuple = GetTuple;
+	static constexpr auto getbitmap = GetBitmap;
+	static constexpr auto endscan = EndScan;
+};
+
+} // namespace
+
 } // namespace quarry::am::bm25
 
-// The handler: fills an IndexAmRoutine with quarry_bm25's capabilities and callbacks.
+// The handler: quarry_bm25's capabilities and callbacks.
 QUARRY_FUNCTION(quarry_bm25_handler)
 {
-	using namespace quarry::am::bm25;
-	IndexAmRoutine *am = makeNode(IndexAmRoutine);
-	am->amstrategies = 0; // strategies: 1 = @@@ (match), 2 = <@> (ordering)
-	am->amsupport = 0;
-	am->amoptsprocnum = 0;
-	am->amcanorder = false;
-	am->amcanorderbyop = true; // ORDER BY col <@> query
-	am->amcanbackward = false;
-	am->amcanunique = false;
-	am->amcanmulticol = false;
-	am->amoptionalkey = true; // ORDER BY without a WHERE key
-	am->amsearcharray = false;
-	am->amsearchnulls = false;
-	am->amstorage = false;
-	am->amclusterable = false;
-	am->ampredlocks = false;
-	am->amcanparallel = false;
-	am->amcaninclude = false;
-	am->amusemaintenanceworkmem = false;
-	am->amparallelvacuumoptions = VACUUM_OPTION_PARALLEL_BULKDEL;
-	am->amkeytype = InvalidOid;
-
-	am->ambuild = bm25_build;
-	am->ambuildempty = bm25_buildempty;
-	am->aminsert = bm25_insert;
-	am->ambulkdelete = bm25_bulkdelete;
-	am->amvacuumcleanup = bm25_vacuumcleanup;
-	am->amcanreturn = nullptr;
-	am->amcostestimate = bm25_costestimate;
-	am->amoptions = bm25_options;
-	am->amproperty = nullptr;
-	am->ambuildphasename = bm25_buildphasename;
-	am->amvalidate = bm25_validate;
-	am->amadjustmembers = nullptr;
-	am->ambeginscan = bm25_beginscan;
-	am->amrescan = bm25_rescan;
-	am->amgettuple = bm25_gettuple;
-	am->amgetbitmap = bm25_getbitmap;
-	am->amendscan = bm25_endscan;
-	am->ammarkpos = nullptr;
-	am->amrestrpos = nullptr;
-	am->amestimateparallelscan = nullptr;
-	am->aminitparallelscan = nullptr;
-	am->amparallelrescan = nullptr;
-	PG_RETURN_POINTER(am);
+	PG_RETURN_POINTER(quarry::am::MakeIndexAmRoutine<quarry::am::bm25::Bm25Callbacks>());
 }

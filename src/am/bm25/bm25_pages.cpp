@@ -33,35 +33,19 @@ SetContentBytes(Page page, std::size_t bytes)
 }
 
 void
-ReportCorrupt(Relation index, const char *fmt, ...)
-{
-	char detail[512];
-	va_list args;
-	va_start(args, fmt);
-	std::vsnprintf(detail, sizeof detail, fmt, args);
-	va_end(args);
-	ereport(ERROR,
-			(errcode(ERRCODE_INDEX_CORRUPTED),
-			 errmsg("quarry_bm25 index \"%s\" is corrupted", RelationGetRelationName(index)),
-			 errdetail_internal("%s", detail),
-			 errhint("REINDEX INDEX %s rebuilds it.", RelationGetRelationName(index))));
-	pg_unreachable();
-}
-
-void
 CheckPage(Relation index, Page page, BlockNumber block, PageType type, uint32_t segment_id)
 {
 	if (PageIsNew(page))
-		ReportCorrupt(index, "block %u is an empty page where a page of type %d was expected", block, type);
+		pg::ThrowCorrupt(index, "block %u is an empty page where a page of type %d was expected", block, type);
 	if (reinterpret_cast<PageHeader>(page)->pd_special != BLCKSZ - MAXALIGN(sizeof(PageOpaque)))
-		ReportCorrupt(index, "block %u has a bad special space offset", block);
+		pg::ThrowCorrupt(index, "block %u has a bad special space offset", block);
 	const PageOpaque *o = OpaqueOf(page);
 	if (o->page_id != kPageId)
-		ReportCorrupt(index, "block %u is not a quarry_bm25 page (page id 0x%04x)", block, o->page_id);
+		pg::ThrowCorrupt(index, "block %u is not a quarry_bm25 page (page id 0x%04x)", block, o->page_id);
 	if (o->type != type)
-		ReportCorrupt(index, "block %u has page type %d, expected %d", block, o->type, type);
+		pg::ThrowCorrupt(index, "block %u has page type %d, expected %d", block, o->type, type);
 	if (segment_id != 0 && o->segment_id != segment_id)
-		ReportCorrupt(index, "block %u belongs to segment %u, expected segment %u", block, o->segment_id,
+		pg::ThrowCorrupt(index, "block %u belongs to segment %u, expected segment %u", block, o->segment_id,
 					  segment_id);
 }
 
@@ -81,15 +65,11 @@ ReadMeta(Relation index, MetaPage *out)
 	*out = *MetaOf(page);
 	UnlockReleaseBuffer(buffer);
 	if (out->magic != kMagic)
-		ReportCorrupt(index, "bad metapage magic number 0x%08x", out->magic);
+		pg::ThrowCorrupt(index, "bad metapage magic number 0x%08x", out->magic);
 	if (out->version != kFormatVersion)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("quarry_bm25 index \"%s\" has on-disk format %u; this quarry reads format %u",
-						RelationGetRelationName(index), out->version, kFormatVersion),
-				 errhint("REINDEX the index.")));
+		throw pg::Error(ERRCODE_FEATURE_NOT_SUPPORTED, pg::Format("quarry_bm25 index \"%s\" has on-disk format %u; this quarry reads format %u", RelationGetRelationName(index), out->version, kFormatVersion).text, nullptr, "REINDEX the index.");
 	if (out->segment_count > kMaxSegments || out->retired_count > kMaxRetired)
-		ReportCorrupt(index, "metapage lists %u segments and %u retired sets", out->segment_count,
+		pg::ThrowCorrupt(index, "metapage lists %u segments and %u retired sets", out->segment_count,
 					  out->retired_count);
 }
 
@@ -124,7 +104,7 @@ NullRowsOfMeta(Relation index, Page metapage)
 [[noreturn]] void
 NullRowsCorrupt(Relation index, const char *detail)
 {
-	ReportCorrupt(index, "%s", detail);
+	pg::ThrowCorrupt(index, "%s", detail);
 }
 
 const pg::NullRowListFormat kNullRowFormat{

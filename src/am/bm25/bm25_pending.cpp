@@ -141,7 +141,7 @@ AppendPending(Relation index, ItemPointer tid, const Tokens &tokens)
 	CheckPage(index, BufferGetPage(tail_buffer), tail, kPagePending, 0);
 	uint32_t used = PendingHeaderOf(BufferGetPage(tail_buffer))->used;
 	if (used > kPendingBytesPerPage)
-		ReportCorrupt(index, "pending page %u claims %u bytes", tail, used);
+		pg::ThrowCorrupt(index, "pending page %u claims %u bytes", tail, used);
 	uint32_t room = kPendingBytesPerPage - used;
 	uint32_t here = std::min(room, bytes);
 
@@ -198,7 +198,7 @@ ReadPending(Relation index, const MetaPage &meta, mem::ScanArena &arena)
 			CheckPage(index, page, block, kPagePending, 0);
 			uint32_t used = PendingHeaderOf(page)->used;
 			if (offset > used || used > kPendingBytesPerPage)
-				ReportCorrupt(index, "pending page %u: offset %u past its %u used bytes", block, offset, used);
+				pg::ThrowCorrupt(index, "pending page %u: offset %u past its %u used bytes", block, offset, used);
 			uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(used - offset, meta.pending_bytes - copied));
 			std::memcpy(stream + copied, PendingDataOf(page) + offset, n);
 			snap->pieces[snap->piece_count++] = {copied, block, offset, n};
@@ -286,7 +286,7 @@ MarkPendingRemoved(Relation index, const PendingSnapshot &snapshot, uint64_t str
 		GenericXLogState *state = GenericXLogStart(index);
 		Page page = GenericXLogRegisterBuffer(state, buffer, 0);
 		if (offset >= PendingHeaderOf(page)->used)
-			ReportCorrupt(index, "pending entry flag outside page %u", block);
+			pg::ThrowCorrupt(index, "pending entry flag outside page %u", block);
 		PendingDataOf(page)[offset] |= kPendingRemoved;
 		GenericXLogFinish(state);
 		UnlockReleaseBuffer(buffer);

@@ -9,9 +9,9 @@
 //
 // Storage of a quarry_query (a varlena, 4-byte aligned):
 //
-//   int32  vl_len_   varlena header
+//   int32_t  vl_len_   varlena header
 //   Oid    index     the scoring index, InvalidOid while unresolved
-//   uint8  flags     kParsedFlag: the text is read with the query syntax
+//   uint8_t  flags     kParsedFlag: the text is read with the query syntax
 //                    (quarry_query_parse); other bits are zero
 //   char   text[]    the query text as given (not NUL-terminated)
 //
@@ -54,13 +54,13 @@ namespace quarry::am::bm25 {
 namespace {
 
 struct QueryVarlena {
-	int32 vl_len_;
+	int32_t vl_len_;
 	Oid index;
-	uint8 flags;
+	uint8_t flags;
 	char text[FLEXIBLE_ARRAY_MEMBER];
 };
 constexpr std::size_t kQueryHeader = offsetof(QueryVarlena, text);
-constexpr uint8 kParsedFlag = 0x01;
+constexpr uint8_t kParsedFlag = 0x01;
 
 constexpr std::string_view kParsedPrefix = "parsed:";
 constexpr std::string_view kPlainPrefix = "plain:";
@@ -178,14 +178,9 @@ ScannedByThisUser(Oid index, const QueryValue &q)
 [[noreturn]] void
 ReportUnresolved(std::string_view text)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("could not determine which quarry_bm25 index scores the query \"%.*s\"",
-					static_cast<int>(std::min<std::size_t>(text.size(), 60)), text.data()),
-			 errdetail("The left operand is not a column (or expression) with exactly one quarry_bm25 index, "
-					   "or quarry was not loaded when the statement was planned."),
-			 errhint("Name the index: quarry_query('...', 'index_name'). Adding quarry to "
-					 "session_preload_libraries resolves unnamed queries in every statement.")));
+	throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, pg::Format("could not determine which quarry_bm25 index scores the query \"%.*s\"", static_cast<int>(std::min<std::size_t>(text.size(), 60)), text.data()).text, "The left operand is not a column (or expression) with exactly one quarry_bm25 index, "
+					   "or quarry was not loaded when the statement was planned.", "Name the index: quarry_query('...', 'index_name'). Adding quarry to "
+					 "session_preload_libraries resolves unnamed queries in every statement.");
 	pg_unreachable();
 }
 
@@ -257,9 +252,9 @@ DecodeQuery(Datum value)
 {
 	auto *q = reinterpret_cast<QueryVarlena *>(PG_DETOAST_DATUM(value));
 	if (VARSIZE(q) < kQueryHeader)
-		ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("malformed quarry_query value")));
+		pg::ThrowError(ERRCODE_DATA_CORRUPTED, "malformed quarry_query value");
 	if ((q->flags & ~kParsedFlag) != 0)
-		ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("malformed quarry_query value")));
+		pg::ThrowError(ERRCODE_DATA_CORRUPTED, "malformed quarry_query value");
 	return QueryValue{q->index, {q->text, VARSIZE(q) - kQueryHeader}, (q->flags & kParsedFlag) != 0};
 }
 
@@ -268,7 +263,7 @@ EncodeQuery(const QueryValue &value)
 {
 	std::size_t size = kQueryHeader + value.text.size();
 	if (size > MaxAllocSize)
-		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("quarry_query text is too long")));
+		pg::ThrowError(ERRCODE_PROGRAM_LIMIT_EXCEEDED, "quarry_query text is too long");
 	auto *q = static_cast<QueryVarlena *>(palloc(size));
 	SET_VARSIZE(q, size);
 	q->index = value.index;
@@ -485,7 +480,7 @@ QUARRY_FUNCTION(quarry_bm25_merge)
 		index_close(index, RowExclusiveLock);
 		quarry::pg::RestoreUser(saved);
 		table_close(table, AccessShareLock);
-		PG_RETURN_INT32(static_cast<int32>(segments));
+		PG_RETURN_INT32(static_cast<int32_t>(segments));
 	});
 }
 
@@ -498,7 +493,7 @@ QUARRY_FUNCTION(quarry_bm25_stats)
 		quarry::pg::CheckIndexReadable(oid);
 		TupleDesc desc;
 		if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
-			elog(ERROR, "quarry_bm25_stats: return type must be a row type");
+			quarry::pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_bm25_stats: return type must be a row type");
 		desc = BlessTupleDesc(desc);
 		Relation index = index_open(oid, AccessShareLock);
 		MetaPage meta;
@@ -512,22 +507,22 @@ QUARRY_FUNCTION(quarry_bm25_stats)
 			stored += meta.segments[i].doc_count;
 		}
 		Datum values[] = {
-			Int64GetDatum(static_cast<int64>(meta.doc_count)),
-			Int64GetDatum(static_cast<int64>(meta.total_length)),
+			Int64GetDatum(static_cast<int64_t>(meta.doc_count)),
+			Int64GetDatum(static_cast<int64_t>(meta.total_length)),
 			Float8GetDatum(meta.doc_count ? double(meta.total_length) / double(meta.doc_count) : 0.0),
-			Int32GetDatum(static_cast<int32>(meta.segment_count)),
-			Int64GetDatum(static_cast<int64>(stored)),
-			Int64GetDatum(static_cast<int64>(removed)),
-			Int32GetDatum(static_cast<int32>(meta.pending_docs)),
-			Int64GetDatum(static_cast<int64>(meta.pending_bytes)),
-			Int32GetDatum(static_cast<int32>(meta.retired_count)),
-			Int64GetDatum(static_cast<int64>(pages)),
+			Int32GetDatum(static_cast<int32_t>(meta.segment_count)),
+			Int64GetDatum(static_cast<int64_t>(stored)),
+			Int64GetDatum(static_cast<int64_t>(removed)),
+			Int32GetDatum(static_cast<int32_t>(meta.pending_docs)),
+			Int64GetDatum(static_cast<int64_t>(meta.pending_bytes)),
+			Int32GetDatum(static_cast<int32_t>(meta.retired_count)),
+			Int64GetDatum(static_cast<int64_t>(pages)),
 			ObjectIdGetDatum(meta.text_config),
-			Int64GetDatum(static_cast<int64>(meta.null_rows.count)),
+			Int64GetDatum(static_cast<int64_t>(meta.null_rows.count)),
 		};
 		bool nulls[lengthof(values)] = {};
 		if (desc->natts != lengthof(values))
-			elog(ERROR, "quarry_bm25_stats: expected %d columns", static_cast<int>(lengthof(values)));
+			quarry::pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_bm25_stats: expected %d columns", static_cast<int>(lengthof(values)));
 		return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 	});
 }

@@ -161,10 +161,7 @@ PrepareKey(ScanState *st, IndexScanDesc scan, ScanKey key)
 {
 	QueryValue q = DecodeQuery(key->sk_argument);
 	if (q.index != InvalidOid && q.index != ScanIndexOid(scan))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("quarry_bm25 index \"%s\" cannot run a query that names index \"%s\"",
-						RelationGetRelationName(scan->indexRelation), get_rel_name(q.index))));
+		pg::ThrowError(ERRCODE_FEATURE_NOT_SUPPORTED, "quarry_bm25 index \"%s\" cannot run a query that names index \"%s\"", RelationGetRelationName(scan->indexRelation), get_rel_name(q.index));
 	PreparedQuery *prepared = PrepareQuery(st->view, q.text, q.parsed, *st->arena);
 	NoteScanQuery(ScanIndexOid(scan), q, *prepared);
 	return prepared;
@@ -206,7 +203,7 @@ RescanState(ScanState *st, IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey 
 	if (norderbys > 0)
 	{
 		if (norderbys > 1)
-			ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("quarry_bm25 orders by one query only")));
+			pg::ThrowError(ERRCODE_FEATURE_NOT_SUPPORTED, "quarry_bm25 orders by one query only");
 		if (orderbys[0].sk_flags & SK_ISNULL)
 			st->ranking_null = true;
 		else
@@ -376,10 +373,9 @@ GetTupleImpl(IndexScanDesc scan)
 {
 	auto *st = static_cast<ScanState *>(scan->opaque);
 	if (!st->ready)
-		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("quarry_bm25: scan used before amrescan")));
+		pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_bm25: scan used before amrescan");
 	if (!IsMVCCSnapshot(scan->xs_snapshot))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("quarry_bm25 index scans need an MVCC snapshot")));
+		pg::ThrowError(ERRCODE_FEATURE_NOT_SUPPORTED, "quarry_bm25 index scans need an MVCC snapshot");
 	if (st->done)
 		return false;
 	while (!st->ranked_done || st->batch_next < st->batch_count)
@@ -400,13 +396,13 @@ GetTupleImpl(IndexScanDesc scan)
 	return false;
 }
 
-int64
+int64_t
 GetBitmapImpl(IndexScanDesc scan, TIDBitmap *tbm)
 {
 	auto *st = static_cast<ScanState *>(scan->opaque);
 	if (!st->ready || st->done || st->qual_count == 0)
 		return 0;
-	int64 count = 0;
+	int64_t count = 0;
 	constexpr int kBatch = 256;
 	ItemPointerData tids[kBatch];
 	int n = 0;
@@ -463,11 +459,11 @@ bool
 GetTuple(IndexScanDesc scan, ScanDirection direction)
 {
 	if (direction != ForwardScanDirection)
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("quarry_bm25 scans forward only")));
+		pg::ThrowError(ERRCODE_FEATURE_NOT_SUPPORTED, "quarry_bm25 scans forward only");
 	return GetTupleImpl(scan);
 }
 
-int64
+int64_t
 GetBitmap(IndexScanDesc scan, TIDBitmap *tbm)
 {
 	return GetBitmapImpl(scan, tbm);

@@ -23,7 +23,7 @@ PinChecked(Relation index, BlockNumber block, PageType type, uint32_t segment_id
 {
 	return pg::PgCall([&]() -> Buffer {
 		if (block >= RelationGetNumberOfBlocks(index))
-			ReportCorrupt(index, "segment %u refers to block %u past the end of the index", segment_id, block);
+			pg::ThrowCorrupt(index, "segment %u refers to block %u past the end of the index", segment_id, block);
 		Buffer buffer = ReadBuffer(index, block);
 		CheckPage(index, BufferGetPage(buffer), block, type, segment_id);
 		return buffer;
@@ -40,13 +40,7 @@ Unpin(Buffer buffer)
 [[noreturn]] void
 ThrowCorrupt(Relation index, const char *what, uint32_t segment_id)
 {
-	char message[256];
-	std::snprintf(message, sizeof message, "quarry_bm25 index \"%s\" is corrupted", RelationGetRelationName(index));
-	char detail[256];
-	std::snprintf(detail, sizeof detail, "Segment %u: %s.", segment_id, what);
-	char hint[128];
-	std::snprintf(hint, sizeof hint, "REINDEX INDEX %s rebuilds it.", RelationGetRelationName(index));
-	throw pg::Error(ERRCODE_INDEX_CORRUPTED, message, detail, hint);
+	pg::ThrowCorrupt(index, "Segment %u: %s.", segment_id, what);
 }
 
 void
@@ -293,7 +287,7 @@ SegmentDocs::LengthWindow(fts::DocId local, uint32_t max_count)
 	const char *c = Content(lengths_, segment_->header.lengths_first + local / kLengthsPerPage);
 	uint32_t within = local % kLengthsPerPage;
 	uint32_t n = std::min({kLengthsPerPage - within, segment_->header.doc_count - local, max_count});
-	// Page content starts MAXALIGNed, so the uint32 array is aligned.
+	// Page content starts MAXALIGNed, so the uint32_t array is aligned.
 	return {reinterpret_cast<const uint32_t *>(c) + within, n};
 }
 

@@ -25,12 +25,12 @@ namespace quarry::am::bm25 {
 namespace {
 
 // parsetext stores positions clamped to this value (LIMITPOS).
-constexpr uint16 kClampedPosition = MAXENTRYPOS - 1;
+constexpr uint16_t kClampedPosition = MAXENTRYPOS - 1;
 
 struct Occurrence {
 	const char *text;
 	uint32_t bytes;
-	uint16 position;
+	uint16_t position;
 	uint32_t order; // index of the occurrence in the text
 };
 

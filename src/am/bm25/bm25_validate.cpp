@@ -72,7 +72,7 @@ Validate(Oid opclass)
 {
 	HeapTuple class_tuple = SearchSysCache1(CLAOID, ObjectIdGetDatum(opclass));
 	if (!HeapTupleIsValid(class_tuple))
-		elog(ERROR, "cache lookup failed for operator class %u", opclass);
+		pg::ThrowError(ERRCODE_INTERNAL_ERROR, "cache lookup failed for operator class %u", opclass);
 	auto *class_form = reinterpret_cast<Form_pg_opclass>(GETSTRUCT(class_tuple));
 	Oid family_oid = class_form->opcfamily;
 	char *class_name = pstrdup(NameStr(class_form->opcname));
@@ -87,7 +87,7 @@ Validate(Oid opclass)
 
 	HeapTuple family_tuple = SearchSysCache1(OPFAMILYOID, ObjectIdGetDatum(family_oid));
 	if (!HeapTupleIsValid(family_tuple))
-		elog(ERROR, "cache lookup failed for operator family %u", family_oid);
+		pg::ThrowError(ERRCODE_INTERNAL_ERROR, "cache lookup failed for operator family %u", family_oid);
 	char *family_name = pstrdup(NameStr(reinterpret_cast<Form_pg_opfamily>(GETSTRUCT(family_tuple))->opfname));
 	ReleaseSysCache(family_tuple);
 

@@ -363,7 +363,7 @@ Verify(Relation index, Relation heap, VerifyReport &report)
 	{
 		const SegmentReader &segment = *view->segments[s];
 		auto *tf_sums = static_cast<uint32_t *>(palloc_extended(
-			std::max<Size>(sizeof(uint32_t) * segment.header.doc_count, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO));
+			std::max<std::size_t>(sizeof(uint32_t) * segment.header.doc_count, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO));
 		CheckPostings(segment, tf_sums, *arena, report);
 		CheckDocuments(segment, tf_sums, entries, report);
 		pfree(tf_sums);

@@ -23,42 +23,42 @@ extern "C" {
 
 #include <span>
 
-namespace quarry::am {
+namespace quarry::am::hnsw {
 
 // --- options ------------------------------------------------------------------
 
-inline constexpr int kHnswDefaultM = 16;
-inline constexpr int kHnswMinM = 2;
-inline constexpr int kHnswMaxM = 100;
-inline constexpr int kHnswDefaultEfConstruction = 64;
-inline constexpr int kHnswMinEfConstruction = 4;
-inline constexpr int kHnswMaxEfConstruction = 1000;
+inline constexpr int kDefaultM = 16;
+inline constexpr int kMinM = 2;
+inline constexpr int kMaxM = 100;
+inline constexpr int kDefaultEfConstruction = 64;
+inline constexpr int kMinEfConstruction = 4;
+inline constexpr int kMaxEfConstruction = 1000;
 
 /// The reloptions of a quarry_hnsw index (WITH (m = ..., ef_construction = ...,
 /// dims = ...)).
-struct HnswOptions {
-	int32 vl_len_; // varlena header (do not touch)
+struct Options {
+	int32_t vl_len_; // varlena header (do not touch)
 	int m;
 	int ef_construction;
 	int dims; // 0: fixed by the first vector
 };
 
 /// Registers the reloptions; called once from _PG_init.
-void RegisterHnswOptions();
+void RegisterOptions();
 
 /// The options of `index`, with defaults for those not given.
-int HnswGetM(Relation index);
-int HnswGetEfConstruction(Relation index);
-int HnswGetDims(Relation index);
+int OptionM(Relation index);
+int OptionEfConstruction(Relation index);
+int OptionDims(Relation index);
 
 /// Support function 1 of every quarry_hnsw opclass: returns the metric code.
-inline constexpr int kHnswMetricProc = 1;
-inline constexpr int kHnswNumProcs = 1;
+inline constexpr int kMetricProc = 1;
+inline constexpr int kNumProcs = 1;
 /// The one ordering strategy: the opclass's distance operator.
-inline constexpr int kHnswDistanceStrategy = 1;
+inline constexpr int kDistanceStrategy = 1;
 
 /// The metric of `index`'s opclass, from support function 1. ERROR if unknown.
-hnsw::Metric HnswOpclassMetric(Relation index);
+quarry::hnsw::Metric OpclassMetric(Relation index);
 
 // --- vectors --------------------------------------------------------------------
 
@@ -77,7 +77,7 @@ VectorArg DatumGetVector(Datum datum);
 /// Checks the values of `v` for `metric`: no NaN or infinity, a norm that
 /// cannot overflow a distance, not the zero vector under cosine. Returns the
 /// squared norm. ERROR otherwise.
-float CheckVectorValues(const VectorArg &v, hnsw::Metric metric);
+float CheckVectorValues(const VectorArg &v, quarry::hnsw::Metric metric);
 
 /// ERROR unless both vectors have the same number of dimensions.
 void CheckSameDims(int a, int b);
@@ -87,31 +87,31 @@ void CheckIndexableDims(int dims);
 
 /// The vector an index stores for `v`: a copy in `out` (dims floats),
 /// normalised under cosine. Runs CheckVectorValues.
-void PrepareIndexVector(const VectorArg &v, hnsw::Metric metric, float *out);
+void PrepareIndexVector(const VectorArg &v, quarry::hnsw::Metric metric, float *out);
 
 // --- access method callbacks ----------------------------------------------------
 
-IndexBuildResult *HnswBuild(Relation heap, Relation index, IndexInfo *index_info);
-void HnswBuildEmpty(Relation index);
-bool HnswInsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, Relation heap,
+IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *index_info);
+void BuildEmpty(Relation index);
+bool Insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, Relation heap,
 				IndexUniqueCheck check_unique, bool index_unchanged, IndexInfo *index_info);
-IndexBulkDeleteResult *HnswBulkDelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+IndexBulkDeleteResult *BulkDelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 									  IndexBulkDeleteCallback callback, void *callback_state);
-IndexBulkDeleteResult *HnswVacuumCleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats);
-void HnswCostEstimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *startup_cost,
+IndexBulkDeleteResult *VacuumCleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats);
+void CostEstimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *startup_cost,
 					  Cost *total_cost, Selectivity *selectivity, double *correlation, double *pages);
-bytea *HnswOptionsParse(Datum reloptions, bool validate);
-bool HnswValidate(Oid opclass_oid);
-IndexScanDesc HnswBeginScan(Relation index, int nkeys, int norderbys);
-void HnswRescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys);
-bool HnswGetTuple(IndexScanDesc scan, ScanDirection direction);
-void HnswEndScan(IndexScanDesc scan);
-char *HnswBuildPhaseName(int64 phase);
+bytea *OptionsParse(Datum reloptions, bool validate);
+bool Validate(Oid opclass_oid);
+IndexScanDesc BeginScan(Relation index, int nkeys, int norderbys);
+void Rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys);
+bool GetTuple(IndexScanDesc scan, ScanDirection direction);
+void EndScan(IndexScanDesc scan);
+char *BuildPhaseName(int64_t phase);
 
 /// Build subphases shown in pg_stat_progress_create_index.
-inline constexpr int64 kHnswPhaseLoad = 2;		// building the graph in memory
-inline constexpr int64 kHnswPhaseWrite = 3;		// writing the graph to pages
-inline constexpr int64 kHnswPhaseOnDisk = 4;	// inserting on disk (past maintenance_work_mem)
-inline constexpr int64 kHnswPhaseWalLog = 5;	// WAL-logging the new pages
+inline constexpr int64_t kPhaseLoad = 2;		// building the graph in memory
+inline constexpr int64_t kPhaseWrite = 3;		// writing the graph to pages
+inline constexpr int64_t kPhaseOnDisk = 4;	// inserting on disk (past maintenance_work_mem)
+inline constexpr int64_t kPhaseWalLog = 5;	// WAL-logging the new pages
 
-} // namespace quarry::am
+} // namespace quarry::am::hnsw

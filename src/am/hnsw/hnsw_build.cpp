@@ -38,28 +38,28 @@ extern "C" {
 #include <algorithm>
 #include <cstring>
 
-namespace quarry::am {
+namespace quarry::am::hnsw {
 
 namespace {
 
 /// Levels of a build come from a fixed seed: the same rows in the same order
 /// give the same graph.
-constexpr uint64 kBuildSeed = 0x5155415252592D48; // "QUARRY-H"
+constexpr uint64_t kBuildSeed = 0x5155415252592D48; // "QUARRY-H"
 
 struct BuildState {
 	Relation heap;
 	Relation index;
-	hnsw::Metric metric;
+	quarry::hnsw::Metric metric;
 	int m;
 	int ef_construction;
-	uint32 dims; // 0 until known
+	uint32_t dims; // 0 until known
 	std::size_t budget; // maintenance_work_mem in bytes
 	MemoryContext build_context; // everything of the build
 	MemoryContext graph_context; // child: owns arena, graph and builder
 	MemoryContext tuple_context;
 	mem::BuildArena *arena;
-	hnsw::BuildGraph *graph;
-	hnsw::GraphBuilder *builder;
+	quarry::hnsw::BuildGraph *graph;
+	quarry::hnsw::GraphBuilder *builder;
 	float *vector; // dims floats
 	double indexed;
 	double expected_rows; // reltuples, or -1
@@ -67,12 +67,12 @@ struct BuildState {
 	mem::ScanArena *insert_arena;
 	std::size_t peak_arena_bytes;
 	ItemPointerData *null_rows; // heap TIDs of rows whose vector is NULL
-	uint64 null_count;
-	uint64 null_capacity;
+	uint64_t null_count;
+	uint64_t null_capacity;
 };
 
 void
-ReportProgress(int param, int64 value)
+ReportProgress(int param, int64_t value)
 {
 	pgstat_progress_update_param(param, value);
 }
@@ -81,9 +81,9 @@ ReportProgress(int param, int64 value)
 void
 StartGraph(BuildState *s)
 {
-	hnsw::GraphParams params{s->dims, s->m, s->ef_construction, s->metric};
-	s->graph = pg::MakeOwned<hnsw::BuildGraph>(s->graph_context, *s->arena, params);
-	s->builder = pg::MakeOwned<hnsw::GraphBuilder>(s->graph_context, *s->arena, *s->graph, kBuildSeed);
+	quarry::hnsw::GraphParams params{s->dims, s->m, s->ef_construction, s->metric};
+	s->graph = pg::MakeOwned<quarry::hnsw::BuildGraph>(s->graph_context, *s->arena, params);
+	s->builder = pg::MakeOwned<quarry::hnsw::GraphBuilder>(s->graph_context, *s->arena, *s->graph, kBuildSeed);
 	s->vector = static_cast<float *>(MemoryContextAlloc(s->build_context, sizeof(float) * s->dims));
 }
 
@@ -93,7 +93,7 @@ void FlushGraph(BuildState *s);
 void
 SpillToDisk(BuildState *s)
 {
-	const double per_node = hnsw::BuildGraph::EstimateBytesPerNode(s->graph->params());
+	const double per_node = quarry::hnsw::BuildGraph::EstimateBytesPerNode(s->graph->params());
 	const double rows = std::max(s->expected_rows, s->indexed);
 	ereport(NOTICE,
 			(errmsg("quarry_hnsw graph no longer fits into maintenance_work_mem after %.0f rows", s->indexed),
@@ -113,7 +113,7 @@ SpillToDisk(BuildState *s)
 	s->arena = nullptr;
 	s->on_disk = true;
 	s->insert_arena = pg::CreateScanArena(s->build_context, 256 * 1024);
-	ReportProgress(PROGRESS_CREATEIDX_SUBPHASE, kHnswPhaseOnDisk);
+	ReportProgress(PROGRESS_CREATEIDX_SUBPHASE, kPhaseOnDisk);
 }
 
 void
@@ -123,14 +123,11 @@ AddRow(BuildState *s, Datum value, ItemPointer tid)
 	if (s->dims == 0)
 	{
 		CheckIndexableDims(v.dims);
-		s->dims = static_cast<uint32>(v.dims);
+		s->dims = static_cast<uint32_t>(v.dims);
 		StartGraph(s);
 	}
-	if (static_cast<uint32>(v.dims) != s->dims)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("vector has %d dimensions, but index \"%s\" has %u", v.dims,
-						RelationGetRelationName(s->index), s->dims)));
+	if (static_cast<uint32_t>(v.dims) != s->dims)
+		pg::ThrowError(ERRCODE_DATA_EXCEPTION, "vector has %d dimensions, but index \"%s\" has %u", v.dims, RelationGetRelationName(s->index), s->dims);
 	if (s->on_disk)
 	{
 		InsertVectorOnDisk(s->index, *s->insert_arena, v, tid, true);
@@ -146,7 +143,7 @@ AddRow(BuildState *s, Datum value, ItemPointer tid)
 		return;
 	}
 	ItemPointerData copy = *tid;
-	uint16 packed[3];
+	uint16_t packed[3];
 	SetHeapTid(packed, &copy);
 	s->builder->InsertAtLevel(std::span<const float>(s->vector, s->dims), PackTid(packed), level);
 }
@@ -161,7 +158,7 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool
 		// Kept apart, for ordered scans (pg/null_row_list.h).
 		if (s->null_count == s->null_capacity)
 		{
-			s->null_capacity = std::max<uint64>(1024, s->null_capacity * 2);
+			s->null_capacity = std::max<uint64_t>(1024, s->null_capacity * 2);
 			s->null_rows = static_cast<ItemPointerData *>(
 				s->null_rows == nullptr
 					? MemoryContextAllocHuge(s->build_context, sizeof(ItemPointerData) * s->null_capacity)
@@ -175,8 +172,8 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(s->tuple_context);
 	s->indexed++;
-	if (static_cast<int64>(s->indexed) % 1000 == 0)
-		ReportProgress(PROGRESS_CREATEIDX_TUPLES_DONE, static_cast<int64>(s->indexed));
+	if (static_cast<int64_t>(s->indexed) % 1000 == 0)
+		ReportProgress(PROGRESS_CREATEIDX_TUPLES_DONE, static_cast<int64_t>(s->indexed));
 	CHECK_FOR_INTERRUPTS();
 }
 
@@ -192,8 +189,7 @@ public:
 		pg::PgCall([&] {
 			Buffer buffer = ReadBufferExtended(index_, MAIN_FORKNUM, P_NEW, RBM_NORMAL, nullptr);
 			if (BufferGetBlockNumber(buffer) != expected)
-				elog(ERROR, "quarry_hnsw build: expected to write block %u, got %u", expected,
-					 BufferGetBlockNumber(buffer));
+				pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_hnsw build: expected to write block %u, got %u", expected, BufferGetBlockNumber(buffer));
 			LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
 			std::memcpy(BufferGetPage(buffer), image, BLCKSZ);
 			MarkBufferDirty(buffer);
@@ -205,15 +201,15 @@ public:
 
 private:
 	Relation index_;
-	uint64 written_ = 0;
+	uint64_t written_ = 0;
 };
 
 /// Where the build puts each page kind.
 struct Layout {
-	uint32 nodes;
-	uint32 record_size;
-	uint32 node_pages;
-	uint32 tid_pages;
+	uint32_t nodes;
+	uint32_t record_size;
+	uint32_t node_pages;
+	uint32_t tid_pages;
 	BlockNumber node_first;
 	BlockNumber tid_first;
 	BlockNumber upper_first;
@@ -226,45 +222,45 @@ using ArenaVec = std::vector<T, mem::BuildAllocator<T>>;
 /// images in new-id order; remembers where each went.
 struct UpperPages {
 	ArenaVec<Page> images;
-	ArenaVec<uint32> page_of;	   // by new id
-	ArenaVec<uint16> offset_of;	   // by new id; 0 for level-0 nodes
+	ArenaVec<uint32_t> page_of;	   // by new id
+	ArenaVec<uint16_t> offset_of;	   // by new id; 0 for level-0 nodes
 	explicit UpperPages(mem::BuildArena &arena)
 		: images(mem::BuildAllocator<Page>(arena)),
-		  page_of(mem::BuildAllocator<uint32>(arena)),
-		  offset_of(mem::BuildAllocator<uint16>(arena))
+		  page_of(mem::BuildAllocator<uint32_t>(arena)),
+		  offset_of(mem::BuildAllocator<uint16_t>(arena))
 	{
 	}
 };
 
 void
-PackUpperItems(const hnsw::BuildGraph &graph, std::span<const uint32> old_of_new, std::span<const uint32> new_of_old,
+PackUpperItems(const quarry::hnsw::BuildGraph &graph, std::span<const uint32_t> old_of_new, std::span<const uint32_t> new_of_old,
 			   mem::BuildArena &arena, UpperPages &out)
 {
 	const int m = graph.params().m;
-	const uint32 n = graph.size();
+	const uint32_t n = graph.size();
 	out.page_of.assign(n, 0);
 	out.offset_of.assign(n, 0);
-	ArenaVec<uint32> item{mem::BuildAllocator<uint32>(arena)};
-	for (uint32 k = 0; k < n; k++)
+	ArenaVec<uint32_t> item{mem::BuildAllocator<uint32_t>(arena)};
+	for (uint32_t k = 0; k < n; k++)
 	{
-		const uint32 old = old_of_new[k];
+		const uint32_t old = old_of_new[k];
 		const int level = graph.level(old);
 		if (level == 0)
 			continue;
 		item.assign(static_cast<std::size_t>(level) * (1 + m), 0);
 		for (int l = 1; l <= level; l++)
 		{
-			const uint32 *from = graph.links(old, l);
-			uint32 *to = item.data() + static_cast<std::size_t>(l - 1) * (1 + m);
+			const uint32_t *from = graph.links(old, l);
+			uint32_t *to = item.data() + static_cast<std::size_t>(l - 1) * (1 + m);
 			to[0] = from[0];
-			for (uint32 i = 0; i < from[0]; i++)
+			for (uint32_t i = 0; i < from[0]; i++)
 				to[1 + i] = new_of_old[from[1 + i]];
 		}
-		const Size size = UpperItemSize(level, m);
+		const std::size_t size = UpperItemSize(level, m);
 		if (out.images.empty() || PageGetFreeSpace(out.images.back()) < MAXALIGN(size))
 		{
 			auto page = static_cast<Page>(arena.Allocate(BLCKSZ, 64));
-			InitHnswPage(page, HnswPageType::kUpper);
+			InitPage(page, PageType::kUpper);
 			out.images.push_back(page);
 		}
 		OffsetNumber offset =
@@ -272,18 +268,18 @@ PackUpperItems(const hnsw::BuildGraph &graph, std::span<const uint32> old_of_new
 						false);
 		if (offset == InvalidOffsetNumber)
 			pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_hnsw build: an upper-layer item does not fit");
-		out.page_of[k] = static_cast<uint32>(out.images.size() - 1);
+		out.page_of[k] = static_cast<uint32_t>(out.images.size() - 1);
 		out.offset_of[k] = offset;
 	}
 }
 
 void
-WriteMetaPage(BuildState *s, const Layout &layout, uint32 entry, int entry_level, const UpperPages *upper,
+WriteMetaPage(BuildState *s, const Layout &layout, uint32_t entry, int entry_level, const UpperPages *upper,
 			  PageSink &sink)
 {
 	auto *image = static_cast<Page>(palloc0(BLCKSZ));
 	InitMetaPage(image, s->dims, s->m, s->ef_construction, s->metric);
-	HnswMetaPageData *meta = HnswMeta(image);
+	MetaPage *meta = MetaOf(image);
 	meta->entry_node = entry;
 	meta->entry_level = entry_level;
 	meta->node_count = layout.nodes;
@@ -291,58 +287,58 @@ WriteMetaPage(BuildState *s, const Layout &layout, uint32 entry, int entry_level
 	{
 		meta->nodes.nextents = 1;
 		meta->nodes.npages = layout.node_pages;
-		meta->nodes.extents[0] = HnswExtent{0, layout.node_first, layout.node_pages};
+		meta->nodes.extents[0] = Extent{0, layout.node_first, layout.node_pages};
 		meta->tids.nextents = 1;
 		meta->tids.npages = layout.tid_pages;
-		meta->tids.extents[0] = HnswExtent{0, layout.tid_first, layout.tid_pages};
+		meta->tids.extents[0] = Extent{0, layout.tid_first, layout.tid_pages};
 	}
 	if (upper != nullptr && !upper->images.empty())
-		meta->upper_insert_block = layout.upper_first + static_cast<uint32>(upper->images.size()) - 1;
-	sink.Write(image, kHnswMetaBlock);
+		meta->upper_insert_block = layout.upper_first + static_cast<uint32_t>(upper->images.size()) - 1;
+	sink.Write(image, kMetaBlock);
 	pfree(image);
 }
 
 // Node records in new-id order, as one byte stream over the node pages.
 void
-WriteNodePages(BuildState *s, const Layout &layout, std::span<const uint32> old_of_new,
-			   std::span<const uint32> new_of_old, const UpperPages &upper, PageSink &sink)
+WriteNodePages(BuildState *s, const Layout &layout, std::span<const uint32_t> old_of_new,
+			   std::span<const uint32_t> new_of_old, const UpperPages &upper, PageSink &sink)
 {
-	const hnsw::BuildGraph &graph = *s->graph;
+	const quarry::hnsw::BuildGraph &graph = *s->graph;
 	auto *image = static_cast<Page>(s->arena->Allocate(BLCKSZ, 64));
 	auto *record = static_cast<char *>(s->arena->Allocate(layout.record_size, 64));
-	uint32 current = 0;
-	InitStreamPage(image, HnswPageType::kNode);
-	for (uint32 k = 0; k < layout.nodes; k++)
+	uint32_t current = 0;
+	InitStreamPage(image, PageType::kNode);
+	for (uint32_t k = 0; k < layout.nodes; k++)
 	{
-		const uint32 old = old_of_new[k];
+		const uint32_t old = old_of_new[k];
 		std::memset(record, 0, VectorOffset(s->m));
 		NodeHeader header{};
 		const bool duplicate = graph.is_duplicate(old);
-		header.level = duplicate ? kDuplicateLevel : static_cast<uint8>(graph.level(old));
-		header.state = static_cast<uint8>(NodeState::kLive);
-		const uint32 *links = graph.links(old, 0);
-		header.count0 = static_cast<uint16>(links[0]);
-		const uint32 next = graph.next_duplicate(old);
-		header.next_duplicate = next == hnsw::kInvalidNode ? hnsw::kInvalidNode : new_of_old[next];
+		header.level = duplicate ? kDuplicateLevel : static_cast<uint8_t>(graph.level(old));
+		header.state = static_cast<uint8_t>(NodeState::kLive);
+		const uint32_t *links = graph.links(old, 0);
+		header.count0 = static_cast<uint16_t>(links[0]);
+		const uint32_t next = graph.next_duplicate(old);
+		header.next_duplicate = next == quarry::hnsw::kInvalidNode ? quarry::hnsw::kInvalidNode : new_of_old[next];
 		if (duplicate)
 			header.upper_block = new_of_old[graph.duplicate_of(old)];
-		const uint64 label = graph.label(old);
-		header.heap_tid[0] = static_cast<uint16>(label >> 32);
-		header.heap_tid[1] = static_cast<uint16>(label >> 16);
-		header.heap_tid[2] = static_cast<uint16>(label);
+		const uint64_t label = graph.label(old);
+		header.heap_tid[0] = static_cast<uint16_t>(label >> 32);
+		header.heap_tid[1] = static_cast<uint16_t>(label >> 16);
+		header.heap_tid[2] = static_cast<uint16_t>(label);
 		if (!duplicate && header.level > 0)
 		{
 			header.upper_block = layout.upper_first + upper.page_of[k];
 			header.upper_offset = upper.offset_of[k];
 		}
 		std::memcpy(record, &header, sizeof(header));
-		auto *out_links = reinterpret_cast<uint32 *>(record + LinksOffset());
-		for (uint32 i = 0; i < links[0]; i++)
+		auto *out_links = reinterpret_cast<uint32_t *>(record + LinksOffset());
+		for (uint32_t i = 0; i < links[0]; i++)
 			out_links[i] = new_of_old[links[1 + i]];
 		std::memcpy(record + VectorOffset(s->m), graph.vector(old), sizeof(float) * s->dims);
 
-		uint64 byte = static_cast<uint64>(k) * layout.record_size;
-		uint32 done = 0;
+		uint64_t byte = static_cast<uint64_t>(k) * layout.record_size;
+		uint32_t done = 0;
 		while (done < layout.record_size)
 		{
 			const StreamPosition at = StreamPositionOf(byte + done);
@@ -350,9 +346,9 @@ WriteNodePages(BuildState *s, const Layout &layout, std::span<const uint32> old_
 			{
 				sink.Write(image, layout.node_first + current);
 				current = at.page;
-				InitStreamPage(image, HnswPageType::kNode);
+				InitStreamPage(image, PageType::kNode);
 			}
-			const uint32 piece = std::min<uint32>(layout.record_size - done, kStreamPayloadBytes - at.offset);
+			const uint32_t piece = std::min<uint32_t>(layout.record_size - done, kStreamPayloadBytes - at.offset);
 			std::memcpy(StreamPayload(image) + at.offset, record + done, piece);
 			done += piece;
 		}
@@ -361,24 +357,24 @@ WriteNodePages(BuildState *s, const Layout &layout, std::span<const uint32> old_
 }
 
 void
-WriteTidPages(BuildState *s, const Layout &layout, std::span<const uint32> old_of_new, PageSink &sink)
+WriteTidPages(BuildState *s, const Layout &layout, std::span<const uint32_t> old_of_new, PageSink &sink)
 {
 	auto *image = static_cast<Page>(s->arena->Allocate(BLCKSZ, 64));
-	for (uint32 page = 0; page < layout.tid_pages; page++)
+	for (uint32_t page = 0; page < layout.tid_pages; page++)
 	{
-		InitStreamPage(image, HnswPageType::kTid);
+		InitStreamPage(image, PageType::kTid);
 		auto *entries = reinterpret_cast<TidEntry *>(StreamPayload(image));
-		const uint32 end = std::min(layout.nodes, (page + 1) * kTidEntriesPerPage);
-		for (uint32 k = page * kTidEntriesPerPage; k < end; k++)
+		const uint32_t end = std::min(layout.nodes, (page + 1) * kTidEntriesPerPage);
+		for (uint32_t k = page * kTidEntriesPerPage; k < end; k++)
 		{
-			const uint32 old = old_of_new[k];
-			const uint64 label = s->graph->label(old);
+			const uint32_t old = old_of_new[k];
+			const uint64_t label = s->graph->label(old);
 			TidEntry &e = entries[k % kTidEntriesPerPage];
-			e.heap_tid[0] = static_cast<uint16>(label >> 32);
-			e.heap_tid[1] = static_cast<uint16>(label >> 16);
-			e.heap_tid[2] = static_cast<uint16>(label);
-			e.level = s->graph->is_duplicate(old) ? kDuplicateLevel : static_cast<uint8>(s->graph->level(old));
-			e.state = static_cast<uint8>(NodeState::kLive);
+			e.heap_tid[0] = static_cast<uint16_t>(label >> 32);
+			e.heap_tid[1] = static_cast<uint16_t>(label >> 16);
+			e.heap_tid[2] = static_cast<uint16_t>(label);
+			e.level = s->graph->is_duplicate(old) ? kDuplicateLevel : static_cast<uint8_t>(s->graph->level(old));
+			e.state = static_cast<uint8_t>(NodeState::kLive);
 		}
 		sink.Write(image, layout.tid_first + page);
 	}
@@ -388,12 +384,12 @@ WriteTidPages(BuildState *s, const Layout &layout, std::span<const uint32> old_o
 void
 FlushGraph(BuildState *s)
 {
-	ReportProgress(PROGRESS_CREATEIDX_SUBPHASE, kHnswPhaseWrite);
+	ReportProgress(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWrite);
 	PageSink sink(s->index);
-	const uint32 n = s->graph != nullptr ? s->graph->size() : 0;
+	const uint32_t n = s->graph != nullptr ? s->graph->size() : 0;
 	if (n == 0)
 	{
-		WriteMetaPage(s, Layout{}, hnsw::kInvalidNode, -1, nullptr, sink);
+		WriteMetaPage(s, Layout{}, quarry::hnsw::kInvalidNode, -1, nullptr, sink);
 		return;
 	}
 	Layout layout;
@@ -401,23 +397,23 @@ FlushGraph(BuildState *s)
 	layout.record_size = RecordSize(s->dims, s->m);
 	layout.node_pages = StreamPagesFor(n, layout.record_size);
 	layout.tid_pages = (n + kTidEntriesPerPage - 1) / kTidEntriesPerPage;
-	layout.node_first = kHnswMetaBlock + 1;
+	layout.node_first = kMetaBlock + 1;
 	layout.tid_first = layout.node_first + layout.node_pages;
 	layout.upper_first = layout.tid_first + layout.tid_pages;
 
 	mem::BuildArena &arena = *s->arena;
-	ArenaVec<uint32> old_of_new(n, 0, mem::BuildAllocator<uint32>(arena));
-	ArenaVec<uint32> new_of_old(n, 0, mem::BuildAllocator<uint32>(arena));
+	ArenaVec<uint32_t> old_of_new(n, 0, mem::BuildAllocator<uint32_t>(arena));
+	ArenaVec<uint32_t> new_of_old(n, 0, mem::BuildAllocator<uint32_t>(arena));
 	{
-		ArenaVec<uint8> seen(n, 0, mem::BuildAllocator<uint8>(arena));
-		hnsw::BreadthFirstOrder(*s->graph, old_of_new, seen);
+		ArenaVec<uint8_t> seen(n, 0, mem::BuildAllocator<uint8_t>(arena));
+		quarry::hnsw::BreadthFirstOrder(*s->graph, old_of_new, seen);
 	}
-	for (uint32 k = 0; k < n; k++)
+	for (uint32_t k = 0; k < n; k++)
 		new_of_old[old_of_new[k]] = k;
 	UpperPages upper(arena);
 	PackUpperItems(*s->graph, old_of_new, new_of_old, arena, upper);
 
-	const uint32 entry = new_of_old[s->graph->entry_point()];
+	const uint32_t entry = new_of_old[s->graph->entry_point()];
 	WriteMetaPage(s, layout, entry, s->graph->max_level(), &upper, sink);
 	WriteNodePages(s, layout, old_of_new, new_of_old, upper, sink);
 	WriteTidPages(s, layout, old_of_new, sink);
@@ -432,10 +428,10 @@ WriteNullRows(BuildState *s)
 {
 	if (s->null_count == 0)
 		return;
-	Buffer buffer = ReadBuffer(s->index, kHnswMetaBlock);
+	Buffer buffer = ReadBuffer(s->index, kMetaBlock);
 	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
-	pg::WriteNullRowsForBuild(HnswNullRowFormat(), s->index, s->null_rows, s->null_count,
-							  &HnswMeta(BufferGetPage(buffer))->null_rows);
+	pg::WriteNullRowsForBuild(NullRowFormat(), s->index, s->null_rows, s->null_count,
+							  &MetaOf(BufferGetPage(buffer))->null_rows);
 	MarkBufferDirty(buffer);
 	UnlockReleaseBuffer(buffer);
 }
@@ -443,66 +439,62 @@ WriteNullRows(BuildState *s)
 } // namespace
 
 IndexBuildResult *
-HnswBuild(Relation heap, Relation index, IndexInfo *index_info)
+Build(Relation heap, Relation index, IndexInfo *index_info)
 {
-	return pg::IndexBoundary("quarry_hnsw build", RelationGetRelationName(index), [&]() -> IndexBuildResult * {
-		if (RelationGetNumberOfBlocks(index) != 0)
-			elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
-		auto *s = static_cast<BuildState *>(palloc0(sizeof(BuildState)));
-		s->heap = heap;
-		s->index = index;
-		s->metric = HnswOpclassMetric(index);
-		s->m = HnswGetM(index);
-		s->ef_construction = HnswGetEfConstruction(index);
-		s->dims = static_cast<uint32>(HnswGetDims(index));
-		s->budget = static_cast<std::size_t>(maintenance_work_mem) * 1024;
-		s->expected_rows = heap->rd_rel->reltuples;
-		s->build_context = AllocSetContextCreate(CurrentMemoryContext, "quarry_hnsw build", ALLOCSET_DEFAULT_SIZES);
-		s->tuple_context = AllocSetContextCreate(s->build_context, "quarry_hnsw build tuple", ALLOCSET_DEFAULT_SIZES);
-		s->graph_context = AllocSetContextCreate(s->build_context, "quarry_hnsw graph", ALLOCSET_SMALL_SIZES);
-		s->arena = pg::CreateBuildArena(s->graph_context);
-		if (s->dims > 0)
-			StartGraph(s);
-		if (s->expected_rows > 0)
-			ReportProgress(PROGRESS_CREATEIDX_TUPLES_TOTAL, static_cast<int64>(s->expected_rows));
-		ReportProgress(PROGRESS_CREATEIDX_SUBPHASE, kHnswPhaseLoad);
+	if (RelationGetNumberOfBlocks(index) != 0)
+		pg::ThrowError(ERRCODE_INTERNAL_ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
+	auto *s = static_cast<BuildState *>(palloc0(sizeof(BuildState)));
+	s->heap = heap;
+	s->index = index;
+	s->metric = OpclassMetric(index);
+	s->m = OptionM(index);
+	s->ef_construction = OptionEfConstruction(index);
+	s->dims = static_cast<uint32_t>(OptionDims(index));
+	s->budget = static_cast<std::size_t>(maintenance_work_mem) * 1024;
+	s->expected_rows = heap->rd_rel->reltuples;
+	s->build_context = AllocSetContextCreate(CurrentMemoryContext, "quarry_hnsw build", ALLOCSET_DEFAULT_SIZES);
+	s->tuple_context = AllocSetContextCreate(s->build_context, "quarry_hnsw build tuple", ALLOCSET_DEFAULT_SIZES);
+	s->graph_context = AllocSetContextCreate(s->build_context, "quarry_hnsw graph", ALLOCSET_SMALL_SIZES);
+	s->arena = pg::CreateBuildArena(s->graph_context);
+	if (s->dims > 0)
+		StartGraph(s);
+	if (s->expected_rows > 0)
+		ReportProgress(PROGRESS_CREATEIDX_TUPLES_TOTAL, static_cast<int64_t>(s->expected_rows));
+	ReportProgress(PROGRESS_CREATEIDX_SUBPHASE, kPhaseLoad);
 
-		const double heap_tuples = pg::PgCall(
-			[&] { return table_index_build_scan(heap, index, index_info, true, true, BuildCallback, s, nullptr); });
-		ReportProgress(PROGRESS_CREATEIDX_TUPLES_DONE, static_cast<int64>(s->indexed));
-		if (!s->on_disk)
-		{
-			FlushGraph(s);
-			s->peak_arena_bytes = s->arena->peak_bytes();
-		}
-		pg::PgCall([&] { WriteNullRows(s); });
-		ReportProgress(PROGRESS_CREATEIDX_SUBPHASE, kHnswPhaseWalLog);
-		pg::PgCall([&] { pg::LogNewIndexPages(index); });
-		elog(DEBUG1, "quarry_hnsw build of \"%s\": %.0f rows, %s, graph arena peak %zu kB",
-			 RelationGetRelationName(index), s->indexed,
-			 s->on_disk ? "spilled to on-disk inserts" : "built in memory", s->peak_arena_bytes >> 10);
-		MemoryContextDelete(s->build_context); // the build arena goes with it
+	const double heap_tuples = pg::PgCall(
+		[&] { return table_index_build_scan(heap, index, index_info, true, true, BuildCallback, s, nullptr); });
+	ReportProgress(PROGRESS_CREATEIDX_TUPLES_DONE, static_cast<int64_t>(s->indexed));
+	if (!s->on_disk)
+	{
+		FlushGraph(s);
+		s->peak_arena_bytes = s->arena->peak_bytes();
+	}
+	pg::PgCall([&] { WriteNullRows(s); });
+	ReportProgress(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWalLog);
+	pg::PgCall([&] { pg::LogNewIndexPages(index); });
+	elog(DEBUG1, "quarry_hnsw build of \"%s\": %.0f rows, %s, graph arena peak %zu kB",
+		 RelationGetRelationName(index), s->indexed,
+		 s->on_disk ? "spilled to on-disk inserts" : "built in memory", s->peak_arena_bytes >> 10);
+	MemoryContextDelete(s->build_context); // the build arena goes with it
 
-		auto *result = static_cast<IndexBuildResult *>(palloc(sizeof(IndexBuildResult)));
-		result->heap_tuples = heap_tuples;
-		result->index_tuples = s->indexed + static_cast<double>(s->null_count);
-		return result;
-	});
+	auto *result = static_cast<IndexBuildResult *>(palloc(sizeof(IndexBuildResult)));
+	result->heap_tuples = heap_tuples;
+	result->index_tuples = s->indexed + static_cast<double>(s->null_count);
+	return result;
 }
 
 void
-HnswBuildEmpty(Relation index)
+BuildEmpty(Relation index)
 {
-	pg::IndexBoundary("quarry_hnsw buildempty", RelationGetRelationName(index), [&] {
-		auto *page = static_cast<Page>(palloc0(BLCKSZ));
-		InitMetaPage(page, static_cast<uint32>(HnswGetDims(index)), HnswGetM(index), HnswGetEfConstruction(index),
-					 HnswOpclassMetric(index));
-		PageSetChecksumInplace(page, kHnswMetaBlock);
-		smgrwrite(RelationGetSmgr(index), INIT_FORKNUM, kHnswMetaBlock, reinterpret_cast<char *>(page), true);
-		log_newpage(&RelationGetSmgr(index)->smgr_rnode.node, INIT_FORKNUM, kHnswMetaBlock, page, true);
-		smgrimmedsync(RelationGetSmgr(index), INIT_FORKNUM);
-		pfree(page);
-	});
+	auto *page = static_cast<Page>(palloc0(BLCKSZ));
+	InitMetaPage(page, static_cast<uint32_t>(OptionDims(index)), OptionM(index), OptionEfConstruction(index),
+				 OpclassMetric(index));
+	PageSetChecksumInplace(page, kMetaBlock);
+	smgrwrite(RelationGetSmgr(index), INIT_FORKNUM, kMetaBlock, reinterpret_cast<char *>(page), true);
+	log_newpage(&RelationGetSmgr(index)->smgr_rnode.node, INIT_FORKNUM, kMetaBlock, page, true);
+	smgrimmedsync(RelationGetSmgr(index), INIT_FORKNUM);
+	pfree(page);
 }
 
-} // namespace quarry::am
+} // namespace quarry::am::hnsw

@@ -20,43 +20,41 @@ extern "C" {
 #include <algorithm>
 #include <cmath>
 
-namespace quarry::am {
+namespace quarry::am::hnsw {
 
 void
-HnswCostEstimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *startup_cost, Cost *total_cost,
+CostEstimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *startup_cost, Cost *total_cost,
 				 Selectivity *selectivity, double *correlation, double *pages)
 {
-	pg::Boundary("quarry_hnsw costestimate", [&] {
-		// The scan orders by one distance; ORDER BY two distances needs a sort
-		// (ties on the first would not be ordered by the second).
-		if (path->indexorderbys == NIL || list_length(path->indexorderbys) > 1)
-		{
-			*startup_cost = disable_cost;
-			*total_cost = disable_cost;
-			*selectivity = 0;
-			*correlation = 0;
-			*pages = 0;
-			return;
-		}
-		Relation index = index_open(path->indexinfo->indexoid, NoLock);
-		const double m = HnswGetM(index);
-		index_close(index, NoLock);
-
-		const double tuples = std::max(path->indexinfo->tuples, 1.0);
-		const double ef = std::max(pg::hnsw_ef_search, 1);
-		const double levels = std::max(0.0, std::log(tuples) / std::log(std::max(m, 2.0)));
-		const double scored = std::min(tuples, ef * m + levels * m + 1);
-
-		GenericCosts costs{};
-		costs.numIndexTuples = scored;
-		genericcostestimate(root, path, loop_count, &costs);
-
-		*startup_cost = costs.indexTotalCost;
-		*total_cost = costs.indexTotalCost;
-		*selectivity = costs.indexSelectivity;
+	// The scan orders by one distance; ORDER BY two distances needs a sort
+	// (ties on the first would not be ordered by the second).
+	if (path->indexorderbys == NIL || list_length(path->indexorderbys) > 1)
+	{
+		*startup_cost = disable_cost;
+		*total_cost = disable_cost;
+		*selectivity = 0;
 		*correlation = 0;
-		*pages = costs.numIndexPages;
-	});
+		*pages = 0;
+		return;
+	}
+	Relation index = index_open(path->indexinfo->indexoid, NoLock);
+	const double m = OptionM(index);
+	index_close(index, NoLock);
+
+	const double tuples = std::max(path->indexinfo->tuples, 1.0);
+	const double ef = std::max(pg::hnsw_ef_search, 1);
+	const double levels = std::max(0.0, std::log(tuples) / std::log(std::max(m, 2.0)));
+	const double scored = std::min(tuples, ef * m + levels * m + 1);
+
+	GenericCosts costs{};
+	costs.numIndexTuples = scored;
+	genericcostestimate(root, path, loop_count, &costs);
+
+	*startup_cost = costs.indexTotalCost;
+	*total_cost = costs.indexTotalCost;
+	*selectivity = costs.indexSelectivity;
+	*correlation = 0;
+	*pages = costs.numIndexPages;
 }
 
-} // namespace quarry::am
+} // namespace quarry::am::hnsw

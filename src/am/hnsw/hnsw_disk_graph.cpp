@@ -10,20 +10,20 @@ extern "C" {
 #include <cmath>
 #include <cstring>
 
-namespace quarry::am {
+namespace quarry::am::hnsw {
 
 namespace {
 
 /// rd_amcache of a quarry_hnsw index: the buffer each node page was last seen
 /// in. Hints only; ReadRecentBuffer checks them.
-struct HnswAmCache {
+struct AmCache {
 	BlockNumber known_blocks; // the index had at least this many blocks
-	uint32 capacity;
+	uint32_t capacity;
 	Buffer hints[FLEXIBLE_ARRAY_MEMBER];
 };
 
 /// Hints for at most this many node pages (4 MB per index and backend).
-constexpr uint32 kMaxHintPages = 1u << 20;
+constexpr uint32_t kMaxHintPages = 1u << 20;
 
 } // namespace
 
@@ -36,8 +36,8 @@ void
 DiskGraph::LoadMeta()
 {
 	ReadMetaPage(index_, &meta_); // checks every field it reads
-	const hnsw::Metric metric = static_cast<hnsw::Metric>(meta_.metric);
-	distance_ = hnsw::MetricDistance(hnsw::BestKernels(), construction_ ? hnsw::ConstructionMetric(metric) : metric,
+	const quarry::hnsw::Metric metric = static_cast<quarry::hnsw::Metric>(meta_.metric);
+	distance_ = quarry::hnsw::MetricDistance(quarry::hnsw::BestKernels(), construction_ ? quarry::hnsw::ConstructionMetric(metric) : metric,
 									 meta_.dims);
 	vector_offset_ = VectorOffset(meta_.m);
 	if (record_scratch_ == nullptr && meta_.record_size > 0)
@@ -49,19 +49,19 @@ void
 DiskGraph::UseConstructionMetric()
 {
 	construction_ = true;
-	distance_ = hnsw::MetricDistance(hnsw::BestKernels(), hnsw::ConstructionMetric(metric()), meta_.dims);
+	distance_ = quarry::hnsw::MetricDistance(quarry::hnsw::BestKernels(), quarry::hnsw::ConstructionMetric(metric()), meta_.dims);
 }
 
 void
 DiskGraph::BeginCall()
 {
-	const uint32 want = std::min(meta_.nodes.npages, kMaxHintPages);
-	auto *cache = static_cast<HnswAmCache *>(index_->rd_amcache);
+	const uint32_t want = std::min(meta_.nodes.npages, kMaxHintPages);
+	auto *cache = static_cast<AmCache *>(index_->rd_amcache);
 	if (want > 0 && (cache == nullptr || cache->capacity < want))
 	{
-		uint32 capacity = std::min(std::max(want, cache != nullptr ? cache->capacity * 2 : 0u), kMaxHintPages);
-		auto *grown = static_cast<HnswAmCache *>(MemoryContextAllocZero(
-			index_->rd_indexcxt, offsetof(HnswAmCache, hints) + sizeof(Buffer) * capacity));
+		uint32_t capacity = std::min(std::max(want, cache != nullptr ? cache->capacity * 2 : 0u), kMaxHintPages);
+		auto *grown = static_cast<AmCache *>(MemoryContextAllocZero(
+			index_->rd_indexcxt, offsetof(AmCache, hints) + sizeof(Buffer) * capacity));
 		grown->capacity = capacity;
 		if (cache != nullptr)
 		{
@@ -80,11 +80,11 @@ DiskGraph::BeginCall()
 }
 
 bool
-DiskGraph::ValidNode(uint32 node)
+DiskGraph::ValidNode(uint32_t node)
 {
 	if (node < meta_.node_count)
 		return true;
-	if (node == hnsw::kInvalidNode)
+	if (node == quarry::hnsw::kInvalidNode)
 		return false;
 	LoadMeta(); // a node inserted after we read the metapage
 	return node < meta_.node_count;
@@ -98,11 +98,11 @@ DiskGraph::ValidNode(uint32 node)
 // (all zeros) is accepted only when `unwritten_ok`: its records read as free
 // slots, and it gets no hint (so that a later read checks it again).
 Buffer
-DiskGraph::PinNodePage(uint32 stream_page, bool unwritten_ok)
+DiskGraph::PinNodePage(uint32_t stream_page, bool unwritten_ok)
 {
 	BlockNumber block = StreamBlock(meta_.nodes, stream_page);
 	if (block == InvalidBlockNumber)
-		HnswCorrupt(index_, "the node stream has no page %u", stream_page);
+		pg::ThrowCorrupt(index_, "the node stream has no page %u", stream_page);
 	if (stream_page < hint_pages_)
 	{
 		Buffer hint = hints_[stream_page];
@@ -112,15 +112,15 @@ DiskGraph::PinNodePage(uint32 stream_page, bool unwritten_ok)
 	CheckBlockExists(index_, block, known_blocks_);
 	Buffer buffer = ReadBuffer(index_, block);
 	Page page = BufferGetPage(buffer);
-	if (PageIsNew(page) || HnswOpaque(page)->page_id != kHnswPageId ||
-		HnswOpaque(page)->type != static_cast<uint8>(HnswPageType::kNode))
+	if (PageIsNew(page) || OpaqueOf(page)->page_id != kPageId ||
+		OpaqueOf(page)->type != static_cast<uint8_t>(PageType::kNode))
 	{
 		// Look again under a lock (an insert may be initialising it), then
 		// complain.
 		LockBuffer(buffer, BUFFER_LOCK_SHARE);
 		const bool unwritten = PageIsNew(page);
 		if (!(unwritten && unwritten_ok))
-			CheckPageType(index_, page, block, HnswPageType::kNode);
+			CheckPageType(index_, page, block, PageType::kNode);
 		LockBuffer(buffer, BUFFER_LOCK_UNLOCK);
 		if (unwritten)
 			return buffer;
@@ -131,11 +131,11 @@ DiskGraph::PinNodePage(uint32 stream_page, bool unwritten_ok)
 }
 
 void
-DiskGraph::PrefetchPages(const uint32 *pages, int count)
+DiskGraph::PrefetchPages(const uint32_t *pages, int count)
 {
 	for (int i = 0; i < count; i++)
 	{
-		const uint32 page = pages[i];
+		const uint32_t page = pages[i];
 		if (i > 0 && pages[i - 1] == page)
 			continue;
 		if (page >= hint_pages_ || BufferIsValid(hints_[page]))
@@ -150,7 +150,7 @@ DiskGraph::PrefetchPages(const uint32 *pages, int count)
 }
 
 const char *
-DiskGraph::Window(uint32 stream_page) const
+DiskGraph::Window(uint32_t stream_page) const
 {
 	for (int i = 0; i < window_count_; i++)
 	{
@@ -161,7 +161,7 @@ DiskGraph::Window(uint32 stream_page) const
 }
 
 void
-DiskGraph::ReleaseBefore(uint32 first_page)
+DiskGraph::ReleaseBefore(uint32_t first_page)
 {
 	int drop = 0;
 	while (drop < window_count_ && window_[drop].stream_page < first_page)
@@ -179,13 +179,13 @@ DiskGraph::ReleaseBefore(uint32 first_page)
 // Share-locks stream pages up to `last_page` after those in the window, in
 // ascending order (the window always holds consecutive pages).
 void
-DiskGraph::LockThrough(uint32 last_page, bool unwritten_ok)
+DiskGraph::LockThrough(uint32_t last_page, bool unwritten_ok)
 {
-	uint32 next = window_count_ > 0 ? window_[window_count_ - 1].stream_page + 1 : last_page;
-	for (uint32 page = next; page <= last_page; page++)
+	uint32_t next = window_count_ > 0 ? window_[window_count_ - 1].stream_page + 1 : last_page;
+	for (uint32_t page = next; page <= last_page; page++)
 	{
 		if (window_count_ == kMaxWindow)
-			elog(ERROR, "quarry_hnsw: a node record spans more than %d pages", kMaxWindow);
+			pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_hnsw: a node record spans more than %d pages", kMaxWindow);
 		Buffer buffer = PinNodePage(page, unwritten_ok);
 		LockBuffer(buffer, BUFFER_LOCK_SHARE);
 		window_[window_count_++] = WindowPage{page, buffer, StreamPayload(BufferGetPage(buffer))};
@@ -202,10 +202,10 @@ DiskGraph::ReleaseWindow()
 
 // Locks the pages holding bytes [record_start, record_start + length).
 void
-DiskGraph::LockRecord(uint64 record_start, uint32 length, bool unwritten_ok)
+DiskGraph::LockRecord(uint64_t record_start, uint32_t length, bool unwritten_ok)
 {
-	const uint32 first = StreamPositionOf(record_start).page;
-	const uint32 last = StreamPositionOf(record_start + length - 1).page;
+	const uint32_t first = StreamPositionOf(record_start).page;
+	const uint32_t last = StreamPositionOf(record_start + length - 1).page;
 	if (window_count_ > 0 && window_[0].stream_page > first)
 		ReleaseWindow(); // never lock a lower page while holding a higher one
 	ReleaseBefore(first);
@@ -223,18 +223,18 @@ DiskGraph::LockRecord(uint64 record_start, uint32 length, bool unwritten_ok)
 // are locked in the window: in place when on one page, else gathered into
 // `scratch`.
 const char *
-DiskGraph::RecordBytes(uint64 record_start, uint32 begin, uint32 length, char *scratch)
+DiskGraph::RecordBytes(uint64_t record_start, uint32_t begin, uint32_t length, char *scratch)
 {
-	const uint64 from = record_start + begin;
+	const uint64_t from = record_start + begin;
 	const StreamPosition first = StreamPositionOf(from);
 	const StreamPosition last = StreamPositionOf(from + length - 1);
 	if (first.page == last.page)
 		return Window(first.page) + first.offset;
-	uint32 copied = 0;
+	uint32_t copied = 0;
 	StreamPosition at = first;
 	while (copied < length)
 	{
-		const uint32 piece = std::min<uint32>(length - copied, kStreamPayloadBytes - at.offset);
+		const uint32_t piece = std::min<uint32_t>(length - copied, kStreamPayloadBytes - at.offset);
 		std::memcpy(scratch + copied, Window(at.page) + at.offset, piece);
 		copied += piece;
 		at = StreamPosition{at.page + 1, 0};
@@ -247,28 +247,28 @@ DiskGraph::RecordBytes(uint64 record_start, uint32 begin, uint32 length, char *s
 // vectors are finite and their norms bounded, so a distance to a valid query
 // always is).
 void
-DiskGraph::CorruptRecord(uint32 node, const NodeHeader &header) const
+DiskGraph::CorruptRecord(uint32_t node, const NodeHeader &header) const
 {
-	HnswCorrupt(index_, "node %u has a malformed record (state %u, level %u, %u links on layer 0)", node,
+	pg::ThrowCorrupt(index_, "node %u has a malformed record (state %u, level %u, %u links on layer 0)", node,
 				header.state, header.level, header.count0);
 }
 
 void
 DiskGraph::CorruptDistance() const
 {
-	HnswCorrupt(index_, "two stored vectors are at a distance that is not finite");
+	pg::ThrowCorrupt(index_, "two stored vectors are at a distance that is not finite");
 }
 
 void
-DiskGraph::Neighbors(uint32 node, int level, hnsw::NeighborBuffer &out)
+DiskGraph::Neighbors(uint32_t node, int level, quarry::hnsw::NeighborBuffer &out)
 {
 	out.count = 0;
 	if (!ValidNode(node))
 		return;
-	const uint64 start = static_cast<uint64>(node) * meta_.record_size;
-	const uint32 capacity = 2u * meta_.m;
+	const uint64_t start = static_cast<uint64_t>(node) * meta_.record_size;
+	const uint32_t capacity = 2u * meta_.m;
 	NodeHeader header;
-	LockRecord(start, LinksOffset() + sizeof(uint32) * capacity);
+	LockRecord(start, LinksOffset() + sizeof(uint32_t) * capacity);
 	std::memcpy(&header, RecordBytes(start, 0, sizeof(NodeHeader), record_scratch_), sizeof(NodeHeader));
 	if (__builtin_expect(!HeaderLooksSane(header, capacity) | NeverWritten(header), 0))
 	{
@@ -277,10 +277,10 @@ DiskGraph::Neighbors(uint32 node, int level, hnsw::NeighborBuffer &out)
 	}
 	if (level == 0)
 	{
-		const uint32 count = header.count0;
+		const uint32_t count = header.count0;
 		if (count > 0)
-			std::memcpy(out.ids, RecordBytes(start, LinksOffset(), sizeof(uint32) * count, record_scratch_),
-						sizeof(uint32) * count);
+			std::memcpy(out.ids, RecordBytes(start, LinksOffset(), sizeof(uint32_t) * count, record_scratch_),
+						sizeof(uint32_t) * count);
 		out.count = count;
 	}
 	ReleaseWindow();
@@ -292,10 +292,10 @@ DiskGraph::Neighbors(uint32 node, int level, hnsw::NeighborBuffer &out)
 	// reused since is stale, not corrupt: the slot still exists.) ValidNode
 	// rereads the metapage before it says no, so only after the pages are
 	// released.
-	for (uint32 i = 0; i < out.count; i++)
+	for (uint32_t i = 0; i < out.count; i++)
 	{
 		if (__builtin_expect(!ValidNode(out.ids[i]), 0))
-			HnswCorrupt(index_, "node %u links to node %u on layer %d; the index has %u nodes", node, out.ids[i],
+			pg::ThrowCorrupt(index_, "node %u links to node %u on layer %d; the index has %u nodes", node, out.ids[i],
 						level, meta_.node_count);
 	}
 }
@@ -306,24 +306,24 @@ DiskGraph::Neighbors(uint32 node, int level, hnsw::NeighborBuffer &out)
 // means "no links", not corruption. The block, though, must be an upper page
 // of the index: pages never change type.
 void
-DiskGraph::ReadUpperLinks(const NodeHeader &header, uint32 node, int level, hnsw::NeighborBuffer &out)
+DiskGraph::ReadUpperLinks(const NodeHeader &header, uint32_t node, int level, quarry::hnsw::NeighborBuffer &out)
 {
 	out.count = 0;
 	if (level > header.level || header.upper_offset == InvalidOffsetNumber ||
-		header.state == static_cast<uint8>(NodeState::kFree))
+		header.state == static_cast<uint8_t>(NodeState::kFree))
 		return;
 	CheckBlockExists(index_, header.upper_block, known_blocks_);
 	Buffer buffer = ReadBuffer(index_, header.upper_block);
 	LockBuffer(buffer, BUFFER_LOCK_SHARE);
 	Page page = BufferGetPage(buffer);
-	CheckPageType(index_, page, header.upper_block, HnswPageType::kUpper);
-	Size length = 0;
-	const uint32 *item = UpperItem(page, header.upper_offset, &length);
+	CheckPageType(index_, page, header.upper_block, PageType::kUpper);
+	std::size_t length = 0;
+	const uint32_t *item = UpperItem(page, header.upper_offset, &length);
 	if (item != nullptr && length >= UpperItemSize(level, meta_.m))
 	{
-		const uint32 *list = item + static_cast<std::size_t>(level - 1) * (1 + meta_.m);
-		const uint32 count = std::min<uint32>(list[0], meta_.m);
-		std::memcpy(out.ids, list + 1, sizeof(uint32) * count);
+		const uint32_t *list = item + static_cast<std::size_t>(level - 1) * (1 + meta_.m);
+		const uint32_t count = std::min<uint32_t>(list[0], meta_.m);
+		std::memcpy(out.ids, list + 1, sizeof(uint32_t) * count);
 		out.count = count;
 	}
 	UnlockReleaseBuffer(buffer);
@@ -333,7 +333,7 @@ DiskGraph::ReadUpperLinks(const NodeHeader &header, uint32 node, int level, hnsw
 // while the current one is scored: through the page's buffer hint, without
 // pinning (a prefetch of a buffer that was since reused is harmless).
 void
-DiskGraph::PrefetchRecord(uint64 record_start) const
+DiskGraph::PrefetchRecord(uint64_t record_start) const
 {
 	const StreamPosition at = StreamPositionOf(record_start);
 	if (at.page >= hint_pages_ || !BufferIsValid(hints_[at.page]) || BufferIsLocal(hints_[at.page]))
@@ -350,21 +350,21 @@ DiskGraph::PrefetchRecord(uint64 record_start) const
 // lines of every record (and its buffer header) now: the misses overlap
 // instead of coming one after the other.
 void
-DiskGraph::OrderAndPrefetch(std::span<const uint32> ids)
+DiskGraph::OrderAndPrefetch(std::span<const uint32_t> ids)
 {
 	const int n = static_cast<int>(ids.size());
-	const uint32 rs = meta_.record_size;
-	uint16 *order = batch_order_;
-	uint32 *pages = batch_pages_;
+	const uint32_t rs = meta_.record_size;
+	uint16_t *order = batch_order_;
+	uint32_t *pages = batch_pages_;
 	for (int i = 0; i < n; i++)
 	{
-		pages[i] = StreamPositionOf(static_cast<uint64>(ids[i]) * rs).page;
-		order[i] = static_cast<uint16>(i);
+		pages[i] = StreamPositionOf(static_cast<uint64_t>(ids[i]) * rs).page;
+		order[i] = static_cast<uint16_t>(i);
 	}
 	for (int i = 1; i < n; i++)
 	{
-		const uint32 page = pages[i];
-		const uint16 index = order[i];
+		const uint32_t page = pages[i];
+		const uint16_t index = order[i];
 		int j = i;
 		for (; j > 0 && pages[j - 1] > page; j--)
 		{
@@ -376,22 +376,22 @@ DiskGraph::OrderAndPrefetch(std::span<const uint32> ids)
 	}
 	PrefetchPages(pages, n);
 	for (int k = 0; k < n; k++)
-		PrefetchRecord(static_cast<uint64>(ids[order[k]]) * rs);
+		PrefetchRecord(static_cast<uint64_t>(ids[order[k]]) * rs);
 }
 
 void
-DiskGraph::Score(const float *query, std::span<const uint32> ids, hnsw::Scored *out)
+DiskGraph::Score(const float *query, std::span<const uint32_t> ids, quarry::hnsw::Scored *out)
 {
 	const int n = static_cast<int>(ids.size());
-	const uint32 rs = meta_.record_size;
-	const uint16 *order = batch_order_;
+	const uint32_t rs = meta_.record_size;
+	const uint16_t *order = batch_order_;
 	OrderAndPrefetch(ids);
-	const uint32 vector_bytes = sizeof(float) * meta_.dims;
-	const uint32 capacity0 = 2u * meta_.m;
+	const uint32_t vector_bytes = sizeof(float) * meta_.dims;
+	const uint32_t capacity0 = 2u * meta_.m;
 	for (int k = 0; k < n; k++)
 	{
 		const int i = order[k];
-		const uint64 start = static_cast<uint64>(ids[i]) * rs;
+		const uint64_t start = static_cast<uint64_t>(ids[i]) * rs;
 		LockRecord(start, rs);
 		NodeHeader header;
 		std::memcpy(&header, RecordBytes(start, 0, sizeof(NodeHeader), record_scratch_), sizeof(NodeHeader));
@@ -401,17 +401,17 @@ DiskGraph::Score(const float *query, std::span<const uint32> ids, hnsw::Scored *
 		// one): its row comes with its primary's, so it is not a result here.
 		// Neither is a free or reserved slot, nor a node on layers above its
 		// level (a slot reused by a lower node): searches never enter those.
-		// (kDuplicateLevel reads as kNotInGraph: both are -1 as int8.)
-		static_assert(static_cast<int8>(kDuplicateLevel) == hnsw::kNotInGraph);
+		// (kDuplicateLevel reads as kNotInGraph: both are -1 as int8_t.)
+		static_assert(static_cast<int8_t>(kDuplicateLevel) == quarry::hnsw::kNotInGraph);
 		const bool live =
-			header.state == static_cast<uint8>(NodeState::kLive) && header.level != kDuplicateLevel;
-		const bool walkable = header.state == static_cast<uint8>(NodeState::kLive) ||
-							  header.state == static_cast<uint8>(NodeState::kDeleted);
-		const int8 level = walkable ? static_cast<int8>(header.level) : hnsw::kNotInGraph;
+			header.state == static_cast<uint8_t>(NodeState::kLive) && header.level != kDuplicateLevel;
+		const bool walkable = header.state == static_cast<uint8_t>(NodeState::kLive) ||
+							  header.state == static_cast<uint8_t>(NodeState::kDeleted);
+		const int8_t level = walkable ? static_cast<int8_t>(header.level) : quarry::hnsw::kNotInGraph;
 		const float distance = distance_(query, vector);
 		// One branch for everything a garbage record would fail: the header,
 		// the distance, and the offset of a row we may return.
-		const bool tid_ok = static_cast<uint32>(header.heap_tid[2]) - 1u < MaxOffsetNumber;
+		const bool tid_ok = static_cast<uint32_t>(header.heap_tid[2]) - 1u < MaxOffsetNumber;
 		if (__builtin_expect(!(HeaderLooksSane(header, capacity0) & !NeverWritten(header) & std::isfinite(distance) &
 							   (tid_ok | !live)),
 							 0))
@@ -419,21 +419,21 @@ DiskGraph::Score(const float *query, std::span<const uint32> ids, hnsw::Scored *
 			ReleaseWindow();
 			CorruptRecord(ids[i], header);
 		}
-		out[i] = hnsw::Scored{distance, live && level >= 0, level};
+		out[i] = quarry::hnsw::Scored{distance, live && level >= 0, level};
 		if (live && tid_sink_ != nullptr)
 			tid_sink_->SetPayload(ids[i], PackTid(header.heap_tid) |
-											  (header.next_duplicate != hnsw::kInvalidNode ? kHasDuplicates : 0));
+											  (header.next_duplicate != quarry::hnsw::kInvalidNode ? kHasDuplicates : 0));
 	}
 	ReleaseWindow();
-	scored_ += static_cast<uint64>(n);
+	scored_ += static_cast<uint64_t>(n);
 }
 
 bool
-DiskGraph::ReadNode(uint32 node, NodeHeader *header, float *vector, bool unwritten_ok)
+DiskGraph::ReadNode(uint32_t node, NodeHeader *header, float *vector, bool unwritten_ok)
 {
 	if (!ValidNode(node))
 		return false;
-	const uint64 start = static_cast<uint64>(node) * meta_.record_size;
+	const uint64_t start = static_cast<uint64_t>(node) * meta_.record_size;
 	LockRecord(start, meta_.record_size, unwritten_ok);
 	std::memcpy(header, RecordBytes(start, 0, sizeof(NodeHeader), record_scratch_), sizeof(NodeHeader));
 	if (vector != nullptr)
@@ -445,32 +445,32 @@ DiskGraph::ReadNode(uint32 node, NodeHeader *header, float *vector, bool unwritt
 	return true;
 }
 
-uint8
-DiskGraph::TidState(uint32 node)
+uint8_t
+DiskGraph::TidState(uint32_t node)
 {
 	Buffer buffer = ReadTidPage(index_, meta_, node / kTidEntriesPerPage);
 	const auto *entries = reinterpret_cast<const TidEntry *>(StreamPayload(BufferGetPage(buffer)));
-	const uint8 state = entries[node % kTidEntriesPerPage].state;
+	const uint8_t state = entries[node % kTidEntriesPerPage].state;
 	UnlockReleaseBuffer(buffer);
 	return state;
 }
 
 bool
-FindEntryPoint(DiskGraph &graph, const float *query, hnsw::Candidate *entry, int *level)
+FindEntryPoint(DiskGraph &graph, const float *query, quarry::hnsw::Candidate *entry, int *level)
 {
-	hnsw::Scored scored;
+	quarry::hnsw::Scored scored;
 	for (int attempt = 0; attempt < 2; attempt++)
 	{
-		const HnswMetaPageData &meta = graph.meta();
-		uint32 id = meta.entry_node;
-		if (id == hnsw::kInvalidNode || meta.dims == 0)
+		const MetaPage &meta = graph.meta();
+		uint32_t id = meta.entry_node;
+		if (id == quarry::hnsw::kInvalidNode || meta.dims == 0)
 			return false;
 		if (graph.ValidNode(id))
 		{
-			graph.Score(query, std::span<const uint32>(&id, 1), &scored);
+			graph.Score(query, std::span<const uint32_t>(&id, 1), &scored);
 			if (scored.level >= meta.entry_level)
 			{
-				*entry = hnsw::Candidate{scored.distance, id};
+				*entry = quarry::hnsw::Candidate{scored.distance, id};
 				*level = meta.entry_level;
 				return true;
 			}
@@ -479,17 +479,17 @@ FindEntryPoint(DiskGraph &graph, const float *query, hnsw::Candidate *entry, int
 			graph.LoadMeta();
 	}
 	int top;
-	uint32 id = FindTopNode(graph.index(), graph.meta(), true, &top);
-	if (id == hnsw::kInvalidNode)
+	uint32_t id = FindTopNode(graph.index(), graph.meta(), true, &top);
+	if (id == quarry::hnsw::kInvalidNode)
 		return false;
-	graph.Score(query, std::span<const uint32>(&id, 1), &scored);
+	graph.Score(query, std::span<const uint32_t>(&id, 1), &scored);
 	if (scored.level < 0)
 		return false;
-	*entry = hnsw::Candidate{scored.distance, id};
+	*entry = quarry::hnsw::Candidate{scored.distance, id};
 	*level = std::min<int>(top, scored.level);
 	elog(DEBUG1, "quarry_hnsw: index \"%s\" names entry point %u, not a node of level %d; searching from node %u",
 		 RelationGetRelationName(graph.index()), graph.meta().entry_node, graph.meta().entry_level, id);
 	return true;
 }
 
-} // namespace quarry::am
+} // namespace quarry::am::hnsw

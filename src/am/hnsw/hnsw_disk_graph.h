@@ -37,7 +37,7 @@ extern "C" {
 #include <cmath>
 #include <span>
 
-namespace quarry::am {
+namespace quarry::am::hnsw {
 
 class DiskGraph {
 public:
@@ -50,14 +50,14 @@ public:
 	/// Re-reads the metapage (new entry point, new nodes, new extents).
 	void LoadMeta();
 
-	const HnswMetaPageData &meta() const { return meta_; }
+	const MetaPage &meta() const { return meta_; }
 	Relation index() const { return index_; }
-	hnsw::Metric metric() const { return static_cast<hnsw::Metric>(meta_.metric); }
-	uint32 dims() const { return meta_.dims; }
+	quarry::hnsw::Metric metric() const { return static_cast<quarry::hnsw::Metric>(meta_.metric); }
+	uint32_t dims() const { return meta_.dims; }
 
 	/// The internal distance between two vectors of this index: by the
 	/// index's metric (scans), or by its construction metric after
-	/// UseConstructionMetric() (inserts, VACUUM; see hnsw::ConstructionMetric).
+	/// UseConstructionMetric() (inserts, VACUUM; see quarry::hnsw::ConstructionMetric).
 	/// Stored vectors are finite with bounded norms, so their distances are
 	/// finite: anything else is corruption (ERROR), never a NaN that would
 	/// break the orderings the callers sort by.
@@ -73,68 +73,68 @@ public:
 	void UseConstructionMetric();
 
 	// search.h's Graph:
-	void Neighbors(uint32 node, int level, hnsw::NeighborBuffer &out);
-	void Score(const float *query, std::span<const uint32> ids, hnsw::Scored *out);
+	void Neighbors(uint32_t node, int level, quarry::hnsw::NeighborBuffer &out);
+	void Score(const float *query, std::span<const uint32_t> ids, quarry::hnsw::Scored *out);
 
 	/// Where Score records the heap TID of each live node it scores (as a
 	/// VisitedMap payload), or nullptr.
-	void set_tid_sink(hnsw::VisitedMap *sink) { tid_sink_ = sink; }
+	void set_tid_sink(quarry::hnsw::VisitedMap *sink) { tid_sink_ = sink; }
 
 	/// Copies the header and vector of `node`. False if `node` has no slot.
 	/// `unwritten_ok`: the slot may lie on a page nobody wrote yet (a slot
 	/// claimed by an insert that has not written it, or never will); its
 	/// header then reads as all zeros (a free slot). Otherwise such a page is
 	/// corruption: nothing links to a slot before it is written.
-	bool ReadNode(uint32 node, NodeHeader *header, float *vector, bool unwritten_ok = false);
+	bool ReadNode(uint32_t node, NodeHeader *header, float *vector, bool unwritten_ok = false);
 
 	/// The state in `node`'s TID entry (a slot below the node count).
-	uint8 TidState(uint32 node);
+	uint8_t TidState(uint32_t node);
 
 	/// Nodes scored since construction (the iterative scan's budget).
-	uint64 scored() const { return scored_; }
+	uint64_t scored() const { return scored_; }
 
 	/// Whether `node` names a slot (refreshing the metapage copy if needed).
-	bool ValidNode(uint32 node);
+	bool ValidNode(uint32_t node);
 
 private:
 	struct WindowPage {
-		uint32 stream_page;
+		uint32_t stream_page;
 		Buffer buffer;
 		const char *payload;
 	};
 	static constexpr int kMaxWindow = 16;
 
-	const char *Window(uint32 stream_page) const;
-	void LockThrough(uint32 last_page, bool unwritten_ok);
-	void ReleaseBefore(uint32 first_page);
+	const char *Window(uint32_t stream_page) const;
+	void LockThrough(uint32_t last_page, bool unwritten_ok);
+	void ReleaseBefore(uint32_t first_page);
 	void ReleaseWindow();
-	Buffer PinNodePage(uint32 stream_page, bool unwritten_ok);
-	const char *RecordBytes(uint64 record_start, uint32 begin, uint32 length, char *scratch);
-	void LockRecord(uint64 record_start, uint32 length, bool unwritten_ok = false);
-	[[noreturn]] void CorruptRecord(uint32 node, const NodeHeader &header) const;
+	Buffer PinNodePage(uint32_t stream_page, bool unwritten_ok);
+	const char *RecordBytes(uint64_t record_start, uint32_t begin, uint32_t length, char *scratch);
+	void LockRecord(uint64_t record_start, uint32_t length, bool unwritten_ok = false);
+	[[noreturn]] void CorruptRecord(uint32_t node, const NodeHeader &header) const;
 	[[noreturn]] void CorruptDistance() const;
-	void PrefetchPages(const uint32 *pages, int count);
-	void OrderAndPrefetch(std::span<const uint32> ids);
-	void PrefetchRecord(uint64 record_start) const;
-	void ReadUpperLinks(const NodeHeader &header, uint32 node, int level, hnsw::NeighborBuffer &out);
+	void PrefetchPages(const uint32_t *pages, int count);
+	void OrderAndPrefetch(std::span<const uint32_t> ids);
+	void PrefetchRecord(uint64_t record_start) const;
+	void ReadUpperLinks(const NodeHeader &header, uint32_t node, int level, quarry::hnsw::NeighborBuffer &out);
 
 	Relation index_;
 	mem::ScanArena &arena_;
-	HnswMetaPageData meta_;
-	hnsw::MetricDistance distance_;
+	MetaPage meta_;
+	quarry::hnsw::MetricDistance distance_;
 	bool construction_ = false;
-	uint32 vector_offset_ = 0;
-	hnsw::VisitedMap *tid_sink_ = nullptr;
+	uint32_t vector_offset_ = 0;
+	quarry::hnsw::VisitedMap *tid_sink_ = nullptr;
 	BlockNumber own_known_blocks_ = 0; // without an rd_amcache (an empty index)
 	BlockNumber *known_blocks_ = &own_known_blocks_; // the index had at least this many blocks
 	Buffer *hints_ = nullptr; // rd_amcache: buffer hints per node page
-	uint32 hint_pages_ = 0;
+	uint32_t hint_pages_ = 0;
 	WindowPage window_[kMaxWindow];
 	int window_count_ = 0;
 	char *record_scratch_ = nullptr; // one gathered record
-	uint32 batch_pages_[hnsw::kMaxNeighbors]; // Score's batch, sorted by page
-	uint16 batch_order_[hnsw::kMaxNeighbors];
-	uint64 scored_ = 0;
+	uint32_t batch_pages_[quarry::hnsw::kMaxNeighbors]; // Score's batch, sorted by page
+	uint16_t batch_order_[quarry::hnsw::kMaxNeighbors];
+	uint64_t scored_ = 0;
 };
 
 /// The entry point of a search (Algorithm 5 line 1) scored against `query`,
@@ -142,6 +142,6 @@ private:
 /// of the entry level. Otherwise the metapage is read again (it may have moved
 /// meanwhile) and, if it still names a slot that is no such node, a node of
 /// the highest level in the TID stream stands in. False if the graph is empty.
-bool FindEntryPoint(DiskGraph &graph, const float *query, hnsw::Candidate *entry, int *level);
+bool FindEntryPoint(DiskGraph &graph, const float *query, quarry::hnsw::Candidate *entry, int *level);
 
-} // namespace quarry::am
+} // namespace quarry::am::hnsw

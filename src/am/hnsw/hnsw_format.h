@@ -18,13 +18,15 @@
 // extent holding p. A build writes each stream as a single extent.
 //
 // Node record (record_size bytes, a multiple of 4):
-//   NodeHeader (20) | uint32 links0[2m] | float vector[dims]
-// Dense uint32 node ids name nodes in every link (not 6-byte TIDs).
+//   NodeHeader (20) | uint32_t links0[2m] | float vector[dims]
+// Dense uint32_t node ids name nodes in every link (not 6-byte TIDs).
 //
-// Every page carries HnswPageOpaque in its special space, ending with the page
+// Every page carries PageOpaque in its special space, ending with the page
 // id 0xFFB2 (bloom 0xFF83, pgvector 0xFF90, quarry_bm25 0xFFB1).
 #pragma once
 
+#include "pg/guard.h"
+#include "pg/index_pages.h"
 #include "pg/null_row_list.h"
 #include "pg/postgres_api.h"
 
@@ -43,19 +45,19 @@ extern "C" {
 #include <cstddef>
 #include <cstdint>
 
-namespace quarry::am {
+namespace quarry::am::hnsw {
 
-inline constexpr uint16 kHnswPageId = 0xFFB2;
-inline constexpr uint32 kHnswMagic = 0x51484E57; // "QHNW"
-inline constexpr uint32 kHnswFormatVersion = 3; // 3: the null-row list
-inline constexpr BlockNumber kHnswMetaBlock = 0;
+inline constexpr uint16_t kPageId = 0xFFB2;
+inline constexpr uint32_t kMagic = 0x51484E57; // "QHNW"
+inline constexpr uint32_t kFormatVersion = 3; // 3: the null-row list
+inline constexpr BlockNumber kMetaBlock = 0;
 
 /// Fake block numbers for heavyweight page locks (LockPage), as pgvector does:
-/// inserts hold kHnswUpdateLock shared (exclusive when they move the entry
+/// inserts hold kUpdateLock shared (exclusive when they move the entry
 /// point); VACUUM takes it exclusive to wait for inserts in flight.
-inline constexpr BlockNumber kHnswUpdateLock = 0;
+inline constexpr BlockNumber kUpdateLock = 0;
 
-enum class HnswPageType : uint8 {
+enum class PageType : uint8_t {
 	kMeta = 1,
 	kNode = 2,
 	kTid = 3,
@@ -63,26 +65,26 @@ enum class HnswPageType : uint8 {
 	kNullRows = 5, // heap TIDs of rows whose vector is NULL (pg/null_row_list.h)
 };
 
-struct HnswPageOpaque {
-	uint8 type; // HnswPageType
-	uint8 unused1;
-	uint16 unused2;
-	uint16 unused3;
-	uint16 page_id; // kHnswPageId, the last 2 bytes of the page
+struct PageOpaque {
+	uint8_t type; // PageType
+	uint8_t unused1;
+	uint16_t unused2;
+	uint16_t unused3;
+	uint16_t page_id; // kPageId, the last 2 bytes of the page
 };
-static_assert(sizeof(HnswPageOpaque) == 8, "special space: 8 bytes");
-static_assert(offsetof(HnswPageOpaque, page_id) == sizeof(HnswPageOpaque) - 2, "page id ends the page");
+static_assert(sizeof(PageOpaque) == 8, "special space: 8 bytes");
+static_assert(offsetof(PageOpaque, page_id) == sizeof(PageOpaque) - 2, "page id ends the page");
 
 /// Bytes of payload a stream page carries, after the page header and before
 /// the special space.
 inline constexpr std::size_t kStreamPayloadStart = MAXALIGN(SizeOfPageHeaderData);
 inline constexpr std::size_t kStreamPayloadBytes =
-	BLCKSZ - kStreamPayloadStart - MAXALIGN(sizeof(HnswPageOpaque));
+	BLCKSZ - kStreamPayloadStart - MAXALIGN(sizeof(PageOpaque));
 static_assert(kStreamPayloadBytes == 8160, "the format assumes 8 kB pages");
 static_assert(kStreamPayloadBytes % 8 == 0, "TID entries and records never split inside a 4-byte field");
 
 /// Slot states, in NodeHeader::state and TidEntry::state.
-enum class NodeState : uint8 {
+enum class NodeState : uint8_t {
 	kFree = 0,	   // never used, or reusable after VACUUM
 	kLive = 1,	   // in the graph, returned by scans
 	kDeleted = 2,  // heap tuple dead: still traversed, never returned again
@@ -95,119 +97,119 @@ enum class NodeState : uint8 {
 /// A cluster of equal vectors in the graph would link only to itself (every
 /// distance inside it is 0, so Algorithm 4 keeps those first) and cut itself
 /// off; pgvector keeps up to 10 heap TIDs per element for the same reason.
-inline constexpr uint8 kDuplicateLevel = 0xFF;
+inline constexpr uint8_t kDuplicateLevel = 0xFF;
 
 struct NodeHeader {
-	uint8 level; // 0..kMaxLevel, or kDuplicateLevel
-	uint8 state; // NodeState
-	uint16 count0; // links in use on layer 0
-	uint16 heap_tid[3]; // ItemPointerData, field by field
-	uint16 upper_offset; // item of the upper-layer lists (0 when level == 0)
-	uint32 upper_block; // block of that item; for a duplicate: its primary's id
-	uint32 next_duplicate; // first (in a primary) or next (in a duplicate) duplicate
+	uint8_t level; // 0..kMaxLevel, or kDuplicateLevel
+	uint8_t state; // NodeState
+	uint16_t count0; // links in use on layer 0
+	uint16_t heap_tid[3]; // ItemPointerData, field by field
+	uint16_t upper_offset; // item of the upper-layer lists (0 when level == 0)
+	uint32_t upper_block; // block of that item; for a duplicate: its primary's id
+	uint32_t next_duplicate; // first (in a primary) or next (in a duplicate) duplicate
 };
-static_assert(sizeof(NodeHeader) == 20, "on-disk format: change kHnswFormatVersion with it");
+static_assert(sizeof(NodeHeader) == 20, "on-disk format: change kFormatVersion with it");
 
 struct TidEntry {
-	uint16 heap_tid[3];
-	uint8 level; // as in NodeHeader (kDuplicateLevel for duplicates)
-	uint8 state; // NodeState
+	uint16_t heap_tid[3];
+	uint8_t level; // as in NodeHeader (kDuplicateLevel for duplicates)
+	uint8_t state; // NodeState
 };
-static_assert(sizeof(TidEntry) == 8, "on-disk format: change kHnswFormatVersion with it");
-inline constexpr uint32 kTidEntriesPerPage = kStreamPayloadBytes / sizeof(TidEntry);
+static_assert(sizeof(TidEntry) == 8, "on-disk format: change kFormatVersion with it");
+inline constexpr uint32_t kTidEntriesPerPage = kStreamPayloadBytes / sizeof(TidEntry);
 static_assert(kTidEntriesPerPage == 1020);
 
-struct HnswExtent {
-	uint32 first_page; // stream page of the extent's first block
-	uint32 first_block;
-	uint32 npages;
+struct Extent {
+	uint32_t first_page; // stream page of the extent's first block
+	uint32_t first_block;
+	uint32_t npages;
 };
-static_assert(sizeof(HnswExtent) == 12);
+static_assert(sizeof(Extent) == 12);
 
-inline constexpr int kHnswMaxExtents = 128;
+inline constexpr int kMaxExtents = 128;
 
 /// Where a stream's pages are. Extents are appended, never changed, so a copy
 /// of a prefix stays valid.
-struct HnswStreamDirectory {
-	uint32 nextents;
-	uint32 npages; // pages in all extents
-	HnswExtent extents[kHnswMaxExtents];
+struct StreamDirectory {
+	uint32_t nextents;
+	uint32_t npages; // pages in all extents
+	Extent extents[kMaxExtents];
 };
 
-struct HnswMetaPageData {
-	uint32 magic;
-	uint32 version;
-	uint32 dims; // 0 until the first vector (or the dims option) fixes it
-	uint16 m;
-	uint16 ef_construction;
-	uint8 metric; // hnsw::Metric
-	uint8 unused[3];
-	uint32 record_size; // bytes per node record (0 while dims is 0)
-	uint32 entry_node; // hnsw::kInvalidNode when the graph is empty
-	int32 entry_level;
-	uint32 node_count; // node ids below this have a slot
-	uint32 free_count; // slots in state kFree below node_count
-	uint32 free_search_start; // where inserts start looking for a free slot
-	uint32 upper_insert_block; // upper page tried first for new upper lists
-	HnswStreamDirectory nodes;
-	HnswStreamDirectory tids;
+struct MetaPage {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t dims; // 0 until the first vector (or the dims option) fixes it
+	uint16_t m;
+	uint16_t ef_construction;
+	uint8_t metric; // quarry::hnsw::Metric
+	uint8_t unused[3];
+	uint32_t record_size; // bytes per node record (0 while dims is 0)
+	uint32_t entry_node; // quarry::hnsw::kInvalidNode when the graph is empty
+	int32_t entry_level;
+	uint32_t node_count; // node ids below this have a slot
+	uint32_t free_count; // slots in state kFree below node_count
+	uint32_t free_search_start; // where inserts start looking for a free slot
+	uint32_t upper_insert_block; // upper page tried first for new upper lists
+	StreamDirectory nodes;
+	StreamDirectory tids;
 	pg::NullRowListMeta null_rows; // rows whose vector is NULL: returned last by ORDER BY scans
 };
-static_assert(MAXALIGN(SizeOfPageHeaderData) + sizeof(HnswMetaPageData) <=
-				  BLCKSZ - MAXALIGN(sizeof(HnswPageOpaque)),
+static_assert(MAXALIGN(SizeOfPageHeaderData) + sizeof(MetaPage) <=
+				  BLCKSZ - MAXALIGN(sizeof(PageOpaque)),
 			  "the metapage fits in one page");
 
 // --- record layout ------------------------------------------------------------
 
-inline uint32
-RecordSize(uint32 dims, int m)
+inline uint32_t
+RecordSize(uint32_t dims, int m)
 {
-	return static_cast<uint32>(sizeof(NodeHeader) + sizeof(uint32) * 2 * m + sizeof(float) * dims);
+	return static_cast<uint32_t>(sizeof(NodeHeader) + sizeof(uint32_t) * 2 * m + sizeof(float) * dims);
 }
-inline uint32
+inline uint32_t
 LinksOffset()
 {
 	return sizeof(NodeHeader);
 }
-inline uint32
+inline uint32_t
 VectorOffset(int m)
 {
-	return static_cast<uint32>(sizeof(NodeHeader) + sizeof(uint32) * 2 * m);
+	return static_cast<uint32_t>(sizeof(NodeHeader) + sizeof(uint32_t) * 2 * m);
 }
 
 /// Bytes of a node's upper-layer item: levels 1..level, each count + m links.
-inline Size
+inline std::size_t
 UpperItemSize(int level, int m)
 {
-	return static_cast<Size>(level) * sizeof(uint32) * (1 + m);
+	return static_cast<std::size_t>(level) * sizeof(uint32_t) * (1 + m);
 }
-static_assert(hnsw::kMaxLevel < kDuplicateLevel);
-static_assert(hnsw::kMaxLevel * sizeof(uint32) * (1 + hnsw::kMaxM) <=
-				  BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - sizeof(ItemIdData) - MAXALIGN(sizeof(uint64)),
+static_assert(quarry::hnsw::kMaxLevel < kDuplicateLevel);
+static_assert(quarry::hnsw::kMaxLevel * sizeof(uint32_t) * (1 + quarry::hnsw::kMaxM) <=
+				  BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - sizeof(ItemIdData) - MAXALIGN(sizeof(uint64_t)),
 			  "the upper lists of one node always fit on an empty page");
 
 /// The stream page and in-page offset of a byte of a stream.
 struct StreamPosition {
-	uint32 page;
-	uint32 offset;
+	uint32_t page;
+	uint32_t offset;
 };
 
 inline StreamPosition
-StreamPositionOf(uint64 byte)
+StreamPositionOf(uint64_t byte)
 {
-	return StreamPosition{static_cast<uint32>(byte / kStreamPayloadBytes),
-						  static_cast<uint32>(byte % kStreamPayloadBytes)};
+	return StreamPosition{static_cast<uint32_t>(byte / kStreamPayloadBytes),
+						  static_cast<uint32_t>(byte % kStreamPayloadBytes)};
 }
 
 /// Stream pages needed to hold `count` records of `record_size` bytes.
-inline uint32
-StreamPagesFor(uint64 count, uint32 record_size)
+inline uint32_t
+StreamPagesFor(uint64_t count, uint32_t record_size)
 {
-	return static_cast<uint32>((count * record_size + kStreamPayloadBytes - 1) / kStreamPayloadBytes);
+	return static_cast<uint32_t>((count * record_size + kStreamPayloadBytes - 1) / kStreamPayloadBytes);
 }
 
 inline void
-SetHeapTid(uint16 out[3], ItemPointer tid)
+SetHeapTid(uint16_t out[3], ItemPointer tid)
 {
 	out[0] = tid->ip_blkid.bi_hi;
 	out[1] = tid->ip_blkid.bi_lo;
@@ -215,7 +217,7 @@ SetHeapTid(uint16 out[3], ItemPointer tid)
 }
 
 inline void
-GetHeapTid(const uint16 in[3], ItemPointer tid)
+GetHeapTid(const uint16_t in[3], ItemPointer tid)
 {
 	tid->ip_blkid.bi_hi = in[0];
 	tid->ip_blkid.bi_lo = in[1];
@@ -224,36 +226,36 @@ GetHeapTid(const uint16 in[3], ItemPointer tid)
 
 /// A heap TID packed in 48 bits (for payloads), and back. Bit 63 of a scan's
 /// payload says the node has duplicates.
-inline constexpr uint64 kHasDuplicates = uint64{1} << 63;
-inline uint64
-PackTid(const uint16 t[3])
+inline constexpr uint64_t kHasDuplicates = uint64_t{1} << 63;
+inline uint64_t
+PackTid(const uint16_t t[3])
 {
-	return (static_cast<uint64>(t[0]) << 32) | (static_cast<uint64>(t[1]) << 16) | t[2];
+	return (static_cast<uint64_t>(t[0]) << 32) | (static_cast<uint64_t>(t[1]) << 16) | t[2];
 }
 inline void
-UnpackTid(uint64 packed, ItemPointer tid)
+UnpackTid(uint64_t packed, ItemPointer tid)
 {
-	tid->ip_blkid.bi_hi = static_cast<uint16>(packed >> 32);
-	tid->ip_blkid.bi_lo = static_cast<uint16>(packed >> 16);
-	tid->ip_posid = static_cast<uint16>(packed);
+	tid->ip_blkid.bi_hi = static_cast<uint16_t>(packed >> 32);
+	tid->ip_blkid.bi_lo = static_cast<uint16_t>(packed >> 16);
+	tid->ip_posid = static_cast<uint16_t>(packed);
 }
 
 // --- pages ----------------------------------------------------------------------
 
 /// The null-row list's page format for pg/null_row_list.h.
-const pg::NullRowListFormat &HnswNullRowFormat();
+const pg::NullRowListFormat &NullRowFormat();
 
 /// Initialises an index page of `type` with the special space.
-void InitHnswPage(Page page, HnswPageType type);
+void InitPage(Page page, PageType type);
 
 /// Initialises a stream page (node or TID): the whole payload counts as data
 /// (pd_lower = pd_upper = pd_special), so full-page images keep it.
-void InitStreamPage(Page page, HnswPageType type);
+void InitStreamPage(Page page, PageType type);
 
-inline HnswPageOpaque *
-HnswOpaque(Page page)
+inline PageOpaque *
+OpaqueOf(Page page)
 {
-	return reinterpret_cast<HnswPageOpaque *>(PageGetSpecialPointer(page));
+	return reinterpret_cast<PageOpaque *>(PageGetSpecialPointer(page));
 }
 
 inline char *
@@ -262,33 +264,29 @@ StreamPayload(Page page)
 	return reinterpret_cast<char *>(page) + kStreamPayloadStart;
 }
 
-inline HnswMetaPageData *
-HnswMeta(Page page)
+inline MetaPage *
+MetaOf(Page page)
 {
-	return reinterpret_cast<HnswMetaPageData *>(PageGetContents(page));
+	return reinterpret_cast<MetaPage *>(PageGetContents(page));
 }
 
 /// Fills a new metapage for an index with these settings (dims may be 0).
-void InitMetaPage(Page page, uint32 dims, int m, int ef_construction, hnsw::Metric metric);
+void InitMetaPage(Page page, uint32_t dims, int m, int ef_construction, quarry::hnsw::Metric metric);
 
 // --- reading pages that may be corrupted ------------------------------------------
 //
 // Nothing read from a page is trusted: every offset, count, level and slot
 // number is checked before it is used, and a page that fails a check raises
-// ERRCODE_INDEX_CORRUPTED naming the index (HnswCorrupt). The hot scan path
+// ERRCODE_INDEX_CORRUPTED naming the index (pg::ThrowCorrupt). The hot scan path
 // pays one branch per page it pins through ReadBuffer and one per record it
 // reads (RecordLooksSane); see src/am/README.md, "Corruption".
-
-/// Raises ERROR (ERRCODE_INDEX_CORRUPTED) "quarry_hnsw index "name" is
-/// corrupted", the printf-style detail, and a hint to REINDEX. C-shaped.
-[[noreturn]] void HnswCorrupt(Relation index, const char *fmt, ...) pg_attribute_printf(2, 3);
 
 /// Whether the fields of a metapage (already known to carry the magic and
 /// version) are consistent: option ranges, record size, entry point, and
 /// directories that cover node_count. If not, describes the first problem in
 /// `why`. Block numbers are not compared with the relation's size here: that
 /// costs a system call, and readers check the blocks they read.
-bool MetaFieldsSane(const HnswMetaPageData &meta, char *why, std::size_t why_size);
+bool MetaFieldsSane(const MetaPage &meta, char *why, std::size_t why_size);
 
 /// Checks that `page` is this format's metapage (page id, type, magic,
 /// version, MetaFieldsSane); ERROR otherwise. C-shaped.
@@ -296,13 +294,13 @@ void CheckMetaPage(Relation index, Page page);
 
 /// Reads block 0 into `out` through CheckMetaPage: a clear ERROR if the
 /// relation is not a sound quarry_hnsw index of this format. C-shaped.
-void ReadMetaPage(Relation index, HnswMetaPageData *out);
+void ReadMetaPage(Relation index, MetaPage *out);
 
 /// The block of stream page `page`, or InvalidBlockNumber beyond the directory.
-BlockNumber StreamBlock(const HnswStreamDirectory &dir, uint32 page);
+BlockNumber StreamBlock(const StreamDirectory &dir, uint32_t page);
 
 /// Checks that `page` (just read) is a quarry_hnsw page of `type`; ERROR if not.
-void CheckPageType(Relation index, Page page, BlockNumber block, HnswPageType type);
+void CheckPageType(Relation index, Page page, BlockNumber block, PageType type);
 
 /// ERROR unless `block` is a block of `index`. `*known` caches a size the
 /// relation had (it never shrinks): only a block beyond it costs a look at
@@ -313,10 +311,10 @@ void CheckBlockExists(Relation index, BlockNumber block, BlockNumber *known);
 /// level up to kMaxLevel (or a duplicate), a layer-0 count within 2m. One
 /// branch on the hot path.
 inline bool
-HeaderLooksSane(const NodeHeader &h, uint32 capacity0)
+HeaderLooksSane(const NodeHeader &h, uint32_t capacity0)
 {
-	return (h.state <= static_cast<uint8>(NodeState::kReserved)) &
-		   ((h.level <= hnsw::kMaxLevel) | (h.level == kDuplicateLevel)) & (h.count0 <= capacity0);
+	return (h.state <= static_cast<uint8_t>(NodeState::kReserved)) &
+		   ((h.level <= quarry::hnsw::kMaxLevel) | (h.level == kDuplicateLevel)) & (h.count0 <= capacity0);
 }
 
 /// Whether a header was never written: all zeros, as on a page nobody wrote.
@@ -326,29 +324,29 @@ HeaderLooksSane(const NodeHeader &h, uint32 capacity0)
 inline bool
 NeverWritten(const NodeHeader &h)
 {
-	return (h.state == static_cast<uint8>(NodeState::kFree)) & (h.next_duplicate != hnsw::kInvalidNode);
+	return (h.state == static_cast<uint8_t>(NodeState::kFree)) & (h.next_duplicate != quarry::hnsw::kInvalidNode);
 }
 
 /// The same for a TID entry.
 inline bool
 TidEntryLooksSane(const TidEntry &e)
 {
-	return (e.state <= static_cast<uint8>(NodeState::kReserved)) &
-		   ((e.level <= hnsw::kMaxLevel) | (e.level == kDuplicateLevel));
+	return (e.state <= static_cast<uint8_t>(NodeState::kReserved)) &
+		   ((e.level <= quarry::hnsw::kMaxLevel) | (e.level == kDuplicateLevel));
 }
 
 /// TID page `page` of the stream, pinned and share-locked, checked: it must
 /// be an initialised TID page (every TID page below node_count is). C-shaped.
-Buffer ReadTidPage(Relation index, const HnswMetaPageData &meta, uint32 page);
+Buffer ReadTidPage(Relation index, const MetaPage &meta, uint32_t page);
 
 /// The bytes of upper-layer item `offset` on a locked upper page, or nullptr
 /// when the line pointer is out of range, unused, or points outside the page;
 /// `*length` gets its length.
-const uint32 *UpperItem(Page page, OffsetNumber offset, Size *length);
+const uint32_t *UpperItem(Page page, OffsetNumber offset, std::size_t *length);
 
 /// A graph node of the highest level, read from the TID stream (below
 /// meta.node_count): a live one, or also a deleted one when `deleted_too`.
 /// kInvalidNode (level -1) if there is none. Reads every TID page.
-uint32 FindTopNode(Relation index, const HnswMetaPageData &meta, bool deleted_too, int *level);
+uint32_t FindTopNode(Relation index, const MetaPage &meta, bool deleted_too, int *level);
 
-} // namespace quarry::am
+} // namespace quarry::am::hnsw

@@ -11,7 +11,7 @@ extern "C" {
 #include <cstring>
 #include <utility>
 
-namespace quarry::am {
+namespace quarry::am::hnsw {
 
 namespace {
 
@@ -19,8 +19,8 @@ struct LockedRange {
 	Buffer buffers[2];
 	Page pages[2];
 	int count;
-	uint32 first_page;
-	uint64 start;
+	uint32_t first_page;
+	uint64_t start;
 };
 
 void
@@ -34,11 +34,11 @@ UnlockRange(LockedRange &r)
 bool
 SameList(const LinkList &a, const LinkList &b)
 {
-	return a.count == b.count && std::memcmp(a.ids, b.ids, sizeof(uint32) * a.count) == 0;
+	return a.count == b.count && std::memcmp(a.ids, b.ids, sizeof(uint32_t) * a.count) == 0;
 }
 
 bool
-Contains(const LinkList &list, uint32 id)
+Contains(const LinkList &list, uint32_t id)
 {
 	return std::find(list.ids, list.ids + list.count, id) != list.ids + list.count;
 }
@@ -56,50 +56,50 @@ HasLevel(const NodeHeader &header, int level)
 
 // The header and layer-0 links of `id`, locked with `mode`.
 static void
-LockLevel0(Relation index, const HnswMetaPageData &meta, uint32 id, int mode, LockedRange *r, NodeHeader *header,
+LockLevel0(Relation index, const MetaPage &meta, uint32_t id, int mode, LockedRange *r, NodeHeader *header,
 		   LinkList *list)
 {
-	const uint32 capacity = 2u * meta.m;
-	const uint32 length = LinksOffset() + sizeof(uint32) * capacity;
-	r->start = static_cast<uint64>(id) * meta.record_size;
+	const uint32_t capacity = 2u * meta.m;
+	const uint32_t length = LinksOffset() + sizeof(uint32_t) * capacity;
+	r->start = static_cast<uint64_t>(id) * meta.record_size;
 	r->first_page = StreamPositionOf(r->start).page;
-	const uint32 last = StreamPositionOf(r->start + length - 1).page;
+	const uint32_t last = StreamPositionOf(r->start + length - 1).page;
 	r->count = 0;
-	for (uint32 page = r->first_page; page <= last; page++)
+	for (uint32_t page = r->first_page; page <= last; page++)
 	{
 		BlockNumber block = StreamBlock(meta.nodes, page);
 		if (block == InvalidBlockNumber)
-			HnswCorrupt(index, "the node stream has no page %u", page);
+			pg::ThrowCorrupt(index, "the node stream has no page %u", page);
 		r->buffers[r->count] = ReadBuffer(index, block);
 		LockBuffer(r->buffers[r->count], mode);
 		r->pages[r->count] = BufferGetPage(r->buffers[r->count]);
 		r->count++;
 		// Nodes whose links are read or changed were written (a slot nobody
 		// wrote yet is never linked to): its pages are initialised.
-		CheckPageType(index, r->pages[r->count - 1], block, HnswPageType::kNode);
+		CheckPageType(index, r->pages[r->count - 1], block, PageType::kNode);
 	}
 	ReadRecordBytes(r->pages, r->first_page, r->start, 0, header, sizeof(NodeHeader));
 	if (!HeaderLooksSane(*header, capacity) || NeverWritten(*header))
-		HnswCorrupt(index, "node %u has a malformed record (state %u, level %u, %u links on layer 0)", id,
+		pg::ThrowCorrupt(index, "node %u has a malformed record (state %u, level %u, %u links on layer 0)", id,
 					header->state, header->level, header->count0);
 	list->count = header->count0;
 	if (list->count > 0)
-		ReadRecordBytes(r->pages, r->first_page, r->start, LinksOffset(), list->ids, sizeof(uint32) * list->count);
+		ReadRecordBytes(r->pages, r->first_page, r->start, LinksOffset(), list->ids, sizeof(uint32_t) * list->count);
 }
 
 // The list of `level` (>= 1) in an upper-layer item on a locked page.
-static uint32 *
+static uint32_t *
 UpperList(Relation index, Page page, const NodeHeader &header, int level, int m)
 {
-	CheckPageType(index, page, header.upper_block, HnswPageType::kUpper);
-	Size length = 0;
-	const uint32 *item = UpperItem(page, header.upper_offset, &length);
+	CheckPageType(index, page, header.upper_block, PageType::kUpper);
+	std::size_t length = 0;
+	const uint32_t *item = UpperItem(page, header.upper_offset, &length);
 	if (item == nullptr)
-		HnswCorrupt(index, "block %u has no upper-layer item %u", header.upper_block, header.upper_offset);
+		pg::ThrowCorrupt(index, "block %u has no upper-layer item %u", header.upper_block, header.upper_offset);
 	if (length < UpperItemSize(header.level, m))
-		HnswCorrupt(index, "the upper-layer item (%u,%u) is too short for level %u", header.upper_block,
+		pg::ThrowCorrupt(index, "the upper-layer item (%u,%u) is too short for level %u", header.upper_block,
 					header.upper_offset, header.level);
-	return const_cast<uint32 *>(item) + static_cast<std::size_t>(level - 1) * (1 + m);
+	return const_cast<uint32_t *>(item) + static_cast<std::size_t>(level - 1) * (1 + m);
 }
 
 // The upper page of a node's item, pinned and locked with `mode`.
@@ -113,14 +113,14 @@ ReadUpperPage(Relation index, const NodeHeader &header, int mode, BlockNumber *k
 }
 
 static void
-CopyList(const uint32 *list, int m, LinkList *out)
+CopyList(const uint32_t *list, int m, LinkList *out)
 {
-	out->count = std::min<uint32>(list[0], m);
-	std::memcpy(out->ids, list + 1, sizeof(uint32) * out->count);
+	out->count = std::min<uint32_t>(list[0], m);
+	std::memcpy(out->ids, list + 1, sizeof(uint32_t) * out->count);
 }
 
 void
-GraphWriter::ReadLinks(uint32 id, int level, NodeHeader *header, LinkList *out)
+GraphWriter::ReadLinks(uint32_t id, int level, NodeHeader *header, LinkList *out)
 {
 	CoverNode(id);
 	LockedRange r;
@@ -130,8 +130,8 @@ GraphWriter::ReadLinks(uint32 id, int level, NodeHeader *header, LinkList *out)
 		return;
 	out->count = 0;
 	// A stale link can lead to a free slot: it has no lists any more.
-	if (!HasLevel(*header, level) || header->state == static_cast<uint8>(NodeState::kFree) ||
-		header->state == static_cast<uint8>(NodeState::kReserved))
+	if (!HasLevel(*header, level) || header->state == static_cast<uint8_t>(NodeState::kFree) ||
+		header->state == static_cast<uint8_t>(NodeState::kReserved))
 		return;
 	Buffer buffer = ReadUpperPage(index_, *header, BUFFER_LOCK_SHARE, &known_blocks_);
 	CopyList(UpperList(index_, BufferGetPage(buffer), *header, level, meta_->m), meta_->m, out);
@@ -139,7 +139,7 @@ GraphWriter::ReadLinks(uint32 id, int level, NodeHeader *header, LinkList *out)
 }
 
 bool
-GraphWriter::AppendLink(uint32 id, int level, uint32 to, LinkList *current)
+GraphWriter::AppendLink(uint32_t id, int level, uint32_t to, LinkList *current)
 {
 	CoverNode(id);
 	NodeHeader header;
@@ -148,7 +148,7 @@ GraphWriter::AppendLink(uint32 id, int level, uint32 to, LinkList *current)
 	// Links from nodes that are not live (deleted, freed, being written) are
 	// VACUUM's business, not ours; a duplicate (reached by a stale link) has
 	// no lists.
-	if (header.state != static_cast<uint8>(NodeState::kLive) || !HasLevel(header, level))
+	if (header.state != static_cast<uint8_t>(NodeState::kLive) || !HasLevel(header, level))
 	{
 		UnlockRange(r);
 		return true;
@@ -162,9 +162,9 @@ GraphWriter::AppendLink(uint32 id, int level, uint32 to, LinkList *current)
 			Page images[2];
 			for (int i = 0; i < r.count; i++)
 				images[i] = edit.Register(r.buffers[i]);
-			WriteRecordBytes(images, r.first_page, r.start, LinksOffset() + sizeof(uint32) * current->count, &to,
-							 sizeof(uint32));
-			header.count0 = static_cast<uint16>(current->count + 1);
+			WriteRecordBytes(images, r.first_page, r.start, LinksOffset() + sizeof(uint32_t) * current->count, &to,
+							 sizeof(uint32_t));
+			header.count0 = static_cast<uint16_t>(current->count + 1);
 			WriteRecordBytes(images, r.first_page, r.start, 0, &header, sizeof(NodeHeader));
 			edit.Finish();
 		}
@@ -173,13 +173,13 @@ GraphWriter::AppendLink(uint32 id, int level, uint32 to, LinkList *current)
 	}
 	UnlockRange(r);
 	Buffer buffer = ReadUpperPage(index_, header, BUFFER_LOCK_EXCLUSIVE, &known_blocks_);
-	uint32 *list = UpperList(index_, BufferGetPage(buffer), header, level, meta_->m);
+	uint32_t *list = UpperList(index_, BufferGetPage(buffer), header, level, meta_->m);
 	CopyList(list, meta_->m, current);
-	const bool room = current->count < static_cast<uint32>(meta_->m);
+	const bool room = current->count < static_cast<uint32_t>(meta_->m);
 	if (room && !Contains(*current, to))
 	{
 		PageEdit edit(index_, building_);
-		uint32 *image = UpperList(index_, edit.Register(buffer), header, level, meta_->m);
+		uint32_t *image = UpperList(index_, edit.Register(buffer), header, level, meta_->m);
 		image[1 + image[0]] = to;
 		image[0]++;
 		edit.Finish();
@@ -189,7 +189,7 @@ GraphWriter::AppendLink(uint32 id, int level, uint32 to, LinkList *current)
 }
 
 bool
-GraphWriter::ReplaceLinks(uint32 id, int level, const LinkList &expected, const LinkList &replacement)
+GraphWriter::ReplaceLinks(uint32_t id, int level, const LinkList &expected, const LinkList &replacement)
 {
 	CoverNode(id);
 	NodeHeader header;
@@ -207,8 +207,8 @@ GraphWriter::ReplaceLinks(uint32 id, int level, const LinkList &expected, const 
 				images[i] = edit.Register(r.buffers[i]);
 			if (replacement.count > 0)
 				WriteRecordBytes(images, r.first_page, r.start, LinksOffset(), replacement.ids,
-								 sizeof(uint32) * replacement.count);
-			header.count0 = static_cast<uint16>(replacement.count);
+								 sizeof(uint32_t) * replacement.count);
+			header.count0 = static_cast<uint16_t>(replacement.count);
 			WriteRecordBytes(images, r.first_page, r.start, 0, &header, sizeof(NodeHeader));
 			edit.Finish();
 		}
@@ -224,9 +224,9 @@ GraphWriter::ReplaceLinks(uint32 id, int level, const LinkList &expected, const 
 	if (same)
 	{
 		PageEdit edit(index_, building_);
-		uint32 *image = UpperList(index_, edit.Register(buffer), header, level, meta_->m);
+		uint32_t *image = UpperList(index_, edit.Register(buffer), header, level, meta_->m);
 		image[0] = replacement.count;
-		std::memcpy(image + 1, replacement.ids, sizeof(uint32) * replacement.count);
+		std::memcpy(image + 1, replacement.ids, sizeof(uint32_t) * replacement.count);
 		edit.Finish();
 	}
 	UnlockReleaseBuffer(buffer);
@@ -235,10 +235,10 @@ GraphWriter::ReplaceLinks(uint32 id, int level, const LinkList &expected, const 
 
 // The entries of `list` not in `drop`, in order; whether any was dropped.
 static bool
-FilterList(const uint32 *list, uint32 count, const uint32 *drop, uint32 ndrop, LinkList *out)
+FilterList(const uint32_t *list, uint32_t count, const uint32_t *drop, uint32_t ndrop, LinkList *out)
 {
 	out->count = 0;
-	for (uint32 i = 0; i < count; i++)
+	for (uint32_t i = 0; i < count; i++)
 	{
 		if (std::find(drop, drop + ndrop, list[i]) == drop + ndrop)
 			out->ids[out->count++] = list[i];
@@ -247,7 +247,7 @@ FilterList(const uint32 *list, uint32 count, const uint32 *drop, uint32 ndrop, L
 }
 
 bool
-GraphWriter::RemoveLinks(uint32 id, int level, const uint32 *drop, uint32 ndrop)
+GraphWriter::RemoveLinks(uint32_t id, int level, const uint32_t *drop, uint32_t ndrop)
 {
 	CoverNode(id);
 	NodeHeader header;
@@ -264,8 +264,8 @@ GraphWriter::RemoveLinks(uint32 id, int level, const uint32 *drop, uint32 ndrop)
 			for (int i = 0; i < r.count; i++)
 				images[i] = edit.Register(r.buffers[i]);
 			if (kept.count > 0)
-				WriteRecordBytes(images, r.first_page, r.start, LinksOffset(), kept.ids, sizeof(uint32) * kept.count);
-			header.count0 = static_cast<uint16>(kept.count);
+				WriteRecordBytes(images, r.first_page, r.start, LinksOffset(), kept.ids, sizeof(uint32_t) * kept.count);
+			header.count0 = static_cast<uint16_t>(kept.count);
 			WriteRecordBytes(images, r.first_page, r.start, 0, &header, sizeof(NodeHeader));
 			edit.Finish();
 		}
@@ -273,19 +273,19 @@ GraphWriter::RemoveLinks(uint32 id, int level, const uint32 *drop, uint32 ndrop)
 		return changed;
 	}
 	UnlockRange(r);
-	if (level > header.level || header.state == static_cast<uint8>(NodeState::kFree) ||
-		header.state == static_cast<uint8>(NodeState::kReserved))
+	if (level > header.level || header.state == static_cast<uint8_t>(NodeState::kFree) ||
+		header.state == static_cast<uint8_t>(NodeState::kReserved))
 		return false;
 	Buffer buffer = ReadBuffer(index_, header.upper_block);
 	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
-	const uint32 *list = UpperList(index_, BufferGetPage(buffer), header, level, meta_->m);
-	const bool changed = FilterList(list + 1, std::min<uint32>(list[0], meta_->m), drop, ndrop, &kept);
+	const uint32_t *list = UpperList(index_, BufferGetPage(buffer), header, level, meta_->m);
+	const bool changed = FilterList(list + 1, std::min<uint32_t>(list[0], meta_->m), drop, ndrop, &kept);
 	if (changed)
 	{
 		PageEdit edit(index_, building_);
-		uint32 *image = UpperList(index_, edit.Register(buffer), header, level, meta_->m);
+		uint32_t *image = UpperList(index_, edit.Register(buffer), header, level, meta_->m);
 		image[0] = kept.count;
-		std::memcpy(image + 1, kept.ids, sizeof(uint32) * kept.count);
+		std::memcpy(image + 1, kept.ids, sizeof(uint32_t) * kept.count);
 		edit.Finish();
 	}
 	UnlockReleaseBuffer(buffer);
@@ -300,17 +300,17 @@ namespace {
 /// page), locked exclusively in block order and registered in one PageEdit.
 class HeaderPages {
 public:
-	HeaderPages(Relation index, const HnswMetaPageData &meta) : index_(index), meta_(meta) {}
+	HeaderPages(Relation index, const MetaPage &meta) : index_(index), meta_(meta) {}
 
 	void
-	AddHeader(uint32 id)
+	AddHeader(uint32_t id)
 	{
-		const uint64 start = static_cast<uint64>(id) * meta_.record_size;
-		for (uint32 page = StreamPositionOf(start).page; page <= StreamPositionOf(start + sizeof(NodeHeader) - 1).page;
+		const uint64_t start = static_cast<uint64_t>(id) * meta_.record_size;
+		for (uint32_t page = StreamPositionOf(start).page; page <= StreamPositionOf(start + sizeof(NodeHeader) - 1).page;
 			 page++)
 			Add(StreamBlock(meta_.nodes, page), page, false);
 	}
-	void AddTidPage(uint32 id) { Add(StreamBlock(meta_.tids, id / kTidEntriesPerPage), id / kTidEntriesPerPage, true); }
+	void AddTidPage(uint32_t id) { Add(StreamBlock(meta_.tids, id / kTidEntriesPerPage), id / kTidEntriesPerPage, true); }
 
 	void
 	LockAndRegister(PageEdit &edit)
@@ -326,7 +326,7 @@ public:
 			LockBuffer(entries_[i].buffer, BUFFER_LOCK_EXCLUSIVE);
 			// Written nodes only: their pages are initialised.
 			CheckPageType(index_, BufferGetPage(entries_[i].buffer), entries_[i].block,
-						  entries_[i].tid ? HnswPageType::kTid : HnswPageType::kNode);
+						  entries_[i].tid ? PageType::kTid : PageType::kNode);
 		}
 		for (int i = 0; i < n_; i++)
 			entries_[i].image = edit.Register(entries_[i].buffer);
@@ -342,9 +342,9 @@ public:
 
 	/// Reads (write = false) or writes the header of `id` on the images.
 	void
-	Header(uint32 id, NodeHeader *header, bool write)
+	Header(uint32_t id, NodeHeader *header, bool write)
 	{
-		const uint64 start = static_cast<uint64>(id) * meta_.record_size;
+		const uint64_t start = static_cast<uint64_t>(id) * meta_.record_size;
 		for (int i = 0; i < n_; i++)
 		{
 			if (!entries_[i].tid)
@@ -354,7 +354,7 @@ public:
 	}
 
 	TidEntry *
-	Tid(uint32 id)
+	Tid(uint32_t id)
 	{
 		for (int i = 0; i < n_; i++)
 		{
@@ -367,29 +367,29 @@ public:
 private:
 	struct Entry {
 		BlockNumber block;
-		uint32 stream_page;
+		uint32_t stream_page;
 		bool tid;
 		Buffer buffer;
 		Page image;
 	};
 
 	void
-	Add(BlockNumber block, uint32 stream_page, bool tid)
+	Add(BlockNumber block, uint32_t stream_page, bool tid)
 	{
 		if (block == InvalidBlockNumber)
-			HnswCorrupt(index_, "a stream has no page %u", stream_page);
+			pg::ThrowCorrupt(index_, "a stream has no page %u", stream_page);
 		for (int i = 0; i < n_; i++)
 		{
 			if (entries_[i].block == block)
 				return;
 		}
 		if (n_ >= MAX_GENERIC_XLOG_PAGES)
-			elog(ERROR, "quarry_hnsw: more than %d pages for two node headers", MAX_GENERIC_XLOG_PAGES);
+			pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_hnsw: more than %d pages for two node headers", MAX_GENERIC_XLOG_PAGES);
 		entries_[n_++] = Entry{block, stream_page, tid, InvalidBuffer, nullptr};
 	}
 
 	Relation index_;
-	const HnswMetaPageData &meta_;
+	const MetaPage &meta_;
 	Entry entries_[MAX_GENERIC_XLOG_PAGES];
 	int n_ = 0;
 };
@@ -397,7 +397,7 @@ private:
 } // namespace
 
 void
-GraphWriter::LinkDuplicate(uint32 primary, uint32 duplicate)
+GraphWriter::LinkDuplicate(uint32_t primary, uint32_t duplicate)
 {
 	CoverNode(primary);
 	CoverNode(duplicate);
@@ -418,7 +418,7 @@ GraphWriter::LinkDuplicate(uint32 primary, uint32 duplicate)
 }
 
 bool
-GraphWriter::UnlinkDuplicate(uint32 previous, uint32 duplicate)
+GraphWriter::UnlinkDuplicate(uint32_t previous, uint32_t duplicate)
 {
 	CoverNode(previous);
 	CoverNode(duplicate);
@@ -444,7 +444,7 @@ GraphWriter::UnlinkDuplicate(uint32 previous, uint32 duplicate)
 }
 
 void
-GraphWriter::TakeOverRow(uint32 primary, const uint16 heap_tid[3])
+GraphWriter::TakeOverRow(uint32_t primary, const uint16_t heap_tid[3])
 {
 	CoverNode(primary);
 	HeaderPages pages(index_, *meta_);
@@ -455,17 +455,17 @@ GraphWriter::TakeOverRow(uint32 primary, const uint16 heap_tid[3])
 	NodeHeader head;
 	pages.Header(primary, &head, false);
 	std::memcpy(head.heap_tid, heap_tid, sizeof(head.heap_tid));
-	head.state = static_cast<uint8>(NodeState::kLive);
+	head.state = static_cast<uint8_t>(NodeState::kLive);
 	pages.Header(primary, &head, true);
 	TidEntry *entry = pages.Tid(primary);
 	std::memcpy(entry->heap_tid, heap_tid, sizeof(entry->heap_tid));
-	entry->state = static_cast<uint8>(NodeState::kLive);
+	entry->state = static_cast<uint8_t>(NodeState::kLive);
 	edit.Finish();
 	pages.Release();
 }
 
 void
-GraphWriter::ReadHeader(uint32 id, NodeHeader *header)
+GraphWriter::ReadHeader(uint32_t id, NodeHeader *header)
 {
 	CoverNode(id);
 	LinkList ignored;
@@ -474,4 +474,4 @@ GraphWriter::ReadHeader(uint32 id, NodeHeader *header)
 	UnlockRange(r);
 }
 
-} // namespace quarry::am
+} // namespace quarry::am::hnsw

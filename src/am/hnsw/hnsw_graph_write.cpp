@@ -11,13 +11,13 @@ extern "C" {
 #include <algorithm>
 #include <cstring>
 
-namespace quarry::am {
+namespace quarry::am::hnsw {
 
 namespace {
 
 /// Smallest extent a stream grows by; later extents are 1/8 of the stream.
-constexpr uint32 kMinNodeExtent = 16;
-constexpr uint32 kMinTidExtent = 2;
+constexpr uint32_t kMinNodeExtent = 16;
+constexpr uint32_t kMinTidExtent = 2;
 
 } // namespace
 
@@ -33,7 +33,7 @@ Page
 PageEdit::Register(Buffer buffer, bool fresh)
 {
 	if (count_ >= MAX_GENERIC_XLOG_PAGES)
-		elog(ERROR, "quarry_hnsw: more than %d pages in one change", MAX_GENERIC_XLOG_PAGES);
+		pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_hnsw: more than %d pages in one change", MAX_GENERIC_XLOG_PAGES);
 	buffers_[count_++] = buffer;
 	if (building_)
 		return BufferGetPage(buffer);
@@ -62,20 +62,20 @@ PageEdit::Abort()
 }
 
 void
-WriteRecordBytes(Page *pages, uint32 first_page, uint64 record_start, uint32 begin, const void *src, uint32 length)
+WriteRecordBytes(Page *pages, uint32_t first_page, uint64_t record_start, uint32_t begin, const void *src, uint32_t length)
 {
-	const uint64 byte = record_start + begin;
-	const uint32 last = StreamPositionOf(byte + length - 1).page;
-	for (uint32 page = StreamPositionOf(byte).page; page <= last; page++)
+	const uint64_t byte = record_start + begin;
+	const uint32_t last = StreamPositionOf(byte + length - 1).page;
+	for (uint32_t page = StreamPositionOf(byte).page; page <= last; page++)
 		CopyOnPage(pages[page - first_page], page, byte, static_cast<char *>(const_cast<void *>(src)), length, true);
 }
 
 void
-ReadRecordBytes(Page *pages, uint32 first_page, uint64 record_start, uint32 begin, void *dst, uint32 length)
+ReadRecordBytes(Page *pages, uint32_t first_page, uint64_t record_start, uint32_t begin, void *dst, uint32_t length)
 {
-	const uint64 byte = record_start + begin;
-	const uint32 last = StreamPositionOf(byte + length - 1).page;
-	for (uint32 page = StreamPositionOf(byte).page; page <= last; page++)
+	const uint64_t byte = record_start + begin;
+	const uint32_t last = StreamPositionOf(byte + length - 1).page;
+	for (uint32_t page = StreamPositionOf(byte).page; page <= last; page++)
 		CopyOnPage(pages[page - first_page], page, byte, static_cast<char *>(dst), length, false);
 }
 
@@ -91,48 +91,48 @@ GraphWriter::RefreshMeta()
 // `id`, make sure our copy of the directories reaches it. Called before any
 // page lock is taken (it may read the metapage).
 void
-GraphWriter::CoverNode(uint32 id)
+GraphWriter::CoverNode(uint32_t id)
 {
-	if (id < meta_->node_count && StreamPagesFor(static_cast<uint64>(id) + 1, meta_->record_size) <= meta_->nodes.npages &&
+	if (id < meta_->node_count && StreamPagesFor(static_cast<uint64_t>(id) + 1, meta_->record_size) <= meta_->nodes.npages &&
 		id / kTidEntriesPerPage < meta_->tids.npages)
 		return;
 	RefreshMeta();
 }
 
 Buffer
-GraphWriter::ReadStreamBuffer(const HnswStreamDirectory &dir, uint32 page)
+GraphWriter::ReadStreamBuffer(const StreamDirectory &dir, uint32_t page)
 {
 	BlockNumber block = StreamBlock(dir, page);
 	if (block == InvalidBlockNumber)
-		HnswCorrupt(index_, "a stream has no page %u", page);
+		pg::ThrowCorrupt(index_, "a stream has no page %u", page);
 	return ReadBuffer(index_, block);
 }
 
 // A stream page about to be written: new (nobody wrote it yet: the caller
 // initialises it) or of the stream's type. Called with the buffer locked.
 void
-GraphWriter::CheckStreamPage(Buffer buffer, HnswPageType type)
+GraphWriter::CheckStreamPage(Buffer buffer, PageType type)
 {
 	Page page = BufferGetPage(buffer);
 	if (!PageIsNew(page))
 		CheckPageType(index_, page, BufferGetBlockNumber(buffer), type);
 }
 
-uint32
-GraphWriter::FixDims(uint32 dims)
+uint32_t
+GraphWriter::FixDims(uint32_t dims)
 {
-	Buffer buffer = ReadBuffer(index_, kHnswMetaBlock);
+	Buffer buffer = ReadBuffer(index_, kMetaBlock);
 	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
 	CheckMetaPage(index_, BufferGetPage(buffer));
-	if (HnswMeta(BufferGetPage(buffer))->dims == 0)
+	if (MetaOf(BufferGetPage(buffer))->dims == 0)
 	{
 		PageEdit edit(index_, building_);
-		HnswMetaPageData *meta = HnswMeta(edit.Register(buffer));
+		MetaPage *meta = MetaOf(edit.Register(buffer));
 		meta->dims = dims;
 		meta->record_size = RecordSize(dims, meta->m);
 		edit.Finish();
 	}
-	std::memcpy(meta_, HnswMeta(BufferGetPage(buffer)), sizeof(HnswMetaPageData));
+	std::memcpy(meta_, MetaOf(BufferGetPage(buffer)), sizeof(MetaPage));
 	UnlockReleaseBuffer(buffer);
 	return meta_->dims;
 }
@@ -141,24 +141,20 @@ GraphWriter::FixDims(uint32 dims)
 // than `pages_needed` pages. Called with the metapage locked exclusively (so
 // only one backend grows a stream at a time); `meta` is its edited image.
 void
-GraphWriter::EnsureStreamPages(HnswMetaPageData *meta, bool node_stream, uint32 pages_needed)
+GraphWriter::EnsureStreamPages(MetaPage *meta, bool node_stream, uint32_t pages_needed)
 {
-	HnswStreamDirectory *dir = node_stream ? &meta->nodes : &meta->tids;
+	StreamDirectory *dir = node_stream ? &meta->nodes : &meta->tids;
 	if (pages_needed <= dir->npages)
 		return;
-	if (dir->nextents >= kHnswMaxExtents)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("index \"%s\" cannot grow further: its extent directory is full",
-						RelationGetRelationName(index_)),
-				 errhint("REINDEX the index.")));
-	const uint32 minimum = node_stream ? kMinNodeExtent : kMinTidExtent;
-	const uint32 grow = std::max(pages_needed - dir->npages, std::max(minimum, dir->npages / 8));
+	if (dir->nextents >= kMaxExtents)
+		throw pg::Error(ERRCODE_PROGRAM_LIMIT_EXCEEDED, pg::Format("index \"%s\" cannot grow further: its extent directory is full", RelationGetRelationName(index_)).text, nullptr, "REINDEX the index.");
+	const uint32_t minimum = node_stream ? kMinNodeExtent : kMinTidExtent;
+	const uint32_t grow = std::max(pages_needed - dir->npages, std::max(minimum, dir->npages / 8));
 	const bool lock = !RELATION_IS_LOCAL(index_);
 	if (lock)
 		LockRelationForExtension(index_, ExclusiveLock);
 	BlockNumber first = InvalidBlockNumber;
-	for (uint32 i = 0; i < grow; i++)
+	for (uint32_t i = 0; i < grow; i++)
 	{
 		Buffer buffer = ReadBufferExtended(index_, MAIN_FORKNUM, P_NEW, RBM_NORMAL, nullptr);
 		BlockNumber block = BufferGetBlockNumber(buffer);
@@ -166,59 +162,59 @@ GraphWriter::EnsureStreamPages(HnswMetaPageData *meta, bool node_stream, uint32 
 		if (i == 0)
 			first = block;
 		else if (block != first + i)
-			elog(ERROR, "quarry_hnsw: extent of index \"%s\" is not contiguous", RelationGetRelationName(index_));
+			pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_hnsw: extent of index \"%s\" is not contiguous", RelationGetRelationName(index_));
 	}
 	// Logged before the metapage record that refers to the extent, so replay
 	// extends the relation first.
 	pg::LogRelationLength(index_, first + grow - 1);
 	if (lock)
 		UnlockRelationForExtension(index_, ExclusiveLock);
-	dir->extents[dir->nextents++] = HnswExtent{dir->npages, first, grow};
+	dir->extents[dir->nextents++] = Extent{dir->npages, first, grow};
 	dir->npages += grow;
 }
 
 // A free slot below the node count, or kInvalidNode. The metapage is locked
 // exclusively, so no other insert claims slots meanwhile.
-uint32
-GraphWriter::FindFreeSlot(HnswMetaPageData *meta)
+uint32_t
+GraphWriter::FindFreeSlot(MetaPage *meta)
 {
-	const uint32 n = meta->node_count;
+	const uint32_t n = meta->node_count;
 	if (n == 0)
-		return hnsw::kInvalidNode;
-	uint32 id = meta->free_search_start < n ? meta->free_search_start : 0;
-	for (uint32 scanned = 0; scanned < n;)
+		return quarry::hnsw::kInvalidNode;
+	uint32_t id = meta->free_search_start < n ? meta->free_search_start : 0;
+	for (uint32_t scanned = 0; scanned < n;)
 	{
-		const uint32 page = id / kTidEntriesPerPage;
-		const uint32 end = std::min(n, (page + 1) * kTidEntriesPerPage);
+		const uint32_t page = id / kTidEntriesPerPage;
+		const uint32_t end = std::min(n, (page + 1) * kTidEntriesPerPage);
 		Buffer buffer = ReadTidPage(index_, *meta, page);
 		Page p = BufferGetPage(buffer);
-		uint32 found = hnsw::kInvalidNode;
-		for (uint32 i = id; i < end && found == hnsw::kInvalidNode; i++)
+		uint32_t found = quarry::hnsw::kInvalidNode;
+		for (uint32_t i = id; i < end && found == quarry::hnsw::kInvalidNode; i++)
 		{
-			if (TidEntryOf(p, i)->state == static_cast<uint8>(NodeState::kFree))
+			if (TidEntryOf(p, i)->state == static_cast<uint8_t>(NodeState::kFree))
 				found = i;
 		}
 		UnlockReleaseBuffer(buffer);
-		if (found != hnsw::kInvalidNode)
+		if (found != quarry::hnsw::kInvalidNode)
 			return found;
 		scanned += end - id;
 		id = end < n ? end : 0;
 	}
-	return hnsw::kInvalidNode;
+	return quarry::hnsw::kInvalidNode;
 }
 
-uint32
+uint32_t
 GraphWriter::AllocateSlot(ItemPointer tid, int level)
 {
-	Buffer meta_buffer = ReadBuffer(index_, kHnswMetaBlock);
+	Buffer meta_buffer = ReadBuffer(index_, kMetaBlock);
 	LockBuffer(meta_buffer, BUFFER_LOCK_EXCLUSIVE);
 	CheckMetaPage(index_, BufferGetPage(meta_buffer)); // its counts size the streams
-	const HnswMetaPageData *current = HnswMeta(BufferGetPage(meta_buffer));
-	uint32 id = current->free_count > 0 ? FindFreeSlot(const_cast<HnswMetaPageData *>(current)) : hnsw::kInvalidNode;
+	const MetaPage *current = MetaOf(BufferGetPage(meta_buffer));
+	uint32_t id = current->free_count > 0 ? FindFreeSlot(const_cast<MetaPage *>(current)) : quarry::hnsw::kInvalidNode;
 
 	PageEdit edit(index_, building_);
-	HnswMetaPageData *meta = HnswMeta(edit.Register(meta_buffer));
-	if (id != hnsw::kInvalidNode)
+	MetaPage *meta = MetaOf(edit.Register(meta_buffer));
+	if (id != quarry::hnsw::kInvalidNode)
 	{
 		meta->free_count--;
 		meta->free_search_start = id + 1;
@@ -227,44 +223,42 @@ GraphWriter::AllocateSlot(ItemPointer tid, int level)
 	{
 		meta->free_count = 0; // the hint was stale
 		id = meta->node_count;
-		if (id == hnsw::kInvalidNode)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("index \"%s\" holds the most nodes it can", RelationGetRelationName(index_))));
-		EnsureStreamPages(meta, true, StreamPagesFor(static_cast<uint64>(id) + 1, meta->record_size));
+		if (id == quarry::hnsw::kInvalidNode)
+			pg::ThrowError(ERRCODE_PROGRAM_LIMIT_EXCEEDED, "index \"%s\" holds the most nodes it can", RelationGetRelationName(index_));
+		EnsureStreamPages(meta, true, StreamPagesFor(static_cast<uint64_t>(id) + 1, meta->record_size));
 		EnsureStreamPages(meta, false, id / kTidEntriesPerPage + 1);
 		meta->node_count = id + 1;
 	}
 
 	Buffer tid_buffer = ReadStreamBuffer(meta->tids, id / kTidEntriesPerPage);
 	LockBuffer(tid_buffer, BUFFER_LOCK_EXCLUSIVE);
-	CheckStreamPage(tid_buffer, HnswPageType::kTid);
+	CheckStreamPage(tid_buffer, PageType::kTid);
 	const bool fresh = PageIsNew(BufferGetPage(tid_buffer));
 	Page tid_page = edit.Register(tid_buffer, fresh);
 	if (fresh)
-		InitStreamPage(tid_page, HnswPageType::kTid);
+		InitStreamPage(tid_page, PageType::kTid);
 	TidEntry *entry = TidEntryOf(tid_page, id);
 	SetHeapTid(entry->heap_tid, tid);
-	entry->level = static_cast<uint8>(level);
-	entry->state = static_cast<uint8>(NodeState::kReserved);
+	entry->level = static_cast<uint8_t>(level);
+	entry->state = static_cast<uint8_t>(NodeState::kReserved);
 	edit.Finish();
 	UnlockReleaseBuffer(tid_buffer);
-	std::memcpy(meta_, HnswMeta(BufferGetPage(meta_buffer)), sizeof(HnswMetaPageData));
+	std::memcpy(meta_, MetaOf(BufferGetPage(meta_buffer)), sizeof(MetaPage));
 	UnlockReleaseBuffer(meta_buffer);
 	return id;
 }
 
 // Adds `item` to the upper page `block` if it has room; false if not.
 bool
-GraphWriter::TryAddUpperItem(BlockNumber block, const char *item, Size size, OffsetNumber *offset)
+GraphWriter::TryAddUpperItem(BlockNumber block, const char *item, std::size_t size, OffsetNumber *offset)
 {
 	if (block == InvalidBlockNumber || block >= RelationGetNumberOfBlocks(index_))
 		return false;
 	Buffer buffer = ReadBuffer(index_, block);
 	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
 	Page current = BufferGetPage(buffer);
-	const bool fits = !PageIsNew(current) && HnswOpaque(current)->page_id == kHnswPageId &&
-					  HnswOpaque(current)->type == static_cast<uint8>(HnswPageType::kUpper) &&
+	const bool fits = !PageIsNew(current) && OpaqueOf(current)->page_id == kPageId &&
+					  OpaqueOf(current)->type == static_cast<uint8_t>(PageType::kUpper) &&
 					  PageGetFreeSpace(current) >= MAXALIGN(size);
 	if (fits)
 	{
@@ -272,7 +266,7 @@ GraphWriter::TryAddUpperItem(BlockNumber block, const char *item, Size size, Off
 		Page page = edit.Register(buffer);
 		*offset = PageAddItem(page, const_cast<char *>(item), size, InvalidOffsetNumber, false, false);
 		if (*offset == InvalidOffsetNumber)
-			elog(ERROR, "quarry_hnsw: could not add an upper-layer item to block %u", block);
+			pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_hnsw: could not add an upper-layer item to block %u", block);
 		edit.Finish();
 	}
 	UnlockReleaseBuffer(buffer);
@@ -282,12 +276,12 @@ GraphWriter::TryAddUpperItem(BlockNumber block, const char *item, Size size, Off
 // New upper-layer lists go to the page the metapage names, else to a page
 // VACUUM left room on (the free space map), else to a new page.
 void
-GraphWriter::AddUpperItem(const char *item, Size size, BlockNumber *block, OffsetNumber *offset)
+GraphWriter::AddUpperItem(const char *item, std::size_t size, BlockNumber *block, OffsetNumber *offset)
 {
-	Buffer meta_buffer = ReadBuffer(index_, kHnswMetaBlock);
+	Buffer meta_buffer = ReadBuffer(index_, kMetaBlock);
 	LockBuffer(meta_buffer, BUFFER_LOCK_EXCLUSIVE);
 	CheckMetaPage(index_, BufferGetPage(meta_buffer));
-	const BlockNumber hint = HnswMeta(BufferGetPage(meta_buffer))->upper_insert_block;
+	const BlockNumber hint = MetaOf(BufferGetPage(meta_buffer))->upper_insert_block;
 	if (TryAddUpperItem(hint, item, size, offset))
 	{
 		UnlockReleaseBuffer(meta_buffer);
@@ -309,12 +303,12 @@ GraphWriter::AddUpperItem(const char *item, Size size, BlockNumber *block, Offse
 	}
 	Buffer buffer = pg::NewIndexBuffer(index_, nullptr);
 	PageEdit edit(index_, building_);
-	HnswMetaPageData *meta = HnswMeta(edit.Register(meta_buffer));
+	MetaPage *meta = MetaOf(edit.Register(meta_buffer));
 	Page page = edit.Register(buffer, true);
-	InitHnswPage(page, HnswPageType::kUpper);
+	InitPage(page, PageType::kUpper);
 	*offset = PageAddItem(page, const_cast<char *>(item), size, InvalidOffsetNumber, false, false);
 	if (*offset == InvalidOffsetNumber)
-		elog(ERROR, "quarry_hnsw: an upper-layer item of %zu bytes does not fit on a page", size);
+		pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_hnsw: an upper-layer item of %zu bytes does not fit on a page", size);
 	*block = BufferGetBlockNumber(buffer);
 	meta->upper_insert_block = *block;
 	edit.Finish();
@@ -329,9 +323,9 @@ GraphWriter::FreeUpperItem(BlockNumber block, OffsetNumber offset)
 	Buffer buffer = ReadBuffer(index_, block);
 	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
 	Page current = BufferGetPage(buffer);
-	CheckPageType(index_, current, block, HnswPageType::kUpper);
-	Size free_space = 0;
-	Size length;
+	CheckPageType(index_, current, block, PageType::kUpper);
+	std::size_t free_space = 0;
+	std::size_t length;
 	if (UpperItem(current, offset, &length) != nullptr)
 	{
 		PageEdit edit(index_, building_);
@@ -349,15 +343,15 @@ GraphWriter::FreeUpperItem(BlockNumber block, OffsetNumber offset)
 // Copies the record at stream byte `start` onto node pages [first, last], at
 // most MAX_GENERIC_XLOG_PAGES per change.
 void
-GraphWriter::WriteRecordPages(uint64 start, const char *record, uint32 first, uint32 last)
+GraphWriter::WriteRecordPages(uint64_t start, const char *record, uint32_t first, uint32_t last)
 {
-	const uint32 rs = meta_->record_size;
-	for (uint32 group = first; group <= last; group += MAX_GENERIC_XLOG_PAGES)
+	const uint32_t rs = meta_->record_size;
+	for (uint32_t group = first; group <= last; group += MAX_GENERIC_XLOG_PAGES)
 	{
-		const uint32 group_last = std::min(last, group + MAX_GENERIC_XLOG_PAGES - 1);
+		const uint32_t group_last = std::min(last, group + MAX_GENERIC_XLOG_PAGES - 1);
 		Buffer buffers[MAX_GENERIC_XLOG_PAGES];
 		int n = 0;
-		for (uint32 page = group; page <= group_last; page++, n++)
+		for (uint32_t page = group; page <= group_last; page++, n++)
 		{
 			buffers[n] = ReadStreamBuffer(meta_->nodes, page);
 			LockBuffer(buffers[n], BUFFER_LOCK_EXCLUSIVE);
@@ -365,11 +359,11 @@ GraphWriter::WriteRecordPages(uint64 start, const char *record, uint32 first, ui
 		PageEdit edit(index_, building_);
 		for (int i = 0; i < n; i++)
 		{
-			CheckStreamPage(buffers[i], HnswPageType::kNode);
+			CheckStreamPage(buffers[i], PageType::kNode);
 			const bool fresh = PageIsNew(BufferGetPage(buffers[i]));
 			Page page = edit.Register(buffers[i], fresh);
 			if (fresh)
-				InitStreamPage(page, HnswPageType::kNode);
+				InitStreamPage(page, PageType::kNode);
 			CopyOnPage(page, group + i, start, const_cast<char *>(record), rs, true);
 		}
 		edit.Finish();
@@ -379,16 +373,16 @@ GraphWriter::WriteRecordPages(uint64 start, const char *record, uint32 first, ui
 }
 
 void
-GraphWriter::WriteNode(uint32 id, const char *record)
+GraphWriter::WriteNode(uint32_t id, const char *record)
 {
-	const uint32 rs = meta_->record_size;
-	const uint64 start = static_cast<uint64>(id) * rs;
-	const uint32 first = StreamPositionOf(start).page;
-	const uint32 last = StreamPositionOf(start + rs - 1).page;
+	const uint32_t rs = meta_->record_size;
+	const uint64_t start = static_cast<uint64_t>(id) * rs;
+	const uint32_t first = StreamPositionOf(start).page;
+	const uint32_t last = StreamPositionOf(start + rs - 1).page;
 	// The pages holding the header and the links go last, with the TID entry:
 	// until then the slot's old header (not live) stands.
 	// (When the whole record and the TID page fit in one change, all of it.)
-	uint32 head_last = StreamPositionOf(start + VectorOffset(meta_->m) - 1).page;
+	uint32_t head_last = StreamPositionOf(start + VectorOffset(meta_->m) - 1).page;
 	if (last - first + 2 <= MAX_GENERIC_XLOG_PAGES)
 		head_last = last;
 	WriteRecordPages(start, record, head_last + 1, last);
@@ -396,15 +390,15 @@ GraphWriter::WriteNode(uint32 id, const char *record)
 	// Node pages with the header and links, and the TID page, in block order.
 	struct Target {
 		Buffer buffer;
-		uint32 stream_page; // of the node stream; kInvalidNode for the TID page
+		uint32_t stream_page; // of the node stream; kInvalidNode for the TID page
 	};
 	Target targets[MAX_GENERIC_XLOG_PAGES];
 	int n = 0;
-	for (uint32 page = first; page <= head_last; page++)
+	for (uint32_t page = first; page <= head_last; page++)
 		targets[n++] = Target{ReadStreamBuffer(meta_->nodes, page), page};
-	static_assert(sizeof(NodeHeader) + sizeof(uint32) * 2 * hnsw::kMaxM <= 2 * kStreamPayloadBytes,
+	static_assert(sizeof(NodeHeader) + sizeof(uint32_t) * 2 * quarry::hnsw::kMaxM <= 2 * kStreamPayloadBytes,
 				  "header and links span at most 2 pages: with the TID page, 3 buffers");
-	targets[n++] = Target{ReadStreamBuffer(meta_->tids, id / kTidEntriesPerPage), hnsw::kInvalidNode};
+	targets[n++] = Target{ReadStreamBuffer(meta_->tids, id / kTidEntriesPerPage), quarry::hnsw::kInvalidNode};
 	std::sort(targets, targets + n, [](const Target &a, const Target &b) {
 		return BufferGetBlockNumber(a.buffer) < BufferGetBlockNumber(b.buffer);
 	});
@@ -415,13 +409,13 @@ GraphWriter::WriteNode(uint32 id, const char *record)
 	for (int i = 0; i < n; i++)
 	{
 		CheckStreamPage(targets[i].buffer,
-						targets[i].stream_page == hnsw::kInvalidNode ? HnswPageType::kTid : HnswPageType::kNode);
+						targets[i].stream_page == quarry::hnsw::kInvalidNode ? PageType::kTid : PageType::kNode);
 		const bool fresh = PageIsNew(BufferGetPage(targets[i].buffer));
 		Page page = edit.Register(targets[i].buffer, fresh);
-		if (targets[i].stream_page == hnsw::kInvalidNode)
+		if (targets[i].stream_page == quarry::hnsw::kInvalidNode)
 		{
 			if (fresh)
-				InitStreamPage(page, HnswPageType::kTid);
+				InitStreamPage(page, PageType::kTid);
 			TidEntry *entry = TidEntryOf(page, id);
 			std::memcpy(entry->heap_tid, header->heap_tid, sizeof(entry->heap_tid));
 			entry->level = header->level;
@@ -429,7 +423,7 @@ GraphWriter::WriteNode(uint32 id, const char *record)
 			continue;
 		}
 		if (fresh)
-			InitStreamPage(page, HnswPageType::kNode);
+			InitStreamPage(page, PageType::kNode);
 		CopyOnPage(page, targets[i].stream_page, start, const_cast<char *>(record), rs, true);
 	}
 	edit.Finish();
@@ -438,19 +432,19 @@ GraphWriter::WriteNode(uint32 id, const char *record)
 }
 
 void
-GraphWriter::SetNodeState(uint32 id, NodeState state)
+GraphWriter::SetNodeState(uint32_t id, NodeState state)
 {
 	CoverNode(id);
 	struct Target {
 		Buffer buffer;
 		bool tid;
 	};
-	const uint64 start = static_cast<uint64>(id) * meta_->record_size;
-	const uint32 first = StreamPositionOf(start).page;
-	const uint32 last = StreamPositionOf(start + sizeof(NodeHeader) - 1).page;
+	const uint64_t start = static_cast<uint64_t>(id) * meta_->record_size;
+	const uint32_t first = StreamPositionOf(start).page;
+	const uint32_t last = StreamPositionOf(start + sizeof(NodeHeader) - 1).page;
 	Target targets[3];
 	int n = 0;
-	for (uint32 page = first; page <= last; page++)
+	for (uint32_t page = first; page <= last; page++)
 		targets[n++] = Target{ReadStreamBuffer(meta_->nodes, page), false};
 	targets[n++] = Target{ReadStreamBuffer(meta_->tids, id / kTidEntriesPerPage), true};
 	std::sort(targets, targets + n, [](const Target &a, const Target &b) {
@@ -465,19 +459,19 @@ GraphWriter::SetNodeState(uint32 id, NodeState state)
 	{
 		// A slot reserved by an insert that never wrote it may sit on a page
 		// nobody initialised yet.
-		CheckStreamPage(targets[i].buffer, targets[i].tid ? HnswPageType::kTid : HnswPageType::kNode);
+		CheckStreamPage(targets[i].buffer, targets[i].tid ? PageType::kTid : PageType::kNode);
 		const bool fresh = PageIsNew(BufferGetPage(targets[i].buffer));
 		Page page = edit.Register(targets[i].buffer, fresh);
 		if (fresh)
-			InitStreamPage(page, targets[i].tid ? HnswPageType::kTid : HnswPageType::kNode);
+			InitStreamPage(page, targets[i].tid ? PageType::kTid : PageType::kNode);
 		if (targets[i].tid)
-			TidEntryOf(page, id)->state = static_cast<uint8>(state);
+			TidEntryOf(page, id)->state = static_cast<uint8_t>(state);
 		else
 			node_pages[node_count++] = page;
 	}
 	NodeHeader header;
 	ReadRecordBytes(node_pages, first, start, 0, &header, sizeof(NodeHeader));
-	header.state = static_cast<uint8>(state);
+	header.state = static_cast<uint8_t>(state);
 	if (state == NodeState::kFree)
 	{
 		// A free slot keeps no links, no upper-layer item (VACUUM frees the
@@ -487,7 +481,7 @@ GraphWriter::SetNodeState(uint32 id, NodeState state)
 		header.count0 = 0;
 		header.upper_block = 0;
 		header.upper_offset = InvalidOffsetNumber;
-		header.next_duplicate = hnsw::kInvalidNode;
+		header.next_duplicate = quarry::hnsw::kInvalidNode;
 	}
 	WriteRecordBytes(node_pages, first, start, 0, &header, sizeof(NodeHeader));
 	edit.Finish();
@@ -496,22 +490,22 @@ GraphWriter::SetNodeState(uint32 id, NodeState state)
 }
 
 void
-GraphWriter::SetEntryPoint(uint32 id, int level, bool force)
+GraphWriter::SetEntryPoint(uint32_t id, int level, bool force)
 {
-	Buffer buffer = ReadBuffer(index_, kHnswMetaBlock);
+	Buffer buffer = ReadBuffer(index_, kMetaBlock);
 	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
 	CheckMetaPage(index_, BufferGetPage(buffer));
-	const HnswMetaPageData *current = HnswMeta(BufferGetPage(buffer));
-	if (force || current->entry_node == hnsw::kInvalidNode || level > current->entry_level)
+	const MetaPage *current = MetaOf(BufferGetPage(buffer));
+	if (force || current->entry_node == quarry::hnsw::kInvalidNode || level > current->entry_level)
 	{
 		PageEdit edit(index_, building_);
-		HnswMetaPageData *meta = HnswMeta(edit.Register(buffer));
+		MetaPage *meta = MetaOf(edit.Register(buffer));
 		meta->entry_node = id;
-		meta->entry_level = id == hnsw::kInvalidNode ? -1 : level;
+		meta->entry_level = id == quarry::hnsw::kInvalidNode ? -1 : level;
 		edit.Finish();
 	}
-	std::memcpy(meta_, HnswMeta(BufferGetPage(buffer)), sizeof(HnswMetaPageData));
+	std::memcpy(meta_, MetaOf(BufferGetPage(buffer)), sizeof(MetaPage));
 	UnlockReleaseBuffer(buffer);
 }
 
-} // namespace quarry::am
+} // namespace quarry::am::hnsw

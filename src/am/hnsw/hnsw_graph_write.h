@@ -25,7 +25,7 @@ extern "C" {
 #include <algorithm>
 #include <cstring>
 
-namespace quarry::am {
+namespace quarry::am::hnsw {
 
 /// Up to 4 exclusively locked buffers changed together: under GenericXLog, or
 /// directly during a build.
@@ -52,15 +52,15 @@ private:
 
 /// A node's neighbour list on one level.
 struct LinkList {
-	uint32 count;
-	uint32 ids[hnsw::kMaxNeighbors];
+	uint32_t count;
+	uint32_t ids[quarry::hnsw::kMaxNeighbors];
 };
 
 class GraphWriter {
 public:
 	/// `meta` is the caller's copy of the metapage; methods that change it
 	/// (slot allocation, dims, entry point) refresh it.
-	GraphWriter(Relation index, bool building, HnswMetaPageData *meta) : index_(index), building_(building), meta_(meta)
+	GraphWriter(Relation index, bool building, MetaPage *meta) : index_(index), building_(building), meta_(meta)
 	{
 	}
 
@@ -68,14 +68,14 @@ public:
 
 	/// Fixes the dimensions of an index created empty (dims 0) at `dims`.
 	/// Returns the dimensions in force (another backend may have fixed them).
-	uint32 FixDims(uint32 dims);
+	uint32_t FixDims(uint32_t dims);
 
 	/// A slot for a new node of `level` for heap tuple `tid`: a free one, or a
 	/// new one at the end of the streams. The slot is left kReserved.
-	uint32 AllocateSlot(ItemPointer tid, int level);
+	uint32_t AllocateSlot(ItemPointer tid, int level);
 
 	/// Stores the upper-layer lists of a new node; returns where.
-	void AddUpperItem(const char *item, Size size, BlockNumber *block, OffsetNumber *offset);
+	void AddUpperItem(const char *item, std::size_t size, BlockNumber *block, OffsetNumber *offset);
 
 	/// Removes a freed node's upper-layer item (its line pointer stays, so the
 	/// other items keep their offsets) and tells the free space map.
@@ -83,68 +83,68 @@ public:
 
 	/// Writes node `id`'s whole record (`record`, record_size bytes) and marks
 	/// its TID entry live.
-	void WriteNode(uint32 id, const char *record);
+	void WriteNode(uint32_t id, const char *record);
 
 	/// Reads `id`'s list on `level` (and its header) under a share lock.
-	void ReadLinks(uint32 id, int level, NodeHeader *header, LinkList *out);
+	void ReadLinks(uint32_t id, int level, NodeHeader *header, LinkList *out);
 
 	/// Adds `to` to `id`'s list on `level` if there is room. Returns false if
 	/// the list is full (then `current` holds it), true if added or present.
-	bool AppendLink(uint32 id, int level, uint32 to, LinkList *current);
+	bool AppendLink(uint32_t id, int level, uint32_t to, LinkList *current);
 
 	/// Replaces `id`'s list on `level` with `replacement` if it still equals
 	/// `expected`; false if it changed meanwhile.
-	bool ReplaceLinks(uint32 id, int level, const LinkList &expected, const LinkList &replacement);
+	bool ReplaceLinks(uint32_t id, int level, const LinkList &expected, const LinkList &replacement);
 
 	/// Removes every id of `drop` from `id`'s list on `level`, reading and
 	/// writing it under one exclusive lock (no retry needed). True if the
 	/// list changed.
-	bool RemoveLinks(uint32 id, int level, const uint32 *drop, uint32 ndrop);
+	bool RemoveLinks(uint32_t id, int level, const uint32_t *drop, uint32_t ndrop);
 
 	/// Sets the state of node `id` in its header and its TID entry.
-	void SetNodeState(uint32 id, NodeState state);
+	void SetNodeState(uint32_t id, NodeState state);
 
 	/// Makes `id` (at `level`) the entry point if `level` is above the current
 	/// entry level, or unconditionally when `force`. Invalid `id`: empty graph.
-	void SetEntryPoint(uint32 id, int level, bool force);
+	void SetEntryPoint(uint32_t id, int level, bool force);
 
 	/// Reads the header of `id` under a share lock.
-	void ReadHeader(uint32 id, NodeHeader *header);
+	void ReadHeader(uint32_t id, NodeHeader *header);
 
 	/// Puts `duplicate` (written already) at the head of `primary`'s chain.
-	void LinkDuplicate(uint32 primary, uint32 duplicate);
+	void LinkDuplicate(uint32_t primary, uint32_t duplicate);
 
 	/// Takes `duplicate` out of the chain after `previous`, if it is still
 	/// there; false if not.
-	bool UnlinkDuplicate(uint32 previous, uint32 duplicate);
+	bool UnlinkDuplicate(uint32_t previous, uint32_t duplicate);
 
 	/// A dead primary that still has a live duplicate takes over that
 	/// duplicate's row: same vector, so the graph node stays as it is.
-	void TakeOverRow(uint32 primary, const uint16 heap_tid[3]);
+	void TakeOverRow(uint32_t primary, const uint16_t heap_tid[3]);
 
 	/// Reloads the metapage copy.
 	void RefreshMeta();
 
 	/// Reloads it if it does not reach node `id` yet.
-	void CoverNode(uint32 id);
+	void CoverNode(uint32_t id);
 
 private:
-	void EnsureStreamPages(HnswMetaPageData *meta, bool node_stream, uint32 pages_needed);
-	Buffer ReadStreamBuffer(const HnswStreamDirectory &dir, uint32 page);
-	void CheckStreamPage(Buffer buffer, HnswPageType type);
-	uint32 FindFreeSlot(HnswMetaPageData *meta);
-	bool TryAddUpperItem(BlockNumber block, const char *item, Size size, OffsetNumber *offset);
-	void WriteRecordPages(uint64 start, const char *record, uint32 first, uint32 last);
+	void EnsureStreamPages(MetaPage *meta, bool node_stream, uint32_t pages_needed);
+	Buffer ReadStreamBuffer(const StreamDirectory &dir, uint32_t page);
+	void CheckStreamPage(Buffer buffer, PageType type);
+	uint32_t FindFreeSlot(MetaPage *meta);
+	bool TryAddUpperItem(BlockNumber block, const char *item, std::size_t size, OffsetNumber *offset);
+	void WriteRecordPages(uint64_t start, const char *record, uint32_t first, uint32_t last);
 
 	Relation index_;
 	bool building_;
-	HnswMetaPageData *meta_;
+	MetaPage *meta_;
 	BlockNumber known_blocks_ = 0; // the index had at least this many blocks
 };
 
 /// The TID entry of node `id` on its TID page.
 inline TidEntry *
-TidEntryOf(Page page, uint32 id)
+TidEntryOf(Page page, uint32_t id)
 {
 	return reinterpret_cast<TidEntry *>(StreamPayload(page)) + (id % kTidEntriesPerPage);
 }
@@ -153,11 +153,11 @@ TidEntryOf(Page page, uint32 id)
 // Copies the part of stream bytes [byte, byte + length) that lies on stream
 // page `page` between the page image and `data` (to the page when `write`).
 inline void
-CopyOnPage(Page image, uint32 page, uint64 byte, char *data, uint32 length, bool write)
+CopyOnPage(Page image, uint32_t page, uint64_t byte, char *data, uint32_t length, bool write)
 {
-	const uint64 page_start = static_cast<uint64>(page) * kStreamPayloadBytes;
-	const uint64 from = std::max(byte, page_start);
-	const uint64 to = std::min(byte + length, page_start + kStreamPayloadBytes);
+	const uint64_t page_start = static_cast<uint64_t>(page) * kStreamPayloadBytes;
+	const uint64_t from = std::max(byte, page_start);
+	const uint64_t to = std::min(byte + length, page_start + kStreamPayloadBytes);
 	if (from >= to)
 		return;
 	char *on_page = StreamPayload(image) + (from - page_start);
@@ -172,10 +172,10 @@ CopyOnPage(Page image, uint32 page, uint64 byte, char *data, uint32 length, bool
 /// Copies `length` bytes from `src` into the record at stream byte
 /// `record_start` + `begin`, over the registered page images `pages` (which
 /// hold consecutive stream pages from `first_page`).
-void WriteRecordBytes(Page *pages, uint32 first_page, uint64 record_start, uint32 begin, const void *src,
-					  uint32 length);
+void WriteRecordBytes(Page *pages, uint32_t first_page, uint64_t record_start, uint32_t begin, const void *src,
+					  uint32_t length);
 
 /// Reads bytes of a record from page images, the reverse of WriteRecordBytes.
-void ReadRecordBytes(Page *pages, uint32 first_page, uint64 record_start, uint32 begin, void *dst, uint32 length);
+void ReadRecordBytes(Page *pages, uint32_t first_page, uint64_t record_start, uint32_t begin, void *dst, uint32_t length);
 
-} // namespace quarry::am
+} // namespace quarry::am::hnsw

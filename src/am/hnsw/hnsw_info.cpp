@@ -17,30 +17,30 @@ extern "C" {
 
 #include <algorithm>
 
+namespace quarry::am::hnsw {
+
 namespace {
 
-using namespace quarry::am;
-
 struct StateCounts {
-	int64 live = 0;
-	int64 deleted = 0;
-	int64 free = 0;
+	int64_t live = 0;
+	int64_t deleted = 0;
+	int64_t free = 0;
 };
 
 // C-shaped: reads the TID stream.
 StateCounts
-CountStates(Relation index, const HnswMetaPageData &meta)
+CountStates(Relation index, const MetaPage &meta)
 {
 	StateCounts counts;
-	for (uint32 page = 0; page * kTidEntriesPerPage < meta.node_count; page++)
+	for (uint32_t page = 0; page * kTidEntriesPerPage < meta.node_count; page++)
 	{
 		Buffer buffer = ReadTidPage(index, meta, page);
-		const uint32 end = std::min(meta.node_count - page * kTidEntriesPerPage, kTidEntriesPerPage);
+		const uint32_t end = std::min(meta.node_count - page * kTidEntriesPerPage, kTidEntriesPerPage);
 		const auto *entries = reinterpret_cast<const TidEntry *>(StreamPayload(BufferGetPage(buffer)));
-		for (uint32 i = 0; i < end; i++)
+		for (uint32_t i = 0; i < end; i++)
 		{
 			if (!TidEntryLooksSane(entries[i]))
-				HnswCorrupt(index, "the TID entry of node %u has state %u and level %u",
+				pg::ThrowCorrupt(index, "the TID entry of node %u has state %u and level %u",
 							page * kTidEntriesPerPage + i, entries[i].state, entries[i].level);
 			switch (static_cast<NodeState>(entries[i].state))
 			{
@@ -64,6 +64,12 @@ CountStates(Relation index, const HnswMetaPageData &meta)
 
 } // namespace
 
+} // namespace quarry::am::hnsw
+
+using namespace quarry::am::hnsw;
+using quarry::am::CheckIndexKind;
+using quarry::am::IndexKind;
+
 QUARRY_FUNCTION(quarry_hnsw_index_info)
 {
 	return quarry::pg::IndexBoundary("quarry_hnsw_index_info", quarry::pg::IndexNameForContext(PG_GETARG_OID(0)), [&]() -> Datum {
@@ -71,18 +77,18 @@ QUARRY_FUNCTION(quarry_hnsw_index_info)
 		CheckIndexKind(oid, IndexKind::kHnsw);
 		quarry::pg::CheckIndexReadable(oid);
 		Relation index = index_open(oid, AccessShareLock);
-		HnswMetaPageData meta;
+		MetaPage meta;
 		ReadMetaPage(index, &meta);
 		StateCounts counts = CountStates(index, meta);
-		const int64 total_pages = RelationGetNumberOfBlocks(index);
+		const int64_t total_pages = RelationGetNumberOfBlocks(index);
 		relation_close(index, AccessShareLock);
 
 		TupleDesc desc;
 		if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
-			elog(ERROR, "quarry_hnsw_index_info: return type must be a row type");
+			quarry::pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_hnsw_index_info: return type must be a row type");
 		desc = BlessTupleDesc(desc);
 		Datum values[] = {
-			Int32GetDatum(static_cast<int32>(meta.dims)),
+			Int32GetDatum(static_cast<int32_t>(meta.dims)),
 			Int32GetDatum(meta.m),
 			Int32GetDatum(meta.ef_construction),
 			CStringGetTextDatum(quarry::hnsw::MetricName(static_cast<quarry::hnsw::Metric>(meta.metric))),
@@ -93,12 +99,11 @@ QUARRY_FUNCTION(quarry_hnsw_index_info)
 			Int32GetDatum(meta.entry_level),
 			Int64GetDatum(meta.nodes.npages),
 			Int64GetDatum(total_pages),
-			Int64GetDatum(static_cast<int64>(meta.null_rows.count)),
+			Int64GetDatum(static_cast<int64_t>(meta.null_rows.count)),
 		};
 		bool nulls[lengthof(values)] = {};
 		if (desc->natts != lengthof(values))
-			elog(ERROR, "quarry_hnsw_index_info: expected %d result columns, found %d",
-				 static_cast<int>(lengthof(values)), desc->natts);
+			quarry::pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_hnsw_index_info: expected %d result columns, found %d", static_cast<int>(lengthof(values)), desc->natts);
 		return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 	});
 }

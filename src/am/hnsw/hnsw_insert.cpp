@@ -35,17 +35,17 @@ extern "C" {
 #include <algorithm>
 #include <cstring>
 
-namespace quarry::am {
+namespace quarry::am::hnsw {
 
 namespace {
 
-using hnsw::ArenaVector;
-using hnsw::Candidate;
+using quarry::hnsw::ArenaVector;
+using quarry::hnsw::Candidate;
 
 /// A node's vector, state and level, read once per insert.
 struct CachedNode {
-	uint8 state;
-	uint8 level;
+	uint8_t state;
+	uint8_t level;
 	float *vector;
 };
 
@@ -55,22 +55,22 @@ struct Insertion {
 	mem::ScanArena *arena;
 	DiskGraph *graph;
 	GraphWriter *writer;
-	HnswMetaPageData *meta; // the writer's copy
+	MetaPage *meta; // the writer's copy
 	const float *query;
-	uint32 id;
+	uint32_t id;
 	int level;
-	hnsw::VisitedMap *cache; // node id -> CachedNode *
+	quarry::hnsw::VisitedMap *cache; // node id -> CachedNode *
 	ArenaVector<Candidate> *results;
 	ArenaVector<Candidate> *candidates;
 	// Selected neighbours per level 0..level.
 	LinkList *selected;
-	uint32 nearest0; // the nearest node found on layer 0
+	uint32_t nearest0; // the nearest node found on layer 0
 	bool duplicate; // the vector equals nearest0's: join its chain
 	float *selected_distance; // [(level + 1) * kMaxNeighbors]
 };
 
 const CachedNode *
-Cached(Insertion &in, uint32 node)
+Cached(Insertion &in, uint32_t node)
 {
 	if (!in.cache->TryVisit(node))
 		return reinterpret_cast<const CachedNode *>(in.cache->Payload(node));
@@ -80,8 +80,8 @@ Cached(Insertion &in, uint32 node)
 	if (node == in.id)
 	{
 		std::memcpy(cached->vector, in.query, sizeof(float) * in.graph->dims());
-		cached->state = static_cast<uint8>(NodeState::kLive);
-		cached->level = static_cast<uint8>(in.level);
+		cached->state = static_cast<uint8_t>(NodeState::kLive);
+		cached->level = static_cast<uint8_t>(in.level);
 	}
 	else if (in.graph->ReadNode(node, &header, cached->vector))
 	{
@@ -90,15 +90,15 @@ Cached(Insertion &in, uint32 node)
 	}
 	else
 	{
-		cached->state = static_cast<uint8>(NodeState::kFree);
+		cached->state = static_cast<uint8_t>(NodeState::kFree);
 		cached->level = 0;
 	}
-	in.cache->SetPayload(node, reinterpret_cast<uint64>(cached));
+	in.cache->SetPayload(node, reinterpret_cast<uint64_t>(cached));
 	return cached;
 }
 
 float
-PairDistance(Insertion &in, uint32 a, uint32 b)
+PairDistance(Insertion &in, uint32_t a, uint32_t b)
 {
 	return in.graph->Distance(Cached(in, a)->vector, Cached(in, b)->vector);
 }
@@ -106,16 +106,16 @@ PairDistance(Insertion &in, uint32 a, uint32 b)
 // Algorithm 2 on `level` from descent.end (and from the nodes of its path if
 // it runs out of nodes early); the results end up ascending in in.results.
 void
-SearchLevel(Insertion &in, const hnsw::Descent &descent, int level)
+SearchLevel(Insertion &in, const quarry::hnsw::Descent &descent, int level)
 {
 	mem::ScanArena &arena = *in.arena;
 	const std::size_t ef = in.meta->ef_construction;
-	auto *visited = arena.Make<hnsw::VisitedMap>(arena, ef * in.meta->m * 2);
+	auto *visited = arena.Make<quarry::hnsw::VisitedMap>(arena, ef * in.meta->m * 2);
 	visited->TryVisit(in.id); // never link to ourselves through a stale link
 	in.results->clear();
 	in.candidates->clear();
-	hnsw::SearchLayerFrom(*in.graph, in.query, descent, level, ef, *visited, *in.results, *in.candidates);
-	std::sort(in.results->begin(), in.results->end(), hnsw::Nearer);
+	quarry::hnsw::SearchLayerFrom(*in.graph, in.query, descent, level, ef, *visited, *in.results, *in.candidates);
+	std::sort(in.results->begin(), in.results->end(), quarry::hnsw::Nearer);
 }
 
 // Algorithm 1 lines 1-17 without the writes: the neighbours of the new node
@@ -123,14 +123,14 @@ SearchLevel(Insertion &in, const hnsw::Descent &descent, int level)
 void
 FindNeighbors(Insertion &in)
 {
-	const HnswMetaPageData &meta = *in.meta;
+	const MetaPage &meta = *in.meta;
 	for (int lc = 0; lc <= in.level; lc++)
 		in.selected[lc].count = 0;
 	Candidate entry;
 	int top;
-	if (meta.entry_node == hnsw::kInvalidNode || !FindEntryPoint(*in.graph, in.query, &entry, &top))
+	if (meta.entry_node == quarry::hnsw::kInvalidNode || !FindEntryPoint(*in.graph, in.query, &entry, &top))
 		return;
-	hnsw::Descent descent = hnsw::GreedyDescent(*in.graph, in.query, entry, top, std::min(in.level, top));
+	quarry::hnsw::Descent descent = quarry::hnsw::GreedyDescent(*in.graph, in.query, entry, top, std::min(in.level, top));
 	for (int lc = std::min(in.level, top); lc >= 0; lc--)
 	{
 		SearchLevel(in, descent, lc);
@@ -145,15 +145,15 @@ FindNeighbors(Insertion &in)
 			if (in.duplicate)
 				return;
 		}
-		Candidate chosen[hnsw::kMaxNeighbors];
-		std::size_t n = hnsw::SelectNeighborsHeuristic(
+		Candidate chosen[quarry::hnsw::kMaxNeighbors];
+		std::size_t n = quarry::hnsw::SelectNeighborsHeuristic(
 			std::span<const Candidate>(in.results->begin(), in.results->size()), meta.m,
-			[&in](uint32 a, uint32 b) { return PairDistance(in, a, b); }, chosen);
-		in.selected[lc].count = static_cast<uint32>(n);
+			[&in](uint32_t a, uint32_t b) { return PairDistance(in, a, b); }, chosen);
+		in.selected[lc].count = static_cast<uint32_t>(n);
 		for (std::size_t i = 0; i < n; i++)
 		{
 			in.selected[lc].ids[i] = chosen[i].id;
-			in.selected_distance[lc * hnsw::kMaxNeighbors + i] = chosen[i].distance;
+			in.selected_distance[lc * quarry::hnsw::kMaxNeighbors + i] = chosen[i].distance;
 		}
 		descent.end = in.results->front();
 	}
@@ -163,14 +163,14 @@ FindNeighbors(Insertion &in)
 void
 WriteNewNode(Insertion &in, ItemPointer tid)
 {
-	const HnswMetaPageData &meta = *in.meta;
+	const MetaPage &meta = *in.meta;
 	char *record = in.arena->MakeArray<char>(meta.record_size);
 	std::memset(record, 0, meta.record_size);
 	NodeHeader header{};
-	header.level = static_cast<uint8>(in.level);
-	header.state = static_cast<uint8>(NodeState::kLive);
-	header.count0 = static_cast<uint16>(in.selected[0].count);
-	header.next_duplicate = hnsw::kInvalidNode;
+	header.level = static_cast<uint8_t>(in.level);
+	header.state = static_cast<uint8_t>(NodeState::kLive);
+	header.count0 = static_cast<uint16_t>(in.selected[0].count);
+	header.next_duplicate = quarry::hnsw::kInvalidNode;
 	SetHeapTid(header.heap_tid, tid);
 	if (in.duplicate)
 	{
@@ -185,14 +185,14 @@ WriteNewNode(Insertion &in, ItemPointer tid)
 	}
 	if (in.level > 0)
 	{
-		const Size size = UpperItemSize(in.level, meta.m);
-		auto *item = in.arena->MakeArray<uint32>(size / sizeof(uint32));
+		const std::size_t size = UpperItemSize(in.level, meta.m);
+		auto *item = in.arena->MakeArray<uint32_t>(size / sizeof(uint32_t));
 		std::memset(item, 0, size);
 		for (int lc = 1; lc <= in.level; lc++)
 		{
-			uint32 *list = item + static_cast<std::size_t>(lc - 1) * (1 + meta.m);
+			uint32_t *list = item + static_cast<std::size_t>(lc - 1) * (1 + meta.m);
 			list[0] = in.selected[lc].count;
-			std::memcpy(list + 1, in.selected[lc].ids, sizeof(uint32) * list[0]);
+			std::memcpy(list + 1, in.selected[lc].ids, sizeof(uint32_t) * list[0]);
 		}
 		BlockNumber block;
 		OffsetNumber offset;
@@ -201,7 +201,7 @@ WriteNewNode(Insertion &in, ItemPointer tid)
 		header.upper_offset = offset;
 	}
 	std::memcpy(record, &header, sizeof(header));
-	std::memcpy(record + LinksOffset(), in.selected[0].ids, sizeof(uint32) * in.selected[0].count);
+	std::memcpy(record + LinksOffset(), in.selected[0].ids, sizeof(uint32_t) * in.selected[0].count);
 	std::memcpy(record + VectorOffset(meta.m), in.query, sizeof(float) * meta.dims);
 	in.writer->WriteNode(in.id, record);
 }
@@ -209,37 +209,37 @@ WriteNewNode(Insertion &in, ItemPointer tid)
 // Algorithm 1 lines 12-16 for one neighbour: link `neighbor` to the new node,
 // shrinking its list with the heuristic when it is full.
 void
-AddBackLink(Insertion &in, uint32 neighbor, int level, float distance)
+AddBackLink(Insertion &in, uint32_t neighbor, int level, float distance)
 {
-	const uint32 capacity = level == 0 ? 2u * in.meta->m : in.meta->m;
+	const uint32_t capacity = level == 0 ? 2u * in.meta->m : in.meta->m;
 	for (int attempt = 0; attempt < 4; attempt++)
 	{
 		LinkList current;
 		if (in.writer->AppendLink(neighbor, level, in.id, &current))
 			return;
 		const float *base = Cached(in, neighbor)->vector;
-		Candidate pool[hnsw::kMaxNeighbors + 1];
+		Candidate pool[quarry::hnsw::kMaxNeighbors + 1];
 		std::size_t count = 0;
-		for (uint32 i = 0; i < current.count; i++)
+		for (uint32_t i = 0; i < current.count; i++)
 		{
-			const uint32 other = current.ids[i];
+			const uint32_t other = current.ids[i];
 			if (other == neighbor || other == in.id || !in.graph->ValidNode(other))
 				continue;
 			const CachedNode *cached = Cached(in, other);
-			if ((cached->state != static_cast<uint8>(NodeState::kLive) &&
-				 cached->state != static_cast<uint8>(NodeState::kDeleted)) ||
-				cached->level < level || cached->level > hnsw::kMaxLevel)
+			if ((cached->state != static_cast<uint8_t>(NodeState::kLive) &&
+				 cached->state != static_cast<uint8_t>(NodeState::kDeleted)) ||
+				cached->level < level || cached->level > quarry::hnsw::kMaxLevel)
 				continue; // a stale link into a free slot or one reused by a lower node: drop it
 			pool[count++] = Candidate{in.graph->Distance(base, cached->vector), other};
 		}
 		pool[count++] = Candidate{distance, in.id};
-		std::sort(pool, pool + count, hnsw::Nearer);
-		Candidate kept[hnsw::kMaxNeighbors + 1];
-		std::size_t n = hnsw::SelectNeighborsHeuristic(
+		std::sort(pool, pool + count, quarry::hnsw::Nearer);
+		Candidate kept[quarry::hnsw::kMaxNeighbors + 1];
+		std::size_t n = quarry::hnsw::SelectNeighborsHeuristic(
 			std::span<const Candidate>(pool, count), capacity,
-			[&in](uint32 a, uint32 b) { return PairDistance(in, a, b); }, kept);
+			[&in](uint32_t a, uint32_t b) { return PairDistance(in, a, b); }, kept);
 		LinkList replacement;
-		replacement.count = static_cast<uint32>(n);
+		replacement.count = static_cast<uint32_t>(n);
 		for (std::size_t i = 0; i < n; i++)
 			replacement.ids[i] = kept[i].id;
 		if (in.writer->ReplaceLinks(neighbor, level, current, replacement))
@@ -254,9 +254,9 @@ AddBackLink(Insertion &in, uint32 neighbor, int level, float distance)
 double
 LevelDraw(ItemPointer tid)
 {
-	uint16 packed[3];
+	uint16_t packed[3];
 	SetHeapTid(packed, tid);
-	uint64 x = PackTid(packed) ^ 0x9E3779B97F4A7C15ull;
+	uint64_t x = PackTid(packed) ^ 0x9E3779B97F4A7C15ull;
 	x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
 	x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
 	x ^= x >> 31;
@@ -270,20 +270,17 @@ StartInsertion(Insertion &in, const VectorArg &vector, bool building)
 {
 	mem::ScanArena &arena = *in.arena;
 	in.graph = arena.Make<DiskGraph>(in.index, arena);
-	in.meta = arena.Make<HnswMetaPageData>(in.graph->meta());
+	in.meta = arena.Make<MetaPage>(in.graph->meta());
 	in.writer = arena.Make<GraphWriter>(in.index, building, in.meta);
-	uint32 dims = in.meta->dims;
+	uint32_t dims = in.meta->dims;
 	if (dims == 0)
 	{
 		CheckIndexableDims(vector.dims);
-		dims = in.writer->FixDims(static_cast<uint32>(vector.dims));
+		dims = in.writer->FixDims(static_cast<uint32_t>(vector.dims));
 		in.graph->LoadMeta();
 	}
-	if (static_cast<uint32>(vector.dims) != dims)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("vector has %d dimensions, but index \"%s\" has %u", vector.dims,
-						RelationGetRelationName(in.index), dims)));
+	if (static_cast<uint32_t>(vector.dims) != dims)
+		pg::ThrowError(ERRCODE_DATA_EXCEPTION, "vector has %d dimensions, but index \"%s\" has %u", vector.dims, RelationGetRelationName(in.index), dims);
 	float *query = arena.MakeArray<float>(dims);
 	PrepareIndexVector(vector, in.graph->metric(), query);
 	in.query = query;
@@ -295,14 +292,14 @@ LOCKMODE
 LockForUpdate(Insertion &in)
 {
 	LOCKMODE mode = in.level > in.meta->entry_level ? ExclusiveLock : ShareLock;
-	LockPage(in.index, kHnswUpdateLock, mode);
+	LockPage(in.index, kUpdateLock, mode);
 	in.graph->LoadMeta();
 	if (mode == ShareLock && in.level > in.graph->meta().entry_level)
 	{
 		// The entry point moved down meanwhile (VACUUM): we are the new top.
-		UnlockPage(in.index, kHnswUpdateLock, mode);
+		UnlockPage(in.index, kUpdateLock, mode);
 		mode = ExclusiveLock;
-		LockPage(in.index, kHnswUpdateLock, mode);
+		LockPage(in.index, kUpdateLock, mode);
 		in.graph->LoadMeta();
 	}
 	return mode;
@@ -318,7 +315,7 @@ InsertVectorOnDisk(Relation index, mem::ScanArena &arena, const VectorArg &vecto
 	in.index = index;
 	in.arena = &arena;
 	StartInsertion(in, vector, building);
-	in.level = hnsw::RandomLevel(LevelDraw(tid), hnsw::LevelMultiplier(in.meta->m));
+	in.level = quarry::hnsw::RandomLevel(LevelDraw(tid), quarry::hnsw::LevelMultiplier(in.meta->m));
 	const LOCKMODE mode = building ? NoLock : LockForUpdate(in);
 	if (building)
 		in.graph->LoadMeta();
@@ -327,12 +324,12 @@ InsertVectorOnDisk(Relation index, mem::ScanArena &arena, const VectorArg &vecto
 	in.graph->LoadMeta();
 
 	const std::size_t ef = in.meta->ef_construction;
-	in.cache = arena.Make<hnsw::VisitedMap>(arena, ef * 4);
+	in.cache = arena.Make<quarry::hnsw::VisitedMap>(arena, ef * 4);
 	in.results = arena.Make<ArenaVector<Candidate>>(arena, ef + 1);
 	in.candidates = arena.Make<ArenaVector<Candidate>>(arena, ef * 2);
 	in.selected = arena.MakeArray<LinkList>(in.level + 1);
-	in.selected_distance = arena.MakeArray<float>(static_cast<std::size_t>(in.level + 1) * hnsw::kMaxNeighbors);
-	in.nearest0 = hnsw::kInvalidNode;
+	in.selected_distance = arena.MakeArray<float>(static_cast<std::size_t>(in.level + 1) * quarry::hnsw::kMaxNeighbors);
+	in.nearest0 = quarry::hnsw::kInvalidNode;
 	in.duplicate = false;
 	FindNeighbors(in);
 	WriteNewNode(in, tid);
@@ -340,37 +337,35 @@ InsertVectorOnDisk(Relation index, mem::ScanArena &arena, const VectorArg &vecto
 	{
 		for (int lc = 0; lc <= in.level; lc++)
 		{
-			for (uint32 i = 0; i < in.selected[lc].count; i++)
-				AddBackLink(in, in.selected[lc].ids[i], lc, in.selected_distance[lc * hnsw::kMaxNeighbors + i]);
+			for (uint32_t i = 0; i < in.selected[lc].count; i++)
+				AddBackLink(in, in.selected[lc].ids[i], lc, in.selected_distance[lc * quarry::hnsw::kMaxNeighbors + i]);
 		}
-		if (in.level > in.meta->entry_level || in.meta->entry_node == hnsw::kInvalidNode)
+		if (in.level > in.meta->entry_level || in.meta->entry_node == quarry::hnsw::kInvalidNode)
 			in.writer->SetEntryPoint(in.id, in.level, false);
 	}
 	if (!building)
-		UnlockPage(index, kHnswUpdateLock, mode);
+		UnlockPage(index, kUpdateLock, mode);
 }
 
 bool
-HnswInsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, Relation heap,
+Insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, Relation heap,
 		   IndexUniqueCheck check_unique, bool index_unchanged, IndexInfo *index_info)
 {
-	return pg::IndexBoundary("quarry_hnsw insert", RelationGetRelationName(index), [&]() -> bool {
-		if (isnull[0])
-		{
-			pg::AppendNullRow(HnswNullRowFormat(), index, heap_tid); // ordered scans return it last
-			return false;
-		}
-		// Scratch for the whole statement, kept in the IndexInfo's context.
-		auto *arena = static_cast<mem::ScanArena *>(index_info->ii_AmCache);
-		if (arena == nullptr)
-		{
-			arena = pg::CreateScanArena(index_info->ii_Context, 256 * 1024);
-			index_info->ii_AmCache = arena;
-		}
-		VectorArg vector = DatumGetVector(values[0]);
-		InsertVectorOnDisk(index, *arena, vector, heap_tid, false);
+	if (isnull[0])
+	{
+		pg::AppendNullRow(NullRowFormat(), index, heap_tid); // ordered scans return it last
 		return false;
-	});
+	}
+	// Scratch for the whole statement, kept in the IndexInfo's context.
+	auto *arena = static_cast<mem::ScanArena *>(index_info->ii_AmCache);
+	if (arena == nullptr)
+	{
+		arena = pg::CreateScanArena(index_info->ii_Context, 256 * 1024);
+		index_info->ii_AmCache = arena;
+	}
+	VectorArg vector = DatumGetVector(values[0]);
+	InsertVectorOnDisk(index, *arena, vector, heap_tid, false);
+	return false;
 }
 
-} // namespace quarry::am
+} // namespace quarry::am::hnsw

@@ -6,7 +6,7 @@
 
 #include "memory/scan_arena.h"
 
-namespace quarry::am {
+namespace quarry::am::hnsw {
 
 /// Inserts `vector` (a real[] value already detoasted) for heap tuple `tid`
 /// (Malkov & Yashunin 2018, Algorithm 1, on disk). Scratch comes from `arena`,
@@ -15,4 +15,4 @@ namespace quarry::am {
 void InsertVectorOnDisk(Relation index, mem::ScanArena &arena, const VectorArg &vector, ItemPointer tid,
 						bool building);
 
-} // namespace quarry::am
+} // namespace quarry::am::hnsw

@@ -20,27 +20,22 @@ extern "C" {
 #include <cmath>
 #include <cstring>
 
-namespace quarry::am {
+namespace quarry::am::hnsw {
 
-using hnsw::Metric;
+using quarry::hnsw::Metric;
 
 VectorArg
 DatumGetVector(Datum datum)
 {
 	ArrayType *array = DatumGetArrayTypeP(datum);
 	if (ARR_ELEMTYPE(array) != FLOAT4OID)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("vector must be a real[] array, not %s[]", format_type_be(ARR_ELEMTYPE(array)))));
+		pg::ThrowError(ERRCODE_DATATYPE_MISMATCH, "vector must be a real[] array, not %s[]", format_type_be(ARR_ELEMTYPE(array)));
 	if (ARR_NDIM(array) == 0)
-		ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("vector must have at least one element")));
+		pg::ThrowError(ERRCODE_DATA_EXCEPTION, "vector must have at least one element");
 	if (ARR_NDIM(array) != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("vector must be a one-dimensional array, not %d-dimensional", ARR_NDIM(array))));
+		pg::ThrowError(ERRCODE_ARRAY_SUBSCRIPT_ERROR, "vector must be a one-dimensional array, not %d-dimensional", ARR_NDIM(array));
 	if (array_contains_nulls(array))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("vector must not contain NULL elements")));
+		pg::ThrowError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "vector must not contain NULL elements");
 	return VectorArg{reinterpret_cast<const float *>(ARR_DATA_PTR(array)), ARR_DIMS(array)[0]};
 }
 
@@ -48,34 +43,24 @@ float
 CheckVectorValues(const VectorArg &v, Metric metric)
 {
 	float squared_norm = 0;
-	switch (hnsw::CheckVector(metric, v.span(), squared_norm))
+	switch (quarry::hnsw::CheckVector(metric, v.span(), squared_norm))
 	{
-		case hnsw::VectorProblem::kNone:
+		case quarry::hnsw::VectorProblem::kNone:
 			return squared_norm;
-		case hnsw::VectorProblem::kNotFinite:
+		case quarry::hnsw::VectorProblem::kNotFinite:
 			for (int i = 0; i < v.dims; i++)
 			{
 				if (std::isnan(v.data[i]))
-					ereport(ERROR,
-							(errcode(ERRCODE_DATA_EXCEPTION),
-							 errmsg("vector must not contain NaN (element %d)", i + 1)));
+					pg::ThrowError(ERRCODE_DATA_EXCEPTION, "vector must not contain NaN (element %d)", i + 1);
 				if (std::isinf(v.data[i]))
-					ereport(ERROR,
-							(errcode(ERRCODE_DATA_EXCEPTION),
-							 errmsg("vector must not contain infinite values (element %d)", i + 1)));
+					pg::ThrowError(ERRCODE_DATA_EXCEPTION, "vector must not contain infinite values (element %d)", i + 1);
 			}
 			break;
-		case hnsw::VectorProblem::kNormTooLarge:
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("vector norm is too large: distances would overflow"),
-					 errdetail("The squared norm must stay below %g.", static_cast<double>(hnsw::kMaxSquaredNorm))));
+		case quarry::hnsw::VectorProblem::kNormTooLarge:
+			throw pg::Error(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE, "vector norm is too large: distances would overflow", pg::Format("The squared norm must stay below %g.", static_cast<double>(quarry::hnsw::kMaxSquaredNorm)).text, nullptr);
 			break;
-		case hnsw::VectorProblem::kZeroNorm:
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("cosine distance is not defined for a zero vector"),
-					 errhint("Leave zero vectors out, for example with a partial index or a WHERE clause.")));
+		case quarry::hnsw::VectorProblem::kZeroNorm:
+			throw pg::Error(ERRCODE_DATA_EXCEPTION, "cosine distance is not defined for a zero vector", nullptr, "Leave zero vectors out, for example with a partial index or a WHERE clause.");
 			break;
 	}
 	return squared_norm;
@@ -85,17 +70,14 @@ void
 CheckSameDims(int a, int b)
 {
 	if (a != b)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION), errmsg("vectors have different dimensions: %d and %d", a, b)));
+		pg::ThrowError(ERRCODE_DATA_EXCEPTION, "vectors have different dimensions: %d and %d", a, b);
 }
 
 void
 CheckIndexableDims(int dims)
 {
-	if (dims < 1 || static_cast<std::size_t>(dims) > hnsw::kMaxDimensions)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("quarry_hnsw indexes vectors of 1 to %zu dimensions, not %d", hnsw::kMaxDimensions, dims)));
+	if (dims < 1 || static_cast<std::size_t>(dims) > quarry::hnsw::kMaxDimensions)
+		pg::ThrowError(ERRCODE_PROGRAM_LIMIT_EXCEEDED, "quarry_hnsw indexes vectors of 1 to %zu dimensions, not %d", quarry::hnsw::kMaxDimensions, dims);
 }
 
 void
@@ -103,7 +85,7 @@ PrepareIndexVector(const VectorArg &v, Metric metric, float *out)
 {
 	float squared_norm = CheckVectorValues(v, metric);
 	if (metric == Metric::kCosine)
-		hnsw::Normalize(v.span(), squared_norm, std::span<float>(out, v.dims));
+		quarry::hnsw::Normalize(v.span(), squared_norm, std::span<float>(out, v.dims));
 	else
 		std::memcpy(out, v.data, sizeof(float) * v.dims);
 }
@@ -119,15 +101,15 @@ SqlDistance(FunctionCallInfo fcinfo, Metric metric)
 	CheckSameDims(a.dims, b.dims);
 	float norm_a = CheckVectorValues(a, metric);
 	float norm_b = CheckVectorValues(b, metric);
-	const hnsw::Kernels &k = hnsw::BestKernels();
+	const quarry::hnsw::Kernels &k = quarry::hnsw::BestKernels();
 	if (metric != Metric::kCosine)
-		return hnsw::SqlDistance(metric, hnsw::InternalDistance(k, metric, a.data, b.data, a.dims));
+		return quarry::hnsw::SqlDistance(metric, quarry::hnsw::InternalDistance(k, metric, a.data, b.data, a.dims));
 	// Cosine: normalise both, exactly as the index stores and queries them.
 	float *unit_a = static_cast<float *>(palloc(sizeof(float) * a.dims));
 	float *unit_b = static_cast<float *>(palloc(sizeof(float) * b.dims));
-	hnsw::Normalize(a.span(), norm_a, std::span<float>(unit_a, a.dims));
-	hnsw::Normalize(b.span(), norm_b, std::span<float>(unit_b, b.dims));
-	double d = hnsw::SqlDistance(metric, hnsw::InternalDistance(k, metric, unit_a, unit_b, a.dims));
+	quarry::hnsw::Normalize(a.span(), norm_a, std::span<float>(unit_a, a.dims));
+	quarry::hnsw::Normalize(b.span(), norm_b, std::span<float>(unit_b, b.dims));
+	double d = quarry::hnsw::SqlDistance(metric, quarry::hnsw::InternalDistance(k, metric, unit_a, unit_b, a.dims));
 	pfree(unit_a);
 	pfree(unit_b);
 	return d;
@@ -135,43 +117,43 @@ SqlDistance(FunctionCallInfo fcinfo, Metric metric)
 
 } // namespace
 
-} // namespace quarry::am
+} // namespace quarry::am::hnsw
 
 // The checks raise ERRORs directly (no C++ object is alive in these frames);
 // Boundary still catches any C++ exception.
 QUARRY_FUNCTION(quarry_l2_distance)
 {
 	return quarry::pg::Boundary("quarry_l2_distance", [&]() -> Datum {
-		PG_RETURN_FLOAT8(quarry::am::SqlDistance(fcinfo, quarry::hnsw::Metric::kL2));
+		PG_RETURN_FLOAT8(quarry::am::hnsw::SqlDistance(fcinfo, quarry::hnsw::Metric::kL2));
 	});
 }
 
 QUARRY_FUNCTION(quarry_negative_inner_product)
 {
 	return quarry::pg::Boundary("quarry_negative_inner_product", [&]() -> Datum {
-		PG_RETURN_FLOAT8(quarry::am::SqlDistance(fcinfo, quarry::hnsw::Metric::kInnerProduct));
+		PG_RETURN_FLOAT8(quarry::am::hnsw::SqlDistance(fcinfo, quarry::hnsw::Metric::kInnerProduct));
 	});
 }
 
 QUARRY_FUNCTION(quarry_cosine_distance)
 {
 	return quarry::pg::Boundary("quarry_cosine_distance", [&]() -> Datum {
-		PG_RETURN_FLOAT8(quarry::am::SqlDistance(fcinfo, quarry::hnsw::Metric::kCosine));
+		PG_RETURN_FLOAT8(quarry::am::hnsw::SqlDistance(fcinfo, quarry::hnsw::Metric::kCosine));
 	});
 }
 
 // Support function 1 of the opclasses: the metric code (internal) -> int4.
 QUARRY_FUNCTION(quarry_hnsw_l2_support)
 {
-	PG_RETURN_INT32(static_cast<int32>(quarry::hnsw::Metric::kL2));
+	PG_RETURN_INT32(static_cast<int32_t>(quarry::hnsw::Metric::kL2));
 }
 
 QUARRY_FUNCTION(quarry_hnsw_ip_support)
 {
-	PG_RETURN_INT32(static_cast<int32>(quarry::hnsw::Metric::kInnerProduct));
+	PG_RETURN_INT32(static_cast<int32_t>(quarry::hnsw::Metric::kInnerProduct));
 }
 
 QUARRY_FUNCTION(quarry_hnsw_cosine_support)
 {
-	PG_RETURN_INT32(static_cast<int32>(quarry::hnsw::Metric::kCosine));
+	PG_RETURN_INT32(static_cast<int32_t>(quarry::hnsw::Metric::kCosine));
 }

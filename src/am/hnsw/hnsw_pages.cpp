@@ -12,41 +12,41 @@ extern "C" {
 #include <cstdio>
 #include <cstring>
 
-namespace quarry::am {
+namespace quarry::am::hnsw {
 
 void
-InitHnswPage(Page page, HnswPageType type)
+InitPage(Page page, PageType type)
 {
-	PageInit(page, BLCKSZ, sizeof(HnswPageOpaque));
-	HnswPageOpaque *opaque = HnswOpaque(page);
-	std::memset(opaque, 0, sizeof(HnswPageOpaque));
-	opaque->type = static_cast<uint8>(type);
-	opaque->page_id = kHnswPageId;
+	PageInit(page, BLCKSZ, sizeof(PageOpaque));
+	PageOpaque *opaque = OpaqueOf(page);
+	std::memset(opaque, 0, sizeof(PageOpaque));
+	opaque->type = static_cast<uint8_t>(type);
+	opaque->page_id = kPageId;
 }
 
 void
-InitStreamPage(Page page, HnswPageType type)
+InitStreamPage(Page page, PageType type)
 {
-	InitHnswPage(page, type);
+	InitPage(page, type);
 	auto *header = reinterpret_cast<PageHeader>(page);
 	header->pd_lower = header->pd_special;
 	header->pd_upper = header->pd_special;
 }
 
 void
-InitMetaPage(Page page, uint32 dims, int m, int ef_construction, hnsw::Metric metric)
+InitMetaPage(Page page, uint32_t dims, int m, int ef_construction, quarry::hnsw::Metric metric)
 {
-	InitHnswPage(page, HnswPageType::kMeta);
-	HnswMetaPageData *meta = HnswMeta(page);
-	std::memset(meta, 0, sizeof(HnswMetaPageData));
-	meta->magic = kHnswMagic;
-	meta->version = kHnswFormatVersion;
+	InitPage(page, PageType::kMeta);
+	MetaPage *meta = MetaOf(page);
+	std::memset(meta, 0, sizeof(MetaPage));
+	meta->magic = kMagic;
+	meta->version = kFormatVersion;
 	meta->dims = dims;
-	meta->m = static_cast<uint16>(m);
-	meta->ef_construction = static_cast<uint16>(ef_construction);
-	meta->metric = static_cast<uint8>(metric);
+	meta->m = static_cast<uint16_t>(m);
+	meta->ef_construction = static_cast<uint16_t>(ef_construction);
+	meta->metric = static_cast<uint8_t>(metric);
 	meta->record_size = dims > 0 ? RecordSize(dims, m) : 0;
-	meta->entry_node = hnsw::kInvalidNode;
+	meta->entry_node = quarry::hnsw::kInvalidNode;
 	meta->entry_level = -1;
 	meta->upper_insert_block = InvalidBlockNumber;
 	meta->null_rows.head = InvalidBlockNumber;
@@ -58,52 +58,36 @@ InitMetaPage(Page page, uint32 dims, int m, int ef_construction, hnsw::Metric me
 }
 
 void
-HnswCorrupt(Relation index, const char *fmt, ...)
-{
-	char detail[512];
-	va_list args;
-	va_start(args, fmt);
-	std::vsnprintf(detail, sizeof detail, fmt, args);
-	va_end(args);
-	ereport(ERROR,
-			(errcode(ERRCODE_INDEX_CORRUPTED),
-			 errmsg("quarry_hnsw index \"%s\" is corrupted", RelationGetRelationName(index)),
-			 errdetail_internal("%s", detail),
-			 errhint("REINDEX INDEX %s rebuilds it.", RelationGetRelationName(index))));
-	pg_unreachable();
-}
-
-void
-CheckPageType(Relation index, Page page, BlockNumber block, HnswPageType type)
+CheckPageType(Relation index, Page page, BlockNumber block, PageType type)
 {
 	if (PageIsNew(page))
-		HnswCorrupt(index, "block %u is an empty page where a page of type %d was expected", block,
+		pg::ThrowCorrupt(index, "block %u is an empty page where a page of type %d was expected", block,
 					static_cast<int>(type));
-	if (PageGetSpecialSize(page) != MAXALIGN(sizeof(HnswPageOpaque)) || HnswOpaque(page)->page_id != kHnswPageId)
-		HnswCorrupt(index, "block %u is not a quarry_hnsw page", block);
-	if (HnswOpaque(page)->type != static_cast<uint8>(type))
-		HnswCorrupt(index, "block %u is a page of type %d where a page of type %d was expected", block,
-					HnswOpaque(page)->type, static_cast<int>(type));
+	if (PageGetSpecialSize(page) != MAXALIGN(sizeof(PageOpaque)) || OpaqueOf(page)->page_id != kPageId)
+		pg::ThrowCorrupt(index, "block %u is not a quarry_hnsw page", block);
+	if (OpaqueOf(page)->type != static_cast<uint8_t>(type))
+		pg::ThrowCorrupt(index, "block %u is a page of type %d where a page of type %d was expected", block,
+					OpaqueOf(page)->type, static_cast<int>(type));
 }
 
 namespace {
 
-// A stream directory: at most kHnswMaxExtents extents, numbered consecutively
+// A stream directory: at most kMaxExtents extents, numbered consecutively
 // from stream page 0, none at block 0, adding up to npages.
 bool
-DirectorySane(const HnswStreamDirectory &dir, const char *name, char *why, std::size_t why_size)
+DirectorySane(const StreamDirectory &dir, const char *name, char *why, std::size_t why_size)
 {
-	if (dir.nextents > static_cast<uint32>(kHnswMaxExtents))
+	if (dir.nextents > static_cast<uint32_t>(kMaxExtents))
 	{
 		std::snprintf(why, why_size, "the %s directory has %u extents", name, dir.nextents);
 		return false;
 	}
-	uint64 pages = 0;
-	for (uint32 i = 0; i < dir.nextents; i++)
+	uint64_t pages = 0;
+	for (uint32_t i = 0; i < dir.nextents; i++)
 	{
-		const HnswExtent &e = dir.extents[i];
-		if (e.first_page != pages || e.npages == 0 || e.first_block == kHnswMetaBlock ||
-			static_cast<uint64>(e.first_block) + e.npages > MaxBlockNumber)
+		const Extent &e = dir.extents[i];
+		if (e.first_page != pages || e.npages == 0 || e.first_block == kMetaBlock ||
+			static_cast<uint64_t>(e.first_block) + e.npages > MaxBlockNumber)
 		{
 			std::snprintf(why, why_size, "extent %u of the %s directory is malformed", i, name);
 			return false;
@@ -122,11 +106,11 @@ DirectorySane(const HnswStreamDirectory &dir, const char *name, char *why, std::
 } // namespace
 
 bool
-MetaFieldsSane(const HnswMetaPageData &meta, char *why, std::size_t why_size)
+MetaFieldsSane(const MetaPage &meta, char *why, std::size_t why_size)
 {
-	if (meta.m < kHnswMinM || meta.m > kHnswMaxM || meta.ef_construction < kHnswMinEfConstruction ||
-		meta.ef_construction > kHnswMaxEfConstruction || !hnsw::IsValidMetric(meta.metric) ||
-		meta.dims > hnsw::kMaxDimensions)
+	if (meta.m < kMinM || meta.m > kMaxM || meta.ef_construction < kMinEfConstruction ||
+		meta.ef_construction > kMaxEfConstruction || !quarry::hnsw::IsValidMetric(meta.metric) ||
+		meta.dims > quarry::hnsw::kMaxDimensions)
 	{
 		std::snprintf(why, why_size, "options out of range (m %u, ef_construction %u, metric %u, dims %u)", meta.m,
 					  meta.ef_construction, meta.metric, meta.dims);
@@ -139,9 +123,9 @@ MetaFieldsSane(const HnswMetaPageData &meta, char *why, std::size_t why_size)
 					  meta.dims, meta.m);
 		return false;
 	}
-	if (meta.entry_node == hnsw::kInvalidNode
+	if (meta.entry_node == quarry::hnsw::kInvalidNode
 			? meta.entry_level != -1
-			: (meta.entry_node >= meta.node_count || meta.entry_level < 0 || meta.entry_level > hnsw::kMaxLevel))
+			: (meta.entry_node >= meta.node_count || meta.entry_level < 0 || meta.entry_level > quarry::hnsw::kMaxLevel))
 	{
 		std::snprintf(why, why_size, "entry point %u at level %d with %u nodes", meta.entry_node, meta.entry_level,
 					  meta.node_count);
@@ -156,7 +140,7 @@ MetaFieldsSane(const HnswMetaPageData &meta, char *why, std::size_t why_size)
 		!DirectorySane(meta.tids, "TID stream", why, why_size))
 		return false;
 	if (meta.nodes.npages < StreamPagesFor(meta.node_count, meta.record_size) ||
-		static_cast<uint64>(meta.tids.npages) * kTidEntriesPerPage < meta.node_count)
+		static_cast<uint64_t>(meta.tids.npages) * kTidEntriesPerPage < meta.node_count)
 	{
 		std::snprintf(why, why_size, "the streams (%u node pages, %u TID pages) do not hold %u nodes",
 					  meta.nodes.npages, meta.tids.npages, meta.node_count);
@@ -168,29 +152,25 @@ MetaFieldsSane(const HnswMetaPageData &meta, char *why, std::size_t why_size)
 void
 CheckMetaPage(Relation index, Page page)
 {
-	CheckPageType(index, page, kHnswMetaBlock, HnswPageType::kMeta);
-	const HnswMetaPageData *meta = HnswMeta(page);
-	if (meta->magic != kHnswMagic)
-		HnswCorrupt(index, "the metapage has no quarry_hnsw magic number");
-	if (meta->version != kHnswFormatVersion)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" has format version %u; this quarry reads version %u",
-						RelationGetRelationName(index), meta->version, kHnswFormatVersion),
-				 errhint("REINDEX the index.")));
+	CheckPageType(index, page, kMetaBlock, PageType::kMeta);
+	const MetaPage *meta = MetaOf(page);
+	if (meta->magic != kMagic)
+		pg::ThrowCorrupt(index, "the metapage has no quarry_hnsw magic number");
+	if (meta->version != kFormatVersion)
+		throw pg::Error(ERRCODE_INDEX_CORRUPTED, pg::Format("index \"%s\" has format version %u; this quarry reads version %u", RelationGetRelationName(index), meta->version, kFormatVersion).text, nullptr, "REINDEX the index.");
 	char why[256];
 	if (!MetaFieldsSane(*meta, why, sizeof why))
-		HnswCorrupt(index, "metapage: %s", why);
+		pg::ThrowCorrupt(index, "metapage: %s", why);
 }
 
 void
-ReadMetaPage(Relation index, HnswMetaPageData *out)
+ReadMetaPage(Relation index, MetaPage *out)
 {
-	Buffer buffer = ReadBuffer(index, kHnswMetaBlock);
+	Buffer buffer = ReadBuffer(index, kMetaBlock);
 	LockBuffer(buffer, BUFFER_LOCK_SHARE);
 	Page page = BufferGetPage(buffer);
 	CheckMetaPage(index, page);
-	std::memcpy(out, HnswMeta(page), sizeof(HnswMetaPageData));
+	std::memcpy(out, MetaOf(page), sizeof(MetaPage));
 	UnlockReleaseBuffer(buffer);
 }
 
@@ -200,53 +180,53 @@ CheckBlockExists(Relation index, BlockNumber block, BlockNumber *known)
 	if (block < *known)
 		return;
 	*known = RelationGetNumberOfBlocks(index);
-	if (block >= *known || block == kHnswMetaBlock)
-		HnswCorrupt(index, "a node names block %u; the index has %u blocks", block, *known);
+	if (block >= *known || block == kMetaBlock)
+		pg::ThrowCorrupt(index, "a node names block %u; the index has %u blocks", block, *known);
 }
 
 Buffer
-ReadTidPage(Relation index, const HnswMetaPageData &meta, uint32 page)
+ReadTidPage(Relation index, const MetaPage &meta, uint32_t page)
 {
 	const BlockNumber block = StreamBlock(meta.tids, page);
 	if (block == InvalidBlockNumber)
-		HnswCorrupt(index, "the TID stream has no page %u", page);
+		pg::ThrowCorrupt(index, "the TID stream has no page %u", page);
 	Buffer buffer = ReadBuffer(index, block);
 	LockBuffer(buffer, BUFFER_LOCK_SHARE);
-	CheckPageType(index, BufferGetPage(buffer), block, HnswPageType::kTid);
+	CheckPageType(index, BufferGetPage(buffer), block, PageType::kTid);
 	return buffer;
 }
 
-const uint32 *
-UpperItem(Page page, OffsetNumber offset, Size *length)
+const uint32_t *
+UpperItem(Page page, OffsetNumber offset, std::size_t *length)
 {
 	if (offset == InvalidOffsetNumber || offset > PageGetMaxOffsetNumber(page))
 		return nullptr;
 	ItemId item = PageGetItemId(page, offset);
-	const Size start = ItemIdGetOffset(item);
+	const std::size_t start = ItemIdGetOffset(item);
 	*length = ItemIdGetLength(item);
-	if (!ItemIdIsNormal(item) || start < SizeOfPageHeaderData || start % sizeof(uint32) != 0 ||
-		start + *length > static_cast<Size>(reinterpret_cast<PageHeader>(page)->pd_special))
+	if (!ItemIdIsNormal(item) || start < SizeOfPageHeaderData || start % sizeof(uint32_t) != 0 ||
+		start + *length > static_cast<std::size_t>(reinterpret_cast<PageHeader>(page)->pd_special))
 		return nullptr;
-	return reinterpret_cast<const uint32 *>(reinterpret_cast<const char *>(page) + start);
+	return reinterpret_cast<const uint32_t *>(reinterpret_cast<const char *>(page) + start);
 }
 
-uint32
-FindTopNode(Relation index, const HnswMetaPageData &meta, bool deleted_too, int *level)
+uint32_t
+FindTopNode(Relation index, const MetaPage &meta, bool deleted_too, int *level)
 {
-	uint32 best = hnsw::kInvalidNode;
+	uint32_t best = quarry::hnsw::kInvalidNode;
 	*level = -1;
-	for (uint32 page = 0; page * kTidEntriesPerPage < meta.node_count; page++)
+	for (uint32_t page = 0; page * kTidEntriesPerPage < meta.node_count; page++)
 	{
 		Buffer buffer = ReadTidPage(index, meta, page);
 		Page p = BufferGetPage(buffer);
 		{
 			const auto *entries = reinterpret_cast<const TidEntry *>(StreamPayload(p));
-			const uint32 end = std::min(meta.node_count - page * kTidEntriesPerPage, kTidEntriesPerPage);
-			for (uint32 i = 0; i < end; i++)
+			const uint32_t end = std::min(meta.node_count - page * kTidEntriesPerPage, kTidEntriesPerPage);
+			for (uint32_t i = 0; i < end; i++)
 			{
-				const bool wanted = entries[i].state == static_cast<uint8>(NodeState::kLive) ||
-									(deleted_too && entries[i].state == static_cast<uint8>(NodeState::kDeleted));
-				if (wanted && entries[i].level <= hnsw::kMaxLevel && entries[i].level > *level)
+				const bool wanted = entries[i].state == static_cast<uint8_t>(NodeState::kLive) ||
+									(deleted_too && entries[i].state == static_cast<uint8_t>(NodeState::kDeleted));
+				if (wanted && entries[i].level <= quarry::hnsw::kMaxLevel && entries[i].level > *level)
 				{
 					*level = entries[i].level;
 					best = page * kTidEntriesPerPage + i;
@@ -259,21 +239,21 @@ FindTopNode(Relation index, const HnswMetaPageData &meta, bool deleted_too, int 
 }
 
 BlockNumber
-StreamBlock(const HnswStreamDirectory &dir, uint32 page)
+StreamBlock(const StreamDirectory &dir, uint32_t page)
 {
 	if (page >= dir.npages)
 		return InvalidBlockNumber;
 	// Few extents (one after a build): a binary search over first_page.
-	uint32 lo = 0, hi = dir.nextents;
+	uint32_t lo = 0, hi = dir.nextents;
 	while (hi - lo > 1)
 	{
-		uint32 mid = (lo + hi) / 2;
+		uint32_t mid = (lo + hi) / 2;
 		if (dir.extents[mid].first_page <= page)
 			lo = mid;
 		else
 			hi = mid;
 	}
-	const HnswExtent &e = dir.extents[lo];
+	const Extent &e = dir.extents[lo];
 	return e.first_block + (page - e.first_page);
 }
 
@@ -282,40 +262,40 @@ namespace {
 void
 InitNullRowPage(Page page)
 {
-	InitHnswPage(page, HnswPageType::kNullRows);
+	InitPage(page, PageType::kNullRows);
 }
 
 void
 CheckNullRowPage(Relation index, Page page, BlockNumber block)
 {
-	CheckPageType(index, page, block, HnswPageType::kNullRows);
+	CheckPageType(index, page, block, PageType::kNullRows);
 }
 
 pg::NullRowListMeta *
 NullRowsOfMeta(Relation index, Page metapage)
 {
 	CheckMetaPage(index, metapage);
-	return &HnswMeta(metapage)->null_rows;
+	return &MetaOf(metapage)->null_rows;
 }
 
 [[noreturn]] void
 NullRowsCorrupt(Relation index, const char *detail)
 {
-	HnswCorrupt(index, "%s", detail);
+	pg::ThrowCorrupt(index, "%s", detail);
 }
 
 // Upper pages own the free space map: the list always adds pages at the end.
 const pg::NullRowListFormat kNullRowFormat{
 	InitNullRowPage, CheckNullRowPage, NullRowsOfMeta, StreamPayload, kStreamPayloadBytes,
-	nullptr,		 NullRowsCorrupt,  kHnswMetaBlock,
+	nullptr,		 NullRowsCorrupt,  kMetaBlock,
 };
 
 } // namespace
 
 const pg::NullRowListFormat &
-HnswNullRowFormat()
+NullRowFormat()
 {
 	return kNullRowFormat;
 }
 
-} // namespace quarry::am
+} // namespace quarry::am::hnsw

@@ -34,17 +34,17 @@ extern "C" {
 #include <algorithm>
 #include <cstring>
 
-namespace quarry::am {
+namespace quarry::am::hnsw {
 
 namespace {
 
-using hnsw::ArenaVector;
-using hnsw::Candidate;
-using hnsw::Discarded;
+using quarry::hnsw::ArenaVector;
+using quarry::hnsw::Candidate;
+using quarry::hnsw::Discarded;
 
 /// What a scan keeps between calls. Trivially destructible: it lives in the
 /// scan's memory context; the arena (a context-owned object) holds the rest.
-struct HnswScanState {
+struct ScanState {
 	MemoryContext context;
 	mem::ScanArena *arena;
 	// Reset by every rescan (all in the arena):
@@ -52,7 +52,7 @@ struct HnswScanState {
 	float *query;
 	bool query_null;
 	bool searched;
-	hnsw::VisitedMap *visited;
+	quarry::hnsw::VisitedMap *visited;
 	ArenaVector<Candidate> *results;
 	ArenaVector<Candidate> *candidates;
 	ArenaVector<Candidate> *ready; // the first search's results, ascending
@@ -69,17 +69,17 @@ struct HnswScanState {
 	std::size_t window_start;
 	ArenaVector<Candidate> *overflow;
 	float last_distance;
-	uint32 null_cursor; // next node id of a NULL-query scan
+	uint32_t null_cursor; // next node id of a NULL-query scan
 	bool walk_exhausted; // the continuation expanded every node it found
 	pg::NullRowReader *null_rows; // rows whose vector is NULL, returned last
-	uint64 returned;
-	uint64 skipped_late;
+	uint64_t returned;
+	uint64_t skipped_late;
 	// The duplicate chain of the row returned last (see kDuplicateLevel).
-	uint32 chain_primary;
-	uint32 chain_next;
-	uint64 chain_primary_tid;
+	uint32_t chain_primary;
+	uint32_t chain_next;
+	uint64_t chain_primary_tid;
 	float chain_distance;
-	uint32 chain_steps;
+	uint32_t chain_steps;
 };
 
 // The first block of every scan arena comes from one block this backend keeps
@@ -118,7 +118,7 @@ ReleaseScanBlock(void *, void *block)
 }
 
 mem::ScanArena *
-CreateHnswScanArena(MemoryContext context)
+NewScanArena(MemoryContext context)
 {
 	mem::BlockSource source;
 	source.allocate = AllocateScanBlock;
@@ -134,7 +134,7 @@ EfSearch()
 }
 
 std::size_t
-WindowSize(const HnswScanState *s)
+WindowSize(const ScanState *s)
 {
 	return s->window->size() - s->window_start;
 }
@@ -142,12 +142,12 @@ WindowSize(const HnswScanState *s)
 // A live node found and not returned yet: into the window if it is among the
 // ef nearest, else into the overflow.
 void
-AddPending(HnswScanState *s, Candidate c)
+AddPending(ScanState *s, Candidate c)
 {
 	ArenaVector<Candidate> &w = *s->window;
-	if (WindowSize(s) >= EfSearch() && !hnsw::Nearer(c, w.back()))
+	if (WindowSize(s) >= EfSearch() && !quarry::hnsw::Nearer(c, w.back()))
 	{
-		hnsw::HeapPush(*s->overflow, c, hnsw::NearerFirst{});
+		quarry::hnsw::HeapPush(*s->overflow, c, quarry::hnsw::NearerFirst{});
 		return;
 	}
 	if (s->window_start > 0 && s->window_start * 2 >= w.size())
@@ -161,41 +161,41 @@ AddPending(HnswScanState *s, Candidate c)
 	}
 	w.push_back(c);
 	Candidate *i = w.end() - 1;
-	for (; i > w.begin() + s->window_start && hnsw::Nearer(c, *(i - 1)); i--)
+	for (; i > w.begin() + s->window_start && quarry::hnsw::Nearer(c, *(i - 1)); i--)
 		*i = *(i - 1);
 	*i = c;
 	if (WindowSize(s) > EfSearch())
 	{
-		hnsw::HeapPush(*s->overflow, w.back(), hnsw::NearerFirst{});
+		quarry::hnsw::HeapPush(*s->overflow, w.back(), quarry::hnsw::NearerFirst{});
 		w.pop_back();
 	}
 }
 
 // Takes the nearest pending node; refills the window from the overflow.
 Candidate
-TakePending(HnswScanState *s)
+TakePending(ScanState *s)
 {
 	const Candidate c = (*s->window)[s->window_start++];
 	if (!s->overflow->empty())
-		s->window->push_back(hnsw::HeapPop(*s->overflow, hnsw::NearerFirst{}));
+		s->window->push_back(quarry::hnsw::HeapPop(*s->overflow, quarry::hnsw::NearerFirst{}));
 	return c;
 }
 
 /// Where the first search leaves what it did not keep.
 struct KeepDiscarded {
-	HnswScanState *s;
+	ScanState *s;
 	void operator()(const Discarded &d) const { s->first_discards->push_back(d); }
 };
 
 /// Where the continuation puts what it finds: every such node may still be
 /// expanded; the live ones may still be returned.
 struct KeepFound {
-	HnswScanState *s;
+	ScanState *s;
 	void
 	operator()(const Discarded &d) const
 	{
 		const Candidate c{d.distance, d.id};
-		hnsw::HeapPush(*s->frontier, c, hnsw::NearerFirst{});
+		quarry::hnsw::HeapPush(*s->frontier, c, quarry::hnsw::NearerFirst{});
 		if (d.live)
 			AddPending(s, c);
 	}
@@ -203,22 +203,22 @@ struct KeepFound {
 
 // The first search: greedy descent, then layer 0 with ef_search (again from
 // the nodes the descent passed if that runs out of nodes early; see
-// hnsw::SearchLayerFrom); its results go to `ready`, sorted.
+// quarry::hnsw::SearchLayerFrom); its results go to `ready`, sorted.
 void
-FirstSearch(HnswScanState *s)
+FirstSearch(ScanState *s)
 {
 	DiskGraph &graph = *s->graph;
 	Candidate entry;
 	int top;
 	if (!FindEntryPoint(graph, s->query, &entry, &top))
 		return;
-	const hnsw::Descent descent = hnsw::GreedyDescent(graph, s->query, entry, top, 0);
+	const quarry::hnsw::Descent descent = quarry::hnsw::GreedyDescent(graph, s->query, entry, top, 0);
 	// The layer-0 entry is scored again, with the visited map as TID sink.
-	hnsw::SearchLayerFrom(graph, s->query, descent, 0, EfSearch(), *s->visited, *s->results, *s->candidates,
+	quarry::hnsw::SearchLayerFrom(graph, s->query, descent, 0, EfSearch(), *s->visited, *s->results, *s->candidates,
 						  KeepDiscarded{s});
 	for (const Candidate &c : *s->results)
 		s->ready->push_back(c);
-	std::sort(s->ready->begin(), s->ready->end(), hnsw::Nearer);
+	std::sort(s->ready->begin(), s->ready->end(), quarry::hnsw::Nearer);
 	s->ready_next = 0;
 }
 
@@ -228,9 +228,9 @@ FirstSearch(HnswScanState *s)
 // applied to a window that slides with the rows returned. False when nothing
 // is left or the budget is spent.
 bool
-NextFound(HnswScanState *s, Candidate *out)
+NextFound(ScanState *s, Candidate *out)
 {
-	const uint64 budget = static_cast<uint64>(pg::hnsw_max_scan_tuples);
+	const uint64_t budget = static_cast<uint64_t>(pg::hnsw_max_scan_tuples);
 	if (!s->continued)
 	{
 		KeepFound keep{s};
@@ -243,7 +243,7 @@ NextFound(HnswScanState *s, Candidate *out)
 		const bool can_expand = !s->frontier->empty() && s->graph->scored() < budget;
 		const std::size_t pending = WindowSize(s);
 		if (pending > 0 &&
-			(!can_expand || (pending >= EfSearch() && !hnsw::Nearer(s->frontier->front(), s->window->back()))))
+			(!can_expand || (pending >= EfSearch() && !quarry::hnsw::Nearer(s->frontier->front(), s->window->back()))))
 		{
 			*out = TakePending(s);
 			return true;
@@ -253,8 +253,8 @@ NextFound(HnswScanState *s, Candidate *out)
 			s->walk_exhausted = s->frontier->empty(); // not stopped by the budget
 			return false;
 		}
-		const Candidate next = hnsw::HeapPop(*s->frontier, hnsw::NearerFirst{});
-		hnsw::ExpandNode(*s->graph, s->query, next.id, 0, *s->visited, KeepFound{s});
+		const Candidate next = quarry::hnsw::HeapPop(*s->frontier, quarry::hnsw::NearerFirst{});
+		quarry::hnsw::ExpandNode(*s->graph, s->query, next.id, 0, *s->visited, KeepFound{s});
 		CHECK_FOR_INTERRUPTS();
 	}
 }
@@ -264,20 +264,20 @@ NextFound(HnswScanState *s, Candidate *out)
 // if not, the header is read again (the insert may have written it since)
 // before this is called corruption.
 void
-CheckUnwrittenSlot(IndexScanDesc scan, DiskGraph &graph, uint32 node, NodeHeader *header)
+CheckUnwrittenSlot(IndexScanDesc scan, DiskGraph &graph, uint32_t node, NodeHeader *header)
 {
-	if (graph.TidState(node) == static_cast<uint8>(NodeState::kReserved))
+	if (graph.TidState(node) == static_cast<uint8_t>(NodeState::kReserved))
 		return;
 	graph.ReadNode(node, header, nullptr, true);
 	if (NeverWritten(*header))
-		HnswCorrupt(scan->indexRelation, "node %u was never written, but its TID entry says state %u", node,
+		pg::ThrowCorrupt(scan->indexRelation, "node %u was never written, but its TID entry says state %u", node,
 					graph.TidState(node));
 }
 
 // Rows of a scan ordered by a NULL query: every live node, in node order, with
 // a NULL distance (as the operator would give).
 bool
-NextNullQueryRow(IndexScanDesc scan, HnswScanState *s)
+NextNullQueryRow(IndexScanDesc scan, ScanState *s)
 {
 	DiskGraph &graph = *s->graph;
 	for (;; s->null_cursor++)
@@ -290,7 +290,7 @@ NextNullQueryRow(IndexScanDesc scan, HnswScanState *s)
 		graph.ReadNode(s->null_cursor, &header, nullptr, true);
 		if (NeverWritten(header))
 			CheckUnwrittenSlot(scan, graph, s->null_cursor, &header);
-		if (header.state != static_cast<uint8>(NodeState::kLive))
+		if (header.state != static_cast<uint8_t>(NodeState::kLive))
 			continue;
 		GetHeapTid(header.heap_tid, &scan->xs_heaptid);
 		scan->xs_orderbyvals[0] = (Datum) 0;
@@ -301,14 +301,14 @@ NextNullQueryRow(IndexScanDesc scan, HnswScanState *s)
 }
 
 void
-ResetScan(IndexScanDesc scan, HnswScanState *s)
+ResetScan(IndexScanDesc scan, ScanState *s)
 {
 	s->arena->Reset();
 	mem::ScanArena &arena = *s->arena;
 	s->graph = arena.Make<DiskGraph>(scan->indexRelation, arena);
 	const std::size_t ef = EfSearch();
 	const std::size_t m = std::max<std::size_t>(s->graph->meta().m, 2);
-	s->visited = arena.Make<hnsw::VisitedMap>(arena, ef * m);
+	s->visited = arena.Make<quarry::hnsw::VisitedMap>(arena, ef * m);
 	s->results = arena.Make<ArenaVector<Candidate>>(arena, ef + 1);
 	s->candidates = arena.Make<ArenaVector<Candidate>>(arena, ef * 2);
 	s->ready = arena.Make<ArenaVector<Candidate>>(arena, ef);
@@ -326,40 +326,35 @@ ResetScan(IndexScanDesc scan, HnswScanState *s)
 	s->null_rows = nullptr;
 	s->returned = 0;
 	s->skipped_late = 0;
-	s->chain_next = hnsw::kInvalidNode;
+	s->chain_next = quarry::hnsw::kInvalidNode;
 	s->query = nullptr;
 	s->query_null = true;
 }
 
 void
-SetQuery(IndexScanDesc scan, HnswScanState *s)
+SetQuery(IndexScanDesc scan, ScanState *s)
 {
 	if (scan->numberOfOrderBys == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("a quarry_hnsw index scan needs ORDER BY a distance to a vector")));
+		pg::ThrowError(ERRCODE_FEATURE_NOT_SUPPORTED, "a quarry_hnsw index scan needs ORDER BY a distance to a vector");
 	ScanKey key = &scan->orderByData[0];
-	if (key->sk_strategy != kHnswDistanceStrategy)
-		elog(ERROR, "quarry_hnsw: unexpected ORDER BY strategy %d", key->sk_strategy);
+	if (key->sk_strategy != kDistanceStrategy)
+		pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_hnsw: unexpected ORDER BY strategy %d", key->sk_strategy);
 	if (key->sk_flags & SK_ISNULL)
 		return;
 	VectorArg v = DatumGetVector(key->sk_argument);
-	const HnswMetaPageData &meta = s->graph->meta();
-	if (meta.dims != 0 && static_cast<uint32>(v.dims) != meta.dims)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("query vector has %d dimensions, but index \"%s\" has %u", v.dims,
-						RelationGetRelationName(scan->indexRelation), meta.dims)));
+	const MetaPage &meta = s->graph->meta();
+	if (meta.dims != 0 && static_cast<uint32_t>(v.dims) != meta.dims)
+		pg::ThrowError(ERRCODE_DATA_EXCEPTION, "query vector has %d dimensions, but index \"%s\" has %u", v.dims, RelationGetRelationName(scan->indexRelation), meta.dims);
 	s->query = s->arena->MakeArray<float>(v.dims);
 	PrepareIndexVector(v, s->graph->metric(), s->query);
 	s->query_null = false;
 }
 
 void
-ReturnRow(IndexScanDesc scan, HnswScanState *s, uint64 tid, float distance)
+ReturnRow(IndexScanDesc scan, ScanState *s, uint64_t tid, float distance)
 {
 	UnpackTid(tid, &scan->xs_heaptid);
-	scan->xs_orderbyvals[0] = Float8GetDatum(hnsw::SqlDistance(s->graph->metric(), distance));
+	scan->xs_orderbyvals[0] = Float8GetDatum(quarry::hnsw::SqlDistance(s->graph->metric(), distance));
 	scan->xs_orderbynulls[0] = false;
 	s->returned++;
 }
@@ -367,23 +362,23 @@ ReturnRow(IndexScanDesc scan, HnswScanState *s, uint64 tid, float distance)
 // The next live duplicate on the chain of the row returned last, if any. Each
 // is checked to still belong to that row's node (a slot can be reused).
 bool
-NextDuplicate(IndexScanDesc scan, HnswScanState *s)
+NextDuplicate(IndexScanDesc scan, ScanState *s)
 {
-	while (s->chain_next != hnsw::kInvalidNode && s->chain_steps++ < s->graph->meta().node_count + 1)
+	while (s->chain_next != quarry::hnsw::kInvalidNode && s->chain_steps++ < s->graph->meta().node_count + 1)
 	{
 		NodeHeader header;
 		if (!s->graph->ReadNode(s->chain_next, &header, nullptr) || header.level != kDuplicateLevel ||
 			header.upper_block != s->chain_primary)
 			break;
 		s->chain_next = header.next_duplicate;
-		const uint64 tid = PackTid(header.heap_tid);
-		if (header.state == static_cast<uint8>(NodeState::kLive) && tid != s->chain_primary_tid)
+		const uint64_t tid = PackTid(header.heap_tid);
+		if (header.state == static_cast<uint8_t>(NodeState::kLive) && tid != s->chain_primary_tid)
 		{
 			ReturnRow(scan, s, tid, s->chain_distance);
 			return true;
 		}
 	}
-	s->chain_next = hnsw::kInvalidNode;
+	s->chain_next = quarry::hnsw::kInvalidNode;
 	return false;
 }
 
@@ -391,13 +386,13 @@ NextDuplicate(IndexScanDesc scan, HnswScanState *s)
 // as the query without the index returns them. Only after a walk that ended
 // because nothing was left: one the budget stopped may have nearer rows left.
 bool
-NextNullVectorRow(IndexScanDesc scan, HnswScanState *s)
+NextNullVectorRow(IndexScanDesc scan, ScanState *s)
 {
 	if (!s->query_null && !s->walk_exhausted)
 		return false;
 	if (s->null_rows == nullptr)
 	{
-		const pg::NullRowListFormat &format = HnswNullRowFormat();
+		const pg::NullRowListFormat &format = NullRowFormat();
 		s->null_rows = s->arena->Make<pg::NullRowReader>(format, scan->indexRelation, s->graph->meta().null_rows,
 														 s->arena->MakeArray<ItemPointerData>(format.capacity()));
 	}
@@ -409,7 +404,7 @@ NextNullVectorRow(IndexScanDesc scan, HnswScanState *s)
 }
 
 bool
-NextRow(IndexScanDesc scan, HnswScanState *s)
+NextRow(IndexScanDesc scan, ScanState *s)
 {
 	s->graph->BeginCall();
 	if (s->query_null)
@@ -438,7 +433,7 @@ NextRow(IndexScanDesc scan, HnswScanState *s)
 			continue;
 		}
 		s->last_distance = c.distance;
-		const uint64 payload = s->visited->Payload(c.id);
+		const uint64_t payload = s->visited->Payload(c.id);
 		ReturnRow(scan, s, payload & ~kHasDuplicates, c.distance);
 		if (payload & kHasDuplicates)
 		{
@@ -457,71 +452,62 @@ NextRow(IndexScanDesc scan, HnswScanState *s)
 } // namespace
 
 IndexScanDesc
-HnswBeginScan(Relation index, int nkeys, int norderbys)
+BeginScan(Relation index, int nkeys, int norderbys)
 {
-	return pg::IndexBoundary("quarry_hnsw beginscan", RelationGetRelationName(index), [&]() -> IndexScanDesc {
-		IndexScanDesc scan = RelationGetIndexScan(index, nkeys, norderbys);
-		MemoryContext context =
-			AllocSetContextCreate(CurrentMemoryContext, "quarry_hnsw scan", ALLOCSET_DEFAULT_SIZES);
-		auto *s = static_cast<HnswScanState *>(MemoryContextAllocZero(context, sizeof(HnswScanState)));
-		s->context = context;
-		s->arena = CreateHnswScanArena(context);
-		scan->opaque = s;
-		scan->xs_orderbyvals = static_cast<Datum *>(palloc0(sizeof(Datum) * std::max(norderbys, 1)));
-		scan->xs_orderbynulls = static_cast<bool *>(palloc(sizeof(bool) * std::max(norderbys, 1)));
-		std::fill(scan->xs_orderbynulls, scan->xs_orderbynulls + std::max(norderbys, 1), true);
-		return scan;
-	});
+	IndexScanDesc scan = RelationGetIndexScan(index, nkeys, norderbys);
+	MemoryContext context =
+		AllocSetContextCreate(CurrentMemoryContext, "quarry_hnsw scan", ALLOCSET_DEFAULT_SIZES);
+	auto *s = static_cast<ScanState *>(MemoryContextAllocZero(context, sizeof(ScanState)));
+	s->context = context;
+	s->arena = NewScanArena(context);
+	scan->opaque = s;
+	scan->xs_orderbyvals = static_cast<Datum *>(palloc0(sizeof(Datum) * std::max(norderbys, 1)));
+	scan->xs_orderbynulls = static_cast<bool *>(palloc(sizeof(bool) * std::max(norderbys, 1)));
+	std::fill(scan->xs_orderbynulls, scan->xs_orderbynulls + std::max(norderbys, 1), true);
+	return scan;
 }
 
 void
-HnswRescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys)
+Rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys)
 {
-	pg::IndexBoundary("quarry_hnsw rescan", RelationGetRelationName(scan->indexRelation), [&] {
-		auto *s = static_cast<HnswScanState *>(scan->opaque);
-		if (keys != nullptr && scan->numberOfKeys > 0)
-			memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
-		if (orderbys != nullptr && scan->numberOfOrderBys > 0)
-			memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
-		MemoryContext old = MemoryContextSwitchTo(s->context);
-		ResetScan(scan, s);
-		SetQuery(scan, s);
-		MemoryContextSwitchTo(old);
-	});
+	auto *s = static_cast<ScanState *>(scan->opaque);
+	if (keys != nullptr && scan->numberOfKeys > 0)
+		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
+	if (orderbys != nullptr && scan->numberOfOrderBys > 0)
+		memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
+	MemoryContext old = MemoryContextSwitchTo(s->context);
+	ResetScan(scan, s);
+	SetQuery(scan, s);
+	MemoryContextSwitchTo(old);
 }
 
 bool
-HnswGetTuple(IndexScanDesc scan, ScanDirection direction)
+GetTuple(IndexScanDesc scan, ScanDirection direction)
 {
-	return pg::IndexBoundary("quarry_hnsw gettuple", RelationGetRelationName(scan->indexRelation), [&]() -> bool {
-		if (!ScanDirectionIsForward(direction))
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("quarry_hnsw scans only go forward")));
-		auto *s = static_cast<HnswScanState *>(scan->opaque);
-		scan->xs_recheck = false;
-		scan->xs_recheckorderby = false;
-		MemoryContext old = MemoryContextSwitchTo(s->context);
-		bool found = NextRow(scan, s);
-		MemoryContextSwitchTo(old);
-		if (found)
-			pgstat_count_index_tuples(scan->indexRelation, 1);
-		return found;
-	});
+	if (!ScanDirectionIsForward(direction))
+		pg::ThrowError(ERRCODE_FEATURE_NOT_SUPPORTED, "quarry_hnsw scans only go forward");
+	auto *s = static_cast<ScanState *>(scan->opaque);
+	scan->xs_recheck = false;
+	scan->xs_recheckorderby = false;
+	MemoryContext old = MemoryContextSwitchTo(s->context);
+	bool found = NextRow(scan, s);
+	MemoryContextSwitchTo(old);
+	if (found)
+		pgstat_count_index_tuples(scan->indexRelation, 1);
+	return found;
 }
 
 void
-HnswEndScan(IndexScanDesc scan)
+EndScan(IndexScanDesc scan)
 {
-	pg::IndexBoundary("quarry_hnsw endscan", RelationGetRelationName(scan->indexRelation), [&] {
-		auto *s = static_cast<HnswScanState *>(scan->opaque);
-		if (s->graph != nullptr && s->searched)
-			elog(DEBUG1, "quarry_hnsw scan of \"%s\": scored %llu nodes, returned %llu rows, skipped %llu found late",
-				 RelationGetRelationName(scan->indexRelation),
-				 static_cast<unsigned long long>(s->graph->scored()), static_cast<unsigned long long>(s->returned),
-				 static_cast<unsigned long long>(s->skipped_late));
-		MemoryContextDelete(s->context); // the arena goes with it
-		scan->opaque = nullptr;
-	});
+	auto *s = static_cast<ScanState *>(scan->opaque);
+	if (s->graph != nullptr && s->searched)
+		elog(DEBUG1, "quarry_hnsw scan of \"%s\": scored %llu nodes, returned %llu rows, skipped %llu found late",
+			 RelationGetRelationName(scan->indexRelation),
+			 static_cast<unsigned long long>(s->graph->scored()), static_cast<unsigned long long>(s->returned),
+			 static_cast<unsigned long long>(s->skipped_late));
+	MemoryContextDelete(s->context); // the arena goes with it
+	scan->opaque = nullptr;
 }
 
-} // namespace quarry::am
+} // namespace quarry::am::hnsw

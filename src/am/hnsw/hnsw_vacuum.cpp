@@ -46,12 +46,12 @@ extern "C" {
 #include <algorithm>
 #include <cstring>
 
-namespace quarry::am {
+namespace quarry::am::hnsw {
 
 namespace {
 
-using hnsw::ArenaVector;
-using hnsw::Candidate;
+using quarry::hnsw::ArenaVector;
+using quarry::hnsw::Candidate;
 
 struct VacuumState {
 	Relation index;
@@ -59,49 +59,49 @@ struct VacuumState {
 	mem::ScanArena *scratch; // per repaired node, reset each time
 	DiskGraph *graph;
 	GraphWriter *writer;
-	HnswMetaPageData *meta;
-	hnsw::VisitedMap *dead; // dead graph nodes
-	ArenaVector<uint32> *dead_ids; // dead graph nodes
-	ArenaVector<uint32> *dead_duplicates;
-	ArenaVector<uint32> *dead_reserved; // slots of inserts that never wrote their node
-	uint32 slot_count; // node ids in the slot table (read after step 2)
-	uint8 *slot_state;
-	uint8 *slot_level;
+	MetaPage *meta;
+	quarry::hnsw::VisitedMap *dead; // dead graph nodes
+	ArenaVector<uint32_t> *dead_ids; // dead graph nodes
+	ArenaVector<uint32_t> *dead_duplicates;
+	ArenaVector<uint32_t> *dead_reserved; // slots of inserts that never wrote their node
+	uint32_t slot_count; // node ids in the slot table (read after step 2)
+	uint8_t *slot_state;
+	uint8_t *slot_level;
 	double live;
 	int max_dead_level;
-	uint64 lists_read; // step 4, for the DEBUG1 line
-	uint64 lists_repaired;
+	uint64_t lists_read; // step 4, for the DEBUG1 line
+	uint64_t lists_repaired;
 };
 
 bool
-IsLive(uint8 state)
+IsLive(uint8_t state)
 {
-	return state == static_cast<uint8>(NodeState::kLive);
+	return state == static_cast<uint8_t>(NodeState::kLive);
 }
 
 // The entries of TID page `page` below the node count that VACUUM must look
 // at (dead rows, and nodes left kDeleted by an interrupted VACUUM) into
 // found/states/levels; counts the live ones it keeps. C-shaped.
-uint32
-CollectDeadEntries(VacuumState &v, uint32 page, IndexBulkDeleteCallback callback, void *callback_state,
-				   uint32 *found, uint8 *states, uint8 *levels)
+uint32_t
+CollectDeadEntries(VacuumState &v, uint32_t page, IndexBulkDeleteCallback callback, void *callback_state,
+				   uint32_t *found, uint8_t *states, uint8_t *levels)
 {
-	const HnswMetaPageData &meta = *v.meta;
+	const MetaPage &meta = *v.meta;
 	ItemPointerData tid;
-	uint32 nfound = 0;
+	uint32_t nfound = 0;
 	Buffer buffer = ReadTidPage(v.index, meta, page);
 	const auto *entries = reinterpret_cast<const TidEntry *>(StreamPayload(BufferGetPage(buffer)));
-	const uint32 end = std::min(meta.node_count - page * kTidEntriesPerPage, kTidEntriesPerPage);
-	for (uint32 i = 0; i < end; i++)
+	const uint32_t end = std::min(meta.node_count - page * kTidEntriesPerPage, kTidEntriesPerPage);
+	for (uint32_t i = 0; i < end; i++)
 	{
-		const uint32 id = page * kTidEntriesPerPage + i;
+		const uint32_t id = page * kTidEntriesPerPage + i;
 		if (!TidEntryLooksSane(entries[i]))
-			HnswCorrupt(v.index, "the TID entry of node %u has state %u and level %u", id, entries[i].state,
+			pg::ThrowCorrupt(v.index, "the TID entry of node %u has state %u and level %u", id, entries[i].state,
 						entries[i].level);
-		const uint8 state = entries[i].state;
-		const bool deleted = state == static_cast<uint8>(NodeState::kDeleted);
-		if (!deleted && state != static_cast<uint8>(NodeState::kLive) &&
-			state != static_cast<uint8>(NodeState::kReserved))
+		const uint8_t state = entries[i].state;
+		const bool deleted = state == static_cast<uint8_t>(NodeState::kDeleted);
+		if (!deleted && state != static_cast<uint8_t>(NodeState::kLive) &&
+			state != static_cast<uint8_t>(NodeState::kReserved))
 			continue;
 		GetHeapTid(entries[i].heap_tid, &tid);
 		// Deleted ones are left over from an interrupted VACUUM.
@@ -111,7 +111,7 @@ CollectDeadEntries(VacuumState &v, uint32 page, IndexBulkDeleteCallback callback
 			levels[nfound] = entries[i].level;
 			found[nfound++] = id;
 		}
-		else if (state == static_cast<uint8>(NodeState::kLive))
+		else if (state == static_cast<uint8_t>(NodeState::kLive))
 			v.live++;
 	}
 	UnlockReleaseBuffer(buffer);
@@ -122,20 +122,20 @@ CollectDeadEntries(VacuumState &v, uint32 page, IndexBulkDeleteCallback callback
 void
 FindDeadNodes(VacuumState &v, IndexBulkDeleteCallback callback, void *callback_state)
 {
-	for (uint32 page = 0; page * kTidEntriesPerPage < v.meta->node_count; page++)
+	for (uint32_t page = 0; page * kTidEntriesPerPage < v.meta->node_count; page++)
 	{
 		vacuum_delay_point();
-		uint32 found[kTidEntriesPerPage];
-		uint8 states[kTidEntriesPerPage];
-		uint8 levels[kTidEntriesPerPage];
-		const uint32 nfound = CollectDeadEntries(v, page, callback, callback_state, found, states, levels);
-		for (uint32 i = 0; i < nfound; i++)
+		uint32_t found[kTidEntriesPerPage];
+		uint8_t states[kTidEntriesPerPage];
+		uint8_t levels[kTidEntriesPerPage];
+		const uint32_t nfound = CollectDeadEntries(v, page, callback, callback_state, found, states, levels);
+		for (uint32_t i = 0; i < nfound; i++)
 		{
 			// A reserved slot whose row is dead belongs to an insert that
 			// failed before it wrote the node (the row's transaction aborted,
 			// so the insert is over): nothing links to it, and its record may
 			// lie on a page nobody wrote. It is only freed.
-			if (states[i] == static_cast<uint8>(NodeState::kReserved))
+			if (states[i] == static_cast<uint8_t>(NodeState::kReserved))
 				v.dead_reserved->push_back(found[i]);
 			else if (levels[i] == kDuplicateLevel)
 			{
@@ -154,17 +154,17 @@ FindDeadNodes(VacuumState &v, IndexBulkDeleteCallback callback, void *callback_s
 void
 KeepOrMarkPrimaries(VacuumState &v)
 {
-	auto *still_dead = v.arena->Make<ArenaVector<uint32>>(*v.arena, v.dead_ids->size() + 1);
-	v.dead = v.arena->Make<hnsw::VisitedMap>(*v.arena, v.dead_ids->size() + 1);
+	auto *still_dead = v.arena->Make<ArenaVector<uint32_t>>(*v.arena, v.dead_ids->size() + 1);
+	v.dead = v.arena->Make<quarry::hnsw::VisitedMap>(*v.arena, v.dead_ids->size() + 1);
 	v.max_dead_level = -1;
-	for (uint32 id : *v.dead_ids)
+	for (uint32_t id : *v.dead_ids)
 	{
 		vacuum_delay_point();
 		NodeHeader header;
 		v.writer->ReadHeader(id, &header);
-		uint32 next = header.next_duplicate;
+		uint32_t next = header.next_duplicate;
 		bool taken_over = false;
-		for (uint32 steps = 0; next != hnsw::kInvalidNode && steps <= v.meta->node_count && !taken_over; steps++)
+		for (uint32_t steps = 0; next != quarry::hnsw::kInvalidNode && steps <= v.meta->node_count && !taken_over; steps++)
 		{
 			if (!v.graph->ValidNode(next))
 				break;
@@ -185,7 +185,7 @@ KeepOrMarkPrimaries(VacuumState &v)
 		}
 		if (taken_over)
 			continue; // its new row was counted live already
-		if (header.state != static_cast<uint8>(NodeState::kDeleted))
+		if (header.state != static_cast<uint8_t>(NodeState::kDeleted))
 			v.writer->SetNodeState(id, NodeState::kDeleted);
 		v.dead->TryVisit(id);
 		still_dead->push_back(id);
@@ -199,16 +199,16 @@ KeepOrMarkPrimaries(VacuumState &v)
 void
 FreeDuplicates(VacuumState &v)
 {
-	for (uint32 id : *v.dead_duplicates)
+	for (uint32_t id : *v.dead_duplicates)
 	{
 		vacuum_delay_point();
 		NodeHeader header;
 		v.writer->ReadHeader(id, &header);
-		const uint32 primary = header.upper_block;
+		const uint32_t primary = header.upper_block;
 		if (header.level == kDuplicateLevel && v.graph->ValidNode(primary) && !v.dead->Contains(primary))
 		{
-			uint32 previous = primary;
-			for (uint32 steps = 0; steps <= v.meta->node_count; steps++)
+			uint32_t previous = primary;
+			for (uint32_t steps = 0; steps <= v.meta->node_count; steps++)
 			{
 				NodeHeader at;
 				v.writer->ReadHeader(previous, &at);
@@ -218,7 +218,7 @@ FreeDuplicates(VacuumState &v)
 						break;
 					continue; // changed under us: look again
 				}
-				if (at.next_duplicate == hnsw::kInvalidNode || !v.graph->ValidNode(at.next_duplicate))
+				if (at.next_duplicate == quarry::hnsw::kInvalidNode || !v.graph->ValidNode(at.next_duplicate))
 					break;
 				previous = at.next_duplicate;
 			}
@@ -232,17 +232,17 @@ FreeDuplicates(VacuumState &v)
 void
 ReadSlotTable(VacuumState &v)
 {
-	const HnswMetaPageData &meta = *v.meta;
+	const MetaPage &meta = *v.meta;
 	v.slot_count = meta.node_count;
-	v.slot_state = v.arena->MakeArray<uint8>(std::max<uint32>(meta.node_count, 1));
-	v.slot_level = v.arena->MakeArray<uint8>(std::max<uint32>(meta.node_count, 1));
-	for (uint32 page = 0; page * kTidEntriesPerPage < meta.node_count; page++)
+	v.slot_state = v.arena->MakeArray<uint8_t>(std::max<uint32_t>(meta.node_count, 1));
+	v.slot_level = v.arena->MakeArray<uint8_t>(std::max<uint32_t>(meta.node_count, 1));
+	for (uint32_t page = 0; page * kTidEntriesPerPage < meta.node_count; page++)
 	{
-		const uint32 first = page * kTidEntriesPerPage;
-		const uint32 end = std::min(meta.node_count - first, kTidEntriesPerPage);
+		const uint32_t first = page * kTidEntriesPerPage;
+		const uint32_t end = std::min(meta.node_count - first, kTidEntriesPerPage);
 		Buffer buffer = ReadTidPage(v.index, meta, page);
 		const auto *entries = reinterpret_cast<const TidEntry *>(StreamPayload(BufferGetPage(buffer)));
-		for (uint32 i = 0; i < end; i++)
+		for (uint32_t i = 0; i < end; i++)
 		{
 			v.slot_state[first + i] = entries[i].state;
 			v.slot_level[first + i] = entries[i].level;
@@ -256,18 +256,18 @@ ReadSlotTable(VacuumState &v)
 void
 FixEntryPoint(VacuumState &v)
 {
-	const uint32 entry = v.meta->entry_node;
-	if (entry == hnsw::kInvalidNode)
+	const uint32_t entry = v.meta->entry_node;
+	if (entry == quarry::hnsw::kInvalidNode)
 		return;
 	NodeHeader header;
 	if (entry < v.meta->node_count && !v.dead->Contains(entry))
 	{
 		v.writer->ReadHeader(entry, &header);
-		if (IsLive(header.state) && header.level <= hnsw::kMaxLevel && header.level >= v.meta->entry_level)
+		if (IsLive(header.state) && header.level <= quarry::hnsw::kMaxLevel && header.level >= v.meta->entry_level)
 			return;
 	}
 	int level;
-	const uint32 top = FindTopNode(v.index, *v.meta, false, &level);
+	const uint32_t top = FindTopNode(v.index, *v.meta, false, &level);
 	v.writer->SetEntryPoint(top, level, true);
 }
 
@@ -275,11 +275,11 @@ FixEntryPoint(VacuumState &v)
 struct LoadedNode {
 	const float *vector;
 	bool live;
-	uint8 level;
+	uint8_t level;
 };
 
 const LoadedNode &
-LoadNode(VacuumState &v, hnsw::VisitedMap &cache, uint32 id)
+LoadNode(VacuumState &v, quarry::hnsw::VisitedMap &cache, uint32_t id)
 {
 	if (!cache.TryVisit(id))
 		return *reinterpret_cast<const LoadedNode *>(cache.Payload(id));
@@ -289,7 +289,7 @@ LoadNode(VacuumState &v, hnsw::VisitedMap &cache, uint32 id)
 	node->live = v.graph->ReadNode(id, &header, vector) && IsLive(header.state);
 	node->level = node->live ? header.level : 0;
 	node->vector = vector;
-	cache.SetPayload(id, reinterpret_cast<uint64>(node));
+	cache.SetPayload(id, reinterpret_cast<uint64_t>(node));
 	return *node;
 }
 
@@ -297,30 +297,30 @@ LoadNode(VacuumState &v, hnsw::VisitedMap &cache, uint32 id)
 // nodes of that layer, never a dead one), filled up with the nearest of the
 // others when `fill` (keepPrunedConnections).
 LinkList
-ShrunkList(VacuumState &v, hnsw::VisitedMap &cache, uint32 base, const uint32 *ids, uint32 n, int level, bool fill)
+ShrunkList(VacuumState &v, quarry::hnsw::VisitedMap &cache, uint32_t base, const uint32_t *ids, uint32_t n, int level, bool fill)
 {
-	const uint32 capacity = level == 0 ? 2u * v.meta->m : v.meta->m;
+	const uint32_t capacity = level == 0 ? 2u * v.meta->m : v.meta->m;
 	const float *base_vector = LoadNode(v, cache, base).vector;
-	Candidate pool[hnsw::kMaxNeighbors * 4];
+	Candidate pool[quarry::hnsw::kMaxNeighbors * 4];
 	std::size_t count = 0;
-	for (uint32 i = 0; i < n && count < lengthof(pool); i++)
+	for (uint32_t i = 0; i < n && count < lengthof(pool); i++)
 	{
 		if (ids[i] == base || v.dead->Contains(ids[i]) || !v.graph->ValidNode(ids[i]))
 			continue;
 		const LoadedNode &node = LoadNode(v, cache, ids[i]);
-		if (node.live && node.level >= level && node.level <= hnsw::kMaxLevel)
+		if (node.live && node.level >= level && node.level <= quarry::hnsw::kMaxLevel)
 			pool[count++] = Candidate{v.graph->Distance(base_vector, node.vector), ids[i]};
 	}
 	// Sorted, a repeated id is next to itself (same distance): keep one.
-	std::sort(pool, pool + count, hnsw::Nearer);
+	std::sort(pool, pool + count, quarry::hnsw::Nearer);
 	count = static_cast<std::size_t>(
 		std::unique(pool, pool + count, [](const Candidate &a, const Candidate &b) { return a.id == b.id; }) - pool);
-	Candidate kept[hnsw::kMaxNeighbors * 4];
-	auto pair = [&](uint32 a, uint32 b) {
+	Candidate kept[quarry::hnsw::kMaxNeighbors * 4];
+	auto pair = [&](uint32_t a, uint32_t b) {
 		return v.graph->Distance(LoadNode(v, cache, a).vector, LoadNode(v, cache, b).vector);
 	};
 	std::size_t selected =
-		hnsw::SelectNeighborsHeuristic(std::span<const Candidate>(pool, count), capacity, pair, kept);
+		quarry::hnsw::SelectNeighborsHeuristic(std::span<const Candidate>(pool, count), capacity, pair, kept);
 	LinkList list;
 	for (std::size_t i = 0; i < selected; i++)
 		list.ids[i] = kept[i].id;
@@ -329,11 +329,11 @@ ShrunkList(VacuumState &v, hnsw::VisitedMap &cache, uint32 base, const uint32 *i
 		if (std::find(list.ids, list.ids + selected, pool[i].id) == list.ids + selected)
 			list.ids[selected++] = pool[i].id;
 	}
-	list.count = static_cast<uint32>(selected);
+	list.count = static_cast<uint32_t>(selected);
 	return list;
 }
 
-enum class LinkKind : uint8 {
+enum class LinkKind : uint8_t {
 	kGood,	// a node of the list's layer
 	kDead,	// a node this VACUUM frees: its neighbours stand in for it
 	kStale, // not a node of the layer (free, reserved, reused by a lower node, a
@@ -344,35 +344,35 @@ enum class LinkKind : uint8 {
 // for nearly every link; a slot it has as no node of the layer may have been
 // reused since (an insert links to its new node), so its header decides.
 LinkKind
-ClassifyLink(VacuumState &v, uint32 x, uint32 to, int level)
+ClassifyLink(VacuumState &v, uint32_t x, uint32_t to, int level)
 {
 	if (v.dead->Contains(to))
 		return LinkKind::kDead;
 	if (to == x)
 		return LinkKind::kStale;
 	if (to < v.slot_count && IsLive(v.slot_state[to]) && v.slot_level[to] >= level &&
-		v.slot_level[to] <= hnsw::kMaxLevel)
+		v.slot_level[to] <= quarry::hnsw::kMaxLevel)
 		return LinkKind::kGood;
 	if (!v.graph->ValidNode(to))
 		return LinkKind::kStale;
 	NodeHeader header;
 	v.writer->ReadHeader(to, &header);
-	const bool in_graph = IsLive(header.state) || header.state == static_cast<uint8>(NodeState::kDeleted);
-	return in_graph && header.level >= level && header.level <= hnsw::kMaxLevel ? LinkKind::kGood
+	const bool in_graph = IsLive(header.state) || header.state == static_cast<uint8_t>(NodeState::kDeleted);
+	return in_graph && header.level >= level && header.level <= quarry::hnsw::kMaxLevel ? LinkKind::kGood
 																				 : LinkKind::kStale;
 }
 
 // Sorts the links of `current` (a list of `x` on `level`) into `pool` (the
 // good ones, then the live neighbours of the dead ones) and `bad` (the dead
 // and stale ones). Returns the number of bad links.
-uint32
-SortLinks(VacuumState &v, uint32 x, int level, const LinkList &current, uint32 *pool, uint32 *pool_count,
-		  uint32 *bad)
+uint32_t
+SortLinks(VacuumState &v, uint32_t x, int level, const LinkList &current, uint32_t *pool, uint32_t *pool_count,
+		  uint32_t *bad)
 {
-	uint32 n = 0, nbad = 0;
-	for (uint32 i = 0; i < current.count; i++)
+	uint32_t n = 0, nbad = 0;
+	for (uint32_t i = 0; i < current.count; i++)
 	{
-		const uint32 to = current.ids[i];
+		const uint32_t to = current.ids[i];
 		const bool repeat = std::find(current.ids, current.ids + i, to) != current.ids + i;
 		const LinkKind kind = repeat ? LinkKind::kStale : ClassifyLink(v, x, to, level);
 		if (kind == LinkKind::kGood)
@@ -380,14 +380,14 @@ SortLinks(VacuumState &v, uint32 x, int level, const LinkList &current, uint32 *
 		else
 			bad[nbad++] = to;
 	}
-	for (uint32 i = 0; i < nbad; i++)
+	for (uint32_t i = 0; i < nbad; i++)
 	{
 		if (!v.dead->Contains(bad[i]))
 			continue;
 		NodeHeader dead_header;
 		LinkList dead_links;
 		v.writer->ReadLinks(bad[i], level, &dead_header, &dead_links);
-		for (uint32 j = 0; j < dead_links.count && n < hnsw::kMaxNeighbors * 4; j++)
+		for (uint32_t j = 0; j < dead_links.count && n < quarry::hnsw::kMaxNeighbors * 4; j++)
 		{
 			if (std::find(pool, pool + n, dead_links.ids[j]) == pool + n)
 				pool[n++] = dead_links.ids[j];
@@ -403,10 +403,10 @@ SortLinks(VacuumState &v, uint32 x, int level, const LinkList &current, uint32 *
 // keep a way in through x. If inserts keep changing the list, the bad links
 // are removed under one lock instead. Returns whether it changed the list.
 bool
-RepairList(VacuumState &v, uint32 x, int level)
+RepairList(VacuumState &v, uint32_t x, int level)
 {
-	uint32 bad[hnsw::kMaxNeighbors];
-	uint32 nbad = 0;
+	uint32_t bad[quarry::hnsw::kMaxNeighbors];
+	uint32_t nbad = 0;
 	for (int attempt = 0; attempt < 4; attempt++)
 	{
 		v.scratch->Reset();
@@ -415,12 +415,12 @@ RepairList(VacuumState &v, uint32 x, int level)
 		v.writer->ReadLinks(x, level, &header, &current);
 		if (!IsLive(header.state) || level > header.level)
 			return false;
-		uint32 pool[hnsw::kMaxNeighbors * 4];
-		uint32 n;
+		uint32_t pool[quarry::hnsw::kMaxNeighbors * 4];
+		uint32_t n;
 		nbad = SortLinks(v, x, level, current, pool, &n, bad);
 		if (nbad == 0)
 			return false;
-		auto *cache = v.scratch->Make<hnsw::VisitedMap>(*v.scratch, 4 * hnsw::kMaxNeighbors);
+		auto *cache = v.scratch->Make<quarry::hnsw::VisitedMap>(*v.scratch, 4 * quarry::hnsw::kMaxNeighbors);
 		const LinkList replacement = ShrunkList(v, *cache, x, pool, n, level, true);
 		if (v.writer->ReplaceLinks(x, level, current, replacement))
 			return true;
@@ -433,39 +433,39 @@ RepairList(VacuumState &v, uint32 x, int level)
 // the others (kept only if that node's list, shrunk with the heuristic, keeps
 // it).
 void
-BridgeNeighbors(VacuumState &v, uint32 dead, int level)
+BridgeNeighbors(VacuumState &v, uint32_t dead, int level)
 {
 	NodeHeader header;
 	LinkList links;
 	v.writer->ReadLinks(dead, level, &header, &links);
-	uint32 live_ids[hnsw::kMaxNeighbors];
-	uint32 n = 0;
-	for (uint32 i = 0; i < links.count; i++)
+	uint32_t live_ids[quarry::hnsw::kMaxNeighbors];
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < links.count; i++)
 	{
 		if (!v.dead->Contains(links.ids[i]) && v.graph->ValidNode(links.ids[i]) &&
 			std::find(live_ids, live_ids + n, links.ids[i]) == live_ids + n)
 			live_ids[n++] = links.ids[i];
 	}
-	for (uint32 i = 0; n >= 2 && i < n; i++)
+	for (uint32_t i = 0; n >= 2 && i < n; i++)
 	{
 		v.scratch->Reset();
-		auto *cache = v.scratch->Make<hnsw::VisitedMap>(*v.scratch, 4 * hnsw::kMaxNeighbors);
+		auto *cache = v.scratch->Make<quarry::hnsw::VisitedMap>(*v.scratch, 4 * quarry::hnsw::kMaxNeighbors);
 		const LoadedNode &y = LoadNode(v, *cache, live_ids[i]);
-		Candidate nearest{0, hnsw::kInvalidNode};
-		for (uint32 j = 0; y.live && y.level >= level && j < n; j++)
+		Candidate nearest{0, quarry::hnsw::kInvalidNode};
+		for (uint32_t j = 0; y.live && y.level >= level && j < n; j++)
 		{
 			const LoadedNode &z = LoadNode(v, *cache, live_ids[j]);
 			const Candidate c{v.graph->Distance(y.vector, z.vector), live_ids[j]};
-			if (j != i && z.live && z.level >= level && z.level <= hnsw::kMaxLevel &&
-				(nearest.id == hnsw::kInvalidNode || hnsw::Nearer(c, nearest)))
+			if (j != i && z.live && z.level >= level && z.level <= quarry::hnsw::kMaxLevel &&
+				(nearest.id == quarry::hnsw::kInvalidNode || quarry::hnsw::Nearer(c, nearest)))
 				nearest = c;
 		}
 		LinkList current;
-		if (nearest.id == hnsw::kInvalidNode || v.writer->AppendLink(nearest.id, level, live_ids[i], &current))
+		if (nearest.id == quarry::hnsw::kInvalidNode || v.writer->AppendLink(nearest.id, level, live_ids[i], &current))
 			continue;
 		// Full: shrink the list with the new candidate in it, as an insert does.
-		uint32 pool[hnsw::kMaxNeighbors + 1];
-		std::memcpy(pool, current.ids, sizeof(uint32) * current.count);
+		uint32_t pool[quarry::hnsw::kMaxNeighbors + 1];
+		std::memcpy(pool, current.ids, sizeof(uint32_t) * current.count);
 		pool[current.count] = live_ids[i];
 		const LinkList replacement = ShrunkList(v, *cache, nearest.id, pool, current.count + 1, level, false);
 		v.writer->ReplaceLinks(nearest.id, level, current, replacement);
@@ -477,11 +477,11 @@ BridgeNeighbors(VacuumState &v, uint32 dead, int level)
 void
 RepairGraph(VacuumState &v)
 {
-	for (uint32 x = 0; x < v.slot_count; x++)
+	for (uint32_t x = 0; x < v.slot_count; x++)
 	{
 		if (x % 256 == 0)
 			vacuum_delay_point();
-		if (!IsLive(v.slot_state[x]) || v.slot_level[x] > hnsw::kMaxLevel)
+		if (!IsLive(v.slot_state[x]) || v.slot_level[x] > quarry::hnsw::kMaxLevel)
 			continue;
 		for (int level = 0; level <= v.slot_level[x]; level++)
 		{
@@ -491,7 +491,7 @@ RepairGraph(VacuumState &v)
 	}
 	for (int level = v.max_dead_level; level >= 0; level--)
 	{
-		for (uint32 dead : *v.dead_ids)
+		for (uint32_t dead : *v.dead_ids)
 		{
 			vacuum_delay_point();
 			BridgeNeighbors(v, dead, level);
@@ -503,7 +503,7 @@ RepairGraph(VacuumState &v)
 void
 FreeSlots(VacuumState &v)
 {
-	for (uint32 dead : *v.dead_ids)
+	for (uint32_t dead : *v.dead_ids)
 	{
 		vacuum_delay_point();
 		NodeHeader header;
@@ -513,17 +513,17 @@ FreeSlots(VacuumState &v)
 		if (header.level > 0 && header.upper_offset != InvalidOffsetNumber)
 			v.writer->FreeUpperItem(header.upper_block, header.upper_offset);
 	}
-	for (uint32 id : *v.dead_reserved)
+	for (uint32_t id : *v.dead_reserved)
 		v.writer->SetNodeState(id, NodeState::kFree);
 	const std::size_t freed = v.dead_ids->size() + v.dead_duplicates->size() + v.dead_reserved->size();
 	if (freed > 0)
 		FreeSpaceMapVacuum(v.index);
-	Buffer buffer = ReadBuffer(v.index, kHnswMetaBlock);
+	Buffer buffer = ReadBuffer(v.index, kMetaBlock);
 	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
 	CheckMetaPage(v.index, BufferGetPage(buffer));
 	PageEdit edit(v.index, false);
-	HnswMetaPageData *meta = HnswMeta(edit.Register(buffer));
-	meta->free_count += static_cast<uint32>(freed);
+	MetaPage *meta = MetaOf(edit.Register(buffer));
+	meta->free_count += static_cast<uint32_t>(freed);
 	meta->free_search_start = 0;
 	edit.Finish();
 	UnlockReleaseBuffer(buffer);
@@ -534,12 +534,12 @@ void
 RemoveDeadNodes(VacuumState &v)
 {
 	// Step 2: inserts that started before the marks are done after this.
-	LockPage(v.index, kHnswUpdateLock, ExclusiveLock);
+	LockPage(v.index, kUpdateLock, ExclusiveLock);
 	v.writer->RefreshMeta();
 	v.graph->LoadMeta();
 	KeepOrMarkPrimaries(v);
 	FixEntryPoint(v);
-	UnlockPage(v.index, kHnswUpdateLock, ExclusiveLock);
+	UnlockPage(v.index, kUpdateLock, ExclusiveLock);
 	ReadSlotTable(v);
 	RepairGraph(v);
 	elog(DEBUG1, "quarry_hnsw vacuum of \"%s\": %zu dead nodes, %llu lists read, %llu repaired",
@@ -552,73 +552,69 @@ RemoveDeadNodes(VacuumState &v)
 } // namespace
 
 IndexBulkDeleteResult *
-HnswBulkDelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats, IndexBulkDeleteCallback callback,
+BulkDelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats, IndexBulkDeleteCallback callback,
 			   void *callback_state)
 {
-	return pg::IndexBoundary("quarry_hnsw bulkdelete", RelationGetRelationName(info->index), [&]() -> IndexBulkDeleteResult * {
-		Relation index = info->index;
-		if (stats == nullptr)
-			stats = static_cast<IndexBulkDeleteResult *>(palloc0(sizeof(IndexBulkDeleteResult)));
-		MemoryContext context = AllocSetContextCreate(CurrentMemoryContext, "quarry_hnsw vacuum",
-													  ALLOCSET_DEFAULT_SIZES);
-		VacuumState v{};
-		v.index = index;
-		v.arena = pg::CreateScanArena(context, 256 * 1024);
-		v.scratch = pg::CreateScanArena(context, 256 * 1024);
-		v.graph = v.arena->Make<DiskGraph>(index, *v.arena);
-		v.graph->UseConstructionMetric();
-		v.meta = v.arena->Make<HnswMetaPageData>(v.graph->meta());
-		v.writer = v.arena->Make<GraphWriter>(index, false, v.meta);
-		v.dead = v.arena->Make<hnsw::VisitedMap>(*v.arena, 1024);
-		v.dead_ids = v.arena->Make<ArenaVector<uint32>>(*v.arena, 1024);
-		v.dead_duplicates = v.arena->Make<ArenaVector<uint32>>(*v.arena, 64);
-		v.dead_reserved = v.arena->Make<ArenaVector<uint32>>(*v.arena, 16);
-		v.max_dead_level = -1;
+	Relation index = info->index;
+	if (stats == nullptr)
+		stats = static_cast<IndexBulkDeleteResult *>(palloc0(sizeof(IndexBulkDeleteResult)));
+	MemoryContext context = AllocSetContextCreate(CurrentMemoryContext, "quarry_hnsw vacuum",
+												  ALLOCSET_DEFAULT_SIZES);
+	VacuumState v{};
+	v.index = index;
+	v.arena = pg::CreateScanArena(context, 256 * 1024);
+	v.scratch = pg::CreateScanArena(context, 256 * 1024);
+	v.graph = v.arena->Make<DiskGraph>(index, *v.arena);
+	v.graph->UseConstructionMetric();
+	v.meta = v.arena->Make<MetaPage>(v.graph->meta());
+	v.writer = v.arena->Make<GraphWriter>(index, false, v.meta);
+	v.dead = v.arena->Make<quarry::hnsw::VisitedMap>(*v.arena, 1024);
+	v.dead_ids = v.arena->Make<ArenaVector<uint32_t>>(*v.arena, 1024);
+	v.dead_duplicates = v.arena->Make<ArenaVector<uint32_t>>(*v.arena, 64);
+	v.dead_reserved = v.arena->Make<ArenaVector<uint32_t>>(*v.arena, 16);
+	v.max_dead_level = -1;
 
-		FindDeadNodes(v, callback, callback_state);
-		const double removed =
-			static_cast<double>(v.dead_ids->size() + v.dead_duplicates->size() + v.dead_reserved->size());
-		KeepOrMarkPrimaries(v);
-		if (removed > 0)
-			RemoveDeadNodes(v);
-		const uint64 null_rows_removed =
-			pg::PgCall([&] { return pg::VacuumNullRows(HnswNullRowFormat(), index, callback, callback_state); });
-		HnswMetaPageData meta;
-		pg::PgCall([&] { ReadMetaPage(index, &meta); });
-		stats->num_pages = RelationGetNumberOfBlocks(index);
-		stats->num_index_tuples = v.live + static_cast<double>(meta.null_rows.count);
-		stats->tuples_removed += removed + static_cast<double>(null_rows_removed);
-		stats->estimated_count = false;
-		MemoryContextDelete(context);
-		return stats;
-	});
+	FindDeadNodes(v, callback, callback_state);
+	const double removed =
+		static_cast<double>(v.dead_ids->size() + v.dead_duplicates->size() + v.dead_reserved->size());
+	KeepOrMarkPrimaries(v);
+	if (removed > 0)
+		RemoveDeadNodes(v);
+	const uint64_t null_rows_removed =
+		pg::PgCall([&] { return pg::VacuumNullRows(NullRowFormat(), index, callback, callback_state); });
+	MetaPage meta;
+	pg::PgCall([&] { ReadMetaPage(index, &meta); });
+	stats->num_pages = RelationGetNumberOfBlocks(index);
+	stats->num_index_tuples = v.live + static_cast<double>(meta.null_rows.count);
+	stats->tuples_removed += removed + static_cast<double>(null_rows_removed);
+	stats->estimated_count = false;
+	MemoryContextDelete(context);
+	return stats;
 }
 
 IndexBulkDeleteResult *
-HnswVacuumCleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
+VacuumCleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 {
-	return pg::IndexBoundary("quarry_hnsw vacuumcleanup", RelationGetRelationName(info->index), [&]() -> IndexBulkDeleteResult * {
-		if (info->analyze_only || stats != nullptr)
-			return stats;
-		// No bulkdelete ran (nothing was dead): count the live nodes.
-		stats = static_cast<IndexBulkDeleteResult *>(palloc0(sizeof(IndexBulkDeleteResult)));
-		HnswMetaPageData meta;
-		ReadMetaPage(info->index, &meta);
-		double live = 0;
-		for (uint32 page = 0; page * kTidEntriesPerPage < meta.node_count; page++)
-		{
-			Buffer buffer = ReadTidPage(info->index, meta, page);
-			const auto *entries = reinterpret_cast<const TidEntry *>(StreamPayload(BufferGetPage(buffer)));
-			const uint32 end = std::min(meta.node_count - page * kTidEntriesPerPage, kTidEntriesPerPage);
-			for (uint32 i = 0; i < end; i++)
-				live += IsLive(entries[i].state) ? 1 : 0;
-			UnlockReleaseBuffer(buffer);
-		}
-		stats->num_pages = RelationGetNumberOfBlocks(info->index);
-		stats->num_index_tuples = live + static_cast<double>(meta.null_rows.count);
-		stats->estimated_count = false;
+	if (info->analyze_only || stats != nullptr)
 		return stats;
-	});
+	// No bulkdelete ran (nothing was dead): count the live nodes.
+	stats = static_cast<IndexBulkDeleteResult *>(palloc0(sizeof(IndexBulkDeleteResult)));
+	MetaPage meta;
+	ReadMetaPage(info->index, &meta);
+	double live = 0;
+	for (uint32_t page = 0; page * kTidEntriesPerPage < meta.node_count; page++)
+	{
+		Buffer buffer = ReadTidPage(info->index, meta, page);
+		const auto *entries = reinterpret_cast<const TidEntry *>(StreamPayload(BufferGetPage(buffer)));
+		const uint32_t end = std::min(meta.node_count - page * kTidEntriesPerPage, kTidEntriesPerPage);
+		for (uint32_t i = 0; i < end; i++)
+			live += IsLive(entries[i].state) ? 1 : 0;
+		UnlockReleaseBuffer(buffer);
+	}
+	stats->num_pages = RelationGetNumberOfBlocks(info->index);
+	stats->num_index_tuples = live + static_cast<double>(meta.null_rows.count);
+	stats->estimated_count = false;
+	return stats;
 }
 
-} // namespace quarry::am
+} // namespace quarry::am::hnsw

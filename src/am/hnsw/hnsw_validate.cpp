@@ -26,7 +26,7 @@ extern "C" {
 
 #include "pg/guard.h"
 
-namespace quarry::am {
+namespace quarry::am::hnsw {
 
 namespace {
 
@@ -59,7 +59,7 @@ CheckProcs(const char *family, Oid opcintype, CatCList *procs)
 		}
 		if (proc->amproclefttype != opcintype)
 			continue;
-		if (proc->amprocnum != kHnswMetricProc)
+		if (proc->amprocnum != kMetricProc)
 		{
 			ereport(INFO,
 					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
@@ -88,7 +88,7 @@ CheckOperators(const char *family, CatCList *operators)
 	for (int i = 0; i < operators->n_members; i++)
 	{
 		auto *op = reinterpret_cast<Form_pg_amop>(GETSTRUCT(&operators->members[i]->tuple));
-		if (op->amopstrategy != kHnswDistanceStrategy)
+		if (op->amopstrategy != kDistanceStrategy)
 		{
 			ereport(INFO,
 					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
@@ -121,65 +121,63 @@ CheckOperators(const char *family, CatCList *operators)
 } // namespace
 
 bool
-HnswValidate(Oid opclass_oid)
+Validate(Oid opclass_oid)
 {
-	return pg::Boundary("quarry_hnsw validate", [&]() -> bool {
-		HeapTuple class_tuple = SearchSysCache1(CLAOID, ObjectIdGetDatum(opclass_oid));
-		if (!HeapTupleIsValid(class_tuple))
-			elog(ERROR, "cache lookup failed for operator class %u", opclass_oid);
-		auto *opclass = reinterpret_cast<Form_pg_opclass>(GETSTRUCT(class_tuple));
-		const Oid family_oid = opclass->opcfamily;
-		const Oid opcintype = opclass->opcintype;
-		const char *class_name = NameStr(opclass->opcname);
-		HeapTuple family_tuple = SearchSysCache1(OPFAMILYOID, ObjectIdGetDatum(family_oid));
-		if (!HeapTupleIsValid(family_tuple))
-			elog(ERROR, "cache lookup failed for operator family %u", family_oid);
-		const char *family = NameStr(reinterpret_cast<Form_pg_opfamily>(GETSTRUCT(family_tuple))->opfname);
+	HeapTuple class_tuple = SearchSysCache1(CLAOID, ObjectIdGetDatum(opclass_oid));
+	if (!HeapTupleIsValid(class_tuple))
+		pg::ThrowError(ERRCODE_INTERNAL_ERROR, "cache lookup failed for operator class %u", opclass_oid);
+	auto *opclass = reinterpret_cast<Form_pg_opclass>(GETSTRUCT(class_tuple));
+	const Oid family_oid = opclass->opcfamily;
+	const Oid opcintype = opclass->opcintype;
+	const char *class_name = NameStr(opclass->opcname);
+	HeapTuple family_tuple = SearchSysCache1(OPFAMILYOID, ObjectIdGetDatum(family_oid));
+	if (!HeapTupleIsValid(family_tuple))
+		pg::ThrowError(ERRCODE_INTERNAL_ERROR, "cache lookup failed for operator family %u", family_oid);
+	const char *family = NameStr(reinterpret_cast<Form_pg_opfamily>(GETSTRUCT(family_tuple))->opfname);
 
-		CatCList *operators = SearchSysCacheList1(AMOPSTRATEGY, ObjectIdGetDatum(family_oid));
-		CatCList *procs = SearchSysCacheList1(AMPROCNUM, ObjectIdGetDatum(family_oid));
-		bool ok = CheckProcs(family, opcintype, procs);
-		ok = CheckOperators(family, operators) && ok;
+	CatCList *operators = SearchSysCacheList1(AMOPSTRATEGY, ObjectIdGetDatum(family_oid));
+	CatCList *procs = SearchSysCacheList1(AMPROCNUM, ObjectIdGetDatum(family_oid));
+	bool ok = CheckProcs(family, opcintype, procs);
+	ok = CheckOperators(family, operators) && ok;
 
-		if (opcintype != FLOAT4ARRAYOID)
-		{
-			ereport(INFO,
-					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-					 errmsg("quarry_hnsw opclass %s is for type %s; quarry_hnsw indexes real[]", class_name,
-							format_type_be(opcintype))));
-			ok = false;
-		}
-		// The opclass's own group must be complete: support function 1 and the
-		// distance operator.
-		OpFamilyOpFuncGroup *group = nullptr;
-		List *groups = identify_opfamily_groups(operators, procs);
-		ListCell *cell;
-		foreach (cell, groups)
-		{
-			auto *g = static_cast<OpFamilyOpFuncGroup *>(lfirst(cell));
-			if (g->lefttype == opcintype && g->righttype == opcintype)
-				group = g;
-		}
-		if (group == nullptr || (group->functionset & (UINT64CONST(1) << kHnswMetricProc)) == 0)
-		{
-			ereport(INFO,
-					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-					 errmsg("quarry_hnsw opclass %s is missing support function %d", class_name, kHnswMetricProc)));
-			ok = false;
-		}
-		if (group == nullptr || (group->operatorset & (UINT64CONST(1) << kHnswDistanceStrategy)) == 0)
-		{
-			ereport(INFO,
-					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-					 errmsg("quarry_hnsw opclass %s is missing operator %d", class_name, kHnswDistanceStrategy)));
-			ok = false;
-		}
-		ReleaseCatCacheList(procs);
-		ReleaseCatCacheList(operators);
-		ReleaseSysCache(family_tuple);
-		ReleaseSysCache(class_tuple);
-		return ok;
-	});
+	if (opcintype != FLOAT4ARRAYOID)
+	{
+		ereport(INFO,
+				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				 errmsg("quarry_hnsw opclass %s is for type %s; quarry_hnsw indexes real[]", class_name,
+						format_type_be(opcintype))));
+		ok = false;
+	}
+	// The opclass's own group must be complete: support function 1 and the
+	// distance operator.
+	OpFamilyOpFuncGroup *group = nullptr;
+	List *groups = identify_opfamily_groups(operators, procs);
+	ListCell *cell;
+	foreach (cell, groups)
+	{
+		auto *g = static_cast<OpFamilyOpFuncGroup *>(lfirst(cell));
+		if (g->lefttype == opcintype && g->righttype == opcintype)
+			group = g;
+	}
+	if (group == nullptr || (group->functionset & (UINT64CONST(1) << kMetricProc)) == 0)
+	{
+		ereport(INFO,
+				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				 errmsg("quarry_hnsw opclass %s is missing support function %d", class_name, kMetricProc)));
+		ok = false;
+	}
+	if (group == nullptr || (group->operatorset & (UINT64CONST(1) << kDistanceStrategy)) == 0)
+	{
+		ereport(INFO,
+				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				 errmsg("quarry_hnsw opclass %s is missing operator %d", class_name, kDistanceStrategy)));
+		ok = false;
+	}
+	ReleaseCatCacheList(procs);
+	ReleaseCatCacheList(operators);
+	ReleaseSysCache(family_tuple);
+	ReleaseSysCache(class_tuple);
+	return ok;
 }
 
-} // namespace quarry::am
+} // namespace quarry::am::hnsw

@@ -65,11 +65,8 @@ extern "C" {
 #include <cstdio>
 #include <cstring>
 
-namespace quarry::am {
+namespace quarry::am::hnsw {
 
-using namespace hnsw_verify;
-
-namespace hnsw_verify {
 
 void
 Problem(Checker &c, Kind kind, const char *fmt, ...)
@@ -84,7 +81,6 @@ Problem(Checker &c, Kind kind, const char *fmt, ...)
 	c.report->Problem("%s", text);
 }
 
-} // namespace hnsw_verify
 
 namespace {
 
@@ -106,18 +102,18 @@ CopyBlock(Checker &c, BlockNumber block, char *out)
 
 /// Whether `page` carries our special space and page id (not its type).
 bool
-IsHnswPage(Page page)
+IsOurPage(Page page)
 {
-	return !PageIsNew(page) && PageGetSpecialSize(page) == MAXALIGN(sizeof(HnswPageOpaque)) &&
-		   HnswOpaque(page)->page_id == kHnswPageId;
+	return !PageIsNew(page) && PageGetSpecialSize(page) == MAXALIGN(sizeof(PageOpaque)) &&
+		   OpaqueOf(page)->page_id == kPageId;
 }
 
 /// A stream page as InitStreamPage leaves it: of `type`, payload whole.
 bool
-IsStreamPage(Page page, HnswPageType type)
+IsStreamPage(Page page, PageType type)
 {
 	const auto *h = reinterpret_cast<const PageHeaderData *>(page);
-	return IsHnswPage(page) && HnswOpaque(page)->type == static_cast<uint8>(type) && h->pd_lower == h->pd_special &&
+	return IsOurPage(page) && OpaqueOf(page)->type == static_cast<uint8_t>(type) && h->pd_lower == h->pd_special &&
 		   h->pd_upper == h->pd_special;
 }
 
@@ -130,19 +126,19 @@ CheckMeta(Checker &c)
 		Problem(c, kMetaProblem, "the index has no blocks");
 		return false;
 	}
-	CopyBlock(c, kHnswMetaBlock, c.page);
+	CopyBlock(c, kMetaBlock, c.page);
 	const Page page = c.page;
-	if (!IsHnswPage(page) || HnswOpaque(page)->type != static_cast<uint8>(HnswPageType::kMeta))
+	if (!IsOurPage(page) || OpaqueOf(page)->type != static_cast<uint8_t>(PageType::kMeta))
 	{
 		Problem(c, kMetaProblem, "block 0 is not a quarry_hnsw metapage");
 		return false;
 	}
-	std::memcpy(&c.meta, HnswMeta(page), sizeof c.meta);
+	std::memcpy(&c.meta, MetaOf(page), sizeof c.meta);
 	char why[256];
-	if (c.meta.magic != kHnswMagic || c.meta.version != kHnswFormatVersion)
+	if (c.meta.magic != kMagic || c.meta.version != kFormatVersion)
 	{
 		Problem(c, kMetaProblem, "metapage: magic 0x%08x, format version %u (expected 0x%08x, %u)", c.meta.magic,
-				c.meta.version, kHnswMagic, kHnswFormatVersion);
+				c.meta.version, kMagic, kFormatVersion);
 		return false;
 	}
 	if (!MetaFieldsSane(c.meta, why, sizeof why))
@@ -152,17 +148,17 @@ CheckMeta(Checker &c)
 	}
 	// Sizes that follow from the metapage must be bounded by the relation's
 	// before anything is allocated for them. (Loosely: see ClaimExtents.)
-	const uint64 bound = 2 * static_cast<uint64>(c.nblocks) + 64;
+	const uint64_t bound = 2 * static_cast<uint64_t>(c.nblocks) + 64;
 	if (c.meta.nodes.npages > bound || c.meta.tids.npages > bound)
 	{
 		Problem(c, kMetaProblem, "metapage: the directories count %u node pages and %u TID pages; the index has %u blocks",
 				c.meta.nodes.npages, c.meta.tids.npages, c.nblocks);
 		return false;
 	}
-	const hnsw::Metric opclass = HnswOpclassMetric(c.index);
-	if (c.meta.metric != static_cast<uint8>(opclass))
+	const quarry::hnsw::Metric opclass = OpclassMetric(c.index);
+	if (c.meta.metric != static_cast<uint8_t>(opclass))
 		Problem(c, kMetaProblem, "metapage: metric %s, but the operator class's is %s",
-				hnsw::MetricName(static_cast<hnsw::Metric>(c.meta.metric)), hnsw::MetricName(opclass));
+				quarry::hnsw::MetricName(static_cast<quarry::hnsw::Metric>(c.meta.metric)), quarry::hnsw::MetricName(opclass));
 	c.capacity0 = 2u * c.meta.m;
 	return true;
 }
@@ -173,16 +169,16 @@ CheckMeta(Checker &c)
 // OS crashed, may lack an extent's trailing pages nobody wrote yet. They are
 // still reported: writing a node there would fail.)
 void
-ClaimExtents(Checker &c, const HnswStreamDirectory &dir, uint8 kind, const char *name, uint8 *kinds)
+ClaimExtents(Checker &c, const StreamDirectory &dir, uint8_t kind, const char *name, uint8_t *kinds)
 {
-	for (uint32 e = 0; e < dir.nextents; e++)
+	for (uint32_t e = 0; e < dir.nextents; e++)
 	{
-		const HnswExtent &extent = dir.extents[e];
+		const Extent &extent = dir.extents[e];
 		if (extent.first_block + extent.npages > c.nblocks)
 			Problem(c, kMetaProblem,
 					"extent %u of the %s (blocks %u..%u) reaches past the end of the index (%u blocks)", e, name,
 					extent.first_block, extent.first_block + extent.npages - 1, c.nblocks);
-		for (uint32 i = 0; i < extent.npages; i++)
+		for (uint32_t i = 0; i < extent.npages; i++)
 		{
 			const BlockNumber block = extent.first_block + i;
 			if (block >= c.nblocks)
@@ -196,22 +192,22 @@ ClaimExtents(Checker &c, const HnswStreamDirectory &dir, uint8 kind, const char 
 
 // Keeps a copy of an upper item (its lists) for the graph checks.
 void
-AddUpperEntry(Checker &c, BlockNumber block, OffsetNumber offset, const uint32 *item, Size length)
+AddUpperEntry(Checker &c, BlockNumber block, OffsetNumber offset, const uint32_t *item, std::size_t length)
 {
-	const Size per_level = sizeof(uint32) * (1 + c.meta.m);
-	if (length == 0 || length % per_level != 0 || length / per_level > static_cast<Size>(hnsw::kMaxLevel))
+	const std::size_t per_level = sizeof(uint32_t) * (1 + c.meta.m);
+	if (length == 0 || length % per_level != 0 || length / per_level > static_cast<std::size_t>(quarry::hnsw::kMaxLevel))
 	{
 		Problem(c, kUpperProblem, "upper-layer item (%u,%u) has %zu bytes: no level's size", block, offset, length);
 		return;
 	}
 	if (c.nuppers == c.uppers_capacity)
 	{
-		c.uppers_capacity = std::max<uint32>(c.uppers_capacity * 2, 256);
+		c.uppers_capacity = std::max<uint32_t>(c.uppers_capacity * 2, 256);
 		c.uppers = static_cast<UpperEntry *>(repalloc_huge(c.uppers, sizeof(UpperEntry) * c.uppers_capacity));
 	}
-	auto *lists = static_cast<uint32 *>(palloc(length));
+	auto *lists = static_cast<uint32_t *>(palloc(length));
 	std::memcpy(lists, item, length);
-	c.uppers[c.nuppers++] = UpperEntry{block, offset, static_cast<uint16>(length / per_level), 0, lists};
+	c.uppers[c.nuppers++] = UpperEntry{block, offset, static_cast<uint16_t>(length / per_level), 0, lists};
 }
 
 // An upper page: a slotted page whose items are upper-layer lists.
@@ -230,8 +226,8 @@ CheckUpperPage(Checker &c, BlockNumber block)
 		const ItemId lp = PageGetItemId(page, off);
 		if (!ItemIdIsUsed(lp))
 			continue; // a freed item (its line pointer stays)
-		Size length = 0;
-		const uint32 *item = UpperItem(page, off, &length);
+		std::size_t length = 0;
+		const uint32_t *item = UpperItem(page, off, &length);
 		if (item == nullptr || ItemIdGetOffset(lp) < h->pd_upper)
 		{
 			Problem(c, kUpperProblem, "upper page %u: line pointer %u points outside the page", block, off);
@@ -244,7 +240,7 @@ CheckUpperPage(Checker &c, BlockNumber block)
 // Every block outside the streams: empty (an extension nobody wrote, e.g.
 // after a crash) or an upper page.
 void
-CheckOtherBlocks(Checker &c, const uint8 *kinds)
+CheckOtherBlocks(Checker &c, const uint8_t *kinds)
 {
 	for (BlockNumber block = 1; block < c.nblocks; block++)
 	{
@@ -254,10 +250,10 @@ CheckOtherBlocks(Checker &c, const uint8 *kinds)
 		CopyBlock(c, block, c.page);
 		if (PageIsNew(c.page))
 			continue;
-		if (!IsHnswPage(c.page) || HnswOpaque(c.page)->type != static_cast<uint8>(HnswPageType::kUpper))
+		if (!IsOurPage(c.page) || OpaqueOf(c.page)->type != static_cast<uint8_t>(PageType::kUpper))
 		{
 			Problem(c, kPageProblem, "block %u is outside the streams but not an upper page%s", block,
-					IsHnswPage(c.page) ? "" : " (no quarry_hnsw page id)");
+					IsOurPage(c.page) ? "" : " (no quarry_hnsw page id)");
 			continue;
 		}
 		CheckUpperPage(c, block);
@@ -278,12 +274,12 @@ CompareTids(const void *a, const void *b)
 // claimed yet, counts within a page, the total against the metapage. Its TIDs
 // go to c.null_tids, sorted.
 void
-ClaimNullRowPages(Checker &c, uint8 *kinds)
+ClaimNullRowPages(Checker &c, uint8_t *kinds)
 {
 	const pg::NullRowListMeta &list = c.meta.null_rows;
-	const uint32 capacity = HnswNullRowFormat().capacity();
+	const uint32_t capacity = NullRowFormat().capacity();
 	c.null_tids = static_cast<ItemPointerData *>(palloc_extended(
-		sizeof(ItemPointerData) * (std::min<uint64>(list.count, uint64{c.nblocks} * capacity) + 1), MCXT_ALLOC_HUGE));
+		sizeof(ItemPointerData) * (std::min<uint64_t>(list.count, uint64_t{c.nblocks} * capacity) + 1), MCXT_ALLOC_HUGE));
 	c.null_count = 0;
 	BlockNumber block = list.head;
 	while (block != InvalidBlockNumber)
@@ -297,14 +293,14 @@ ClaimNullRowPages(Checker &c, uint8 *kinds)
 		kinds[block] = 4;
 		CopyBlock(c, block, c.page);
 		const auto *header = reinterpret_cast<const pg::NullRowPageHeader *>(StreamPayload(c.page));
-		if (!IsHnswPage(c.page) || HnswOpaque(c.page)->type != static_cast<uint8>(HnswPageType::kNullRows) ||
+		if (!IsOurPage(c.page) || OpaqueOf(c.page)->type != static_cast<uint8_t>(PageType::kNullRows) ||
 			header->count > capacity)
 		{
 			Problem(c, kPageProblem, "block %u of the null-row list is not a sound null-row page", block);
 			break;
 		}
 		const auto *tids = reinterpret_cast<const ItemPointerData *>(header + 1);
-		for (uint32 i = 0; i < header->count && c.null_count < list.count; i++)
+		for (uint32_t i = 0; i < header->count && c.null_count < list.count; i++)
 			c.null_tids[c.null_count++] = tids[i];
 		block = block == list.tail ? InvalidBlockNumber : header->next;
 	}
@@ -319,8 +315,8 @@ ClaimNullRowPages(Checker &c, uint8 *kinds)
 void
 CheckBlocks(Checker &c)
 {
-	auto *kinds = static_cast<uint8 *>(palloc0(c.nblocks));
-	kinds[kHnswMetaBlock] = 1;
+	auto *kinds = static_cast<uint8_t *>(palloc0(c.nblocks));
+	kinds[kMetaBlock] = 1;
 	ClaimExtents(c, c.meta.nodes, 2, "node stream", kinds);
 	ClaimExtents(c, c.meta.tids, 3, "TID stream", kinds);
 	ClaimNullRowPages(c, kinds);
@@ -330,13 +326,13 @@ CheckBlocks(Checker &c)
 
 // The TID entries of one TID page into c.nodes and c.heap_tids.
 void
-ReadTidEntries(Checker &c, uint32 page, BlockNumber block)
+ReadTidEntries(Checker &c, uint32_t page, BlockNumber block)
 {
-	const uint32 first = page * kTidEntriesPerPage;
+	const uint32_t first = page * kTidEntriesPerPage;
 	const auto *entries = reinterpret_cast<const TidEntry *>(StreamPayload(c.page));
-	for (uint32 i = 0; i < kTidEntriesPerPage; i++)
+	for (uint32_t i = 0; i < kTidEntriesPerPage; i++)
 	{
-		const uint32 id = first + i;
+		const uint32_t id = first + i;
 		const TidEntry &e = entries[i];
 		if (id >= c.meta.node_count)
 		{
@@ -367,11 +363,11 @@ ReadTidEntries(Checker &c, uint32 page, BlockNumber block)
 void
 CheckTidStream(Checker &c)
 {
-	for (uint32 page = 0; page < c.meta.tids.npages; page++)
+	for (uint32_t page = 0; page < c.meta.tids.npages; page++)
 	{
 		CHECK_FOR_INTERRUPTS();
 		const BlockNumber block = StreamBlock(c.meta.tids, page);
-		const bool holds_slots = static_cast<uint64>(page) * kTidEntriesPerPage < c.meta.node_count;
+		const bool holds_slots = static_cast<uint64_t>(page) * kTidEntriesPerPage < c.meta.node_count;
 		CopyBlock(c, block, c.page);
 		if (PageIsNew(c.page))
 		{
@@ -379,7 +375,7 @@ CheckTidStream(Checker &c)
 				Problem(c, kPageProblem, "TID page %u (block %u) is empty but holds slots", page, block);
 			continue;
 		}
-		if (!IsStreamPage(c.page, HnswPageType::kTid))
+		if (!IsStreamPage(c.page, PageType::kTid))
 		{
 			Problem(c, kPageProblem, "block %u, page %u of the TID stream, is not a TID page", block, page);
 			continue;
@@ -393,7 +389,7 @@ CheckTidStream(Checker &c)
 // Loads node stream page `page` into c.page (zeros if unwritten) and checks
 // it the first time; false if it is bad.
 bool
-LoadNodePage(Checker &c, uint32 page)
+LoadNodePage(Checker &c, uint32_t page)
 {
 	if (c.cached_page == page)
 		return c.node_pages[page] != kPageBad;
@@ -404,7 +400,7 @@ LoadNodePage(Checker &c, uint32 page)
 	{
 		if (!exists || PageIsNew(c.page))
 			c.node_pages[page] = kPageUnwritten;
-		else if (IsStreamPage(c.page, HnswPageType::kNode))
+		else if (IsStreamPage(c.page, PageType::kNode))
 			c.node_pages[page] = kPageSound;
 		else
 		{
@@ -419,20 +415,19 @@ LoadNodePage(Checker &c, uint32 page)
 
 } // namespace
 
-namespace hnsw_verify {
 
 bool
-ReadRecord(Checker &c, uint32 id)
+ReadRecord(Checker &c, uint32_t id)
 {
-	const uint32 rs = c.meta.record_size;
-	const uint64 start = static_cast<uint64>(id) * rs;
-	uint32 copied = 0;
+	const uint32_t rs = c.meta.record_size;
+	const uint64_t start = static_cast<uint64_t>(id) * rs;
+	uint32_t copied = 0;
 	StreamPosition at = StreamPositionOf(start);
 	while (copied < rs)
 	{
 		if (!LoadNodePage(c, at.page))
 			return false;
-		const uint32 piece = std::min<uint32>(rs - copied, kStreamPayloadBytes - at.offset);
+		const uint32_t piece = std::min<uint32_t>(rs - copied, kStreamPayloadBytes - at.offset);
 		std::memcpy(c.record + copied, StreamPayload(c.page) + at.offset, piece);
 		copied += piece;
 		at = StreamPosition{at.page + 1, 0};
@@ -440,17 +435,16 @@ ReadRecord(Checker &c, uint32 id)
 	return true;
 }
 
-} // namespace hnsw_verify
 
 namespace {
 
-uint64
-HashVector(const float *v, uint32 dims)
+uint64_t
+HashVector(const float *v, uint32_t dims)
 {
-	uint64 h = 0x9E3779B97F4A7C15ull ^ dims;
-	for (uint32 i = 0; i < dims; i++)
+	uint64_t h = 0x9E3779B97F4A7C15ull ^ dims;
+	for (uint32_t i = 0; i < dims; i++)
 	{
-		uint32 bits;
+		uint32_t bits;
 		std::memcpy(&bits, &v[i], sizeof bits);
 		h = (h ^ bits) * 0xBF58476D1CE4E5B9ull;
 		h ^= h >> 29;
@@ -460,11 +454,11 @@ HashVector(const float *v, uint32 dims)
 
 // The vector of a live or deleted node: finite, of unit length under cosine.
 void
-CheckVector(Checker &c, uint32 id, NodeInfo &n)
+CheckVector(Checker &c, uint32_t id, NodeInfo &n)
 {
 	const float *v = RecordVector(c);
 	double norm = 0;
-	for (uint32 i = 0; i < c.meta.dims; i++)
+	for (uint32_t i = 0; i < c.meta.dims; i++)
 	{
 		if (!std::isfinite(v[i]))
 		{
@@ -473,7 +467,7 @@ CheckVector(Checker &c, uint32 id, NodeInfo &n)
 		}
 		norm += static_cast<double>(v[i]) * v[i];
 	}
-	if (c.meta.metric == static_cast<uint8>(hnsw::Metric::kCosine) && std::fabs(norm - 1.0) > 1e-3)
+	if (c.meta.metric == static_cast<uint8_t>(quarry::hnsw::Metric::kCosine) && std::fabs(norm - 1.0) > 1e-3)
 		Problem(c, kRecordProblem, "node %u: its vector has norm %g in a cosine index (unit vectors)", id,
 				std::sqrt(norm));
 	n.vector_hash = HashVector(v, c.meta.dims);
@@ -482,11 +476,11 @@ CheckVector(Checker &c, uint32 id, NodeInfo &n)
 // A free slot (or one reserved by an insert that never wrote it) holds what
 // SetNodeState(kFree) leaves, or nothing.
 void
-CheckFreeRecord(Checker &c, uint32 id, const NodeHeader &h, bool reserved)
+CheckFreeRecord(Checker &c, uint32_t id, const NodeHeader &h, bool reserved)
 {
-	const bool freed = h.state == static_cast<uint8>(NodeState::kFree) && h.level == 0 && h.count0 == 0 &&
+	const bool freed = h.state == static_cast<uint8_t>(NodeState::kFree) && h.level == 0 && h.count0 == 0 &&
 					   h.upper_offset == InvalidOffsetNumber && h.upper_block == 0 &&
-					   h.next_duplicate == hnsw::kInvalidNode;
+					   h.next_duplicate == quarry::hnsw::kInvalidNode;
 	static const NodeHeader zero{};
 	const bool never_written = std::memcmp(&h, &zero, sizeof h) == 0;
 	if (freed || (reserved && never_written))
@@ -497,7 +491,7 @@ CheckFreeRecord(Checker &c, uint32 id, const NodeHeader &h, bool reserved)
 
 // A graph node's or duplicate's header fields beyond state and level.
 bool
-CheckNodeHeader(Checker &c, uint32 id, const NodeHeader &h)
+CheckNodeHeader(Checker &c, uint32_t id, const NodeHeader &h)
 {
 	if (h.level == kDuplicateLevel)
 	{
@@ -526,16 +520,16 @@ CheckNodeHeader(Checker &c, uint32 id, const NodeHeader &h)
 
 // One record against its TID entry; fills c.nodes[id] and marks it readable.
 void
-CheckRecord(Checker &c, uint32 id)
+CheckRecord(Checker &c, uint32_t id)
 {
 	NodeInfo &n = c.nodes[id];
 	const NodeHeader h = RecordHeader(c);
 	static const NodeHeader zero{};
 	if (std::memcmp(&h, &zero, sizeof h) != 0)
 		n.flags |= kWritten;
-	if (n.state == static_cast<uint8>(NodeState::kFree) || n.state == static_cast<uint8>(NodeState::kReserved))
+	if (n.state == static_cast<uint8_t>(NodeState::kFree) || n.state == static_cast<uint8_t>(NodeState::kReserved))
 	{
-		CheckFreeRecord(c, id, h, n.state == static_cast<uint8>(NodeState::kReserved));
+		CheckFreeRecord(c, id, h, n.state == static_cast<uint8_t>(NodeState::kReserved));
 		n.flags |= kReadable;
 		return;
 	}
@@ -552,7 +546,7 @@ CheckRecord(Checker &c, uint32 id)
 	}
 	if (!CheckNodeHeader(c, id, h))
 		return;
-	n.primary = h.level == kDuplicateLevel ? h.upper_block : hnsw::kInvalidNode;
+	n.primary = h.level == kDuplicateLevel ? h.upper_block : quarry::hnsw::kInvalidNode;
 	n.next = h.next_duplicate;
 	CheckVector(c, id, n);
 	n.flags |= kReadable;
@@ -562,7 +556,7 @@ CheckRecord(Checker &c, uint32 id)
 void
 CheckNodeStream(Checker &c)
 {
-	for (uint32 id = 0; id < c.meta.node_count; id++)
+	for (uint32_t id = 0; id < c.meta.node_count; id++)
 	{
 		if (id % 1024 == 0)
 			CHECK_FOR_INTERRUPTS();
@@ -570,15 +564,15 @@ CheckNodeStream(Checker &c)
 			continue;
 		CheckRecord(c, id);
 	}
-	const uint64 end = static_cast<uint64>(c.meta.node_count) * c.meta.record_size;
+	const uint64_t end = static_cast<uint64_t>(c.meta.node_count) * c.meta.record_size;
 	const StreamPosition last = StreamPositionOf(end);
-	for (uint32 page = last.page; page < c.meta.nodes.npages; page++)
+	for (uint32_t page = last.page; page < c.meta.nodes.npages; page++)
 	{
 		if (!LoadNodePage(c, page) || c.node_pages[page] == kPageUnwritten)
 			continue;
-		const uint32 from = page == last.page ? last.offset : 0;
+		const uint32_t from = page == last.page ? last.offset : 0;
 		const char *payload = StreamPayload(c.page);
-		for (uint32 i = from; i < kStreamPayloadBytes; i++)
+		for (uint32_t i = from; i < kStreamPayloadBytes; i++)
 		{
 			if (payload[i] != 0)
 			{
@@ -593,7 +587,7 @@ CheckNodeStream(Checker &c)
 
 
 void
-HnswVerify(Relation index, Relation heap, VerifyReport &report)
+Verify(Relation index, Relation heap, VerifyReport &report)
 {
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "quarry_hnsw verify", ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
@@ -604,15 +598,15 @@ HnswVerify(Relation index, Relation heap, VerifyReport &report)
 	c->context = cxt;
 	c->nblocks = RelationGetNumberOfBlocks(index);
 	c->page = static_cast<char *>(palloc(BLCKSZ));
-	c->cached_page = hnsw::kInvalidNode;
+	c->cached_page = quarry::hnsw::kInvalidNode;
 	c->unreachable = -1;
 	if (CheckMeta(*c))
 	{
-		const uint32 n = c->meta.node_count;
+		const uint32_t n = c->meta.node_count;
 		c->nodes = static_cast<NodeInfo *>(palloc_extended(sizeof(NodeInfo) * (n + 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO));
 		c->heap_tids = static_cast<ItemPointerData *>(
 			palloc_extended(sizeof(ItemPointerData) * (n + 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO));
-		c->node_pages = static_cast<uint8 *>(palloc0(c->meta.nodes.npages + 1));
+		c->node_pages = static_cast<uint8_t *>(palloc0(c->meta.nodes.npages + 1));
 		c->record = static_cast<char *>(palloc(c->meta.record_size + 1));
 		c->uppers = static_cast<UpperEntry *>(palloc(sizeof(UpperEntry)));
 		CheckBlocks(*c);
@@ -640,4 +634,4 @@ HnswVerify(Relation index, Relation heap, VerifyReport &report)
 	MemoryContextDelete(cxt);
 }
 
-} // namespace quarry::am
+} // namespace quarry::am::hnsw

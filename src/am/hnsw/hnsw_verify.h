@@ -12,7 +12,7 @@
 
 #include <cstring>
 
-namespace quarry::am::hnsw_verify {
+namespace quarry::am::hnsw {
 
 /// Problems are counted per kind; past VerifyReport::kMaxPerKind of a kind
 /// only the count goes on, and one last row says how many were left out.
@@ -33,7 +33,7 @@ enum Kind : int {
 };
 
 /// What the checker keeps per node id (from its TID entry and its record).
-enum NodeFlag : uint8 {
+enum NodeFlag : uint8_t {
 	kTidReadable = 1,  // its TID entry is on a sound page and looks sane
 	kReadable = 2,	   // and so is its record, consistent with the entry
 	kWritten = 4,	   // its record was written once (the header is not all zeros)
@@ -42,26 +42,26 @@ enum NodeFlag : uint8 {
 };
 
 struct NodeInfo {
-	uint8 state; // NodeState, from the TID stream
-	uint8 level; // from the TID stream (equal to the record's when kReadable)
-	uint8 flags; // NodeFlag
-	uint8 unused;
-	uint32 primary;	  // a duplicate's primary
-	uint32 next;	  // next_duplicate
-	uint64 vector_hash; // to compare a duplicate's vector with its primary's
+	uint8_t state; // NodeState, from the TID stream
+	uint8_t level; // from the TID stream (equal to the record's when kReadable)
+	uint8_t flags; // NodeFlag
+	uint8_t unused;
+	uint32_t primary;	  // a duplicate's primary
+	uint32_t next;	  // next_duplicate
+	uint64_t vector_hash; // to compare a duplicate's vector with its primary's
 };
 
 /// An upper-layer item found on an upper page.
 struct UpperEntry {
 	BlockNumber block;
 	OffsetNumber offset;
-	uint16 levels; // from its length
-	uint32 refs;   // nodes naming it
-	uint32 *lists; // a copy: levels * (1 + m) words
+	uint16_t levels; // from its length
+	uint32_t refs;   // nodes naming it
+	uint32_t *lists; // a copy: levels * (1 + m) words
 };
 
 /// Stream page states while reading records.
-enum StreamPageState : uint8 {
+enum StreamPageState : uint8_t {
 	kPageUnknown = 0,
 	kPageSound,
 	kPageUnwritten, // all zeros or past the end of the relation: records read as zeros
@@ -75,36 +75,36 @@ struct Checker {
 	MemoryContext context;
 	int counts[kKindCount];
 
-	HnswMetaPageData meta;
+	MetaPage meta;
 	BlockNumber nblocks;
-	uint32 capacity0; // 2m
+	uint32_t capacity0; // 2m
 
 	NodeInfo *nodes; // meta.node_count of them
 	ItemPointerData *heap_tids; // from the TID stream
 
 	UpperEntry *uppers; // in (block, offset) order
-	uint32 nuppers;
-	uint32 uppers_capacity;
+	uint32_t nuppers;
+	uint32_t uppers_capacity;
 
-	uint8 *node_pages; // StreamPageState per node stream page
-	uint32 cached_page; // the node stream page in `page` (kInvalidNode: none)
+	uint8_t *node_pages; // StreamPageState per node stream page
+	uint32_t cached_page; // the node stream page in `page` (kInvalidNode: none)
 	char *page;			// BLCKSZ
 	char *record;		// meta.record_size
 
 	ItemPointerData *null_tids; // the null-row list, sorted after CheckBlocks
-	uint64 null_count;
+	uint64_t null_count;
 	bool *null_seen; // reported by the table scan
 
-	uint64 stale_links; // links into free or reused slots (accepted)
-	uint64 orphan_items; // upper items no node names (accepted)
-	int64 unreachable; // live graph nodes layer 0 does not reach (-1: not counted)
+	uint64_t stale_links; // links into free or reused slots (accepted)
+	uint64_t orphan_items; // upper items no node names (accepted)
+	int64_t unreachable; // live graph nodes layer 0 does not reach (-1: not counted)
 };
 
 /// Reports a problem of `kind` (rate-limited per kind).
 void Problem(Checker &c, Kind kind, const char *fmt, ...) pg_attribute_printf(3, 4);
 
 /// Copies node `id`'s record into c.record; false if a page of it is bad.
-bool ReadRecord(Checker &c, uint32 id);
+bool ReadRecord(Checker &c, uint32_t id);
 
 /// The record's header and vector in c.record.
 inline NodeHeader
@@ -119,10 +119,10 @@ RecordVector(const Checker &c)
 {
 	return reinterpret_cast<const float *>(c.record + VectorOffset(c.meta.m));
 }
-inline const uint32 *
+inline const uint32_t *
 RecordLinks(const Checker &c)
 {
-	return reinterpret_cast<const uint32 *>(c.record + LinksOffset());
+	return reinterpret_cast<const uint32_t *>(c.record + LinksOffset());
 }
 
 /// Whether `n` is in the graph: a readable live or deleted node that is not
@@ -131,7 +131,7 @@ inline bool
 IsGraphNode(const NodeInfo &n)
 {
 	return (n.flags & kReadable) != 0 && n.level != kDuplicateLevel &&
-		   (n.state == static_cast<uint8>(NodeState::kLive) || n.state == static_cast<uint8>(NodeState::kDeleted));
+		   (n.state == static_cast<uint8_t>(NodeState::kLive) || n.state == static_cast<uint8_t>(NodeState::kDeleted));
 }
 
 /// hnsw_verify_graph.cpp: links, upper items, chains, the entry point.
@@ -139,4 +139,4 @@ void CheckGraph(Checker &c);
 /// hnsw_verify_graph.cpp: the index against its table.
 void CheckTable(Checker &c);
 
-} // namespace quarry::am::hnsw_verify
+} // namespace quarry::am::hnsw

@@ -19,23 +19,23 @@ extern "C" {
 #include <cstdlib>
 #include <cstring>
 
-namespace quarry::am::hnsw_verify {
+namespace quarry::am::hnsw {
 
 namespace {
 
 bool
 IsLive(const NodeInfo &n)
 {
-	return n.state == static_cast<uint8>(NodeState::kLive);
+	return n.state == static_cast<uint8_t>(NodeState::kLive);
 }
 
 UpperEntry *
 FindUpper(Checker &c, BlockNumber block, OffsetNumber offset)
 {
-	uint32 lo = 0, hi = c.nuppers;
+	uint32_t lo = 0, hi = c.nuppers;
 	while (lo < hi)
 	{
-		const uint32 mid = lo + (hi - lo) / 2;
+		const uint32_t mid = lo + (hi - lo) / 2;
 		const UpperEntry &e = c.uppers[mid];
 		if (e.block < block || (e.block == block && e.offset < offset))
 			lo = mid + 1;
@@ -49,11 +49,11 @@ FindUpper(Checker &c, BlockNumber block, OffsetNumber offset)
 
 // One neighbour list of node `id` on `level`.
 void
-CheckList(Checker &c, uint32 id, int level, const uint32 *ids, uint32 count)
+CheckList(Checker &c, uint32_t id, int level, const uint32_t *ids, uint32_t count)
 {
-	for (uint32 i = 0; i < count; i++)
+	for (uint32_t i = 0; i < count; i++)
 	{
-		const uint32 to = ids[i];
+		const uint32_t to = ids[i];
 		if (to >= c.meta.node_count)
 		{
 			Problem(c, kLinkProblem, "node %u links to node %u on layer %d; the index has %u slots", id, to, level,
@@ -66,7 +66,7 @@ CheckList(Checker &c, uint32 id, int level, const uint32 *ids, uint32 count)
 			continue;
 		}
 		bool twice = false;
-		for (uint32 j = 0; j < i && !twice; j++)
+		for (uint32_t j = 0; j < i && !twice; j++)
 			twice = ids[j] == to;
 		if (twice)
 		{
@@ -86,7 +86,7 @@ CheckList(Checker &c, uint32 id, int level, const uint32 *ids, uint32 count)
 // The upper-layer item of graph node `id`: it exists, has the node's level,
 // belongs to it alone; its lists.
 void
-CheckUpperLists(Checker &c, uint32 id, const NodeHeader &h)
+CheckUpperLists(Checker &c, uint32_t id, const NodeHeader &h)
 {
 	UpperEntry *e = FindUpper(c, h.upper_block, h.upper_offset);
 	if (e == nullptr)
@@ -106,7 +106,7 @@ CheckUpperLists(Checker &c, uint32 id, const NodeHeader &h)
 				e->block, e->offset, e->levels);
 	for (int level = 1; level <= std::min<int>(h.level, e->levels); level++)
 	{
-		const uint32 *list = e->lists + static_cast<std::size_t>(level - 1) * (1 + c.meta.m);
+		const uint32_t *list = e->lists + static_cast<std::size_t>(level - 1) * (1 + c.meta.m);
 		if (list[0] > c.meta.m)
 			Problem(c, kUpperProblem, "node %u has %u links on layer %d (at most %u)", id, list[0], level, c.meta.m);
 		else
@@ -117,28 +117,28 @@ CheckUpperLists(Checker &c, uint32 id, const NodeHeader &h)
 /// Layer 0 as adjacency lists, kept while the lists are checked when they
 /// fit in maintenance_work_mem, for CountUnreachable.
 struct Layer0 {
-	uint64 *offsets; // node_count + 1, or nullptr when not kept
-	uint32 *links;
+	uint64_t *offsets; // node_count + 1, or nullptr when not kept
+	uint32_t *links;
 };
 
 Layer0
 StartLayer0(const Checker &c)
 {
-	const uint64 bytes = static_cast<uint64>(c.meta.node_count) * (sizeof(uint64) + sizeof(uint32) * c.capacity0);
-	if (bytes > static_cast<uint64>(maintenance_work_mem) * 1024)
+	const uint64_t bytes = static_cast<uint64_t>(c.meta.node_count) * (sizeof(uint64_t) + sizeof(uint32_t) * c.capacity0);
+	if (bytes > static_cast<uint64_t>(maintenance_work_mem) * 1024)
 		return Layer0{nullptr, nullptr};
-	return Layer0{static_cast<uint64 *>(palloc_extended(sizeof(uint64) * (c.meta.node_count + 1), MCXT_ALLOC_HUGE)),
-				  static_cast<uint32 *>(palloc_extended(
-					  sizeof(uint32) * (static_cast<uint64>(c.meta.node_count) * c.capacity0 + 1), MCXT_ALLOC_HUGE))};
+	return Layer0{static_cast<uint64_t *>(palloc_extended(sizeof(uint64_t) * (c.meta.node_count + 1), MCXT_ALLOC_HUGE)),
+				  static_cast<uint32_t *>(palloc_extended(
+					  sizeof(uint32_t) * (static_cast<uint64_t>(c.meta.node_count) * c.capacity0 + 1), MCXT_ALLOC_HUGE))};
 }
 
 // Neighbour lists of every graph node.
 void
 CheckLinks(Checker &c, Layer0 &layer0)
 {
-	uint32 links[hnsw::kMaxNeighbors];
-	uint64 kept = 0;
-	for (uint32 id = 0; id < c.meta.node_count; id++)
+	uint32_t links[quarry::hnsw::kMaxNeighbors];
+	uint64_t kept = 0;
+	for (uint32_t id = 0; id < c.meta.node_count; id++)
 	{
 		if (id % 1024 == 0)
 			CHECK_FOR_INTERRUPTS();
@@ -147,11 +147,11 @@ CheckLinks(Checker &c, Layer0 &layer0)
 		if (!IsGraphNode(c.nodes[id]) || !ReadRecord(c, id))
 			continue;
 		const NodeHeader h = RecordHeader(c);
-		std::memcpy(links, RecordLinks(c), sizeof(uint32) * h.count0); // count0 <= 2m: checked
+		std::memcpy(links, RecordLinks(c), sizeof(uint32_t) * h.count0); // count0 <= 2m: checked
 		CheckList(c, id, 0, links, h.count0);
 		if (h.level > 0)
 			CheckUpperLists(c, id, h);
-		for (uint32 i = 0; layer0.offsets != nullptr && i < h.count0; i++)
+		for (uint32_t i = 0; layer0.offsets != nullptr && i < h.count0; i++)
 		{
 			if (links[i] < c.meta.node_count)
 				layer0.links[kept++] = links[i];
@@ -159,7 +159,7 @@ CheckLinks(Checker &c, Layer0 &layer0)
 	}
 	if (layer0.offsets != nullptr)
 		layer0.offsets[c.meta.node_count] = kept;
-	for (uint32 i = 0; i < c.nuppers; i++)
+	for (uint32_t i = 0; i < c.nuppers; i++)
 		c.orphan_items += c.uppers[i].refs == 0 ? 1 : 0;
 }
 
@@ -169,20 +169,20 @@ CheckLinks(Checker &c, Layer0 &layer0)
 void
 CountUnreachable(Checker &c, const Layer0 &layer0)
 {
-	const uint32 n = c.meta.node_count;
-	if (layer0.offsets == nullptr || c.meta.entry_node == hnsw::kInvalidNode)
+	const uint32_t n = c.meta.node_count;
+	if (layer0.offsets == nullptr || c.meta.entry_node == quarry::hnsw::kInvalidNode)
 		return;
-	auto *queue = static_cast<uint32 *>(palloc_extended(sizeof(uint32) * (n + 1), MCXT_ALLOC_HUGE));
+	auto *queue = static_cast<uint32_t *>(palloc_extended(sizeof(uint32_t) * (n + 1), MCXT_ALLOC_HUGE));
 	auto *seen = static_cast<bool *>(palloc_extended(n + 1, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO));
-	uint32 head = 0, tail = 0;
+	uint32_t head = 0, tail = 0;
 	queue[tail++] = c.meta.entry_node;
 	seen[c.meta.entry_node] = true;
 	while (head < tail)
 	{
-		const uint32 x = queue[head++];
-		for (uint64 i = layer0.offsets[x]; i < layer0.offsets[x + 1]; i++)
+		const uint32_t x = queue[head++];
+		for (uint64_t i = layer0.offsets[x]; i < layer0.offsets[x + 1]; i++)
 		{
-			const uint32 y = layer0.links[i];
+			const uint32_t y = layer0.links[i];
 			if (!seen[y])
 			{
 				seen[y] = true;
@@ -190,19 +190,19 @@ CountUnreachable(Checker &c, const Layer0 &layer0)
 			}
 		}
 	}
-	uint64 unreachable = 0;
-	for (uint32 id = 0; id < n; id++)
+	uint64_t unreachable = 0;
+	for (uint32_t id = 0; id < n; id++)
 		unreachable += IsGraphNode(c.nodes[id]) && IsLive(c.nodes[id]) && !seen[id] ? 1 : 0;
-	c.unreachable = static_cast<int64>(unreachable);
+	c.unreachable = static_cast<int64_t>(unreachable);
 	pfree(queue);
 	pfree(seen);
 }
 
 // The chain of live primary `p`: its own duplicates, each once, with its vector.
 void
-WalkChain(Checker &c, uint32 p)
+WalkChain(Checker &c, uint32_t p)
 {
-	for (uint32 next = c.nodes[p].next; next != hnsw::kInvalidNode;)
+	for (uint32_t next = c.nodes[p].next; next != quarry::hnsw::kInvalidNode;)
 	{
 		if (next >= c.meta.node_count)
 		{
@@ -213,7 +213,7 @@ WalkChain(Checker &c, uint32 p)
 		if ((d.flags & kReadable) == 0)
 			return;
 		if (d.level != kDuplicateLevel || d.primary != p ||
-			!(IsLive(d) || d.state == static_cast<uint8>(NodeState::kDeleted)))
+			!(IsLive(d) || d.state == static_cast<uint8_t>(NodeState::kDeleted)))
 		{
 			Problem(c, kChainProblem, "the duplicate chain of node %u reaches node %u, which is not one of its duplicates",
 					p, next);
@@ -237,12 +237,12 @@ WalkChain(Checker &c, uint32 p)
 void
 CheckChains(Checker &c)
 {
-	for (uint32 p = 0; p < c.meta.node_count; p++)
+	for (uint32_t p = 0; p < c.meta.node_count; p++)
 	{
 		if (IsGraphNode(c.nodes[p]) && IsLive(c.nodes[p]))
 			WalkChain(c, p);
 	}
-	for (uint32 id = 0; id < c.meta.node_count; id++)
+	for (uint32_t id = 0; id < c.meta.node_count; id++)
 	{
 		const NodeInfo &d = c.nodes[id];
 		if ((d.flags & kReadable) == 0 || d.level != kDuplicateLevel || !IsLive(d) || (d.flags & kOnChain))
@@ -259,21 +259,21 @@ CheckChains(Checker &c)
 void
 CheckEntryPoint(Checker &c)
 {
-	const uint32 entry = c.meta.entry_node;
-	uint32 free_slots = 0;
-	uint32 live_graph_node = hnsw::kInvalidNode;
-	for (uint32 id = 0; id < c.meta.node_count; id++)
+	const uint32_t entry = c.meta.entry_node;
+	uint32_t free_slots = 0;
+	uint32_t live_graph_node = quarry::hnsw::kInvalidNode;
+	for (uint32_t id = 0; id < c.meta.node_count; id++)
 	{
 		const NodeInfo &n = c.nodes[id];
-		free_slots += (n.flags & kTidReadable) && n.state == static_cast<uint8>(NodeState::kFree) ? 1 : 0;
-		if (live_graph_node == hnsw::kInvalidNode && IsGraphNode(n) && IsLive(n))
+		free_slots += (n.flags & kTidReadable) && n.state == static_cast<uint8_t>(NodeState::kFree) ? 1 : 0;
+		if (live_graph_node == quarry::hnsw::kInvalidNode && IsGraphNode(n) && IsLive(n))
 			live_graph_node = id;
 	}
 	if (c.meta.free_count > free_slots)
 		Problem(c, kMetaProblem, "metapage: %u free slots, the TID stream has %u", c.meta.free_count, free_slots);
-	if (entry == hnsw::kInvalidNode)
+	if (entry == quarry::hnsw::kInvalidNode)
 	{
-		if (live_graph_node != hnsw::kInvalidNode)
+		if (live_graph_node != quarry::hnsw::kInvalidNode)
 			Problem(c, kEntryProblem, "the metapage names no entry point, but node %u is live", live_graph_node);
 		return;
 	}
@@ -306,7 +306,7 @@ namespace {
 
 struct Entry {
 	ItemPointerData tid;
-	uint32 node;
+	uint32_t node;
 };
 
 int
@@ -319,7 +319,7 @@ CompareEntries(const void *a, const void *b)
 struct TableScan {
 	Checker *c;
 	Entry *entries;
-	uint32 count;
+	uint32_t count;
 	MemoryContext row_cxt;
 	float *vector; // dims floats
 };
@@ -332,15 +332,15 @@ CollectEntries(TableScan &scan)
 	scan.entries = static_cast<Entry *>(
 		palloc_extended(sizeof(Entry) * (c.meta.node_count + 1), MCXT_ALLOC_HUGE));
 	scan.count = 0;
-	for (uint32 id = 0; id < c.meta.node_count; id++)
+	for (uint32_t id = 0; id < c.meta.node_count; id++)
 	{
 		const NodeInfo &n = c.nodes[id];
 		if ((n.flags & kTidReadable) &&
-			(IsLive(n) || n.state == static_cast<uint8>(NodeState::kDeleted)))
+			(IsLive(n) || n.state == static_cast<uint8_t>(NodeState::kDeleted)))
 			scan.entries[scan.count++] = Entry{c.heap_tids[id], id};
 	}
 	qsort(scan.entries, scan.count, sizeof(Entry), CompareEntries);
-	for (uint32 i = 1; i < scan.count; i++)
+	for (uint32_t i = 1; i < scan.count; i++)
 	{
 		const ItemPointerData &tid = scan.entries[i].tid;
 		if (ItemPointerEquals(const_cast<ItemPointer>(&scan.entries[i - 1].tid), const_cast<ItemPointer>(&tid)))
@@ -353,19 +353,19 @@ CollectEntries(TableScan &scan)
 // The row's vector against the one node `id` holds, bit for bit (as the
 // index would store it: normalised under cosine).
 void
-CompareVector(TableScan &scan, ItemPointer tid, Datum value, uint32 id)
+CompareVector(TableScan &scan, ItemPointer tid, Datum value, uint32_t id)
 {
 	Checker &c = *scan.c;
 	const VectorArg v = DatumGetVector(value);
-	const auto metric = static_cast<hnsw::Metric>(c.meta.metric);
-	bool storable = static_cast<uint32>(v.dims) == c.meta.dims;
+	const auto metric = static_cast<quarry::hnsw::Metric>(c.meta.metric);
+	bool storable = static_cast<uint32_t>(v.dims) == c.meta.dims;
 	double norm = 0;
 	for (int i = 0; storable && i < v.dims; i++)
 	{
 		storable = std::isfinite(v.data[i]);
 		norm += static_cast<double>(v.data[i]) * v.data[i];
 	}
-	if (!storable || (metric == hnsw::Metric::kCosine && norm == 0))
+	if (!storable || (metric == quarry::hnsw::Metric::kCosine && norm == 0))
 	{
 		Problem(c, kVectorMismatch, "row (%u,%u) has a vector the index cannot hold (%d dimensions; the index has %u)",
 				ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid), v.dims, c.meta.dims);
@@ -461,7 +461,7 @@ void
 CheckNullRowEntries(Checker &c)
 {
 	const BlockNumber heap_blocks = RelationGetNumberOfBlocks(c.heap);
-	for (uint64 i = 0; i < c.null_count; i++)
+	for (uint64_t i = 0; i < c.null_count; i++)
 	{
 		ItemPointer tid = &c.null_tids[i];
 		if (i > 0 && ItemPointerEquals(&c.null_tids[i - 1], tid))
@@ -481,7 +481,7 @@ CheckUnseen(TableScan &scan)
 {
 	Checker &c = *scan.c;
 	const BlockNumber heap_blocks = RelationGetNumberOfBlocks(c.heap);
-	for (uint32 i = 0; i < scan.count; i++)
+	for (uint32_t i = 0; i < scan.count; i++)
 	{
 		const Entry &e = scan.entries[i];
 		const NodeInfo &n = c.nodes[e.node];
@@ -515,4 +515,4 @@ CheckTable(Checker &c)
 	CheckNullRowEntries(c);
 }
 
-} // namespace quarry::am::hnsw_verify
+} // namespace quarry::am::hnsw

@@ -1,0 +1,184 @@
+// The index access method handler both quarry_bm25 and quarry_hnsw use: the
+// capabilities they share (an index that orders by an operator, one column,
+// no uniqueness, no index-only scans) and the wrappers through which
+// PostgreSQL calls every callback. One wrapper per callback kind, for both:
+// each runs the callback in pg::IndexBoundary (or pg::Boundary when there is
+// no index), so no C++ exception reaches PostgreSQL and every ERROR names
+// the index ("quarry_bm25 gettuple of index "docs_body_idx"").
+//
+// An access method describes itself with a struct of static members (see
+// bm25_handler.cpp):
+//
+//   struct Bm25Callbacks {
+//       static constexpr const char *kName = "quarry_bm25";
+//       static constexpr uint16_t kSupportProcs = 0;
+//       static constexpr auto build = Build;          // its C++ callbacks
+//       ...
+//       static constexpr auto getbitmap = GetBitmap;  // or nullptr
+//   };
+//   QUARRY_FUNCTION(quarry_bm25_handler) { PG_RETURN_POINTER(am::MakeIndexAmRoutine<Bm25Callbacks>()); }
+#pragma once
+
+#include "pg/guard.h"
+#include "pg/postgres_api.h"
+
+extern "C" {
+#include "access/amapi.h"
+#include "access/relscan.h"
+#include "commands/vacuum.h"
+#include "nodes/pathnodes.h"
+#include "utils/rel.h"
+}
+
+#include <cstdint>
+
+namespace quarry::am {
+
+namespace detail {
+
+template <class Am>
+struct Wrapped {
+	static IndexBuildResult *
+	build(Relation heap, Relation index, IndexInfo *info)
+	{
+		return pg::IndexBoundary(Am::kName, "build", RelationGetRelationName(index),
+								 [&] { return Am::build(heap, index, info); });
+	}
+	static void
+	buildempty(Relation index)
+	{
+		pg::IndexBoundary(Am::kName, "buildempty", RelationGetRelationName(index), [&] { Am::buildempty(index); });
+	}
+	static bool
+	insert(Relation index, Datum *values, bool *isnull, ItemPointer tid, Relation heap, IndexUniqueCheck check_unique,
+		   bool index_unchanged, IndexInfo *info)
+	{
+		return pg::IndexBoundary(Am::kName, "insert", RelationGetRelationName(index), [&] {
+			return Am::insert(index, values, isnull, tid, heap, check_unique, index_unchanged, info);
+		});
+	}
+	static IndexBulkDeleteResult *
+	bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats, IndexBulkDeleteCallback callback, void *state)
+	{
+		return pg::IndexBoundary(Am::kName, "bulkdelete", RelationGetRelationName(info->index),
+								 [&] { return Am::bulkdelete(info, stats, callback, state); });
+	}
+	static IndexBulkDeleteResult *
+	vacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
+	{
+		return pg::IndexBoundary(Am::kName, "vacuumcleanup", RelationGetRelationName(info->index),
+								 [&] { return Am::vacuumcleanup(info, stats); });
+	}
+	static void
+	costestimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *startup, Cost *total,
+				 Selectivity *selectivity, double *correlation, double *pages)
+	{
+		pg::Boundary(Am::kName, [&] {
+			Am::costestimate(root, path, loop_count, startup, total, selectivity, correlation, pages);
+		});
+	}
+	static bytea *
+	options(Datum reloptions, bool validate)
+	{
+		return pg::Boundary(Am::kName, [&] { return Am::options(reloptions, validate); });
+	}
+	static bool
+	validate(Oid opclass)
+	{
+		return pg::Boundary(Am::kName, [&] { return Am::validate(opclass); });
+	}
+	static char *
+	buildphasename(int64_t phase)
+	{
+		return pg::Boundary(Am::kName, [&] { return Am::buildphasename(phase); });
+	}
+	static IndexScanDesc
+	beginscan(Relation index, int nkeys, int norderbys)
+	{
+		return pg::IndexBoundary(Am::kName, "beginscan", RelationGetRelationName(index),
+								 [&] { return Am::beginscan(index, nkeys, norderbys); });
+	}
+	static void
+	rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys)
+	{
+		pg::IndexBoundary(Am::kName, "rescan", RelationGetRelationName(scan->indexRelation),
+						  [&] { Am::rescan(scan, keys, nkeys, orderbys, norderbys); });
+	}
+	static bool
+	gettuple(IndexScanDesc scan, ScanDirection direction)
+	{
+		return pg::IndexBoundary(Am::kName, "gettuple", RelationGetRelationName(scan->indexRelation),
+								 [&] { return Am::gettuple(scan, direction); });
+	}
+	static int64_t
+	getbitmap(IndexScanDesc scan, TIDBitmap *tbm)
+	{
+		return pg::IndexBoundary(Am::kName, "getbitmap", RelationGetRelationName(scan->indexRelation),
+								 [&] { return Am::getbitmap(scan, tbm); });
+	}
+	static void
+	endscan(IndexScanDesc scan)
+	{
+		pg::IndexBoundary(Am::kName, "endscan", RelationGetRelationName(scan->indexRelation),
+						  [&] { Am::endscan(scan); });
+	}
+};
+
+} // namespace detail
+
+/// A new IndexAmRoutine for access method `Am` (see the file comment).
+template <class Am>
+IndexAmRoutine *
+MakeIndexAmRoutine()
+{
+	using W = detail::Wrapped<Am>;
+	IndexAmRoutine *am = makeNode(IndexAmRoutine);
+	am->amstrategies = 0; // no fixed strategy numbers
+	am->amsupport = Am::kSupportProcs;
+	am->amoptsprocnum = 0;
+	am->amcanorder = false;
+	am->amcanorderbyop = true; // ORDER BY column <op> constant LIMIT k
+	am->amcanbackward = false;
+	am->amcanunique = false;
+	am->amcanmulticol = false;
+	am->amoptionalkey = true; // ORDER BY without a WHERE key
+	am->amsearcharray = false;
+	am->amsearchnulls = false;
+	am->amstorage = false;
+	am->amclusterable = false;
+	am->ampredlocks = false;
+	am->amcanparallel = false;
+	am->amcaninclude = false;
+	am->amusemaintenanceworkmem = false; // VACUUM does not use it
+	am->amparallelvacuumoptions = VACUUM_OPTION_PARALLEL_BULKDEL;
+	am->amkeytype = InvalidOid;
+
+	am->ambuild = W::build;
+	am->ambuildempty = W::buildempty;
+	am->aminsert = W::insert;
+	am->ambulkdelete = W::bulkdelete;
+	am->amvacuumcleanup = W::vacuumcleanup;
+	am->amcanreturn = nullptr; // no index-only scans
+	am->amcostestimate = W::costestimate;
+	am->amoptions = W::options;
+	am->amproperty = nullptr;
+	am->ambuildphasename = W::buildphasename;
+	am->amvalidate = W::validate;
+	am->amadjustmembers = nullptr;
+	am->ambeginscan = W::beginscan;
+	am->amrescan = W::rescan;
+	am->amgettuple = W::gettuple;
+	if constexpr (Am::getbitmap != nullptr)
+		am->amgetbitmap = W::getbitmap;
+	else
+		am->amgetbitmap = nullptr;
+	am->amendscan = W::endscan;
+	am->ammarkpos = nullptr;
+	am->amrestrpos = nullptr;
+	am->amestimateparallelscan = nullptr;
+	am->aminitparallelscan = nullptr;
+	am->amparallelrescan = nullptr;
+	return am;
+}
+
+} // namespace quarry::am
