@@ -6,8 +6,24 @@ CREATE DATABASE quarry_upgrade_new;
 \c quarry_upgrade_old
 SET client_min_messages = warning;
 CREATE EXTENSION quarry VERSION '0.1.0';
+RESET client_min_messages;
+-- Until the update, 0.1.0's script grants the verifier to PUBLIC; the library
+-- refuses to run it for anyone but a superuser then.
+CREATE TABLE upgrade_docs (id int, body text);
+INSERT INTO upgrade_docs VALUES (1, 'one'), (2, 'two');
+CREATE INDEX upgrade_docs_idx ON upgrade_docs USING quarry_bm25 (body);
+CREATE ROLE regress_quarry_upgrade_user;
+GRANT SELECT ON upgrade_docs TO regress_quarry_upgrade_user;
+SET ROLE regress_quarry_upgrade_user;
+SELECT * FROM quarry_verify_index('upgrade_docs_idx');
+RESET ROLE;
+SELECT count(*) AS problems FROM quarry_verify_index('upgrade_docs_idx');
+SET client_min_messages = warning;
 ALTER EXTENSION quarry UPDATE;
 RESET client_min_messages;
+SET ROLE regress_quarry_upgrade_user;
+SELECT * FROM quarry_verify_index('upgrade_docs_idx');
+RESET ROLE;
 SELECT extversion FROM pg_extension WHERE extname = 'quarry';
 -- Every function of the extension: signature, volatility, strictness,
 -- parallel safety, whether PUBLIC may execute it.
@@ -22,9 +38,25 @@ SELECT md5(string_agg(format('%s %s %s %s %s', function, volatile, strict, paral
 SELECT count(*) AS objects FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
 WHERE e.extname = 'quarry' AND d.deptype = 'e' \gset upgraded_
 \c quarry_upgrade_new
+-- Installed under a hostile search_path: a schema first on the path holds
+-- functions with the names and signatures quarry's script refers to; the
+-- script's references are qualified, so none of them is captured.
+CREATE SCHEMA hostile;
+CREATE FUNCTION hostile.contsel(internal, oid, internal, integer) RETURNS double precision
+    LANGUAGE sql AS $$ SELECT 0.5::double precision $$;
+CREATE FUNCTION hostile.quarry_bm25_score(text, text) RETURNS double precision
+    LANGUAGE sql AS $$ SELECT 42::double precision $$;
+SET search_path = hostile, public;
 SET client_min_messages = warning;
-CREATE EXTENSION quarry;
+CREATE EXTENSION quarry SCHEMA public;
 RESET client_min_messages;
+RESET search_path;
+SELECT o.oprnamespace::regnamespace AS schema, o.oprname,
+       fn.pronamespace::regnamespace || '.' || fn.proname AS function,
+       coalesce(rs.pronamespace::regnamespace || '.' || rs.proname, '-') AS restrict
+FROM pg_operator o JOIN pg_depend d ON d.classid = 'pg_operator'::regclass AND d.objid = o.oid AND d.deptype = 'e'
+JOIN pg_proc fn ON fn.oid = o.oprcode LEFT JOIN pg_proc rs ON rs.oid = o.oprrest
+ORDER BY o.oprname;
 CREATE TEMP VIEW quarry_functions AS
 SELECT p.oid::regprocedure::text AS function, p.provolatile AS volatile, p.proisstrict AS strict,
        p.proparallel AS parallel, has_function_privilege('public', p.oid, 'EXECUTE') AS public_may_execute
@@ -37,4 +69,5 @@ SELECT count(*) = :upgraded_objects AS same_object_count FROM pg_depend d JOIN p
 WHERE e.extname = 'quarry' AND d.deptype = 'e';
 \c :regress_db
 DROP DATABASE quarry_upgrade_old;
+DROP ROLE regress_quarry_upgrade_user;
 DROP DATABASE quarry_upgrade_new;

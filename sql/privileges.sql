@@ -1,15 +1,16 @@
 -- Privileges: every quarry function, operator and maintenance call, run as
--- five roles, each cell its result or its ERROR; what PostgreSQL itself
--- requires is the reference (SELECT on the table to read statistics, what
--- REINDEX asks to maintain, amcheck's model for the verifier). Then the
--- escalation case (an index expression that makes its owner superuser when a
--- superuser evaluates it), row-level security for both index types, and a
--- malicious search_path.
+-- five roles, each cell its result or its ERROR, each cell a statement of its
+-- own; what PostgreSQL itself requires is the reference (SELECT on the table
+-- to read statistics, what REINDEX asks to maintain, amcheck's model for the
+-- verifier). Then the escalation case (an index expression that makes its
+-- owner superuser when a superuser evaluates it), row-level security for both
+-- index types, views, roles changing under cached expressions, parallel
+-- plans, and a malicious search_path.
 SET client_min_messages = warning;
 CREATE ROLE regress_quarry_owner;
 CREATE ROLE regress_quarry_reader;        -- SELECT on the tables
 CREATE ROLE regress_quarry_col_reader;    -- SELECT (id, body) only: not emb
-CREATE ROLE regress_quarry_outsider;      -- USAGE on the schema, nothing else
+CREATE ROLE regress_quarry_outsider;      -- USAGE on the schema, the views, nothing else
 CREATE ROLE regress_quarry_super SUPERUSER;
 RESET client_min_messages;
 CREATE SCHEMA priv AUTHORIZATION regress_quarry_owner;
@@ -26,9 +27,9 @@ CREATE INDEX docs_bm25 ON priv.docs USING quarry_bm25 (body) WITH (text_config =
 CREATE INDEX docs_hnsw ON priv.docs USING quarry_hnsw (emb quarry_l2_ops);
 GRANT SELECT ON priv.docs TO regress_quarry_reader;
 GRANT SELECT (id, body) ON priv.docs TO regress_quarry_col_reader;
--- A view the owner grants to everyone: reading through it is reading with the
--- owner's rights, as for any PostgreSQL view.
-CREATE VIEW priv.docs_view AS SELECT id, body FROM priv.docs WHERE id <= 30;
+-- Views the owner grants to everyone: reading through them is reading with
+-- the owner's rights, as for any PostgreSQL view.
+CREATE VIEW priv.docs_view AS SELECT id, body, emb FROM priv.docs WHERE id <= 30;
 GRANT SELECT ON priv.docs_view TO PUBLIC;
 RESET ROLE;
 -- A quarry_query value that carries the index, stored where everyone reads it.
@@ -48,6 +49,12 @@ BEGIN
 EXCEPTION WHEN others THEN
     RETURN 'ERROR: ' || SQLERRM;
 END $$;
+-- REINDEX is a utility statement: a function runs it for try_as.
+CREATE FUNCTION reindex_as_caller(idx text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('REINDEX INDEX %s', idx);
+    RETURN 'done';
+END $$;
 
 CREATE TABLE calls (n serial, what text, stmt text);
 INSERT INTO calls (what, stmt) VALUES
@@ -57,26 +64,43 @@ INSERT INTO calls (what, stmt) VALUES
      $$SELECT round((('payroll' <@> quarry_query('payroll', 'priv.docs_bm25')))::numeric, 4)$$),
     ('match of a constant',
      $$SELECT 'salary' @@@ quarry_query('salary', 'priv.docs_bm25')$$),
-    ('parsed query score',
+    ('parsed query score of a constant',
      $$SELECT round((('salary' <@> quarry_query_parse('+salary', 'priv.docs_bm25')))::numeric, 4)$$),
-    ('parsed query match',
+    ('parsed query match of a constant',
      $$SELECT 'salary' @@@ quarry_query_parse('+salary -board', 'priv.docs_bm25')$$),
     ('stored quarry_query value',
      $$SELECT round(('payroll' <@> q)::numeric, 4) FROM stored_queries$$),
-    ('quarry_query(text, index) itself',
-     $$SELECT quarry_query_index(quarry_query('x', 'priv.docs_bm25'))::text$$),
+    ('quarry_query_resolve called directly',
+     $$SELECT round(('payroll' <@> quarry_query_resolve('payroll', 'priv.docs_bm25'::regclass::oid))::numeric, 4)$$),
+    ('quarry_query_resolve with a query value',
+     $$SELECT round(('payroll' <@> quarry_query_resolve('payroll'::quarry_query, quarry_query('x', 'priv.docs_bm25')))::numeric, 4)$$),
+    ('constructors and accessors (no statistics)',
+     $$SELECT quarry_query_index(quarry_query('x', 'priv.docs_bm25'))::text || ' ' ||
+              quarry_query_text(quarry_query_parse('+x', 'priv.docs_bm25')) || ' ' ||
+              quarry_query_is_parsed(quarry_query_parse('+x'))$$),
     ('ORDER BY <@> LIMIT 3',
      $$SELECT array_agg(id)::text FROM (SELECT id FROM priv.docs ORDER BY body <@> 'board' LIMIT 3) s$$),
-    ('score in SELECT list of a scan',
+    ('score in the SELECT list of a ranked scan',
      $$SELECT round(min(s)::numeric, 4) FROM (SELECT body <@> 'board' AS s FROM priv.docs ORDER BY body <@> 'board' LIMIT 3) s$$),
-    ('WHERE @@@',
+    ('score of the table''s rows, no index scan',
+     $$SELECT round(min(s)::numeric, 4) FROM (SELECT body <@> 'board' AS s FROM priv.docs ORDER BY id LIMIT 20) s$$),
+    ('WHERE @@@ (bitmap scan)',
      $$SELECT count(*) FROM priv.docs WHERE body @@@ 'board'$$),
-    ('ORDER BY <@> through the view',
+    ('ranked through the view',
      $$SELECT array_agg(round(-s::numeric, 4))::text FROM (SELECT body <@> 'board' AS s FROM priv.docs_view ORDER BY body <@> 'board' LIMIT 2) s$$),
+    ('scores through the view, no index scan',
+     $$SELECT round(min(s)::numeric, 4) FROM (SELECT body <@> 'board' AS s FROM priv.docs_view ORDER BY id LIMIT 20) s$$),
+    ('a constant next to a view scan of it',
+     $$SELECT (SELECT count(*) FROM (SELECT id FROM priv.docs_view ORDER BY body <@> 'payroll' LIMIT 1) s) || ' ' ||
+              round(('payroll' <@> quarry_query('payroll', 'priv.docs_bm25'))::numeric, 4)$$),
     ('ORDER BY <-> LIMIT 3',
      $$SELECT array_agg(id)::text FROM (SELECT id FROM priv.docs ORDER BY emb <-> '{0,0,0}' LIMIT 3) s$$),
-    ('distance of constants',
-     $$SELECT '{1,2}'::real[] <-> '{4,6}'::real[]$$),
+    ('ORDER BY <-> through the view',
+     $$SELECT array_agg(id)::text FROM (SELECT id FROM priv.docs_view ORDER BY emb <-> '{0,0,0}' LIMIT 3) s$$),
+    ('distances of constants (<->, <#>, <=>)',
+     $$SELECT ('{1,2}'::real[] <-> '{4,6}'::real[]) || ' ' || ('{1,2}'::real[] <#> '{4,6}'::real[]) || ' ' ||
+              round(('{1,0}'::real[] <=> '{0,1}'::real[])::numeric, 4) || ' ' ||
+              quarry_negative_inner_product('{1}', '{2}') || ' ' || quarry_cosine_distance('{1}', '{2}')$$),
     ('quarry_bm25_stats',
      $$SELECT doc_count FROM quarry_bm25_stats('priv.docs_bm25')$$),
     ('quarry_hnsw_index_info',
@@ -89,31 +113,36 @@ INSERT INTO calls (what, stmt) VALUES
      $$SELECT count(*) FROM quarry_verify_index('priv.docs_bm25')$$),
     ('quarry_verify_index, hnsw',
      $$SELECT count(*) FROM quarry_verify_index('priv.docs_hnsw')$$),
-    ('quarry_memory_stats',
-     $$SELECT build_arenas_live FROM quarry_memory_stats()$$);
--- REINDEX is a utility statement: a function runs it for try_as.
-CREATE FUNCTION reindex_as_caller(idx text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE format('REINDEX INDEX %s', idx);
-    RETURN 'done';
-END $$;
+    ('quarry_memory_stats, quarry_memory_stats_reset',
+     $$SELECT build_arenas_live || ' ' || (SELECT quarry_memory_stats_reset()::text IS NULL) FROM quarry_memory_stats()$$);
+CREATE TABLE roles (k int, role name, label text);
+INSERT INTO roles VALUES (1, 'regress_quarry_owner', 'owner'), (2, 'regress_quarry_reader', 'reader'),
+    (3, 'regress_quarry_col_reader', 'col_reader'), (4, 'regress_quarry_outsider', 'outsider'),
+    (5, 'regress_quarry_super', 'superuser');
+CREATE TABLE cells (n int, k int, result text);
 
+-- Every cell is a top-level statement of its own (nothing one cell does can
+-- reach another through the statement). Index scans are preferred, so the
+-- ranked cells rank through the indexes; the unranked ones cannot.
 SET enable_seqscan = off;
+SET enable_indexscan = on;
+\set ECHO none
+SELECT format('INSERT INTO cells SELECT %s, %s, try_as(%L, %L)', n, k, role, stmt)
+FROM calls, roles ORDER BY n, k \gexec
+\set ECHO all
+RESET enable_seqscan;
+RESET enable_indexscan;
+
 CREATE VIEW matrix AS
-SELECT n, what,
-       try_as('regress_quarry_owner', stmt) AS owner,
-       try_as('regress_quarry_reader', stmt) AS reader,
-       try_as('regress_quarry_col_reader', stmt) AS col_reader,
-       try_as('regress_quarry_outsider', stmt) AS outsider,
-       try_as('regress_quarry_super', stmt) AS superuser
-FROM calls;
+SELECT c.n, c.what,
+       max(result) FILTER (WHERE k = 1) AS owner, max(result) FILTER (WHERE k = 2) AS reader,
+       max(result) FILTER (WHERE k = 3) AS col_reader, max(result) FILTER (WHERE k = 4) AS outsider,
+       max(result) FILTER (WHERE k = 5) AS superuser
+FROM calls c JOIN cells USING (n) GROUP BY c.n, c.what;
 \x on
 SELECT * FROM matrix ORDER BY n;
 \x off
-SELECT count(*) * 5 AS cells,
-       sum((owner LIKE 'ERROR%')::int + (reader LIKE 'ERROR%')::int + (col_reader LIKE 'ERROR%')::int +
-           (outsider LIKE 'ERROR%')::int + (superuser LIKE 'ERROR%')::int) AS errors
-FROM matrix;
+SELECT count(*) AS cells, count(*) FILTER (WHERE result LIKE 'ERROR%') AS errors FROM cells;
 
 -- The verifier, granted as README "Security" says: the grantee runs it, on
 -- any index (as amcheck's grantees do).
@@ -121,7 +150,62 @@ GRANT EXECUTE ON FUNCTION quarry_verify_index(regclass) TO regress_quarry_reader
 SELECT try_as('regress_quarry_reader', stmt) AS reader, try_as('regress_quarry_outsider', stmt) AS outsider
 FROM calls WHERE what LIKE 'quarry_verify_index%' ORDER BY n;
 REVOKE EXECUTE ON FUNCTION quarry_verify_index(regclass) FROM regress_quarry_reader;
-RESET enable_seqscan;
+
+-- === The same query, scored as another user ====================================
+-- A SECURITY DEFINER function of the owner ranks with the index; in the same
+-- statement the outsider's constant is still its own read of the statistics.
+CREATE FUNCTION priv.top_board() RETURNS int LANGUAGE sql SECURITY DEFINER AS
+$$ SELECT id FROM priv.docs ORDER BY body <@> 'payroll' LIMIT 1 $$;
+ALTER FUNCTION priv.top_board() OWNER TO regress_quarry_owner;
+GRANT EXECUTE ON FUNCTION priv.top_board() TO regress_quarry_outsider;
+SELECT try_as('regress_quarry_outsider',
+    $$SELECT priv.top_board() || ' ' || round(('payroll' <@> quarry_query('payroll', 'priv.docs_bm25'))::numeric, 4)$$);
+-- One cached expression, two users: plpgsql keeps the expression (and its
+-- prepared query) across the role change; the second call is checked again.
+CREATE FUNCTION probe_as(r name) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    s float8;
+BEGIN
+    EXECUTE format('SET LOCAL ROLE %I', r);
+    s := 'payroll' <@> quarry_query('payroll', 'priv.docs_bm25');
+    RESET ROLE;
+    RETURN round(s::numeric, 4)::text;
+EXCEPTION WHEN others THEN
+    RETURN 'ERROR: ' || SQLERRM;
+END $$;
+CREATE FUNCTION probe_twice() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN probe_as('regress_quarry_reader') || ' / ' || probe_as('regress_quarry_outsider');
+END $$;
+SELECT probe_twice();
+-- Two statements in one message: a view scan of 'payroll', then a constant.
+SET ROLE regress_quarry_outsider;
+SELECT id FROM priv.docs_view ORDER BY body <@> 'payroll' LIMIT 1 \; SELECT 'payroll' <@> quarry_query('payroll', 'priv.docs_bm25');
+RESET ROLE;
+
+-- === Parallel plans ============================================================
+-- <@> and @@@ are PARALLEL RESTRICTED: they run in the leader, which knows
+-- the statement's scans; the answers equal the serial plan's.
+CREATE TABLE par_docs AS SELECT g AS id, 'salary of employee ' || g || CASE WHEN g % 9 = 0 THEN ' board' ELSE '' END AS body
+FROM generate_series(1, 20000) g;
+CREATE INDEX par_bm25 ON par_docs USING quarry_bm25 (body);
+ANALYZE par_docs;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SET enable_indexscan = off;
+SET enable_bitmapscan = off;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM par_docs WHERE body <@> 'board' < 0;
+SELECT count(*) AS matching, round(sum(body <@> 'board')::numeric, 4) AS score_sum FROM par_docs WHERE body <@> 'board' < 0;
+RESET max_parallel_workers_per_gather;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET enable_indexscan;
+RESET enable_bitmapscan;
+SELECT count(*) AS matching, round(sum(body <@> 'board')::numeric, 4) AS score_sum FROM par_docs WHERE body <@> 'board' < 0;
+DROP TABLE par_docs;
 
 -- === Escalation: an index expression that tries to make its owner superuser ===
 -- docs_owner's IMMUTABLE index expression calls a VOLATILE function the same
@@ -155,6 +239,7 @@ RESET ROLE;
 TRUNCATE priv.seen;
 SELECT count(*) AS problems FROM quarry_verify_index('priv.trap_bm25');
 SELECT count(*) AS problems FROM quarry_verify_index('priv.trap_hnsw');
+SELECT quarry_bm25_merge('priv.trap_bm25') AS segments;
 SELECT rolsuper AS owner_is_superuser FROM pg_roles WHERE rolname = 'regress_quarry_owner';
 SELECT who, what, count(*) FROM priv.seen GROUP BY who, what ORDER BY who, what;
 
@@ -205,26 +290,39 @@ SELECT (SELECT array_agg(id ORDER BY id) FROM rls_bm25 WHERE score < 0)
 -- Statistics are the whole index's: the reader's scores equal the owner's.
 SELECT count(*) AS scores_equal_to_owners FROM rls_bm25 i JOIN priv.owner_scores o USING (id) WHERE i.score = o.score;
 SELECT count(*) AS matching_rows_seen FROM priv.tenant_docs WHERE body @@@ 'budget';
+-- Statistics on their own are not the reader's to read (as pg_stats hides
+-- them): a constant, and the statistics functions.
+SELECT 'merger' <@> quarry_query('merger', 'priv.tenant_bm25');
+SELECT doc_count FROM quarry_bm25_stats('priv.tenant_bm25');
+SELECT live FROM quarry_hnsw_index_info('priv.tenant_hnsw');
 -- quarry_hnsw: k nearest among the reader's rows, equal to the exact order.
 SET enable_seqscan = off;
 EXPLAIN (COSTS OFF) SELECT id FROM priv.tenant_docs ORDER BY emb <-> '{3,4,5}' LIMIT 12;
 CREATE TEMP TABLE rls_hnsw AS
 SELECT id, tenant FROM priv.tenant_docs ORDER BY emb <-> '{3,4,5}' LIMIT 12;
-RESET enable_seqscan;
 SELECT count(*) AS rows, bool_and(tenant = 'regress_quarry_reader') AS all_own FROM rls_hnsw;
 SELECT count(*) AS in_exact_top12
 FROM rls_hnsw WHERE id IN (SELECT id FROM priv.tenant_docs ORDER BY quarry_l2_distance(emb, '{3,4,5}'), id LIMIT 12);
+-- A scan budget far below what the policy needs (the reader's rows are a
+-- tenth of the table): under row-level security the scan goes on anyway, so
+-- all 40 of the reader's rows come back for LIMIT 40.
+SET quarry.hnsw_max_scan_tuples = 20;
+SELECT count(*) AS rows, bool_and(tenant = 'regress_quarry_reader') AS all_own
+FROM (SELECT id, tenant FROM priv.tenant_docs ORDER BY emb <-> '{3,4,5}' LIMIT 40) s;
+RESET quarry.hnsw_max_scan_tuples;
+RESET enable_seqscan;
 DROP TABLE rls_bm25, rls_bm25_ref, rls_hnsw;
 RESET ROLE;
 
 -- === A malicious search_path ==================================================
--- Objects planted in a schema first on the path do not capture quarry's calls.
+-- Objects planted in a schema first on the path, with quarry's own
+-- signatures, do not capture quarry's internal calls: the planner's resolve
+-- function is looked up in quarry's schema.
 CREATE SCHEMA trap_path;
+CREATE FUNCTION trap_path.quarry_query_resolve(quarry_query, quarry_query) RETURNS quarry_query
+    LANGUAGE sql AS $$ SELECT 'hijacked'::quarry_query $$;
 CREATE FUNCTION trap_path.quarry_query_resolve(quarry_query, oid) RETURNS quarry_query
     LANGUAGE sql AS $$ SELECT 'hijacked'::quarry_query $$;
-CREATE FUNCTION trap_path.text_score(text, text) RETURNS double precision
-    LANGUAGE sql AS $$ SELECT 42::double precision $$;
-CREATE OPERATOR trap_path.<@> (LEFTARG = text, RIGHTARG = text, FUNCTION = trap_path.text_score);
 SET search_path = trap_path, public;
 SET enable_seqscan = off;
 -- A parameter: the planner names the index through quarry_query_resolve.
@@ -237,8 +335,10 @@ RESET search_path;
 
 DROP SCHEMA trap_path CASCADE;
 DROP SCHEMA priv CASCADE;
-DROP TABLE stored_queries, calls CASCADE;
+DROP TABLE stored_queries, calls, roles, cells CASCADE;
 DROP FUNCTION try_as(name, text);
 DROP FUNCTION reindex_as_caller(text);
+DROP FUNCTION probe_as(name);
+DROP FUNCTION probe_twice();
 DROP ROLE regress_quarry_owner, regress_quarry_reader, regress_quarry_col_reader, regress_quarry_outsider,
     regress_quarry_super;

@@ -9,3 +9,11 @@ REVOKE ALL ON FUNCTION @extschema@.quarry_verify_index(regclass) FROM PUBLIC;
 ALTER FUNCTION @extschema@.quarry_verify_index(regclass) PARALLEL UNSAFE;
 ALTER FUNCTION @extschema@.quarry_bm25_merge(regclass) PARALLEL UNSAFE;
 ALTER FUNCTION @extschema@.quarry_bm25_stats(regclass) VOLATILE PARALLEL SAFE;
+ALTER FUNCTION @extschema@.quarry_bm25_score(text, @extschema@.quarry_query) PARALLEL RESTRICTED;
+ALTER FUNCTION @extschema@.quarry_bm25_match(text, @extschema@.quarry_query) PARALLEL RESTRICTED;
+
+-- What the planner wraps a query operand in: it carries the column read that
+-- scoring checks (README "Security").
+CREATE FUNCTION @extschema@.quarry_query_resolve(query @extschema@.quarry_query, resolved @extschema@.quarry_query)
+    RETURNS @extschema@.quarry_query
+    AS 'MODULE_PATHNAME', 'quarry_query_resolve_column' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

@@ -81,8 +81,14 @@ CREATE FUNCTION @extschema@.quarry_query_is_parsed(@extschema@.quarry_query) RET
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- Used by the planner: names the index unless the query names one already.
+-- The second form is what the planner of 0.1.1 and later calls: `resolved`
+-- is its constant (the index of the operator's column, and the column read
+-- the scoring checks; README "Security"). The first is kept for 0.1.0.
 CREATE FUNCTION @extschema@.quarry_query_resolve(@extschema@.quarry_query, oid) RETURNS @extschema@.quarry_query
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.quarry_query_resolve(query @extschema@.quarry_query, resolved @extschema@.quarry_query)
+    RETURNS @extschema@.quarry_query
+    AS 'MODULE_PATHNAME', 'quarry_query_resolve_column' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE FUNCTION @extschema@.quarry_query_index(@extschema@.quarry_query) RETURNS regclass
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -91,8 +97,10 @@ CREATE FUNCTION @extschema@.quarry_query_text(@extschema@.quarry_query) RETURNS 
 
 -- text <@> query: minus the BM25 score of the text for the query (0 when no
 -- query term occurs), so ORDER BY col <@> 'q' ranks best first.
+-- PARALLEL RESTRICTED: a score of a row an index scan returned uses the
+-- statistics that scan ranked with, which only the scan's backend knows.
 CREATE FUNCTION @extschema@.quarry_bm25_score(text, @extschema@.quarry_query) RETURNS double precision
-    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED COST 1000;
 CREATE OPERATOR @extschema@.<@> (
     LEFTARG = text,
     RIGHTARG = @extschema@.quarry_query,
@@ -102,7 +110,7 @@ CREATE OPERATOR @extschema@.<@> (
 -- text @@@ query: the text holds at least one query term (a parsed query: and
 -- every required term, no excluded one).
 CREATE FUNCTION @extschema@.quarry_bm25_match(text, @extschema@.quarry_query) RETURNS boolean
-    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED COST 1000;
 CREATE OPERATOR @extschema@.@@@ (
     LEFTARG = text,
     RIGHTARG = @extschema@.quarry_query,

@@ -98,6 +98,9 @@ QUARRY_FUNCTION(quarry_verify_index)
 {
 	return quarry::pg::IndexBoundary("quarry_verify_index", quarry::pg::IndexNameForContext(PG_GETARG_OID(0)),
 									 [&]() -> Datum {
+		// Kept from PUBLIC by the install script; not run while an install
+		// made before that (0.1.0) still grants it to everyone.
+		quarry::pg::CheckNotGrantedToPublic(fcinfo->flinfo->fn_oid, "Run ALTER EXTENSION quarry UPDATE.");
 		Oid index_oid = PG_GETARG_OID(0);
 		Oid heap_oid = quarry::pg::IndexTable(index_oid);
 		IndexKind kind = CheckIndexKind(index_oid, IndexKind::kOther);

@@ -4,6 +4,7 @@
 
 extern "C" {
 #include "access/xloginsert.h"
+#include "miscadmin.h"
 #include "commands/defrem.h"
 #include "storage/indexfsm.h"
 #include "storage/lmgr.h"
@@ -51,6 +52,24 @@ PageEdit::Abort()
 	if (!building_ && state_ != nullptr)
 		GenericXLogAbort(state_);
 	state_ = nullptr;
+}
+
+void
+FinishNewPage(Buffer buffer, bool wal)
+{
+	START_CRIT_SECTION();
+	MarkBufferDirty(buffer);
+	if (wal)
+		log_newpage_buffer(buffer, true);
+	END_CRIT_SECTION();
+}
+
+Buffer
+NewInitForkBuffer(Relation index)
+{
+	Buffer buffer = ReadBufferExtended(index, INIT_FORKNUM, P_NEW, RBM_NORMAL, nullptr);
+	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+	return buffer;
 }
 
 void

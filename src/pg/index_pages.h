@@ -81,6 +81,16 @@ Buffer NewIndexBuffer(Relation index, PageReusable reusable);
 /// A new block at the end of the relation, pinned and exclusively locked.
 Buffer NewIndexBufferAtEnd(Relation index);
 
+/// A page written whole into a new (or recycled) buffer: marks it dirty and,
+/// when `wal`, WAL-logs it as a full image, in one critical section. The way
+/// pages a flush, a merge or a build writes in bulk are logged (a PageEdit
+/// would log the same image after copying the page twice).
+void FinishNewPage(Buffer buffer, bool wal);
+
+/// The first block of `index`'s init fork (an unlogged index's ambuildempty),
+/// pinned and exclusively locked; fill it and call FinishNewPage(buffer, true).
+Buffer NewInitForkBuffer(Relation index);
+
 /// WAL-logs every page of `index` (main fork) after a build that wrote them
 /// without WAL, and the relation's length (trailing pages still empty, e.g. a
 /// preallocated extent, included). Does nothing for relations that need no WAL.

@@ -88,15 +88,15 @@ CheckChainBlock(const NullRowListFormat &f, Relation index, BlockNumber block)
 void
 AppendToPage(const NullRowListFormat &f, Relation index, Buffer meta_buffer, Buffer buffer, ItemPointer tid)
 {
-	GenericXLogState *state = GenericXLogStart(index);
-	NullRowListMeta *meta = f.meta(index, GenericXLogRegisterBuffer(state, meta_buffer, 0));
-	Page page = GenericXLogRegisterBuffer(state, buffer, 0);
+	PageEdit edit(index, false);
+	NullRowListMeta *meta = f.meta(index, edit.Register(meta_buffer));
+	Page page = edit.Register(buffer);
 	const uint32_t count = HeaderOf(f, page)->count;
 	TidsOf(f, page)[count] = *tid;
 	SetCount(f, page, count + 1);
 	meta->count++;
 	meta->hint = BufferGetBlockNumber(buffer);
-	GenericXLogFinish(state);
+	edit.Finish();
 }
 
 // Adds a page holding `tid` after the tail (or as the whole list).
@@ -113,21 +113,21 @@ AppendNewPage(const NullRowListFormat &f, Relation index, Buffer meta_buffer, It
 		CheckListPage(f, index, BufferGetPage(tail_buffer), tail);
 	}
 	Buffer buffer = NewListBuffer(f, index);
-	GenericXLogState *state = GenericXLogStart(index);
-	NullRowListMeta *meta = f.meta(index, GenericXLogRegisterBuffer(state, meta_buffer, 0));
-	Page page = GenericXLogRegisterBuffer(state, buffer, GENERIC_XLOG_FULL_IMAGE);
+	PageEdit edit(index, false);
+	NullRowListMeta *meta = f.meta(index, edit.Register(meta_buffer));
+	Page page = edit.Register(buffer, true);
 	InitListPage(f, page);
 	TidsOf(f, page)[0] = *tid;
 	SetCount(f, page, 1);
 	const BlockNumber block = BufferGetBlockNumber(buffer);
 	if (BufferIsValid(tail_buffer))
-		HeaderOf(f, GenericXLogRegisterBuffer(state, tail_buffer, 0))->next = block;
+		HeaderOf(f, edit.Register(tail_buffer))->next = block;
 	else
 		meta->head = block;
 	meta->tail = block;
 	meta->hint = block;
 	meta->count++;
-	GenericXLogFinish(state);
+	edit.Finish();
 	UnlockReleaseBuffer(buffer);
 	if (BufferIsValid(tail_buffer))
 		UnlockReleaseBuffer(tail_buffer);
@@ -149,15 +149,15 @@ VacuumPage(const NullRowListFormat &f, Relation index, Buffer meta_buffer, Buffe
 	const bool hint = *set_hint && n < f.capacity();
 	if (n == count && !hint)
 		return 0;
-	GenericXLogState *state = GenericXLogStart(index);
-	NullRowListMeta *meta = f.meta(index, GenericXLogRegisterBuffer(state, meta_buffer, 0));
-	Page p = GenericXLogRegisterBuffer(state, buffer, 0);
+	PageEdit edit(index, false);
+	NullRowListMeta *meta = f.meta(index, edit.Register(meta_buffer));
+	Page p = edit.Register(buffer);
 	std::memcpy(TidsOf(f, p), kept, n * sizeof(ItemPointerData));
 	SetCount(f, p, n);
 	meta->count -= std::min<uint64_t>(meta->count, count - n);
 	if (hint)
 		meta->hint = BufferGetBlockNumber(buffer);
-	GenericXLogFinish(state);
+	edit.Finish();
 	*set_hint = *set_hint && !hint;
 	return count - n;
 }

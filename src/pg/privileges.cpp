@@ -16,6 +16,9 @@ extern "C" {
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
+#include "utils/rls.h"
+#include "parser/parsetree.h"
+#include "catalog/pg_proc.h"
 }
 
 namespace quarry::pg {
@@ -101,15 +104,63 @@ IndexTable(Oid index)
 }
 
 void
-CheckIndexReadable(Oid index)
+CheckIndexReadable(Oid index, Oid user)
 {
 	Oid table = IndexTable(index);
-	Oid user = GetUserId();
 	if (pg_class_aclcheck(table, user, ACL_SELECT) == ACLCHECK_OK)
 		return;
 	if (MayReadIndexedColumns(index, table, user))
 		return;
 	ReportDenied(ACLCHECK_NO_PRIV, table);
+}
+
+void
+CheckIndexStatisticsReadable(Oid index)
+{
+	CheckIndexReadable(index, GetUserId());
+	if (RowSecurityActive(IndexTable(index)))
+		throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+					Format("the statistics of index \"%s\" count rows that row-level security hides from you",
+						   get_rel_name(index))
+						.text,
+					nullptr, "Score rows you read from the table (ORDER BY column <@> query), or ask its owner.");
+}
+
+bool
+RowSecurityActive(Oid table)
+{
+	return check_enable_rls(table, InvalidOid, true) == RLS_ENABLED;
+}
+
+Oid
+RangeTableCheckAsUser(const Query *query, const RangeTblEntry *rte)
+{
+#if PG_VERSION_NUM >= 160000
+	// PostgreSQL 16 moved the permission fields into RTEPermissionInfo.
+	if (rte->perminfoindex == 0)
+		return InvalidOid;
+	return getRTEPermissionInfo(query->rteperminfos, const_cast<RangeTblEntry *>(rte))->checkAsUser;
+#else
+	(void)query;
+	return rte->checkAsUser;
+#endif
+}
+
+void
+CheckNotGrantedToPublic(Oid function, const char *update_hint)
+{
+	if (superuser())
+		return;
+#if PG_VERSION_NUM >= 160000
+	// PostgreSQL 16 replaced pg_proc_aclcheck with object_aclcheck.
+	AclResult result = object_aclcheck(ProcedureRelationId, function, ACL_ID_PUBLIC, ACL_EXECUTE);
+#else
+	AclResult result = pg_proc_aclcheck(function, ACL_ID_PUBLIC, ACL_EXECUTE);
+#endif
+	if (result == ACLCHECK_OK)
+		throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+					Format("%s may be run by everyone in this database", get_func_name(function)).text,
+					"Its install script predates the REVOKE that keeps it from PUBLIC.", update_hint);
 }
 
 void

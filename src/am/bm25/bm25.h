@@ -6,7 +6,7 @@
 //   bm25_scan.cpp      ambeginscan/amrescan/amgettuple/amgetbitmap/amendscan
 //   bm25_search.cpp    a query over an index snapshot: terms, cursors, statistics
 //   bm25_vacuum.cpp    ambulkdelete, amvacuumcleanup
-//   bm25_merge.cpp     segment flush, merge, compaction and page recycling
+//   bm25_maintenance.cpp     segment flush, merge, compaction and page recycling
 //   bm25_cost.cpp      amcostestimate
 //   bm25_validate.cpp  amvalidate
 //   bm25_query.cpp     the quarry_query type and the <@> / @@@ operator functions
@@ -43,8 +43,15 @@ struct Options {
 	double b;
 };
 
+/// Registers quarry_bm25's reloptions, settings and planner hook; called once
+/// from _PG_init.
+void Initialize();
 void RegisterOptions();
 fts::Bm25Params ParamsOf(Relation index);
+
+/// quarry.bm25_pending_limit (kB): the pending list of a quarry_bm25 index is
+/// flushed into a segment once it holds more than this.
+extern int pending_limit_kb;
 
 // --- pages (bm25_pages.cpp) --------------------------------------------------------
 

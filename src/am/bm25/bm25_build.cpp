@@ -9,7 +9,7 @@
 // so a large build produces a few segments rather than exceeding its budget.
 // Pages are written without WAL and logged in one pass at the end.
 #include "am/bm25/bm25.h"
-#include "am/bm25/bm25_merge.h"
+#include "am/bm25/bm25_maintenance.h"
 #include "am/bm25/bm25_segment.h"
 
 #include "fts/inverter.h"
@@ -109,7 +109,7 @@ AddRow(BuildState &st, ItemPointer tid, Datum value)
 	st.terms.clear();
 	for (uint32_t i = 0; i < tokens.count; i++)
 		st.terms.push_back({{tokens.lexemes[i].text, tokens.lexemes[i].bytes}, tokens.lexemes[i].tf});
-	st.inverter->AddDocument(st.terms, tokens.length, RowIdOf(tid));
+	st.inverter->AddDocument(st.terms, tokens.length, pg::PackTid(tid));
 	st.indexed++;
 	if (st.indexed % 1024 == 0)
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, static_cast<int64_t>(st.indexed));
@@ -225,13 +225,9 @@ BuildEmpty(Relation index)
 {
 	// The init fork of an unlogged index: just the metapage.
 	Oid config = ChooseTextConfig(index);
-	Buffer buffer = ReadBufferExtended(index, INIT_FORKNUM, P_NEW, RBM_NORMAL, nullptr);
-	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
-	START_CRIT_SECTION();
+	Buffer buffer = pg::NewInitForkBuffer(index);
 	InitMetaPage(BufferGetPage(buffer), config);
-	MarkBufferDirty(buffer);
-	log_newpage_buffer(buffer, true);
-	END_CRIT_SECTION();
+	pg::FinishNewPage(buffer, true);
 	UnlockReleaseBuffer(buffer);
 }
 

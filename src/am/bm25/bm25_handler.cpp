@@ -6,6 +6,7 @@
 #include "am/bm25/bm25.h"
 
 #include "am/am_routine.h"
+#include "am/bm25/bm25_query.h"
 
 #include "pg/guard.h"
 
@@ -15,6 +16,7 @@ extern "C" {
 #include "catalog/namespace.h"
 #include "commands/vacuum.h"
 #include "tsearch/ts_cache.h"
+#include "utils/guc.h"
 #include "utils/regproc.h"
 }
 
@@ -37,6 +39,31 @@ ValidateTextConfig(const char *value)
 }
 
 } // namespace
+
+int pending_limit_kb = 1024;
+
+namespace {
+
+void
+DefineSettings()
+{
+	DefineCustomIntVariable("quarry.bm25_pending_limit",
+							"Size at which a quarry_bm25 index flushes its pending list into a segment.",
+							"Rows inserted after CREATE INDEX wait in the pending list, which every query "
+							"reads in full; a smaller limit keeps queries fast, a larger one makes fewer segments.",
+							&pending_limit_kb, 1024, 64, 1024 * 1024, PGC_USERSET, GUC_UNIT_KB, nullptr, nullptr,
+							nullptr);
+}
+
+} // namespace
+
+void
+Initialize()
+{
+	RegisterOptions();
+	DefineSettings();
+	InstallPlannerHook();
+}
 
 void
 RegisterOptions()

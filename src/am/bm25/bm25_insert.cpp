@@ -5,7 +5,7 @@
 // row is tokenized before any lock is taken; the append itself holds the
 // metapage's exclusive lock for a memcpy and a WAL record.
 #include "am/bm25/bm25.h"
-#include "am/bm25/bm25_merge.h"
+#include "am/bm25/bm25_maintenance.h"
 #include "am/bm25/bm25_pending.h"
 
 extern "C" {

@@ -90,11 +90,7 @@ WriteOverflowPages(Relation index, const uint8_t *data, uint32_t bytes, BlockNum
 		PendingHeaderOf(page)->used = n;
 		SetContentBytes(page, sizeof(PendingPage) + n);
 		OpaqueOf(page)->next = next;
-		START_CRIT_SECTION();
-		MarkBufferDirty(buffer);
-		if (RelationNeedsWAL(index))
-			log_newpage_buffer(buffer, true);
-		END_CRIT_SECTION();
+		pg::FinishNewPage(buffer, RelationNeedsWAL(index));
 		next = BufferGetBlockNumber(buffer);
 		if (*last == InvalidBlockNumber)
 			*last = next;
@@ -109,15 +105,15 @@ void
 CreatePendingList(Relation index, Buffer meta_buffer)
 {
 	Buffer buffer = pg::NewIndexBuffer(index, IsFreePage);
-	GenericXLogState *state = GenericXLogStart(index);
-	Page meta_page = GenericXLogRegisterBuffer(state, meta_buffer, 0);
-	Page page = GenericXLogRegisterBuffer(state, buffer, GENERIC_XLOG_FULL_IMAGE);
+	pg::PageEdit edit(index, false);
+	Page meta_page = edit.Register(meta_buffer);
+	Page page = edit.Register(buffer, true);
 	InitPendingPage(page);
 	MetaPage *meta = MetaOf(meta_page);
 	meta->pending_head = BufferGetBlockNumber(buffer);
 	meta->pending_head_offset = 0;
 	meta->pending_tail = meta->pending_head;
-	GenericXLogFinish(state);
+	edit.Finish();
 	UnlockReleaseBuffer(buffer);
 }
 
@@ -150,9 +146,9 @@ AppendPending(Relation index, ItemPointer tid, const Tokens &tokens)
 	if (here < bytes)
 		first_new = WriteOverflowPages(index, entry + here, bytes - here, &new_tail);
 
-	GenericXLogState *state = GenericXLogStart(index);
-	Page meta_page = GenericXLogRegisterBuffer(state, meta_buffer, 0);
-	Page tail_page = GenericXLogRegisterBuffer(state, tail_buffer, 0);
+	pg::PageEdit edit(index, false);
+	Page meta_page = edit.Register(meta_buffer);
+	Page tail_page = edit.Register(tail_buffer);
 	std::memcpy(PendingDataOf(tail_page) + used, entry, here);
 	PendingHeaderOf(tail_page)->used = used + here;
 	SetContentBytes(tail_page, sizeof(PendingPage) + used + here);
@@ -165,7 +161,7 @@ AppendPending(Relation index, ItemPointer tid, const Tokens &tokens)
 	meta->doc_count++;
 	meta->total_length += tokens.length;
 	uint64_t pending_bytes = meta->pending_bytes;
-	GenericXLogFinish(state);
+	edit.Finish();
 
 	UnlockReleaseBuffer(tail_buffer);
 	UnlockReleaseBuffer(meta_buffer);
@@ -283,12 +279,12 @@ MarkPendingRemoved(Relation index, const PendingSnapshot &snapshot, uint64_t str
 		Buffer buffer = ReadBuffer(index, block);
 		LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
 		CheckPage(index, BufferGetPage(buffer), block, kPagePending, 0);
-		GenericXLogState *state = GenericXLogStart(index);
-		Page page = GenericXLogRegisterBuffer(state, buffer, 0);
+		pg::PageEdit edit(index, false);
+		Page page = edit.Register(buffer);
 		if (offset >= PendingHeaderOf(page)->used)
 			pg::ThrowCorrupt(index, "pending entry flag outside page %u", block);
 		PendingDataOf(page)[offset] |= kPendingRemoved;
-		GenericXLogFinish(state);
+		edit.Finish();
 		UnlockReleaseBuffer(buffer);
 	});
 }

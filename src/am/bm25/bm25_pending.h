@@ -6,7 +6,7 @@
 // head position the metapage gives, for the number of entries it gives, so
 // entries appended later are not seen. Once the list holds more than
 // quarry.bm25_pending_limit, the inserting backend flushes it into a new segment
-// (bm25_merge.cpp).
+// (bm25_maintenance.cpp).
 #pragma once
 
 #include "am/bm25/bm25.h"

@@ -6,9 +6,18 @@
 // index, finds the quarry_bm25 indexes on its left operand: a column (through
 // views, subqueries, CTEs and joins down to a table column) or an expression
 // equal to an index expression. If there is exactly one, the query operand
-// becomes quarry_query_resolve(q, that index). Otherwise it is left alone, and
+// names it: a constant is replaced by the resolved constant, anything else
+// becomes quarry_query_resolve(q, resolved). Otherwise it is left alone, and
 // the operator reports at run time that the index must be named with
 // quarry_query('q', 'index').
+//
+// A resolved query also carries the column read (bm25_query_type.cpp): the
+// rows it scores are rows the statement reads from the index's table, through
+// the range table entry found here, which the executor checks as its
+// checkAsUser (a view's owner) or the current user. Scoring them needs
+// exactly that permission, no more: views that rank work for their users as
+// any view does. A query that names the index itself gets the mark when the
+// operand resolves to that same index.
 //
 // The rewrite happens in every planned statement, including those of
 // PL/pgSQL functions and prepared statements, as long as quarry is loaded when
@@ -21,6 +30,7 @@
 #include "am/index_kind.h"
 
 #include "pg/guard.h"
+#include "pg/privileges.h"
 
 #include <cstring>
 
@@ -61,7 +71,14 @@ struct Catalog {
 	Oid query_type;
 	Oid score_op;
 	Oid match_op;
-	Oid resolve_fn;
+	Oid resolve_fn;	  // quarry_query_resolve(quarry_query, quarry_query), 0.1.1 and later
+	bool resolve_oid; // an install of 0.1.0: quarry_query_resolve(quarry_query, oid), no column read
+};
+
+// The index an operand resolved to, and who the executor checks its read as.
+struct Resolution {
+	Oid index = InvalidOid;
+	Oid check_as_user = InvalidOid;
 };
 
 struct Walk {
@@ -129,42 +146,42 @@ UniqueIndex(const Catalog &cat, Oid relid, AttrNumber attno, Node *expr)
 	return matches == 1 ? found : InvalidOid;
 }
 
-Oid ResolveOperand(const Catalog &cat, Node *operand, Query **stack, int depth);
+Resolution ResolveOperand(const Catalog &cat, Node *operand, Query **stack, int depth);
 
 // Follows a Var to the table column (or expression) it stands for.
-Oid
+Resolution
 ResolveVar(const Catalog &cat, Var *var, Query **stack, int depth)
 {
 	if (var->varlevelsup >= static_cast<Index>(depth))
-		return InvalidOid;
+		return {};
 	int level = depth - 1 - static_cast<int>(var->varlevelsup);
 	Query *query = stack[level];
 	if (var->varno < 1 || static_cast<int>(var->varno) > list_length(query->rtable))
-		return InvalidOid;
+		return {};
 	RangeTblEntry *rte = rt_fetch(var->varno, query->rtable);
 	switch (rte->rtekind)
 	{
 		case RTE_RELATION:
-			return UniqueIndex(cat, rte->relid, var->varattno, nullptr);
+			return {UniqueIndex(cat, rte->relid, var->varattno, nullptr), pg::RangeTableCheckAsUser(query, rte)};
 		case RTE_JOIN:
 		{
 			if (var->varattno < 1 || var->varattno > list_length(rte->joinaliasvars))
-				return InvalidOid;
+				return {};
 			Node *alias = static_cast<Node *>(list_nth(rte->joinaliasvars, var->varattno - 1));
-			return alias == nullptr ? InvalidOid : ResolveOperand(cat, alias, stack, level + 1);
+			return alias == nullptr ? Resolution{} : ResolveOperand(cat, alias, stack, level + 1);
 		}
 		case RTE_SUBQUERY:
 		{
 			TargetEntry *tle = get_tle_by_resno(rte->subquery->targetList, var->varattno);
 			if (tle == nullptr || level + 1 >= kMaxDepth)
-				return InvalidOid;
+				return {};
 			stack[level + 1] = rte->subquery;
 			return ResolveOperand(cat, reinterpret_cast<Node *>(tle->expr), stack, level + 2);
 		}
 		case RTE_CTE:
 		{
 			if (rte->ctelevelsup > static_cast<Index>(level))
-				return InvalidOid;
+				return {};
 			int cte_level = level - static_cast<int>(rte->ctelevelsup);
 			ListCell *lc;
 			foreach (lc, stack[cte_level]->cteList)
@@ -175,20 +192,20 @@ ResolveVar(const Catalog &cat, Var *var, Query **stack, int depth)
 				auto *cte_query = reinterpret_cast<Query *>(cte->ctequery);
 				TargetEntry *tle = get_tle_by_resno(cte_query->targetList, var->varattno);
 				if (tle == nullptr || cte_level + 1 >= kMaxDepth)
-					return InvalidOid;
+					return {};
 				stack[cte_level + 1] = cte_query;
 				return ResolveOperand(cat, reinterpret_cast<Node *>(tle->expr), stack, cte_level + 2);
 			}
-			return InvalidOid;
+			return {};
 		}
 		default:
-			return InvalidOid;
+			return {};
 	}
 }
 
 // The only relation (varno, at this level) an expression's Vars come from.
 bool
-SingleRelation(Node *expr, Query *query, Oid *relid, Index *varno)
+SingleRelation(Node *expr, Query *query, RangeTblEntry **relation, Index *varno)
 {
 	List *vars = pull_var_clause(expr, PVC_RECURSE_AGGREGATES | PVC_RECURSE_WINDOWFUNCS | PVC_RECURSE_PLACEHOLDERS);
 	*varno = 0;
@@ -205,45 +222,57 @@ SingleRelation(Node *expr, Query *query, Oid *relid, Index *varno)
 	RangeTblEntry *rte = rt_fetch(*varno, query->rtable);
 	if (rte->rtekind != RTE_RELATION)
 		return false;
-	*relid = rte->relid;
+	*relation = rte;
 	return true;
 }
 
-Oid
+Resolution
 ResolveOperand(const Catalog &cat, Node *operand, Query **stack, int depth)
 {
 	operand = strip_implicit_coercions(operand);
 	if (IsA(operand, Var))
 		return ResolveVar(cat, reinterpret_cast<Var *>(operand), stack, depth);
 	// An expression: match it against index expressions of its one table.
-	Oid relid;
+	RangeTblEntry *rte;
 	Index varno;
-	if (!SingleRelation(operand, stack[depth - 1], &relid, &varno))
-		return InvalidOid;
+	if (!SingleRelation(operand, stack[depth - 1], &rte, &varno))
+		return {};
 	auto *normalized = static_cast<Node *>(copyObjectImpl(operand));
 	if (varno != 1)
 		ChangeVarNodes(normalized, static_cast<int>(varno), 1, 0);
-	return UniqueIndex(cat, relid, 0, normalized);
+	return {UniqueIndex(cat, rte->relid, 0, normalized), pg::RangeTableCheckAsUser(stack[depth - 1], rte)};
 }
 
-// The query operand with the index filled in.
+// A constant query with the resolution filled in.
 Node *
-ResolvedQuery(const Catalog &cat, Node *query, Oid index)
+ResolvedConst(const Catalog &cat, QueryValue q, const Resolution &r)
+{
+	q.index = r.index;
+	q.column_operand = true;
+	q.check_as_user = r.check_as_user;
+	return reinterpret_cast<Node *>(makeConst(cat.query_type, -1, InvalidOid, -1, EncodeQuery(q), false, false));
+}
+
+// The query operand with the resolution filled in, or nullptr to leave it.
+Node *
+ResolvedQuery(const Catalog &cat, Node *query, const Resolution &r)
 {
 	if (IsA(query, Const))
 	{
 		Const *c = reinterpret_cast<Const *>(query);
 		if (c->constisnull)
-			return query;
+			return nullptr;
 		QueryValue q = DecodeQuery(c->constvalue);
-		if (q.index != InvalidOid)
-			return query;
-		q.index = index;
-		return reinterpret_cast<Node *>(makeConst(cat.query_type, -1, InvalidOid, -1, EncodeQuery(q), false, false));
+		if (q.index != InvalidOid && q.index != r.index)
+			return nullptr; // it names another index: scored on its own
+		return ResolvedConst(cat, q, r);
 	}
-	Const *oid = makeConst(OIDOID, -1, InvalidOid, sizeof(Oid), ObjectIdGetDatum(index), false, true);
-	FuncExpr *call = makeFuncExpr(cat.resolve_fn, cat.query_type, list_make2(query, oid), InvalidOid, InvalidOid,
-								  COERCE_EXPLICIT_CALL);
+	Node *resolved = cat.resolve_oid
+						 ? reinterpret_cast<Node *>(makeConst(OIDOID, -1, InvalidOid, sizeof(Oid),
+															  ObjectIdGetDatum(r.index), false, true))
+						 : ResolvedConst(cat, QueryValue{InvalidOid, {}, false}, r);
+	FuncExpr *call = makeFuncExpr(cat.resolve_fn, cat.query_type, list_make2(query, resolved), InvalidOid,
+								  InvalidOid, COERCE_EXPLICIT_CALL);
 	return reinterpret_cast<Node *>(call);
 }
 
@@ -278,18 +307,16 @@ RewriteOperator(OpExpr *op, Walk *walk)
 	Node *query = static_cast<Node *>(lsecond(op->args));
 	if (exprType(query) != walk->cat.query_type)
 		return;
-	if (IsA(query, Const))
-	{
-		Const *c = reinterpret_cast<Const *>(query);
-		if (c->constisnull || DecodeQuery(c->constvalue).index != InvalidOid)
-			return;
-	}
+	if (IsA(query, Const) && reinterpret_cast<Const *>(query)->constisnull)
+		return;
 	Query *stack[kMaxDepth];
 	std::memcpy(stack, walk->stack, sizeof(Query *) * walk->depth);
-	Oid index = ResolveOperand(walk->cat, static_cast<Node *>(linitial(op->args)), stack, walk->depth);
-	if (index == InvalidOid)
+	Resolution r = ResolveOperand(walk->cat, static_cast<Node *>(linitial(op->args)), stack, walk->depth);
+	if (r.index == InvalidOid)
 		return;
-	list_nth_cell(op->args, 1)->ptr_value = ResolvedQuery(walk->cat, query, index);
+	Node *resolved = ResolvedQuery(walk->cat, query, r);
+	if (resolved != nullptr)
+		list_nth_cell(op->args, 1)->ptr_value = resolved;
 }
 
 bool
@@ -321,8 +348,14 @@ LoadCatalog(Catalog *cat)
 	};
 	cat->score_op = OpernameGetOprid(qualified("<@>"), TEXTOID, cat->query_type);
 	cat->match_op = OpernameGetOprid(qualified("@@@"), TEXTOID, cat->query_type);
-	Oid args[2] = {cat->query_type, OIDOID};
+	Oid args[2] = {cat->query_type, cat->query_type};
 	cat->resolve_fn = LookupFuncName(qualified("quarry_query_resolve"), 2, args, true);
+	cat->resolve_oid = cat->resolve_fn == InvalidOid;
+	if (cat->resolve_oid)
+	{
+		args[1] = OIDOID;
+		cat->resolve_fn = LookupFuncName(qualified("quarry_query_resolve"), 2, args, true);
+	}
 	return cat->score_op != InvalidOid && cat->match_op != InvalidOid && cat->resolve_fn != InvalidOid;
 }
 

@@ -9,7 +9,7 @@
 // An unnamed index is filled in by the planner from the column the query is
 // compared with, when that column has exactly one quarry_bm25 index
 // (bm25_planner.cpp). Storage: a varlena holding the index OID and the text
-// (layout in bm25_query.cpp).
+// (layout in bm25_query_type.cpp).
 #pragma once
 
 #include "pg/postgres_api.h"
@@ -22,7 +22,16 @@ struct QueryValue {
 	Oid index; // InvalidOid when not resolved
 	std::string_view text;
 	bool parsed; // read with the query syntax (quarry_query_parse), else a bag of words
+	// Set by the planner only: the operator's left operand is the index's
+	// column, read by the statement through a range table entry the executor
+	// checks as check_as_user (InvalidOid: the current user). See
+	// bm25_query_type.cpp.
+	bool column_operand = false;
+	Oid check_as_user = InvalidOid;
 };
+
+/// `q` without the planner's column-read mark.
+QueryValue WithoutColumnRead(QueryValue q);
 
 /// Reads a quarry_query datum (detoasting if needed, in the current context).
 QueryValue DecodeQuery(Datum value);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "am/bm25/bm25.h"
+#include "pg/heap_tid.h"
 #include "fts/dict_page.h"
 #include "fts/posting_list.h"
 #include "memory/build_arena.h"
@@ -14,18 +15,6 @@
 #include <vector>
 
 namespace quarry::am::bm25 {
-
-/// Heap TIDs travel through the PostgreSQL-free core as 48-bit row ids.
-inline uint64_t
-RowIdOf(ItemPointer tid)
-{
-	return (uint64_t{ItemPointerGetBlockNumberNoCheck(tid)} << 16) | ItemPointerGetOffsetNumberNoCheck(tid);
-}
-inline void
-TidOf(uint64_t row_id, ItemPointer tid)
-{
-	ItemPointerSet(tid, static_cast<BlockNumber>(row_id >> 16), static_cast<OffsetNumber>(row_id & 0xFFFF));
-}
 
 /// Writes one segment. Lives in a build or merge memory context (MakeOwned), its
 /// containers in that work's BuildArena. Usage:

@@ -302,7 +302,7 @@ SegmentDocs::RowId(fts::DocId local, ItemPointer tid)
 	uint64_t id = 0;
 	for (uint32_t b = 0; b < kRowIdBytes; b++)
 		id |= uint64_t{p[b]} << (8 * b);
-	TidOf(id, tid);
+	pg::UnpackTid(id, tid);
 	if (!ItemPointerIsValid(tid))
 		ThrowCorrupt(segment_->index, "invalid heap TID", segment_->ref.id);
 }

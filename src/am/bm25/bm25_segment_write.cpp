@@ -49,11 +49,7 @@ SegmentWriter::WritePage(PageType type, const uint8_t *content, std::size_t byte
 		std::memcpy(ContentOf(page), content, bytes);
 		SetContentBytes(page, bytes);
 		OpaqueOf(page)->next = next;
-		START_CRIT_SECTION();
-		MarkBufferDirty(buffer);
-		if (wal_)
-			log_newpage_buffer(buffer, true);
-		END_CRIT_SECTION();
+		pg::FinishNewPage(buffer, wal_);
 		BlockNumber block = BufferGetBlockNumber(buffer);
 		UnlockReleaseBuffer(buffer);
 		return block;

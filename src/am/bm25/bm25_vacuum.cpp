@@ -11,7 +11,7 @@
 // compacts segments in which a tenth or more of the rows were removed (which
 // also refreshes their document frequencies), and applies the merge policy.
 #include "am/bm25/bm25.h"
-#include "am/bm25/bm25_merge.h"
+#include "am/bm25/bm25_maintenance.h"
 #include "am/bm25/bm25_pending.h"
 #include "am/bm25/bm25_segment.h"
 
@@ -72,14 +72,14 @@ ClearAliveBits(Relation index, const SegmentReader &segment, const uint32_t *dea
 			Buffer buffer = ReadBuffer(index, block);
 			LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
 			CheckPage(index, BufferGetPage(buffer), block, kPageSegmentData, segment.ref.id);
-			GenericXLogState *state = GenericXLogStart(index);
-			auto *bits = reinterpret_cast<uint8_t *>(ContentOf(GenericXLogRegisterBuffer(state, buffer, 0)));
+			pg::PageEdit edit(index, false);
+			auto *bits = reinterpret_cast<uint8_t *>(ContentOf(edit.Register(buffer)));
 			for (uint64_t k = i; k < end; k++)
 			{
 				uint32_t bit = dead[k] % kAliveBitsPerPage;
 				bits[bit / 8] &= static_cast<uint8_t>(~(1u << (bit % 8)));
 			}
-			GenericXLogFinish(state);
+			edit.Finish();
 			UnlockReleaseBuffer(buffer);
 		});
 		i = end;
@@ -144,15 +144,15 @@ RecordRemoved(Relation index, const Removed &removed, const uint32_t *segment_id
 	pg::PgCall([&] {
 		Buffer buffer = ReadBuffer(index, kMetaBlock);
 		LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
-		GenericXLogState *state = GenericXLogStart(index);
-		MetaPage *m = MetaOf(GenericXLogRegisterBuffer(state, buffer, 0));
+		pg::PageEdit edit(index, false);
+		MetaPage *m = MetaOf(edit.Register(buffer));
 		m->doc_count -= std::min(m->doc_count, removed.rows);
 		m->total_length -= std::min(m->total_length, removed.length);
 		for (uint32_t i = 0; i < m->segment_count; i++)
 			for (uint32_t k = 0; k < segment_count; k++)
 				if (m->segments[i].id == segment_ids[k])
 					m->segments[i].dead_count += static_cast<uint32_t>(dead[k]);
-		GenericXLogFinish(state);
+		edit.Finish();
 		UnlockReleaseBuffer(buffer);
 	});
 }

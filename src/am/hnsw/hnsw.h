@@ -43,8 +43,14 @@ struct Options {
 	int dims; // 0: fixed by the first vector
 };
 
-/// Registers the reloptions; called once from _PG_init.
+/// Registers quarry_hnsw's reloptions and settings; called once from _PG_init.
+void Initialize();
 void RegisterOptions();
+
+/// quarry.hnsw_ef_search: candidate list size of a scan.
+extern int ef_search;
+/// quarry.hnsw_max_scan_tuples: nodes an iterative scan may score.
+extern int max_scan_tuples;
 
 /// The options of `index`, with defaults for those not given.
 int OptionM(Relation index);

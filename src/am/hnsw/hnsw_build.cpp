@@ -144,8 +144,8 @@ AddRow(BuildState *s, Datum value, ItemPointer tid)
 	}
 	ItemPointerData copy = *tid;
 	uint16_t packed[3];
-	SetHeapTid(packed, &copy);
-	s->builder->InsertAtLevel(std::span<const float>(s->vector, s->dims), PackTid(packed), level);
+	pg::StoreTid(packed, &copy);
+	s->builder->InsertAtLevel(std::span<const float>(s->vector, s->dims), pg::PackTid(packed), level);
 }
 
 // table_index_build_scan's callback: one heap tuple.
@@ -487,14 +487,11 @@ Build(Relation heap, Relation index, IndexInfo *index_info)
 void
 BuildEmpty(Relation index)
 {
-	auto *page = static_cast<Page>(palloc0(BLCKSZ));
-	InitMetaPage(page, static_cast<uint32_t>(OptionDims(index)), OptionM(index), OptionEfConstruction(index),
-				 OpclassMetric(index));
-	PageSetChecksumInplace(page, kMetaBlock);
-	smgrwrite(RelationGetSmgr(index), INIT_FORKNUM, kMetaBlock, reinterpret_cast<char *>(page), true);
-	log_newpage(&RelationGetSmgr(index)->smgr_rnode.node, INIT_FORKNUM, kMetaBlock, page, true);
-	smgrimmedsync(RelationGetSmgr(index), INIT_FORKNUM);
-	pfree(page);
+	Buffer buffer = pg::NewInitForkBuffer(index);
+	InitMetaPage(BufferGetPage(buffer), static_cast<uint32_t>(OptionDims(index)), OptionM(index),
+				 OptionEfConstruction(index), OpclassMetric(index));
+	pg::FinishNewPage(buffer, true);
+	UnlockReleaseBuffer(buffer);
 }
 
 } // namespace quarry::am::hnsw

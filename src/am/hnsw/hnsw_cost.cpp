@@ -15,7 +15,6 @@ extern "C" {
 }
 
 #include "pg/guard.h"
-#include "pg/gucs.h"
 
 #include <algorithm>
 #include <cmath>
@@ -42,7 +41,7 @@ CostEstimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *startu
 	index_close(index, NoLock);
 
 	const double tuples = std::max(path->indexinfo->tuples, 1.0);
-	const double ef = std::max(pg::hnsw_ef_search, 1);
+	const double ef = std::max(ef_search, 1);
 	const double levels = std::max(0.0, std::log(tuples) / std::log(std::max(m, 2.0)));
 	const double scored = std::min(tuples, ef * m + levels * m + 1);
 

@@ -421,7 +421,7 @@ DiskGraph::Score(const float *query, std::span<const uint32_t> ids, quarry::hnsw
 		}
 		out[i] = quarry::hnsw::Scored{distance, live && level >= 0, level};
 		if (live && tid_sink_ != nullptr)
-			tid_sink_->SetPayload(ids[i], PackTid(header.heap_tid) |
+			tid_sink_->SetPayload(ids[i], pg::PackTid(header.heap_tid) |
 											  (header.next_duplicate != quarry::hnsw::kInvalidNode ? kHasDuplicates : 0));
 	}
 	ReleaseWindow();

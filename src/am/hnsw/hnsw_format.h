@@ -26,6 +26,7 @@
 #pragma once
 
 #include "pg/guard.h"
+#include "pg/heap_tid.h"
 #include "pg/index_pages.h"
 #include "pg/null_row_list.h"
 #include "pg/postgres_api.h"
@@ -208,37 +209,10 @@ StreamPagesFor(uint64_t count, uint32_t record_size)
 	return static_cast<uint32_t>((count * record_size + kStreamPayloadBytes - 1) / kStreamPayloadBytes);
 }
 
-inline void
-SetHeapTid(uint16_t out[3], ItemPointer tid)
-{
-	out[0] = tid->ip_blkid.bi_hi;
-	out[1] = tid->ip_blkid.bi_lo;
-	out[2] = tid->ip_posid;
-}
-
-inline void
-GetHeapTid(const uint16_t in[3], ItemPointer tid)
-{
-	tid->ip_blkid.bi_hi = in[0];
-	tid->ip_blkid.bi_lo = in[1];
-	tid->ip_posid = in[2];
-}
-
-/// A heap TID packed in 48 bits (for payloads), and back. Bit 63 of a scan's
-/// payload says the node has duplicates.
+/// Bit 63 of a scan's payload (a packed heap TID, pg/heap_tid.h) says the
+/// node has duplicates.
 inline constexpr uint64_t kHasDuplicates = uint64_t{1} << 63;
-inline uint64_t
-PackTid(const uint16_t t[3])
-{
-	return (static_cast<uint64_t>(t[0]) << 32) | (static_cast<uint64_t>(t[1]) << 16) | t[2];
-}
-inline void
-UnpackTid(uint64_t packed, ItemPointer tid)
-{
-	tid->ip_blkid.bi_hi = static_cast<uint16_t>(packed >> 32);
-	tid->ip_blkid.bi_lo = static_cast<uint16_t>(packed >> 16);
-	tid->ip_posid = static_cast<uint16_t>(packed);
-}
+static_assert(pg::kTidBits < 63);
 
 // --- pages ----------------------------------------------------------------------
 

@@ -23,44 +23,6 @@ constexpr uint32_t kMinTidExtent = 2;
 
 // --- PageEdit -----------------------------------------------------------------
 
-PageEdit::PageEdit(Relation index, bool building) : index_(index), building_(building)
-{
-	if (!building_)
-		state_ = GenericXLogStart(index_);
-}
-
-Page
-PageEdit::Register(Buffer buffer, bool fresh)
-{
-	if (count_ >= MAX_GENERIC_XLOG_PAGES)
-		pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_hnsw: more than %d pages in one change", MAX_GENERIC_XLOG_PAGES);
-	buffers_[count_++] = buffer;
-	if (building_)
-		return BufferGetPage(buffer);
-	return GenericXLogRegisterBuffer(state_, buffer, fresh ? GENERIC_XLOG_FULL_IMAGE : 0);
-}
-
-void
-PageEdit::Finish()
-{
-	if (building_)
-	{
-		for (int i = 0; i < count_; i++)
-			MarkBufferDirty(buffers_[i]);
-		return;
-	}
-	GenericXLogFinish(state_);
-	state_ = nullptr;
-}
-
-void
-PageEdit::Abort()
-{
-	if (!building_ && state_ != nullptr)
-		GenericXLogAbort(state_);
-	state_ = nullptr;
-}
-
 void
 WriteRecordBytes(Page *pages, uint32_t first_page, uint64_t record_start, uint32_t begin, const void *src, uint32_t length)
 {
@@ -238,7 +200,7 @@ GraphWriter::AllocateSlot(ItemPointer tid, int level)
 	if (fresh)
 		InitStreamPage(tid_page, PageType::kTid);
 	TidEntry *entry = TidEntryOf(tid_page, id);
-	SetHeapTid(entry->heap_tid, tid);
+	pg::StoreTid(entry->heap_tid, tid);
 	entry->level = static_cast<uint8_t>(level);
 	entry->state = static_cast<uint8_t>(NodeState::kReserved);
 	edit.Finish();

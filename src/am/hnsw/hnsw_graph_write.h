@@ -27,28 +27,7 @@ extern "C" {
 
 namespace quarry::am::hnsw {
 
-/// Up to 4 exclusively locked buffers changed together: under GenericXLog, or
-/// directly during a build.
-class PageEdit {
-public:
-	PageEdit(Relation index, bool building);
-
-	/// The page to modify for `buffer` (locked exclusively by the caller).
-	/// `fresh`: the page is being initialised (logged as a full image).
-	Page Register(Buffer buffer, bool fresh = false);
-
-	/// Applies the changes (and WAL-logs them).
-	void Finish();
-	/// Drops the changes.
-	void Abort();
-
-private:
-	Relation index_;
-	bool building_;
-	GenericXLogState *state_ = nullptr;
-	Buffer buffers_[MAX_GENERIC_XLOG_PAGES];
-	int count_ = 0;
-};
+using pg::PageEdit;
 
 /// A node's neighbour list on one level.
 struct LinkList {

@@ -17,6 +17,8 @@ extern "C" {
 
 #include "pg/guard.h"
 
+#include <climits>
+
 namespace quarry::am::hnsw {
 
 namespace {
@@ -24,6 +26,33 @@ namespace {
 relopt_kind hnsw_relopt_kind;
 
 } // namespace
+
+int ef_search = 40;
+int max_scan_tuples = 20000;
+
+namespace {
+
+void
+DefineSettings()
+{
+	DefineCustomIntVariable("quarry.hnsw_ef_search", "Size of the candidate list of a quarry_hnsw scan.",
+							"Larger finds more of the true nearest neighbours, more slowly (1 to 1000).",
+							&ef_search, 40, 1, 1000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+	DefineCustomIntVariable("quarry.hnsw_max_scan_tuples",
+							"Most index entries a quarry_hnsw scan looks at to find more rows.",
+							"When a query filters the rows an ORDER BY ... LIMIT scan returns, the scan "
+							"goes on past ef_search until this many entries were scored.",
+							&max_scan_tuples, 20000, 1, INT_MAX, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+}
+
+} // namespace
+
+void
+Initialize()
+{
+	RegisterOptions();
+	DefineSettings();
+}
 
 void
 RegisterOptions()

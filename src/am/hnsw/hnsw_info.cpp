@@ -75,7 +75,7 @@ QUARRY_FUNCTION(quarry_hnsw_index_info)
 	return quarry::pg::IndexBoundary("quarry_hnsw_index_info", quarry::pg::IndexNameForContext(PG_GETARG_OID(0)), [&]() -> Datum {
 		Oid oid = PG_GETARG_OID(0);
 		CheckIndexKind(oid, IndexKind::kHnsw);
-		quarry::pg::CheckIndexReadable(oid);
+		quarry::pg::CheckIndexStatisticsReadable(oid);
 		Relation index = index_open(oid, AccessShareLock);
 		MetaPage meta;
 		ReadMetaPage(index, &meta);

@@ -171,7 +171,7 @@ WriteNewNode(Insertion &in, ItemPointer tid)
 	header.state = static_cast<uint8_t>(NodeState::kLive);
 	header.count0 = static_cast<uint16_t>(in.selected[0].count);
 	header.next_duplicate = quarry::hnsw::kInvalidNode;
-	SetHeapTid(header.heap_tid, tid);
+	pg::StoreTid(header.heap_tid, tid);
 	if (in.duplicate)
 	{
 		header.level = kDuplicateLevel;
@@ -255,8 +255,8 @@ double
 LevelDraw(ItemPointer tid)
 {
 	uint16_t packed[3];
-	SetHeapTid(packed, tid);
-	uint64_t x = PackTid(packed) ^ 0x9E3779B97F4A7C15ull;
+	pg::StoreTid(packed, tid);
+	uint64_t x = pg::PackTid(packed) ^ 0x9E3779B97F4A7C15ull;
 	x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
 	x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
 	x ^= x >> 31;

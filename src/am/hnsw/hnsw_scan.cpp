@@ -27,7 +27,7 @@ extern "C" {
 #include "hnsw/arena_vector.h"
 #include "hnsw/search.h"
 #include "pg/guard.h"
-#include "pg/gucs.h"
+#include "pg/privileges.h"
 #include "pg/memory_glue.h"
 #include "pg/owned.h"
 
@@ -71,6 +71,10 @@ struct ScanState {
 	float last_distance;
 	uint32_t null_cursor; // next node id of a NULL-query scan
 	bool walk_exhausted; // the continuation expanded every node it found
+	// Nodes the continuation may score: quarry.hnsw_max_scan_tuples, or no
+	// limit when row-level security filters the table for this user (a policy
+	// must not make a LIMIT k query return fewer than k rows when k exist).
+	uint64_t budget;
 	pg::NullRowReader *null_rows; // rows whose vector is NULL, returned last
 	uint64_t returned;
 	uint64_t skipped_late;
@@ -130,7 +134,7 @@ NewScanArena(MemoryContext context)
 std::size_t
 EfSearch()
 {
-	return static_cast<std::size_t>(std::max(pg::hnsw_ef_search, 1));
+	return static_cast<std::size_t>(std::max(ef_search, 1));
 }
 
 std::size_t
@@ -230,7 +234,7 @@ FirstSearch(ScanState *s)
 bool
 NextFound(ScanState *s, Candidate *out)
 {
-	const uint64_t budget = static_cast<uint64_t>(pg::hnsw_max_scan_tuples);
+	const uint64_t budget = s->budget;
 	if (!s->continued)
 	{
 		KeepFound keep{s};
@@ -292,7 +296,7 @@ NextNullQueryRow(IndexScanDesc scan, ScanState *s)
 			CheckUnwrittenSlot(scan, graph, s->null_cursor, &header);
 		if (header.state != static_cast<uint8_t>(NodeState::kLive))
 			continue;
-		GetHeapTid(header.heap_tid, &scan->xs_heaptid);
+		pg::LoadTid(header.heap_tid, &scan->xs_heaptid);
 		scan->xs_orderbyvals[0] = (Datum) 0;
 		scan->xs_orderbynulls[0] = true;
 		s->null_cursor++;
@@ -305,6 +309,9 @@ ResetScan(IndexScanDesc scan, ScanState *s)
 {
 	s->arena->Reset();
 	mem::ScanArena &arena = *s->arena;
+	const bool filtered = scan->heapRelation != nullptr &&
+						  pg::PgCall([&] { return pg::RowSecurityActive(RelationGetRelid(scan->heapRelation)); });
+	s->budget = filtered ? UINT64_MAX : static_cast<uint64_t>(max_scan_tuples);
 	s->graph = arena.Make<DiskGraph>(scan->indexRelation, arena);
 	const std::size_t ef = EfSearch();
 	const std::size_t m = std::max<std::size_t>(s->graph->meta().m, 2);
@@ -353,7 +360,7 @@ SetQuery(IndexScanDesc scan, ScanState *s)
 void
 ReturnRow(IndexScanDesc scan, ScanState *s, uint64_t tid, float distance)
 {
-	UnpackTid(tid, &scan->xs_heaptid);
+	pg::UnpackTid(tid, &scan->xs_heaptid);
 	scan->xs_orderbyvals[0] = Float8GetDatum(quarry::hnsw::SqlDistance(s->graph->metric(), distance));
 	scan->xs_orderbynulls[0] = false;
 	s->returned++;
@@ -371,7 +378,7 @@ NextDuplicate(IndexScanDesc scan, ScanState *s)
 			header.upper_block != s->chain_primary)
 			break;
 		s->chain_next = header.next_duplicate;
-		const uint64_t tid = PackTid(header.heap_tid);
+		const uint64_t tid = pg::PackTid(header.heap_tid);
 		if (header.state == static_cast<uint8_t>(NodeState::kLive) && tid != s->chain_primary_tid)
 		{
 			ReturnRow(scan, s, tid, s->chain_distance);

@@ -103,7 +103,7 @@ CollectDeadEntries(VacuumState &v, uint32_t page, IndexBulkDeleteCallback callba
 		if (!deleted && state != static_cast<uint8_t>(NodeState::kLive) &&
 			state != static_cast<uint8_t>(NodeState::kReserved))
 			continue;
-		GetHeapTid(entries[i].heap_tid, &tid);
+		pg::LoadTid(entries[i].heap_tid, &tid);
 		// Deleted ones are left over from an interrupted VACUUM.
 		if (deleted || callback(&tid, callback_state))
 		{

@@ -354,7 +354,7 @@ ReadTidEntries(Checker &c, uint32_t page, BlockNumber block)
 		n.state = e.state;
 		n.level = e.level;
 		n.flags = kTidReadable;
-		GetHeapTid(e.heap_tid, &c.heap_tids[id]);
+		pg::LoadTid(e.heap_tid, &c.heap_tids[id]);
 	}
 }
 
@@ -534,7 +534,7 @@ CheckRecord(Checker &c, uint32_t id)
 		return;
 	}
 	ItemPointerData tid;
-	GetHeapTid(h.heap_tid, &tid);
+	pg::LoadTid(h.heap_tid, &tid);
 	if (h.state != n.state || h.level != n.level || !ItemPointerEquals(&tid, &c.heap_tids[id]))
 	{
 		Problem(c, kRecordProblem,

@@ -1,10 +1,9 @@
-// Writing, flushing, merging and recycling segments (see bm25_merge.h).
-#include "am/bm25/bm25_merge.h"
+// Segment maintenance: writing, flushing, merging, compacting and recycling segments (see bm25_maintenance.h).
+#include "am/bm25/bm25_maintenance.h"
 
 #include "am/bm25/bm25_pending.h"
 #include "am/bm25/bm25_segment.h"
 #include "pg/guard.h"
-#include "pg/gucs.h"
 #include "pg/memory_glue.h"
 #include "pg/owned.h"
 
@@ -87,7 +86,7 @@ MapDocuments(SegmentReader **inputs, uint32_t n, mem::ScanArena &scratch, DocMap
 			map.lengths.push_back(docs->Length(d));
 			ItemPointerData tid;
 			docs->RowId(d, &tid);
-			map.row_ids.push_back(RowIdOf(&tid));
+			map.row_ids.push_back(pg::PackTid(&tid));
 		}
 		docs->Release();
 	}
@@ -232,18 +231,9 @@ FreePages(Relation index, const ArenaVector<BlockNumber> &blocks, bool wal)
 		{
 			Buffer buffer = ReadBuffer(index, block);
 			LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
-			if (wal)
-			{
-				GenericXLogState *state = GenericXLogStart(index);
-				Page page = GenericXLogRegisterBuffer(state, buffer, GENERIC_XLOG_FULL_IMAGE);
-				InitPage(page, kPageFree, 0);
-				GenericXLogFinish(state);
-			}
-			else
-			{
-				InitPage(BufferGetPage(buffer), kPageFree, 0);
-				MarkBufferDirty(buffer);
-			}
+			pg::PageEdit edit(index, !wal);
+			InitPage(edit.Register(buffer, true), kPageFree, 0);
+			edit.Finish();
 			UnlockReleaseBuffer(buffer);
 			RecordFreeIndexPage(index, block);
 		}
@@ -279,8 +269,8 @@ RecycleRetired(Relation index, Work &work)
 	pg::PgCall([&] {
 		Buffer buffer = ReadBuffer(index, kMetaBlock);
 		LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
-		GenericXLogState *state = GenericXLogStart(index);
-		MetaPage *m = MetaOf(GenericXLogRegisterBuffer(state, buffer, 0));
+		pg::PageEdit edit(index, false);
+		MetaPage *m = MetaOf(edit.Register(buffer));
 		uint32_t kept = 0;
 		for (uint32_t i = 0; i < m->retired_count; i++)
 		{
@@ -291,7 +281,7 @@ RecycleRetired(Relation index, Work &work)
 				m->retired[kept++] = m->retired[i];
 		}
 		m->retired_count = kept;
-		GenericXLogFinish(state);
+		edit.Finish();
 		UnlockReleaseBuffer(buffer);
 	});
 	FreePages(index, blocks, true);
@@ -319,8 +309,8 @@ ReplaceSegments(Relation index, uint32_t first, uint32_t last, const SegmentRef 
 			UnlockReleaseBuffer(buffer);
 			return false;
 		}
-		GenericXLogState *state = GenericXLogStart(index);
-		MetaPage *m = MetaOf(GenericXLogRegisterBuffer(state, buffer, 0));
+		pg::PageEdit edit(index, false);
+		MetaPage *m = MetaOf(edit.Register(buffer));
 		uint64_t stamp = RetireStamp();
 		for (uint32_t i = first; i <= last; i++)
 			m->retired[m->retired_count++] = {stamp, m->segments[i].header, InvalidBlockNumber, kRetiredSegment, 0};
@@ -335,7 +325,7 @@ ReplaceSegments(Relation index, uint32_t first, uint32_t last, const SegmentRef 
 		std::memcpy(m->segments, rest, sizeof(SegmentRef) * count);
 		m->segment_count = count;
 		m->next_segment_id++;
-		GenericXLogFinish(state);
+		edit.Finish();
 		UnlockReleaseBuffer(buffer);
 		return true;
 	});
@@ -378,7 +368,7 @@ LiveDocs(const SegmentRef &s)
 	return s.doc_count - std::min(s.dead_count, s.doc_count);
 }
 
-// The merge policy (see bm25_merge.h). Returns merges done.
+// The merge policy (see bm25_maintenance.h). Returns merges done.
 uint32_t
 ApplyMergePolicy(Relation index, Work &work)
 {
@@ -442,7 +432,7 @@ FlushPending(Relation index, Work &work)
 		while (reader.Next(tf.term, tf.tf))
 			terms.push_back(tf);
 		ItemPointerData tid = doc.tid;
-		inverter->AddDocument(terms, doc.length, RowIdOf(&tid));
+		inverter->AddDocument(terms, doc.length, pg::PackTid(&tid));
 	}
 	SegmentRef ref{};
 	bool have_segment = inverter->doc_count() > 0;
@@ -455,8 +445,8 @@ FlushPending(Relation index, Work &work)
 	pg::PgCall([&] {
 		Buffer buffer = ReadBuffer(index, kMetaBlock);
 		LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
-		GenericXLogState *state = GenericXLogStart(index);
-		MetaPage *m = MetaOf(GenericXLogRegisterBuffer(state, buffer, 0));
+		pg::PageEdit edit(index, false);
+		MetaPage *m = MetaOf(edit.Register(buffer));
 		if (have_segment)
 			m->segments[m->segment_count++] = ref;
 		m->next_segment_id++;
@@ -466,7 +456,7 @@ FlushPending(Relation index, Work &work)
 		m->pending_head_offset = new_offset;
 		m->pending_docs -= snap->count;
 		m->pending_bytes -= snap->bytes;
-		GenericXLogFinish(state);
+		edit.Finish();
 		UnlockReleaseBuffer(buffer);
 	});
 	pg::DestroyOwned(inverter);
@@ -526,14 +516,14 @@ MergeBuildSegments(Relation index, SegmentList &segments, mem::BuildArena &arena
 void
 MaybeFlushPending(Relation index, uint64_t pending_bytes)
 {
-	if (pending_bytes < static_cast<uint64_t>(pg::bm25_pending_limit_kb) * 1024)
+	if (pending_bytes < static_cast<uint64_t>(pending_limit_kb) * 1024)
 		return;
 	if (!pg::PgCall([&] { return TryLockMaintenance(index); }))
 		return; // someone else is flushing or merging
 	Work work = StartWork("quarry_bm25 flush");
 	MetaPage meta;
 	pg::PgCall([&] { ReadMeta(index, &meta); });
-	if (meta.pending_bytes >= static_cast<uint64_t>(pg::bm25_pending_limit_kb) * 1024)
+	if (meta.pending_bytes >= static_cast<uint64_t>(pending_limit_kb) * 1024)
 	{
 		RecycleRetired(index, work);
 		if (meta.segment_count >= kMaxSegments - 1)

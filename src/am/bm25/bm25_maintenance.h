@@ -1,4 +1,4 @@
-// Writing, flushing, merging and recycling segments of a quarry_bm25 index.
+// Segment maintenance of a quarry_bm25 index: writing, flushing, merging, compacting and recycling segments.
 //
 // Segments are immutable. The index changes by adding segments (a build, a
 // flush of the pending list) and by replacing a run of adjacent segments with

@@ -1,0 +1,236 @@
+// The SQL functions of quarry_bm25 that read an index: the <@> and @@@
+// operators evaluated outside an index scan, quarry_bm25_merge and
+// quarry_bm25_stats.
+//
+// <@> (text, quarry_query) returns minus the row's BM25 score with the index's
+// statistics, computed exactly as the index scan computes it (same terms, same
+// N, average length and document frequencies, same summation order), so a score
+// in the SELECT list equals the one the ordering used. Rows without any query
+// term score 0.
+#include "am/bm25/bm25.h"
+#include "am/bm25/bm25_maintenance.h"
+#include "am/bm25/bm25_query.h"
+#include "am/bm25/bm25_search.h"
+#include "am/index_kind.h"
+
+#include "pg/guard.h"
+#include "pg/memory_glue.h"
+#include "pg/privileges.h"
+
+extern "C" {
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+}
+
+#include <algorithm>
+#include <cstring>
+
+namespace quarry::am::bm25 {
+
+namespace {
+
+// A prepared query cached across calls of one expression (fn_extra), valid
+// while the same query (index, text, column read) and user come back.
+struct ScoreCache {
+	Oid index;
+	Oid user; // the current user when the access was checked
+	bool column_operand;
+	Oid check_as_user;
+	bool parsed;
+	char *text;
+	int bytes;
+	MemoryContext cxt;
+	mem::ScanArena *arena;
+	PreparedQuery *query;
+	double *term_scores;
+};
+
+// Whether the cache holds query `q` for the current user.
+bool
+Holds(const ScoreCache *cache, const QueryValue &q)
+{
+	return cache != nullptr && cache->query != nullptr && cache->index == q.index && cache->user == GetUserId() &&
+		   cache->column_operand == q.column_operand && cache->check_as_user == q.check_as_user &&
+		   cache->parsed == q.parsed && cache->bytes == static_cast<int>(q.text.size()) &&
+		   std::memcmp(cache->text, q.text.data(), q.text.size()) == 0;
+}
+
+// The statistics tell what the table holds. A row the statement reads from
+// the index's column (the planner marked the query) may be scored with them
+// by whoever may read the column that way (a view's owner, or the current
+// user); anything else reads them on its own, which needs what pg_stats
+// needs (pg::CheckIndexStatisticsReadable).
+void
+CheckMayScore(const QueryValue &q)
+{
+	if (!q.column_operand)
+	{
+		pg::CheckIndexStatisticsReadable(q.index);
+		return;
+	}
+	pg::CheckIndexReadable(q.index, q.check_as_user != InvalidOid ? q.check_as_user : GetUserId());
+}
+
+ScoreCache *
+CachedQuery(FunctionCallInfo fcinfo, const QueryValue &q)
+{
+	auto *cache = static_cast<ScoreCache *>(fcinfo->flinfo->fn_extra);
+	if (Holds(cache, q))
+		return cache;
+	if (cache == nullptr)
+	{
+		cache = static_cast<ScoreCache *>(MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ScoreCache)));
+		cache->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "quarry_bm25 score", ALLOCSET_SMALL_SIZES);
+		cache->arena = pg::CreateScanArena(cache->cxt);
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	// A new query: the arena starts over (keeping its block), nothing else is
+	// allocated, so a nested loop over many queries takes no new memory.
+	cache->query = nullptr;
+	cache->arena->Reset();
+	CheckIndexKind(q.index, IndexKind::kBm25);
+	CheckMayScore(q);
+	mem::ScanArena &arena = *cache->arena;
+	Relation index = index_open(q.index, AccessShareLock);
+	PreparedQuery *prepared;
+	{
+		pg::IndexErrorContext context("quarry_bm25 scoring", RelationGetRelationName(index));
+		IndexView *view = OpenIndexView(index, arena);
+		prepared = PrepareQuery(view, q.text, q.parsed, arena);
+	}
+	UseScanStatistics(q.index, q, *prepared);
+	index_close(index, NoLock);
+	IndexView *view = prepared->view;
+	view->index = nullptr; // closed: only the prepared terms are used from here on
+	cache->text = static_cast<char *>(arena.Allocate(q.text.size() + 1, 1));
+	std::memcpy(cache->text, q.text.data(), q.text.size());
+	cache->index = q.index;
+	cache->user = GetUserId();
+	cache->column_operand = q.column_operand;
+	cache->check_as_user = q.check_as_user;
+	cache->parsed = q.parsed;
+	cache->bytes = static_cast<int>(q.text.size());
+	cache->term_scores = arena.MakeArray<double>(std::max<uint32_t>(prepared->scored_count, 1));
+	cache->query = prepared;
+	return cache;
+}
+
+[[noreturn]] void
+ReportUnresolved(std::string_view text)
+{
+	throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, pg::Format("could not determine which quarry_bm25 index scores the query \"%.*s\"", static_cast<int>(std::min<std::size_t>(text.size(), 60)), text.data()).text, "The left operand is not a column (or expression) with exactly one quarry_bm25 index, "
+					   "or quarry was not loaded when the statement was planned.", "Name the index: quarry_query('...', 'index_name'). Adding quarry to "
+					 "session_preload_libraries resolves unnamed queries in every statement.");
+	pg_unreachable();
+}
+
+} // namespace
+
+} // namespace quarry::am::bm25
+
+using namespace quarry::am::bm25;
+using quarry::am::CheckIndexKind;
+using quarry::am::IndexKind;
+using quarry::pg::Boundary;
+using quarry::pg::IndexBoundary;
+
+// text <@> quarry_query: minus the BM25 score (0 when the row does not match).
+QUARRY_FUNCTION(quarry_bm25_score)
+{
+	return Boundary("quarry_bm25_score", [&]() -> Datum {
+		QueryValue q = DecodeQuery(PG_GETARG_DATUM(1));
+		if (q.index == InvalidOid)
+			q.index = IndexScannedInThisStatement(q);
+		if (q.index == InvalidOid)
+			ReportUnresolved(q.text);
+		ScoreCache *cache = CachedQuery(fcinfo, q);
+		Oid config = cache->query->view->config;
+		Tokens doc = TokenizeDatum(config, PG_GETARG_DATUM(0), false);
+		double score = ScoreTokens(*cache->query, doc, cache->term_scores);
+		PG_RETURN_FLOAT8(score > 0 ? -score : 0.0);
+	});
+}
+
+// text @@@ quarry_query: whether the text matches: holds at least one query
+// term (a parsed query: and passes its MUST and MUST_NOT clauses).
+QUARRY_FUNCTION(quarry_bm25_match)
+{
+	return Boundary("quarry_bm25_match", [&]() -> Datum {
+		QueryValue q = DecodeQuery(PG_GETARG_DATUM(1));
+		if (q.index == InvalidOid)
+			q.index = IndexScannedInThisStatement(q);
+		if (q.index == InvalidOid)
+			ReportUnresolved(q.text);
+		ScoreCache *cache = CachedQuery(fcinfo, q);
+		Tokens doc = TokenizeDatum(cache->query->view->config, PG_GETARG_DATUM(0), false);
+		double score = ScoreTokens(*cache->query, doc, cache->term_scores);
+		PG_RETURN_BOOL(score > 0);
+	});
+}
+
+// quarry_bm25_merge(regclass): flush and merge everything into one segment.
+QUARRY_FUNCTION(quarry_bm25_merge)
+{
+	return IndexBoundary("quarry_bm25_merge", quarry::pg::IndexNameForContext(PG_GETARG_OID(0)), [&]() -> Datum {
+		Oid oid = PG_GETARG_OID(0);
+		CheckIndexKind(oid, IndexKind::kBm25);
+		// What REINDEX asks, checked before any lock is taken; then, as
+		// REINDEX does, the work runs as the table's owner.
+		quarry::pg::CheckIndexMaintainable(oid);
+		Relation table = table_open(quarry::pg::IndexTable(oid), AccessShareLock);
+		quarry::pg::CheckIndexMaintainable(oid); // again, now that nothing can change it (as REINDEX)
+		quarry::pg::SavedUser saved = quarry::pg::SwitchToTableOwner(table);
+		Relation index = index_open(oid, RowExclusiveLock);
+		uint32_t segments = MergeEverything(index);
+		index_close(index, RowExclusiveLock);
+		quarry::pg::RestoreUser(saved);
+		table_close(table, AccessShareLock);
+		PG_RETURN_INT32(static_cast<int32_t>(segments));
+	});
+}
+
+// quarry_bm25_stats(regclass): the index's statistics and structure.
+QUARRY_FUNCTION(quarry_bm25_stats)
+{
+	return IndexBoundary("quarry_bm25_stats", quarry::pg::IndexNameForContext(PG_GETARG_OID(0)), [&]() -> Datum {
+		Oid oid = PG_GETARG_OID(0);
+		CheckIndexKind(oid, IndexKind::kBm25);
+		quarry::pg::CheckIndexStatisticsReadable(oid);
+		TupleDesc desc;
+		if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+			quarry::pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_bm25_stats: return type must be a row type");
+		desc = BlessTupleDesc(desc);
+		Relation index = index_open(oid, AccessShareLock);
+		MetaPage meta;
+		ReadMeta(index, &meta);
+		BlockNumber pages = RelationGetNumberOfBlocks(index);
+		index_close(index, AccessShareLock);
+		uint64_t removed = 0, stored = 0;
+		for (uint32_t i = 0; i < meta.segment_count; i++)
+		{
+			removed += meta.segments[i].dead_count;
+			stored += meta.segments[i].doc_count;
+		}
+		Datum values[] = {
+			Int64GetDatum(static_cast<int64_t>(meta.doc_count)),
+			Int64GetDatum(static_cast<int64_t>(meta.total_length)),
+			Float8GetDatum(meta.doc_count ? double(meta.total_length) / double(meta.doc_count) : 0.0),
+			Int32GetDatum(static_cast<int32_t>(meta.segment_count)),
+			Int64GetDatum(static_cast<int64_t>(stored)),
+			Int64GetDatum(static_cast<int64_t>(removed)),
+			Int32GetDatum(static_cast<int32_t>(meta.pending_docs)),
+			Int64GetDatum(static_cast<int64_t>(meta.pending_bytes)),
+			Int32GetDatum(static_cast<int32_t>(meta.retired_count)),
+			Int64GetDatum(static_cast<int64_t>(pages)),
+			ObjectIdGetDatum(meta.text_config),
+			Int64GetDatum(static_cast<int64_t>(meta.null_rows.count)),
+		};
+		bool nulls[lengthof(values)] = {};
+		if (desc->natts != lengthof(values))
+			quarry::pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_bm25_stats: expected %d columns", static_cast<int>(lengthof(values)));
+		return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+	});
+}

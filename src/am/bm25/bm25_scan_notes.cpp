@@ -1,0 +1,123 @@
+// Index scans of the current statement: which index ran which query, and the
+// statistics it ranked with (see bm25_query.h). The notes serve two things
+// only: naming the index of a query nobody resolved (a query inside a SQL
+// function PostgreSQL inlined), and scoring a returned row with the very
+// statistics its scan ranked with. They never grant access: who may read an
+// index's statistics is decided where they are read (bm25_functions.cpp).
+#include "am/bm25/bm25_query.h"
+#include "am/bm25/bm25_search.h"
+
+extern "C" {
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "utils/timestamp.h"
+}
+
+#include <algorithm>
+#include <cstring>
+
+namespace quarry::am::bm25 {
+
+namespace {
+
+struct ScanNote {
+	TimestampTz statement;
+	Oid user; // the user the scan ran for
+	Oid index;
+	bool parsed;
+	uint32_t bytes;
+	char *text; // in TopMemoryContext, like doc_freqs
+	fts::CollectionStats stats;
+	uint32_t term_count;
+	uint64_t *doc_freqs;
+};
+constexpr int kScanNotes = 16;
+ScanNote scan_notes[kScanNotes];
+int next_note = 0;
+
+bool
+SameQuery(const ScanNote &n, const QueryValue &q)
+{
+	return n.parsed == q.parsed && n.bytes == q.text.size() && std::memcmp(n.text, q.text.data(), q.text.size()) == 0;
+}
+
+// Whether note `n` was made in this statement, for the current user.
+bool
+NoteIsCurrent(const ScanNote &n)
+{
+	return n.statement == GetCurrentStatementStartTimestamp() && n.user == GetUserId();
+}
+
+ScanNote *
+FindNote(Oid index, const QueryValue &q)
+{
+	for (ScanNote &n : scan_notes)
+		if (NoteIsCurrent(n) && n.index == index && SameQuery(n, q))
+			return &n;
+	return nullptr;
+}
+
+} // namespace
+
+void
+NoteScanQuery(Oid index, const QueryValue &q, const PreparedQuery &query)
+{
+	std::string_view text = q.text;
+	ScanNote *n = FindNote(index, q);
+	if (n == nullptr)
+	{
+		n = &scan_notes[next_note];
+		next_note = (next_note + 1) % kScanNotes;
+		if (n->text != nullptr)
+			pfree(n->text);
+		if (n->doc_freqs != nullptr)
+			pfree(n->doc_freqs);
+		n->text = static_cast<char *>(MemoryContextAlloc(TopMemoryContext, text.size() + 1));
+		std::memcpy(n->text, text.data(), text.size());
+		n->bytes = static_cast<uint32_t>(text.size());
+		n->index = index;
+		n->parsed = q.parsed;
+		n->statement = GetCurrentStatementStartTimestamp();
+		n->user = GetUserId();
+		n->doc_freqs = static_cast<uint64_t *>(
+			MemoryContextAlloc(TopMemoryContext, sizeof(uint64_t) * std::max<uint32_t>(query.term_count, 1)));
+	}
+	else if (n->term_count != query.term_count)
+		return; // cannot happen: same text, same configuration
+	n->stats = query.view->stats;
+	n->term_count = query.term_count;
+	for (uint32_t t = 0; t < query.term_count; t++)
+		n->doc_freqs[t] = query.terms[t].doc_freq;
+}
+
+Oid
+IndexScannedInThisStatement(const QueryValue &q)
+{
+	Oid found = InvalidOid;
+	for (const ScanNote &n : scan_notes)
+	{
+		if (!NoteIsCurrent(n) || !SameQuery(n, q))
+			continue;
+		if (found != InvalidOid && found != n.index)
+			return InvalidOid; // two indexes ran it: ambiguous
+		found = n.index;
+	}
+	return found;
+}
+
+void
+UseScanStatistics(Oid index, const QueryValue &q, PreparedQuery &query)
+{
+	const ScanNote *n = FindNote(index, q);
+	if (n == nullptr || n->term_count != query.term_count)
+		return;
+	query.view->stats = n->stats;
+	for (uint32_t t = 0; t < query.term_count; t++)
+	{
+		QueryTerm &qt = query.terms[t];
+		qt.doc_freq = n->doc_freqs[t];
+		qt.scorer = fts::TermScorer(query.view->params, n->stats, qt.doc_freq, qt.query_tf);
+	}
+}
+
+} // namespace quarry::am::bm25
