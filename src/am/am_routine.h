@@ -6,16 +6,19 @@
 // no index), so no C++ exception reaches PostgreSQL and every ERROR names
 // the index ("quarry_bm25 gettuple of index "docs_body_idx"").
 //
-// An access method describes itself with a struct of static members (see
-// bm25_handler.cpp):
+// The callbacks are listed once, in QUARRY_INDEX_CALLBACKS: each access
+// method declares them in its namespace (bm25.h, hnsw.h) and binds them in a
+// struct its handler passes to MakeIndexAmRoutine:
 //
-//   struct Bm25Callbacks {
+//   namespace quarry::am::bm25 {
+//   QUARRY_INDEX_CALLBACKS(QUARRY_DECLARE_CALLBACK)       // bm25.h: Build, Insert, ...
+//   struct Bm25Callbacks {                                // bm25_handler.cpp
 //       static constexpr const char *kName = "quarry_bm25";
 //       static constexpr uint16_t kSupportProcs = 0;
-//       static constexpr auto build = Build;          // its C++ callbacks
-//       ...
-//       static constexpr auto getbitmap = GetBitmap;  // or nullptr
+//       QUARRY_INDEX_CALLBACKS(QUARRY_BIND_CALLBACK)
+//       static constexpr auto getbitmap = GetBitmap;      // or nullptr
 //   };
+//   }
 //   QUARRY_FUNCTION(quarry_bm25_handler) { PG_RETURN_POINTER(am::MakeIndexAmRoutine<Bm25Callbacks>()); }
 #pragma once
 
@@ -31,6 +34,33 @@ extern "C" {
 }
 
 #include <cstdint>
+
+/// Every callback both access methods implement: X(member, Function, return
+/// type, parameters). amgetbitmap is bm25's alone and bound by hand.
+#define QUARRY_INDEX_CALLBACKS(X)                                                                                    \
+	X(build, Build, IndexBuildResult *, (Relation heap, Relation index, IndexInfo *info))                           \
+	X(buildempty, BuildEmpty, void, (Relation index))                                                                \
+	X(insert, Insert, bool,                                                                                          \
+	  (Relation index, Datum *values, bool *isnull, ItemPointer tid, Relation heap, IndexUniqueCheck check_unique, \
+	   bool index_unchanged, IndexInfo *info))                                                                       \
+	X(bulkdelete, BulkDelete, IndexBulkDeleteResult *,                                                               \
+	  (IndexVacuumInfo * info, IndexBulkDeleteResult * stats, IndexBulkDeleteCallback callback, void *state))        \
+	X(vacuumcleanup, VacuumCleanup, IndexBulkDeleteResult *, (IndexVacuumInfo * info, IndexBulkDeleteResult * stats)) \
+	X(costestimate, CostEstimate, void,                                                                              \
+	  (PlannerInfo * root, IndexPath * path, double loop_count, Cost *startup, Cost *total,                         \
+	   Selectivity *selectivity, double *correlation, double *pages))                                                \
+	X(options, OptionsParse, bytea *, (Datum reloptions, bool validate))                                            \
+	X(validate, Validate, bool, (Oid opclass))                                                                       \
+	X(buildphasename, BuildPhaseName, char *, (int64_t phase))                                                       \
+	X(beginscan, BeginScan, IndexScanDesc, (Relation index, int nkeys, int norderbys))                               \
+	X(rescan, Rescan, void, (IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys))          \
+	X(gettuple, GetTuple, bool, (IndexScanDesc scan, ScanDirection direction))                                       \
+	X(endscan, EndScan, void, (IndexScanDesc scan))
+
+/// Declares a callback (in the access method's namespace).
+#define QUARRY_DECLARE_CALLBACK(member, Function, Result, Params) Result Function Params;
+/// Binds a callback to its member in the access method's callbacks struct.
+#define QUARRY_BIND_CALLBACK(member, Function, Result, Params) static constexpr auto member = Function;
 
 namespace quarry::am {
 
@@ -125,6 +155,14 @@ struct Wrapped {
 };
 
 } // namespace detail
+
+/// The statistics ambulkdelete and amvacuumcleanup add to: PostgreSQL's, or
+/// new ones on the first call.
+inline IndexBulkDeleteResult *
+StatsOrNew(IndexBulkDeleteResult *stats)
+{
+	return stats != nullptr ? stats : static_cast<IndexBulkDeleteResult *>(palloc0(sizeof(IndexBulkDeleteResult)));
+}
 
 /// A new IndexAmRoutine for access method `Am` (see the file comment).
 template <class Am>

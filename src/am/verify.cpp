@@ -7,6 +7,8 @@
 
 extern "C" {
 #include "access/genam.h"
+#include "access/tableam.h"
+#include "storage/bufmgr.h"
 #include "access/xlog.h"
 #include "access/xlogrecovery.h"
 #include "access/relation.h"
@@ -23,36 +25,181 @@ extern "C" {
 
 #include <cstdarg>
 #include <cstdio>
+#include <iterator>
 
 namespace quarry::am {
 
-namespace {
-
-// Problems as rows of a materialized set-returning function.
-class TupleStoreReport final : public VerifyReport {
-public:
-	explicit TupleStoreReport(ReturnSetInfo *rsinfo) : rsinfo_(rsinfo) {}
-
-	void Problem(const char *fmt, ...) override pg_attribute_printf(2, 3);
-
-private:
-	ReturnSetInfo *rsinfo_;
-};
+// --- VerifyReport ---------------------------------------------------------------
 
 void
-TupleStoreReport::Problem(const char *fmt, ...)
+VerifyReport::Row(const char *text)
 {
-	char text[1024];
-	va_list args;
-	va_start(args, fmt);
-	std::vsnprintf(text, sizeof text, fmt, args);
-	va_end(args);
 	pg::PgCall([&] {
 		Datum value = CStringGetTextDatum(text);
 		bool null = false;
 		tuplestore_putvalues(rsinfo_->setResult, rsinfo_->setDesc, &value, &null);
 	});
 }
+
+void
+VerifyReport::Problem(VerifyKind kind, const char *fmt, ...)
+{
+	if (counts_[static_cast<int>(kind)]++ >= kMaxPerKind)
+		return;
+	char text[1024];
+	va_list args;
+	va_start(args, fmt);
+	std::vsnprintf(text, sizeof text, fmt, args);
+	va_end(args);
+	Row(text);
+}
+
+void
+VerifyReport::Finish()
+{
+	static const char *const kNames[] = {
+		"metapage", "page", "TID entry", "node record", "link", "upper-layer item", "duplicate chain",
+		"entry point", "dictionary", "posting list", "document", "pending list", "null-row list", "count",
+		"missing row", "row indexed twice", "length", "vector", "stale entry",
+	};
+	static_assert(std::size(kNames) == static_cast<std::size_t>(VerifyKind::kKinds));
+	for (int kind = 0; kind < static_cast<int>(VerifyKind::kKinds); kind++)
+		if (counts_[kind] > kMaxPerKind)
+			Row(pg::Format("%d more %s problems not listed", counts_[kind] - kMaxPerKind, kNames[kind]).text);
+}
+
+// --- IndexedRows and the table ------------------------------------------------------
+
+IndexedRows
+IndexedRows::Make()
+{
+	constexpr uint64_t kInitial = 1024;
+	auto *items = static_cast<IndexedRow *>(pg::PgCall([] { return palloc(sizeof(IndexedRow) * kInitial); }));
+	return IndexedRows{items, 0, kInitial};
+}
+
+void
+IndexedRows::Add(ItemPointerData tid, uint32_t value, bool null_row)
+{
+	if (count == capacity)
+	{
+		capacity *= 2;
+		items = static_cast<IndexedRow *>(
+			pg::PgCall([&] { return repalloc_huge(items, capacity * sizeof(IndexedRow)); }));
+	}
+	items[count++] = IndexedRow{tid, value, null_row, false};
+}
+
+namespace {
+
+int
+CompareRows(const void *a, const void *b)
+{
+	return ItemPointerCompare(const_cast<ItemPointer>(&static_cast<const IndexedRow *>(a)->tid),
+							  const_cast<ItemPointer>(&static_cast<const IndexedRow *>(b)->tid));
+}
+
+} // namespace
+
+IndexedRow *
+IndexedRows::Find(ItemPointer tid) const
+{
+	IndexedRow key{*tid, 0, false, false};
+	return static_cast<IndexedRow *>(bsearch(&key, items, count, sizeof(IndexedRow), CompareRows));
+}
+
+namespace {
+
+struct TableScan {
+	IndexedRows *rows;
+	VerifyReport *report;
+	RowCheck check;
+	void *arg;
+	MemoryContext row_cxt;
+};
+
+void
+CheckTableRow(TableScan &scan, ItemPointer tid, Datum value, bool isnull, bool alive)
+{
+	VerifyReport &report = *scan.report;
+	IndexedRow *row = scan.rows->Find(tid);
+	if (row == nullptr)
+	{
+		report.Problem(VerifyKind::kMissingRow, "%s row (%u,%u) is not in the index", alive ? "live" : "recently dead",
+					   ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid));
+		return;
+	}
+	row->seen = true;
+	if (isnull || row->null_row)
+	{
+		if (isnull != row->null_row)
+			report.Problem(VerifyKind::kNullRows, "row (%u,%u) is %s, the index holds it as %s",
+						   ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid), isnull ? "NULL" : "not NULL",
+						   row->null_row ? "a NULL row" : "a value");
+		return;
+	}
+	MemoryContext old = MemoryContextSwitchTo(scan.row_cxt);
+	scan.check(scan.arg, *row, tid, value, alive, report);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(scan.row_cxt);
+}
+
+void
+TableScanCallback(Relation, ItemPointer tid, Datum *values, bool *isnull, bool alive, void *arg)
+{
+	// Called by table_index_build_scan: a throw must not cross its frames.
+	pg::Boundary("quarry_verify_index", [&] {
+		CheckTableRow(*static_cast<TableScan *>(arg), tid, values[0], isnull[0], alive);
+	});
+}
+
+// Whether heap slot `tid` is in use (a row, a dead row, a redirect, LP_DEAD).
+bool
+HeapSlotUsed(Relation heap, BlockNumber heap_blocks, const ItemPointerData &tid)
+{
+	const BlockNumber block = ItemPointerGetBlockNumberNoCheck(&tid);
+	const OffsetNumber offset = ItemPointerGetOffsetNumberNoCheck(&tid);
+	if (block >= heap_blocks || offset < FirstOffsetNumber)
+		return false;
+	Buffer buffer = ReadBuffer(heap, block);
+	LockBuffer(buffer, BUFFER_LOCK_SHARE);
+	Page page = BufferGetPage(buffer);
+	const bool used = offset <= PageGetMaxOffsetNumber(page) && ItemIdIsUsed(PageGetItemId(page, offset));
+	UnlockReleaseBuffer(buffer);
+	return used;
+}
+
+} // namespace
+
+void
+CheckTable(Relation heap, Relation index, IndexedRows &rows, VerifyReport &report, RowCheck check, void *arg)
+{
+	qsort(rows.items, rows.count, sizeof(IndexedRow), CompareRows);
+	for (uint64_t i = 1; i < rows.count; i++)
+		if (ItemPointerEquals(&rows.items[i - 1].tid, &rows.items[i].tid))
+			report.Problem(VerifyKind::kTwiceIndexed, "heap row (%u,%u) is indexed twice",
+						   ItemPointerGetBlockNumberNoCheck(&rows.items[i].tid),
+						   ItemPointerGetOffsetNumberNoCheck(&rows.items[i].tid));
+	TableScan scan{&rows, &report, check, arg,
+				   AllocSetContextCreate(CurrentMemoryContext, "quarry verify row", ALLOCSET_DEFAULT_SIZES)};
+	IndexInfo *info = BuildIndexInfo(index);
+	table_index_build_scan(heap, index, info, false, false, TableScanCallback, &scan, nullptr);
+	MemoryContextDelete(scan.row_cxt);
+	const BlockNumber heap_blocks = RelationGetNumberOfBlocks(heap);
+	for (uint64_t i = 0; i < rows.count; i++)
+	{
+		const IndexedRow &row = rows.items[i];
+		if (i % 256 == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (!row.seen && !HeapSlotUsed(heap, heap_blocks, row.tid))
+			report.Problem(VerifyKind::kStaleEntry, "index entry (%u,%u) points to a heap slot that no longer holds its row",
+						   ItemPointerGetBlockNumberNoCheck(&row.tid), ItemPointerGetOffsetNumberNoCheck(&row.tid));
+	}
+}
+
+// --- quarry_verify_index --------------------------------------------------------------
+
+namespace {
 
 // A one-column text result, whether called in FROM or in the SELECT list.
 void
@@ -112,11 +259,12 @@ QUARRY_FUNCTION(quarry_verify_index)
 		// table's owner, never as the caller (amcheck does the same).
 		quarry::pg::SavedUser saved = quarry::pg::SwitchToTableOwner(heap);
 		Relation index = index_open(index_oid, AccessShareLock);
-		quarry::am::TupleStoreReport report(rsinfo);
+		quarry::am::VerifyReport report(rsinfo);
 		if (kind == IndexKind::kBm25)
 			quarry::am::bm25::Verify(index, heap, report);
 		else
 			quarry::am::hnsw::Verify(index, heap, report);
+		report.Finish();
 		index_close(index, AccessShareLock);
 		quarry::pg::RestoreUser(saved);
 		table_close(heap, table_lock);

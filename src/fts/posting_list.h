@@ -88,7 +88,7 @@ ImpactSummary EncodePostingList(std::span<const DocId> docs,
 /// Where a cursor reads its posting list from. Read returns `len` contiguous
 /// bytes at byte `offset` of the list, valid until the next Read on the same
 /// object, or nullptr if that range is not there (a corrupted list). Reads by the
-/// server come from pinned index pages (src/am/bm25_pages.cpp).
+/// server come from pinned index pages (src/am/bm25/bm25_segment_read.cpp).
 ///
 /// Implementations are never destroyed through this interface (they live in a
 /// scan arena), hence the protected non-virtual destructor.

@@ -37,13 +37,6 @@ SetCount(const NullRowListFormat &f, Page page, uint32_t count)
 	reinterpret_cast<PageHeader>(page)->pd_lower = static_cast<LocationIndex>(end - reinterpret_cast<char *>(page));
 }
 
-[[noreturn]] void
-Corrupt(const NullRowListFormat &f, Relation index, const char *fmt, uint32_t a, uint32_t b = 0)
-{
-	char detail[256];
-	std::snprintf(detail, sizeof detail, fmt, a, b);
-	f.corrupt(index, detail);
-}
 
 void
 InitListPage(const NullRowListFormat &f, Page page)
@@ -72,7 +65,7 @@ CheckListPage(const NullRowListFormat &f, Relation index, Page page, BlockNumber
 {
 	f.check_page(index, page, block);
 	if (HeaderOf(f, page)->count > f.capacity())
-		Corrupt(f, index, "null-row page %u claims %u rows", block, HeaderOf(f, page)->count);
+		ThrowCorrupt(index, "null-row page %u claims %u rows", block, HeaderOf(f, page)->count);
 }
 
 // A block the chain may lead to: inside the index, not the metapage.
@@ -80,7 +73,7 @@ void
 CheckChainBlock(const NullRowListFormat &f, Relation index, BlockNumber block)
 {
 	if (block == f.meta_block || block >= RelationGetNumberOfBlocks(index))
-		Corrupt(f, index, "the null-row list leads to block %u", block);
+		ThrowCorrupt(index, "the null-row list leads to block %u", block);
 }
 
 // Appends to the page in `buffer` (exclusively locked, with room), logging
@@ -176,7 +169,7 @@ AppendNullRow(const NullRowListFormat &f, Relation index, ItemPointer tid)
 	{
 		CheckChainBlock(f, index, block);
 		if (steps > RelationGetNumberOfBlocks(index))
-			Corrupt(f, index, "the null-row list loops through block %u", block);
+			ThrowCorrupt(index, "the null-row list loops through block %u", block);
 		Buffer buffer = ReadBuffer(index, block);
 		LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
 		Page page = BufferGetPage(buffer);
@@ -243,7 +236,7 @@ VacuumNullRows(const NullRowListFormat &f, Relation index, IndexBulkDeleteCallba
 	{
 		CheckChainBlock(f, index, block);
 		if (steps > RelationGetNumberOfBlocks(index))
-			Corrupt(f, index, "the null-row list loops through block %u", block);
+			ThrowCorrupt(index, "the null-row list loops through block %u", block);
 		vacuum_delay_point();
 		// The metapage first, as for inserts.
 		meta_buffer = ReadBuffer(index, f.meta_block);
@@ -269,7 +262,7 @@ NullRowReader::LoadPage()
 	{
 		CheckChainBlock(f, index_, next_);
 		if (pages_read_++ > RelationGetNumberOfBlocks(index_))
-			Corrupt(f, index_, "the null-row list loops through block %u", next_);
+			ThrowCorrupt(index_, "the null-row list loops through block %u", next_);
 		const BlockNumber block = next_;
 		Buffer buffer = ReadBuffer(index_, block);
 		LockBuffer(buffer, BUFFER_LOCK_SHARE);
@@ -293,6 +286,39 @@ NullRowReader::Next(ItemPointer out)
 		return false;
 	*out = tids_[at_++];
 	return true;
+}
+
+bool
+NullRowChainSound(const NullRowListFormat &f, Relation index, const NullRowListMeta &meta,
+				  bool (*sound)(void *arg, BlockNumber block), void *arg, char *why, std::size_t why_size)
+{
+	if (meta.head == InvalidBlockNumber)
+		return true;
+	const BlockNumber blocks = RelationGetNumberOfBlocks(index);
+	char *copy = static_cast<char *>(palloc(BLCKSZ));
+	BlockNumber block = meta.head;
+	for (BlockNumber steps = 0; steps <= blocks; steps++)
+	{
+		if (block == InvalidBlockNumber || block >= blocks || !sound(arg, block))
+		{
+			std::snprintf(why, why_size, "the null-row list reaches block %u, which is not a sound page of it", block);
+			return false;
+		}
+		Buffer buffer = ReadBuffer(index, block);
+		LockBuffer(buffer, BUFFER_LOCK_SHARE);
+		std::memcpy(copy, BufferGetPage(buffer), BLCKSZ);
+		UnlockReleaseBuffer(buffer);
+		if (HeaderOf(f, copy)->count > f.capacity())
+		{
+			std::snprintf(why, why_size, "null-row page %u claims %u rows", block, HeaderOf(f, copy)->count);
+			return false;
+		}
+		if (block == meta.tail)
+			return true;
+		block = NextOf(f, copy);
+	}
+	std::snprintf(why, why_size, "the null-row list loops");
+	return false;
 }
 
 } // namespace quarry::pg

@@ -62,8 +62,6 @@ struct NullRowListFormat {
 	/// pages are always added at the end (the free space map is the access
 	/// method's own business).
 	PageReusable reusable;
-	/// Raises ERRCODE_INDEX_CORRUPTED naming the index, with `detail`.
-	[[noreturn]] void (*corrupt)(Relation index, const char *detail);
 	BlockNumber meta_block;
 
 	/// TIDs a page holds.
@@ -73,6 +71,14 @@ struct NullRowListFormat {
 		return static_cast<uint32_t>((content_bytes - sizeof(NullRowPageHeader)) / sizeof(ItemPointerData));
 	}
 };
+
+/// For a checker: walks the list's chain from `meta` reading copies of its
+/// pages, and returns false, with `why` filled, at the first block `sound`
+/// refuses (a block the checker found damaged), a page whose count exceeds
+/// its capacity, a loop or a chain that does not end at the tail. Then the
+/// list can be read without an ERROR (NullRowReader).
+bool NullRowChainSound(const NullRowListFormat &f, Relation index, const NullRowListMeta &meta,
+					   bool (*sound)(void *arg, BlockNumber block), void *arg, char *why, std::size_t why_size);
 
 /// The most TIDs any format's page can hold (a page of 8 kB).
 inline constexpr uint32_t kMaxNullRowsPerPage = BLCKSZ / sizeof(ItemPointerData);

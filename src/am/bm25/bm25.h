@@ -1,19 +1,5 @@
-// quarry_bm25: declarations shared by the access method's files.
-//
-//   bm25_handler.cpp   handler, reloptions, build phase names
-//   bm25_build.cpp     ambuild, ambuildempty
-//   bm25_insert.cpp    aminsert and the pending list
-//   bm25_scan.cpp      ambeginscan/amrescan/amgettuple/amgetbitmap/amendscan
-//   bm25_search.cpp    a query over an index snapshot: terms, cursors, statistics
-//   bm25_vacuum.cpp    ambulkdelete, amvacuumcleanup
-//   bm25_maintenance.cpp     segment flush, merge, compaction and page recycling
-//   bm25_cost.cpp      amcostestimate
-//   bm25_validate.cpp  amvalidate
-//   bm25_query.cpp     the quarry_query type and the <@> / @@@ operator functions
-//   bm25_planner.cpp   resolving a query's index from its column (planner hook)
-//   bm25_pages.cpp     page helpers, the metapage, locks
-//   bm25_segment_write.cpp / bm25_segment_read.cpp   segments on pages
-//   bm25_tokens.cpp    tokenizing with a text search configuration
+// quarry_bm25: declarations shared by the access method's files (options,
+// pages, tokens, the callbacks). Which file holds what: README.md here.
 #pragma once
 
 #include "pg/postgres_api.h"
@@ -25,12 +11,14 @@ extern "C" {
 #include "utils/rel.h"
 }
 
+#include "am/am_routine.h"
 #include "am/bm25/bm25_format.h"
 #include "pg/guard.h"
 #include "pg/index_pages.h"
 #include "fts/bm25.h"
 
 #include <cstdint>
+#include <type_traits>
 
 namespace quarry::am::bm25 {
 
@@ -109,6 +97,7 @@ struct Tokens {
 	uint32_t count;
 	uint32_t length; // sum of tf
 };
+static_assert(std::is_trivially_destructible_v<Tokens>, "lives across PostgreSQL calls made without PgCall");
 
 /// Tokenizes with a text search configuration: the lexemes of to_tsvector(config,
 /// text), with tf the number of positions of each. Lexemes come sorted by bytes,
@@ -123,23 +112,8 @@ Oid ChooseTextConfig(Relation index);
 
 // --- callbacks (the IndexAmRoutine members) ----------------------------------------
 
-IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *info);
-void BuildEmpty(Relation index);
-bool Insert(Relation index, Datum *values, bool *isnull, ItemPointer tid, Relation heap,
-			IndexUniqueCheck check_unique, bool index_unchanged, IndexInfo *info);
-IndexBulkDeleteResult *BulkDelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
-								  IndexBulkDeleteCallback callback, void *callback_state);
-IndexBulkDeleteResult *VacuumCleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats);
-void CostEstimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *startup, Cost *total,
-				  Selectivity *selectivity, double *correlation, double *pages);
-bytea *OptionsParse(Datum reloptions, bool validate);
-bool Validate(Oid opclass);
-char *BuildPhaseName(int64_t phase);
-IndexScanDesc BeginScan(Relation index, int nkeys, int norderbys);
-void Rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys);
-bool GetTuple(IndexScanDesc scan, ScanDirection direction);
+QUARRY_INDEX_CALLBACKS(QUARRY_DECLARE_CALLBACK)
 int64_t GetBitmap(IndexScanDesc scan, TIDBitmap *tbm);
-void EndScan(IndexScanDesc scan);
 
 // Build phases reported in pg_stat_progress_create_index.
 inline constexpr int64_t kPhaseTokenizing = 1;

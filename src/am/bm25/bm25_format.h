@@ -40,6 +40,7 @@ extern "C" {
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 namespace quarry::am::bm25 {
 
@@ -123,6 +124,7 @@ struct MetaPage {
 	SegmentRef segments[kMaxSegments];
 	RetiredRef retired[kMaxRetired];
 };
+static_assert(std::is_trivially_destructible_v<MetaPage>, "lives across PostgreSQL calls made without PgCall");
 static_assert(sizeof(MetaPage) <= kPageContentBytes, "metapage must fit a page");
 
 // --- segments -------------------------------------------------------------------

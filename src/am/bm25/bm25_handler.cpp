@@ -123,20 +123,8 @@ namespace {
 struct Bm25Callbacks {
 	static constexpr const char *kName = "quarry_bm25";
 	static constexpr uint16_t kSupportProcs = 0; // strategies: 1 = @@@ (match), 2 = <@> (ordering)
-	static constexpr auto build = Build;
-	static constexpr auto buildempty = BuildEmpty;
-	static constexpr auto insert = Insert;
-	static constexpr auto bulkdelete = BulkDelete;
-	static constexpr auto vacuumcleanup = VacuumCleanup;
-	static constexpr auto costestimate = CostEstimate;
-	static constexpr auto options = OptionsParse;
-	static constexpr auto validate = Validate;
-	static constexpr auto buildphasename = BuildPhaseName;
-	static constexpr auto beginscan = BeginScan;
-	static constexpr auto rescan = Rescan;
-	static constexpr auto gettuple = GetTuple;
+	QUARRY_INDEX_CALLBACKS(QUARRY_BIND_CALLBACK)
 	static constexpr auto getbitmap = GetBitmap;
-	static constexpr auto endscan = EndScan;
 };
 
 } // namespace

@@ -19,6 +19,8 @@
 // which owns the index alone.
 #pragma once
 
+#include <type_traits>
+
 #include "am/bm25/bm25.h"
 #include "fts/inverter.h"
 #include "memory/build_arena.h"
@@ -39,6 +41,7 @@ struct SegmentList {
 		count++;
 	}
 };
+static_assert(std::is_trivially_destructible_v<SegmentList>, "lives across PostgreSQL calls made without PgCall");
 
 /// A build merges its spilled segments into one once it has this many.
 inline constexpr uint32_t kBuildSegmentsBeforeMerge = 8;

@@ -101,15 +101,9 @@ NullRowsOfMeta(Relation index, Page metapage)
 	return &MetaOf(metapage)->null_rows;
 }
 
-[[noreturn]] void
-NullRowsCorrupt(Relation index, const char *detail)
-{
-	pg::ThrowCorrupt(index, "%s", detail);
-}
-
 const pg::NullRowListFormat kNullRowFormat{
 	InitNullRowPage, CheckNullRowPage, NullRowsOfMeta, ContentOf, kPageContentBytes,
-	IsFreePage,		 NullRowsCorrupt,  kMetaBlock,
+	IsFreePage,		 kMetaBlock,
 };
 
 } // namespace

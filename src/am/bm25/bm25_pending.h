@@ -13,6 +13,7 @@
 #include "memory/scan_arena.h"
 
 #include <string_view>
+#include <type_traits>
 
 namespace quarry::am::bm25 {
 
@@ -42,6 +43,7 @@ struct PendingSnapshot {
 	PendingPiece *pieces;
 	uint32_t piece_count;
 };
+static_assert(std::is_trivially_destructible_v<PendingSnapshot>, "lives across PostgreSQL calls made without PgCall");
 
 /// Copies the pending list the metapage copy `meta` describes.
 PendingSnapshot *ReadPending(Relation index, const MetaPage &meta, mem::ScanArena &arena);
@@ -61,6 +63,7 @@ private:
 	const uint8_t *end_;
 	uint32_t left_;
 };
+static_assert(std::is_trivially_destructible_v<PendingTerms>, "lives across PostgreSQL calls made without PgCall");
 
 /// Appends a row to the pending list (aminsert). Returns the list's size in
 /// bytes afterwards.

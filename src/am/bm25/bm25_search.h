@@ -17,6 +17,8 @@
 // Everything lives in the scan's arena; nothing here needs a destructor.
 #pragma once
 
+#include <type_traits>
+
 #include "am/bm25/bm25_pending.h"
 #include "am/bm25/bm25_segment.h"
 #include "fts/clause_filter.h"
@@ -37,6 +39,7 @@ struct IndexView {
 	fts::DocId pending_base; // global id of the first pending entry
 	fts::DocId doc_end;		 // one past the last global id
 };
+static_assert(std::is_trivially_destructible_v<IndexView>, "lives across PostgreSQL calls made without PgCall");
 
 IndexView *OpenIndexView(Relation index, mem::ScanArena &arena);
 
@@ -83,6 +86,7 @@ struct PreparedQuery {
 	PagePostingBytes **page_bytes;
 	uint32_t page_bytes_count;
 };
+static_assert(std::is_trivially_destructible_v<PreparedQuery>, "lives across PostgreSQL calls made without PgCall");
 
 /// `parsed`: read `query` with the query syntax; else it is a bag of words.
 PreparedQuery *PrepareQuery(IndexView *view, std::string_view query, bool parsed, mem::ScanArena &arena);

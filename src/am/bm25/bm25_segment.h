@@ -13,6 +13,7 @@
 #include <span>
 #include <string_view>
 #include <vector>
+#include <type_traits>
 
 namespace quarry::am::bm25 {
 
@@ -84,8 +85,12 @@ struct SegmentReader {
 	Extent *extents;
 	fts::DocId base; // global id of local document 0
 };
+static_assert(std::is_trivially_destructible_v<SegmentReader>, "lives across PostgreSQL calls made without PgCall");
 
 SegmentReader *OpenSegment(Relation index, const SegmentRef &ref, fts::DocId base, mem::ScanArena &arena);
+/// Whether a segment header's sections are consistent (what OpenSegment
+/// checks, ERRORing otherwise).
+bool HeaderSectionsSane(const SegmentHeader &h);
 /// Opens a segment the metapage no longer lists (to recycle its pages).
 SegmentReader *OpenRetiredSegment(Relation index, BlockNumber header_block, mem::ScanArena &arena);
 BlockNumber LogicalBlock(const SegmentReader &segment, uint32_t logical);
@@ -109,6 +114,7 @@ private:
 	uint16_t item_ = 0;		  // next item in the loaded leaf
 	uint16_t item_count_ = 0; // items in the loaded leaf
 };
+static_assert(std::is_trivially_destructible_v<TermIterator>, "lives across PostgreSQL calls made without PgCall");
 
 /// Reads posting-list bytes from the segment's pinned pages (immutable: a pin,
 /// no lock). Holds at most one pin; Release() drops it.
@@ -159,5 +165,6 @@ private:
 	const SegmentReader *segment_;
 	Pinned lengths_, row_ids_, alive_;
 };
+static_assert(std::is_trivially_destructible_v<SegmentDocs>, "lives across PostgreSQL calls made without PgCall");
 
 } // namespace quarry::am::bm25

@@ -48,16 +48,7 @@ CheckHeader(Relation index, const SegmentRef &ref, const SegmentHeader &h)
 {
 	if (h.id != ref.id || h.doc_count != ref.doc_count)
 		ThrowCorrupt(index, "header does not match the metapage", ref.id);
-	uint64_t docs = h.doc_count;
-	bool sections_ok = h.postings_first == 0 && h.lengths_first <= h.rowids_first && h.rowids_first <= h.alive_first &&
-					   h.alive_first <= h.dict_first && h.dict_first + h.dict_leaves <= h.page_count &&
-					   h.dict_root < h.page_count && h.dict_height >= 1 && h.dict_height < 16 &&
-					   h.rowids_first - h.lengths_first == (docs + kLengthsPerPage - 1) / kLengthsPerPage &&
-					   h.alive_first - h.rowids_first == (docs + kRowIdsPerPage - 1) / kRowIdsPerPage &&
-					   h.dict_first - h.alive_first == (docs + kAliveBitsPerPage - 1) / kAliveBitsPerPage &&
-					   h.postings_bytes <= uint64_t{h.lengths_first} * kPageContentBytes &&
-					   h.inline_extents <= kInlineExtents && h.inline_extents <= h.extent_count;
-	if (!sections_ok)
+	if (!HeaderSectionsSane(h))
 		ThrowCorrupt(index, "header has inconsistent sections", ref.id);
 }
 
@@ -116,6 +107,21 @@ OpenAt(Relation index, BlockNumber header_block, const SegmentRef *expected, fts
 }
 
 } // namespace
+
+bool
+HeaderSectionsSane(const SegmentHeader &h)
+{
+	uint64_t docs = h.doc_count;
+	bool sections_ok = h.postings_first == 0 && h.lengths_first <= h.rowids_first && h.rowids_first <= h.alive_first &&
+					   h.alive_first <= h.dict_first && h.dict_first + h.dict_leaves <= h.page_count &&
+					   h.dict_root < h.page_count && h.dict_height >= 1 && h.dict_height < 16 &&
+					   h.rowids_first - h.lengths_first == (docs + kLengthsPerPage - 1) / kLengthsPerPage &&
+					   h.alive_first - h.rowids_first == (docs + kRowIdsPerPage - 1) / kRowIdsPerPage &&
+					   h.dict_first - h.alive_first == (docs + kAliveBitsPerPage - 1) / kAliveBitsPerPage &&
+					   h.postings_bytes <= uint64_t{h.lengths_first} * kPageContentBytes &&
+					   h.inline_extents <= kInlineExtents && h.inline_extents <= h.extent_count;
+	return sections_ok;
+}
 
 SegmentReader *
 OpenSegment(Relation index, const SegmentRef &ref, fts::DocId base, mem::ScanArena &arena)

@@ -164,8 +164,7 @@ BulkDelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats, IndexBulkDeleteC
 		   void *callback_state)
 {
 	Relation index = info->index;
-	if (stats == nullptr)
-		stats = static_cast<IndexBulkDeleteResult *>(palloc0(sizeof(IndexBulkDeleteResult)));
+	stats = StatsOrNew(stats);
 
 	LockMaintenance(index);
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "quarry_bm25 vacuum", ALLOCSET_DEFAULT_SIZES);
@@ -203,8 +202,7 @@ VacuumCleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 	if (info->analyze_only)
 		return stats;
 	Relation index = info->index;
-	if (stats == nullptr)
-		stats = static_cast<IndexBulkDeleteResult *>(palloc0(sizeof(IndexBulkDeleteResult)));
+	stats = StatsOrNew(stats);
 	uint32_t recycled = MaintainIndex(index);
 	MetaPage meta;
 	ReadMeta(index, &meta);

@@ -1,15 +1,23 @@
-// The quarry_bm25 checker behind quarry_verify_index() (see verify.h).
+// The quarry_bm25 checker behind quarry_verify_index() (see am/verify.h).
+//
+// It first reads a copy of every block and notes which are sound pages of
+// the index (page id, special space, a known type, the segment they belong
+// to); a damaged block is a row. Every structure is then read only where
+// all of its blocks are sound: the metapage, each segment (header, extent
+// chain, data and dictionary pages), the pending list's chain and the
+// null-row list; one with a damaged block is a row and is left out (and the
+// totals that need it are not compared), the others are checked in full.
+// So a damaged page never stops the walk; only a page PostgreSQL itself
+// refuses ("invalid page in block") is an ERROR.
 #include "am/bm25/bm25.h"
-#include "am/bm25/bm25_search.h"
+#include "am/bm25/bm25_pending.h"
+#include "am/bm25/bm25_segment.h"
 #include "am/verify.h"
 
 #include "pg/guard.h"
 #include "pg/memory_glue.h"
 
 extern "C" {
-#include "access/heapam.h"
-#include "access/tableam.h"
-#include "catalog/index.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
 #include "utils/memutils.h"
@@ -23,41 +31,152 @@ namespace quarry::am::bm25 {
 
 namespace {
 
-// A live index entry: where a row is, and the length the index holds for it.
-struct Entry {
-	ItemPointerData tid;
-	uint32_t length;
-	bool seen;	   // reported by the table scan
-	bool null_row; // in the null-row list
+// --- the page sweep --------------------------------------------------------------
+
+// What the sweep found in a block.
+struct BlockState {
+	uint16_t type;		 // PageType of a sound page, 0 for an empty (new) one
+	bool sound;			 // a page of this index (or an empty one)
+	uint32_t segment_id; // of a sound page
 };
 
-struct Entries {
-	Entry *items;
-	uint64_t count;
-	uint64_t capacity;
-	uint64_t total_length;
-	uint64_t null_rows;
+struct Sweep {
+	BlockState *blocks;
+	BlockNumber count;
 
-	void
-	Add(ItemPointerData tid, uint32_t length, bool null_row = false)
+	// Whether `block` is a sound page of `type` (and of `segment_id` when it is not 0).
+	bool
+	Holds(BlockNumber block, PageType type, uint32_t segment_id = 0) const
 	{
-		if (count == capacity)
-		{
-			capacity = std::max<uint64_t>(capacity * 2, 1024);
-			items = static_cast<Entry *>(
-				repalloc_huge(items, capacity * sizeof(Entry)));
-		}
-		items[count++] = {tid, length, false, null_row};
-		total_length += length;
-		null_rows += null_row ? 1 : 0;
+		return block < count && blocks[block].sound && blocks[block].type == type &&
+			   (segment_id == 0 || blocks[block].segment_id == segment_id);
 	}
 };
 
-int
-CompareEntries(const void *a, const void *b)
+// Copies `block` of `index` into `out` (under a share lock).
+void
+CopyBlock(Relation index, BlockNumber block, char *out)
 {
-	return ItemPointerCompare(const_cast<ItemPointer>(&static_cast<const Entry *>(a)->tid),
-							  const_cast<ItemPointer>(&static_cast<const Entry *>(b)->tid));
+	Buffer buffer = ReadBuffer(index, block);
+	LockBuffer(buffer, BUFFER_LOCK_SHARE);
+	std::memcpy(out, BufferGetPage(buffer), BLCKSZ);
+	UnlockReleaseBuffer(buffer);
+}
+
+// Every block: an empty page (never written, or the tail of a crash) or a
+// quarry_bm25 page of a known type with the right special space.
+Sweep
+SweepPages(Relation index, char *copy, VerifyReport &report)
+{
+	Sweep sweep{nullptr, RelationGetNumberOfBlocks(index)};
+	sweep.blocks = static_cast<BlockState *>(
+		palloc_extended(sizeof(BlockState) * (sweep.count + 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO));
+	for (BlockNumber block = 0; block < sweep.count; block++)
+	{
+		CopyBlock(index, block, copy);
+		Page page = copy;
+		BlockState &state = sweep.blocks[block];
+		const char *problem = nullptr;
+		if (!PageIsNew(page))
+		{
+			const PageOpaque *o = OpaqueOf(page);
+			if (reinterpret_cast<PageHeader>(page)->pd_special != BLCKSZ - MAXALIGN(sizeof(PageOpaque)))
+				problem = "has a bad special space offset";
+			else if (o->page_id != kPageId)
+				problem = "is not a quarry_bm25 page";
+			else if (o->type < kPageMeta || o->type > kLastPageType || (o->type == kPageMeta) != (block == kMetaBlock))
+				problem = "has an unknown page type";
+			state.type = problem == nullptr ? o->type : 0;
+			state.segment_id = o->segment_id;
+		}
+		state.sound = problem == nullptr;
+		if (problem != nullptr)
+			report.Problem(VerifyKind::kPage, "block %u %s (type %u)", block, problem, OpaqueOf(page)->type);
+		if (block % 1024 == 0)
+			pg::CheckForInterrupts();
+	}
+	return sweep;
+}
+
+// The metapage from its copy; false (a row) if nothing can be read through it.
+bool
+ReadSoundMeta(Relation index, const Sweep &sweep, char *copy, MetaPage *meta, VerifyReport &report)
+{
+	if (!sweep.Holds(kMetaBlock, kPageMeta))
+	{
+		report.Problem(VerifyKind::kMetapage, "block 0 is not a quarry_bm25 metapage");
+		return false;
+	}
+	CopyBlock(index, kMetaBlock, copy);
+	std::memcpy(meta, MetaOf(copy), sizeof(MetaPage));
+	if (meta->magic != kMagic || meta->version != kFormatVersion)
+	{
+		report.Problem(VerifyKind::kMetapage, "the metapage has magic 0x%08x and format %u", meta->magic,
+					   meta->version);
+		return false;
+	}
+	if (meta->segment_count > kMaxSegments || meta->retired_count > kMaxRetired)
+	{
+		report.Problem(VerifyKind::kMetapage, "the metapage lists %u segments and %u retired sets",
+					   meta->segment_count, meta->retired_count);
+		return false;
+	}
+	return true;
+}
+
+// --- segments -------------------------------------------------------------------------
+
+// Whether every block of segment `ref` is sound: its header, its extent
+// chain, and each logical page (data or dictionary, of this segment). A row
+// for the first that is not. C-shaped.
+bool
+SegmentSound(Relation index, const SegmentRef &ref, const Sweep &sweep, char *copy, VerifyReport &report)
+{
+	auto skip = [&](const char *what, BlockNumber block) {
+		report.Problem(VerifyKind::kPage, "segment %u is not checked: %s (block %u) is damaged", ref.id, what, block);
+		return false;
+	};
+	if (!sweep.Holds(ref.header, kPageSegmentHeader, ref.id))
+		return skip("its header", ref.header);
+	CopyBlock(index, ref.header, copy);
+	SegmentHeader h;
+	std::memcpy(&h, ContentOf(copy), sizeof h);
+	if (h.id != ref.id || h.doc_count != ref.doc_count || !HeaderSectionsSane(h))
+		return skip("its header", ref.header);
+	uint32_t have = h.inline_extents;
+	BlockNumber next = OpaqueOf(copy)->next;
+	auto *extents = static_cast<Extent *>(palloc(sizeof(Extent) * std::max<uint32_t>(h.extent_count, 1)));
+	std::memcpy(extents, ContentOf(copy) + sizeof(SegmentHeader), sizeof(Extent) * have);
+	while (have < h.extent_count)
+	{
+		if (!sweep.Holds(next, kPageExtents, ref.id))
+			return skip("an extent page", next);
+		CopyBlock(index, next, copy);
+		ExtentPage head;
+		std::memcpy(&head, ContentOf(copy), sizeof head);
+		const uint32_t n = std::min(head.count, h.extent_count - have);
+		if (n == 0 || head.count > kExtentsPerPage)
+			return skip("an extent page", next);
+		std::memcpy(extents + have, ContentOf(copy) + sizeof head, sizeof(Extent) * n);
+		have += n;
+		next = OpaqueOf(copy)->next;
+	}
+	uint64_t pages = 0;
+	for (uint32_t x = 0; x < h.extent_count; x++)
+	{
+		const Extent &e = extents[x];
+		for (uint32_t i = 0; i < e.count; i++)
+		{
+			const BlockNumber block = e.start + i;
+			if (!sweep.Holds(block, kPageSegmentData, ref.id) && !sweep.Holds(block, kPageDictLeaf, ref.id) &&
+				!sweep.Holds(block, kPageDictInner, ref.id))
+				return skip("a data page", block);
+		}
+		pages += e.count;
+	}
+	if (pages != h.page_count)
+		return skip("its extent list", ref.header);
+	return true;
 }
 
 // Whether some impact point dominates (tf, length).
@@ -69,6 +188,42 @@ Dominated(const TermInfo &info, uint32_t tf, uint32_t length)
 			(info.impact_doc_len[i] <= length || length >= fts::kSaturated16))
 			return true;
 	return false;
+}
+
+// One posting list: its documents in range, their count, their impacts;
+// each document's tf added to tf_sums.
+void
+CheckPostingList(const SegmentReader &segment, const std::string &term, const TermInfo &info, SegmentDocs &lengths,
+				 uint32_t *tf_sums, uint8_t *scratch, VerifyReport &report)
+{
+	PagePostingBytes bytes(&segment, info.postings_offset, info.postings_bytes, scratch, 4096);
+	fts::PostingCursor cursor;
+	uint32_t docs = 0;
+	bool in_range = true, dominated = true;
+	if (cursor.Open(&bytes))
+	{
+		for (; cursor.doc() != fts::kEndDoc; cursor.Next(), docs++)
+		{
+			if (cursor.doc() >= segment.header.doc_count)
+			{
+				in_range = false;
+				break;
+			}
+			uint32_t tf = cursor.Tf();
+			tf_sums[cursor.doc()] += tf;
+			dominated = dominated && Dominated(info, tf, lengths.Length(cursor.doc()));
+		}
+	}
+	bytes.Release();
+	if (cursor.failed() || !in_range)
+		report.Problem(VerifyKind::kPosting, "segment %u: the posting list of \"%s\" is unreadable", segment.ref.id,
+					   term.c_str());
+	else if (docs != info.doc_freq)
+		report.Problem(VerifyKind::kPosting, "segment %u: term \"%s\" has %u postings, its dictionary entry says %u",
+					   segment.ref.id, term.c_str(), docs, info.doc_freq);
+	if (!dominated)
+		report.Problem(VerifyKind::kPosting, "segment %u: the impacts of \"%s\" do not bound its postings",
+					   segment.ref.id, term.c_str());
 }
 
 // Walks one segment's dictionary and posting lists; adds up each document's
@@ -87,71 +242,43 @@ CheckPostings(const SegmentReader &segment, uint32_t *tf_sums, mem::ScanArena &a
 	while (terms.Next(term, info))
 	{
 		if (term_count > 0 && !(std::string_view(previous) < term))
-			report.Problem("segment %u: dictionary terms out of order at \"%.*s\"", segment.ref.id,
-						   static_cast<int>(term.size()), term.data());
+			report.Problem(VerifyKind::kDictionary, "segment %u: dictionary terms out of order at \"%.*s\"",
+						   segment.ref.id, static_cast<int>(term.size()), term.data());
 		previous.assign(term);
 		term_count++;
 		// The leaves were walked in order; a search descends the inner nodes.
 		TermInfo found;
 		if (!FindTerm(segment, term, &found) || found.postings_offset != info.postings_offset)
-			report.Problem("segment %u: looking up \"%s\" through the dictionary's inner nodes fails",
-						   segment.ref.id, previous.c_str());
+			report.Problem(VerifyKind::kDictionary,
+						   "segment %u: looking up \"%s\" through the dictionary's inner nodes fails", segment.ref.id,
+						   previous.c_str());
 		if (info.postings_offset + info.postings_bytes > segment.header.postings_bytes)
-		{
-			report.Problem("segment %u: term \"%s\" has postings past the postings section", segment.ref.id,
-						   previous.c_str());
-			continue;
-		}
-		PagePostingBytes bytes(&segment, info.postings_offset, info.postings_bytes, scratch, 4096);
-		fts::PostingCursor cursor;
-		uint32_t docs = 0;
-		bool in_range = true, dominated = true;
-		if (cursor.Open(&bytes))
-		{
-			for (; cursor.doc() != fts::kEndDoc; cursor.Next(), docs++)
-			{
-				if (cursor.doc() >= segment.header.doc_count)
-				{
-					in_range = false;
-					break;
-				}
-				uint32_t tf = cursor.Tf();
-				tf_sums[cursor.doc()] += tf;
-				dominated = dominated && Dominated(info, tf, lengths->Length(cursor.doc()));
-			}
-		}
-		bytes.Release();
-		if (cursor.failed() || !in_range)
-			report.Problem("segment %u: the posting list of \"%s\" is unreadable", segment.ref.id, previous.c_str());
-		else if (docs != info.doc_freq)
-			report.Problem("segment %u: term \"%s\" has %u postings, its dictionary entry says %u", segment.ref.id,
-						   previous.c_str(), docs, info.doc_freq);
-		if (!dominated)
-			report.Problem("segment %u: the impacts of \"%s\" do not bound its postings", segment.ref.id,
-						   previous.c_str());
+			report.Problem(VerifyKind::kPosting, "segment %u: term \"%s\" has postings past the postings section",
+						   segment.ref.id, previous.c_str());
+		else
+			CheckPostingList(segment, previous, info, *lengths, tf_sums, scratch, report);
 		if (term_count % 1024 == 0)
 			pg::CheckForInterrupts();
 	}
 	lengths->Release();
 	if (term_count != segment.header.term_count)
-		report.Problem("segment %u: %u terms in the dictionary, the header says %u", segment.ref.id, term_count,
-					   segment.header.term_count);
+		report.Problem(VerifyKind::kDictionary, "segment %u: %u terms in the dictionary, the header says %u",
+					   segment.ref.id, term_count, segment.header.term_count);
 }
 
 // Per-document data of one segment: lengths against the tfs, alive bits
-// against the metapage's removed count; live documents into `entries`.
+// against the metapage's removed count; live documents into `rows`.
 void
-CheckDocuments(const SegmentReader &segment, const uint32_t *tf_sums, Entries &entries, VerifyReport &report)
+CheckDocuments(const SegmentReader &segment, const uint32_t *tf_sums, IndexedRows &rows, VerifyReport &report)
 {
 	SegmentDocs docs(&segment);
 	uint32_t removed = 0;
-	int reported = 0;
 	for (uint32_t d = 0; d < segment.header.doc_count; d++)
 	{
 		uint32_t length = docs.Length(d);
-		if (tf_sums[d] != length && reported++ < VerifyReport::kMaxPerKind)
-			report.Problem("segment %u document %u: its tfs add up to %u, its length is %u", segment.ref.id, d,
-						   tf_sums[d], length);
+		if (tf_sums[d] != length)
+			report.Problem(VerifyKind::kDocument, "segment %u document %u: its tfs add up to %u, its length is %u",
+						   segment.ref.id, d, tf_sums[d], length);
 		if (!docs.Alive(d))
 		{
 			removed++;
@@ -159,16 +286,57 @@ CheckDocuments(const SegmentReader &segment, const uint32_t *tf_sums, Entries &e
 		}
 		ItemPointerData tid;
 		docs.RowId(d, &tid);
-		entries.Add(tid, length);
+		rows.Add(tid, length, false);
 	}
 	docs.Release();
 	if (removed != segment.ref.dead_count)
-		report.Problem("segment %u: %u documents are marked removed, the metapage says %u", segment.ref.id, removed,
-					   segment.ref.dead_count);
+		report.Problem(VerifyKind::kDocument, "segment %u: %u documents are marked removed, the metapage says %u",
+					   segment.ref.id, removed, segment.ref.dead_count);
+}
+
+// One segment whose blocks are all sound.
+void
+CheckSegment(Relation index, const SegmentRef &ref, mem::ScanArena &arena, IndexedRows &rows, VerifyReport &report)
+{
+	const SegmentReader &segment = *OpenSegment(index, ref, 0, arena);
+	auto *tf_sums = static_cast<uint32_t *>(pg::PgCall([&] {
+		return palloc_extended(std::max<std::size_t>(sizeof(uint32_t) * segment.header.doc_count, 1),
+							   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	}));
+	CheckPostings(segment, tf_sums, arena, report);
+	CheckDocuments(segment, tf_sums, rows, report);
+	pfree(tf_sums);
+}
+
+// --- the pending list and the null-row list ----------------------------------------------
+
+// The pending list's chain of pages, from its head through its tail (which
+// may hold no entry yet but takes the next insert): every page sound.
+bool
+PendingChainSound(const MetaPage &meta, const Sweep &sweep, Relation index, char *copy, VerifyReport &report)
+{
+	if (meta.pending_head == InvalidBlockNumber)
+		return true;
+	BlockNumber block = meta.pending_head;
+	for (BlockNumber steps = 0; steps < sweep.count; steps++)
+	{
+		if (!sweep.Holds(block, kPagePending))
+		{
+			report.Problem(VerifyKind::kPending, "the pending list reaches block %u, which is not a pending page",
+						   block);
+			return false;
+		}
+		if (block == meta.pending_tail)
+			return true;
+		CopyBlock(index, block, copy);
+		block = OpaqueOf(copy)->next;
+	}
+	report.Problem(VerifyKind::kPending, "the pending list's chain does not reach its tail %u", meta.pending_tail);
+	return false;
 }
 
 void
-CheckPending(const PendingSnapshot &pending, Entries &entries, VerifyReport &report)
+CheckPending(const PendingSnapshot &pending, IndexedRows &rows, VerifyReport &report)
 {
 	for (uint32_t i = 0; i < pending.count; i++)
 	{
@@ -179,173 +347,79 @@ CheckPending(const PendingSnapshot &pending, Entries &entries, VerifyReport &rep
 		while (terms.Next(term, tf))
 			sum += tf;
 		if (sum != doc.length)
-			report.Problem("pending entry %u: its tfs add up to %u, its length is %u", i, sum, doc.length);
+			report.Problem(VerifyKind::kPending, "pending entry %u: its tfs add up to %u, its length is %u", i, sum,
+						   doc.length);
 		if (!doc.removed)
-			entries.Add(doc.tid, doc.length);
+			rows.Add(doc.tid, doc.length, false);
 	}
 }
 
-// Every block: an empty page (never written, or the tail of a crash) or a
-// quarry_bm25 page of a known type with the right special space.
-void
-CheckAllPages(Relation index, VerifyReport &report)
+bool
+SweptSound(void *arg, BlockNumber block)
 {
-	const BlockNumber blocks = RelationGetNumberOfBlocks(index);
-	int reported = 0;
-	for (BlockNumber block = 1; block < blocks; block++)
+	return static_cast<const Sweep *>(arg)->Holds(block, kPageNullRows);
+}
+
+// The null-row list: its TIDs into `rows`, its count against the metapage.
+bool
+CheckNullRows(Relation index, const MetaPage &meta, const Sweep &sweep, IndexedRows &rows, mem::ScanArena &arena,
+			  VerifyReport &report)
+{
+	char why[256];
+	if (!pg::NullRowChainSound(NullRowFormat(), index, meta.null_rows, SweptSound, const_cast<Sweep *>(&sweep), why,
+							   sizeof why))
 	{
-		Buffer buffer = ReadBuffer(index, block);
-		LockBuffer(buffer, BUFFER_LOCK_SHARE);
-		Page page = BufferGetPage(buffer);
-		const char *problem = nullptr;
-		uint16_t type = 0;
-		if (!PageIsNew(page))
-		{
-			const PageOpaque *o = OpaqueOf(page);
-			if (reinterpret_cast<PageHeader>(page)->pd_special != BLCKSZ - MAXALIGN(sizeof(PageOpaque)))
-				problem = "has a bad special space offset";
-			else if (o->page_id != kPageId)
-				problem = "is not a quarry_bm25 page";
-			else if (o->type <= kPageMeta || o->type > kLastPageType)
-				problem = "has an unknown page type";
-			type = problem == nullptr ? 0 : o->type;
-		}
-		UnlockReleaseBuffer(buffer);
-		if (problem != nullptr && reported++ < VerifyReport::kMaxPerKind)
-			report.Problem("block %u %s (type %u)", block, problem, type);
-		if (block % 1024 == 0)
-			pg::CheckForInterrupts();
+		report.Problem(VerifyKind::kNullRows, "%s", why);
+		return false;
 	}
-}
-
-// The pending list's chain of pages, from its head through its tail (which
-// may hold no entry yet but takes the next insert).
-void
-CheckPendingChain(Relation index, const MetaPage &meta, VerifyReport &report)
-{
-	if (meta.pending_head == InvalidBlockNumber)
-		return;
-	const BlockNumber blocks = RelationGetNumberOfBlocks(index);
-	BlockNumber block = meta.pending_head;
-	for (BlockNumber steps = 0; steps < blocks; steps++)
-	{
-		if (block == InvalidBlockNumber || block == kMetaBlock || block >= blocks)
-		{
-			report.Problem("the pending list's chain leaves the index at block %u before its tail %u", block,
-						   meta.pending_tail);
-			return;
-		}
-		Buffer buffer = ReadBuffer(index, block);
-		LockBuffer(buffer, BUFFER_LOCK_SHARE);
-		Page page = BufferGetPage(buffer);
-		const bool ok = !PageIsNew(page) && OpaqueOf(page)->page_id == kPageId &&
-						OpaqueOf(page)->type == kPagePending;
-		const BlockNumber next = ok ? OpaqueOf(page)->next : InvalidBlockNumber;
-		UnlockReleaseBuffer(buffer);
-		if (!ok)
-		{
-			report.Problem("pending list block %u is not a pending page", block);
-			return;
-		}
-		if (block == meta.pending_tail)
-			return;
-		block = next;
-	}
-	report.Problem("the pending list's chain does not reach its tail %u", meta.pending_tail);
-}
-
-// The null-row list: its TIDs into `entries`, its count against the metapage.
-void
-CheckNullRows(Relation index, const MetaPage &meta, Entries &entries, mem::ScanArena &arena, VerifyReport &report)
-{
 	pg::NullRowReader reader(NullRowFormat(), index, meta.null_rows,
 							 arena.MakeArray<ItemPointerData>(NullRowFormat().capacity()));
 	ItemPointerData tid;
 	uint64_t count = 0;
 	while (reader.Next(&tid))
 	{
-		entries.Add(tid, 0, true);
+		rows.Add(tid, 0, true);
 		count++;
 	}
 	if (count != meta.null_rows.count)
-		report.Problem("the null-row list holds %llu rows, the metapage says %llu",
+		report.Problem(VerifyKind::kNullRows, "the null-row list holds %llu rows, the metapage says %llu",
 					   static_cast<unsigned long long>(count), static_cast<unsigned long long>(meta.null_rows.count));
+	return true;
 }
 
-struct TableScan {
-	Entries *entries;
-	Oid config;
-	VerifyReport *report;
-	MemoryContext row_cxt;
-	int missing = 0;
-	int mismatched = 0;
-};
+// --- the table -------------------------------------------------------------------------
 
+// am::RowCheck: a row's length against the one the index holds.
 void
-CheckTableRow(TableScan *scan, ItemPointer tid, Datum *values, bool *isnull, bool alive)
+CheckRowLength(void *arg, const IndexedRow &row, ItemPointer tid, Datum value, bool, VerifyReport &report)
 {
-	Entry key{*tid, 0, false, false};
-	auto *found = static_cast<Entry *>(
-		bsearch(&key, scan->entries->items, scan->entries->count, sizeof(Entry), CompareEntries));
-	if (found == nullptr)
-	{
-		if (scan->missing++ < VerifyReport::kMaxPerKind)
-			scan->report->Problem("%s row (%u,%u) is not in the index", alive ? "live" : "recently dead",
-								  ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid));
-		return;
-	}
-	found->seen = true;
-	if (isnull[0] || found->null_row)
-	{
-		if (isnull[0] != found->null_row && scan->mismatched++ < VerifyReport::kMaxPerKind)
-			scan->report->Problem("row (%u,%u) is %s, the index holds it as %s", ItemPointerGetBlockNumber(tid),
-								  ItemPointerGetOffsetNumber(tid), isnull[0] ? "NULL" : "not NULL",
-								  found->null_row ? "a NULL row" : "a document");
-		return;
-	}
-	MemoryContext old = MemoryContextSwitchTo(scan->row_cxt);
-	Tokens tokens = TokenizeDatum(scan->config, values[0], false);
-	MemoryContextSwitchTo(old);
-	MemoryContextReset(scan->row_cxt);
-	if (tokens.length != found->length && scan->mismatched++ < VerifyReport::kMaxPerKind)
-		scan->report->Problem("row (%u,%u): the index holds length %u, its text has %u lexemes",
-							  ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid), found->length,
-							  tokens.length);
+	const Oid config = *static_cast<const Oid *>(arg);
+	Tokens tokens = TokenizeDatum(config, value, false);
+	if (tokens.length != row.value)
+		report.Problem(VerifyKind::kLength, "row (%u,%u): the index holds length %u, its text has %u lexemes",
+					   ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid), row.value, tokens.length);
 }
 
+// N and the total length against the live entries (only when every part
+// of the index could be read).
 void
-TableScanCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool alive, void *arg)
+CheckTotals(const MetaPage &meta, const IndexedRows &rows, VerifyReport &report)
 {
-	pg::Boundary("quarry_verify_index", [&] { CheckTableRow(static_cast<TableScan *>(arg), tid, values, isnull, alive); });
-}
-
-// An index entry the table scan did not report must point to a row that is
-// dead (not yet vacuumed), never to a slot that is unused or reused.
-void
-CheckUnseen(Relation heap, const Entries &entries, VerifyReport &report)
-{
-	BlockNumber heap_blocks = RelationGetNumberOfBlocks(heap);
-	int stale = 0;
-	for (uint64_t i = 0; i < entries.count; i++)
+	uint64_t documents = 0, total_length = 0;
+	for (uint64_t i = 0; i < rows.count; i++)
 	{
-		const Entry &e = entries.items[i];
-		if (e.seen)
+		if (rows.items[i].null_row)
 			continue;
-		BlockNumber block = ItemPointerGetBlockNumber(&e.tid);
-		OffsetNumber offset = ItemPointerGetOffsetNumber(&e.tid);
-		bool unused = true;
-		if (block < heap_blocks)
-		{
-			Buffer buffer = ReadBuffer(heap, block);
-			LockBuffer(buffer, BUFFER_LOCK_SHARE);
-			Page page = BufferGetPage(buffer);
-			if (offset <= PageGetMaxOffsetNumber(page))
-				unused = !ItemIdIsUsed(PageGetItemId(page, offset));
-			UnlockReleaseBuffer(buffer);
-		}
-		if (unused && stale++ < VerifyReport::kMaxPerKind)
-			report.Problem("index entry (%u,%u) points to a heap slot that no longer holds its row", block, offset);
+		documents++;
+		total_length += rows.items[i].value;
 	}
+	if (documents != meta.doc_count)
+		report.Problem(VerifyKind::kCount, "the metapage counts %llu rows, the index holds %llu live entries",
+					   static_cast<unsigned long long>(meta.doc_count), static_cast<unsigned long long>(documents));
+	if (total_length != meta.total_length)
+		report.Problem(VerifyKind::kCount, "the metapage's total length is %llu, the live entries add up to %llu",
+					   static_cast<unsigned long long>(meta.total_length),
+					   static_cast<unsigned long long>(total_length));
 }
 
 } // namespace
@@ -356,46 +430,32 @@ Verify(Relation index, Relation heap, VerifyReport &report)
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "quarry_bm25 verify", ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	mem::ScanArena *arena = pg::CreateScanArena(cxt, 64 * 1024);
-	IndexView *view = OpenIndexView(index, *arena);
-	Entries entries{static_cast<Entry *>(palloc(sizeof(Entry) * 1024)), 0, 1024, 0, 0};
-
-	for (uint32_t s = 0; s < view->segment_count; s++)
+	char *copy = static_cast<char *>(palloc(BLCKSZ));
+	const Sweep sweep = SweepPages(index, copy, report);
+	MetaPage meta;
+	if (ReadSoundMeta(index, sweep, copy, &meta, report))
 	{
-		const SegmentReader &segment = *view->segments[s];
-		auto *tf_sums = static_cast<uint32_t *>(palloc_extended(
-			std::max<std::size_t>(sizeof(uint32_t) * segment.header.doc_count, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO));
-		CheckPostings(segment, tf_sums, *arena, report);
-		CheckDocuments(segment, tf_sums, entries, report);
-		pfree(tf_sums);
+		IndexedRows rows = IndexedRows::Make();
+		bool whole = true;
+		for (uint32_t s = 0; s < meta.segment_count; s++)
+		{
+			if (!SegmentSound(index, meta.segments[s], sweep, copy, report))
+			{
+				whole = false;
+				continue;
+			}
+			CheckSegment(index, meta.segments[s], *arena, rows, report);
+		}
+		if (PendingChainSound(meta, sweep, index, copy, report))
+			CheckPending(*ReadPending(index, meta, *arena), rows, report);
+		else
+			whole = false;
+		whole = CheckNullRows(index, meta, sweep, rows, *arena, report) && whole;
+		if (whole)
+			CheckTotals(meta, rows, report);
+		Oid config = meta.text_config;
+		CheckTable(heap, index, rows, report, CheckRowLength, &config);
 	}
-	CheckPending(*view->pending, entries, report);
-	CheckPendingChain(index, view->meta, report);
-	CheckNullRows(index, view->meta, entries, *arena, report);
-	CheckAllPages(index, report);
-
-	if (entries.count - entries.null_rows != view->meta.doc_count)
-		report.Problem("the metapage counts %llu rows, the index holds %llu live entries",
-					   static_cast<unsigned long long>(view->meta.doc_count),
-					   static_cast<unsigned long long>(entries.count - entries.null_rows));
-	if (entries.total_length != view->meta.total_length)
-		report.Problem("the metapage's total length is %llu, the live entries add up to %llu",
-					   static_cast<unsigned long long>(view->meta.total_length),
-					   static_cast<unsigned long long>(entries.total_length));
-
-	qsort(entries.items, entries.count, sizeof(Entry), CompareEntries);
-	int duplicates = 0;
-	for (uint64_t i = 1; i < entries.count; i++)
-		if (ItemPointerEquals(&entries.items[i - 1].tid, &entries.items[i].tid) &&
-			duplicates++ < VerifyReport::kMaxPerKind)
-			report.Problem("heap row (%u,%u) is indexed twice", ItemPointerGetBlockNumber(&entries.items[i].tid),
-						   ItemPointerGetOffsetNumber(&entries.items[i].tid));
-
-	TableScan scan{&entries, view->config, &report,
-				   AllocSetContextCreate(cxt, "quarry_bm25 verify row", ALLOCSET_DEFAULT_SIZES)};
-	IndexInfo *info = BuildIndexInfo(index);
-	table_index_build_scan(heap, index, info, false, false, TableScanCallback, &scan, nullptr);
-	CheckUnseen(heap, entries, report);
-
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
 }

@@ -1,12 +1,6 @@
-// quarry_hnsw: what the index access method's files share.
-//
-// The AM is split as contrib/bloom and pgvector split theirs: handler and
-// options (hnsw_handler.cpp), build (hnsw_build.cpp), insert (hnsw_insert.cpp),
-// scan (hnsw_scan.cpp), vacuum (hnsw_vacuum.cpp), cost (hnsw_cost.cpp), opclass
-// validation (hnsw_validate.cpp), on-disk format (hnsw_pages.*), reading and
-// writing the on-disk graph (hnsw_disk_graph.*), the SQL operators
-// (hnsw_operators.cpp). The graph algorithms live in src/hnsw, free of
-// PostgreSQL. See src/am/README.md.
+// quarry_hnsw: what the access method's files share (options, settings,
+// vector input checks, the callbacks, build phases). The graph algorithms
+// live in src/hnsw, free of PostgreSQL. Which file holds what: README.md here.
 #pragma once
 
 #include "pg/postgres_api.h"
@@ -19,9 +13,11 @@ extern "C" {
 #include "utils/rel.h"
 }
 
+#include "am/am_routine.h"
 #include "hnsw/distance.h"
 
 #include <span>
+#include <type_traits>
 
 namespace quarry::am::hnsw {
 
@@ -75,6 +71,7 @@ struct VectorArg {
 	int dims;
 	std::span<const float> span() const { return {data, static_cast<std::size_t>(dims)}; }
 };
+static_assert(std::is_trivially_destructible_v<VectorArg>, "lives across PostgreSQL calls made without PgCall");
 
 /// Detoasts `datum` and checks that it is a one-dimensional real[] with at
 /// least one element and no NULL element. ERROR otherwise.
@@ -97,22 +94,7 @@ void PrepareIndexVector(const VectorArg &v, quarry::hnsw::Metric metric, float *
 
 // --- access method callbacks ----------------------------------------------------
 
-IndexBuildResult *Build(Relation heap, Relation index, IndexInfo *index_info);
-void BuildEmpty(Relation index);
-bool Insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, Relation heap,
-				IndexUniqueCheck check_unique, bool index_unchanged, IndexInfo *index_info);
-IndexBulkDeleteResult *BulkDelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
-									  IndexBulkDeleteCallback callback, void *callback_state);
-IndexBulkDeleteResult *VacuumCleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats);
-void CostEstimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *startup_cost,
-					  Cost *total_cost, Selectivity *selectivity, double *correlation, double *pages);
-bytea *OptionsParse(Datum reloptions, bool validate);
-bool Validate(Oid opclass_oid);
-IndexScanDesc BeginScan(Relation index, int nkeys, int norderbys);
-void Rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys);
-bool GetTuple(IndexScanDesc scan, ScanDirection direction);
-void EndScan(IndexScanDesc scan);
-char *BuildPhaseName(int64_t phase);
+QUARRY_INDEX_CALLBACKS(QUARRY_DECLARE_CALLBACK)
 
 /// Build subphases shown in pg_stat_progress_create_index.
 inline constexpr int64_t kPhaseLoad = 2;		// building the graph in memory

@@ -45,6 +45,7 @@ extern "C" {
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 namespace quarry::am::hnsw {
 
@@ -156,6 +157,7 @@ struct MetaPage {
 	StreamDirectory tids;
 	pg::NullRowListMeta null_rows; // rows whose vector is NULL: returned last by ORDER BY scans
 };
+static_assert(std::is_trivially_destructible_v<MetaPage>, "lives across PostgreSQL calls made without PgCall");
 static_assert(MAXALIGN(SizeOfPageHeaderData) + sizeof(MetaPage) <=
 				  BLCKSZ - MAXALIGN(sizeof(PageOpaque)),
 			  "the metapage fits in one page");

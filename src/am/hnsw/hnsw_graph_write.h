@@ -24,6 +24,7 @@ extern "C" {
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 namespace quarry::am::hnsw {
 
@@ -34,6 +35,7 @@ struct LinkList {
 	uint32_t count;
 	uint32_t ids[quarry::hnsw::kMaxNeighbors];
 };
+static_assert(std::is_trivially_destructible_v<LinkList>, "lives across PostgreSQL calls made without PgCall");
 
 class GraphWriter {
 public:
@@ -120,6 +122,7 @@ private:
 	MetaPage *meta_;
 	BlockNumber known_blocks_ = 0; // the index had at least this many blocks
 };
+static_assert(std::is_trivially_destructible_v<GraphWriter>, "lives across PostgreSQL calls made without PgCall");
 
 /// The TID entry of node `id` on its TID page.
 inline TidEntry *

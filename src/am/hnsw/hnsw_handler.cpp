@@ -150,20 +150,8 @@ namespace {
 struct HnswCallbacks {
 	static constexpr const char *kName = "quarry_hnsw";
 	static constexpr uint16_t kSupportProcs = kNumProcs;
-	static constexpr auto build = Build;
-	static constexpr auto buildempty = BuildEmpty;
-	static constexpr auto insert = Insert;
-	static constexpr auto bulkdelete = BulkDelete;
-	static constexpr auto vacuumcleanup = VacuumCleanup;
-	static constexpr auto costestimate = CostEstimate;
-	static constexpr auto options = OptionsParse;
-	static constexpr auto validate = Validate;
-	static constexpr auto buildphasename = BuildPhaseName;
-	static constexpr auto beginscan = BeginScan;
-	static constexpr auto rescan = Rescan;
-	static constexpr auto gettuple = GetTuple;
+	QUARRY_INDEX_CALLBACKS(QUARRY_BIND_CALLBACK)
 	static constexpr std::nullptr_t getbitmap = nullptr; // ORDER BY only: no bitmap scans
-	static constexpr auto endscan = EndScan;
 };
 
 } // namespace

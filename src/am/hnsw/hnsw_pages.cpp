@@ -278,16 +278,10 @@ NullRowsOfMeta(Relation index, Page metapage)
 	return &MetaOf(metapage)->null_rows;
 }
 
-[[noreturn]] void
-NullRowsCorrupt(Relation index, const char *detail)
-{
-	pg::ThrowCorrupt(index, "%s", detail);
-}
-
 // Upper pages own the free space map: the list always adds pages at the end.
 const pg::NullRowListFormat kNullRowFormat{
 	InitNullRowPage, CheckNullRowPage, NullRowsOfMeta, StreamPayload, kStreamPayloadBytes,
-	nullptr,		 NullRowsCorrupt,  kMetaBlock,
+	nullptr,		 kMetaBlock,
 };
 
 } // namespace

@@ -556,8 +556,7 @@ BulkDelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats, IndexBulkDeleteC
 			   void *callback_state)
 {
 	Relation index = info->index;
-	if (stats == nullptr)
-		stats = static_cast<IndexBulkDeleteResult *>(palloc0(sizeof(IndexBulkDeleteResult)));
+	stats = StatsOrNew(stats);
 	MemoryContext context = AllocSetContextCreate(CurrentMemoryContext, "quarry_hnsw vacuum",
 												  ALLOCSET_DEFAULT_SIZES);
 	VacuumState v{};

@@ -68,20 +68,6 @@ extern "C" {
 namespace quarry::am::hnsw {
 
 
-void
-Problem(Checker &c, Kind kind, const char *fmt, ...)
-{
-	if (c.counts[kind]++ >= VerifyReport::kMaxPerKind)
-		return;
-	char text[900];
-	va_list args;
-	va_start(args, fmt);
-	std::vsnprintf(text, sizeof text, fmt, args);
-	va_end(args);
-	c.report->Problem("%s", text);
-}
-
-
 namespace {
 
 /// Copies `block` into `out`; false (and zeros) past the end of the relation.
@@ -123,27 +109,27 @@ CheckMeta(Checker &c)
 {
 	if (c.nblocks == 0)
 	{
-		Problem(c, kMetaProblem, "the index has no blocks");
+		c.report->Problem(VerifyKind::kMetapage, "the index has no blocks");
 		return false;
 	}
 	CopyBlock(c, kMetaBlock, c.page);
 	const Page page = c.page;
 	if (!IsOurPage(page) || OpaqueOf(page)->type != static_cast<uint8_t>(PageType::kMeta))
 	{
-		Problem(c, kMetaProblem, "block 0 is not a quarry_hnsw metapage");
+		c.report->Problem(VerifyKind::kMetapage, "block 0 is not a quarry_hnsw metapage");
 		return false;
 	}
 	std::memcpy(&c.meta, MetaOf(page), sizeof c.meta);
 	char why[256];
 	if (c.meta.magic != kMagic || c.meta.version != kFormatVersion)
 	{
-		Problem(c, kMetaProblem, "metapage: magic 0x%08x, format version %u (expected 0x%08x, %u)", c.meta.magic,
+		c.report->Problem(VerifyKind::kMetapage, "metapage: magic 0x%08x, format version %u (expected 0x%08x, %u)", c.meta.magic,
 				c.meta.version, kMagic, kFormatVersion);
 		return false;
 	}
 	if (!MetaFieldsSane(c.meta, why, sizeof why))
 	{
-		Problem(c, kMetaProblem, "metapage: %s", why);
+		c.report->Problem(VerifyKind::kMetapage, "metapage: %s", why);
 		return false;
 	}
 	// Sizes that follow from the metapage must be bounded by the relation's
@@ -151,13 +137,13 @@ CheckMeta(Checker &c)
 	const uint64_t bound = 2 * static_cast<uint64_t>(c.nblocks) + 64;
 	if (c.meta.nodes.npages > bound || c.meta.tids.npages > bound)
 	{
-		Problem(c, kMetaProblem, "metapage: the directories count %u node pages and %u TID pages; the index has %u blocks",
+		c.report->Problem(VerifyKind::kMetapage, "metapage: the directories count %u node pages and %u TID pages; the index has %u blocks",
 				c.meta.nodes.npages, c.meta.tids.npages, c.nblocks);
 		return false;
 	}
 	const quarry::hnsw::Metric opclass = OpclassMetric(c.index);
 	if (c.meta.metric != static_cast<uint8_t>(opclass))
-		Problem(c, kMetaProblem, "metapage: metric %s, but the operator class's is %s",
+		c.report->Problem(VerifyKind::kMetapage, "metapage: metric %s, but the operator class's is %s",
 				quarry::hnsw::MetricName(static_cast<quarry::hnsw::Metric>(c.meta.metric)), quarry::hnsw::MetricName(opclass));
 	c.capacity0 = 2u * c.meta.m;
 	return true;
@@ -175,7 +161,7 @@ ClaimExtents(Checker &c, const StreamDirectory &dir, uint8_t kind, const char *n
 	{
 		const Extent &extent = dir.extents[e];
 		if (extent.first_block + extent.npages > c.nblocks)
-			Problem(c, kMetaProblem,
+			c.report->Problem(VerifyKind::kMetapage,
 					"extent %u of the %s (blocks %u..%u) reaches past the end of the index (%u blocks)", e, name,
 					extent.first_block, extent.first_block + extent.npages - 1, c.nblocks);
 		for (uint32_t i = 0; i < extent.npages; i++)
@@ -184,7 +170,7 @@ ClaimExtents(Checker &c, const StreamDirectory &dir, uint8_t kind, const char *n
 			if (block >= c.nblocks)
 				break;
 			if (kinds[block] != 0)
-				Problem(c, kMetaProblem, "block %u belongs to two extents", block);
+				c.report->Problem(VerifyKind::kMetapage, "block %u belongs to two extents", block);
 			kinds[block] = kind;
 		}
 	}
@@ -197,7 +183,7 @@ AddUpperEntry(Checker &c, BlockNumber block, OffsetNumber offset, const uint32_t
 	const std::size_t per_level = sizeof(uint32_t) * (1 + c.meta.m);
 	if (length == 0 || length % per_level != 0 || length / per_level > static_cast<std::size_t>(quarry::hnsw::kMaxLevel))
 	{
-		Problem(c, kUpperProblem, "upper-layer item (%u,%u) has %zu bytes: no level's size", block, offset, length);
+		c.report->Problem(VerifyKind::kUpperItem, "upper-layer item (%u,%u) has %zu bytes: no level's size", block, offset, length);
 		return;
 	}
 	if (c.nuppers == c.uppers_capacity)
@@ -218,7 +204,7 @@ CheckUpperPage(Checker &c, BlockNumber block)
 	const auto *h = reinterpret_cast<const PageHeaderData *>(page);
 	if (h->pd_lower < SizeOfPageHeaderData || h->pd_lower > h->pd_upper || h->pd_upper > h->pd_special)
 	{
-		Problem(c, kPageProblem, "upper page %u has a malformed header", block);
+		c.report->Problem(VerifyKind::kPage, "upper page %u has a malformed header", block);
 		return;
 	}
 	for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++)
@@ -230,7 +216,7 @@ CheckUpperPage(Checker &c, BlockNumber block)
 		const uint32_t *item = UpperItem(page, off, &length);
 		if (item == nullptr || ItemIdGetOffset(lp) < h->pd_upper)
 		{
-			Problem(c, kUpperProblem, "upper page %u: line pointer %u points outside the page", block, off);
+			c.report->Problem(VerifyKind::kUpperItem, "upper page %u: line pointer %u points outside the page", block, off);
 			continue;
 		}
 		AddUpperEntry(c, block, off, item, length);
@@ -252,7 +238,7 @@ CheckOtherBlocks(Checker &c, const uint8_t *kinds)
 			continue;
 		if (!IsOurPage(c.page) || OpaqueOf(c.page)->type != static_cast<uint8_t>(PageType::kUpper))
 		{
-			Problem(c, kPageProblem, "block %u is outside the streams but not an upper page%s", block,
+			c.report->Problem(VerifyKind::kPage, "block %u is outside the streams but not an upper page%s", block,
 					IsOurPage(c.page) ? "" : " (no quarry_hnsw page id)");
 			continue;
 		}
@@ -260,19 +246,12 @@ CheckOtherBlocks(Checker &c, const uint8_t *kinds)
 	}
 	const BlockNumber hint = c.meta.upper_insert_block;
 	if (hint != InvalidBlockNumber && (hint >= c.nblocks || kinds[hint] != 0))
-		Problem(c, kMetaProblem, "metapage: the upper page for new items, block %u, is not an upper page", hint);
-}
-
-int
-CompareTids(const void *a, const void *b)
-{
-	return ItemPointerCompare(const_cast<ItemPointer>(static_cast<const ItemPointerData *>(a)),
-							  const_cast<ItemPointer>(static_cast<const ItemPointerData *>(b)));
+		c.report->Problem(VerifyKind::kMetapage, "metapage: the upper page for new items, block %u, is not an upper page", hint);
 }
 
 // The null-row list's chain, from its head to its tail: null-row pages not
 // claimed yet, counts within a page, the total against the metapage. Its TIDs
-// go to c.null_tids, sorted.
+// go to c.null_tids.
 void
 ClaimNullRowPages(Checker &c, uint8_t *kinds)
 {
@@ -286,7 +265,7 @@ ClaimNullRowPages(Checker &c, uint8_t *kinds)
 	{
 		if (block >= c.nblocks || kinds[block] != 0)
 		{
-			Problem(c, kPageProblem, "the null-row list leads to block %u, %s", block,
+			c.report->Problem(VerifyKind::kPage, "the null-row list leads to block %u, %s", block,
 					block >= c.nblocks ? "past the end of the index" : "a block of something else (or a loop)");
 			break;
 		}
@@ -296,7 +275,7 @@ ClaimNullRowPages(Checker &c, uint8_t *kinds)
 		if (!IsOurPage(c.page) || OpaqueOf(c.page)->type != static_cast<uint8_t>(PageType::kNullRows) ||
 			header->count > capacity)
 		{
-			Problem(c, kPageProblem, "block %u of the null-row list is not a sound null-row page", block);
+			c.report->Problem(VerifyKind::kPage, "block %u of the null-row list is not a sound null-row page", block);
 			break;
 		}
 		const auto *tids = reinterpret_cast<const ItemPointerData *>(header + 1);
@@ -305,10 +284,8 @@ ClaimNullRowPages(Checker &c, uint8_t *kinds)
 		block = block == list.tail ? InvalidBlockNumber : header->next;
 	}
 	if (c.null_count != list.count)
-		Problem(c, kMetaProblem, "metapage: the null-row list holds %llu rows, the metapage says %llu",
+		c.report->Problem(VerifyKind::kMetapage, "metapage: the null-row list holds %llu rows, the metapage says %llu",
 				static_cast<unsigned long long>(c.null_count), static_cast<unsigned long long>(list.count));
-	qsort(c.null_tids, c.null_count, sizeof(ItemPointerData), CompareTids);
-	c.null_seen = static_cast<bool *>(palloc_extended(c.null_count + 1, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO));
 }
 
 // Block kinds: the metapage, the two streams' extents, the null-row list, the rest.
@@ -339,7 +316,7 @@ ReadTidEntries(Checker &c, uint32_t page, BlockNumber block)
 			static const TidEntry zero{};
 			if (std::memcmp(&e, &zero, sizeof e) != 0)
 			{
-				Problem(c, kTidProblem, "TID page %u (block %u) holds an entry for slot %u, past the node count %u",
+				c.report->Problem(VerifyKind::kTidEntry, "TID page %u (block %u) holds an entry for slot %u, past the node count %u",
 						page, block, id, c.meta.node_count);
 				return;
 			}
@@ -347,7 +324,7 @@ ReadTidEntries(Checker &c, uint32_t page, BlockNumber block)
 		}
 		if (!TidEntryLooksSane(e))
 		{
-			Problem(c, kTidProblem, "the TID entry of node %u has state %u and level %u", id, e.state, e.level);
+			c.report->Problem(VerifyKind::kTidEntry, "the TID entry of node %u has state %u and level %u", id, e.state, e.level);
 			continue;
 		}
 		NodeInfo &n = c.nodes[id];
@@ -372,16 +349,16 @@ CheckTidStream(Checker &c)
 		if (PageIsNew(c.page))
 		{
 			if (holds_slots)
-				Problem(c, kPageProblem, "TID page %u (block %u) is empty but holds slots", page, block);
+				c.report->Problem(VerifyKind::kPage, "TID page %u (block %u) is empty but holds slots", page, block);
 			continue;
 		}
 		if (!IsStreamPage(c.page, PageType::kTid))
 		{
-			Problem(c, kPageProblem, "block %u, page %u of the TID stream, is not a TID page", block, page);
+			c.report->Problem(VerifyKind::kPage, "block %u, page %u of the TID stream, is not a TID page", block, page);
 			continue;
 		}
 		if (!holds_slots)
-			Problem(c, kPageProblem, "TID page %u (block %u) was written but holds no slot", page, block);
+			c.report->Problem(VerifyKind::kPage, "TID page %u (block %u) was written but holds no slot", page, block);
 		ReadTidEntries(c, page, block);
 	}
 }
@@ -405,7 +382,7 @@ LoadNodePage(Checker &c, uint32_t page)
 		else
 		{
 			c.node_pages[page] = kPageBad;
-			Problem(c, kPageProblem, "block %u, page %u of the node stream, is not a node page", block, page);
+			c.report->Problem(VerifyKind::kPage, "block %u, page %u of the node stream, is not a node page", block, page);
 		}
 	}
 	if (c.node_pages[page] == kPageUnwritten)
@@ -462,13 +439,13 @@ CheckVector(Checker &c, uint32_t id, NodeInfo &n)
 	{
 		if (!std::isfinite(v[i]))
 		{
-			Problem(c, kRecordProblem, "node %u: element %u of its vector is not finite", id, i + 1);
+			c.report->Problem(VerifyKind::kRecord, "node %u: element %u of its vector is not finite", id, i + 1);
 			return;
 		}
 		norm += static_cast<double>(v[i]) * v[i];
 	}
 	if (c.meta.metric == static_cast<uint8_t>(quarry::hnsw::Metric::kCosine) && std::fabs(norm - 1.0) > 1e-3)
-		Problem(c, kRecordProblem, "node %u: its vector has norm %g in a cosine index (unit vectors)", id,
+		c.report->Problem(VerifyKind::kRecord, "node %u: its vector has norm %g in a cosine index (unit vectors)", id,
 				std::sqrt(norm));
 	n.vector_hash = HashVector(v, c.meta.dims);
 }
@@ -485,7 +462,7 @@ CheckFreeRecord(Checker &c, uint32_t id, const NodeHeader &h, bool reserved)
 	const bool never_written = std::memcmp(&h, &zero, sizeof h) == 0;
 	if (freed || (reserved && never_written))
 		return;
-	Problem(c, kRecordProblem, "node %u is %s in the TID stream, but its record is not a free slot (state %u, level %u)",
+	c.report->Problem(VerifyKind::kRecord, "node %u is %s in the TID stream, but its record is not a free slot (state %u, level %u)",
 			id, reserved ? "reserved" : "free", h.state, h.level);
 }
 
@@ -498,20 +475,20 @@ CheckNodeHeader(Checker &c, uint32_t id, const NodeHeader &h)
 		if (h.count0 != 0 || h.upper_offset != InvalidOffsetNumber || h.upper_block >= c.meta.node_count ||
 			h.upper_block == id)
 		{
-			Problem(c, kRecordProblem, "duplicate %u: %u links, primary %u", id, h.count0, h.upper_block);
+			c.report->Problem(VerifyKind::kRecord, "duplicate %u: %u links, primary %u", id, h.count0, h.upper_block);
 			return false;
 		}
 		return true;
 	}
 	if (h.count0 > c.capacity0)
 	{
-		Problem(c, kRecordProblem, "node %u has %u links on layer 0 (at most %u)", id, h.count0, c.capacity0);
+		c.report->Problem(VerifyKind::kRecord, "node %u has %u links on layer 0 (at most %u)", id, h.count0, c.capacity0);
 		return false;
 	}
 	if (h.level == 0 ? (h.upper_offset != InvalidOffsetNumber || h.upper_block != 0)
 					 : (h.upper_offset == InvalidOffsetNumber || h.upper_block >= c.nblocks))
 	{
-		Problem(c, kRecordProblem, "node %u (level %u) names upper-layer item (%u,%u)", id, h.level, h.upper_block,
+		c.report->Problem(VerifyKind::kRecord, "node %u (level %u) names upper-layer item (%u,%u)", id, h.level, h.upper_block,
 				h.upper_offset);
 		return false;
 	}
@@ -537,7 +514,7 @@ CheckRecord(Checker &c, uint32_t id)
 	pg::LoadTid(h.heap_tid, &tid);
 	if (h.state != n.state || h.level != n.level || !ItemPointerEquals(&tid, &c.heap_tids[id]))
 	{
-		Problem(c, kRecordProblem,
+		c.report->Problem(VerifyKind::kRecord,
 				"node %u: its record says state %u, level %u, row (%u,%u); its TID entry state %u, level %u, row (%u,%u)",
 				id, h.state, h.level, ItemPointerGetBlockNumberNoCheck(&tid), ItemPointerGetOffsetNumberNoCheck(&tid),
 				n.state, n.level, ItemPointerGetBlockNumberNoCheck(&c.heap_tids[id]),
@@ -576,7 +553,7 @@ CheckNodeStream(Checker &c)
 		{
 			if (payload[i] != 0)
 			{
-				Problem(c, kPageProblem, "node page %u holds data past the last slot", page);
+				c.report->Problem(VerifyKind::kPage, "node page %u holds data past the last slot", page);
 				break;
 			}
 		}
@@ -614,16 +591,6 @@ Verify(Relation index, Relation heap, VerifyReport &report)
 		CheckNodeStream(*c);
 		CheckGraph(*c);
 		CheckTable(*c);
-	}
-	static const char *const kind_names[kKindCount] = {
-		"metapage", "page", "TID entry", "node record", "link", "upper-layer item", "duplicate chain",
-		"entry point", "missing row", "row indexed twice", "vector", "stale entry",
-	};
-	for (int kind = 0; kind < kKindCount; kind++)
-	{
-		if (c->counts[kind] > VerifyReport::kMaxPerKind)
-			report.Problem("%d more %s problems not listed", c->counts[kind] - VerifyReport::kMaxPerKind,
-						   kind_names[kind]);
 	}
 	elog(DEBUG1,
 		 "quarry_verify_index(\"%s\"): %llu links into free or reused slots, %llu upper items no node names, "

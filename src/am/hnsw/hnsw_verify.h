@@ -11,26 +11,9 @@
 #include "am/verify.h"
 
 #include <cstring>
+#include <type_traits>
 
 namespace quarry::am::hnsw {
-
-/// Problems are counted per kind; past VerifyReport::kMaxPerKind of a kind
-/// only the count goes on, and one last row says how many were left out.
-enum Kind : int {
-	kMetaProblem,
-	kPageProblem,
-	kTidProblem,
-	kRecordProblem,
-	kLinkProblem,
-	kUpperProblem,
-	kChainProblem,
-	kEntryProblem,
-	kMissingRow,
-	kTwiceIndexed,
-	kVectorMismatch,
-	kStaleEntry,
-	kKindCount,
-};
 
 /// What the checker keeps per node id (from its TID entry and its record).
 enum NodeFlag : uint8_t {
@@ -38,7 +21,6 @@ enum NodeFlag : uint8_t {
 	kReadable = 2,	   // and so is its record, consistent with the entry
 	kWritten = 4,	   // its record was written once (the header is not all zeros)
 	kOnChain = 8,	   // a duplicate reached from its primary's chain
-	kSeen = 16,		   // reported by the table scan
 };
 
 struct NodeInfo {
@@ -73,7 +55,6 @@ struct Checker {
 	Relation heap;
 	VerifyReport *report;
 	MemoryContext context;
-	int counts[kKindCount];
 
 	MetaPage meta;
 	BlockNumber nblocks;
@@ -91,17 +72,14 @@ struct Checker {
 	char *page;			// BLCKSZ
 	char *record;		// meta.record_size
 
-	ItemPointerData *null_tids; // the null-row list, sorted after CheckBlocks
+	ItemPointerData *null_tids; // the null-row list, in list order
 	uint64_t null_count;
-	bool *null_seen; // reported by the table scan
 
 	uint64_t stale_links; // links into free or reused slots (accepted)
 	uint64_t orphan_items; // upper items no node names (accepted)
 	int64_t unreachable; // live graph nodes layer 0 does not reach (-1: not counted)
 };
-
-/// Reports a problem of `kind` (rate-limited per kind).
-void Problem(Checker &c, Kind kind, const char *fmt, ...) pg_attribute_printf(3, 4);
+static_assert(std::is_trivially_destructible_v<Checker>, "lives across PostgreSQL calls made without PgCall");
 
 /// Copies node `id`'s record into c.record; false if a page of it is bad.
 bool ReadRecord(Checker &c, uint32_t id);

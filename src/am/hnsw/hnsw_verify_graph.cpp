@@ -56,13 +56,13 @@ CheckList(Checker &c, uint32_t id, int level, const uint32_t *ids, uint32_t coun
 		const uint32_t to = ids[i];
 		if (to >= c.meta.node_count)
 		{
-			Problem(c, kLinkProblem, "node %u links to node %u on layer %d; the index has %u slots", id, to, level,
+			c.report->Problem(VerifyKind::kLink, "node %u links to node %u on layer %d; the index has %u slots", id, to, level,
 					c.meta.node_count);
 			continue;
 		}
 		if (to == id)
 		{
-			Problem(c, kLinkProblem, "node %u links to itself on layer %d", id, level);
+			c.report->Problem(VerifyKind::kLink, "node %u links to itself on layer %d", id, level);
 			continue;
 		}
 		bool twice = false;
@@ -70,14 +70,14 @@ CheckList(Checker &c, uint32_t id, int level, const uint32_t *ids, uint32_t coun
 			twice = ids[j] == to;
 		if (twice)
 		{
-			Problem(c, kLinkProblem, "node %u links to node %u twice on layer %d", id, to, level);
+			c.report->Problem(VerifyKind::kLink, "node %u links to node %u twice on layer %d", id, to, level);
 			continue;
 		}
 		const NodeInfo &target = c.nodes[to];
 		if ((target.flags & kReadable) == 0)
 			continue; // its own problem was reported
 		if ((target.flags & kWritten) == 0)
-			Problem(c, kLinkProblem, "node %u links to slot %u on layer %d, which never held a node", id, to, level);
+			c.report->Problem(VerifyKind::kLink, "node %u links to slot %u on layer %d, which never held a node", id, to, level);
 		else if (!IsGraphNode(target) || target.level < level)
 			c.stale_links++; // into a slot freed by VACUUM, maybe reused since: accepted
 	}
@@ -91,24 +91,24 @@ CheckUpperLists(Checker &c, uint32_t id, const NodeHeader &h)
 	UpperEntry *e = FindUpper(c, h.upper_block, h.upper_offset);
 	if (e == nullptr)
 	{
-		Problem(c, kUpperProblem, "node %u (level %u) names upper-layer item (%u,%u), which does not exist", id,
+		c.report->Problem(VerifyKind::kUpperItem, "node %u (level %u) names upper-layer item (%u,%u), which does not exist", id,
 				h.level, h.upper_block, h.upper_offset);
 		return;
 	}
 	if (e->refs++ > 0)
 	{
-		Problem(c, kUpperProblem, "upper-layer item (%u,%u) belongs to two nodes (the second one: %u)", e->block,
+		c.report->Problem(VerifyKind::kUpperItem, "upper-layer item (%u,%u) belongs to two nodes (the second one: %u)", e->block,
 				e->offset, id);
 		return;
 	}
 	if (e->levels != h.level)
-		Problem(c, kUpperProblem, "node %u has level %u, its upper-layer item (%u,%u) holds %u levels", id, h.level,
+		c.report->Problem(VerifyKind::kUpperItem, "node %u has level %u, its upper-layer item (%u,%u) holds %u levels", id, h.level,
 				e->block, e->offset, e->levels);
 	for (int level = 1; level <= std::min<int>(h.level, e->levels); level++)
 	{
 		const uint32_t *list = e->lists + static_cast<std::size_t>(level - 1) * (1 + c.meta.m);
 		if (list[0] > c.meta.m)
-			Problem(c, kUpperProblem, "node %u has %u links on layer %d (at most %u)", id, list[0], level, c.meta.m);
+			c.report->Problem(VerifyKind::kUpperItem, "node %u has %u links on layer %d (at most %u)", id, list[0], level, c.meta.m);
 		else
 			CheckList(c, id, level, list + 1, list[0]);
 	}
@@ -206,7 +206,7 @@ WalkChain(Checker &c, uint32_t p)
 	{
 		if (next >= c.meta.node_count)
 		{
-			Problem(c, kChainProblem, "the duplicate chain of node %u names slot %u, past the node count", p, next);
+			c.report->Problem(VerifyKind::kChain, "the duplicate chain of node %u names slot %u, past the node count", p, next);
 			return;
 		}
 		NodeInfo &d = c.nodes[next];
@@ -215,18 +215,18 @@ WalkChain(Checker &c, uint32_t p)
 		if (d.level != kDuplicateLevel || d.primary != p ||
 			!(IsLive(d) || d.state == static_cast<uint8_t>(NodeState::kDeleted)))
 		{
-			Problem(c, kChainProblem, "the duplicate chain of node %u reaches node %u, which is not one of its duplicates",
+			c.report->Problem(VerifyKind::kChain, "the duplicate chain of node %u reaches node %u, which is not one of its duplicates",
 					p, next);
 			return;
 		}
 		if (d.flags & kOnChain)
 		{
-			Problem(c, kChainProblem, "the duplicate chain of node %u loops at node %u", p, next);
+			c.report->Problem(VerifyKind::kChain, "the duplicate chain of node %u loops at node %u", p, next);
 			return;
 		}
 		d.flags |= kOnChain;
 		if (d.vector_hash != c.nodes[p].vector_hash)
-			Problem(c, kChainProblem, "duplicate %u holds a vector other than its primary %u's", next, p);
+			c.report->Problem(VerifyKind::kChain, "duplicate %u holds a vector other than its primary %u's", next, p);
 		next = d.next;
 	}
 }
@@ -249,10 +249,10 @@ CheckChains(Checker &c)
 			continue;
 		const NodeInfo &primary = c.nodes[d.primary];
 		if (IsGraphNode(primary) && IsLive(primary))
-			Problem(c, kChainProblem, "duplicate %u is not on the chain of its primary %u: its row is never returned",
+			c.report->Problem(VerifyKind::kChain, "duplicate %u is not on the chain of its primary %u: its row is never returned",
 					id, d.primary);
 		else if ((primary.flags & kReadable) && !IsGraphNode(primary))
-			Problem(c, kChainProblem, "duplicate %u hangs on node %u, which is not in the graph", id, d.primary);
+			c.report->Problem(VerifyKind::kChain, "duplicate %u hangs on node %u, which is not in the graph", id, d.primary);
 	}
 }
 
@@ -270,21 +270,21 @@ CheckEntryPoint(Checker &c)
 			live_graph_node = id;
 	}
 	if (c.meta.free_count > free_slots)
-		Problem(c, kMetaProblem, "metapage: %u free slots, the TID stream has %u", c.meta.free_count, free_slots);
+		c.report->Problem(VerifyKind::kMetapage, "metapage: %u free slots, the TID stream has %u", c.meta.free_count, free_slots);
 	if (entry == quarry::hnsw::kInvalidNode)
 	{
 		if (live_graph_node != quarry::hnsw::kInvalidNode)
-			Problem(c, kEntryProblem, "the metapage names no entry point, but node %u is live", live_graph_node);
+			c.report->Problem(VerifyKind::kEntryPoint, "the metapage names no entry point, but node %u is live", live_graph_node);
 		return;
 	}
 	const NodeInfo &n = c.nodes[entry];
 	if ((n.flags & kReadable) == 0)
 		return;
 	if (!IsGraphNode(n))
-		Problem(c, kEntryProblem, "the entry point, node %u, is not in the graph (state %u, level %u)", entry, n.state,
+		c.report->Problem(VerifyKind::kEntryPoint, "the entry point, node %u, is not in the graph (state %u, level %u)", entry, n.state,
 				n.level);
 	else if (n.level != c.meta.entry_level)
-		Problem(c, kEntryProblem, "the entry point, node %u, has level %u; the metapage says %d", entry, n.level,
+		c.report->Problem(VerifyKind::kEntryPoint, "the entry point, node %u, has level %u; the metapage says %d", entry, n.level,
 				c.meta.entry_level);
 }
 
@@ -304,58 +304,17 @@ CheckGraph(Checker &c)
 
 namespace {
 
-struct Entry {
-	ItemPointerData tid;
-	uint32_t node;
-};
-
-int
-CompareEntries(const void *a, const void *b)
-{
-	return ItemPointerCompare(const_cast<ItemPointer>(&static_cast<const Entry *>(a)->tid),
-							  const_cast<ItemPointer>(&static_cast<const Entry *>(b)->tid));
-}
-
-struct TableScan {
+struct RowCheckState {
 	Checker *c;
-	Entry *entries;
-	uint32_t count;
-	MemoryContext row_cxt;
 	float *vector; // dims floats
 };
-
-// The live and deleted nodes by heap TID; a TID held twice is a problem.
-void
-CollectEntries(TableScan &scan)
-{
-	Checker &c = *scan.c;
-	scan.entries = static_cast<Entry *>(
-		palloc_extended(sizeof(Entry) * (c.meta.node_count + 1), MCXT_ALLOC_HUGE));
-	scan.count = 0;
-	for (uint32_t id = 0; id < c.meta.node_count; id++)
-	{
-		const NodeInfo &n = c.nodes[id];
-		if ((n.flags & kTidReadable) &&
-			(IsLive(n) || n.state == static_cast<uint8_t>(NodeState::kDeleted)))
-			scan.entries[scan.count++] = Entry{c.heap_tids[id], id};
-	}
-	qsort(scan.entries, scan.count, sizeof(Entry), CompareEntries);
-	for (uint32_t i = 1; i < scan.count; i++)
-	{
-		const ItemPointerData &tid = scan.entries[i].tid;
-		if (ItemPointerEquals(const_cast<ItemPointer>(&scan.entries[i - 1].tid), const_cast<ItemPointer>(&tid)))
-			Problem(c, kTwiceIndexed, "heap row (%u,%u) is indexed twice (nodes %u and %u)",
-					ItemPointerGetBlockNumberNoCheck(&tid), ItemPointerGetOffsetNumberNoCheck(&tid),
-					scan.entries[i - 1].node, scan.entries[i].node);
-	}
-}
 
 // The row's vector against the one node `id` holds, bit for bit (as the
 // index would store it: normalised under cosine).
 void
-CompareVector(TableScan &scan, ItemPointer tid, Datum value, uint32_t id)
+CompareVector(RowCheckState &state, ItemPointer tid, Datum value, uint32_t id)
 {
-	Checker &c = *scan.c;
+	Checker &c = *state.c;
 	const VectorArg v = DatumGetVector(value);
 	const auto metric = static_cast<quarry::hnsw::Metric>(c.meta.metric);
 	bool storable = static_cast<uint32_t>(v.dims) == c.meta.dims;
@@ -367,137 +326,33 @@ CompareVector(TableScan &scan, ItemPointer tid, Datum value, uint32_t id)
 	}
 	if (!storable || (metric == quarry::hnsw::Metric::kCosine && norm == 0))
 	{
-		Problem(c, kVectorMismatch, "row (%u,%u) has a vector the index cannot hold (%d dimensions; the index has %u)",
-				ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid), v.dims, c.meta.dims);
+		c.report->Problem(VerifyKind::kVector,
+						  "row (%u,%u) has a vector the index cannot hold (%d dimensions; the index has %u)",
+						  ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid), v.dims, c.meta.dims);
 		return;
 	}
-	PrepareIndexVector(v, metric, scan.vector);
+	PrepareIndexVector(v, metric, state.vector);
 	if (!ReadRecord(c, id))
 		return;
-	if (std::memcmp(scan.vector, RecordVector(c), sizeof(float) * c.meta.dims) != 0)
-		Problem(c, kVectorMismatch, "row (%u,%u): node %u holds another vector", ItemPointerGetBlockNumber(tid),
-				ItemPointerGetOffsetNumber(tid), id);
+	if (std::memcmp(state.vector, RecordVector(c), sizeof(float) * c.meta.dims) != 0)
+		c.report->Problem(VerifyKind::kVector, "row (%u,%u): node %u holds another vector",
+						  ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid), id);
 }
 
+// am::RowCheck: a row of the table held by node row.value.
 void
-CheckTableRow(TableScan &scan, ItemPointer tid, Datum value, bool alive)
+CheckRow(void *arg, const IndexedRow &row, ItemPointer tid, Datum value, bool, VerifyReport &report)
 {
-	Checker &c = *scan.c;
-	const Entry key{*tid, 0};
-	const auto *found =
-		static_cast<const Entry *>(bsearch(&key, scan.entries, scan.count, sizeof(Entry), CompareEntries));
-	if (found == nullptr)
-	{
-		Problem(c, kMissingRow, "%s row (%u,%u) is not in the index", alive ? "live" : "recently dead",
-				ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid));
-		return;
-	}
-	NodeInfo &n = c.nodes[found->node];
-	n.flags |= kSeen;
+	auto &state = *static_cast<RowCheckState *>(arg);
+	const NodeInfo &n = state.c->nodes[row.value];
 	if (!IsLive(n))
 	{
-		Problem(c, kMissingRow, "row (%u,%u) is in the table, but its node %u is marked deleted",
-				ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid), found->node);
+		report.Problem(VerifyKind::kMissingRow, "row (%u,%u) is in the table, but its node %u is marked deleted",
+					   ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid), row.value);
 		return;
 	}
-	if ((n.flags & kReadable) == 0)
-		return;
-	MemoryContext old = MemoryContextSwitchTo(scan.row_cxt);
-	CompareVector(scan, tid, value, found->node);
-	MemoryContextSwitchTo(old);
-	MemoryContextReset(scan.row_cxt);
-}
-
-// A row whose vector is NULL: in the null-row list, once.
-void
-CheckNullTableRow(Checker &c, ItemPointer tid, bool alive)
-{
-	const auto *found = static_cast<const ItemPointerData *>(
-		bsearch(tid, c.null_tids, c.null_count, sizeof(ItemPointerData), [](const void *a, const void *b) {
-			return ItemPointerCompare(const_cast<ItemPointer>(static_cast<const ItemPointerData *>(a)),
-									  const_cast<ItemPointer>(static_cast<const ItemPointerData *>(b)));
-		}));
-	if (found == nullptr)
-	{
-		Problem(c, kMissingRow, "%s row (%u,%u) has a NULL vector and is not in the null-row list",
-				alive ? "live" : "recently dead", ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid));
-		return;
-	}
-	c.null_seen[found - c.null_tids] = true;
-}
-
-void
-TableScanCallback(Relation, ItemPointer tid, Datum *values, bool *isnull, bool alive, void *arg)
-{
-	// Problem() may throw (through PgCall): not through table_index_build_scan.
-	pg::Boundary("quarry_verify_index", [&] {
-		auto &scan = *static_cast<TableScan *>(arg);
-		if (isnull[0])
-			CheckNullTableRow(*scan.c, tid, alive);
-		else
-			CheckTableRow(scan, tid, values[0], alive);
-	});
-}
-
-
-// Whether heap slot `tid` is in use (a row, a dead row, a redirect, LP_DEAD).
-bool
-HeapSlotUsed(Relation heap, BlockNumber heap_blocks, ItemPointer tid)
-{
-	const BlockNumber block = ItemPointerGetBlockNumberNoCheck(tid);
-	const OffsetNumber offset = ItemPointerGetOffsetNumberNoCheck(tid);
-	if (block >= heap_blocks || offset < FirstOffsetNumber)
-		return false;
-	Buffer buffer = ReadBuffer(heap, block);
-	LockBuffer(buffer, BUFFER_LOCK_SHARE);
-	Page page = BufferGetPage(buffer);
-	const bool used = offset <= PageGetMaxOffsetNumber(page) && ItemIdIsUsed(PageGetItemId(page, offset));
-	UnlockReleaseBuffer(buffer);
-	return used;
-}
-
-// The null-row list: a TID twice, or one whose heap slot is no longer used.
-void
-CheckNullRowEntries(Checker &c)
-{
-	const BlockNumber heap_blocks = RelationGetNumberOfBlocks(c.heap);
-	for (uint64_t i = 0; i < c.null_count; i++)
-	{
-		ItemPointer tid = &c.null_tids[i];
-		if (i > 0 && ItemPointerEquals(&c.null_tids[i - 1], tid))
-			Problem(c, kTwiceIndexed, "heap row (%u,%u) is in the null-row list twice",
-					ItemPointerGetBlockNumberNoCheck(tid), ItemPointerGetOffsetNumberNoCheck(tid));
-		if (!c.null_seen[i] && !HeapSlotUsed(c.heap, heap_blocks, tid))
-			Problem(c, kStaleEntry, "the null-row list points to heap slot (%u,%u), which no longer holds its row",
-					ItemPointerGetBlockNumberNoCheck(tid), ItemPointerGetOffsetNumberNoCheck(tid));
-	}
-}
-
-// Entries the table scan did not report belong to dead rows VACUUM has not
-// removed yet: their heap slots are still in use. And a live row's node may
-// not sit above the entry level (a search would start below it).
-void
-CheckUnseen(TableScan &scan)
-{
-	Checker &c = *scan.c;
-	const BlockNumber heap_blocks = RelationGetNumberOfBlocks(c.heap);
-	for (uint32_t i = 0; i < scan.count; i++)
-	{
-		const Entry &e = scan.entries[i];
-		const NodeInfo &n = c.nodes[e.node];
-		if (n.flags & kSeen)
-		{
-			if (IsGraphNode(n) && IsLive(n) && n.level > c.meta.entry_level)
-				Problem(c, kEntryProblem, "node %u has level %u, above the entry level %d", e.node, n.level,
-						c.meta.entry_level);
-			continue;
-		}
-		if (i % 256 == 0)
-			CHECK_FOR_INTERRUPTS();
-		if (!HeapSlotUsed(c.heap, heap_blocks, const_cast<ItemPointer>(&e.tid)))
-			Problem(c, kStaleEntry, "node %u points to heap slot (%u,%u), which no longer holds its row", e.node,
-					ItemPointerGetBlockNumberNoCheck(&e.tid), ItemPointerGetOffsetNumberNoCheck(&e.tid));
-	}
+	if ((n.flags & kReadable) != 0)
+		CompareVector(state, tid, value, row.value);
 }
 
 } // namespace
@@ -505,14 +360,30 @@ CheckUnseen(TableScan &scan)
 void
 CheckTable(Checker &c)
 {
-	TableScan scan{&c, nullptr, 0,
-				   AllocSetContextCreate(c.context, "quarry_hnsw verify row", ALLOCSET_DEFAULT_SIZES),
-				   static_cast<float *>(palloc(sizeof(float) * (c.meta.dims + 1)))};
-	CollectEntries(scan);
-	IndexInfo *info = BuildIndexInfo(c.index);
-	table_index_build_scan(c.heap, c.index, info, false, false, TableScanCallback, &scan, nullptr);
-	CheckUnseen(scan);
-	CheckNullRowEntries(c);
+	// The live and deleted nodes by heap TID, and the null-row list.
+	IndexedRows rows = IndexedRows::Make();
+	for (uint32_t id = 0; id < c.meta.node_count; id++)
+	{
+		const NodeInfo &n = c.nodes[id];
+		if ((n.flags & kTidReadable) && (IsLive(n) || n.state == static_cast<uint8_t>(NodeState::kDeleted)))
+			rows.Add(c.heap_tids[id], id, false);
+	}
+	for (uint64_t i = 0; i < c.null_count; i++)
+		rows.Add(c.null_tids[i], 0, true);
+	RowCheckState state{&c, static_cast<float *>(palloc(sizeof(float) * (c.meta.dims + 1)))};
+	am::CheckTable(c.heap, c.index, rows, *c.report, CheckRow, &state);
+	// A live row's node may not sit above the entry level: a search would
+	// start below it.
+	for (uint64_t i = 0; i < rows.count; i++)
+	{
+		const IndexedRow &row = rows.items[i];
+		if (row.null_row || !row.seen)
+			continue;
+		const NodeInfo &n = c.nodes[row.value];
+		if (IsGraphNode(n) && IsLive(n) && n.level > c.meta.entry_level)
+			c.report->Problem(VerifyKind::kEntryPoint, "node %u has level %u, above the entry level %d", row.value,
+							  n.level, c.meta.entry_level);
+	}
 }
 
 } // namespace quarry::am::hnsw
