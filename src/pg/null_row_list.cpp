@@ -1,4 +1,5 @@
 // The null-row list: appending, build, VACUUM, reading. See null_row_list.h.
+#include "pg/compat.h"
 #include "pg/null_row_list.h"
 
 extern "C" {
@@ -237,7 +238,7 @@ VacuumNullRows(const NullRowListFormat &f, Relation index, IndexBulkDeleteCallba
 		CheckChainBlock(f, index, block);
 		if (steps > RelationGetNumberOfBlocks(index))
 			ThrowCorrupt(index, "the null-row list loops through block %u", block);
-		vacuum_delay_point();
+		VacuumDelayPoint();
 		// The metapage first, as for inserts.
 		meta_buffer = ReadBuffer(index, f.meta_block);
 		LockBuffer(meta_buffer, BUFFER_LOCK_EXCLUSIVE);

@@ -18,6 +18,9 @@ extern "C" {
 #include "utils/syscache.h"
 #include "utils/rls.h"
 #include "parser/parsetree.h"
+#if PG_VERSION_NUM >= 160000
+#include "parser/parse_relation.h" // getRTEPermissionInfo, PostgreSQL 16
+#endif
 #include "catalog/pg_proc.h"
 }
 

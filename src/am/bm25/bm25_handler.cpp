@@ -8,6 +8,7 @@
 #include "am/am_routine.h"
 #include "am/bm25/bm25_query.h"
 
+#include "pg/compat.h"
 #include "pg/guard.h"
 
 extern "C" {
@@ -35,7 +36,7 @@ ValidateTextConfig(const char *value)
 	if (value == nullptr)
 		return;
 	// ERRORs with "text search configuration ... does not exist" if unknown.
-	get_ts_config_oid(stringToQualifiedNameList(value), false);
+	get_ts_config_oid(pg::QualifiedNameList(value), false);
 }
 
 } // namespace

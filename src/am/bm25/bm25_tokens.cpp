@@ -7,6 +7,7 @@
 // document longer than 16383 words to_tsvector undercounts; we count every
 // occurrence past that point. The document length is the sum of the tfs.
 #include "am/bm25/bm25.h"
+#include "pg/compat.h"
 
 extern "C" {
 #include "tsearch/ts_cache.h"
@@ -136,7 +137,7 @@ ChooseTextConfig(Relation index)
 	if (options != nullptr && options->text_config_offset != 0)
 	{
 		const char *name = reinterpret_cast<const char *>(options) + options->text_config_offset;
-		return get_ts_config_oid(stringToQualifiedNameList(name), false);
+		return get_ts_config_oid(pg::QualifiedNameList(name), false);
 	}
 	return getTSCurrentConfig(true);
 }

@@ -15,6 +15,7 @@
 #include "am/bm25/bm25_pending.h"
 #include "am/bm25/bm25_segment.h"
 
+#include "pg/compat.h"
 #include "pg/guard.h"
 #include "pg/memory_glue.h"
 #include "pg/owned.h"
@@ -96,7 +97,7 @@ VacuumSegment(Relation index, SegmentReader *segment, IndexBulkDeleteCallback ca
 	for (uint32_t d = 0; d < segment->header.doc_count; d++)
 	{
 		if (d % 4096 == 0)
-			pg::PgCall([] { vacuum_delay_point(); });
+			pg::PgCall([] { pg::VacuumDelayPoint(); });
 		if (!docs->Alive(d))
 			continue;
 		ItemPointerData tid;

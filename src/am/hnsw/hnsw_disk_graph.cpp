@@ -1,4 +1,5 @@
 #include "am/hnsw/hnsw_disk_graph.h"
+#include "pg/compat.h"
 
 extern "C" {
 #include "storage/buf_internals.h"
@@ -106,7 +107,7 @@ DiskGraph::PinNodePage(uint32_t stream_page, bool unwritten_ok)
 	if (stream_page < hint_pages_)
 	{
 		Buffer hint = hints_[stream_page];
-		if (BufferIsValid(hint) && ReadRecentBuffer(index_->rd_node, MAIN_FORKNUM, block, hint))
+		if (BufferIsValid(hint) && pg::ReadRecentMainBuffer(index_, block, hint))
 			return hint;
 	}
 	CheckBlockExists(index_, block, known_blocks_);

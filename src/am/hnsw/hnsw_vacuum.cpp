@@ -40,6 +40,7 @@ extern "C" {
 #include "am/hnsw/hnsw_graph_write.h"
 #include "hnsw/arena_vector.h"
 #include "hnsw/neighbors.h"
+#include "pg/compat.h"
 #include "pg/guard.h"
 #include "pg/memory_glue.h"
 
@@ -124,7 +125,7 @@ FindDeadNodes(VacuumState &v, IndexBulkDeleteCallback callback, void *callback_s
 {
 	for (uint32_t page = 0; page * kTidEntriesPerPage < v.meta->node_count; page++)
 	{
-		vacuum_delay_point();
+		pg::VacuumDelayPoint();
 		uint32_t found[kTidEntriesPerPage];
 		uint8_t states[kTidEntriesPerPage];
 		uint8_t levels[kTidEntriesPerPage];
@@ -159,7 +160,7 @@ KeepOrMarkPrimaries(VacuumState &v)
 	v.max_dead_level = -1;
 	for (uint32_t id : *v.dead_ids)
 	{
-		vacuum_delay_point();
+		pg::VacuumDelayPoint();
 		NodeHeader header;
 		v.writer->ReadHeader(id, &header);
 		uint32_t next = header.next_duplicate;
@@ -201,7 +202,7 @@ FreeDuplicates(VacuumState &v)
 {
 	for (uint32_t id : *v.dead_duplicates)
 	{
-		vacuum_delay_point();
+		pg::VacuumDelayPoint();
 		NodeHeader header;
 		v.writer->ReadHeader(id, &header);
 		const uint32_t primary = header.upper_block;
@@ -480,7 +481,7 @@ RepairGraph(VacuumState &v)
 	for (uint32_t x = 0; x < v.slot_count; x++)
 	{
 		if (x % 256 == 0)
-			vacuum_delay_point();
+			pg::VacuumDelayPoint();
 		if (!IsLive(v.slot_state[x]) || v.slot_level[x] > quarry::hnsw::kMaxLevel)
 			continue;
 		for (int level = 0; level <= v.slot_level[x]; level++)
@@ -493,7 +494,7 @@ RepairGraph(VacuumState &v)
 	{
 		for (uint32_t dead : *v.dead_ids)
 		{
-			vacuum_delay_point();
+			pg::VacuumDelayPoint();
 			BridgeNeighbors(v, dead, level);
 		}
 	}
@@ -505,7 +506,7 @@ FreeSlots(VacuumState &v)
 {
 	for (uint32_t dead : *v.dead_ids)
 	{
-		vacuum_delay_point();
+		pg::VacuumDelayPoint();
 		NodeHeader header;
 		LinkList ignored;
 		v.writer->ReadLinks(dead, 0, &header, &ignored);

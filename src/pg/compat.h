@@ -1,0 +1,58 @@
+// PostgreSQL's API as quarry uses it on every supported version (15, 17, 18;
+// 16 in between): each difference behind a small function named for what it
+// does, with the version that changed it. src/am never tests
+// PG_VERSION_NUM itself; it calls these.
+//
+// C-shaped: they call PostgreSQL directly.
+#pragma once
+
+#include "pg/postgres_api.h"
+
+extern "C" {
+#include "catalog/namespace.h"
+#include "commands/vacuum.h"
+#include "nodes/pg_list.h"
+#include "storage/bufmgr.h"
+#include "utils/rel.h"
+#include "utils/regproc.h"
+}
+
+namespace quarry::pg {
+
+/// vacuum_delay_point(): PostgreSQL 18 added its `is_analyze` argument.
+inline void
+VacuumDelayPoint()
+{
+#if PG_VERSION_NUM >= 180000
+	vacuum_delay_point(false);
+#else
+	vacuum_delay_point();
+#endif
+}
+
+/// A possibly qualified name ("schema.name") as a name list, raising an
+/// ERROR when it is malformed. PostgreSQL 16 added the soft-error argument.
+inline List *
+QualifiedNameList(const char *name)
+{
+#if PG_VERSION_NUM >= 160000
+	return stringToQualifiedNameList(name, nullptr);
+#else
+	return stringToQualifiedNameList(name);
+#endif
+}
+
+/// ReadRecentBuffer() of a block of `relation`'s main fork: pins `recent` if
+/// it still holds that block. PostgreSQL 16 renamed RelFileNode (rd_node) to
+/// RelFileLocator (rd_locator).
+inline bool
+ReadRecentMainBuffer(Relation relation, BlockNumber block, Buffer recent)
+{
+#if PG_VERSION_NUM >= 160000
+	return ReadRecentBuffer(relation->rd_locator, MAIN_FORKNUM, block, recent);
+#else
+	return ReadRecentBuffer(relation->rd_node, MAIN_FORKNUM, block, recent);
+#endif
+}
+
+} // namespace quarry::pg
