@@ -17,3 +17,8 @@ ALTER FUNCTION @extschema@.quarry_bm25_match(text, @extschema@.quarry_query) PAR
 CREATE FUNCTION @extschema@.quarry_query_resolve(query @extschema@.quarry_query, resolved @extschema@.quarry_query)
     RETURNS @extschema@.quarry_query
     AS 'MODULE_PATHNAME', 'quarry_query_resolve_column' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- What the planner puts in an ordered scan's projection in place of <@>: a
+-- returned row's score comes from the scan, not from tokenizing it again.
+CREATE FUNCTION @extschema@.quarry_bm25_scored(tid, text, @extschema@.quarry_query) RETURNS double precision
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED COST 1;

@@ -107,6 +107,13 @@ CREATE OPERATOR @extschema@.<@> (
     FUNCTION = @extschema@.quarry_bm25_score
 );
 
+-- What the planner puts in the projection of an ordered quarry_bm25 index scan
+-- in place of `text <@> query`: the value the scan ranked the row with, taken
+-- from the scan (no tokenizing) when the row is the one it just returned, else
+-- computed as <@> computes it. The same value either way.
+CREATE FUNCTION @extschema@.quarry_bm25_scored(tid, text, @extschema@.quarry_query) RETURNS double precision
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED COST 1;
+
 -- text @@@ query: the text holds at least one query term (a parsed query: and
 -- every required term, no excluded one).
 CREATE FUNCTION @extschema@.quarry_bm25_match(text, @extschema@.quarry_query) RETURNS boolean

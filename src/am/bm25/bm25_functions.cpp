@@ -22,6 +22,8 @@ extern "C" {
 #include "access/relation.h"
 #include "access/table.h"
 #include "funcapi.h"
+#include "storage/itemptr.h"
+#include "utils/builtins.h"
 #include "miscadmin.h"
 }
 
@@ -137,20 +139,52 @@ using quarry::am::IndexKind;
 using quarry::pg::Boundary;
 using quarry::pg::IndexBoundary;
 
+namespace {
+
+// Minus the BM25 score of `text` for query `q` (0 when it does not match),
+// computed from the row's tokens.
+double
+ComputedScore(FunctionCallInfo fcinfo, Datum text, QueryValue q)
+{
+	if (q.index == InvalidOid)
+		q.index = IndexScannedInThisStatement(q);
+	if (q.index == InvalidOid)
+		ReportUnresolved(q.text);
+	ScoreCache *cache = CachedQuery(fcinfo, q);
+	Tokens doc = TokenizeDatum(cache->query->view->config, text, false);
+	double score = ScoreTokens(*cache->query, doc, cache->term_scores);
+	return score > 0 ? -score : 0.0;
+}
+
+} // namespace
+
 // text <@> quarry_query: minus the BM25 score (0 when the row does not match).
 QUARRY_FUNCTION(quarry_bm25_score)
 {
 	return Boundary("quarry_bm25_score", [&]() -> Datum {
-		QueryValue q = DecodeQuery(PG_GETARG_DATUM(1));
-		if (q.index == InvalidOid)
-			q.index = IndexScannedInThisStatement(q);
-		if (q.index == InvalidOid)
-			ReportUnresolved(q.text);
-		ScoreCache *cache = CachedQuery(fcinfo, q);
-		Oid config = cache->query->view->config;
-		Tokens doc = TokenizeDatum(config, PG_GETARG_DATUM(0), false);
-		double score = ScoreTokens(*cache->query, doc, cache->term_scores);
-		PG_RETURN_FLOAT8(score > 0 ? -score : 0.0);
+		PG_RETURN_FLOAT8(ComputedScore(fcinfo, PG_GETARG_DATUM(0), DecodeQuery(PG_GETARG_DATUM(1))));
+	});
+}
+
+// quarry_bm25_scored(ctid, text, quarry_query): what the planner puts in an
+// ordered quarry_bm25 scan's projection in place of `text <@> query`: the
+// value the scan ranked the row with when the row is the one it returned last
+// (no tokenizing: a returned row costs nothing however long its text), else
+// the same value computed as <@> computes it. Equal to `text <@> query` bit
+// for bit either way.
+QUARRY_FUNCTION(quarry_bm25_scored)
+{
+	return Boundary("quarry_bm25_scored", [&]() -> Datum {
+		QueryValue q = DecodeQuery(PG_GETARG_DATUM(2));
+		double value;
+		bool null;
+		if (q.index != InvalidOid && ValueOfReturnedRow(q, reinterpret_cast<ItemPointer>(PG_GETARG_POINTER(0)), &value, &null))
+		{
+			if (null)
+				PG_RETURN_NULL();
+			PG_RETURN_FLOAT8(value);
+		}
+		PG_RETURN_FLOAT8(ComputedScore(fcinfo, PG_GETARG_DATUM(1), q));
 	});
 }
 

@@ -362,15 +362,20 @@ LoadCatalog(Catalog *cat)
 PlannedStmt *
 Planner(Query *parse, const char *query_string, int cursor_options, ParamListInfo bound_params)
 {
-	pg::Boundary("quarry planner hook", [&] {
-		Walk walk;
-		walk.depth = 0;
-		if (parse->commandType != CMD_UTILITY && LoadCatalog(&walk.cat))
-			WalkQuery(parse, &walk);
+	Walk walk;
+	walk.depth = 0;
+	const bool loaded = pg::Boundary("quarry planner hook", [&] {
+		if (parse->commandType == CMD_UTILITY || !LoadCatalog(&walk.cat))
+			return false;
+		WalkQuery(parse, &walk);
+		return true;
 	});
-	if (previous_planner != nullptr)
-		return previous_planner(parse, query_string, cursor_options, bound_params);
-	return standard_planner(parse, query_string, cursor_options, bound_params);
+	PlannedStmt *stmt = previous_planner != nullptr
+							? previous_planner(parse, query_string, cursor_options, bound_params)
+							: standard_planner(parse, query_string, cursor_options, bound_params);
+	if (loaded)
+		pg::Boundary("quarry planner hook", [&] { UseScanScores(stmt, walk.cat.am, walk.cat.score_op); });
+	return stmt;
 }
 
 } // namespace

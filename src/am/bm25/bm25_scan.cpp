@@ -111,6 +111,7 @@ struct ScanState {
 	ScanAdmission *admission;
 	fts::DocAdmission *ranked_admission; // admission, and the ranking query's clause filter
 	PreparedQuery *ranking; // ORDER BY query; nullptr without ORDER BY
+	ReturnedRow *returned;	// where each row's ranking value is noted for the projection
 	bool ranking_null;		// ORDER BY col <@> NULL
 	PreparedQuery **quals;
 	uint32_t qual_count;
@@ -199,6 +200,7 @@ RescanState(ScanState *st, IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey 
 		st->quals[st->qual_count++] = q;
 	}
 	st->ranking = nullptr;
+	st->returned = nullptr;
 	st->ranking_null = false;
 	if (norderbys > 0)
 	{
@@ -207,7 +209,12 @@ RescanState(ScanState *st, IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey 
 		if (orderbys[0].sk_flags & SK_ISNULL)
 			st->ranking_null = true;
 		else
+		{
 			st->ranking = PrepareKey(st, scan, &orderbys[0]);
+			st->returned = pg::PgCall([&] {
+				return RegisterRankingScan(st->cxt, ScanIndexOid(scan), DecodeQuery(orderbys[0].sk_argument));
+			});
+		}
 	}
 	st->admission = arena.Make<ScanAdmission>(st->docs, st->quals, st->qual_count);
 	st->ranked_admission = st->admission;
@@ -340,8 +347,11 @@ Emit(IndexScanDesc scan, ScanState *st, fts::DocId doc, double score, bool score
 	if (scan->numberOfOrderBys > 0)
 	{
 		scan->xs_recheckorderby = false;
-		scan->xs_orderbyvals[0] = Float8GetDatum(score > 0 ? -score : 0.0);
+		const double value = score > 0 ? -score : 0.0;
+		scan->xs_orderbyvals[0] = Float8GetDatum(value);
 		scan->xs_orderbynulls[0] = score_null;
+		if (st->returned != nullptr)
+			NoteReturnedRow(st->returned, &scan->xs_heaptid, value, score_null);
 	}
 	return true;
 }
@@ -365,6 +375,8 @@ NextNullRow(IndexScanDesc scan, ScanState *st)
 	scan->xs_recheckorderby = false;
 	scan->xs_orderbyvals[0] = (Datum) 0;
 	scan->xs_orderbynulls[0] = true;
+	if (st->returned != nullptr)
+		NoteReturnedRow(st->returned, &scan->xs_heaptid, 0.0, true);
 	return true;
 }
 

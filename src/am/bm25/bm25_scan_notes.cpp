@@ -120,4 +120,92 @@ UseScanStatistics(Oid index, const QueryValue &q, PreparedQuery &query)
 	}
 }
 
+// --- rows ranking scans returned ------------------------------------------------
+
+struct ReturnedRow {
+	MemoryContext owner; // nullptr: a free slot
+	Oid index;
+	bool parsed;
+	char *text; // a copy in owner's memory
+	uint32_t bytes;
+	ItemPointerData tid;
+	double value;
+	bool null;
+	bool valid; // a row was returned since the last rescan
+	MemoryContextCallback forget;
+};
+
+namespace {
+
+constexpr int kReturnedSlots = 8;
+ReturnedRow returned[kReturnedSlots];
+
+void
+Forget(void *arg)
+{
+	static_cast<ReturnedRow *>(arg)->owner = nullptr;
+}
+
+} // namespace
+
+ReturnedRow *
+RegisterRankingScan(MemoryContext owner, Oid index, const QueryValue &q)
+{
+	ReturnedRow *slot = nullptr;
+	for (ReturnedRow &r : returned)
+	{
+		if (r.owner == owner)
+		{
+			slot = &r; // a rescan: the callback is registered already
+			break;
+		}
+		if (r.owner == nullptr && slot == nullptr)
+			slot = &r;
+	}
+	if (slot == nullptr)
+		return nullptr; // more ranking scans at once than slots: they compute
+	if (slot->owner != owner)
+	{
+		slot->owner = owner;
+		slot->forget.func = Forget;
+		slot->forget.arg = slot;
+		MemoryContextRegisterResetCallback(owner, &slot->forget);
+		slot->text = nullptr;
+	}
+	if (slot->text != nullptr)
+		pfree(slot->text);
+	slot->text = static_cast<char *>(MemoryContextAlloc(owner, std::max<std::size_t>(q.text.size(), 1)));
+	std::memcpy(slot->text, q.text.data(), q.text.size());
+	slot->bytes = static_cast<uint32_t>(q.text.size());
+	slot->index = index;
+	slot->parsed = q.parsed;
+	slot->valid = false;
+	return slot;
+}
+
+void
+NoteReturnedRow(ReturnedRow *slot, ItemPointer tid, double value, bool null)
+{
+	slot->tid = *tid;
+	slot->value = value;
+	slot->null = null;
+	slot->valid = true;
+}
+
+bool
+ValueOfReturnedRow(const QueryValue &q, ItemPointer tid, double *value, bool *null)
+{
+	for (const ReturnedRow &r : returned)
+	{
+		if (r.owner == nullptr || !r.valid || r.index != q.index || r.parsed != q.parsed ||
+			!ItemPointerEquals(const_cast<ItemPointer>(&r.tid), tid) || r.bytes != q.text.size() ||
+			std::memcmp(r.text, q.text.data(), q.text.size()) != 0)
+			continue;
+		*value = r.value;
+		*null = r.null;
+		return true;
+	}
+	return false;
+}
+
 } // namespace quarry::am::bm25
