@@ -18,6 +18,23 @@ CREATE INDEX ON notes USING quarry_bm25 (body) WITH (k1 = -1);
 CREATE INDEX ON notes USING quarry_bm25 (body) WITH (b = 1.5);
 CREATE INDEX ON notes USING quarry_bm25 (body) WITH (b = -0.1);
 CREATE INDEX ON notes USING quarry_bm25 (body) WITH (nonsense = 1);
+-- A configuration of one's own is named with its schema (indexes are rebuilt,
+-- restored and upgraded under other search paths); the index records it by
+-- name, so after pg_upgrade it finds it again whatever its OID.
+CREATE TEXT SEARCH CONFIGURATION notes_cfg (COPY = english);
+CREATE INDEX ON notes USING quarry_bm25 (body) WITH (text_config = 'notes_cfg');
+CREATE INDEX notes_cfg_idx ON notes USING quarry_bm25 (body) WITH (text_config = 'public.notes_cfg');
+SELECT text_config FROM quarry_bm25_stats('notes_cfg_idx');
+SELECT count(*) FROM notes WHERE body @@@ quarry_query('arenas', 'notes_cfg_idx');
+DROP INDEX notes_cfg_idx;
+-- The index depends on its configuration: renamed, it is still the index's
+-- (found by the OID the dependency pins); it is not dropped from under it.
+CREATE INDEX notes_cfg_idx ON notes USING quarry_bm25 (body) WITH (text_config = 'public.notes_cfg');
+ALTER TEXT SEARCH CONFIGURATION notes_cfg RENAME TO notes_cfg_renamed;
+SELECT count(*) FROM notes WHERE body @@@ quarry_query('arenas', 'notes_cfg_idx');
+DROP TEXT SEARCH CONFIGURATION notes_cfg_renamed;
+DROP TEXT SEARCH CONFIGURATION notes_cfg_renamed CASCADE;
+SELECT count(*) FROM pg_class WHERE relname = 'notes_cfg_idx';
 CREATE INDEX ON notes USING quarry_bm25 (id);
 CREATE INDEX ON notes USING quarry_bm25 (body, category);
 

@@ -29,7 +29,7 @@ SELECT count(*) AS problems FROM quarry_verify_index('verify_idx');
 CREATE TEXT SEARCH CONFIGURATION verify_cfg (COPY = simple);
 CREATE TABLE verify_cfg_docs (id int, body text);
 INSERT INTO verify_cfg_docs VALUES (1, 'alpha beta 42'), (2, 'gamma 7 delta'), (3, 'epsilon');
-CREATE INDEX verify_cfg_idx ON verify_cfg_docs USING quarry_bm25 (body) WITH (text_config = 'verify_cfg');
+CREATE INDEX verify_cfg_idx ON verify_cfg_docs USING quarry_bm25 (body) WITH (text_config = 'public.verify_cfg');
 SELECT count(*) AS problems FROM quarry_verify_index('verify_cfg_idx');
 ALTER TEXT SEARCH CONFIGURATION verify_cfg DROP MAPPING FOR uint;
 SELECT * FROM quarry_verify_index('verify_cfg_idx') ORDER BY 1;

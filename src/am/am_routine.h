@@ -23,6 +23,7 @@
 #pragma once
 
 #include "pg/guard.h"
+#include "pg/index_pages.h"
 #include "pg/postgres_api.h"
 
 extern "C" {
@@ -103,24 +104,24 @@ struct Wrapped {
 	costestimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *startup, Cost *total,
 				 Selectivity *selectivity, double *correlation, double *pages)
 	{
-		pg::Boundary(Am::kName, [&] {
+		pg::Boundary(Am::kName, "costestimate", [&] {
 			Am::costestimate(root, path, loop_count, startup, total, selectivity, correlation, pages);
 		});
 	}
 	static bytea *
 	options(Datum reloptions, bool validate)
 	{
-		return pg::Boundary(Am::kName, [&] { return Am::options(reloptions, validate); });
+		return pg::Boundary(Am::kName, "options", [&] { return Am::options(reloptions, validate); });
 	}
 	static bool
 	validate(Oid opclass)
 	{
-		return pg::Boundary(Am::kName, [&] { return Am::validate(opclass); });
+		return pg::Boundary(Am::kName, "validate", [&] { return Am::validate(opclass); });
 	}
 	static char *
 	buildphasename(int64_t phase)
 	{
-		return pg::Boundary(Am::kName, [&] { return Am::buildphasename(phase); });
+		return pg::Boundary(Am::kName, "buildphasename", [&] { return Am::buildphasename(phase); });
 	}
 	static IndexScanDesc
 	beginscan(Relation index, int nkeys, int norderbys)
@@ -170,6 +171,7 @@ IndexAmRoutine *
 MakeIndexAmRoutine()
 {
 	using W = detail::Wrapped<Am>;
+	pg::NameAccessMethod(reinterpret_cast<const void *>(W::build), Am::kName);
 	IndexAmRoutine *am = makeNode(IndexAmRoutine);
 	am->amstrategies = 0; // no fixed strategy numbers
 	am->amsupport = Am::kSupportProcs;

@@ -22,6 +22,7 @@ AccessMethodName(IndexKind kind)
 		case IndexKind::kHnsw:
 			return "quarry_hnsw";
 		case IndexKind::kOther:
+		case IndexKind::kAny:
 			break;
 	}
 	return "quarry";
@@ -30,7 +31,7 @@ AccessMethodName(IndexKind kind)
 Oid
 AccessMethodOid(IndexKind kind)
 {
-	if (kind == IndexKind::kOther)
+	if (kind != IndexKind::kBm25 && kind != IndexKind::kHnsw)
 		return InvalidOid;
 	// Access method names are global; only a superuser can create one.
 	return get_am_oid(AccessMethodName(kind), true);
@@ -74,7 +75,7 @@ IndexKind
 CheckIndexKind(Oid relation, IndexKind kind)
 {
 	RelationKind found = ReadRelationKind(relation);
-	if (found.kind == IndexKind::kOther || (kind != IndexKind::kOther && found.kind != kind))
+	if (found.kind == IndexKind::kOther || (kind != IndexKind::kAny && found.kind != kind))
 		pg::ThrowError(ERRCODE_WRONG_OBJECT_TYPE, "\"%s\" is not a %s index", NameStr(found.name), AccessMethodName(kind));
 	return found.kind;
 }

@@ -6,7 +6,12 @@
 
 namespace quarry::am {
 
-enum class IndexKind { kOther, kBm25, kHnsw };
+enum class IndexKind {
+	kOther, // not an index of quarry's access methods
+	kBm25,
+	kHnsw,
+	kAny, // for CheckIndexKind: an index of either access method
+};
 
 /// "quarry_bm25" or "quarry_hnsw" (kOther: "quarry").
 const char *AccessMethodName(IndexKind kind);
@@ -20,7 +25,7 @@ Oid AccessMethodOid(IndexKind kind);
 IndexKind KindOfIndex(Oid relation);
 
 /// ERRORs ("\"x\" is not a quarry_bm25 index") unless `relation` is an index
-/// of `kind` (kOther: of either access method). Returns its kind.
+/// of `kind` (kAny: of either access method). Returns its kind.
 IndexKind CheckIndexKind(Oid relation, IndexKind kind);
 
 } // namespace quarry::am

@@ -90,6 +90,7 @@ struct IndexedRow {
 	bool null_row;	// held in the null-row list
 	bool seen;		// reported by the table scan
 };
+static_assert(std::is_trivially_destructible_v<IndexedRow>);
 
 /// Every heap TID an index holds (palloc'd, grows as needed).
 struct IndexedRows {
@@ -116,8 +117,11 @@ using RowCheck = void (*)(void *arg, const IndexedRow &row, ItemPointer tid, Dat
 /// must be held (kMissingRow), in the null-row list exactly when its value is
 /// NULL (kNullRows); `check` compares the others. Then every entry the scan
 /// did not report must point to a heap slot still in use (kStaleEntry): a
-/// dead row VACUUM has not removed yet.
-void CheckTable(Relation heap, Relation index, IndexedRows &rows, VerifyReport &report, RowCheck check, void *arg);
+/// dead row VACUUM has not removed yet. When `complete` is false (parts of
+/// the index could not be read), rows missing from `rows` are counted in one
+/// row instead of listed.
+void CheckTable(Relation heap, Relation index, IndexedRows &rows, VerifyReport &report, RowCheck check, void *arg,
+				bool complete = true);
 
 namespace bm25 {
 /// Checks a quarry_bm25 index: every block's page identity, the metapage;

@@ -4,7 +4,7 @@
 // ends. They come from an arena of their own (arenas.create), allocated with
 // MALLOCX_ARENA | MALLOCX_TCACHE_NONE so that no thread cache ever holds a piece of
 // it, and destroyed in one call (arena.<i>.destroy) that hands every page back to
-// the operating system at once. The owner (src/pg/build_context.cpp) ties the
+// the operating system at once. The owner (src/pg/memory_glue.cpp) ties the
 // arena's life to a PostgreSQL MemoryContext, so an ERROR or a cancel that aborts
 // the build destroys it as well.
 //

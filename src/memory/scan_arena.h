@@ -5,7 +5,7 @@
 // a bounds check and a pointer bump; there is no per-object free.
 //
 // Blocks come from a BlockSource. In the server that is palloc in the scan's
-// MemoryContext (src/pg/scan_memory.cpp), so an ERROR that unwinds the scan frees
+// MemoryContext (src/pg/memory_glue.cpp), so an ERROR that unwinds the scan frees
 // them with the context and no destructor needs to run.
 //
 // Reset() (amrescan) keeps one block and gives the others back. When a pass

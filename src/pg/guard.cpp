@@ -1,7 +1,9 @@
 #include "pg/guard.h"
 
 extern "C" {
+#include "access/xact.h"
 #include "miscadmin.h"
+#include "utils/resowner.h"
 #include "utils/elog.h"
 #include "utils/lsyscache.h"
 }
@@ -66,8 +68,11 @@ Format(const char *fmt, ...)
 namespace detail {
 
 void
-CaptureCurrentException(CaughtError &out, const char *where) noexcept
+CaptureCurrentException(CaughtError &out, const char *where, const char *callback) noexcept
 {
+	char entry[128];
+	std::snprintf(entry, sizeof entry, "%s%s%s", where, callback != nullptr ? " " : "", callback != nullptr ? callback : "");
+	where = entry;
 	try
 	{
 		throw;
@@ -141,6 +146,41 @@ IndexNameForContext(Oid oid)
 	const char *name = get_rel_name(oid);
 	return name != nullptr ? name : "?";
 }
+
+namespace detail {
+
+bool
+RunInSubtransaction(void (*fn)(void *arg), void *arg, Text *error)
+{
+	MemoryContext memory = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	BeginInternalSubTransaction(nullptr);
+	MemoryContextSwitchTo(memory);
+	bool finished = false;
+	PG_TRY();
+	{
+		fn(arg);
+		ReleaseCurrentSubTransaction();
+		finished = true;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(memory);
+		ErrorData *data = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		if (data->sqlerrcode == ERRCODE_QUERY_CANCELED || data->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+			ReThrowError(data); // a cancel or shutdown ends the statement
+		std::snprintf(error->text, sizeof error->text, "%s", data->message != nullptr ? data->message : "error");
+		FreeErrorData(data);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(memory);
+	CurrentResourceOwner = owner;
+	return finished;
+}
+
+} // namespace detail
 
 void
 CheckForInterrupts()

@@ -109,8 +109,10 @@ struct CaughtError {
 };
 static_assert(std::is_trivially_destructible_v<CaughtError>);
 
-/// Fills `out` from the exception being handled. Call only inside a catch block.
-void CaptureCurrentException(CaughtError &out, const char *where) noexcept;
+/// Fills `out` from the exception being handled ("where" names the entry
+/// point: a function, or an access method and its callback). Call only
+/// inside a catch block.
+void CaptureCurrentException(CaughtError &out, const char *where, const char *callback = nullptr) noexcept;
 
 /// Raises the ERROR described by `caught`. Call only outside any catch block.
 [[noreturn]] void RaiseCaught(const CaughtError &caught);
@@ -124,7 +126,7 @@ void CaptureCurrentException(CaughtError &out, const char *where) noexcept;
 /// comment. Returns what `body` returns, or raises an ERROR.
 template <typename Body>
 auto
-Boundary(const char *where, Body &&body) -> decltype(body())
+Boundary(const char *where, const char *callback, Body &&body) -> decltype(body())
 {
 	detail::CaughtError caught;
 	try
@@ -133,9 +135,17 @@ Boundary(const char *where, Body &&body) -> decltype(body())
 	}
 	catch (...)
 	{
-		detail::CaptureCurrentException(caught, where);
+		detail::CaptureCurrentException(caught, where, callback);
 	}
 	detail::RaiseCaught(caught);
+}
+
+/// The same for an entry point named by `where` alone.
+template <typename Body>
+auto
+Boundary(const char *where, Body &&body) -> decltype(body())
+{
+	return Boundary(where, nullptr, std::forward<Body>(body));
 }
 
 namespace detail {
@@ -169,12 +179,12 @@ IndexBoundary(const char *where, const char *callback, const char *index_name, B
 	// error_context_stack, as for every PostgreSQL context callback.
 	if constexpr (std::is_void_v<decltype(body())>)
 	{
-		Boundary(where, std::forward<Body>(body));
+		Boundary(where, callback, std::forward<Body>(body));
 		error_context_stack = context.previous;
 	}
 	else
 	{
-		auto result = Boundary(where, std::forward<Body>(body));
+		auto result = Boundary(where, callback, std::forward<Body>(body));
 		error_context_stack = context.previous;
 		return result;
 	}
@@ -262,5 +272,24 @@ PgCall(Fn &&fn) -> decltype(fn())
 
 /// CHECK_FOR_INTERRUPTS for C++ frames: a cancel or timeout becomes PgError.
 void CheckForInterrupts();
+
+namespace detail {
+/// Runs fn(arg) in a subtransaction; see TrySubtransaction. C-shaped.
+bool RunInSubtransaction(void (*fn)(void *arg), void *arg, Text *error);
+} // namespace detail
+
+/// Runs `body` (C++, may throw) in a subtransaction: true when it finished;
+/// false, with the error's message in `error`, when it raised one, which is
+/// then rolled back (the buffers, locks and memory it held released) instead
+/// of ending the statement. For a checker that reports damage and walks on.
+/// Call it from a frame without live C++ objects (it catches with sigsetjmp,
+/// as PostgreSQL's PG_TRY does); a cancel is re-raised, never swallowed.
+template <typename Body>
+bool
+TrySubtransaction(Body &&body, Text *error)
+{
+	auto trampoline = [](void *arg) { Boundary("quarry subtransaction", *static_cast<Body *>(arg)); };
+	return detail::RunInSubtransaction(trampoline, &body, error);
+}
 
 } // namespace quarry::pg

@@ -55,4 +55,32 @@ PackTid(const uint16_t in[3])
 	return (uint64_t{in[0]} << 32) | (uint64_t{in[1]} << 16) | in[2];
 }
 
+/// A packed TID as an on-disk TID (the inverse of the above).
+inline void
+StorePackedTid(uint16_t out[3], uint64_t packed)
+{
+	out[0] = static_cast<uint16_t>(packed >> 32);
+	out[1] = static_cast<uint16_t>(packed >> 16);
+	out[2] = static_cast<uint16_t>(packed);
+}
+
+/// Bytes of a packed TID written little-endian (quarry_bm25's row-id pages).
+inline constexpr uint32_t kPackedTidBytes = 6;
+
+inline void
+WritePackedTid(uint8_t out[kPackedTidBytes], uint64_t packed)
+{
+	for (uint32_t b = 0; b < kPackedTidBytes; b++)
+		out[b] = static_cast<uint8_t>(packed >> (8 * b));
+}
+
+inline uint64_t
+ReadPackedTid(const uint8_t in[kPackedTidBytes])
+{
+	uint64_t packed = 0;
+	for (uint32_t b = 0; b < kPackedTidBytes; b++)
+		packed |= uint64_t{in[b]} << (8 * b);
+	return packed;
+}
+
 } // namespace quarry::pg

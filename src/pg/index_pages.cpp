@@ -5,9 +5,10 @@
 extern "C" {
 #include "access/xloginsert.h"
 #include "miscadmin.h"
-#include "commands/defrem.h"
 #include "storage/indexfsm.h"
+#include "access/amapi.h"
 #include "storage/lmgr.h"
+#include "utils/rel.h"
 }
 
 #include <cstdarg>
@@ -72,6 +73,41 @@ NewInitForkBuffer(Relation index)
 	return buffer;
 }
 
+namespace {
+
+struct NamedAccessMethod {
+	const void *ambuild;
+	const char *name;
+};
+NamedAccessMethod named_access_methods[4];
+
+const char *
+AccessMethodNameOf(Relation index)
+{
+	const void *ambuild = index->rd_indam != nullptr ? reinterpret_cast<const void *>(index->rd_indam->ambuild) : nullptr;
+	for (const NamedAccessMethod &am : named_access_methods)
+		if (am.ambuild != nullptr && am.ambuild == ambuild)
+			return am.name;
+	return "quarry";
+}
+
+} // namespace
+
+void
+NameAccessMethod(const void *ambuild, const char *name)
+{
+	for (NamedAccessMethod &am : named_access_methods)
+	{
+		if (am.ambuild == ambuild)
+			return;
+		if (am.ambuild == nullptr)
+		{
+			am = NamedAccessMethod{ambuild, name};
+			return;
+		}
+	}
+}
+
 void
 ThrowCorrupt(Relation index, const char *fmt, ...)
 {
@@ -81,9 +117,19 @@ ThrowCorrupt(Relation index, const char *fmt, ...)
 	std::vsnprintf(detail.text, sizeof detail.text, fmt, args);
 	va_end(args);
 	const char *name = RelationGetRelationName(index);
-	const char *am = PgCall([&] { return get_am_name(index->rd_rel->relam); });
-	throw Error(ERRCODE_INDEX_CORRUPTED, Format("%s index \"%s\" is corrupted", am ? am : "quarry", name).text,
+	throw Error(ERRCODE_INDEX_CORRUPTED, Format("%s index \"%s\" is corrupted", AccessMethodNameOf(index), name).text,
 				detail.text, Format("REINDEX INDEX %s rebuilds it.", name).text);
+}
+
+void
+ThrowOtherFormat(Relation index, uint32_t found, uint32_t expected)
+{
+	const char *name = RelationGetRelationName(index);
+	throw Error(ERRCODE_FEATURE_NOT_SUPPORTED,
+				Format("%s index \"%s\" has on-disk format %u; this quarry reads format %u",
+					   AccessMethodNameOf(index), name, found, expected)
+					.text,
+				nullptr, Format("REINDEX INDEX %s rebuilds it.", name).text);
 }
 
 Buffer

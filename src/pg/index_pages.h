@@ -64,8 +64,18 @@ static_assert(std::is_trivially_destructible_v<PageEdit>);
 
 /// Throws ERRCODE_INDEX_CORRUPTED: "<access method> index "<name>" is
 /// corrupted", the printf-style detail, and a hint to REINDEX. The one way
-/// both index types report a damaged page or record.
+/// both index types report a damaged page or record. Reads no catalog (it is
+/// called with buffers locked): the access method's name comes from
+/// NameAccessMethod.
 [[noreturn]] void ThrowCorrupt(Relation index, const char *fmt, ...) pg_attribute_printf(2, 3);
+
+/// Throws ERRCODE_FEATURE_NOT_SUPPORTED: the index was written in on-disk
+/// format `found`, this quarry reads `expected`; REINDEX rebuilds it.
+[[noreturn]] void ThrowOtherFormat(Relation index, uint32_t found, uint32_t expected);
+
+/// Records that indexes whose IndexAmRoutine has this `ambuild` belong to
+/// access method `name` (a string with static storage), for ThrowCorrupt.
+void NameAccessMethod(const void *ambuild, const char *name);
 
 /// Tells whether a page taken from the free space map may be reused (for
 /// example: it carries the access method's "deleted" flag). New (all-zero) pages

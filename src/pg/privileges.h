@@ -28,6 +28,8 @@ extern "C" {
 #include "utils/rel.h"
 }
 
+#include <type_traits>
+
 namespace quarry::pg {
 
 /// The table index `index` belongs to. ERRORs with PostgreSQL's messages when
@@ -75,6 +77,7 @@ struct SavedUser {
 	int security_context;
 	int guc_nest_level;
 };
+static_assert(std::is_trivially_destructible_v<SavedUser>);
 
 /// From here on, run as the owner of `table` in a security-restricted
 /// operation, with GUC changes confined to a new nesting level (and on 17 and

@@ -93,6 +93,8 @@ QUARRY_FUNCTION(quarry_selftest_build_arena)
 {
 	int32_t megabytes = PG_GETARG_INT32(0);
 	bool fail = PG_GETARG_BOOL(1);
+	// A C-shaped entry point without a Boundary (it tests what happens around
+	// one): its errors are PostgreSQL's own.
 	if (megabytes < 0 || megabytes > 4096)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("megabytes must be between 0 and 4096")));
 
@@ -114,6 +116,8 @@ QUARRY_FUNCTION(quarry_selftest_build_arena)
 		}
 	});
 	int64_t rss_at_peak = static_cast<int64_t>(quarry::pg::BackendAnonBytes());
+	// Deliberately PostgreSQL's own ERROR (a longjmp from this C-shaped
+	// frame): the test checks that the arena's memory context releases it.
 	if (fail)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),

@@ -12,9 +12,7 @@ extern "C" {
 }
 
 #include "am/am_routine.h"
-#include "am/bm25/bm25_format.h"
-#include "pg/guard.h"
-#include "pg/index_pages.h"
+#include "am/bm25/bm25_pages.h"
 #include "fts/bm25.h"
 
 #include <cstdint>
@@ -41,49 +39,6 @@ fts::Bm25Params ParamsOf(Relation index);
 /// flushed into a segment once it holds more than this.
 extern int pending_limit_kb;
 
-// --- pages (bm25_pages.cpp) --------------------------------------------------------
-
-void InitPage(Page page, PageType type, uint32_t segment_id);
-inline PageOpaque *
-OpaqueOf(Page page)
-{
-	return reinterpret_cast<PageOpaque *>(PageGetSpecialPointer(page));
-}
-inline char *
-ContentOf(Page page)
-{
-	return reinterpret_cast<char *>(page) + kPageHeaderBytes;
-}
-/// Sets pd_lower so the first `bytes` of content are inside the page's used
-/// area (WAL full-page images and generic WAL skip the hole).
-void SetContentBytes(Page page, std::size_t bytes);
-
-/// ERRORs (ERRCODE_INDEX_CORRUPTED, naming the index) unless the page has our
-/// page id, `type`, and (when segment_id != 0) belongs to that segment.
-void CheckPage(Relation index, Page page, BlockNumber block, PageType type, uint32_t segment_id);
-
-/// Copies the metapage (share lock), checking magic and version.
-void ReadMeta(Relation index, MetaPage *out);
-/// The metapage's contents in a locked buffer's page.
-MetaPage *MetaOf(Page page);
-
-bool IsFreePage(Page page);
-
-/// The null-row list's page format for pg/null_row_list.h.
-const pg::NullRowListFormat &NullRowFormat();
-
-/// The maintenance lock serialises flushes, merges, page recycling and VACUUM's
-/// changes to segments (a heavyweight lock on the metapage, as GIN's pending
-/// list cleanup uses). Scans and inserts never take it.
-void LockMaintenance(Relation index);
-bool TryLockMaintenance(Relation index);
-void UnlockMaintenance(Relation index);
-
-/// Stamps for retired pages, and whether a stamp is old enough for no running
-/// scan to still read the pages.
-uint64_t RetireStamp();
-bool StampIsRecyclable(Relation index, uint64_t stamp);
-
 // --- tokens (bm25_tokens.cpp) ------------------------------------------------------
 
 struct Lexeme {
@@ -109,6 +64,16 @@ Tokens TokenizeDatum(Oid config, Datum text, bool in_text_order);
 /// The configuration for a new index: its text_config option, else
 /// default_text_search_config.
 Oid ChooseTextConfig(Relation index);
+
+/// "schema.configuration" of configuration `config`, into `out`.
+void TextConfigName(Oid config, char out[kConfigNameBytes]);
+
+/// The configuration an index tokenizes with: found by the name its
+/// metapage records (the same configuration after pg_upgrade or a restore,
+/// whatever its OID there), or, for an index written by quarry 0.1.0 (format
+/// 2), by OID. A clear ERROR naming the index, with a hint to REINDEX, when
+/// it no longer exists. C-shaped.
+Oid IndexTextConfig(Relation index, const MetaPage &meta);
 
 // --- callbacks (the IndexAmRoutine members) ----------------------------------------
 

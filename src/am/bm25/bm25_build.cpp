@@ -19,6 +19,9 @@
 #include "pg/owned.h"
 
 extern "C" {
+#include "catalog/dependency.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_ts_config.h"
 #include "access/tableam.h"
 #include "access/xloginsert.h"
 #include "catalog/index.h"
@@ -31,6 +34,7 @@ extern "C" {
 #include <cstring>
 #include <optional>
 #include <vector>
+#include <type_traits>
 
 namespace quarry::am::bm25 {
 
@@ -71,12 +75,13 @@ struct BuildState {
 void
 InitMetaPage(Page page, Oid config)
 {
-	InitPage(page, kPageMeta, 0);
+	InitPage(page, PageType::kMeta, 0);
 	MetaPage *meta = MetaOf(page);
 	std::memset(meta, 0, sizeof(MetaPage));
 	meta->magic = kMagic;
 	meta->version = kFormatVersion;
 	meta->text_config = config;
+	TextConfigName(config, meta->text_config_name);
 	meta->next_segment_id = 1;
 	meta->pending_head = InvalidBlockNumber;
 	meta->pending_tail = InvalidBlockNumber;
@@ -152,7 +157,7 @@ FinishMetaPage(Relation index, const SegmentList &segments, const ItemPointerDat
 	Buffer buffer = ReadBuffer(index, kMetaBlock);
 	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
 	MetaPage *meta = MetaOf(BufferGetPage(buffer));
-	pg::WriteNullRowsForBuild(NullRowFormat(), index, null_rows, null_count, &meta->null_rows);
+	am::WriteNullRowsForBuild(NullRowFormat(), index, null_rows, null_count, &meta->null_rows);
 	meta->segment_count = segments.count;
 	meta->doc_count = 0;
 	meta->total_length = 0;
@@ -167,6 +172,23 @@ FinishMetaPage(Relation index, const SegmentList &segments, const ItemPointerDat
 	UnlockReleaseBuffer(buffer);
 }
 
+// C-shaped: the build state is owned by the build's memory context (its
+// destructor runs on every path); quarry's errors thrown here reach the
+// callback wrapper's IndexBoundary.
+// The index depends on its text search configuration, as on its opclass:
+// DROP TEXT SEARCH CONFIGURATION then refuses (or, with CASCADE, drops the
+// index too), and pg_dump restores the configuration first. A rebuild
+// replaces the dependency.
+void
+RecordConfigDependency(Relation index, Oid config)
+{
+	deleteDependencyRecordsForClass(RelationRelationId, RelationGetRelid(index), TSConfigRelationId,
+									DEPENDENCY_NORMAL);
+	const ObjectAddress self{RelationRelationId, RelationGetRelid(index), 0};
+	const ObjectAddress referenced{TSConfigRelationId, config, 0};
+	recordDependencyOn(&self, &referenced, DEPENDENCY_NORMAL);
+}
+
 IndexBuildResult *
 BuildIndex(Relation heap, Relation index, IndexInfo *info)
 {
@@ -175,14 +197,14 @@ BuildIndex(Relation heap, Relation index, IndexInfo *info)
 	if (info->ii_NumIndexAttrs != 1)
 		pg::ThrowError(ERRCODE_FEATURE_NOT_SUPPORTED, "quarry_bm25 indexes a single column");
 	Oid config = ChooseTextConfig(index);
+	RecordConfigDependency(index, config);
 
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "quarry_bm25 build", ALLOCSET_DEFAULT_SIZES);
-	mem::BuildArena *arena = pg::Boundary("quarry_bm25 build", [&] { return pg::CreateBuildArena(cxt); });
+	mem::BuildArena *arena = pg::CreateBuildArena(cxt);
 	// The inverter's budget: maintenance_work_mem, at least 4 MB (a smaller
 	// budget would only multiply tiny segments).
 	std::size_t budget = std::max<std::size_t>(static_cast<std::size_t>(maintenance_work_mem) * 1024, 4u << 20);
-	BuildState *st = pg::Boundary("quarry_bm25 build",
-								  [&] { return pg::MakeOwned<BuildState>(cxt, index, config, *arena, cxt, budget); });
+	BuildState *st = pg::MakeOwned<BuildState>(cxt, index, config, *arena, cxt, budget);
 	st->tuple_cxt = AllocSetContextCreate(cxt, "quarry_bm25 build row", ALLOCSET_DEFAULT_SIZES);
 
 	WriteMetaPage(index, config);
@@ -192,14 +214,12 @@ BuildIndex(Relation heap, Relation index, IndexInfo *info)
 	double reltuples = table_index_build_scan(heap, index, info, true, true, BuildCallback, st, nullptr);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWriting);
-	pg::Boundary("quarry_bm25 build", [&] {
-		if (st->inverter->doc_count() > 0 || st->segments.count == 0)
-		{
-			uint32_t id = st->segments.count + 1;
-			SegmentRef ref = WriteSegment(index, false, id, *st->inverter, *arena, cxt);
-			st->segments.Add(ref, st->inverter->total_length());
-		}
-	});
+	if (st->inverter->doc_count() > 0 || st->segments.count == 0)
+	{
+		uint32_t id = st->segments.count + 1;
+		SegmentRef ref = WriteSegment(index, false, id, *st->inverter, *arena, cxt);
+		st->segments.Add(ref, st->inverter->total_length());
+	}
 	FinishMetaPage(index, st->segments, st->null_rows.data(), st->null_rows.size());
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseLogging);

@@ -29,7 +29,7 @@
 // kFormatVersion. Layout changes bump kFormatVersion.
 #pragma once
 
-#include "pg/null_row_list.h"
+#include "am/null_row_list.h"
 #include "pg/postgres_api.h"
 
 extern "C" {
@@ -45,21 +45,26 @@ extern "C" {
 namespace quarry::am::bm25 {
 
 inline constexpr uint32_t kMagic = 0x35324251; // "QB25"
-inline constexpr uint32_t kFormatVersion = 2; // 2: the null-row list
+inline constexpr uint32_t kFormatVersion = 3; // 2: the null-row list; 3: the configuration's name
+/// The oldest format this quarry reads: a version 2 metapage lacks
+/// text_config_name (zeros there), and its configuration is known by OID only.
+inline constexpr uint32_t kOldestFormatVersion = 2;
+/// "schema.configuration" with its NUL: two names of NAMEDATALEN - 1 bytes.
+inline constexpr std::size_t kConfigNameBytes = 2 * NAMEDATALEN;
 inline constexpr uint16_t kPageId = 0xFFB1;
 inline constexpr BlockNumber kMetaBlock = 0;
 
-enum PageType : uint16_t {
-	kPageMeta = 1,
-	kPageSegmentHeader = 2,
-	kPageSegmentData = 3, // postings, lengths, row ids, alive bits
-	kPageDictLeaf = 4,
-	kPageDictInner = 5,
-	kPageExtents = 6,
-	kPagePending = 7,
-	kPageFree = 8,
-	kPageNullRows = 9, // the null-row list (pg/null_row_list.h)
-	kLastPageType = kPageNullRows,
+enum class PageType : uint16_t {
+	kMeta = 1,
+	kSegmentHeader = 2,
+	kSegmentData = 3, // postings, lengths, row ids, alive bits
+	kDictLeaf = 4,
+	kDictInner = 5,
+	kExtents = 6,
+	kPending = 7,
+	kFree = 8,
+	kNullRows = 9, // the null-row list (pg/null_row_list.h)
+	kLast = kNullRows,
 };
 
 struct PageOpaque {
@@ -118,11 +123,16 @@ struct MetaPage {
 	BlockNumber pending_tail;		// page new entries are appended to
 	uint32_t pending_docs;			// entries in the pending list (removed ones included)
 	uint64_t pending_bytes;			// bytes of those entries
-	pg::NullRowListMeta null_rows;	// rows whose value is NULL (not in N): pg/null_row_list.h
+	am::NullRowListMeta null_rows;	// rows whose value is NULL (not in N): pg/null_row_list.h
 	uint32_t segment_count;
 	uint32_t retired_count;
 	SegmentRef segments[kMaxSegments];
 	RetiredRef retired[kMaxRetired];
+	// Version 3: the text search configuration by schema-qualified name, which
+	// pg_upgrade and dump/restore keep (an OID they do not: built-in
+	// configurations get other OIDs in a new cluster). text_config is the OID
+	// it had when the index was built.
+	char text_config_name[kConfigNameBytes];
 };
 static_assert(std::is_trivially_destructible_v<MetaPage>, "lives across PostgreSQL calls made without PgCall");
 static_assert(sizeof(MetaPage) <= kPageContentBytes, "metapage must fit a page");
@@ -163,11 +173,12 @@ struct ExtentPage {
 	uint32_t count;
 	uint32_t reserved;
 };
+static_assert(sizeof(ExtentPage) == 8, "on-disk format");
 inline constexpr uint32_t kExtentsPerPage =
 	static_cast<uint32_t>((kPageContentBytes - sizeof(ExtentPage)) / sizeof(Extent));
 
 inline constexpr uint32_t kLengthsPerPage = static_cast<uint32_t>(kPageContentBytes / sizeof(uint32_t));
-inline constexpr uint32_t kRowIdBytes = 6;
+inline constexpr uint32_t kRowIdBytes = 6; // pg::kPackedTidBytes, little-endian (pg/heap_tid.h)
 inline constexpr uint32_t kRowIdsPerPage = static_cast<uint32_t>(kPageContentBytes / kRowIdBytes);
 inline constexpr uint32_t kAliveBitsPerPage = static_cast<uint32_t>(kPageContentBytes * 8);
 
@@ -192,15 +203,14 @@ struct PendingPage {
 	uint32_t used; // bytes of entries in this page
 	uint32_t reserved;
 };
+static_assert(sizeof(PendingPage) == 8, "on-disk format");
 inline constexpr uint32_t kPendingBytesPerPage = static_cast<uint32_t>(kPageContentBytes - sizeof(PendingPage));
 
 /// A pending entry: this header, then `term_count` terms, each
 /// varint(tf - 1), varint(byte length), bytes. `entry_bytes` counts everything.
 struct PendingEntryHeader {
 	uint32_t entry_bytes;
-	uint16_t tid_block_hi;
-	uint16_t tid_block_lo;
-	uint16_t tid_offset;
+	uint16_t heap_tid[3]; // ItemPointerData, field by field (pg/heap_tid.h)
 	uint8_t flags; // kPendingRemoved when VACUUM removed the row
 	uint8_t reserved;
 	uint32_t length;

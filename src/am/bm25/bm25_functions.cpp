@@ -10,6 +10,7 @@
 #include "am/bm25/bm25.h"
 #include "am/bm25/bm25_maintenance.h"
 #include "am/bm25/bm25_query.h"
+#include "am/bm25/bm25_scan_notes.h"
 #include "am/bm25/bm25_search.h"
 #include "am/index_kind.h"
 
@@ -29,6 +30,7 @@ extern "C" {
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 namespace quarry::am::bm25 {
 
@@ -49,6 +51,7 @@ struct ScoreCache {
 	PreparedQuery *query;
 	double *term_scores;
 };
+static_assert(std::is_trivially_destructible_v<ScoreCache>);
 
 // Whether the cache holds query `q` for the current user.
 bool

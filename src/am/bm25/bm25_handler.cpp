@@ -6,7 +6,7 @@
 #include "am/bm25/bm25.h"
 
 #include "am/am_routine.h"
-#include "am/bm25/bm25_query.h"
+#include "am/bm25/bm25_planner.h"
 
 #include "pg/compat.h"
 #include "pg/guard.h"
@@ -18,6 +18,11 @@ extern "C" {
 #include "commands/vacuum.h"
 #include "tsearch/ts_cache.h"
 #include "utils/guc.h"
+#include "access/htup_details.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_ts_config.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/regproc.h"
 }
 
@@ -30,13 +35,37 @@ relopt_kind options_kind;
 constexpr double kDefaultK1 = 1.2;
 constexpr double kDefaultB = 0.75;
 
+// text_config names an existing configuration, and names it the same way
+// wherever the index is built again: a built-in one (pg_catalog) by its
+// name, any other schema-qualified. Indexes are rebuilt, restored and
+// upgraded under other search paths (a restore and pg_upgrade use an empty
+// one; PostgreSQL 17 and later build indexes with pg_catalog only), where an
+// unqualified "my_config" is not found, or is another configuration. C-shaped:
+// PostgreSQL calls it from build_reloptions; it raises PostgreSQL's errors.
 void
 ValidateTextConfig(const char *value)
 {
 	if (value == nullptr)
 		return;
+	List *names = pg::QualifiedNameList(value);
 	// ERRORs with "text search configuration ... does not exist" if unknown.
-	get_ts_config_oid(pg::QualifiedNameList(value), false);
+	Oid config = get_ts_config_oid(names, false);
+	if (list_length(names) == 1)
+	{
+		Oid schema = InvalidOid;
+		HeapTuple tuple = SearchSysCache1(TSCONFIGOID, ObjectIdGetDatum(config));
+		if (HeapTupleIsValid(tuple))
+		{
+			schema = reinterpret_cast<Form_pg_ts_config>(GETSTRUCT(tuple))->cfgnamespace;
+			ReleaseSysCache(tuple);
+		}
+		if (schema != PG_CATALOG_NAMESPACE)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							errmsg("text_config \"%s\" must be schema-qualified", value),
+							errdetail("Only PostgreSQL's built-in configurations may be named without their schema: "
+									  "indexes are rebuilt, restored and upgraded with other search paths."),
+							errhint("Write text_config = '%s.%s'.", get_namespace_name(schema), value)));
+	}
 }
 
 } // namespace

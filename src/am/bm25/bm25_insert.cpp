@@ -20,7 +20,7 @@ Insert(Relation index, Datum *values, bool *isnull, ItemPointer tid, Relation he
 {
 	if (isnull[0])
 	{
-		pg::AppendNullRow(NullRowFormat(), index, tid); // ordered scans return NULL rows last
+		am::AppendNullRow(NullRowFormat(), index, tid); // ordered scans return NULL rows last
 		return false;
 	}
 
@@ -28,7 +28,7 @@ Insert(Relation index, Datum *values, bool *isnull, ItemPointer tid, Relation he
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	MetaPage meta;
 	ReadMeta(index, &meta);
-	Tokens tokens = TokenizeDatum(meta.text_config, values[0], false);
+	Tokens tokens = TokenizeDatum(IndexTextConfig(index, meta), values[0], false);
 	uint64_t pending_bytes = AppendPending(index, tid, tokens);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);

@@ -116,8 +116,7 @@ AppendPostings(SegmentReader *input, const TermInfo &info, const uint32_t *new_i
 	}
 	bytes->Release();
 	if (cursor->failed() || cursor->doc() != fts::kEndDoc)
-		pg::ThrowError(ERRCODE_INDEX_CORRUPTED, "quarry_bm25 index \"%s\": unreadable posting list in segment %u",
-					   RelationGetRelationName(input->index), input->ref.id);
+		pg::ThrowCorrupt(input->index, "Segment %u: an unreadable posting list.", input->ref.id);
 }
 
 // Writes the merge of `inputs` as segment `id` (removed rows dropped).
@@ -194,7 +193,7 @@ SegmentBlocks(Relation index, BlockNumber header_block, Work &work, ArenaVector<
 		blocks.push_back(next);
 		next = pg::PgCall([&] {
 			Buffer b = ReadBuffer(index, next);
-			CheckPage(index, BufferGetPage(b), next, kPageExtents, ref.id);
+			CheckPage(index, BufferGetPage(b), next, PageType::kExtents, ref.id);
 			BlockNumber n = OpaqueOf(BufferGetPage(b))->next;
 			ReleaseBuffer(b);
 			return n;
@@ -213,7 +212,7 @@ PendingBlocks(Relation index, const RetiredRef &retired, ArenaVector<BlockNumber
 		blocks.push_back(block);
 		block = pg::PgCall([&] {
 			Buffer b = ReadBuffer(index, block);
-			CheckPage(index, BufferGetPage(b), block, kPagePending, 0);
+			CheckPage(index, BufferGetPage(b), block, PageType::kPending, 0);
 			BlockNumber n = OpaqueOf(BufferGetPage(b))->next;
 			ReleaseBuffer(b);
 			return n;
@@ -232,7 +231,7 @@ FreePages(Relation index, const ArenaVector<BlockNumber> &blocks, bool wal)
 			Buffer buffer = ReadBuffer(index, block);
 			LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
 			pg::PageEdit edit(index, !wal);
-			InitPage(edit.Register(buffer, true), kPageFree, 0);
+			InitPage(edit.Register(buffer, true), PageType::kFree, 0);
 			edit.Finish();
 			UnlockReleaseBuffer(buffer);
 			RecordFreeIndexPage(index, block);

@@ -7,8 +7,8 @@ extern "C" {
 #include "utils/snapmgr.h"
 }
 
-#include <cstdarg>
-#include <cstdio>
+
+#include <cstring>
 
 namespace quarry::am::bm25 {
 
@@ -19,7 +19,7 @@ InitPage(Page page, PageType type, uint32_t segment_id)
 	PageOpaque *o = OpaqueOf(page);
 	o->segment_id = segment_id;
 	o->next = InvalidBlockNumber;
-	o->type = type;
+	o->type = static_cast<uint16_t>(type);
 	o->flags = 0;
 	o->reserved = 0;
 	o->page_id = kPageId;
@@ -36,14 +36,15 @@ void
 CheckPage(Relation index, Page page, BlockNumber block, PageType type, uint32_t segment_id)
 {
 	if (PageIsNew(page))
-		pg::ThrowCorrupt(index, "block %u is an empty page where a page of type %d was expected", block, type);
+		pg::ThrowCorrupt(index, "block %u is an empty page where a page of type %d was expected", block,
+						 static_cast<int>(type));
 	if (reinterpret_cast<PageHeader>(page)->pd_special != BLCKSZ - MAXALIGN(sizeof(PageOpaque)))
 		pg::ThrowCorrupt(index, "block %u has a bad special space offset", block);
 	const PageOpaque *o = OpaqueOf(page);
 	if (o->page_id != kPageId)
 		pg::ThrowCorrupt(index, "block %u is not a quarry_bm25 page (page id 0x%04x)", block, o->page_id);
-	if (o->type != type)
-		pg::ThrowCorrupt(index, "block %u has page type %d, expected %d", block, o->type, type);
+	if (o->type != static_cast<uint16_t>(type))
+		pg::ThrowCorrupt(index, "block %u has page type %d, expected %d", block, o->type, static_cast<int>(type));
 	if (segment_id != 0 && o->segment_id != segment_id)
 		pg::ThrowCorrupt(index, "block %u belongs to segment %u, expected segment %u", block, o->segment_id,
 					  segment_id);
@@ -61,13 +62,15 @@ ReadMeta(Relation index, MetaPage *out)
 	Buffer buffer = ReadBuffer(index, kMetaBlock);
 	LockBuffer(buffer, BUFFER_LOCK_SHARE);
 	Page page = BufferGetPage(buffer);
-	CheckPage(index, page, kMetaBlock, kPageMeta, 0);
+	CheckPage(index, page, kMetaBlock, PageType::kMeta, 0);
 	*out = *MetaOf(page);
 	UnlockReleaseBuffer(buffer);
 	if (out->magic != kMagic)
 		pg::ThrowCorrupt(index, "bad metapage magic number 0x%08x", out->magic);
-	if (out->version != kFormatVersion)
-		throw pg::Error(ERRCODE_FEATURE_NOT_SUPPORTED, pg::Format("quarry_bm25 index \"%s\" has on-disk format %u; this quarry reads format %u", RelationGetRelationName(index), out->version, kFormatVersion).text, nullptr, "REINDEX the index.");
+	if (out->version < kOldestFormatVersion || out->version > kFormatVersion)
+		pg::ThrowOtherFormat(index, out->version, kFormatVersion);
+	if (out->version < 3)
+		std::memset(out->text_config_name, 0, sizeof out->text_config_name);
 	if (out->segment_count > kMaxSegments || out->retired_count > kMaxRetired)
 		pg::ThrowCorrupt(index, "metapage lists %u segments and %u retired sets", out->segment_count,
 					  out->retired_count);
@@ -77,7 +80,7 @@ bool
 IsFreePage(Page page)
 {
 	const PageOpaque *o = OpaqueOf(page);
-	return o->page_id == kPageId && o->type == kPageFree;
+	return o->page_id == kPageId && o->type == static_cast<uint16_t>(PageType::kFree);
 }
 
 namespace {
@@ -85,30 +88,30 @@ namespace {
 void
 InitNullRowPage(Page page)
 {
-	InitPage(page, kPageNullRows, 0);
+	InitPage(page, PageType::kNullRows, 0);
 }
 
 void
 CheckNullRowPage(Relation index, Page page, BlockNumber block)
 {
-	CheckPage(index, page, block, kPageNullRows, 0);
+	CheckPage(index, page, block, PageType::kNullRows, 0);
 }
 
-pg::NullRowListMeta *
+am::NullRowListMeta *
 NullRowsOfMeta(Relation index, Page metapage)
 {
-	CheckPage(index, metapage, kMetaBlock, kPageMeta, 0);
+	CheckPage(index, metapage, kMetaBlock, PageType::kMeta, 0);
 	return &MetaOf(metapage)->null_rows;
 }
 
-const pg::NullRowListFormat kNullRowFormat{
+const am::NullRowListFormat kNullRowFormat{
 	InitNullRowPage, CheckNullRowPage, NullRowsOfMeta, ContentOf, kPageContentBytes,
 	IsFreePage,		 kMetaBlock,
 };
 
 } // namespace
 
-const pg::NullRowListFormat &
+const am::NullRowListFormat &
 NullRowFormat()
 {
 	return kNullRowFormat;

@@ -1,6 +1,7 @@
 // The pending list: appending (aminsert), reading a snapshot, marking entries
 // removed (VACUUM). See bm25_pending.h.
 #include "am/bm25/bm25_pending.h"
+#include "pg/heap_tid.h"
 
 #include "fts/codec.h"
 #include "pg/guard.h"
@@ -34,7 +35,7 @@ PendingDataOf(Page page)
 void
 InitPendingPage(Page page)
 {
-	InitPage(page, kPagePending, 0);
+	InitPage(page, PageType::kPending, 0);
 	PendingHeaderOf(page)->used = 0;
 	PendingHeaderOf(page)->reserved = 0;
 	SetContentBytes(page, sizeof(PendingPage));
@@ -59,10 +60,7 @@ EncodeEntry(ItemPointer tid, const Tokens &tokens, uint32_t *bytes_out)
 	}
 	PendingEntryHeader header{};
 	header.entry_bytes = static_cast<uint32_t>(at);
-	BlockNumber block = ItemPointerGetBlockNumber(tid);
-	header.tid_block_hi = static_cast<uint16_t>(block >> 16);
-	header.tid_block_lo = static_cast<uint16_t>(block & 0xFFFF);
-	header.tid_offset = ItemPointerGetOffsetNumber(tid);
+	pg::StoreTid(header.heap_tid, tid);
 	header.length = tokens.length;
 	header.term_count = tokens.count;
 	std::memcpy(entry, &header, sizeof header);
@@ -127,14 +125,14 @@ AppendPending(Relation index, ItemPointer tid, const Tokens &tokens)
 
 	Buffer meta_buffer = ReadBuffer(index, kMetaBlock);
 	LockBuffer(meta_buffer, BUFFER_LOCK_EXCLUSIVE);
-	CheckPage(index, BufferGetPage(meta_buffer), kMetaBlock, kPageMeta, 0);
+	CheckPage(index, BufferGetPage(meta_buffer), kMetaBlock, PageType::kMeta, 0);
 	if (MetaOf(BufferGetPage(meta_buffer))->pending_tail == InvalidBlockNumber)
 		CreatePendingList(index, meta_buffer);
 	BlockNumber tail = MetaOf(BufferGetPage(meta_buffer))->pending_tail;
 
 	Buffer tail_buffer = ReadBuffer(index, tail);
 	LockBuffer(tail_buffer, BUFFER_LOCK_EXCLUSIVE);
-	CheckPage(index, BufferGetPage(tail_buffer), tail, kPagePending, 0);
+	CheckPage(index, BufferGetPage(tail_buffer), tail, PageType::kPending, 0);
 	uint32_t used = PendingHeaderOf(BufferGetPage(tail_buffer))->used;
 	if (used > kPendingBytesPerPage)
 		pg::ThrowCorrupt(index, "pending page %u claims %u bytes", tail, used);
@@ -186,12 +184,12 @@ ReadPending(Relation index, const MetaPage &meta, mem::ScanArena &arena)
 	while (copied < meta.pending_bytes)
 	{
 		if (block == InvalidBlockNumber || snap->piece_count == max_pieces)
-			throw pg::Error(ERRCODE_INDEX_CORRUPTED, "quarry_bm25 pending list ends before its recorded size");
+			pg::ThrowCorrupt(index, "The pending list ends before its recorded size.");
 		pg::PgCall([&] {
 			Buffer buffer = ReadBuffer(index, block);
 			LockBuffer(buffer, BUFFER_LOCK_SHARE);
 			Page page = BufferGetPage(buffer);
-			CheckPage(index, page, block, kPagePending, 0);
+			CheckPage(index, page, block, PageType::kPending, 0);
 			uint32_t used = PendingHeaderOf(page)->used;
 			if (offset > used || used > kPendingBytesPerPage)
 				pg::ThrowCorrupt(index, "pending page %u: offset %u past its %u used bytes", block, offset, used);
@@ -213,12 +211,12 @@ ReadPending(Relation index, const MetaPage &meta, mem::ScanArena &arena)
 	{
 		PendingEntryHeader h;
 		if (at + sizeof h > copied)
-			throw pg::Error(ERRCODE_INDEX_CORRUPTED, "quarry_bm25 pending list entry runs past the list");
+			pg::ThrowCorrupt(index, "A pending list entry runs past the list.");
 		std::memcpy(&h, stream + at, sizeof h);
 		if (h.entry_bytes < sizeof h || at + h.entry_bytes > copied)
-			throw pg::Error(ERRCODE_INDEX_CORRUPTED, "quarry_bm25 pending list entry has a bad size");
+			pg::ThrowCorrupt(index, "A pending list entry has a bad size.");
 		PendingDoc &doc = snap->docs[i];
-		ItemPointerSet(&doc.tid, (BlockNumber{h.tid_block_hi} << 16) | h.tid_block_lo, h.tid_offset);
+		pg::LoadTid(h.heap_tid, &doc.tid);
 		doc.length = h.length;
 		snap->lengths[i] = h.length;
 		doc.removed = (h.flags & kPendingRemoved) != 0;
@@ -274,11 +272,11 @@ MarkPendingRemoved(Relation index, const PendingSnapshot &snapshot, uint64_t str
 	uint32_t offset;
 	LocatePending(snapshot, stream_offset + kPendingFlagsOffset, &block, &offset);
 	if (block == InvalidBlockNumber)
-		throw pg::Error(ERRCODE_INDEX_CORRUPTED, "quarry_bm25 pending entry not found");
+		pg::ThrowCorrupt(index, "A pending entry VACUUM removes is not where it was read.");
 	pg::PgCall([&] {
 		Buffer buffer = ReadBuffer(index, block);
 		LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
-		CheckPage(index, BufferGetPage(buffer), block, kPagePending, 0);
+		CheckPage(index, BufferGetPage(buffer), block, PageType::kPending, 0);
 		pg::PageEdit edit(index, false);
 		Page page = edit.Register(buffer);
 		if (offset >= PendingHeaderOf(page)->used)

@@ -8,6 +8,7 @@
 // the scan did not just return (a rescan, a row filtered and re-read), the
 // function computes it as <@> does.
 #include "am/bm25/bm25.h"
+#include "am/bm25/bm25_planner.h"
 #include "am/bm25/bm25_query.h"
 #include "am/index_kind.h"
 
@@ -29,7 +30,6 @@ namespace quarry::am::bm25 {
 namespace {
 
 struct ScoreRewrite {
-	Oid am;
 	Oid score_op;
 	Oid scored_fn;
 };
@@ -52,22 +52,11 @@ ReplaceMutator(Node *node, Replace *r)
 								   r);
 }
 
-Oid
-RelationAm(Oid relid)
-{
-	HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tuple))
-		return InvalidOid;
-	Oid am = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple))->relam;
-	ReleaseSysCache(tuple);
-	return am;
-}
-
 // One index scan: its projection and filter take the scan's scores.
 void
 RewriteIndexScan(IndexScan *scan, const ScoreRewrite &rw)
 {
-	if (scan->indexorderbyorig == NIL || RelationAm(scan->indexid) != rw.am)
+	if (scan->indexorderbyorig == NIL || KindOfIndex(scan->indexid) != IndexKind::kBm25)
 		return;
 	auto *op = static_cast<OpExpr *>(linitial(scan->indexorderbyorig));
 	if (!IsA(op, OpExpr) || op->opno != rw.score_op || list_length(op->args) != 2)
@@ -124,14 +113,14 @@ RewritePlan(Plan *plan, const ScoreRewrite &rw)
 } // namespace
 
 void
-UseScanScores(PlannedStmt *stmt, Oid am, Oid score_op)
+UseScanScores(PlannedStmt *stmt, Oid score_op)
 {
 	Oid schema = ExtensionSchema();
 	if (stmt == nullptr || schema == InvalidOid)
 		return;
 	Oid args[3] = {TIDOID, TEXTOID, QueryTypeOid()};
 	List *name = list_make2(makeString(get_namespace_name(schema)), makeString(const_cast<char *>("quarry_bm25_scored")));
-	const ScoreRewrite rw{am, score_op, LookupFuncName(name, 3, args, true)};
+	const ScoreRewrite rw{score_op, LookupFuncName(name, 3, args, true)};
 	if (rw.scored_fn == InvalidOid)
 		return; // an install whose script predates quarry_bm25_scored
 	RewritePlan(stmt->planTree, rw);

@@ -26,6 +26,7 @@
 // of a session may be planned before quarry is loaded, hence the advice to add
 // quarry to session_preload_libraries.
 #include "am/bm25/bm25.h"
+#include "am/bm25/bm25_planner.h"
 #include "am/bm25/bm25_query.h"
 #include "am/index_kind.h"
 
@@ -33,6 +34,7 @@
 #include "pg/privileges.h"
 
 #include <cstring>
+#include <type_traits>
 
 extern "C" {
 #include "access/relation.h"
@@ -74,18 +76,21 @@ struct Catalog {
 	Oid resolve_fn;	  // quarry_query_resolve(quarry_query, quarry_query), 0.1.1 and later
 	bool resolve_oid; // an install of 0.1.0: quarry_query_resolve(quarry_query, oid), no column read
 };
+static_assert(std::is_trivially_destructible_v<Catalog>);
 
 // The index an operand resolved to, and who the executor checks its read as.
 struct Resolution {
 	Oid index = InvalidOid;
 	Oid check_as_user = InvalidOid;
 };
+static_assert(std::is_trivially_destructible_v<Resolution>);
 
 struct Walk {
 	Catalog cat;
 	Query *stack[kMaxDepth];
 	int depth;
 };
+static_assert(std::is_trivially_destructible_v<Walk>);
 
 using WalkerFn = bool (*)();
 
@@ -94,17 +99,6 @@ WalkerFn
 AsWalker(bool (*fn)(Node *, struct Walk *))
 {
 	return reinterpret_cast<WalkerFn>(reinterpret_cast<void (*)()>(fn));
-}
-
-Oid
-RelationAm(Oid relid)
-{
-	HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tuple))
-		return InvalidOid;
-	Oid am = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple))->relam;
-	ReleaseSysCache(tuple);
-	return am;
 }
 
 // The quarry_bm25 index on (relid, attno) or on expression `expr` (varno 1),
@@ -121,7 +115,7 @@ UniqueIndex(const Catalog &cat, Oid relid, AttrNumber attno, Node *expr)
 	foreach (lc, indexes)
 	{
 		Oid index_oid = lfirst_oid(lc);
-		if (RelationAm(index_oid) != cat.am)
+		if (KindOfIndex(index_oid) != IndexKind::kBm25)
 			continue;
 		Relation index = index_open(index_oid, AccessShareLock);
 		bool match = false;
@@ -329,8 +323,9 @@ Walker(Node *node, Walk *walk)
 	if (IsA(node, OpExpr))
 	{
 		auto *op = reinterpret_cast<OpExpr *>(node);
+		// Called back by PostgreSQL's tree walker: a throw must not cross it.
 		if (op->opno == walk->cat.score_op || op->opno == walk->cat.match_op)
-			RewriteOperator(op, walk);
+			pg::Boundary("quarry planner hook", [&] { RewriteOperator(op, walk); });
 	}
 	return expression_tree_walker(node, AsWalker(Walker), walk);
 }
@@ -374,7 +369,7 @@ Planner(Query *parse, const char *query_string, int cursor_options, ParamListInf
 							? previous_planner(parse, query_string, cursor_options, bound_params)
 							: standard_planner(parse, query_string, cursor_options, bound_params);
 	if (loaded)
-		pg::Boundary("quarry planner hook", [&] { UseScanScores(stmt, walk.cat.am, walk.cat.score_op); });
+		pg::Boundary("quarry planner hook", [&] { UseScanScores(stmt, walk.cat.score_op); });
 	return stmt;
 }
 

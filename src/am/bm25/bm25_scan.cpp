@@ -24,6 +24,7 @@
 // allocate per posting or per candidate.
 #include "am/bm25/bm25.h"
 #include "am/bm25/bm25_query.h"
+#include "am/bm25/bm25_scan_notes.h"
 #include "am/bm25/bm25_search.h"
 
 #include "pg/guard.h"
@@ -41,6 +42,7 @@ extern "C" {
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 namespace quarry::am::bm25 {
 
@@ -129,8 +131,9 @@ struct ScanState {
 	fts::DocId next_doc;
 	bool walk_open;
 	// NULL rows (ORDER BY without WHERE @@@), read once the rest is done
-	pg::NullRowReader *null_rows;
+	am::NullRowReader *null_rows;
 };
+static_assert(std::is_trivially_destructible_v<ScanState>);
 
 // Zero-filled MaxScore scratch for windows of one lengths page; made once per
 // rescan and left zeroed by every run.
@@ -168,17 +171,23 @@ PrepareKey(ScanState *st, IndexScanDesc scan, ScanKey key)
 	return prepared;
 }
 
+// Unpins what the last rescan's view and cursors pinned.
+void
+ReleaseScan(ScanState *st)
+{
+	if (!st->ready)
+		return;
+	st->docs->Release();
+	if (st->ranking != nullptr)
+		ReleaseCursors(st->ranking);
+	for (uint32_t i = 0; i < st->qual_count; i++)
+		ReleaseCursors(st->quals[i]);
+}
+
 void
 RescanState(ScanState *st, IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys)
 {
-	if (st->ready)
-	{
-		st->docs->Release();
-		if (st->ranking != nullptr)
-			ReleaseCursors(st->ranking);
-		for (uint32_t i = 0; i < st->qual_count; i++)
-			ReleaseCursors(st->quals[i]);
-	}
+	ReleaseScan(st);
 	st->arena->Reset();
 	mem::ScanArena &arena = *st->arena;
 	st->view = OpenIndexView(scan->indexRelation, arena);
@@ -262,8 +271,8 @@ NextBatch(ScanState *st)
 		fts::BlockMaxWand(in, top);
 	for (uint32_t t = 0; t < q->term_count; t++)
 		if (q->terms[t].cursor.failed())
-			pg::ThrowError(ERRCODE_INDEX_CORRUPTED, "quarry_bm25 index \"%s\" has an unreadable posting list",
-						   RelationGetRelationName(st->view->index));
+			pg::ThrowCorrupt(st->view->index, "An unreadable posting list of term \"%.*s\".",
+							 static_cast<int>(q->terms[t].text.size()), q->terms[t].text.data());
 	ReleaseCursors(q);
 	std::span<fts::ScoredDoc> results = top.Finalize();
 	st->batch_count = static_cast<uint32_t>(results.size());
@@ -366,7 +375,7 @@ NextNullRow(IndexScanDesc scan, ScanState *st)
 	if (st->null_rows == nullptr)
 	{
 		auto *buffer = st->arena->MakeArray<ItemPointerData>(NullRowFormat().capacity());
-		st->null_rows = st->arena->Make<pg::NullRowReader>(NullRowFormat(), scan->indexRelation,
+		st->null_rows = st->arena->Make<am::NullRowReader>(NullRowFormat(), scan->indexRelation,
 														   st->view->meta.null_rows, buffer);
 	}
 	if (!st->null_rows->Next(&scan->xs_heaptid))
@@ -485,14 +494,7 @@ void
 EndScan(IndexScanDesc scan)
 {
 	auto *st = static_cast<ScanState *>(scan->opaque);
-	if (st->ready)
-	{
-		st->docs->Release();
-		if (st->ranking != nullptr)
-			ReleaseCursors(st->ranking);
-		for (uint32_t i = 0; i < st->qual_count; i++)
-			ReleaseCursors(st->quals[i]);
-	}
+	ReleaseScan(st);
 	MemoryContextDelete(st->cxt);
 	scan->opaque = nullptr;
 }

@@ -5,6 +5,7 @@
 // statistics its scan ranked with. They never grant access: who may read an
 // index's statistics is decided where they are read (bm25_functions.cpp).
 #include "am/bm25/bm25_query.h"
+#include "am/bm25/bm25_scan_notes.h"
 #include "am/bm25/bm25_search.h"
 
 extern "C" {
@@ -15,6 +16,7 @@ extern "C" {
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 namespace quarry::am::bm25 {
 
@@ -31,6 +33,7 @@ struct ScanNote {
 	uint32_t term_count;
 	uint64_t *doc_freqs;
 };
+static_assert(std::is_trivially_destructible_v<ScanNote>);
 constexpr int kScanNotes = 16;
 ScanNote scan_notes[kScanNotes];
 int next_note = 0;
@@ -134,6 +137,7 @@ struct ReturnedRow {
 	bool valid; // a row was returned since the last rescan
 	MemoryContextCallback forget;
 };
+static_assert(std::is_trivially_destructible_v<ReturnedRow>);
 
 namespace {
 

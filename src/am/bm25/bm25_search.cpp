@@ -81,7 +81,7 @@ OpenIndexView(Relation index, mem::ScanArena &arena)
 	auto *view = arena.Make<IndexView>();
 	view->index = index;
 	pg::PgCall([&] { ReadMeta(index, &view->meta); });
-	view->config = view->meta.text_config;
+	view->config = pg::PgCall([&] { return IndexTextConfig(index, view->meta); });
 	view->params = ParamsOf(index);
 	view->stats = fts::CollectionStats{view->meta.doc_count, view->meta.total_length};
 	view->segment_count = view->meta.segment_count;
@@ -243,12 +243,10 @@ OpenCursors(PreparedQuery *q, mem::ScanArena &arena)
 			q->page_bytes[q->page_bytes_count++] = bytes;
 			auto *cursor = arena.Make<fts::PostingCursor>();
 			if (!cursor->Open(bytes))
-				pg::ThrowError(ERRCODE_INDEX_CORRUPTED, "quarry_bm25 index \"%s\": unreadable posting list in segment %u",
-							   RelationGetRelationName(view->index), seg->ref.id);
+				pg::ThrowCorrupt(view->index, "Segment %u: an unreadable posting list.", seg->ref.id);
 			fts::DocId last_local = cursor->LastDoc();
 			if (last_local == fts::kEndDoc || last_local >= seg->header.doc_count)
-				pg::ThrowError(ERRCODE_INDEX_CORRUPTED, "quarry_bm25 index \"%s\": posting list past segment %u",
-							   RelationGetRelationName(view->index), seg->ref.id);
+				pg::ThrowCorrupt(view->index, "Segment %u: a posting list past the segment's documents.", seg->ref.id);
 			parts[count++] = {cursor, seg->base, seg->base + last_local};
 			bound = std::max(bound, ImpactsOf(info).Bound(qt.scorer));
 		}

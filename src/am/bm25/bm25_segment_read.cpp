@@ -38,7 +38,7 @@ Unpin(Buffer buffer)
 }
 
 [[noreturn]] void
-ThrowCorrupt(Relation index, const char *what, uint32_t segment_id)
+SegmentCorrupt(Relation index, const char *what, uint32_t segment_id)
 {
 	pg::ThrowCorrupt(index, "Segment %u: %s.", segment_id, what);
 }
@@ -47,9 +47,9 @@ void
 CheckHeader(Relation index, const SegmentRef &ref, const SegmentHeader &h)
 {
 	if (h.id != ref.id || h.doc_count != ref.doc_count)
-		ThrowCorrupt(index, "header does not match the metapage", ref.id);
+		SegmentCorrupt(index, "header does not match the metapage", ref.id);
 	if (!HeaderSectionsSane(h))
-		ThrowCorrupt(index, "header has inconsistent sections", ref.id);
+		SegmentCorrupt(index, "header has inconsistent sections", ref.id);
 }
 
 } // namespace
@@ -65,7 +65,7 @@ OpenAt(Relation index, BlockNumber header_block, const SegmentRef *expected, fts
 	segment->index = index;
 	segment->base = base;
 
-	Buffer buffer = PinChecked(index, header_block, kPageSegmentHeader, expected ? expected->id : 0);
+	Buffer buffer = PinChecked(index, header_block, PageType::kSegmentHeader, expected ? expected->id : 0);
 	const char *content = ContentOf(BufferGetPage(buffer));
 	std::memcpy(&segment->header, content, sizeof(SegmentHeader));
 	const SegmentHeader &h = segment->header;
@@ -82,8 +82,8 @@ OpenAt(Relation index, BlockNumber header_block, const SegmentRef *expected, fts
 	while (have < h.extent_count)
 	{
 		if (next == InvalidBlockNumber)
-			ThrowCorrupt(index, "extent chain ends early", ref.id);
-		Buffer eb = PinChecked(index, next, kPageExtents, ref.id);
+			SegmentCorrupt(index, "extent chain ends early", ref.id);
+		Buffer eb = PinChecked(index, next, PageType::kExtents, ref.id);
 		const char *ec = ContentOf(BufferGetPage(eb));
 		ExtentPage head;
 		std::memcpy(&head, ec, sizeof head);
@@ -91,7 +91,7 @@ OpenAt(Relation index, BlockNumber header_block, const SegmentRef *expected, fts
 		if (n == 0 || head.count > kExtentsPerPage)
 		{
 			Unpin(eb);
-			ThrowCorrupt(index, "bad extent page", ref.id);
+			SegmentCorrupt(index, "bad extent page", ref.id);
 		}
 		std::memcpy(segment->extents + have, ec + sizeof head, n * sizeof(Extent));
 		have += n;
@@ -102,7 +102,7 @@ OpenAt(Relation index, BlockNumber header_block, const SegmentRef *expected, fts
 	for (uint32_t i = 0; i < h.extent_count; i++)
 		pages += segment->extents[i].count;
 	if (pages != h.page_count)
-		ThrowCorrupt(index, "extents do not cover the segment's pages", ref.id);
+		SegmentCorrupt(index, "extents do not cover the segment's pages", ref.id);
 	return segment;
 }
 
@@ -156,8 +156,8 @@ FindTerm(const SegmentReader &segment, std::string_view term, TermInfo *info)
 	{
 		BlockNumber block = LogicalBlock(segment, node);
 		if (block == InvalidBlockNumber)
-			ThrowCorrupt(segment.index, "dictionary node outside the segment", segment.ref.id);
-		PageType type = level == 1 ? kPageDictLeaf : kPageDictInner;
+			SegmentCorrupt(segment.index, "dictionary node outside the segment", segment.ref.id);
+		PageType type = level == 1 ? PageType::kDictLeaf : PageType::kDictInner;
 		Buffer buffer = PinChecked(segment.index, block, type, segment.ref.id);
 		fts::DictPageReader reader({reinterpret_cast<const uint8_t *>(ContentOf(BufferGetPage(buffer))), kPageContentBytes},
 								   level == 1 ? sizeof(TermInfo) : sizeof(uint32_t));
@@ -187,20 +187,20 @@ TermIterator::Next(std::string_view &term, TermInfo &info)
 			return false;
 		BlockNumber block = LogicalBlock(*segment_, h.dict_first + leaf_);
 		if (block == InvalidBlockNumber)
-			ThrowCorrupt(segment_->index, "dictionary leaf outside the segment", segment_->ref.id);
-		Buffer buffer = PinChecked(segment_->index, block, kPageDictLeaf, segment_->ref.id);
+			SegmentCorrupt(segment_->index, "dictionary leaf outside the segment", segment_->ref.id);
+		Buffer buffer = PinChecked(segment_->index, block, PageType::kDictLeaf, segment_->ref.id);
 		std::memcpy(page_, ContentOf(BufferGetPage(buffer)), kPageContentBytes);
 		Unpin(buffer);
 		fts::DictPageReader reader({page_, kPageContentBytes}, sizeof(TermInfo));
 		if (!reader.Valid())
-			ThrowCorrupt(segment_->index, "malformed dictionary leaf", segment_->ref.id);
+			SegmentCorrupt(segment_->index, "malformed dictionary leaf", segment_->ref.id);
 		item_count_ = reader.count();
 		item_ = 0;
 		leaf_++;
 	}
 	fts::DictPageReader reader({page_, kPageContentBytes}, sizeof(TermInfo));
 	if (!reader.Item(item_++, term, &info))
-		ThrowCorrupt(segment_->index, "malformed dictionary leaf", segment_->ref.id);
+		SegmentCorrupt(segment_->index, "malformed dictionary leaf", segment_->ref.id);
 	return true;
 }
 
@@ -215,7 +215,7 @@ PagePostingBytes::PinnedContent(uint32_t logical)
 	BlockNumber block = LogicalBlock(*segment_, logical);
 	if (block == InvalidBlockNumber)
 		return nullptr;
-	buffer_ = PinChecked(segment_->index, block, kPageSegmentData, segment_->ref.id);
+	buffer_ = PinChecked(segment_->index, block, PageType::kSegmentData, segment_->ref.id);
 	logical_ = logical;
 	return reinterpret_cast<const uint8_t *>(ContentOf(BufferGetPage(buffer_)));
 }
@@ -268,8 +268,8 @@ SegmentDocs::Content(Pinned &pin, uint32_t logical)
 	pin.buffer = InvalidBuffer;
 	BlockNumber block = LogicalBlock(*segment_, logical);
 	if (block == InvalidBlockNumber)
-		ThrowCorrupt(segment_->index, "document data outside the segment", segment_->ref.id);
-	pin.buffer = PinChecked(segment_->index, block, kPageSegmentData, segment_->ref.id);
+		SegmentCorrupt(segment_->index, "document data outside the segment", segment_->ref.id);
+	pin.buffer = PinChecked(segment_->index, block, PageType::kSegmentData, segment_->ref.id);
 	pin.logical = logical;
 	return ContentOf(BufferGetPage(pin.buffer));
 }
@@ -278,7 +278,7 @@ uint32_t
 SegmentDocs::Length(fts::DocId local)
 {
 	if (local >= segment_->header.doc_count)
-		ThrowCorrupt(segment_->index, "document number out of range", segment_->ref.id);
+		SegmentCorrupt(segment_->index, "document number out of range", segment_->ref.id);
 	const char *c = Content(lengths_, segment_->header.lengths_first + local / kLengthsPerPage);
 	uint32_t length;
 	std::memcpy(&length, c + (local % kLengthsPerPage) * sizeof(uint32_t), sizeof length);
@@ -289,7 +289,7 @@ std::span<const uint32_t>
 SegmentDocs::LengthWindow(fts::DocId local, uint32_t max_count)
 {
 	if (local >= segment_->header.doc_count)
-		ThrowCorrupt(segment_->index, "document number out of range", segment_->ref.id);
+		SegmentCorrupt(segment_->index, "document number out of range", segment_->ref.id);
 	const char *c = Content(lengths_, segment_->header.lengths_first + local / kLengthsPerPage);
 	uint32_t within = local % kLengthsPerPage;
 	uint32_t n = std::min({kLengthsPerPage - within, segment_->header.doc_count - local, max_count});
@@ -301,23 +301,20 @@ void
 SegmentDocs::RowId(fts::DocId local, ItemPointer tid)
 {
 	if (local >= segment_->header.doc_count)
-		ThrowCorrupt(segment_->index, "document number out of range", segment_->ref.id);
+		SegmentCorrupt(segment_->index, "document number out of range", segment_->ref.id);
 	const auto *c = reinterpret_cast<const uint8_t *>(
 		Content(row_ids_, segment_->header.rowids_first + local / kRowIdsPerPage));
 	const uint8_t *p = c + (local % kRowIdsPerPage) * kRowIdBytes;
-	uint64_t id = 0;
-	for (uint32_t b = 0; b < kRowIdBytes; b++)
-		id |= uint64_t{p[b]} << (8 * b);
-	pg::UnpackTid(id, tid);
+	pg::UnpackTid(pg::ReadPackedTid(p), tid);
 	if (!ItemPointerIsValid(tid))
-		ThrowCorrupt(segment_->index, "invalid heap TID", segment_->ref.id);
+		SegmentCorrupt(segment_->index, "invalid heap TID", segment_->ref.id);
 }
 
 bool
 SegmentDocs::Alive(fts::DocId local)
 {
 	if (local >= segment_->header.doc_count)
-		ThrowCorrupt(segment_->index, "document number out of range", segment_->ref.id);
+		SegmentCorrupt(segment_->index, "document number out of range", segment_->ref.id);
 	const auto *c = reinterpret_cast<const uint8_t *>(
 		Content(alive_, segment_->header.alive_first + local / kAliveBitsPerPage));
 	uint32_t bit = local % kAliveBitsPerPage;

@@ -79,7 +79,7 @@ SegmentWriter::WriteStream(const uint8_t *data, std::size_t bytes)
 		bytes -= n;
 		if (stream_used_ == kPageContentBytes)
 		{
-			WriteDataPage(kPageSegmentData, stream_.data(), stream_used_);
+			WriteDataPage(PageType::kSegmentData, stream_.data(), stream_used_);
 			stream_used_ = 0;
 		}
 	}
@@ -89,7 +89,7 @@ void
 SegmentWriter::EndStream()
 {
 	if (stream_used_ > 0)
-		WriteDataPage(kPageSegmentData, stream_.data(), stream_used_);
+		WriteDataPage(PageType::kSegmentData, stream_.data(), stream_used_);
 	stream_used_ = 0;
 }
 
@@ -145,7 +145,7 @@ SegmentWriter::WriteLengths()
 	for (std::size_t from = 0; from < lengths_.size(); from += kLengthsPerPage)
 	{
 		std::size_t n = std::min<std::size_t>(kLengthsPerPage, lengths_.size() - from);
-		WriteDataPage(kPageSegmentData, reinterpret_cast<const uint8_t *>(lengths_.data() + from),
+		WriteDataPage(PageType::kSegmentData, reinterpret_cast<const uint8_t *>(lengths_.data() + from),
 					  n * sizeof(uint32_t));
 	}
 }
@@ -159,11 +159,9 @@ SegmentWriter::WriteRowIds()
 		std::size_t n = std::min<std::size_t>(kRowIdsPerPage, row_ids_.size() - from);
 		for (std::size_t i = 0; i < n; i++)
 		{
-			uint64_t id = row_ids_[from + i];
-			for (uint32_t b = 0; b < kRowIdBytes; b++)
-				page[i * kRowIdBytes + b] = static_cast<uint8_t>(id >> (8 * b));
+			pg::WritePackedTid(&page[i * kRowIdBytes], row_ids_[from + i]);
 		}
-		WriteDataPage(kPageSegmentData, page.data(), n * kRowIdBytes);
+		WriteDataPage(PageType::kSegmentData, page.data(), n * kRowIdBytes);
 	}
 }
 
@@ -178,7 +176,7 @@ SegmentWriter::WriteAliveBits()
 		std::memset(page.data(), 0xFF, bytes);
 		if (n % 8 != 0)
 			page[bytes - 1] = static_cast<uint8_t>((1u << (n % 8)) - 1);
-		WriteDataPage(kPageSegmentData, page.data(), bytes);
+		WriteDataPage(PageType::kSegmentData, page.data(), bytes);
 	}
 }
 
@@ -191,7 +189,7 @@ SegmentWriter::WriteDictionary(SegmentHeader &header)
 	header.dict_first = logical_pages_;
 	header.dict_leaves = static_cast<uint32_t>(leaves_.size());
 	for (const PageImage &leaf : leaves_)
-		WriteDataPage(kPageDictLeaf, leaf.data(), kPageContentBytes);
+		WriteDataPage(PageType::kDictLeaf, leaf.data(), kPageContentBytes);
 
 	// Inner levels: (first key of child, child's logical page), until one node.
 	ArenaVector<char> keys(first_keys_, mem::BuildAllocator<char>(arena_));
@@ -207,7 +205,7 @@ SegmentWriter::WriteDictionary(SegmentHeader &header)
 		PageImage node;
 		fts::DictPageBuilder builder(node, sizeof(uint32_t));
 		auto flush = [&] {
-			WriteDataPage(kPageDictInner, node.data(), kPageContentBytes);
+			WriteDataPage(PageType::kDictInner, node.data(), kPageContentBytes);
 			builder = fts::DictPageBuilder(node, sizeof(uint32_t));
 		};
 		for (uint32_t i = 0; i < level_count; i++)
@@ -252,7 +250,7 @@ SegmentWriter::WriteExtentPages(uint32_t inline_count)
 		ExtentPage head{n, 0};
 		std::memcpy(page.data(), &head, sizeof head);
 		std::memcpy(page.data() + sizeof head, extents_.data() + from, n * sizeof(Extent));
-		next = WritePage(kPageExtents, page.data(), sizeof head + n * sizeof(Extent), next);
+		next = WritePage(PageType::kExtents, page.data(), sizeof head + n * sizeof(Extent), next);
 	}
 	return next;
 }
@@ -283,7 +281,7 @@ SegmentWriter::Finish()
 	PageImage page;
 	std::memcpy(page.data(), &header, sizeof header);
 	std::memcpy(page.data() + sizeof header, extents_.data(), header.inline_extents * sizeof(Extent));
-	BlockNumber header_block = WritePage(kPageSegmentHeader, page.data(),
+	BlockNumber header_block = WritePage(PageType::kSegmentHeader, page.data(),
 										 sizeof header + header.inline_extents * sizeof(Extent), extent_chain);
 	return SegmentRef{header_block, id_, header.doc_count, 0};
 }

@@ -16,9 +16,14 @@ extern "C" {
 #include "utils/guc.h"
 #include "utils/regproc.h"
 #include "catalog/namespace.h"
+#include "access/htup_details.h"
+#include "catalog/pg_ts_config.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
 }
 
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 
 namespace quarry::am::bm25 {
@@ -128,6 +133,53 @@ TokenizeDatum(Oid config, Datum value, bool in_text_order)
 	text *t = DatumGetTextPP(value);
 	Tokens tokens = Tokenize(config, VARDATA_ANY(t), static_cast<int>(VARSIZE_ANY_EXHDR(t)), in_text_order);
 	return tokens;
+}
+
+void
+TextConfigName(Oid config, char out[kConfigNameBytes])
+{
+	HeapTuple tuple = SearchSysCache1(TSCONFIGOID, ObjectIdGetDatum(config));
+	if (!HeapTupleIsValid(tuple))
+		pg::ThrowError(ERRCODE_UNDEFINED_OBJECT, "text search configuration with OID %u does not exist", config);
+	auto *form = reinterpret_cast<Form_pg_ts_config>(GETSTRUCT(tuple));
+	const char *schema = get_namespace_name(form->cfgnamespace);
+	std::snprintf(out, kConfigNameBytes, "%s.%s", quote_identifier(schema), quote_identifier(NameStr(form->cfgname)));
+	ReleaseSysCache(tuple);
+}
+
+Oid
+IndexTextConfig(Relation index, const MetaPage &meta)
+{
+	// By name first: after pg_upgrade or a restore the configuration has
+	// another OID. A configuration renamed (or moved to another schema) since
+	// the build keeps its OID, which the index's dependency on it pins.
+	if (meta.text_config_name[0] != '\0')
+	{
+		char name[kConfigNameBytes];
+		std::memcpy(name, meta.text_config_name, sizeof name);
+		name[sizeof name - 1] = '\0';
+		Oid config = get_ts_config_oid(pg::QualifiedNameList(name), true);
+		if (config != InvalidOid)
+			return config;
+	}
+	if (SearchSysCacheExists1(TSCONFIGOID, ObjectIdGetDatum(meta.text_config)))
+		return meta.text_config;
+	const char *index_name = RelationGetRelationName(index);
+	if (meta.text_config_name[0] != '\0')
+		throw pg::Error(ERRCODE_UNDEFINED_OBJECT,
+						pg::Format("text search configuration \"%.*s\" of quarry_bm25 index \"%s\" does not exist",
+								   static_cast<int>(kConfigNameBytes - 1), meta.text_config_name, index_name)
+							.text,
+						nullptr,
+						pg::Format("Create it again, or REINDEX INDEX %s to build the index with another one.", index_name)
+							.text);
+	throw pg::Error(ERRCODE_UNDEFINED_OBJECT,
+					pg::Format("quarry_bm25 index \"%s\" was built with text search configuration OID %u, which does "
+							   "not exist",
+							   index_name, meta.text_config)
+						.text,
+					"An index written by quarry 0.1.0 knows its configuration by OID, which pg_upgrade does not keep.",
+					pg::Format("REINDEX INDEX %s.", index_name).text);
 }
 
 Oid

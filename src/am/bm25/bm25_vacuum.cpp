@@ -64,15 +64,14 @@ ClearAliveBits(Relation index, const SegmentReader &segment, const uint32_t *dea
 		uint32_t page = dead[i] / kAliveBitsPerPage;
 		BlockNumber block = LogicalBlock(segment, segment.header.alive_first + page);
 		if (block == InvalidBlockNumber)
-			pg::ThrowError(ERRCODE_INDEX_CORRUPTED, "quarry_bm25 segment %u: alive bitmap page missing",
-						   segment.ref.id);
+			pg::ThrowCorrupt(index, "Segment %u: an alive bitmap page is missing.", segment.ref.id);
 		uint64_t end = i;
 		while (end < count && dead[end] / kAliveBitsPerPage == page)
 			end++;
 		pg::PgCall([&] {
 			Buffer buffer = ReadBuffer(index, block);
 			LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
-			CheckPage(index, BufferGetPage(buffer), block, kPageSegmentData, segment.ref.id);
+			CheckPage(index, BufferGetPage(buffer), block, PageType::kSegmentData, segment.ref.id);
 			pg::PageEdit edit(index, false);
 			auto *bits = reinterpret_cast<uint8_t *>(ContentOf(edit.Register(buffer)));
 			for (uint64_t k = i; k < end; k++)
@@ -187,7 +186,7 @@ BulkDelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats, IndexBulkDeleteC
 	if (removed.rows > 0)
 		RecordRemoved(index, removed, ids, dead, meta.segment_count);
 	MemoryContextDelete(cxt);
-	uint64_t null_rows_removed = pg::VacuumNullRows(NullRowFormat(), index, callback, callback_state);
+	uint64_t null_rows_removed = am::VacuumNullRows(NullRowFormat(), index, callback, callback_state);
 	UnlockMaintenance(index);
 
 	ReadMeta(index, &meta);

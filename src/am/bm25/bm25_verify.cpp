@@ -6,9 +6,11 @@
 // all of its blocks are sound: the metapage, each segment (header, extent
 // chain, data and dictionary pages), the pending list's chain and the
 // null-row list; one with a damaged block is a row and is left out (and the
-// totals that need it are not compared), the others are checked in full.
-// So a damaged page never stops the walk; only a page PostgreSQL itself
-// refuses ("invalid page in block") is an ERROR.
+// totals that need it are not compared), the others are checked in full,
+// each in a subtransaction: a page whose header is sound but whose contents
+// a reader refuses (a malformed dictionary leaf, a pending page claiming too
+// many bytes) makes that structure a row too, and the walk goes on. Only a
+// page PostgreSQL itself refuses ("invalid page in block") is an ERROR.
 #include "am/bm25/bm25.h"
 #include "am/bm25/bm25_pending.h"
 #include "am/bm25/bm25_segment.h"
@@ -26,6 +28,7 @@ extern "C" {
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <type_traits>
 
 namespace quarry::am::bm25 {
 
@@ -39,6 +42,7 @@ struct BlockState {
 	bool sound;			 // a page of this index (or an empty one)
 	uint32_t segment_id; // of a sound page
 };
+static_assert(std::is_trivially_destructible_v<BlockState>);
 
 struct Sweep {
 	BlockState *blocks;
@@ -48,10 +52,11 @@ struct Sweep {
 	bool
 	Holds(BlockNumber block, PageType type, uint32_t segment_id = 0) const
 	{
-		return block < count && blocks[block].sound && blocks[block].type == type &&
+		return block < count && blocks[block].sound && blocks[block].type == static_cast<uint16_t>(type) &&
 			   (segment_id == 0 || blocks[block].segment_id == segment_id);
 	}
 };
+static_assert(std::is_trivially_destructible_v<Sweep>);
 
 // Copies `block` of `index` into `out` (under a share lock).
 void
@@ -84,7 +89,8 @@ SweepPages(Relation index, char *copy, VerifyReport &report)
 				problem = "has a bad special space offset";
 			else if (o->page_id != kPageId)
 				problem = "is not a quarry_bm25 page";
-			else if (o->type < kPageMeta || o->type > kLastPageType || (o->type == kPageMeta) != (block == kMetaBlock))
+			else if (o->type < static_cast<uint16_t>(PageType::kMeta) || o->type > static_cast<uint16_t>(PageType::kLast) ||
+					 (o->type == static_cast<uint16_t>(PageType::kMeta)) != (block == kMetaBlock))
 				problem = "has an unknown page type";
 			state.type = problem == nullptr ? o->type : 0;
 			state.segment_id = o->segment_id;
@@ -102,14 +108,14 @@ SweepPages(Relation index, char *copy, VerifyReport &report)
 bool
 ReadSoundMeta(Relation index, const Sweep &sweep, char *copy, MetaPage *meta, VerifyReport &report)
 {
-	if (!sweep.Holds(kMetaBlock, kPageMeta))
+	if (!sweep.Holds(kMetaBlock, PageType::kMeta))
 	{
 		report.Problem(VerifyKind::kMetapage, "block 0 is not a quarry_bm25 metapage");
 		return false;
 	}
 	CopyBlock(index, kMetaBlock, copy);
 	std::memcpy(meta, MetaOf(copy), sizeof(MetaPage));
-	if (meta->magic != kMagic || meta->version != kFormatVersion)
+	if (meta->magic != kMagic || meta->version < kOldestFormatVersion || meta->version > kFormatVersion)
 	{
 		report.Problem(VerifyKind::kMetapage, "the metapage has magic 0x%08x and format %u", meta->magic,
 					   meta->version);
@@ -136,7 +142,7 @@ SegmentSound(Relation index, const SegmentRef &ref, const Sweep &sweep, char *co
 		report.Problem(VerifyKind::kPage, "segment %u is not checked: %s (block %u) is damaged", ref.id, what, block);
 		return false;
 	};
-	if (!sweep.Holds(ref.header, kPageSegmentHeader, ref.id))
+	if (!sweep.Holds(ref.header, PageType::kSegmentHeader, ref.id))
 		return skip("its header", ref.header);
 	CopyBlock(index, ref.header, copy);
 	SegmentHeader h;
@@ -149,7 +155,7 @@ SegmentSound(Relation index, const SegmentRef &ref, const Sweep &sweep, char *co
 	std::memcpy(extents, ContentOf(copy) + sizeof(SegmentHeader), sizeof(Extent) * have);
 	while (have < h.extent_count)
 	{
-		if (!sweep.Holds(next, kPageExtents, ref.id))
+		if (!sweep.Holds(next, PageType::kExtents, ref.id))
 			return skip("an extent page", next);
 		CopyBlock(index, next, copy);
 		ExtentPage head;
@@ -168,8 +174,8 @@ SegmentSound(Relation index, const SegmentRef &ref, const Sweep &sweep, char *co
 		for (uint32_t i = 0; i < e.count; i++)
 		{
 			const BlockNumber block = e.start + i;
-			if (!sweep.Holds(block, kPageSegmentData, ref.id) && !sweep.Holds(block, kPageDictLeaf, ref.id) &&
-				!sweep.Holds(block, kPageDictInner, ref.id))
+			if (!sweep.Holds(block, PageType::kSegmentData, ref.id) && !sweep.Holds(block, PageType::kDictLeaf, ref.id) &&
+				!sweep.Holds(block, PageType::kDictInner, ref.id))
 				return skip("a data page", block);
 		}
 		pages += e.count;
@@ -320,7 +326,7 @@ PendingChainSound(const MetaPage &meta, const Sweep &sweep, Relation index, char
 	BlockNumber block = meta.pending_head;
 	for (BlockNumber steps = 0; steps < sweep.count; steps++)
 	{
-		if (!sweep.Holds(block, kPagePending))
+		if (!sweep.Holds(block, PageType::kPending))
 		{
 			report.Problem(VerifyKind::kPending, "the pending list reaches block %u, which is not a pending page",
 						   block);
@@ -357,7 +363,7 @@ CheckPending(const PendingSnapshot &pending, IndexedRows &rows, VerifyReport &re
 bool
 SweptSound(void *arg, BlockNumber block)
 {
-	return static_cast<const Sweep *>(arg)->Holds(block, kPageNullRows);
+	return static_cast<const Sweep *>(arg)->Holds(block, PageType::kNullRows);
 }
 
 // The null-row list: its TIDs into `rows`, its count against the metapage.
@@ -366,13 +372,13 @@ CheckNullRows(Relation index, const MetaPage &meta, const Sweep &sweep, IndexedR
 			  VerifyReport &report)
 {
 	char why[256];
-	if (!pg::NullRowChainSound(NullRowFormat(), index, meta.null_rows, SweptSound, const_cast<Sweep *>(&sweep), why,
+	if (!am::NullRowChainSound(NullRowFormat(), index, meta.null_rows, SweptSound, const_cast<Sweep *>(&sweep), why,
 							   sizeof why))
 	{
 		report.Problem(VerifyKind::kNullRows, "%s", why);
 		return false;
 	}
-	pg::NullRowReader reader(NullRowFormat(), index, meta.null_rows,
+	am::NullRowReader reader(NullRowFormat(), index, meta.null_rows,
 							 arena.MakeArray<ItemPointerData>(NullRowFormat().capacity()));
 	ItemPointerData tid;
 	uint64_t count = 0;
@@ -437,24 +443,35 @@ Verify(Relation index, Relation heap, VerifyReport &report)
 	{
 		IndexedRows rows = IndexedRows::Make();
 		bool whole = true;
+		pg::Text error;
 		for (uint32_t s = 0; s < meta.segment_count; s++)
 		{
-			if (!SegmentSound(index, meta.segments[s], sweep, copy, report))
-			{
+			const SegmentRef &ref = meta.segments[s];
+			if (!SegmentSound(index, ref, sweep, copy, report))
 				whole = false;
-				continue;
+			else if (!pg::TrySubtransaction([&] { CheckSegment(index, ref, *arena, rows, report); }, &error))
+			{
+				report.Problem(VerifyKind::kPage, "segment %u could not be read: %s", ref.id, error.text);
+				whole = false;
 			}
-			CheckSegment(index, meta.segments[s], *arena, rows, report);
 		}
-		if (PendingChainSound(meta, sweep, index, copy, report))
-			CheckPending(*ReadPending(index, meta, *arena), rows, report);
-		else
+		if (!PendingChainSound(meta, sweep, index, copy, report))
 			whole = false;
-		whole = CheckNullRows(index, meta, sweep, rows, *arena, report) && whole;
+		else if (!pg::TrySubtransaction([&] { CheckPending(*ReadPending(index, meta, *arena), rows, report); }, &error))
+		{
+			report.Problem(VerifyKind::kPending, "the pending list could not be read: %s", error.text);
+			whole = false;
+		}
+		if (!pg::TrySubtransaction([&] { whole = CheckNullRows(index, meta, sweep, rows, *arena, report) && whole; },
+								   &error))
+		{
+			report.Problem(VerifyKind::kNullRows, "the null-row list could not be read: %s", error.text);
+			whole = false;
+		}
 		if (whole)
 			CheckTotals(meta, rows, report);
-		Oid config = meta.text_config;
-		CheckTable(heap, index, rows, report, CheckRowLength, &config);
+		Oid config = IndexTextConfig(index, meta);
+		CheckTable(heap, index, rows, report, CheckRowLength, &config, whole);
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);

@@ -27,7 +27,7 @@ extern "C" {
 }
 
 #include "am/hnsw/hnsw_insert.h"
-#include "am/hnsw/hnsw_format.h"
+#include "am/hnsw/hnsw_pages.h"
 #include "hnsw/builder.h"
 #include "hnsw/graph.h"
 #include "pg/guard.h"
@@ -37,6 +37,7 @@ extern "C" {
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 namespace quarry::am::hnsw {
 
@@ -70,6 +71,7 @@ struct BuildState {
 	uint64_t null_count;
 	uint64_t null_capacity;
 };
+static_assert(std::is_trivially_destructible_v<BuildState>);
 
 void
 ReportProgress(int param, int64_t value)
@@ -142,10 +144,7 @@ AddRow(BuildState *s, Datum value, ItemPointer tid)
 		InsertVectorOnDisk(s->index, *s->insert_arena, v, tid, true);
 		return;
 	}
-	ItemPointerData copy = *tid;
-	uint16_t packed[3];
-	pg::StoreTid(packed, &copy);
-	s->builder->InsertAtLevel(std::span<const float>(s->vector, s->dims), pg::PackTid(packed), level);
+	s->builder->InsertAtLevel(std::span<const float>(s->vector, s->dims), pg::PackTid(tid), level);
 }
 
 // table_index_build_scan's callback: one heap tuple.
@@ -322,10 +321,7 @@ WriteNodePages(BuildState *s, const Layout &layout, std::span<const uint32_t> ol
 		header.next_duplicate = next == quarry::hnsw::kInvalidNode ? quarry::hnsw::kInvalidNode : new_of_old[next];
 		if (duplicate)
 			header.upper_block = new_of_old[graph.duplicate_of(old)];
-		const uint64_t label = graph.label(old);
-		header.heap_tid[0] = static_cast<uint16_t>(label >> 32);
-		header.heap_tid[1] = static_cast<uint16_t>(label >> 16);
-		header.heap_tid[2] = static_cast<uint16_t>(label);
+		pg::StorePackedTid(header.heap_tid, graph.label(old));
 		if (!duplicate && header.level > 0)
 		{
 			header.upper_block = layout.upper_first + upper.page_of[k];
@@ -368,11 +364,8 @@ WriteTidPages(BuildState *s, const Layout &layout, std::span<const uint32_t> old
 		for (uint32_t k = page * kTidEntriesPerPage; k < end; k++)
 		{
 			const uint32_t old = old_of_new[k];
-			const uint64_t label = s->graph->label(old);
 			TidEntry &e = entries[k % kTidEntriesPerPage];
-			e.heap_tid[0] = static_cast<uint16_t>(label >> 32);
-			e.heap_tid[1] = static_cast<uint16_t>(label >> 16);
-			e.heap_tid[2] = static_cast<uint16_t>(label);
+			pg::StorePackedTid(e.heap_tid, s->graph->label(old));
 			e.level = s->graph->is_duplicate(old) ? kDuplicateLevel : static_cast<uint8_t>(s->graph->level(old));
 			e.state = static_cast<uint8_t>(NodeState::kLive);
 		}
@@ -430,7 +423,7 @@ WriteNullRows(BuildState *s)
 		return;
 	Buffer buffer = ReadBuffer(s->index, kMetaBlock);
 	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
-	pg::WriteNullRowsForBuild(NullRowFormat(), s->index, s->null_rows, s->null_count,
+	am::WriteNullRowsForBuild(NullRowFormat(), s->index, s->null_rows, s->null_count,
 							  &MetaOf(BufferGetPage(buffer))->null_rows);
 	MarkBufferDirty(buffer);
 	UnlockReleaseBuffer(buffer);
@@ -462,17 +455,16 @@ Build(Relation heap, Relation index, IndexInfo *index_info)
 		ReportProgress(PROGRESS_CREATEIDX_TUPLES_TOTAL, static_cast<int64_t>(s->expected_rows));
 	ReportProgress(PROGRESS_CREATEIDX_SUBPHASE, kPhaseLoad);
 
-	const double heap_tuples = pg::PgCall(
-		[&] { return table_index_build_scan(heap, index, index_info, true, true, BuildCallback, s, nullptr); });
+	const double heap_tuples = table_index_build_scan(heap, index, index_info, true, true, BuildCallback, s, nullptr);
 	ReportProgress(PROGRESS_CREATEIDX_TUPLES_DONE, static_cast<int64_t>(s->indexed));
 	if (!s->on_disk)
 	{
 		FlushGraph(s);
 		s->peak_arena_bytes = s->arena->peak_bytes();
 	}
-	pg::PgCall([&] { WriteNullRows(s); });
+	WriteNullRows(s);
 	ReportProgress(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWalLog);
-	pg::PgCall([&] { pg::LogNewIndexPages(index); });
+	pg::LogNewIndexPages(index);
 	elog(DEBUG1, "quarry_hnsw build of \"%s\": %.0f rows, %s, graph arena peak %zu kB",
 		 RelationGetRelationName(index), s->indexed,
 		 s->on_disk ? "spilled to on-disk inserts" : "built in memory", s->peak_arena_bytes >> 10);

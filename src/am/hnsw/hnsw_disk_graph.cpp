@@ -10,6 +10,7 @@ extern "C" {
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 namespace quarry::am::hnsw {
 
@@ -22,6 +23,7 @@ struct AmCache {
 	uint32_t capacity;
 	Buffer hints[FLEXIBLE_ARRAY_MEMBER];
 };
+static_assert(std::is_trivially_destructible_v<AmCache>);
 
 /// Hints for at most this many node pages (4 MB per index and backend).
 constexpr uint32_t kMaxHintPages = 1u << 20;
@@ -36,7 +38,7 @@ DiskGraph::DiskGraph(Relation index, mem::ScanArena &arena) : index_(index), are
 void
 DiskGraph::LoadMeta()
 {
-	ReadMetaPage(index_, &meta_); // checks every field it reads
+	ReadMeta(index_, &meta_); // checks every field it reads
 	const quarry::hnsw::Metric metric = static_cast<quarry::hnsw::Metric>(meta_.metric);
 	distance_ = quarry::hnsw::MetricDistance(quarry::hnsw::BestKernels(), construction_ ? quarry::hnsw::ConstructionMetric(metric) : metric,
 									 meta_.dims);
@@ -121,7 +123,7 @@ DiskGraph::PinNodePage(uint32_t stream_page, bool unwritten_ok)
 		LockBuffer(buffer, BUFFER_LOCK_SHARE);
 		const bool unwritten = PageIsNew(page);
 		if (!(unwritten && unwritten_ok))
-			CheckPageType(index_, page, block, PageType::kNode);
+			CheckPage(index_, page, block, PageType::kNode);
 		LockBuffer(buffer, BUFFER_LOCK_UNLOCK);
 		if (unwritten)
 			return buffer;
@@ -317,7 +319,7 @@ DiskGraph::ReadUpperLinks(const NodeHeader &header, uint32_t node, int level, qu
 	Buffer buffer = ReadBuffer(index_, header.upper_block);
 	LockBuffer(buffer, BUFFER_LOCK_SHARE);
 	Page page = BufferGetPage(buffer);
-	CheckPageType(index_, page, header.upper_block, PageType::kUpper);
+	CheckPage(index_, page, header.upper_block, PageType::kUpper);
 	std::size_t length = 0;
 	const uint32_t *item = UpperItem(page, header.upper_offset, &length);
 	if (item != nullptr && length >= UpperItemSize(level, meta_.m))

@@ -23,7 +23,7 @@
 // longjmp through them (see src/pg/guard.h).
 #pragma once
 
-#include "am/hnsw/hnsw_format.h"
+#include "am/hnsw/hnsw_pages.h"
 
 extern "C" {
 #include "storage/bufmgr.h"

@@ -10,6 +10,7 @@ extern "C" {
 #include <algorithm>
 #include <cstring>
 #include <utility>
+#include <type_traits>
 
 namespace quarry::am::hnsw {
 
@@ -22,6 +23,7 @@ struct LockedRange {
 	uint32_t first_page;
 	uint64_t start;
 };
+static_assert(std::is_trivially_destructible_v<LockedRange>);
 
 void
 UnlockRange(LockedRange &r)
@@ -76,7 +78,7 @@ LockLevel0(Relation index, const MetaPage &meta, uint32_t id, int mode, LockedRa
 		r->count++;
 		// Nodes whose links are read or changed were written (a slot nobody
 		// wrote yet is never linked to): its pages are initialised.
-		CheckPageType(index, r->pages[r->count - 1], block, PageType::kNode);
+		CheckPage(index, r->pages[r->count - 1], block, PageType::kNode);
 	}
 	ReadRecordBytes(r->pages, r->first_page, r->start, 0, header, sizeof(NodeHeader));
 	if (!HeaderLooksSane(*header, capacity) || NeverWritten(*header))
@@ -91,7 +93,7 @@ LockLevel0(Relation index, const MetaPage &meta, uint32_t id, int mode, LockedRa
 static uint32_t *
 UpperList(Relation index, Page page, const NodeHeader &header, int level, int m)
 {
-	CheckPageType(index, page, header.upper_block, PageType::kUpper);
+	CheckPage(index, page, header.upper_block, PageType::kUpper);
 	std::size_t length = 0;
 	const uint32_t *item = UpperItem(page, header.upper_offset, &length);
 	if (item == nullptr)
@@ -325,7 +327,7 @@ public:
 			entries_[i].buffer = ReadBuffer(index_, entries_[i].block);
 			LockBuffer(entries_[i].buffer, BUFFER_LOCK_EXCLUSIVE);
 			// Written nodes only: their pages are initialised.
-			CheckPageType(index_, BufferGetPage(entries_[i].buffer), entries_[i].block,
+			CheckPage(index_, BufferGetPage(entries_[i].buffer), entries_[i].block,
 						  entries_[i].tid ? PageType::kTid : PageType::kNode);
 		}
 		for (int i = 0; i < n_; i++)
@@ -393,6 +395,7 @@ private:
 	Entry entries_[MAX_GENERIC_XLOG_PAGES];
 	int n_ = 0;
 };
+static_assert(std::is_trivially_destructible_v<HeaderPages>);
 
 } // namespace
 

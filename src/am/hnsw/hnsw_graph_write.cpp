@@ -46,7 +46,7 @@ ReadRecordBytes(Page *pages, uint32_t first_page, uint64_t record_start, uint32_
 void
 GraphWriter::RefreshMeta()
 {
-	ReadMetaPage(index_, meta_);
+	ReadMeta(index_, meta_);
 }
 
 // Other backends add nodes and extents all the time: before touching node
@@ -77,7 +77,7 @@ GraphWriter::CheckStreamPage(Buffer buffer, PageType type)
 {
 	Page page = BufferGetPage(buffer);
 	if (!PageIsNew(page))
-		CheckPageType(index_, page, BufferGetBlockNumber(buffer), type);
+		CheckPage(index_, page, BufferGetBlockNumber(buffer), type);
 }
 
 uint32_t
@@ -285,7 +285,7 @@ GraphWriter::FreeUpperItem(BlockNumber block, OffsetNumber offset)
 	Buffer buffer = ReadBuffer(index_, block);
 	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
 	Page current = BufferGetPage(buffer);
-	CheckPageType(index_, current, block, PageType::kUpper);
+	CheckPage(index_, current, block, PageType::kUpper);
 	std::size_t free_space = 0;
 	std::size_t length;
 	if (UpperItem(current, offset, &length) != nullptr)

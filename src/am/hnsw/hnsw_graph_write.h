@@ -13,7 +13,7 @@
 // on the stack.
 #pragma once
 
-#include "am/hnsw/hnsw_format.h"
+#include "am/hnsw/hnsw_pages.h"
 
 extern "C" {
 #include "access/generic_xlog.h"

@@ -10,12 +10,13 @@ extern "C" {
 #include "utils/builtins.h"
 }
 
-#include "am/hnsw/hnsw_format.h"
+#include "am/hnsw/hnsw_pages.h"
 #include "am/index_kind.h"
 #include "pg/guard.h"
 #include "pg/privileges.h"
 
 #include <algorithm>
+#include <type_traits>
 
 namespace quarry::am::hnsw {
 
@@ -26,6 +27,7 @@ struct StateCounts {
 	int64_t deleted = 0;
 	int64_t free = 0;
 };
+static_assert(std::is_trivially_destructible_v<StateCounts>);
 
 // C-shaped: reads the TID stream.
 StateCounts
@@ -78,7 +80,7 @@ QUARRY_FUNCTION(quarry_hnsw_index_info)
 		quarry::pg::CheckIndexStatisticsReadable(oid);
 		Relation index = index_open(oid, AccessShareLock);
 		MetaPage meta;
-		ReadMetaPage(index, &meta);
+		ReadMeta(index, &meta);
 		StateCounts counts = CountStates(index, meta);
 		const int64_t total_pages = RelationGetNumberOfBlocks(index);
 		relation_close(index, AccessShareLock);

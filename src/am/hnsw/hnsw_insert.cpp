@@ -353,7 +353,7 @@ Insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, Relati
 {
 	if (isnull[0])
 	{
-		pg::AppendNullRow(NullRowFormat(), index, heap_tid); // ordered scans return it last
+		am::AppendNullRow(NullRowFormat(), index, heap_tid); // ordered scans return it last
 		return false;
 	}
 	// Scratch for the whole statement, kept in the IndexInfo's context.

@@ -1,4 +1,4 @@
-#include "am/hnsw/hnsw_format.h"
+#include "am/hnsw/hnsw_pages.h"
 
 #include "am/hnsw/hnsw.h"
 
@@ -58,7 +58,7 @@ InitMetaPage(Page page, uint32_t dims, int m, int ef_construction, quarry::hnsw:
 }
 
 void
-CheckPageType(Relation index, Page page, BlockNumber block, PageType type)
+CheckPage(Relation index, Page page, BlockNumber block, PageType type)
 {
 	if (PageIsNew(page))
 		pg::ThrowCorrupt(index, "block %u is an empty page where a page of type %d was expected", block,
@@ -152,19 +152,19 @@ MetaFieldsSane(const MetaPage &meta, char *why, std::size_t why_size)
 void
 CheckMetaPage(Relation index, Page page)
 {
-	CheckPageType(index, page, kMetaBlock, PageType::kMeta);
+	CheckPage(index, page, kMetaBlock, PageType::kMeta);
 	const MetaPage *meta = MetaOf(page);
 	if (meta->magic != kMagic)
 		pg::ThrowCorrupt(index, "the metapage has no quarry_hnsw magic number");
 	if (meta->version != kFormatVersion)
-		throw pg::Error(ERRCODE_INDEX_CORRUPTED, pg::Format("index \"%s\" has format version %u; this quarry reads version %u", RelationGetRelationName(index), meta->version, kFormatVersion).text, nullptr, "REINDEX the index.");
+		pg::ThrowOtherFormat(index, meta->version, kFormatVersion);
 	char why[256];
 	if (!MetaFieldsSane(*meta, why, sizeof why))
 		pg::ThrowCorrupt(index, "metapage: %s", why);
 }
 
 void
-ReadMetaPage(Relation index, MetaPage *out)
+ReadMeta(Relation index, MetaPage *out)
 {
 	Buffer buffer = ReadBuffer(index, kMetaBlock);
 	LockBuffer(buffer, BUFFER_LOCK_SHARE);
@@ -192,7 +192,7 @@ ReadTidPage(Relation index, const MetaPage &meta, uint32_t page)
 		pg::ThrowCorrupt(index, "the TID stream has no page %u", page);
 	Buffer buffer = ReadBuffer(index, block);
 	LockBuffer(buffer, BUFFER_LOCK_SHARE);
-	CheckPageType(index, BufferGetPage(buffer), block, PageType::kTid);
+	CheckPage(index, BufferGetPage(buffer), block, PageType::kTid);
 	return buffer;
 }
 
@@ -268,10 +268,10 @@ InitNullRowPage(Page page)
 void
 CheckNullRowPage(Relation index, Page page, BlockNumber block)
 {
-	CheckPageType(index, page, block, PageType::kNullRows);
+	CheckPage(index, page, block, PageType::kNullRows);
 }
 
-pg::NullRowListMeta *
+am::NullRowListMeta *
 NullRowsOfMeta(Relation index, Page metapage)
 {
 	CheckMetaPage(index, metapage);
@@ -279,14 +279,14 @@ NullRowsOfMeta(Relation index, Page metapage)
 }
 
 // Upper pages own the free space map: the list always adds pages at the end.
-const pg::NullRowListFormat kNullRowFormat{
+const am::NullRowListFormat kNullRowFormat{
 	InitNullRowPage, CheckNullRowPage, NullRowsOfMeta, StreamPayload, kStreamPayloadBytes,
 	nullptr,		 kMetaBlock,
 };
 
 } // namespace
 
-const pg::NullRowListFormat &
+const am::NullRowListFormat &
 NullRowFormat()
 {
 	return kNullRowFormat;

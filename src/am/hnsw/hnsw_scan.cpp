@@ -33,6 +33,7 @@ extern "C" {
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 namespace quarry::am::hnsw {
 
@@ -75,7 +76,7 @@ struct ScanState {
 	// limit when row-level security filters the table for this user (a policy
 	// must not make a LIMIT k query return fewer than k rows when k exist).
 	uint64_t budget;
-	pg::NullRowReader *null_rows; // rows whose vector is NULL, returned last
+	am::NullRowReader *null_rows; // rows whose vector is NULL, returned last
 	uint64_t returned;
 	uint64_t skipped_late;
 	// The duplicate chain of the row returned last (see kDuplicateLevel).
@@ -85,6 +86,7 @@ struct ScanState {
 	float chain_distance;
 	uint32_t chain_steps;
 };
+static_assert(std::is_trivially_destructible_v<ScanState>);
 
 // The first block of every scan arena comes from one block this backend keeps
 // (in TopMemoryContext) between scans: a query then costs no malloc at all
@@ -399,8 +401,8 @@ NextNullVectorRow(IndexScanDesc scan, ScanState *s)
 		return false;
 	if (s->null_rows == nullptr)
 	{
-		const pg::NullRowListFormat &format = NullRowFormat();
-		s->null_rows = s->arena->Make<pg::NullRowReader>(format, scan->indexRelation, s->graph->meta().null_rows,
+		const am::NullRowListFormat &format = NullRowFormat();
+		s->null_rows = s->arena->Make<am::NullRowReader>(format, scan->indexRelation, s->graph->meta().null_rows,
 														 s->arena->MakeArray<ItemPointerData>(format.capacity()));
 	}
 	if (!s->null_rows->Next(&scan->xs_heaptid))

@@ -46,6 +46,7 @@ extern "C" {
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 namespace quarry::am::hnsw {
 
@@ -73,6 +74,7 @@ struct VacuumState {
 	uint64_t lists_read; // step 4, for the DEBUG1 line
 	uint64_t lists_repaired;
 };
+static_assert(std::is_trivially_destructible_v<VacuumState>);
 
 bool
 IsLive(uint8_t state)
@@ -581,9 +583,9 @@ BulkDelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats, IndexBulkDeleteC
 	if (removed > 0)
 		RemoveDeadNodes(v);
 	const uint64_t null_rows_removed =
-		pg::PgCall([&] { return pg::VacuumNullRows(NullRowFormat(), index, callback, callback_state); });
+		pg::PgCall([&] { return am::VacuumNullRows(NullRowFormat(), index, callback, callback_state); });
 	MetaPage meta;
-	pg::PgCall([&] { ReadMetaPage(index, &meta); });
+	pg::PgCall([&] { ReadMeta(index, &meta); });
 	stats->num_pages = RelationGetNumberOfBlocks(index);
 	stats->num_index_tuples = v.live + static_cast<double>(meta.null_rows.count);
 	stats->tuples_removed += removed + static_cast<double>(null_rows_removed);
@@ -600,7 +602,7 @@ VacuumCleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 	// No bulkdelete ran (nothing was dead): count the live nodes.
 	stats = static_cast<IndexBulkDeleteResult *>(palloc0(sizeof(IndexBulkDeleteResult)));
 	MetaPage meta;
-	ReadMetaPage(info->index, &meta);
+	ReadMeta(info->index, &meta);
 	double live = 0;
 	for (uint32_t page = 0; page * kTidEntriesPerPage < meta.node_count; page++)
 	{

@@ -34,7 +34,7 @@
 //              heap slot still in use (LP_DEAD or a dead tuple: VACUUM has not
 //              removed it yet, or bypassed index vacuuming)
 //
-// Not reported, because the design allows them (src/am/README.md):
+// Not reported, because the design allows them (README.md here, "Checking an index"):
 //   - links into a slot that is free now, or that was freed and reused since
 //     (by a node of any level, or a duplicate): VACUUM repairs the lists of the
 //     neighbours a dead node links to, not of every node linking to it, so a
@@ -255,7 +255,7 @@ CheckOtherBlocks(Checker &c, const uint8_t *kinds)
 void
 ClaimNullRowPages(Checker &c, uint8_t *kinds)
 {
-	const pg::NullRowListMeta &list = c.meta.null_rows;
+	const am::NullRowListMeta &list = c.meta.null_rows;
 	const uint32_t capacity = NullRowFormat().capacity();
 	c.null_tids = static_cast<ItemPointerData *>(palloc_extended(
 		sizeof(ItemPointerData) * (std::min<uint64_t>(list.count, uint64_t{c.nblocks} * capacity) + 1), MCXT_ALLOC_HUGE));
@@ -271,7 +271,7 @@ ClaimNullRowPages(Checker &c, uint8_t *kinds)
 		}
 		kinds[block] = 4;
 		CopyBlock(c, block, c.page);
-		const auto *header = reinterpret_cast<const pg::NullRowPageHeader *>(StreamPayload(c.page));
+		const auto *header = reinterpret_cast<const am::NullRowPageHeader *>(StreamPayload(c.page));
 		if (!IsOurPage(c.page) || OpaqueOf(c.page)->type != static_cast<uint8_t>(PageType::kNullRows) ||
 			header->count > capacity)
 		{
@@ -284,7 +284,7 @@ ClaimNullRowPages(Checker &c, uint8_t *kinds)
 		block = block == list.tail ? InvalidBlockNumber : header->next;
 	}
 	if (c.null_count != list.count)
-		c.report->Problem(VerifyKind::kMetapage, "metapage: the null-row list holds %llu rows, the metapage says %llu",
+		c.report->Problem(VerifyKind::kNullRows, "the null-row list holds %llu rows, the metapage says %llu",
 				static_cast<unsigned long long>(c.null_count), static_cast<unsigned long long>(list.count));
 }
 
@@ -590,7 +590,7 @@ Verify(Relation index, Relation heap, VerifyReport &report)
 		CheckTidStream(*c);
 		CheckNodeStream(*c);
 		CheckGraph(*c);
-		CheckTable(*c);
+		CheckAgainstTable(*c);
 	}
 	elog(DEBUG1,
 		 "quarry_verify_index(\"%s\"): %llu links into free or reused slots, %llu upper items no node names, "

@@ -7,7 +7,7 @@
 // has a destructor, so PostgreSQL calls (and their ERRORs) need no PgCall.
 #pragma once
 
-#include "am/hnsw/hnsw_format.h"
+#include "am/hnsw/hnsw_pages.h"
 #include "am/verify.h"
 
 #include <cstring>
@@ -114,7 +114,7 @@ IsGraphNode(const NodeInfo &n)
 
 /// hnsw_verify_graph.cpp: links, upper items, chains, the entry point.
 void CheckGraph(Checker &c);
-/// hnsw_verify_graph.cpp: the index against its table.
-void CheckTable(Checker &c);
+/// hnsw_verify_graph.cpp: the index against its table (through am::CheckTable).
+void CheckAgainstTable(Checker &c);
 
 } // namespace quarry::am::hnsw

@@ -18,6 +18,7 @@ extern "C" {
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 
 namespace quarry::am::hnsw {
 
@@ -308,6 +309,7 @@ struct RowCheckState {
 	Checker *c;
 	float *vector; // dims floats
 };
+static_assert(std::is_trivially_destructible_v<RowCheckState>);
 
 // The row's vector against the one node `id` holds, bit for bit (as the
 // index would store it: normalised under cosine).
@@ -358,7 +360,7 @@ CheckRow(void *arg, const IndexedRow &row, ItemPointer tid, Datum value, bool, V
 } // namespace
 
 void
-CheckTable(Checker &c)
+CheckAgainstTable(Checker &c)
 {
 	// The live and deleted nodes by heap TID, and the null-row list.
 	IndexedRows rows = IndexedRows::Make();

@@ -1,6 +1,6 @@
 // The null-row list: appending, build, VACUUM, reading. See null_row_list.h.
 #include "pg/compat.h"
-#include "pg/null_row_list.h"
+#include "am/null_row_list.h"
 
 extern "C" {
 #include "access/generic_xlog.h"
@@ -13,7 +13,7 @@ extern "C" {
 #include <cstdio>
 #include <cstring>
 
-namespace quarry::pg {
+namespace quarry::am {
 
 namespace {
 
@@ -57,7 +57,7 @@ NextOf(const NullRowListFormat &f, Page page)
 Buffer
 NewListBuffer(const NullRowListFormat &f, Relation index)
 {
-	return f.reusable != nullptr ? NewIndexBuffer(index, f.reusable) : NewIndexBufferAtEnd(index);
+	return f.reusable != nullptr ? pg::NewIndexBuffer(index, f.reusable) : pg::NewIndexBufferAtEnd(index);
 }
 
 // Checks a page of the list and the count it claims.
@@ -66,7 +66,7 @@ CheckListPage(const NullRowListFormat &f, Relation index, Page page, BlockNumber
 {
 	f.check_page(index, page, block);
 	if (HeaderOf(f, page)->count > f.capacity())
-		ThrowCorrupt(index, "null-row page %u claims %u rows", block, HeaderOf(f, page)->count);
+		pg::ThrowCorrupt(index, "null-row page %u claims %u rows", block, HeaderOf(f, page)->count);
 }
 
 // A block the chain may lead to: inside the index, not the metapage.
@@ -74,7 +74,7 @@ void
 CheckChainBlock(const NullRowListFormat &f, Relation index, BlockNumber block)
 {
 	if (block == f.meta_block || block >= RelationGetNumberOfBlocks(index))
-		ThrowCorrupt(index, "the null-row list leads to block %u", block);
+		pg::ThrowCorrupt(index, "the null-row list leads to block %u", block);
 }
 
 // Appends to the page in `buffer` (exclusively locked, with room), logging
@@ -82,7 +82,7 @@ CheckChainBlock(const NullRowListFormat &f, Relation index, BlockNumber block)
 void
 AppendToPage(const NullRowListFormat &f, Relation index, Buffer meta_buffer, Buffer buffer, ItemPointer tid)
 {
-	PageEdit edit(index, false);
+	pg::PageEdit edit(index, false);
 	NullRowListMeta *meta = f.meta(index, edit.Register(meta_buffer));
 	Page page = edit.Register(buffer);
 	const uint32_t count = HeaderOf(f, page)->count;
@@ -107,7 +107,7 @@ AppendNewPage(const NullRowListFormat &f, Relation index, Buffer meta_buffer, It
 		CheckListPage(f, index, BufferGetPage(tail_buffer), tail);
 	}
 	Buffer buffer = NewListBuffer(f, index);
-	PageEdit edit(index, false);
+	pg::PageEdit edit(index, false);
 	NullRowListMeta *meta = f.meta(index, edit.Register(meta_buffer));
 	Page page = edit.Register(buffer, true);
 	InitListPage(f, page);
@@ -143,7 +143,7 @@ VacuumPage(const NullRowListFormat &f, Relation index, Buffer meta_buffer, Buffe
 	const bool hint = *set_hint && n < f.capacity();
 	if (n == count && !hint)
 		return 0;
-	PageEdit edit(index, false);
+	pg::PageEdit edit(index, false);
 	NullRowListMeta *meta = f.meta(index, edit.Register(meta_buffer));
 	Page p = edit.Register(buffer);
 	std::memcpy(TidsOf(f, p), kept, n * sizeof(ItemPointerData));
@@ -170,7 +170,7 @@ AppendNullRow(const NullRowListFormat &f, Relation index, ItemPointer tid)
 	{
 		CheckChainBlock(f, index, block);
 		if (steps > RelationGetNumberOfBlocks(index))
-			ThrowCorrupt(index, "the null-row list loops through block %u", block);
+			pg::ThrowCorrupt(index, "the null-row list loops through block %u", block);
 		Buffer buffer = ReadBuffer(index, block);
 		LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
 		Page page = BufferGetPage(buffer);
@@ -197,7 +197,7 @@ WriteNullRowsForBuild(const NullRowListFormat &f, Relation index, const ItemPoin
 	Buffer previous = InvalidBuffer;
 	for (uint64_t done = 0; done < count;)
 	{
-		Buffer buffer = NewIndexBufferAtEnd(index);
+		Buffer buffer = pg::NewIndexBufferAtEnd(index);
 		Page page = BufferGetPage(buffer);
 		InitListPage(f, page);
 		const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(f.capacity(), count - done));
@@ -237,8 +237,8 @@ VacuumNullRows(const NullRowListFormat &f, Relation index, IndexBulkDeleteCallba
 	{
 		CheckChainBlock(f, index, block);
 		if (steps > RelationGetNumberOfBlocks(index))
-			ThrowCorrupt(index, "the null-row list loops through block %u", block);
-		VacuumDelayPoint();
+			pg::ThrowCorrupt(index, "the null-row list loops through block %u", block);
+		pg::VacuumDelayPoint();
 		// The metapage first, as for inserts.
 		meta_buffer = ReadBuffer(index, f.meta_block);
 		LockBuffer(meta_buffer, BUFFER_LOCK_EXCLUSIVE);
@@ -263,7 +263,7 @@ NullRowReader::LoadPage()
 	{
 		CheckChainBlock(f, index_, next_);
 		if (pages_read_++ > RelationGetNumberOfBlocks(index_))
-			ThrowCorrupt(index_, "the null-row list loops through block %u", next_);
+			pg::ThrowCorrupt(index_, "the null-row list loops through block %u", next_);
 		const BlockNumber block = next_;
 		Buffer buffer = ReadBuffer(index_, block);
 		LockBuffer(buffer, BUFFER_LOCK_SHARE);
@@ -322,4 +322,4 @@ NullRowChainSound(const NullRowListFormat &f, Relation index, const NullRowListM
 	return false;
 }
 
-} // namespace quarry::pg
+} // namespace quarry::am

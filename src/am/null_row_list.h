@@ -26,8 +26,9 @@ extern "C" {
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
-namespace quarry::pg {
+namespace quarry::am {
 
 /// The list's fields in an access method's metapage.
 struct NullRowListMeta {
@@ -44,6 +45,7 @@ struct NullRowPageHeader {
 	uint32_t count;
 	BlockNumber next; // the next page of the chain (meaningless in the tail)
 };
+static_assert(sizeof(NullRowPageHeader) == 8, "on-disk format");
 static_assert(sizeof(ItemPointerData) == 6, "on-disk format");
 
 /// What the list needs from an access method's page format.
@@ -61,7 +63,7 @@ struct NullRowListFormat {
 	/// Pages of the free space map the access method may reuse; nullptr: new
 	/// pages are always added at the end (the free space map is the access
 	/// method's own business).
-	PageReusable reusable;
+	pg::PageReusable reusable;
 	BlockNumber meta_block;
 
 	/// TIDs a page holds.
@@ -120,5 +122,6 @@ private:
 	uint32_t at_ = 0;
 	BlockNumber pages_read_ = 0;
 };
+static_assert(std::is_trivially_destructible_v<NullRowReader>);
 
-} // namespace quarry::pg
+} // namespace quarry::am

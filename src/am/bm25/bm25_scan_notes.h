@@ -1,0 +1,40 @@
+// What this statement's index scans ranked with (bm25_scan_notes.cpp).
+#pragma once
+
+#include "am/bm25/bm25_query.h"
+
+extern "C" {
+#include "storage/itemptr.h"
+#include "utils/memutils.h"
+}
+
+namespace quarry::am::bm25 {
+
+struct PreparedQuery;
+
+/// Index scans record, for the current statement, which index ran which query
+/// (text and syntax flag: a parsed and a plain query with the same text are
+/// different queries) and with which statistics (N, total length, document
+/// frequencies). <@> and @@@ use them: an unresolved query (for example inside
+/// a SQL function PostgreSQL inlined) takes the index that ran it, if exactly
+/// one did; and a score computed while rows are being inserted concurrently
+/// uses the statistics the ordering used, so the two agree exactly.
+void NoteScanQuery(Oid index, const QueryValue &q, const PreparedQuery &query);
+Oid IndexScannedInThisStatement(const QueryValue &q);
+void UseScanStatistics(Oid index, const QueryValue &q, PreparedQuery &query);
+
+/// The row a ranking scan (ORDER BY col <@> q) returned last, with the value
+/// it ranked it with, so the same <@> evaluated for that row in the scan's
+/// projection (rewritten by the planner into quarry_bm25_scored) takes that
+/// value instead of tokenizing the row again (bm25_scan_notes.cpp). A scan
+/// registers at each rescan (its query copied in `owner`'s memory) and is
+/// forgotten when `owner` (its memory context) is reset or deleted, on
+/// every path.
+struct ReturnedRow;
+ReturnedRow *RegisterRankingScan(MemoryContext owner, Oid index, const QueryValue &q);
+void NoteReturnedRow(ReturnedRow *slot, ItemPointer tid, double value, bool null);
+/// The value the scan ranking query `q` ranked row `tid` with, if that row
+/// is the one it returned last.
+bool ValueOfReturnedRow(const QueryValue &q, ItemPointer tid, double *value, bool *null);
+
+} // namespace quarry::am::bm25
