@@ -1,13 +1,14 @@
 -- quarry_bm25 scores against an independent BM25 written in plain SQL over
 -- to_tsvector lexemes, on a few hundred real documents (PostgreSQL's own
 -- object descriptions, 15 to a document), and rank safety: the index's top k is
--- the exhaustive top k for every k.
+-- the exhaustive top k for every k. The descriptions are PostgreSQL 15's, from
+-- a file (sql/data): the same documents on every server version.
+CREATE TABLE descriptions (rn serial, description text);
+\copy descriptions (description) FROM 'sql/data/pg15_descriptions.txt'
 CREATE TABLE manual AS
-WITH d AS (
-    SELECT description, row_number() OVER (ORDER BY objoid, classoid, objsubid) AS rn
-    FROM pg_description)
 SELECT ((rn - 1) / 15)::int AS id, string_agg(description, '. ' ORDER BY rn) AS body
-FROM d GROUP BY (rn - 1) / 15 ORDER BY 1;
+FROM descriptions GROUP BY (rn - 1) / 15 ORDER BY 1;
+DROP TABLE descriptions;
 SELECT count(*) > 300 AS few_hundred_docs FROM manual;
 
 CREATE INDEX manual_idx ON manual USING quarry_bm25 (body) WITH (text_config = 'english');

@@ -43,7 +43,13 @@ SELECT index_dists('{50,50,50,50,50,50,50,50}', 5) = exact_dists('{50,50,50,50,5
 SELECT count(*), count(DISTINCT id) FROM (SELECT id FROM items ORDER BY v <-> '{0,0,0,0,0,0,0,0}') s;
 -- ORDER BY a query that turns out NULL at run time: the index returns every
 -- row (301), with NULL distances, as the operator gives.
-EXPLAIN (COSTS OFF) SELECT id FROM items ORDER BY v <-> (SELECT NULL::real[]) LIMIT 5;
+-- (A generic plan's parameter: the same EXPLAIN on every PostgreSQL version.)
+SET plan_cache_mode = force_generic_plan;
+PREPARE null_query(real[]) AS SELECT id FROM items ORDER BY v <-> $1 LIMIT 5;
+EXPLAIN (COSTS OFF) EXECUTE null_query(NULL);
+SELECT count(*) AS rows FROM (SELECT 1 FROM (SELECT id FROM items ORDER BY v <-> NULL::real[]) s) t;
+DEALLOCATE null_query;
+RESET plan_cache_mode;
 SELECT count(*), count(d) FROM (SELECT v <-> (SELECT NULL::real[]) AS d FROM items
                                 ORDER BY v <-> (SELECT NULL::real[])) s;
 

@@ -4,10 +4,21 @@
 #   cluster_user                  the unprivileged OS user clusters run as
 #                                 (postgres when we are root: initdb refuses root)
 #   as_cluster_user CMD...        runs CMD as that user
-#   make_workspace NAME           a fresh directory under /tmp owned by that user
+#   make_workspace NAME           a fresh directory under $TMPDIR (default /tmp) owned by that user
 #   free_port                     a TCP port nothing listens on
 #   cluster_start DIR PORT [SETTING=VALUE...]
 #                                 initdb DIR/data and start it, socket in DIR, on PORT
+#                                 (= cluster_initdb + cluster_configure + cluster_up)
+#   cluster_initdb DIR [INITDB-OPTION...]
+#                                 initdb DIR/data (UTF8, C.UTF-8, trust, no data
+#                                 checksums) with extra options
+#   initdb_checksum_opts          the initdb options for "no data checksums" with
+#                                 PG_BINDIR's initdb: --no-data-checksums where that
+#                                 exists (18, whose default is on), else none; nothing
+#                                 when QUARRY_DATA_CHECKSUMS=1 (the server's default)
+#   cluster_configure DIR PORT [SETTING=VALUE...]
+#                                 appends the test settings to DIR/data/postgresql.conf
+#   cluster_up DIR                starts the cluster already in DIR/data (log DIR/server.log)
 #   cluster_stop DIR              fast shutdown (no error if it is not running)
 #   cluster_psql DIR PORT ARGS... psql against it, as the cluster user
 #
@@ -29,7 +40,7 @@ as_cluster_user() {
 
 make_workspace() {
 	local dir
-	dir=$(mktemp -d "/tmp/quarry-$1.XXXXXX")
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/quarry-$1.XXXXXX")
 	chmod 755 "$dir"
 	[[ $(id -u) -eq 0 ]] && chown postgres: "$dir"
 	echo "$dir"
@@ -51,11 +62,31 @@ free_port() {
 cluster_start() {
 	local dir=$1 port=$2
 	shift 2
+	cluster_initdb "$dir" && cluster_configure "$dir" "$port" "$@" && cluster_up "$dir"
+}
+
+# Test clusters are alike on every version: without data checksums, as 15 and 17
+# make them by default (the corruption tests overwrite pages under a valid header).
+initdb_checksum_opts() {
+	[[ ${QUARRY_DATA_CHECKSUMS:-0} == 1 ]] && return 0
+	"$PG_BINDIR/initdb" --help 2>/dev/null | grep -q -- --no-data-checksums && echo --no-data-checksums
+	return 0
+}
+
+cluster_initdb() {
+	local dir=$1
+	shift
+	# shellcheck disable=SC2046 # zero or one word
 	as_cluster_user "$PG_BINDIR/initdb" -D "$dir/data" -U "$(cluster_user)" --auth=trust \
-		--no-sync -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || {
+		--no-sync -E UTF8 --locale=C.UTF-8 $(initdb_checksum_opts) "$@" >"$dir/initdb.log" 2>&1 || {
 		cat "$dir/initdb.log" >&2
 		return 1
 	}
+}
+
+cluster_configure() {
+	local dir=$1 port=$2
+	shift 2
 	{
 		echo "port = $port"
 		echo "listen_addresses = '127.0.0.1'"
@@ -69,6 +100,10 @@ cluster_start() {
 		echo "logging_collector = off"
 		for setting in "$@"; do echo "${setting%%=*} = ${setting#*=}"; done
 	} | as_cluster_user tee -a "$dir/data/postgresql.conf" >/dev/null
+}
+
+cluster_up() {
+	local dir=$1
 	as_cluster_user "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null || {
 		tail -20 "$dir/server.log" >&2
 		return 1

@@ -19,6 +19,11 @@ extern "C" {
 #include "tsearch/ts_cache.h"
 #include "utils/guc.h"
 #include "access/htup_details.h"
+#include "access/genam.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "catalog/pg_ts_config.h"
+#include "utils/fmgroids.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_ts_config.h"
 #include "utils/lsyscache.h"
@@ -35,37 +40,57 @@ relopt_kind options_kind;
 constexpr double kDefaultK1 = 1.2;
 constexpr double kDefaultB = 0.75;
 
+// The schema of a text search configuration named `name`, in any schema,
+// or InvalidOid (pg_catalog first when it has one). C-shaped.
+Oid
+SchemaOfConfigNamed(const char *name)
+{
+	Relation catalog = table_open(TSConfigRelationId, AccessShareLock);
+	ScanKeyData key;
+	ScanKeyInit(&key, Anum_pg_ts_config_cfgname, BTEqualStrategyNumber, F_NAMEEQ, CStringGetDatum(name));
+	SysScanDesc scan = systable_beginscan(catalog, TSConfigNameNspIndexId, true, nullptr, 1, &key);
+	Oid schema = InvalidOid;
+	for (HeapTuple tuple; HeapTupleIsValid(tuple = systable_getnext(scan));)
+	{
+		Oid found = reinterpret_cast<Form_pg_ts_config>(GETSTRUCT(tuple))->cfgnamespace;
+		if (schema == InvalidOid || found == PG_CATALOG_NAMESPACE)
+			schema = found;
+	}
+	systable_endscan(scan);
+	table_close(catalog, AccessShareLock);
+	return schema;
+}
+
 // text_config names an existing configuration, and names it the same way
 // wherever the index is built again: a built-in one (pg_catalog) by its
 // name, any other schema-qualified. Indexes are rebuilt, restored and
 // upgraded under other search paths (a restore and pg_upgrade use an empty
 // one; PostgreSQL 17 and later build indexes with pg_catalog only), where an
-// unqualified "my_config" is not found, or is another configuration. C-shaped:
-// PostgreSQL calls it from build_reloptions; it raises PostgreSQL's errors.
+// unqualified "my_config" is not found, or is another configuration. The
+// answer does not depend on the search path in force. C-shaped: PostgreSQL
+// calls it from build_reloptions; it raises PostgreSQL's errors.
 void
 ValidateTextConfig(const char *value)
 {
 	if (value == nullptr)
 		return;
 	List *names = pg::QualifiedNameList(value);
-	// ERRORs with "text search configuration ... does not exist" if unknown.
-	Oid config = get_ts_config_oid(names, false);
-	if (list_length(names) == 1)
+	if (list_length(names) > 1)
 	{
-		Oid schema = InvalidOid;
-		HeapTuple tuple = SearchSysCache1(TSCONFIGOID, ObjectIdGetDatum(config));
-		if (HeapTupleIsValid(tuple))
-		{
-			schema = reinterpret_cast<Form_pg_ts_config>(GETSTRUCT(tuple))->cfgnamespace;
-			ReleaseSysCache(tuple);
-		}
-		if (schema != PG_CATALOG_NAMESPACE)
-			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							errmsg("text_config \"%s\" must be schema-qualified", value),
-							errdetail("Only PostgreSQL's built-in configurations may be named without their schema: "
-									  "indexes are rebuilt, restored and upgraded with other search paths."),
-							errhint("Write text_config = '%s.%s'.", get_namespace_name(schema), value)));
+		// ERRORs with "text search configuration ... does not exist" if unknown.
+		get_ts_config_oid(names, false);
+		return;
 	}
+	Oid schema = SchemaOfConfigNamed(strVal(linitial(names)));
+	if (schema == InvalidOid)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+						errmsg("text search configuration \"%s\" does not exist", value)));
+	if (schema != PG_CATALOG_NAMESPACE)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("text_config \"%s\" must be schema-qualified", value),
+						errdetail("Only PostgreSQL's built-in configurations may be named without their schema: "
+								  "indexes are rebuilt, restored and upgraded with other search paths."),
+						errhint("Write text_config = '%s.%s'.", get_namespace_name(schema), value)));
 }
 
 } // namespace
