@@ -1,8 +1,9 @@
 # quarry: PGXS build of the extension.
 #
 #   make && make install      builds and installs quarry.so, quarry.control and
-#                             sql/quarry--0.1.0.sql into the PostgreSQL found by
-#                             pg_config (PG_CONFIG=... to choose another)
+#                             the install scripts into the PostgreSQL found by
+#                             pg_config (PG_CONFIG=... to choose another: the
+#                             tree is rebuilt for it)
 #   make installcheck         pg_regress against a running server (test/run.sh
 #                             starts a throwaway one and runs every test)
 #
@@ -38,12 +39,24 @@ SHLIB_LINK  = $(JEMALLOC_LIB) -Wl,--exclude-libs,ALL -lroaring -lstdc++ -lpthrea
 # compile the C++ with clang without our flags.
 override with_llvm = no
 
-EXTRA_CLEAN = $(OBJS:.o=.d)
+EXTRA_CLEAN = $(OBJS:.o=.d) .pg-config-stamp
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 $(OBJS): | $(JEMALLOC_LIB)
+
+# The PostgreSQL the objects are compiled for (its version and where it is):
+# rewritten only when it changes, so a switch of PG_CONFIG in one tree
+# recompiles everything (objects of one major version do not load into
+# another) and nothing else does.
+PG_STAMP := .pg-config-stamp
+PG_WHICH := $(shell $(PG_CONFIG) --version --bindir | tr '\n' ' ')
+$(PG_STAMP): FORCE
+	@if [ "$$(cat $@ 2>/dev/null)" != "$(PG_WHICH)" ]; then echo "$(PG_WHICH)" >$@; fi
+.PHONY: FORCE
+FORCE:
+$(OBJS): $(PG_STAMP)
 $(shlib): $(JEMALLOC_LIB)
 
 $(JEMALLOC_LIB):

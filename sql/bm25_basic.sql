@@ -32,9 +32,36 @@ DROP INDEX notes_cfg_idx;
 CREATE INDEX notes_cfg_idx ON notes USING quarry_bm25 (body) WITH (text_config = 'public.notes_cfg');
 ALTER TEXT SEARCH CONFIGURATION notes_cfg RENAME TO notes_cfg_renamed;
 SELECT count(*) FROM notes WHERE body @@@ quarry_query('arenas', 'notes_cfg_idx');
+-- Another configuration under the old name is not the index's (english:
+-- "the" is a stop word; simple: it is not), in a new session too.
+CREATE TEXT SEARCH CONFIGURATION public.notes_cfg (COPY = simple);
+\c
+SELECT count(*) FROM notes WHERE body @@@ quarry_query('the', 'notes_cfg_idx');
+SELECT text_config FROM quarry_bm25_stats('notes_cfg_idx');
+DROP TEXT SEARCH CONFIGURATION public.notes_cfg;
 DROP TEXT SEARCH CONFIGURATION notes_cfg_renamed;
 DROP TEXT SEARCH CONFIGURATION notes_cfg_renamed CASCADE;
 SELECT count(*) FROM pg_class WHERE relname = 'notes_cfg_idx';
+-- Names of any legal length and spelling, recorded and found again.
+CREATE SCHEMA "Cfg Schema ................................................. 63";
+CREATE TEXT SEARCH CONFIGURATION "Cfg Schema ................................................. 63"."My Config .................................................. 63" (COPY = simple);
+CREATE INDEX notes_long_cfg_idx ON notes USING quarry_bm25 (body)
+    WITH (text_config = '"Cfg Schema ................................................. 63"."My Config .................................................. 63"');
+INSERT INTO notes VALUES (10, 'misc', 'the arenas');
+SELECT count(*) FROM notes WHERE body @@@ quarry_query('the', 'notes_long_cfg_idx');
+SELECT text_config FROM quarry_bm25_stats('notes_long_cfg_idx');
+DELETE FROM notes WHERE id = 10;
+DROP SCHEMA "Cfg Schema ................................................. 63" CASCADE;
+-- An unqualified name is the built-in configuration, whatever the search
+-- path puts first (a restore or PostgreSQL 17's REINDEX would not see it).
+CREATE TEXT SEARCH CONFIGURATION public.english (COPY = simple);
+SET search_path = public, pg_catalog;
+CREATE INDEX notes_english_idx ON notes USING quarry_bm25 (body) WITH (text_config = 'english');
+SELECT text_config FROM quarry_bm25_stats('notes_english_idx');
+SELECT count(*) FROM notes WHERE body @@@ quarry_query('the', 'notes_english_idx');
+DROP INDEX notes_english_idx;
+DROP TEXT SEARCH CONFIGURATION public.english;
+RESET search_path;
 CREATE INDEX ON notes USING quarry_bm25 (id);
 CREATE INDEX ON notes USING quarry_bm25 (body, category);
 

@@ -37,6 +37,11 @@ CREATE TABLE stored_queries (q quarry_query);
 INSERT INTO stored_queries VALUES (quarry_query('payroll', 'priv.docs_bm25'));
 GRANT SELECT ON stored_queries TO PUBLIC;
 
+-- An ERROR's text, one wording on every version: PostgreSQL 17 and later say
+-- "permission denied for table t" where 15 and 16 say "must be owner of
+-- table t" (the MAINTAIN privilege), for REINDEX as for quarry_bm25_merge.
+CREATE FUNCTION error_text(msg text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT 'ERROR: ' || regexp_replace(msg, '^must be owner of ', 'permission denied for ') $$;
 -- try_as(role, statement): the statement's one-value result, or its ERROR.
 CREATE FUNCTION try_as(role name, stmt text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
@@ -47,7 +52,7 @@ BEGIN
     RESET ROLE;
     RETURN coalesce(result, 'NULL');
 EXCEPTION WHEN others THEN
-    RETURN 'ERROR: ' || SQLERRM;
+    RETURN error_text(SQLERRM);
 END $$;
 -- REINDEX is a utility statement: a function runs it for try_as.
 CREATE FUNCTION reindex_as_caller(idx text) RETURNS text LANGUAGE plpgsql AS $$
@@ -171,7 +176,7 @@ BEGIN
     RESET ROLE;
     RETURN round(s::numeric, 4)::text;
 EXCEPTION WHEN others THEN
-    RETURN 'ERROR: ' || SQLERRM;
+    RETURN error_text(SQLERRM);
 END $$;
 CREATE FUNCTION probe_twice() RETURNS text LANGUAGE plpgsql AS $$
 BEGIN
@@ -333,12 +338,29 @@ DEALLOCATE ranked;
 RESET enable_seqscan;
 RESET search_path;
 
+-- === PostgreSQL 17's MAINTAIN privilege ========================================
+-- A member of pg_maintain (17 and later) may merge, as it may REINDEX; before
+-- 17 the same role may do neither. The same output on every version.
+CREATE ROLE regress_quarry_maintainer;
+GRANT USAGE ON SCHEMA priv TO regress_quarry_maintainer;
+DO $$
+BEGIN
+    IF current_setting('server_version_num')::int >= 170000 THEN
+        EXECUTE 'GRANT pg_maintain TO regress_quarry_maintainer';
+    END IF;
+END $$;
+SELECT (m NOT LIKE 'ERROR%') = (current_setting('server_version_num')::int >= 170000) AS merge_as_version_says,
+       (m NOT LIKE 'ERROR%') = (r NOT LIKE 'ERROR%') AS merge_as_reindex
+FROM (SELECT try_as('regress_quarry_maintainer', $$SELECT quarry_bm25_merge('priv.docs_bm25')$$) AS m,
+             try_as('regress_quarry_maintainer', $$SELECT reindex_as_caller('priv.docs_bm25')$$) AS r) x;
+
 DROP SCHEMA trap_path CASCADE;
 DROP SCHEMA priv CASCADE;
 DROP TABLE stored_queries, calls, roles, cells CASCADE;
 DROP FUNCTION try_as(name, text);
+DROP FUNCTION error_text(text);
 DROP FUNCTION reindex_as_caller(text);
 DROP FUNCTION probe_as(name);
 DROP FUNCTION probe_twice();
 DROP ROLE regress_quarry_owner, regress_quarry_reader, regress_quarry_col_reader, regress_quarry_outsider,
-    regress_quarry_super;
+    regress_quarry_super, regress_quarry_maintainer;

@@ -13,7 +13,8 @@
 # Sources: postgresql-17 from Debian trixie, postgresql-18 from Debian sid, fetched
 # with `apt-get source --download-only` through a private deb-src list and private
 # apt state in the build directory (${QUARRY_DEBIAN_MIRROR:-http://deb.debian.org/debian});
-# the system's apt configuration is not read or changed. The suites' InRelease is
+# the system's sources lists and apt state are not read or changed (its apt.conf.d
+# settings, such as proxies, still apply). The suites' InRelease is
 # checked against /usr/share/keyrings/debian-archive-keyring.gpg (bookworm's
 # 2023.3+deb12u2 carries the trixie keys and verifies both suites) and apt checks the
 # downloaded files' hashes against the signed index.
@@ -51,7 +52,7 @@
 # moved on to a newer minor release. To pick that up, `rm CACHE/pgN` and rerun: it
 # builds the new version into its own directory (or just relinks if that version is
 # already built); old pgN-VERSION directories can then be deleted by hand.
-# One build takes 3 to 4 minutes on 2 cores (17.11: 2.7, 18.6: 3.8) and leaves about 35 MB. The prefix names
+# One build takes 2 to 4 minutes on 2 cores (17.11: 197 s, 18.6: 132 s here) and leaves about 35 MB. The prefix names
 # neither "postgres" nor "pgsql", so PostgreSQL puts its files one level down:
 # PREFIX/lib/postgresql (modules, pgxs/), PREFIX/share/postgresql (extension/),
 # PREFIX/include/postgresql/server; ask pg_config rather than assuming.
@@ -79,11 +80,14 @@ major=$1
 
 # Earlier Debian versions of postgresql-N to fall back to, newest first, when the
 # mirror does not serve the files of the version in the suite's index (see the
-# header). Each must still be in MIRROR/pool/main/p/postgresql-N/ and its .dsc
-# signed by a key in bookworm's debian-keyring; they are fetched by URL and verified
-# by signature and checksums, not by a signed index.
-fallback_17=(17.11-0+deb13u1 17.10-0+deb13u1)
-fallback_18=()
+# header), each as VERSION=SHA-256 of its .dsc. Each must still be in
+# MIRROR/pool/main/p/postgresql-N/; they are fetched by URL, not through a signed
+# index, so the .dsc must have the SHA-256 pinned here (and a valid signature by
+# a key in bookworm's debian-keyring), and every file it lists its SHA-256.
+# 17.11 and 18.6 are the versions tested here.
+fallback_17=(17.11-0+deb13u1=bf148ae423a982707c3f60672c3a072ef62b701bd9f5df847d9f4b8c9b3e3b18
+	17.10-0+deb13u1=5bc74b90b27b78101b93d04645fc5db8671713ae88b4836decacc7204464b708)
+fallback_18=(18.6-3=a4254c4548ebeea683832de193460ee8a9f1271418e884803b44ded1aead1776)
 
 case $major in
 17) suite=trixie fallbacks=("${fallback_17[@]}") ;;
@@ -93,6 +97,11 @@ case $major in
 	exit 2
 	;;
 esac
+
+# Points $link at $1 in one step (a reader never finds it missing).
+relink() {
+	ln -sfn "$1" "$link.new.$$" && mv -T "$link.new.$$" "$link"
+}
 
 root_default_cache=0
 if [[ -n ${QUARRY_PG_CACHE:-} ]]; then
@@ -110,9 +119,9 @@ if ((print_prefix)); then
 	exit 0
 fi
 
-# Contrib modules the tests use (amcheck, pageinspect and pg_freespacemap by
-# the corruption and churn scripts); a cached build that lacks one is built again.
-contrib=(amcheck pg_stat_statements pageinspect pg_freespacemap)
+# Contrib modules the tests use (pageinspect and pg_freespacemap, by the
+# corruption and churn scripts); a cached build that lacks one is built again.
+contrib=(pageinspect pg_freespacemap)
 built() {
 	[[ -f $1/.quarry-built && -x $1/bin/pg_config ]] || return 1
 	local m share
@@ -151,7 +160,7 @@ install_missing() {
 	say "installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	"${sudo[@]}" apt-get update -qq
-	"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+	"${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
 		2> >(grep -v -e "^debconf: delaying" >&2)
 }
 
@@ -178,11 +187,13 @@ apt_private=(
 )
 
 say "reading Debian $suite's source index from $mirror"
-if ! apt-get "${apt_private[@]}" update; then
-	echo "build_pg.sh: could not fetch or verify Debian $suite's index (a keyring in $keyring too old for $suite?)" >&2
+# --error-on=any: without it an unreachable mirror is only a warning.
+if ! apt-get "${apt_private[@]}" --error-on=any update; then
+	echo "build_pg.sh: could not fetch or verify Debian $suite's index from $mirror (no network," \
+		"a mirror that is down: set QUARRY_DEBIAN_MIRROR; or a keyring in $keyring too old for $suite)" >&2
 	exit 1
 fi
-debver=$(apt-cache "${apt_private[@]}" showsrc --only-source "postgresql-$major" |
+debver=$( (apt-cache "${apt_private[@]}" showsrc --only-source "postgresql-$major" 2>/dev/null || true) |
 	awk '/^Version:/ { print $2 }' | sort -V | tail -1)
 if [[ -z $debver ]]; then
 	echo "build_pg.sh: Debian $suite has no source package postgresql-$major" >&2
@@ -194,7 +205,7 @@ name="pg$major-$version"
 prefix="$cache/$name"
 
 if built "$prefix"; then
-	ln -sfn "$name" "$link"
+	relink "$name"
 	rm -rf "$work"
 	say "PostgreSQL $version was already built; $link -> $name"
 	exit 0
@@ -205,13 +216,18 @@ fi
 # it lists). Returns 1 if the mirror does not serve a file of it; exits 1 on any
 # verification failure. Sets dsc_signer and dsc_keyring.
 fetch_verified() {
-	local v=$1 src="postgresql-$major"
+	local v=$1 pinned_sha256=$2 src="postgresql-$major"
 	local dir="$work/pool-$v" url="$mirror/pool/main/${src:0:1}/$src"
 	local dsc="${src}_${v#*:}.dsc" kr ok=0 sums f h
 	mkdir -p "$dir"
 	if ! curl -fsS --retry 2 -o "$dir/$dsc" "$url/$dsc" 2>"$dir/curl.err"; then
 		say "$v is not on the mirror either ($(tr -d '\n' <"$dir/curl.err"))"
 		return 1
+	fi
+	if [[ $(sha256sum <"$dir/$dsc" | cut -d' ' -f1) != "$pinned_sha256" ]]; then
+		echo "build_pg.sh: REFUSING to build: $url/$dsc is not the .dsc whose SHA-256 this script pins" \
+			"($pinned_sha256; files kept in $dir)" >&2
+		exit 1
 	fi
 	: >"$dir/gpgv-tried.log"
 	for kr in /usr/share/keyrings/debian-keyring.gpg /usr/share/keyrings/debian-maintainers.gpg; do
@@ -272,20 +288,22 @@ if ! apt_out=$(cd "$work" && apt-get "${apt_private[@]}" source --download-only 
 		exit 1
 	fi
 	index_debver=$debver
-	say "$index_debver is in $suite's index but not on the mirror (404); trying ${fallbacks[*]}"
+	say "$index_debver is in $suite's index but not on the mirror (404); trying ${fallbacks[*]%%=*}"
 	debver=""
 	install_missing curl gpgv debian-keyring
-	for v in "${fallbacks[@]}"; do
+	for pinned in "${fallbacks[@]}"; do
+		v=${pinned%%=*}
+		dsc_sha256=${pinned#*=}
 		dpkg --compare-versions "$v" lt "$index_debver" || continue
 		version=${v#*:}
 		version=${version%-*}
 		if built "$cache/pg$major-$version"; then
-			ln -sfn "pg$major-$version" "$link"
+			relink "pg$major-$version"
 			rm -rf "$work"
 			say "$index_debver is in $suite's index but not on the mirror; PostgreSQL $version ($v) was already built; $link -> pg$major-$version"
 			exit 0
 		fi
-		if fetch_verified "$v"; then
+		if fetch_verified "$v" "$dsc_sha256"; then
 			debver=$v
 			break
 		fi
@@ -298,7 +316,7 @@ if ! apt_out=$(cd "$work" && apt-get "${apt_private[@]}" source --download-only 
 	srcpkgdir="$work/pool-$debver"
 	name="pg$major-$version"
 	prefix="$cache/$name"
-	fallback_note="$index_debver is in $suite's index but not on the mirror; using $debver (signature and checksums verified)"
+	fallback_note="$index_debver is in $suite's index but not on the mirror; using $debver (the .dsc SHA-256 pinned here, its signature and every file's SHA-256 verified)"
 	say "$fallback_note"
 	say "signature: $(grep -m1 'Good signature' "$srcpkgdir/gpgv.log" | sed 's/^gpgv: //') ($dsc_keyring)"
 else
@@ -386,5 +404,5 @@ done
 } >"$prefix/build-log/summary"
 cp "$prefix/build-log/summary" "$prefix/.quarry-built"
 rm -rf "$work"
-ln -sfn "$name" "$link"
+relink "$name"
 say "PostgreSQL $version ready in $link -> $name ($((elapsed / 60)) min $((elapsed % 60)) s)"

@@ -178,6 +178,13 @@ if { [[ $QUARRY_PG == 15 ]] && { want unit || want sanitize || want fuzz || want
 		summary
 		exit 1
 	fi
+	# No compiler warning is tolerated.
+	if grep -q 'warning:' build.log; then
+		grep -B2 -A3 'warning:' build.log | head -40
+		fail "make: $(grep -c 'warning:' build.log) compiler warnings (see build.log)"
+		summary
+		exit 1
+	fi
 	rm -f build.log
 	pass 1
 	stage_end
@@ -324,6 +331,13 @@ run_script() { # script tdir bindir [VAR=VALUE...]
 	mkdir -p "$tdir"
 	[[ $(id -u) -eq 0 ]] && chown -R postgres: "$(dirname "$tdir")"
 	start=$SECONDS
+	if [[ $script == *.pl ]] && ! as_cluster_user test -r "$repo/$script" -a -r "$repo/test/lib/QuarryTest.pm"; then
+		# prove runs as the cluster user, from the clone (a clone under /root,
+		# mode 700, is out of its reach).
+		printf '  %-40s FAILED\n' "$name"
+		fail "$stage_title: test/t/$name: the cluster user $(cluster_user) cannot read $repo (clone it where that user can read, e.g. under /work or /srv)"
+		return 0
+	fi
 	if [[ $script == *.pl ]]; then
 		# The TAP modules of that server's PGXS; TESTDIR for 15, TESTDATADIR and
 		# TESTLOGDIR for 17 and later.
@@ -392,6 +406,8 @@ run_scripts() { # N only-regex label-suffix: the scripts of test/t on PostgreSQL
 	# Scripts 17 and 18 must run 030 and 040: none found is a failure.
 	if [[ -n $only && $ran -eq 0 && -z ${QUARRY_T:-} ]]; then
 		fail "$label: no script matched $only"
+	elif [[ -n ${QUARRY_T:-} && $ran -eq 0 ]]; then
+		echo "  no script of this stage matches QUARRY_T=$QUARRY_T"
 	fi
 	stage_end
 }

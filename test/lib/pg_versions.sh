@@ -128,22 +128,21 @@ pg_prepare_built() { # N LOG
 	t0=$SECONDS
 	tree=$repo/build/pg$n
 	quarry_sync_tree "$repo" "$tree" || return 1
-	# Another server build (a new minor release) under the same build/pgN: start over.
-	if [[ -f $tree/.quarry-pg && $(cat "$tree/.quarry-pg") != "$pg_config $version" ]]; then
-		echo "  $tree was built against $(cat "$tree/.quarry-pg"); rebuilding from scratch"
-		find "$tree" \( -name '*.o' -o -name '*.d' -o -name '*.so' -o -name '*.bc' \) -delete
-	fi
+	# Another server build under the same build/pgN (a new minor release): the
+	# Makefile's .pg-config-stamp recompiles everything.
 	make_args=(-C "$tree" PG_CONFIG="$pg_config" JEMALLOC_DIR="$repo/build/jemalloc")
 	if ! make -s -j"$(nproc)" "${make_args[@]}" >>"$log" 2>&1; then
 		tail -40 "$log" | sed 's/^/    /'
 		echo "  quarry does not build against PostgreSQL $n (make in $tree; log: $log)"
 		return 1
 	fi
-	echo "$pg_config $version" >"$tree/.quarry-pg"
-	local warnings
-	warnings=$(grep -c 'warning:' "$log")
-	echo "  quarry built against PostgreSQL $n in $tree ($((SECONDS - t0)) s)$(
-		[[ $warnings -gt 0 ]] && echo ", $warnings compiler warnings (in $log)")"
+	# No compiler warning is tolerated (15's build has none either).
+	if grep -q 'warning:' "$log"; then
+		grep -B2 -A3 'warning:' "$log" | head -40 | sed 's/^/    /'
+		echo "  quarry builds against PostgreSQL $n with $(grep -c 'warning:' "$log") compiler warnings (log: $log)"
+		return 1
+	fi
+	echo "  quarry built against PostgreSQL $n in $tree ($((SECONDS - t0)) s)"
 
 	# Installed into the server's prefix, or into a private copy of it.
 	t0=$SECONDS

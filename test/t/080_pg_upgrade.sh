@@ -1,32 +1,39 @@
 #!/usr/bin/env bash
 # pg_upgrade from PostgreSQL 15 to each version in QUARRY_UPGRADE_TO (default
-# "17 18"), with both of quarry's index types in the cluster:
-#   1. a 15 cluster (binaries in PG_BINDIR15, default the system's) with quarry;
-#      table docs: 2,000 rows with a text and a real[16], one row in 40 with
-#      NULLs, under four indexes: quarry_bm25 with text_config 'english' (a
-#      configuration initdb creates: its OID differs from one major version to the
-#      next), 'simple' (a fixed OID) and 'public.docs_cfg' (the user's: a new OID
-#      after pg_upgrade), and quarry_hnsw (L2); then 60 more rows (in the BM25
-#      pending lists) and 3 with NULLs. Recorded: the top 10 (ids and scores) of 3
-#      BM25 queries on each quarry_bm25 index, the top 10 ids of 3 vector queries;
-#      each is an index scan of its index; quarry_verify_index reports nothing.
-#   2. for each target N: a copy of the stopped 15 cluster is upgraded with
-#      pg_upgrade (QUARRY_UPGRADE_MODE: --link, the default, or --copy) into a
-#      fresh N cluster (no data checksums, as the 15 one), as the cluster user
-#      from a writable directory, with quarry installed in N's prefix (the same
-#      quarry: control file and install scripts identical).
+# "17 18"), with both of quarry's index types in the cluster, from this quarry
+# and from quarry 0.1.0 (the version users have):
+#   1. two 15 clusters (binaries in PG_BINDIR15, default the system's): "15"
+#      with this quarry, "0.1.0" with quarry 0.1.0 (built from this clone's
+#      history into build/quarry-0.1.0, installed in a private copy of 15 in the
+#      workspace; its quarry_bm25 indexes are format 2, which knows the text
+#      search configuration by OID only). In each, table docs: 2,000 rows with a
+#      text and a real[16], one row in 40 with NULLs, under four indexes:
+#      quarry_bm25 with text_config 'english' (a configuration initdb creates:
+#      its OID differs from one major version to the next), 'simple' (a fixed
+#      OID) and docs_cfg (the user's, unlike both: a new OID after pg_upgrade),
+#      and quarry_hnsw (L2); then 60 more rows (in the BM25 pending lists) and 3
+#      with NULLs. Recorded: the top 10 (ids and scores) of 3 BM25 queries on each
+#      quarry_bm25 index (which differ from one index to the next), the top 10
+#      ids of 3 vector queries; each is an index scan of its index;
+#      quarry_verify_index reports nothing. docs_cfg is named
+#      'public.docs_cfg' in "15" (which refuses it unqualified: a restore and
+#      pg_upgrade run with search_path = ''), 'docs_cfg' in "0.1.0" (which took
+#      it), where README's pre-upgrade query writes the ALTER INDEX that
+#      qualifies it (and finds nothing to do in "15").
+#   2. for each target N and each: a copy of the stopped 15 cluster is upgraded
+#      with pg_upgrade (QUARRY_UPGRADE_MODE: --link, the default, or --copy)
+#      into a fresh N cluster (no data checksums, as the 15 ones), as the
+#      cluster user from a writable directory, with this quarry installed in
+#      N's prefix; from "0.1.0", then ALTER EXTENSION quarry UPDATE.
 #   3. each index as pg_upgrade left it: a scan, its statistics function, the
-#      verifier. Either all work ("usable as is"), or each failing statement
-#      raises a clear ERROR -- an error code of its own, not XX000 internal_error
-#      ("cache lookup failed ..."), naming the index in its message, DETAIL or
-#      HINT -- and REINDEX works ("needs REINDEX"). Then: the recorded results
-#      equal 15's (results that differ without an ERROR are a failure), the
-#      pending list is still there, the verifier reports nothing; new rows are
-#      found through every index; DELETE, VACUUM, quarry_bm25_merge; the verifier
-#      again.
-#   4. on 15, an index WITH (text_config = 'docs_cfg'), the user's
-#      configuration unqualified, is refused (a restore and pg_upgrade would not
-#      find it: they run with search_path = '').
+#      verifier, which must all work ("usable as is", checked). Should one fail,
+#      the script also says whether it failed cleanly: an ERROR with an error
+#      code of its own, not XX000 internal_error ("cache lookup failed ..."),
+#      naming the index in its message, DETAIL or HINT, and REINDEX working.
+#      Then: the recorded results equal 15's (results that differ without an
+#      ERROR are a failure), the pending list is still there, the verifier
+#      reports nothing; new rows are found through every index; DELETE, VACUUM,
+#      quarry_bm25_merge; the verifier again.
 # The system's PostgreSQL 15 (Debian 15.20) puts an attribute option pg_attver on
 # every column, which 17 and 18 reject: pg_upgrade then fails for any table, quarry
 # or not. The script says so (# NOTE) and retries with the option removed from the
@@ -34,7 +41,7 @@
 #
 # Binaries of N: PG_BINDIR<N> if set (run.sh sets it), else
 # $(test/build_pg.sh --prefix N)/bin. TAP-style output ("ok - ..." / "not ok -
-# ..."), "# pg_upgrade 15 -> N: INDEX usable as is|needs REINDEX" per index;
+# ..."), "# pg_upgrade FROM -> N: INDEX usable as is|needs REINDEX" per index;
 # exits non-zero on failure.
 set -uo pipefail
 source "$QUARRY_REPO/test/lib/cluster.sh"
@@ -95,7 +102,7 @@ q() { # dir port sql...
 
 indexes=(docs_en_idx docs_simple_idx docs_cfg_idx docs_emb_idx)
 bm25_indexes=(docs_en_idx docs_simple_idx docs_cfg_idx)
-bm25_queries=("index search" "upgrading replicas" "quarry postgres vectors")
+bm25_queries=("index search" "upgrading replicas" "the quarry of postgres vectors")
 vec_queries=("vec(7)" "vec(1234)" "vec(-5)")
 
 # Writes the results of every recorded query to stdout: one line per row,
@@ -142,18 +149,21 @@ verify() { # dir port index
 	q "$1" "$2" -c "SELECT * FROM quarry_verify_index('$3')"
 }
 
-# --- 1. the PostgreSQL 15 cluster -----------------------------------------------
-old=$ws/pg15
-mkdir -p "$old"
-[[ $(id -u) -eq 0 ]] && chown postgres: "$old"
-old_port=$(free_port)
-PG_BINDIR=$old_bindir
-old_version=$("$old_bindir/pg_config" --version)
-echo "# old cluster: $old_version ($old_bindir), pg_upgrade $mode"
-running+=("$old_bindir|$old")
-cluster_start "$old" "$old_port" "lc_messages='C'" "autovacuum=off" || exit 1
-
-q "$old" "$old_port" -v ON_ERROR_STOP=1 >/dev/null <<'EOF' || exit 1
+# --- 1. the PostgreSQL 15 clusters ----------------------------------------------
+# The 15 cluster FROM ("15": this quarry; "0.1.0": quarry 0.1.0) in DIR, with the
+# binaries of BINDIR: the table, the indexes (docs_cfg_idx WITH text_config = CFG),
+# the recorded results in $ws/results-FROM.txt, each checked. Stopped after.
+declare -A old_dir=() old_bin=() old_pending=()
+make_old_cluster() { # from dir bindir cfg
+	local from=$1 dir=$2 bindir=$3 cfg=$4 port idx out a b
+	mkdir -p "$dir"
+	[[ $(id -u) -eq 0 ]] && chown postgres: "$dir"
+	port=$(free_port)
+	PG_BINDIR=$bindir
+	echo "# old cluster $from: $("$bindir/pg_config" --version) ($bindir), pg_upgrade $mode"
+	running+=("$bindir|$dir")
+	cluster_start "$dir" "$port" "lc_messages='C'" "autovacuum=off" || return 1
+	sed "s/@CFG@/$cfg/" <<'EOF' | q "$dir" "$port" -v ON_ERROR_STOP=1 >/dev/null || return 1
 CREATE EXTENSION quarry;
 -- Deterministic texts (words that stem in 'english') and 16-d vectors.
 CREATE FUNCTION body(g int) RETURNS text LANGUAGE sql IMMUTABLE AS $$
@@ -170,39 +180,111 @@ INSERT INTO docs SELECT g, CASE WHEN g % 40 <> 0 THEN body(g) END, CASE WHEN g %
 FROM generate_series(1, 2000) g;
 CREATE INDEX docs_en_idx ON docs USING quarry_bm25 (body) WITH (text_config = 'english');
 CREATE INDEX docs_simple_idx ON docs USING quarry_bm25 (body) WITH (text_config = 'simple');
--- A configuration of the user's (a new OID after pg_upgrade). Schema-qualified:
--- see the end of upgrade_to for the unqualified name.
-CREATE TEXT SEARCH CONFIGURATION docs_cfg (COPY = english);
-CREATE INDEX docs_cfg_idx ON docs USING quarry_bm25 (body) WITH (text_config = 'public.docs_cfg');
+-- A configuration of the user's (a new OID after pg_upgrade), unlike both:
+-- english's stop words, no stemming.
+CREATE TEXT SEARCH DICTIONARY docs_dict (TEMPLATE = simple, STOPWORDS = english);
+CREATE TEXT SEARCH CONFIGURATION docs_cfg (COPY = simple);
+ALTER TEXT SEARCH CONFIGURATION docs_cfg ALTER MAPPING FOR asciiword, word WITH docs_dict;
+CREATE INDEX docs_cfg_idx ON docs USING quarry_bm25 (body) WITH (text_config = '@CFG@');
 CREATE INDEX docs_emb_idx ON docs USING quarry_hnsw (emb quarry_l2_ops);
 -- After the builds: into the pending list (quarry_bm25) and the graph (quarry_hnsw).
 INSERT INTO docs SELECT g, body(g), vec(g) FROM generate_series(2001, 2060) g;
 INSERT INTO docs SELECT g, NULL, NULL FROM generate_series(2061, 2063) g;
 EOF
+	out=$(q "$dir" "$port" -c "SELECT extversion FROM pg_extension WHERE extname = 'quarry'")
+	echo "# $from: quarry $out"
+	local pending pending_simple
+	pending=$(q "$dir" "$port" -c "SELECT pending_rows FROM quarry_bm25_stats('docs_en_idx')")
+	pending_simple=$(q "$dir" "$port" -c "SELECT pending_rows FROM quarry_bm25_stats('docs_simple_idx')")
+	old_pending[$from]=$pending_simple
+	check "$from: rows inserted after the build are in the pending lists ($pending, $pending_simple)" \
+		test "${pending:-0}" -gt 0 -a "${pending_simple:-0}" -gt 0
+	results "$dir" "$port" >"$ws/results-$from.txt" 2>"$ws/results-$from.err"
+	check "$from: the recorded queries run ($(wc -l <"$ws/results-$from.txt") rows)" \
+		test ! -s "$ws/results-$from.err" -a "$(wc -l <"$ws/results-$from.txt")" -eq \
+		$((10 * (${#bm25_queries[@]} * ${#bm25_indexes[@]} + ${#vec_queries[@]})))
+	# Each configuration answers otherwise: an index that found another's
+	# configuration after the upgrade would not give the recorded results.
+	for a in "${bm25_indexes[@]}"; do
+		for b in "${bm25_indexes[@]}"; do
+			[[ $a < $b ]] || continue
+			check "$from: $a and $b rank differently" \
+				test "$(grep "^$a " "$ws/results-$from.txt" | cut -d' ' -f2-)" != \
+				"$(grep "^$b " "$ws/results-$from.txt" | cut -d' ' -f2-)"
+		done
+	done
+	check "$from: the recorded queries are index scans of their indexes" plans_use_indexes "$dir" "$port"
+	for idx in "${indexes[@]}"; do
+		out=$(verify "$dir" "$port" "$idx" 2>&1)
+		check "$from: quarry_verify_index('$idx') finds no problem" test -z "$out"
+	done
+	q "$dir" "$port" -c "SELECT cfgname || ' ' || oid FROM pg_ts_config WHERE cfgname IN ('english', 'simple', 'docs_cfg') ORDER BY 1" |
+		sed "s/^/# $from: text search configuration OID: /"
+	if [[ $from == 15 ]]; then
+		# text_config naming a configuration of the user's without its schema: a
+		# restore and pg_upgrade run with search_path = '' (and 17+ builds indexes
+		# with pg_catalog only), where it is not found; CREATE INDEX refuses it.
+		out=$(q "$dir" "$port" -c "CREATE INDEX docs_cfg_unq_idx ON docs USING quarry_bm25 (body) WITH (text_config = 'docs_cfg')" 2>&1)
+		check "$from: text_config = 'docs_cfg' (unqualified, in public) is refused: $(head -1 <<<"$out")" \
+			grep -q "must be schema-qualified" <<<"$out"
+		out=$(q "$dir" "$port" -c "$pre_upgrade_query" 2>&1)
+		check "$from: README's pre-upgrade query finds nothing to qualify ($out)" test -z "$out"
+	else
+		# quarry 0.1.0 took it: README's query before pg_upgrade names each such
+		# index and writes the ALTER INDEX that qualifies it (a restore, and so
+		# pg_upgrade, would fail on it).
+		out=$(q "$dir" "$port" -c "$pre_upgrade_query" 2>&1)
+		check "$from: README's pre-upgrade query names docs_cfg_idx: $out" \
+			test "$out" = "ALTER INDEX docs_cfg_idx SET (text_config = 'public.docs_cfg')"
+		printf '%s\n\\gexec\n' "$pre_upgrade_query" | q "$dir" "$port" >/dev/null 2>&1
+		out=$(q "$dir" "$port" -c "$pre_upgrade_query" -c "SELECT reloptions FROM pg_class WHERE relname = 'docs_cfg_idx'" 2>&1)
+		check "$from: after its ALTER INDEX, nothing to qualify ($out)" test "$out" = "{text_config=public.docs_cfg}"
+	fi
+	PG_BINDIR=$bindir cluster_stop "$dir"
+	old_dir[$from]=$dir
+	old_bin[$from]=$bindir
+}
 
-pending=$(q "$old" "$old_port" -c "SELECT pending_rows FROM quarry_bm25_stats('docs_en_idx')")
-pending_simple=$(q "$old" "$old_port" -c "SELECT pending_rows FROM quarry_bm25_stats('docs_simple_idx')")
-check "15: rows inserted after the build are in the pending lists ($pending, $pending_simple)" \
-	test "${pending:-0}" -gt 0 -a "${pending_simple:-0}" -gt 0
-results "$old" "$old_port" >"$ws/results-15.txt" 2>"$ws/results-15.err"
-check "15: the recorded queries run ($(wc -l <"$ws/results-15.txt") rows)" \
-	test ! -s "$ws/results-15.err" -a "$(wc -l <"$ws/results-15.txt")" -eq $((10 * (3 * ${#bm25_indexes[@]} + 3)))
-check "15: the recorded queries are index scans of their indexes" plans_use_indexes "$old" "$old_port"
-for idx in "${indexes[@]}"; do
-	out=$(verify "$old" "$old_port" "$idx" 2>&1)
-	check "15: quarry_verify_index('$idx') finds no problem" test -z "$out"
-done
-q "$old" "$old_port" -c "SELECT cfgname || ' ' || oid FROM pg_ts_config WHERE cfgname IN ('english', 'simple', 'docs_cfg') ORDER BY 1" |
-	sed 's/^/# 15: text search configuration OID: /'
-# text_config naming a configuration of the user's without its schema: a
-# restore and pg_upgrade run with search_path = '' (and 17+ builds indexes
-# with pg_catalog only), where it is not found; CREATE INDEX refuses it.
-out=$(q "$old" "$old_port" -c "CREATE INDEX docs_cfg_unq_idx ON docs USING quarry_bm25 (body) WITH (text_config = 'docs_cfg')" 2>&1)
-check "15: text_config = 'docs_cfg' (unqualified, in public) is refused: $(head -1 <<<"$out")" \
-	grep -q "must be schema-qualified" <<<"$out"
-PG_BINDIR=$old_bindir cluster_stop "$old"
+# quarry 0.1.0 (the version users upgrade from: its quarry_bm25 indexes are
+# format 2), built once from this clone's history (the parent of the commit
+# that made 0.1.1 the default) into build/quarry-0.1.0 and installed into a
+# private copy of PostgreSQL 15 in the workspace. Prints that copy's bindir.
+build_quarry_010() {
+	local intro commit src prefix pg_config=$old_bindir/pg_config
+	intro=$(git -C "$QUARRY_REPO" log --format=%H -1 -S"default_version = '0.1.1'" -- quarry.control 2>/dev/null)
+	[[ -n $intro ]] && commit=$(git -C "$QUARRY_REPO" rev-parse -q --verify "$intro^" 2>/dev/null) || return 1
+	[[ $(git -C "$QUARRY_REPO" show "$commit:quarry.control") == *"default_version = '0.1.0'"* ]] || return 1
+	src=$QUARRY_REPO/build/quarry-0.1.0
+	if [[ $(cat "$src/.commit" 2>/dev/null) != "$commit" ]]; then
+		rm -rf "$src"
+		mkdir -p "$src/build"
+		git -C "$QUARRY_REPO" archive "$commit" | tar -x -C "$src" || return 1
+		# The same jemalloc (its build script has not changed since).
+		[[ -d $QUARRY_REPO/build/jemalloc ]] && cp -a "$QUARRY_REPO/build/jemalloc" "$src/build/"
+		(cd "$src" && make -s -j"$(nproc)" PG_CONFIG="$pg_config") >"$src/build.log" 2>&1 || return 1
+		echo "$commit" >"$src/.commit"
+	fi
+	prefix=$ws/pg15-quarry-0.1.0
+	"$QUARRY_REPO/test/private_pg.sh" "$prefix" >/dev/null || return 1
+	(cd "$src" && make -s install DESTDIR="$prefix" PG_CONFIG="$pg_config") >>"$src/build.log" 2>&1 || return 1
+	echo "# quarry 0.1.0: commit ${commit:0:12}, built in $src" >&2
+	echo "$prefix$("$pg_config" --bindir)"
+}
 
-old_share=$("$old_bindir/pg_config" --sharedir)
+# README's query (the block after "<!-- pre-upgrade query -->"): the ALTER INDEX
+# statements that qualify text_config where it names a configuration of the
+# user's without its schema.
+pre_upgrade_query=$(awk '/<!-- pre-upgrade query -->/ { f = 1; next }
+	f && /^```sql/ { g = 1; next } g && /^```/ { exit } g' "$QUARRY_REPO/README.md")
+[[ -n $pre_upgrade_query ]] || { not_ok "README.md has the pre-upgrade query"; exit 1; }
+
+make_old_cluster 15 "$ws/pg15" "$old_bindir" public.docs_cfg || exit 1
+if bindir010=$(build_quarry_010); then
+	make_old_cluster 0.1.0 "$ws/pg15-0.1.0" "$bindir010" docs_cfg || exit 1
+else
+	not_ok "quarry 0.1.0 builds from this clone's history (see build/quarry-0.1.0/build.log; a shallow clone lacks it)"
+fi
+
 
 # pg_upgrade of a fresh copy of the 15 cluster (in DIR/old: --link ties the old
 # files to the new cluster) into a fresh cluster of BINDIR's version in DIR/data,
@@ -250,16 +332,23 @@ upgrade_failure() { # dir
 # --- 2, 3. each target ------------------------------------------------------------
 # Runs the recorded queries and the verifier on the upgraded cluster. For an index
 # that fails with an ERROR: checks the ERROR names it, REINDEXes it, tries again.
-upgrade_to() { # N
-	local n=$1 var new_bindir new_dir new_port new_share f out idx
+upgrade_to() { # N FROM
+	local n=$1 from=$2 var new_bindir new_dir new_port new_share f out idx t old_share old_version
 	local -A case_of=()
+	[[ -n ${old_dir[$from]:-} ]] || return
+	old=${old_dir[$from]}
+	old_bindir=${old_bin[$from]}
+	old_share=$("$old_bindir/pg_config" --sharedir)
+	old_version=$("$old_bindir/pg_config" --version)
+	t=$n
+	[[ $from == 15 ]] || t="$n from $from"
 	var=PG_BINDIR$n
 	new_bindir=${!var:-}
 	if [[ -z $new_bindir ]]; then
 		new_bindir="$("$QUARRY_REPO/test/build_pg.sh" --prefix "$n")/bin"
 	fi
 	if [[ ! -x $new_bindir/pg_upgrade ]]; then
-		not_ok "$n: no PostgreSQL $n in $new_bindir (test/build_pg.sh $n builds it)"
+		not_ok "$t: no PostgreSQL $n in $new_bindir (test/build_pg.sh $n builds it)"
 		return
 	fi
 	echo "# target: $("$new_bindir/pg_config" --version) ($new_bindir)"
@@ -267,23 +356,25 @@ upgrade_to() { # N
 	# The same quarry on both sides.
 	new_share=$("$new_bindir/pg_config" --sharedir)
 	if [[ ! -f $new_share/extension/quarry.control ]]; then
-		not_ok "$n: quarry is not installed in $new_share (QUARRY_PG=$n test/run.sh installs it)"
+		not_ok "$t: quarry is not installed in $new_share (QUARRY_PG=$n test/run.sh installs it)"
 		return
 	fi
-	local same=1
-	for f in "$old_share"/extension/quarry.control "$old_share"/extension/quarry--*.sql; do
-		cmp -s "$f" "$new_share/extension/$(basename "$f")" || same=0
-	done
-	check "$n: quarry in $n is the same version as in 15 (control file and install scripts)" test $same -eq 1
+	if [[ $from == 15 ]]; then
+		local same=1
+		for f in "$old_share"/extension/quarry.control "$old_share"/extension/quarry--*.sql; do
+			cmp -s "$f" "$new_share/extension/$(basename "$f")" || same=0
+		done
+		check "$t: quarry in $n is the same version as in 15 (control file and install scripts)" test $same -eq 1
+	fi
 
-	new_dir=$ws/pg$n
+	new_dir=$ws/pg$n-from-$from
 	mkdir -p "$new_dir"
 	[[ $(id -u) -eq 0 ]] && chown postgres: "$new_dir"
 	new_port=$(free_port)
 	local t0=$SECONDS
 	old_fixup=""
 	if run_pg_upgrade "$new_bindir" "$new_dir" "$new_port"; then
-		ok "$n: pg_upgrade $mode from 15 ($((SECONDS - t0)) s)"
+		ok "$t: pg_upgrade $mode from 15 ($((SECONDS - t0)) s)"
 	elif [[ $attver != keep ]] && grep -qs 'unrecognized parameter "pg_attver"' "$new_dir"/data/pg_upgrade_output.d/*/log/*.log; then
 		# Not quarry's: the system's PostgreSQL 15 (Debian 15.20) keeps an attribute
 		# option pg_attver on every column, which pg_dump of 17/18 carries over and
@@ -295,25 +386,33 @@ upgrade_to() { # N
 		echo "# NOTE: cluster's user columns (QUARRY_UPGRADE_ATTVER=keep to see the failure)"
 		old_fixup=$strip_attver_sql
 		if run_pg_upgrade "$new_bindir" "$new_dir" "$new_port"; then
-			ok "$n: pg_upgrade $mode from 15, pg_attver removed ($((SECONDS - t0)) s)"
+			ok "$t: pg_upgrade $mode from 15, pg_attver removed ($((SECONDS - t0)) s)"
 		else
-			not_ok "$n: pg_upgrade $mode from 15 failed, even with pg_attver removed"
+			not_ok "$t: pg_upgrade $mode from 15 failed, even with pg_attver removed"
 			upgrade_failure "$new_dir"
 			return
 		fi
 	else
-		not_ok "$n: pg_upgrade $mode from 15 failed"
+		not_ok "$t: pg_upgrade $mode from 15 failed"
 		upgrade_failure "$new_dir"
 		return
 	fi
 	PG_BINDIR=$new_bindir
 	running+=("$new_bindir|$new_dir")
 	if ! cluster_up "$new_dir"; then
-		not_ok "$n: the upgraded cluster starts"
+		not_ok "$t: the upgraded cluster starts"
 		return
 	fi
 	q "$new_dir" "$new_port" -c "SELECT cfgname || ' ' || oid FROM pg_ts_config WHERE cfgname IN ('english', 'simple', 'docs_cfg') ORDER BY 1" |
-		sed "s/^/# $n: text search configuration OID: /"
+		sed "s/^/# $t: text search configuration OID: /"
+	if [[ $from != 15 ]]; then
+		# The extension's SQL objects are 0.1.0's: the update README says to run.
+		local want_version
+		want_version=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$new_share/extension/quarry.control")
+		out=$(q "$new_dir" "$new_port" -c "ALTER EXTENSION quarry UPDATE" \
+			-c "SELECT extversion FROM pg_extension WHERE extname = 'quarry'" 2>&1)
+		check "$t: ALTER EXTENSION quarry UPDATE (to $out, $want_version expected)" test "$out" = "$want_version"
+	fi
 
 	# Every index, first as pg_upgrade left it: a scan, its statistics function,
 	# the verifier. A statement that fails must say which index (in its ERROR or
@@ -321,91 +420,93 @@ upgrade_to() { # N
 	# the recorded answers.
 	local pending_new
 	pending_new=$(q "$new_dir" "$new_port" -c "SELECT pending_rows FROM quarry_bm25_stats('docs_simple_idx')" 2>&1)
-	check "$n: docs_simple_idx has its pending list after the upgrade ($pending_new rows, 15: $pending_simple)" \
-		test "$pending_new" = "$pending_simple"
+	check "$t: docs_simple_idx has its pending list after the upgrade ($pending_new rows, $from: ${old_pending[$from]})" \
+		test "$pending_new" = "${old_pending[$from]}"
 	for idx in "${indexes[@]}"; do
-		probe_index "$new_dir" "$new_port" "$idx" "$ws/probe-$n-$idx"
-		if [[ ! -s $ws/probe-$n-$idx ]]; then
+		probe_index "$new_dir" "$new_port" "$idx" "$ws/probe-$n-$from-$idx"
+		# Both formats are (format 2 through the dependency the restore records).
+		check "$t: $idx is usable as pg_upgrade left it" test ! -s "$ws/probe-$n-$from-$idx"
+		if [[ ! -s $ws/probe-$n-$from-$idx ]]; then
 			case_of[$idx]="usable as is"
 			continue
 		fi
 		case_of[$idx]="needs REINDEX"
-		cut -d'|' -f2- "$ws/probe-$n-$idx" | sed "s/^/# $n: $idx after pg_upgrade: /"
+		cut -d'|' -f2- "$ws/probe-$n-$from-$idx" | sed "s/^/# $t: $idx after pg_upgrade: /"
 		# A clear ERROR: raised with an error code of its own (not XX000, an internal
 		# "cannot happen" error such as "cache lookup failed"), naming the index in its
 		# message, DETAIL or HINT (a CONTEXT line alone does not tell what to do).
-		check "$n: $idx: every failing statement raises a user-facing ERROR (not XX000 internal_error)" \
-			test "$(grep -c '^[a-z ]*internal' "$ws/probe-$n-$idx")" -eq 0
-		check "$n: $idx: every such ERROR names the index in its message, DETAIL or HINT" \
-			test "$(grep -c '^[a-z ]*unnamed' "$ws/probe-$n-$idx")" -eq 0
+		check "$t: $idx: every failing statement raises a user-facing ERROR (not XX000 internal_error)" \
+			test "$(grep -c '^[a-z ]*internal' "$ws/probe-$n-$from-$idx")" -eq 0
+		check "$t: $idx: every such ERROR names the index in its message, DETAIL or HINT" \
+			test "$(grep -c '^[a-z ]*unnamed' "$ws/probe-$n-$from-$idx")" -eq 0
 		out=$(q "$new_dir" "$new_port" -c "REINDEX INDEX $idx" 2>&1)
-		check "$n: REINDEX INDEX $idx" test -z "$out" || echo "# $out"
+		check "$t: REINDEX INDEX $idx" test -z "$out" || echo "# $out"
 	done
 
-	results "$new_dir" "$new_port" >"$ws/results-$n.txt" 2>"$ws/results-$n.err"
-	if [[ ! -s $ws/results-$n.err ]] && cmp -s "$ws/results-15.txt" "$ws/results-$n.txt"; then
-		ok "$n: the recorded queries give the same ids and scores as on 15"
+	results "$new_dir" "$new_port" >"$ws/results-$n-from-$from.txt" 2>"$ws/results-$n-from-$from.err"
+	if [[ ! -s $ws/results-$n-from-$from.err ]] && cmp -s "$ws/results-$from.txt" "$ws/results-$n-from-$from.txt"; then
+		ok "$t: the recorded queries give the same ids and scores as on 15"
 	else
-		not_ok "$n: the recorded queries differ from 15"
-		head -5 "$ws/results-$n.err" | sed 's/^/# /'
-		diff "$ws/results-15.txt" "$ws/results-$n.txt" | head -20 | sed 's/^/# /'
+		not_ok "$t: the recorded queries differ from 15"
+		head -5 "$ws/results-$n-from-$from.err" | sed 's/^/# /'
+		diff "$ws/results-$from.txt" "$ws/results-$n-from-$from.txt" | head -20 | sed 's/^/# /'
 		# Say whether REINDEX would bring them back (a silent difference is a bug).
 		for idx in "${indexes[@]}"; do
 			[[ ${case_of[$idx]} == "usable as is" ]] || continue
 			q "$new_dir" "$new_port" -c "REINDEX INDEX $idx" >/dev/null 2>&1
 		done
-		results "$new_dir" "$new_port" >"$ws/results-$n-reindexed.txt" 2>/dev/null
-		if cmp -s "$ws/results-15.txt" "$ws/results-$n-reindexed.txt"; then
-			echo "# $n: after REINDEX of every index the results equal 15's"
+		results "$new_dir" "$new_port" >"$ws/results-$n-from-$from-reindexed.txt" 2>/dev/null
+		if cmp -s "$ws/results-$from.txt" "$ws/results-$n-from-$from-reindexed.txt"; then
+			echo "# $t: after REINDEX of every index the results equal 15's"
 		else
-			echo "# $n: even after REINDEX the results differ from 15's"
+			echo "# $t: even after REINDEX the results differ from 15's"
 		fi
 	fi
-	check "$n: the recorded queries are index scans of their indexes" plans_use_indexes "$new_dir" "$new_port"
+	check "$t: the recorded queries are index scans of their indexes" plans_use_indexes "$new_dir" "$new_port"
 	for idx in "${indexes[@]}"; do
 		out=$(verify "$new_dir" "$new_port" "$idx" 2>&1)
-		check "$n: quarry_verify_index('$idx') finds no problem" test -z "$out" || echo "# $out"
+		check "$t: quarry_verify_index('$idx') finds no problem" test -z "$out" || echo "# $out"
 	done
 
 	# Writes: new rows are found through each index; DELETE + VACUUM; verify again.
 	if q "$new_dir" "$new_port" -c "INSERT INTO docs SELECT g, body(g) || ' upgradedtoken' || g, vec(g)
 FROM generate_series(3001, 3040) g" -c "INSERT INTO docs VALUES (3041, NULL, NULL)" >/dev/null; then
-		ok "$n: INSERT after the upgrade"
+		ok "$t: INSERT after the upgrade"
 	else
-		not_ok "$n: INSERT after the upgrade"
+		not_ok "$t: INSERT after the upgrade"
 	fi
 	for idx in "${bm25_indexes[@]}"; do
 		out=$(q "$new_dir" "$new_port" -c "SET enable_seqscan = off" -c "SET enable_bitmapscan = off" -c "
 SELECT count(*) FROM generate_series(3001, 3040) g
 WHERE (SELECT id FROM docs ORDER BY body <@> quarry_query('upgradedtoken' || g, '$idx') LIMIT 1) = g" 2>&1)
-		check "$n: the 40 new rows are found by their own token through $idx ($out)" test "$out" = 40
+		check "$t: the 40 new rows are found by their own token through $idx ($out)" test "$out" = 40
 	done
 	out=$(q "$new_dir" "$new_port" -c "SET enable_seqscan = off" -c "SET quarry.hnsw_ef_search = 200" -c "
 SELECT count(*) FROM generate_series(3001, 3040) g
 WHERE (SELECT id FROM docs ORDER BY emb <-> vec(g) LIMIT 1) = g" 2>&1)
-	check "$n: the 40 new rows are found at distance 0 through docs_emb_idx ($out)" test "$out" = 40
+	check "$t: the 40 new rows are found at distance 0 through docs_emb_idx ($out)" test "$out" = 40
 	if q "$new_dir" "$new_port" -c "DELETE FROM docs WHERE id % 9 = 0" -c "VACUUM docs" \
 		-c "SELECT quarry_bm25_merge('docs_en_idx')" -c "SELECT quarry_bm25_merge('docs_simple_idx')" \
 		>/dev/null; then
-		ok "$n: DELETE, VACUUM and quarry_bm25_merge after the upgrade"
+		ok "$t: DELETE, VACUUM and quarry_bm25_merge after the upgrade"
 	else
-		not_ok "$n: DELETE, VACUUM and quarry_bm25_merge after the upgrade"
+		not_ok "$t: DELETE, VACUUM and quarry_bm25_merge after the upgrade"
 	fi
 	for idx in "${indexes[@]}"; do
 		out=$(verify "$new_dir" "$new_port" "$idx" 2>&1)
-		check "$n: after writes and VACUUM, quarry_verify_index('$idx') finds no problem" test -z "$out" ||
+		check "$t: after writes and VACUUM, quarry_verify_index('$idx') finds no problem" test -z "$out" ||
 			echo "# $out"
 	done
 	out=$(q "$new_dir" "$new_port" -c "SET enable_seqscan = off" -c "SET enable_bitmapscan = off" -c "
 SELECT count(*) FROM docs WHERE id % 9 = 0" -c "
 SELECT count(*) FROM (SELECT id FROM docs ORDER BY body <@> quarry_query('index', 'docs_en_idx')) x
 WHERE id % 9 = 0" 2>&1 | tr '\n' ' ')
-	check "$n: deleted rows are gone from the scans ($out)" test "$out" = "0 0 "
+	check "$t: deleted rows are gone from the scans ($out)" test "$out" = "0 0 "
 	if grep -qE "terminated by signal|was terminated" "$new_dir/server.log"; then
-		not_ok "$n: a backend crashed (see $new_dir/server.log)"
+		not_ok "$t: a backend crashed (see $new_dir/server.log)"
 	fi
 	for idx in "${indexes[@]}"; do
-		echo "# pg_upgrade 15 -> $n: $idx ${case_of[$idx]}"
+		echo "# pg_upgrade $from -> $n: $idx ${case_of[$idx]}"
 	done
 	PG_BINDIR=$new_bindir cluster_stop "$new_dir"
 
@@ -444,7 +545,10 @@ probe_index() { # dir port index out-file
 
 for n in $targets; do
 	case $n in
-	17 | 18) upgrade_to "$n" ;;
+	17 | 18)
+		upgrade_to "$n" 15
+		upgrade_to "$n" 0.1.0
+		;;
 	*) not_ok "QUARRY_UPGRADE_TO: $n is not a target version (17 or 18)" ;;
 	esac
 done

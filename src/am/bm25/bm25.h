@@ -65,15 +65,19 @@ Tokens TokenizeDatum(Oid config, Datum text, bool in_text_order);
 /// default_text_search_config.
 Oid ChooseTextConfig(Relation index);
 
-/// "schema.configuration" of configuration `config`, into `out`.
-void TextConfigName(Oid config, char out[kConfigNameBytes]);
+/// Records configuration `config` in a new metapage: its OID, schema and name.
+void RecordTextConfig(Oid config, MetaPage *meta);
 
-/// The configuration an index tokenizes with: found by the name its
-/// metapage records (the same configuration after pg_upgrade or a restore,
-/// whatever its OID there), or, for an index written by quarry 0.1.0 (format
-/// 2), by OID. A clear ERROR naming the index, with a hint to REINDEX, when
-/// it no longer exists. C-shaped.
+/// The configuration an index tokenizes with, in this cluster: in the
+/// cluster it was built in, the OID its metapage records (the configuration
+/// it depends on, renamed or not); after pg_upgrade, where OIDs differ, the
+/// schema and name it records (format 3), or for an index written by quarry
+/// 0.1.0 (format 2, no name) the configuration the restore made it depend
+/// on. Resolved once per relcache entry (rd_amcache). A clear ERROR naming
+/// the index, with a hint to REINDEX, when it no longer exists. C-shaped.
 Oid IndexTextConfig(Relation index, const MetaPage &meta);
+/// Forgets the configuration IndexTextConfig resolved (a build starts).
+void ForgetTextConfig(Relation index);
 
 // --- callbacks (the IndexAmRoutine members) ----------------------------------------
 

@@ -80,8 +80,7 @@ InitMetaPage(Page page, Oid config)
 	std::memset(meta, 0, sizeof(MetaPage));
 	meta->magic = kMagic;
 	meta->version = kFormatVersion;
-	meta->text_config = config;
-	TextConfigName(config, meta->text_config_name);
+	RecordTextConfig(config, meta);
 	meta->next_segment_id = 1;
 	meta->pending_head = InvalidBlockNumber;
 	meta->pending_tail = InvalidBlockNumber;
@@ -198,6 +197,7 @@ BuildIndex(Relation heap, Relation index, IndexInfo *info)
 		pg::ThrowError(ERRCODE_FEATURE_NOT_SUPPORTED, "quarry_bm25 indexes a single column");
 	Oid config = ChooseTextConfig(index);
 	RecordConfigDependency(index, config);
+	ForgetTextConfig(index);
 
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "quarry_bm25 build", ALLOCSET_DEFAULT_SIZES);
 	mem::BuildArena *arena = pg::CreateBuildArena(cxt);

@@ -47,10 +47,9 @@ namespace quarry::am::bm25 {
 inline constexpr uint32_t kMagic = 0x35324251; // "QB25"
 inline constexpr uint32_t kFormatVersion = 3; // 2: the null-row list; 3: the configuration's name
 /// The oldest format this quarry reads: a version 2 metapage lacks
-/// text_config_name (zeros there), and its configuration is known by OID only.
+/// text_config_schema and text_config_name (zeros there), and its
+/// configuration is known by OID only.
 inline constexpr uint32_t kOldestFormatVersion = 2;
-/// "schema.configuration" with its NUL: two names of NAMEDATALEN - 1 bytes.
-inline constexpr std::size_t kConfigNameBytes = 2 * NAMEDATALEN;
 inline constexpr uint16_t kPageId = 0xFFB1;
 inline constexpr BlockNumber kMetaBlock = 0;
 
@@ -128,11 +127,13 @@ struct MetaPage {
 	uint32_t retired_count;
 	SegmentRef segments[kMaxSegments];
 	RetiredRef retired[kMaxRetired];
-	// Version 3: the text search configuration by schema-qualified name, which
+	// Version 3: the text search configuration by schema and name (each
+	// unquoted, NUL-terminated, as in pg_namespace and pg_ts_config), which
 	// pg_upgrade and dump/restore keep (an OID they do not: built-in
 	// configurations get other OIDs in a new cluster). text_config is the OID
 	// it had when the index was built.
-	char text_config_name[kConfigNameBytes];
+	char text_config_schema[NAMEDATALEN];
+	char text_config_name[NAMEDATALEN];
 };
 static_assert(std::is_trivially_destructible_v<MetaPage>, "lives across PostgreSQL calls made without PgCall");
 static_assert(sizeof(MetaPage) <= kPageContentBytes, "metapage must fit a page");

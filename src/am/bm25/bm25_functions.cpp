@@ -244,6 +244,7 @@ QUARRY_FUNCTION(quarry_bm25_stats)
 		MetaPage meta;
 		ReadMeta(index, &meta);
 		BlockNumber pages = RelationGetNumberOfBlocks(index);
+		Oid config = IndexTextConfig(index, meta); // its OID in this cluster
 		index_close(index, AccessShareLock);
 		uint64_t removed = 0, stored = 0;
 		for (uint32_t i = 0; i < meta.segment_count; i++)
@@ -262,7 +263,7 @@ QUARRY_FUNCTION(quarry_bm25_stats)
 			Int64GetDatum(static_cast<int64_t>(meta.pending_bytes)),
 			Int32GetDatum(static_cast<int32_t>(meta.retired_count)),
 			Int64GetDatum(static_cast<int64_t>(pages)),
-			ObjectIdGetDatum(meta.text_config),
+			ObjectIdGetDatum(config),
 			Int64GetDatum(static_cast<int64_t>(meta.null_rows.count)),
 		};
 		bool nulls[lengthof(values)] = {};

@@ -70,7 +70,10 @@ ReadMeta(Relation index, MetaPage *out)
 	if (out->version < kOldestFormatVersion || out->version > kFormatVersion)
 		pg::ThrowOtherFormat(index, out->version, kFormatVersion);
 	if (out->version < 3)
+	{
+		std::memset(out->text_config_schema, 0, sizeof out->text_config_schema);
 		std::memset(out->text_config_name, 0, sizeof out->text_config_name);
+	}
 	if (out->segment_count > kMaxSegments || out->retired_count > kMaxRetired)
 		pg::ThrowCorrupt(index, "metapage lists %u segments and %u retired sets", out->segment_count,
 					  out->retired_count);

@@ -20,11 +20,19 @@ extern "C" {
 #include "catalog/pg_ts_config.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
+#include "access/genam.h"
+#include "access/table.h"
+#include "catalog/dependency.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_depend.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
 }
 
 #include <cstdlib>
 #include <cstdio>
 #include <cstring>
+#include <string_view>
 
 namespace quarry::am::bm25 {
 
@@ -135,40 +143,111 @@ TokenizeDatum(Oid config, Datum value, bool in_text_order)
 	return tokens;
 }
 
+namespace {
+
+// Copies `name` (at most NAMEDATALEN - 1 bytes, as every catalog name is)
+// into a metapage field.
 void
-TextConfigName(Oid config, char out[kConfigNameBytes])
+StoreName(const char *name, char (&out)[NAMEDATALEN])
+{
+	std::memset(out, 0, sizeof out);
+	std::memcpy(out, name, strnlen(name, sizeof out - 1));
+}
+
+// A metapage name field, bounded by the field even where the page lacks the NUL.
+std::string_view
+StoredName(const char (&field)[NAMEDATALEN])
+{
+	return {field, strnlen(field, sizeof field - 1)};
+}
+
+} // namespace
+
+void
+RecordTextConfig(Oid config, MetaPage *meta)
 {
 	HeapTuple tuple = SearchSysCache1(TSCONFIGOID, ObjectIdGetDatum(config));
 	if (!HeapTupleIsValid(tuple))
 		pg::ThrowError(ERRCODE_UNDEFINED_OBJECT, "text search configuration with OID %u does not exist", config);
 	auto *form = reinterpret_cast<Form_pg_ts_config>(GETSTRUCT(tuple));
-	const char *schema = get_namespace_name(form->cfgnamespace);
-	std::snprintf(out, kConfigNameBytes, "%s.%s", quote_identifier(schema), quote_identifier(NameStr(form->cfgname)));
+	meta->text_config = config;
+	StoreName(get_namespace_name(form->cfgnamespace), meta->text_config_schema);
+	StoreName(NameStr(form->cfgname), meta->text_config_name);
 	ReleaseSysCache(tuple);
 }
 
+namespace {
+
+// The configuration index `index` depends on (RecordConfigDependency), or
+// InvalidOid: an index written by quarry 0.1.0 and updated in place has none.
 Oid
-IndexTextConfig(Relation index, const MetaPage &meta)
+DependedOnConfig(Oid index)
 {
-	// By name first: after pg_upgrade or a restore the configuration has
-	// another OID. A configuration renamed (or moved to another schema) since
-	// the build keeps its OID, which the index's dependency on it pins.
-	if (meta.text_config_name[0] != '\0')
+	Relation catalog = table_open(DependRelationId, AccessShareLock);
+	ScanKeyData keys[2];
+	ScanKeyInit(&keys[0], Anum_pg_depend_classid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(RelationRelationId));
+	ScanKeyInit(&keys[1], Anum_pg_depend_objid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(index));
+	SysScanDesc scan = systable_beginscan(catalog, DependDependerIndexId, true, nullptr, 2, keys);
+	Oid config = InvalidOid;
+	for (HeapTuple tuple; HeapTupleIsValid(tuple = systable_getnext(scan));)
 	{
-		char name[kConfigNameBytes];
-		std::memcpy(name, meta.text_config_name, sizeof name);
-		name[sizeof name - 1] = '\0';
-		Oid config = get_ts_config_oid(pg::QualifiedNameList(name), true);
+		auto *form = reinterpret_cast<Form_pg_depend>(GETSTRUCT(tuple));
+		if (form->refclassid == TSConfigRelationId && form->deptype == DEPENDENCY_NORMAL)
+			config = form->refobjid;
+	}
+	systable_endscan(scan);
+	table_close(catalog, AccessShareLock);
+	return config;
+}
+
+// The configuration the metapage names, in this cluster: see IndexTextConfig.
+Oid
+ResolveTextConfig(Relation index, const MetaPage &meta)
+{
+	std::string_view schema = StoredName(meta.text_config_schema);
+	std::string_view name = StoredName(meta.text_config_name);
+	// The dependency the build recorded follows the configuration through a
+	// rename; pg_upgrade and a restore record it again, on the configuration
+	// the index's text_config names there (another OID).
+	Oid depended = DependedOnConfig(RelationGetRelid(index));
+	bool oid_exists = SearchSysCacheExists1(TSCONFIGOID, ObjectIdGetDatum(meta.text_config));
+	// In the cluster it was built in (renamed or not): its OID, which it
+	// depends on. An index written by quarry 0.1.0 and updated in place has
+	// no dependency and its OID.
+	if (oid_exists && (depended == InvalidOid || depended == meta.text_config))
+		return meta.text_config;
+	// In another cluster (pg_upgrade): the name it recorded, which holds even
+	// where the restore resolved text_config otherwise (an index without
+	// text_config takes default_text_search_config, which may differ there).
+	if (!name.empty())
+	{
+		List *names = list_make2(makeString(pnstrdup(schema.data(), schema.size())),
+								 makeString(pnstrdup(name.data(), name.size())));
+		Oid config = get_ts_config_oid(names, true);
 		if (config != InvalidOid)
 			return config;
 	}
-	if (SearchSysCacheExists1(TSCONFIGOID, ObjectIdGetDatum(meta.text_config)))
-		return meta.text_config;
+	// A format 2 index after pg_upgrade: the configuration its text_config
+	// names in the new cluster. (Its OID would not do: built-in
+	// configurations get other OIDs, user ones do as the restore assigns.)
+	if (name.empty() && depended != InvalidOid && SearchSysCacheExists1(TSCONFIGOID, ObjectIdGetDatum(depended)))
+		return depended;
+	return InvalidOid;
+}
+
+// Throws the ERROR for an index whose configuration is gone.
+[[noreturn]] void
+ThrowConfigMissing(Relation index, const MetaPage &meta)
+{
 	const char *index_name = RelationGetRelationName(index);
-	if (meta.text_config_name[0] != '\0')
+	std::string_view schema = StoredName(meta.text_config_schema);
+	std::string_view name = StoredName(meta.text_config_name);
+	if (!name.empty())
 		throw pg::Error(ERRCODE_UNDEFINED_OBJECT,
-						pg::Format("text search configuration \"%.*s\" of quarry_bm25 index \"%s\" does not exist",
-								   static_cast<int>(kConfigNameBytes - 1), meta.text_config_name, index_name)
+						pg::Format("text search configuration \"%s.%s\" of quarry_bm25 index \"%s\" does not exist",
+								   quote_identifier(pnstrdup(schema.data(), schema.size())),
+								   quote_identifier(pnstrdup(name.data(), name.size())), index_name)
 							.text,
 						nullptr,
 						pg::Format("Create it again, or REINDEX INDEX %s to build the index with another one.", index_name)
@@ -182,14 +261,51 @@ IndexTextConfig(Relation index, const MetaPage &meta)
 					pg::Format("REINDEX INDEX %s.", index_name).text);
 }
 
+// rd_amcache of a quarry_bm25 index: the configuration resolved once per
+// relcache entry. A rebuild (REINDEX) gives the index a new relfilenode,
+// which flushes the entry and this with it; nothing else changes the
+// configuration an index was built with.
+struct AmCache {
+	Oid text_config;
+};
+
+} // namespace
+
+Oid
+IndexTextConfig(Relation index, const MetaPage &meta)
+{
+	if (index->rd_amcache != nullptr)
+		return static_cast<const AmCache *>(index->rd_amcache)->text_config;
+	Oid config = ResolveTextConfig(index, meta);
+	if (config == InvalidOid)
+		ThrowConfigMissing(index, meta);
+	auto *cache = static_cast<AmCache *>(MemoryContextAlloc(index->rd_indexcxt, sizeof(AmCache)));
+	cache->text_config = config;
+	index->rd_amcache = cache;
+	return config;
+}
+
+void
+ForgetTextConfig(Relation index)
+{
+	if (index->rd_amcache != nullptr)
+		pfree(index->rd_amcache);
+	index->rd_amcache = nullptr;
+}
+
 Oid
 ChooseTextConfig(Relation index)
 {
 	auto *options = reinterpret_cast<Options *>(index->rd_options);
 	if (options != nullptr && options->text_config_offset != 0)
 	{
+		// An unqualified name is a built-in configuration (the option's
+		// validator allows no other), whatever the search path says.
 		const char *name = reinterpret_cast<const char *>(options) + options->text_config_offset;
-		return get_ts_config_oid(pg::QualifiedNameList(name), false);
+		List *names = pg::QualifiedNameList(name);
+		if (list_length(names) == 1)
+			names = lcons(makeString(pstrdup("pg_catalog")), names);
+		return get_ts_config_oid(names, false);
 	}
 	return getTSCurrentConfig(true);
 }
