@@ -52,10 +52,17 @@ for my $checksums (1, 0)
 {
 	my $label = $checksums ? 'checksums' : 'no checksums';
 	my $node = PostgreSQL::Test::Cluster->new($checksums ? 'sums' : 'nosums');
-	$node->init(extra => $checksums ? ['--data-checksums'] : []);
+	{
+		# Each cluster says what it wants: run.sh's PG_TEST_INITDB_EXTRA_OPTS
+		# (--no-data-checksums on 18, whose default is on) would come last and win.
+		local $ENV{PG_TEST_INITDB_EXTRA_OPTS} = '';
+		my $no_sums = `initdb --help` =~ /--no-data-checksums/ ? ['--no-data-checksums'] : [];
+		$node->init(extra => $checksums ? ['--data-checksums'] : $no_sums);
+	}
 	$node->append_conf('postgresql.conf',
 		"log_statement = none\nautovacuum = off\nquarry.bm25_pending_limit = '64kB'\n");
 	$node->start;
+	is($node->safe_psql('postgres', 'SHOW data_checksums'), $checksums ? 'on' : 'off', "$label: data_checksums");
 	$node->safe_psql('postgres', q{
 CREATE EXTENSION quarry;
 CREATE EXTENSION pageinspect;
