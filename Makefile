@@ -29,8 +29,11 @@ PG_CONFIG ?= pg_config
 
 # -isystem for the server headers: their own warnings are not ours to fix.
 PG_CPPFLAGS = -Isrc -I$(JEMALLOC_DIR)/include -isystem $(shell $(PG_CONFIG) --includedir-server)
+# QUARRY_CXXFLAGS: more flags (test/run.sh builds with -Werror: no compiler
+# warning on any PostgreSQL version).
+QUARRY_CXXFLAGS ?=
 PG_CXXFLAGS = -std=c++20 -O3 -fvisibility=hidden -fvisibility-inlines-hidden \
-              -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -MMD -MP
+              -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -MMD -MP $(QUARRY_CXXFLAGS)
 # PGXS links with the C compiler: name libstdc++ ourselves. --exclude-libs keeps
 # every jemalloc symbol local to quarry.so.
 SHLIB_LINK  = $(JEMALLOC_LIB) -Wl,--exclude-libs,ALL -lroaring -lstdc++ -lpthread -ldl
@@ -46,12 +49,13 @@ include $(PGXS)
 
 $(OBJS): | $(JEMALLOC_LIB)
 
-# The PostgreSQL the objects are compiled for (its version and where it is):
-# rewritten only when it changes, so a switch of PG_CONFIG in one tree
-# recompiles everything (objects of one major version do not load into
-# another) and nothing else does.
+# The PostgreSQL the objects are compiled for (its version and where it is)
+# and QUARRY_CXXFLAGS: rewritten only when they change, so a switch of
+# PG_CONFIG in one tree recompiles everything (objects of one major version do
+# not load into another), and so does one of QUARRY_CXXFLAGS (-Werror sees
+# every file), and nothing else does.
 PG_STAMP := .pg-config-stamp
-PG_WHICH := $(shell $(PG_CONFIG) --version --bindir | tr '\n' ' ')
+PG_WHICH := $(shell $(PG_CONFIG) --version --bindir | tr '\n' ' ')$(QUARRY_CXXFLAGS)
 $(PG_STAMP): FORCE
 	@if [ "$$(cat $@ 2>/dev/null)" != "$(PG_WHICH)" ]; then echo "$(PG_WHICH)" >$@; fi
 .PHONY: FORCE

@@ -4,8 +4,6 @@
 # test/build_pg.sh into a cache outside the clone. Source this after cluster.sh,
 # with $repo set to the repository. It defines:
 #
-#   pg_versions                   the supported versions: (15 17 18)
-#   pg_version_ok N               whether N is one of them
 #   quarry_sync_tree SRC DEST     makes DEST a copy of SRC's source files (tracked and
 #                                 untracked-but-not-ignored, as they are in the working
 #                                 tree, uncommitted changes included), copying only the
@@ -28,14 +26,7 @@
 # pg_config of an installation built by test/build_pg.sh reports the real directory
 # (CACHE/pgN-VERSION), not the CACHE/pgN link: paths below come from pg_config.
 
-pg_versions=(15 17 18)
 declare -gA pg_bindir=()
-
-pg_version_ok() {
-	local v
-	for v in "${pg_versions[@]}"; do [[ $1 == "$v" ]] && return 0; done
-	return 1
-}
 
 quarry_sync_tree() { # SRC DEST
 	local src=$1 dest=$2 rec name copied=0 removed=0
@@ -54,7 +45,7 @@ quarry_sync_tree() { # SRC DEST
 		while IFS= read -r -d '' rec; do
 			want[${rec:42}]=${rec:0:40}
 		done < <(cd "$src" && find . \( -path ./build -o -path ./.git \) -prune -o -type f \
-			! -name '*.o' ! -name '*.d' ! -name '*.so' ! -name '*.bc' -printf '%P\0' |
+			! -name '*.o' ! -name '*.d' ! -name '*.so' ! -name '*.bc' ! -name .pg-config-stamp -printf '%P\0' |
 			xargs -0 -r sha1sum -z --)
 	fi
 	if [[ ${#want[@]} -eq 0 ]]; then
@@ -130,16 +121,11 @@ pg_prepare_built() { # N LOG
 	quarry_sync_tree "$repo" "$tree" || return 1
 	# Another server build under the same build/pgN (a new minor release): the
 	# Makefile's .pg-config-stamp recompiles everything.
-	make_args=(-C "$tree" PG_CONFIG="$pg_config" JEMALLOC_DIR="$repo/build/jemalloc")
+	# -Werror: no compiler warning is tolerated (15's build has none either).
+	make_args=(-C "$tree" PG_CONFIG="$pg_config" JEMALLOC_DIR="$repo/build/jemalloc" QUARRY_CXXFLAGS=-Werror)
 	if ! make -s -j"$(nproc)" "${make_args[@]}" >>"$log" 2>&1; then
 		tail -40 "$log" | sed 's/^/    /'
 		echo "  quarry does not build against PostgreSQL $n (make in $tree; log: $log)"
-		return 1
-	fi
-	# No compiler warning is tolerated (15's build has none either).
-	if grep -q 'warning:' "$log"; then
-		grep -B2 -A3 'warning:' "$log" | head -40 | sed 's/^/    /'
-		echo "  quarry builds against PostgreSQL $n with $(grep -c 'warning:' "$log") compiler warnings (log: $log)"
 		return 1
 	fi
 	echo "  quarry built against PostgreSQL $n in $tree ($((SECONDS - t0)) s)"

@@ -7,19 +7,24 @@
 #      history into build/quarry-0.1.0, installed in a private copy of 15 in the
 #      workspace; its quarry_bm25 indexes are format 2, which knows the text
 #      search configuration by OID only). In each, table docs: 2,000 rows with a
-#      text and a real[16], one row in 40 with NULLs, under four indexes:
+#      text and a real[16], one row in 40 with NULLs, under five indexes:
 #      quarry_bm25 with text_config 'english' (a configuration initdb creates:
-#      its OID differs from one major version to the next), 'simple' (a fixed
-#      OID) and docs_cfg (the user's, unlike both: a new OID after pg_upgrade),
-#      and quarry_hnsw (L2); then 60 more rows (in the BM25 pending lists) and 3
-#      with NULLs. Recorded: the top 10 (ids and scores) of 3 BM25 queries on each
-#      quarry_bm25 index (which differ from one index to the next), the top 10
-#      ids of 3 vector queries; each is an index scan of its index;
-#      quarry_verify_index reports nothing. docs_cfg is named
-#      'public.docs_cfg' in "15" (which refuses it unqualified: a restore and
-#      pg_upgrade run with search_path = ''), 'docs_cfg' in "0.1.0" (which took
-#      it), where README's pre-upgrade query writes the ALTER INDEX that
-#      qualifies it (and finds nothing to do in "15").
+#      its OID differs from one major version to the next, checked), 'simple'
+#      (pinned: a fixed OID, no dependency recorded), "Cfg Schema"."Docs Cfg"
+#      (the user's, unlike both, with a decoy "Docs Cfg" in public: a new OID
+#      after pg_upgrade), none (built under default_text_search_config =
+#      german, which neither new cluster has as its default), and quarry_hnsw
+#      (L2); then 60 more rows (in the BM25 pending lists) and 3 with NULLs.
+#      Recorded: the top 10 (ids and scores) of 3 BM25 queries on each
+#      quarry_bm25 index (which differ from one index to the next, checked),
+#      the top 10 ids of 3 vector queries; each is an index scan of its index;
+#      quarry_verify_index reports nothing. README's pre-upgrade query lists
+#      the ALTER INDEX statements to run: in "0.1.0" for docs_cfg_idx (0.1.0
+#      took '"Docs Cfg"' unqualified, which a restore would not find, or find
+#      as the decoy) and docs_default_idx; they are run there. In "15" (which
+#      refuses '"Docs Cfg"' unqualified) it lists docs_default_idx, left
+#      without text_config on purpose: the new cluster must find german by the
+#      name the index records.
 #   2. for each target N and each: a copy of the stopped 15 cluster is upgraded
 #      with pg_upgrade (QUARRY_UPGRADE_MODE: --link, the default, or --copy)
 #      into a fresh N cluster (no data checksums, as the 15 ones), as the
@@ -100,8 +105,8 @@ q() { # dir port sql...
 	cluster_psql "$dir" "$port" -q -At "$@"
 }
 
-indexes=(docs_en_idx docs_simple_idx docs_cfg_idx docs_emb_idx)
-bm25_indexes=(docs_en_idx docs_simple_idx docs_cfg_idx)
+indexes=(docs_en_idx docs_simple_idx docs_cfg_idx docs_default_idx docs_emb_idx)
+bm25_indexes=(docs_en_idx docs_simple_idx docs_cfg_idx docs_default_idx)
 bm25_queries=("index search" "upgrading replicas" "the quarry of postgres vectors")
 vec_queries=("vec(7)" "vec(1234)" "vec(-5)")
 
@@ -153,9 +158,9 @@ verify() { # dir port index
 # The 15 cluster FROM ("15": this quarry; "0.1.0": quarry 0.1.0) in DIR, with the
 # binaries of BINDIR: the table, the indexes (docs_cfg_idx WITH text_config = CFG),
 # the recorded results in $ws/results-FROM.txt, each checked. Stopped after.
-declare -A old_dir=() old_bin=() old_pending=()
+declare -A old_dir=() old_bin=() old_pending=() old_english=()
 make_old_cluster() { # from dir bindir cfg
-	local from=$1 dir=$2 bindir=$3 cfg=$4 port idx out a b
+	local from=$1 dir=$2 bindir=$3 cfg=$4 port idx out want a b
 	mkdir -p "$dir"
 	[[ $(id -u) -eq 0 ]] && chown postgres: "$dir"
 	port=$(free_port)
@@ -180,12 +185,22 @@ INSERT INTO docs SELECT g, CASE WHEN g % 40 <> 0 THEN body(g) END, CASE WHEN g %
 FROM generate_series(1, 2000) g;
 CREATE INDEX docs_en_idx ON docs USING quarry_bm25 (body) WITH (text_config = 'english');
 CREATE INDEX docs_simple_idx ON docs USING quarry_bm25 (body) WITH (text_config = 'simple');
--- A configuration of the user's (a new OID after pg_upgrade), unlike both:
--- english's stop words, no stemming.
-CREATE TEXT SEARCH DICTIONARY docs_dict (TEMPLATE = simple, STOPWORDS = english);
-CREATE TEXT SEARCH CONFIGURATION docs_cfg (COPY = simple);
-ALTER TEXT SEARCH CONFIGURATION docs_cfg ALTER MAPPING FOR asciiword, word WITH docs_dict;
-CREATE INDEX docs_cfg_idx ON docs USING quarry_bm25 (body) WITH (text_config = '@CFG@');
+-- A configuration of the user's (a new OID after pg_upgrade), unlike both
+-- (english's stop words, no stemming), in a schema and with a name that need
+-- quoting; a decoy of the same name in public (simple), first on the path.
+CREATE SCHEMA "Cfg Schema";
+CREATE TEXT SEARCH DICTIONARY "Cfg Schema".docs_dict (TEMPLATE = simple, STOPWORDS = english);
+CREATE TEXT SEARCH CONFIGURATION "Cfg Schema"."Docs Cfg" (COPY = simple);
+ALTER TEXT SEARCH CONFIGURATION "Cfg Schema"."Docs Cfg" ALTER MAPPING FOR asciiword, word WITH "Cfg Schema".docs_dict;
+CREATE TEXT SEARCH CONFIGURATION public."Docs Cfg" (COPY = simple);
+SET search_path = "Cfg Schema", public;
+CREATE INDEX docs_cfg_idx ON public.docs USING quarry_bm25 (body) WITH (text_config = '@CFG@');
+RESET search_path;
+-- No text_config: default_text_search_config at the build (german, which
+-- neither new cluster has as its default).
+SET default_text_search_config = 'pg_catalog.german';
+CREATE INDEX docs_default_idx ON docs USING quarry_bm25 (body);
+RESET default_text_search_config;
 CREATE INDEX docs_emb_idx ON docs USING quarry_hnsw (emb quarry_l2_ops);
 -- After the builds: into the pending list (quarry_bm25) and the graph (quarry_hnsw).
 INSERT INTO docs SELECT g, body(g), vec(g) FROM generate_series(2001, 2060) g;
@@ -218,27 +233,35 @@ EOF
 		out=$(verify "$dir" "$port" "$idx" 2>&1)
 		check "$from: quarry_verify_index('$idx') finds no problem" test -z "$out"
 	done
-	q "$dir" "$port" -c "SELECT cfgname || ' ' || oid FROM pg_ts_config WHERE cfgname IN ('english', 'simple', 'docs_cfg') ORDER BY 1" |
+	q "$dir" "$port" -c "SELECT cfgname || ' ' || oid FROM pg_ts_config WHERE cfgname IN ('english', 'simple', 'german', 'Docs Cfg') ORDER BY 1" |
 		sed "s/^/# $from: text search configuration OID: /"
+	old_english[$from]=$(q "$dir" "$port" -c "SELECT 'english'::regconfig::oid")
+	# README's query before pg_upgrade: the ALTER INDEX that names each
+	# index's configuration as a restore finds it. quarry 0.1.0 took
+	# '"Docs Cfg"' unqualified (a restore, and so pg_upgrade, would fail on it,
+	# or with public first on the path find the decoy); docs_default_idx has no
+	# text_config (a restore would use the new cluster's default).
+	want="ALTER INDEX docs_default_idx SET (text_config = 'german')"
+	[[ $from == 15 ]] || want="ALTER INDEX docs_cfg_idx SET (text_config = '\"Cfg Schema\".\"Docs Cfg\"')"$'\n'"$want"
+	out=$(q "$dir" "$port" -c "$pre_upgrade_query" 2>&1)
+	check "$from: README's pre-upgrade query names what to set: $(tr '\n' ';' <<<"$out")" test "$out" = "$want"
 	if [[ $from == 15 ]]; then
 		# text_config naming a configuration of the user's without its schema: a
 		# restore and pg_upgrade run with search_path = '' (and 17+ builds indexes
 		# with pg_catalog only), where it is not found; CREATE INDEX refuses it.
-		out=$(q "$dir" "$port" -c "CREATE INDEX docs_cfg_unq_idx ON docs USING quarry_bm25 (body) WITH (text_config = 'docs_cfg')" 2>&1)
-		check "$from: text_config = 'docs_cfg' (unqualified, in public) is refused: $(head -1 <<<"$out")" \
+		out=$(q "$dir" "$port" -c "SET search_path = \"Cfg Schema\", public" -c "CREATE INDEX docs_cfg_unq_idx ON public.docs USING quarry_bm25 (body) WITH (text_config = '\"Docs Cfg\"')" 2>&1)
+		check "$from: text_config = '\"Docs Cfg\"' (unqualified, in \"Cfg Schema\") is refused: $(head -1 <<<"$out")" \
 			grep -q "must be schema-qualified" <<<"$out"
-		out=$(q "$dir" "$port" -c "$pre_upgrade_query" 2>&1)
-		check "$from: README's pre-upgrade query finds nothing to qualify ($out)" test -z "$out"
+		# The statements are not run here: docs_default_idx goes through
+		# pg_upgrade without text_config, so the new cluster finds german by the
+		# name the index records (this quarry's format), not by the restore.
 	else
-		# quarry 0.1.0 took it: README's query before pg_upgrade names each such
-		# index and writes the ALTER INDEX that qualifies it (a restore, and so
-		# pg_upgrade, would fail on it).
-		out=$(q "$dir" "$port" -c "$pre_upgrade_query" 2>&1)
-		check "$from: README's pre-upgrade query names docs_cfg_idx: $out" \
-			test "$out" = "ALTER INDEX docs_cfg_idx SET (text_config = 'public.docs_cfg')"
-		printf '%s\n\\gexec\n' "$pre_upgrade_query" | q "$dir" "$port" >/dev/null 2>&1
-		out=$(q "$dir" "$port" -c "$pre_upgrade_query" -c "SELECT reloptions FROM pg_class WHERE relname = 'docs_cfg_idx'" 2>&1)
-		check "$from: after its ALTER INDEX, nothing to qualify ($out)" test "$out" = "{text_config=public.docs_cfg}"
+		printf '%s\n\\gexec\n' "$pre_upgrade_query" | q "$dir" "$port" -v ON_ERROR_STOP=1 >"$ws/gexec-$from.log" 2>&1 ||
+			sed 's/^/# /' "$ws/gexec-$from.log"
+		out=$(q "$dir" "$port" -c "$pre_upgrade_query" -c "SELECT string_agg(relname || ' ' || reloptions::text, '; ' ORDER BY relname)
+FROM pg_class WHERE relname IN ('docs_cfg_idx', 'docs_default_idx')" 2>&1)
+		check "$from: after its ALTER INDEX statements, nothing more to set ($out)" \
+			test "$out" = 'docs_cfg_idx {"text_config=\"Cfg Schema\".\"Docs Cfg\""}; docs_default_idx {text_config=german}'
 	fi
 	PG_BINDIR=$bindir cluster_stop "$dir"
 	old_dir[$from]=$dir
@@ -246,14 +269,15 @@ EOF
 }
 
 # quarry 0.1.0 (the version users upgrade from: its quarry_bm25 indexes are
-# format 2), built once from this clone's history (the parent of the commit
-# that made 0.1.1 the default) into build/quarry-0.1.0 and installed into a
-# private copy of PostgreSQL 15 in the workspace. Prints that copy's bindir.
+# format 2), built once from this clone's history (commit 2e7b05c, the last
+# 0.1.0) into build/quarry-0.1.0 with the system's pg_config and installed into
+# a private copy of PostgreSQL 15 in the workspace. Prints that copy's bindir.
+quarry_010_commit=2e7b05c04414149e01060fe242ae4a95496fcc6b
 build_quarry_010() {
-	local intro commit src prefix pg_config=$old_bindir/pg_config
-	intro=$(git -C "$QUARRY_REPO" log --format=%H -1 -S"default_version = '0.1.1'" -- quarry.control 2>/dev/null)
-	[[ -n $intro ]] && commit=$(git -C "$QUARRY_REPO" rev-parse -q --verify "$intro^" 2>/dev/null) || return 1
-	[[ $(git -C "$QUARRY_REPO" show "$commit:quarry.control") == *"default_version = '0.1.0'"* ]] || return 1
+	local commit=$quarry_010_commit src prefix pg_config
+	pg_config=$(command -v pg_config) || return 1
+	[[ $(git -C "$QUARRY_REPO" show "$commit:quarry.control" 2>/dev/null) == *"default_version = '0.1.0'"* ]] ||
+		return 1
 	src=$QUARRY_REPO/build/quarry-0.1.0
 	if [[ $(cat "$src/.commit" 2>/dev/null) != "$commit" ]]; then
 		rm -rf "$src"
@@ -278,9 +302,9 @@ pre_upgrade_query=$(awk '/<!-- pre-upgrade query -->/ { f = 1; next }
 	f && /^```sql/ { g = 1; next } g && /^```/ { exit } g' "$QUARRY_REPO/README.md")
 [[ -n $pre_upgrade_query ]] || { not_ok "README.md has the pre-upgrade query"; exit 1; }
 
-make_old_cluster 15 "$ws/pg15" "$old_bindir" public.docs_cfg || exit 1
+make_old_cluster 15 "$ws/pg15" "$old_bindir" '"Cfg Schema"."Docs Cfg"' || exit 1
 if bindir010=$(build_quarry_010); then
-	make_old_cluster 0.1.0 "$ws/pg15-0.1.0" "$bindir010" docs_cfg || exit 1
+	make_old_cluster 0.1.0 "$ws/pg15-0.1.0" "$bindir010" '"Docs Cfg"' || exit 1
 else
 	not_ok "quarry 0.1.0 builds from this clone's history (see build/quarry-0.1.0/build.log; a shallow clone lacks it)"
 fi
@@ -403,8 +427,11 @@ upgrade_to() { # N FROM
 		not_ok "$t: the upgraded cluster starts"
 		return
 	fi
-	q "$new_dir" "$new_port" -c "SELECT cfgname || ' ' || oid FROM pg_ts_config WHERE cfgname IN ('english', 'simple', 'docs_cfg') ORDER BY 1" |
+	q "$new_dir" "$new_port" -c "SELECT cfgname || ' ' || oid FROM pg_ts_config WHERE cfgname IN ('english', 'simple', 'german', 'Docs Cfg') ORDER BY 1" |
 		sed "s/^/# $t: text search configuration OID: /"
+	out=$(q "$new_dir" "$new_port" -c "SELECT 'english'::regconfig::oid")
+	check "$t: english has another OID than in 15 ($out, 15: ${old_english[$from]}): what the indexes must live with" \
+		test -n "$out" -a "$out" != "${old_english[$from]}"
 	if [[ $from != 15 ]]; then
 		# The extension's SQL objects are 0.1.0's: the update README says to run.
 		local want_version

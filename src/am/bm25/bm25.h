@@ -61,21 +61,26 @@ Tokens Tokenize(Oid config, const char *text, int bytes, bool in_text_order);
 /// Tokenizes a text datum (detoasted as needed).
 Tokens TokenizeDatum(Oid config, Datum text, bool in_text_order);
 
-/// The configuration for a new index: its text_config option, else
-/// default_text_search_config.
+// Text search configurations (bm25_text_config.cpp).
+
+/// The configuration for a new index: its text_config option (an unqualified
+/// name is pg_catalog's), else default_text_search_config.
 Oid ChooseTextConfig(Relation index);
 
 /// Records configuration `config` in a new metapage: its OID, schema and name.
 void RecordTextConfig(Oid config, MetaPage *meta);
 
+/// Makes the index depend on `config` (in place of any earlier one).
+void RecordConfigDependency(Relation index, Oid config);
+
 /// The configuration an index tokenizes with, in this cluster: in the
-/// cluster it was built in, the OID its metapage records (the configuration
-/// it depends on, renamed or not); after pg_upgrade, where OIDs differ, the
-/// schema and name it records (format 3), or for an index written by quarry
-/// 0.1.0 (format 2, no name) the configuration the restore made it depend
-/// on. Resolved once per relcache entry (rd_amcache). A clear ERROR naming
-/// the index, with a hint to REINDEX, when it no longer exists. C-shaped.
-Oid IndexTextConfig(Relation index, const MetaPage &meta);
+/// cluster it was built in, the OID its metapage records; after pg_upgrade,
+/// where OIDs differ, the schema and name it records (format 3), or for an
+/// index written by quarry 0.1.0 (format 2, no name) the configuration the
+/// restore made it depend on. Resolved once per relcache entry (rd_amcache).
+/// A clear ERROR naming the index, with a hint to REINDEX, when it no longer
+/// exists (InvalidOid with `missing_ok`). C-shaped.
+Oid IndexTextConfig(Relation index, const MetaPage &meta, bool missing_ok = false);
 /// Forgets the configuration IndexTextConfig resolved (a build starts).
 void ForgetTextConfig(Relation index);
 

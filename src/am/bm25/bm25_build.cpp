@@ -174,20 +174,6 @@ FinishMetaPage(Relation index, const SegmentList &segments, const ItemPointerDat
 // C-shaped: the build state is owned by the build's memory context (its
 // destructor runs on every path); quarry's errors thrown here reach the
 // callback wrapper's IndexBoundary.
-// The index depends on its text search configuration, as on its opclass:
-// DROP TEXT SEARCH CONFIGURATION then refuses (or, with CASCADE, drops the
-// index too), and pg_dump restores the configuration first. A rebuild
-// replaces the dependency.
-void
-RecordConfigDependency(Relation index, Oid config)
-{
-	deleteDependencyRecordsForClass(RelationRelationId, RelationGetRelid(index), TSConfigRelationId,
-									DEPENDENCY_NORMAL);
-	const ObjectAddress self{RelationRelationId, RelationGetRelid(index), 0};
-	const ObjectAddress referenced{TSConfigRelationId, config, 0};
-	recordDependencyOn(&self, &referenced, DEPENDENCY_NORMAL);
-}
-
 IndexBuildResult *
 BuildIndex(Relation heap, Relation index, IndexInfo *info)
 {

@@ -244,7 +244,8 @@ QUARRY_FUNCTION(quarry_bm25_stats)
 		MetaPage meta;
 		ReadMeta(index, &meta);
 		BlockNumber pages = RelationGetNumberOfBlocks(index);
-		Oid config = IndexTextConfig(index, meta); // its OID in this cluster
+		// Its OID in this cluster; NULL when it is gone (the statistics stay readable).
+		Oid config = IndexTextConfig(index, meta, true);
 		index_close(index, AccessShareLock);
 		uint64_t removed = 0, stored = 0;
 		for (uint32_t i = 0; i < meta.segment_count; i++)
@@ -267,6 +268,7 @@ QUARRY_FUNCTION(quarry_bm25_stats)
 			Int64GetDatum(static_cast<int64_t>(meta.null_rows.count)),
 		};
 		bool nulls[lengthof(values)] = {};
+		nulls[10] = config == InvalidOid; // text_config
 		if (desc->natts != lengthof(values))
 			quarry::pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_bm25_stats: expected %d columns", static_cast<int>(lengthof(values)));
 		return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));

@@ -29,6 +29,7 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "utils/regproc.h"
+#include "utils/builtins.h"
 }
 
 namespace quarry::am::bm25 {
@@ -90,7 +91,7 @@ ValidateTextConfig(const char *value)
 						errmsg("text_config \"%s\" must be schema-qualified", value),
 						errdetail("Only PostgreSQL's built-in configurations may be named without their schema: "
 								  "indexes are rebuilt, restored and upgraded with other search paths."),
-						errhint("Write text_config = '%s.%s'.", get_namespace_name(schema), value)));
+						errhint("Write text_config = '%s.%s'.", quote_identifier(get_namespace_name(schema)), value)));
 }
 
 } // namespace
