@@ -12,14 +12,14 @@
 //
 //   namespace quarry::am::bm25 {
 //   QUARRY_INDEX_CALLBACKS(QUARRY_DECLARE_CALLBACK)       // bm25.h: Build, Insert, ...
-//   struct Bm25Callbacks {                                // bm25_handler.cpp
+//   struct Callbacks {                                    // bm25_handler.cpp
 //       static constexpr const char *kName = "quarry_bm25";
 //       static constexpr uint16_t kSupportProcs = 0;
 //       QUARRY_INDEX_CALLBACKS(QUARRY_BIND_CALLBACK)
 //       static constexpr auto getbitmap = GetBitmap;      // or nullptr
 //   };
 //   }
-//   QUARRY_FUNCTION(quarry_bm25_handler) { PG_RETURN_POINTER(am::MakeIndexAmRoutine<Bm25Callbacks>()); }
+//   QUARRY_FUNCTION(quarry_bm25_handler) { PG_RETURN_POINTER(am::MakeIndexAmRoutine<bm25::Callbacks>()); }
 #pragma once
 
 #include "pg/guard.h"

@@ -3,7 +3,6 @@
 #include "am/null_row_list.h"
 
 extern "C" {
-#include "access/generic_xlog.h"
 #include "commands/vacuum.h"
 #include "miscadmin.h"
 #include "utils/rel.h"

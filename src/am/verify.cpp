@@ -24,6 +24,7 @@ extern "C" {
 }
 
 #include <cstdarg>
+#include <cstring>
 #include <cstdio>
 #include <iterator>
 
@@ -178,6 +179,21 @@ HeapSlotUsed(Relation heap, BlockNumber heap_blocks, const ItemPointerData &tid)
 }
 
 } // namespace
+
+bool
+CopyBlock(Relation index, BlockNumber block, BlockNumber nblocks, char *out)
+{
+	if (block >= nblocks)
+	{
+		std::memset(out, 0, BLCKSZ);
+		return false;
+	}
+	Buffer buffer = ReadBuffer(index, block);
+	LockBuffer(buffer, BUFFER_LOCK_SHARE);
+	std::memcpy(out, BufferGetPage(buffer), BLCKSZ);
+	UnlockReleaseBuffer(buffer);
+	return true;
+}
 
 void
 CheckTable(Relation heap, Relation index, IndexedRows &rows, VerifyReport &report, RowCheck check, void *arg,

@@ -123,6 +123,12 @@ using RowCheck = void (*)(void *arg, const IndexedRow &row, ItemPointer tid, Dat
 void CheckTable(Relation heap, Relation index, IndexedRows &rows, VerifyReport &report, RowCheck check, void *arg,
 				bool complete = true);
 
+/// Copies `block` of `index` into `out` (BLCKSZ bytes) under a share lock, so
+/// a check reads one stable image and holds no lock while it reports; false,
+/// and zeros, when `block` is at or past `nblocks` (the length the check
+/// began with).
+bool CopyBlock(Relation index, BlockNumber block, BlockNumber nblocks, char *out);
+
 namespace bm25 {
 /// Checks a quarry_bm25 index: every block's page identity, the metapage;
 /// every segment's dictionary, posting lists (sorted, decodable, within the

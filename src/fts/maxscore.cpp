@@ -71,8 +71,62 @@ Offer(const WandInput &in, TopK &top, double score, DocId doc, WandCounters &cou
 	top.Push(candidate);
 }
 
+// Accumulates the essential terms' (cursors [first_essential, n)) scores over
+// the window [start, start + lengths.size()): partial sums, tfs and marks.
+void
+AccumulateEssential(const WandInput &in, const MaxScoreScratch &s, std::size_t first_essential, DocId start,
+					std::span<const uint32_t> lengths)
+{
+	const DocId end = start + static_cast<uint32_t>(lengths.size());
+	for (std::size_t t = first_essential; t < in.cursors.size(); t++)
+	{
+		TermCursor *c = in.cursors[t];
+		const TermScorer &scorer = c->scorer();
+		uint32_t *tfs = s.tfs + t * s.capacity;
+		c->ForEachBefore(end, [&](DocId doc, uint32_t tf) {
+			uint32_t off = doc - start;
+			s.marks[off >> 6] |= uint64_t{1} << (off & 63);
+			s.partial[off] += scorer.Score(tf, lengths[off]);
+			tfs[off] = tf;
+		});
+	}
+}
+
+// Offers the window's marked documents in increasing order: each whose
+// partial score plus the non-essential bounds can beat the threshold is
+// probed and, if it still can, scored canonically. Clears the window.
+void
+OfferWindow(const WandInput &in, const MaxScoreScratch &s, std::size_t first_essential, DocId start,
+			std::span<const uint32_t> lengths, TopK &top, WandCounters &counters)
+{
+	const uint32_t width = static_cast<uint32_t>(lengths.size());
+	const double non_essential = s.prefix[first_essential];
+	for (uint32_t word = 0; word < (width + 63) / 64; word++)
+	{
+		uint64_t bits = s.marks[word];
+		s.marks[word] = 0;
+		while (bits != 0)
+		{
+			uint32_t off = word * 64 + static_cast<uint32_t>(__builtin_ctzll(bits));
+			bits &= bits - 1;
+			DocId doc = start + off;
+			double threshold = top.Threshold();
+			if (s.partial[off] * (1.0 + kBoundMargin) + non_essential > threshold &&
+				ProbeNonEssential(in, s, first_essential, doc, off, lengths[off], threshold))
+				Offer(in, top, CanonicalScore(in, s, off, lengths[off]), doc, counters);
+			else
+				counters.block_skips++;
+			s.partial[off] = 0;
+			for (std::size_t t = 0; t < in.cursors.size(); t++)
+				s.tfs[t * s.capacity + off] = 0;
+		}
+	}
+}
+
 } // namespace
 
+// MaxScore (Turtle & Flood 1995) over windows of documents: terms whose
+// bounds sum to at most the threshold are probed, not iterated.
 WandCounters
 MaxScoreTopK(const WandInput &in, const MaxScoreScratch &s, TopK &top)
 {
@@ -89,7 +143,7 @@ MaxScoreTopK(const WandInput &in, const MaxScoreScratch &s, TopK &top)
 	{
 		if (windows % kInterruptEveryWindows == 0 && in.interrupt.check != nullptr)
 			in.interrupt.check(in.interrupt.arg);
-		double threshold = top.Threshold();
+		const double threshold = top.Threshold();
 		while (first_essential < n && s.prefix[first_essential + 1] <= threshold)
 			first_essential++;
 		if (first_essential == n)
@@ -101,46 +155,10 @@ MaxScoreTopK(const WandInput &in, const MaxScoreScratch &s, TopK &top)
 			break;
 
 		std::span<const uint32_t> lengths = in.lengths->Window(start, s.capacity);
-		const uint32_t width = static_cast<uint32_t>(std::min<std::size_t>(lengths.size(), s.capacity));
-		const DocId end = start + width;
+		lengths = lengths.first(std::min<std::size_t>(lengths.size(), s.capacity));
 		counters.pivots++;
-
-		// Accumulate the essential terms' contributions over the window.
-		for (std::size_t t = first_essential; t < n; t++)
-		{
-			TermCursor *c = cursors[t];
-			const TermScorer &scorer = c->scorer();
-			uint32_t *tfs = s.tfs + t * s.capacity;
-			c->ForEachBefore(end, [&](DocId doc, uint32_t tf) {
-				uint32_t off = doc - start;
-				s.marks[off >> 6] |= uint64_t{1} << (off & 63);
-				s.partial[off] += scorer.Score(tf, lengths[off]);
-				tfs[off] = tf;
-			});
-		}
-
-		// Candidates in increasing document order.
-		const double non_essential = s.prefix[first_essential];
-		for (uint32_t word = 0; word < (width + 63) / 64; word++)
-		{
-			uint64_t bits = s.marks[word];
-			s.marks[word] = 0;
-			while (bits != 0)
-			{
-				uint32_t off = word * 64 + static_cast<uint32_t>(__builtin_ctzll(bits));
-				bits &= bits - 1;
-				DocId doc = start + off;
-				threshold = top.Threshold();
-				if (s.partial[off] * (1.0 + kBoundMargin) + non_essential > threshold &&
-					ProbeNonEssential(in, s, first_essential, doc, off, lengths[off], threshold))
-					Offer(in, top, CanonicalScore(in, s, off, lengths[off]), doc, counters);
-				else
-					counters.block_skips++;
-				s.partial[off] = 0;
-				for (std::size_t t = 0; t < n; t++)
-					s.tfs[t * s.capacity + off] = 0;
-			}
-		}
+		AccumulateEssential(in, s, first_essential, start, lengths);
+		OfferWindow(in, s, first_essential, start, lengths, top, counters);
 	}
 	return counters;
 }

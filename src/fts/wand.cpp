@@ -65,8 +65,69 @@ FrontGroup(std::span<TermCursor *> cursors)
 	return n;
 }
 
+// The pivot: the first cursor at which the summed term bounds exceed the
+// threshold, extended over the cursors on the same document; cursors.size()
+// when no document can enter the top k any more.
+std::size_t
+FindPivot(std::span<TermCursor *const> cursors, double threshold)
+{
+	double upper = 0;
+	for (std::size_t i = 0; i < cursors.size() && cursors[i]->doc() != kEndDoc; i++)
+	{
+		upper += cursors[i]->upper_bound();
+		if (upper <= threshold)
+			continue;
+		std::size_t pivot = i;
+		while (pivot + 1 < cursors.size() && cursors[pivot + 1]->doc() == cursors[pivot]->doc())
+			pivot++;
+		return pivot;
+	}
+	return cursors.size();
+}
+
+// The block-max bound of pivot_doc: the sum of the bounds of the blocks of
+// cursors 0..pivot that may hold it (shallow seeks: no block is decoded).
+double
+BlockUpper(std::span<TermCursor *const> cursors, std::size_t pivot, DocId pivot_doc)
+{
+	double block_upper = 0;
+	for (std::size_t i = 0; i <= pivot; i++)
+	{
+		cursors[i]->ShallowSeek(pivot_doc);
+		block_upper += cursors[i]->ShallowBound();
+	}
+	return block_upper;
+}
+
+// No document up to the end of the pivot's blocks can make it: skips past the
+// nearest block end (or to the next cursor beyond the pivot), moving the
+// cursor with the largest bound.
+void
+SkipBlocks(std::span<TermCursor *> cursors, std::size_t pivot, DocId pivot_doc)
+{
+	DocId next = kEndDoc;
+	for (std::size_t i = 0; i <= pivot; i++)
+	{
+		DocId last = cursors[i]->ShallowLastDoc();
+		if (last != kEndDoc && last + 1 < next)
+			next = last + 1;
+	}
+	if (pivot + 1 < cursors.size() && cursors[pivot + 1]->doc() < next)
+		next = cursors[pivot + 1]->doc();
+	if (next <= pivot_doc)
+		next = pivot_doc + 1;
+	std::size_t move = 0;
+	for (std::size_t i = 1; i <= pivot; i++)
+		if (cursors[i]->upper_bound() > cursors[move]->upper_bound())
+			move = i;
+	cursors[move]->NextGeq(next);
+	BubbleDown(cursors, move);
+}
+
 } // namespace
 
+// Block-max WAND (Ding & Suel, SIGIR 2011): term bounds pick a pivot, block
+// bounds decide whether the pivot's document is scored or its blocks skipped.
 WandCounters
 BlockMaxWand(const WandInput &in, TopK &top)
 {
@@ -78,73 +139,30 @@ BlockMaxWand(const WandInput &in, TopK &top)
 	for (;;)
 	{
 		MaybeInterrupt(in.interrupt, ticks);
-		double threshold = top.Threshold();
-
-		// Pivot: the first cursor at which the summed term bounds exceed the
-		// threshold, extended over cursors on the same document.
-		double upper = 0;
-		std::size_t pivot = cursors.size();
-		for (std::size_t i = 0; i < cursors.size() && cursors[i]->doc() != kEndDoc; i++)
-		{
-			upper += cursors[i]->upper_bound();
-			if (upper > threshold)
-			{
-				pivot = i;
-				while (pivot + 1 < cursors.size() && cursors[pivot + 1]->doc() == cursors[pivot]->doc())
-					pivot++;
-				break;
-			}
-		}
+		const double threshold = top.Threshold();
+		const std::size_t pivot = FindPivot(cursors, threshold);
 		if (pivot == cursors.size())
 			break;
 		counters.pivots++;
-		DocId pivot_doc = cursors[pivot]->doc();
+		const DocId pivot_doc = cursors[pivot]->doc();
 
-		// Block-max check: the bounds of the blocks that may hold pivot_doc.
-		double block_upper = 0;
-		for (std::size_t i = 0; i <= pivot; i++)
+		if (BlockUpper(cursors, pivot, pivot_doc) <= threshold)
 		{
-			cursors[i]->ShallowSeek(pivot_doc);
-			block_upper += cursors[i]->ShallowBound();
-		}
-
-		if (block_upper > threshold)
-		{
-			if (cursors[0]->doc() == pivot_doc)
-			{
-				ScoreAndAdvance(in, FrontGroup(cursors), pivot_doc, top, counters);
-				std::sort(cursors.begin(), cursors.end(), ByDoc);
-				continue;
-			}
-			// Bring the last cursor before the pivot's group up to the pivot.
-			std::size_t move = pivot;
-			while (cursors[move]->doc() == pivot_doc)
-				move--;
-			cursors[move]->NextGeq(pivot_doc);
-			BubbleDown(cursors, move);
+			counters.block_skips++;
+			SkipBlocks(cursors, pivot, pivot_doc);
 			continue;
 		}
-
-		// No document up to the end of these blocks can make it: skip past the
-		// nearest block end (or to the next cursor beyond the pivot), moving the
-		// cursor with the largest bound.
-		counters.block_skips++;
-		DocId next = kEndDoc;
-		for (std::size_t i = 0; i <= pivot; i++)
+		if (cursors[0]->doc() == pivot_doc)
 		{
-			DocId last = cursors[i]->ShallowLastDoc();
-			if (last != kEndDoc && last + 1 < next)
-				next = last + 1;
+			ScoreAndAdvance(in, FrontGroup(cursors), pivot_doc, top, counters);
+			std::sort(cursors.begin(), cursors.end(), ByDoc);
+			continue;
 		}
-		if (pivot + 1 < cursors.size() && cursors[pivot + 1]->doc() < next)
-			next = cursors[pivot + 1]->doc();
-		if (next <= pivot_doc)
-			next = pivot_doc + 1;
-		std::size_t move = 0;
-		for (std::size_t i = 1; i <= pivot; i++)
-			if (cursors[i]->upper_bound() > cursors[move]->upper_bound())
-				move = i;
-		cursors[move]->NextGeq(next);
+		// Bring the last cursor before the pivot's group up to the pivot.
+		std::size_t move = pivot;
+		while (cursors[move]->doc() == pivot_doc)
+			move--;
+		cursors[move]->NextGeq(pivot_doc);
 		BubbleDown(cursors, move);
 	}
 	return counters;

@@ -176,7 +176,7 @@ BuildPhaseName(int64_t phase)
 namespace {
 
 // quarry_bm25 for am::MakeIndexAmRoutine (am/am_routine.h).
-struct Bm25Callbacks {
+struct Callbacks {
 	static constexpr const char *kName = "quarry_bm25";
 	static constexpr uint16_t kSupportProcs = 0; // strategies: 1 = @@@ (match), 2 = <@> (ordering)
 	QUARRY_INDEX_CALLBACKS(QUARRY_BIND_CALLBACK)
@@ -190,5 +190,5 @@ struct Bm25Callbacks {
 // The handler: quarry_bm25's capabilities and callbacks.
 QUARRY_FUNCTION(quarry_bm25_handler)
 {
-	PG_RETURN_POINTER(quarry::am::MakeIndexAmRoutine<quarry::am::bm25::Bm25Callbacks>());
+	PG_RETURN_POINTER(quarry::am::MakeIndexAmRoutine<quarry::am::bm25::Callbacks>());
 }

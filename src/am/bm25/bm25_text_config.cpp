@@ -31,6 +31,7 @@ extern "C" {
 
 #include <cstring>
 #include <string_view>
+#include <type_traits>
 
 namespace quarry::am::bm25 {
 
@@ -228,6 +229,8 @@ ThrowConfigMissing(Relation index, const MetaPage &meta)
 struct AmCache {
 	Oid text_config;
 };
+// Kept in rd_amcache: freed with the relcache entry's memory, never destroyed.
+static_assert(std::is_trivially_destructible_v<AmCache>);
 
 } // namespace
 

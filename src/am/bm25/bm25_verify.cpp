@@ -58,16 +58,6 @@ struct Sweep {
 };
 static_assert(std::is_trivially_destructible_v<Sweep>);
 
-// Copies `block` of `index` into `out` (under a share lock).
-void
-CopyBlock(Relation index, BlockNumber block, char *out)
-{
-	Buffer buffer = ReadBuffer(index, block);
-	LockBuffer(buffer, BUFFER_LOCK_SHARE);
-	std::memcpy(out, BufferGetPage(buffer), BLCKSZ);
-	UnlockReleaseBuffer(buffer);
-}
-
 // Every block: an empty page (never written, or the tail of a crash) or a
 // quarry_bm25 page of a known type with the right special space.
 Sweep
@@ -78,7 +68,7 @@ SweepPages(Relation index, char *copy, VerifyReport &report)
 		palloc_extended(sizeof(BlockState) * (sweep.count + 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO));
 	for (BlockNumber block = 0; block < sweep.count; block++)
 	{
-		CopyBlock(index, block, copy);
+		CopyBlock(index, block, sweep.count, copy);
 		Page page = copy;
 		BlockState &state = sweep.blocks[block];
 		const char *problem = nullptr;
@@ -113,7 +103,7 @@ ReadSoundMeta(Relation index, const Sweep &sweep, char *copy, MetaPage *meta, Ve
 		report.Problem(VerifyKind::kMetapage, "block 0 is not a quarry_bm25 metapage");
 		return false;
 	}
-	CopyBlock(index, kMetaBlock, copy);
+	CopyBlock(index, kMetaBlock, sweep.count, copy);
 	std::memcpy(meta, MetaOf(copy), sizeof(MetaPage));
 	if (meta->magic != kMagic || meta->version < kOldestFormatVersion || meta->version > kFormatVersion)
 	{
@@ -144,7 +134,7 @@ SegmentSound(Relation index, const SegmentRef &ref, const Sweep &sweep, char *co
 	};
 	if (!sweep.Holds(ref.header, PageType::kSegmentHeader, ref.id))
 		return skip("its header", ref.header);
-	CopyBlock(index, ref.header, copy);
+	CopyBlock(index, ref.header, sweep.count, copy);
 	SegmentHeader h;
 	std::memcpy(&h, ContentOf(copy), sizeof h);
 	if (h.id != ref.id || h.doc_count != ref.doc_count || !HeaderSectionsSane(h))
@@ -157,7 +147,7 @@ SegmentSound(Relation index, const SegmentRef &ref, const Sweep &sweep, char *co
 	{
 		if (!sweep.Holds(next, PageType::kExtents, ref.id))
 			return skip("an extent page", next);
-		CopyBlock(index, next, copy);
+		CopyBlock(index, next, sweep.count, copy);
 		ExtentPage head;
 		std::memcpy(&head, ContentOf(copy), sizeof head);
 		const uint32_t n = std::min(head.count, h.extent_count - have);
@@ -334,7 +324,7 @@ PendingChainSound(const MetaPage &meta, const Sweep &sweep, Relation index, char
 		}
 		if (block == meta.pending_tail)
 			return true;
-		CopyBlock(index, block, copy);
+		CopyBlock(index, block, sweep.count, copy);
 		block = OpaqueOf(copy)->next;
 	}
 	report.Problem(VerifyKind::kPending, "the pending list's chain does not reach its tail %u", meta.pending_tail);

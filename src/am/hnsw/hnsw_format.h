@@ -27,9 +27,10 @@
 // The format only: reading and writing pages is hnsw_pages.h.
 #pragma once
 
-#include "pg/heap_tid.h"
-#include "am/null_row_list.h"
 #include "pg/postgres_api.h"
+
+#include "am/null_row_list.h"
+#include "pg/heap_tid.h"
 
 extern "C" {
 #include "storage/block.h"

@@ -147,7 +147,7 @@ BuildPhaseName(int64_t phase)
 namespace {
 
 // quarry_hnsw for am::MakeIndexAmRoutine (am/am_routine.h).
-struct HnswCallbacks {
+struct Callbacks {
 	static constexpr const char *kName = "quarry_hnsw";
 	static constexpr uint16_t kSupportProcs = kNumProcs;
 	QUARRY_INDEX_CALLBACKS(QUARRY_BIND_CALLBACK)
@@ -161,5 +161,5 @@ struct HnswCallbacks {
 // The handler: quarry_hnsw's capabilities and callbacks.
 QUARRY_FUNCTION(quarry_hnsw_handler)
 {
-	PG_RETURN_POINTER(quarry::am::MakeIndexAmRoutine<quarry::am::hnsw::HnswCallbacks>());
+	PG_RETURN_POINTER(quarry::am::MakeIndexAmRoutine<quarry::am::hnsw::Callbacks>());
 }

@@ -34,6 +34,7 @@ extern "C" {
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 namespace quarry::am::hnsw {
 
@@ -68,6 +69,8 @@ struct Insertion {
 	bool duplicate; // the vector equals nearest0's: join its chain
 	float *selected_distance; // [(level + 1) * kMaxNeighbors]
 };
+// Alive across LockPage and buffer reads made without PgCall.
+static_assert(std::is_trivially_destructible_v<Insertion>);
 
 const CachedNode *
 Cached(Insertion &in, uint32_t node)

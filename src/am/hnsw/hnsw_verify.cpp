@@ -70,22 +70,6 @@ namespace quarry::am::hnsw {
 
 namespace {
 
-/// Copies `block` into `out`; false (and zeros) past the end of the relation.
-bool
-CopyBlock(Checker &c, BlockNumber block, char *out)
-{
-	if (block >= c.nblocks)
-	{
-		std::memset(out, 0, BLCKSZ);
-		return false;
-	}
-	Buffer buffer = ReadBuffer(c.index, block);
-	LockBuffer(buffer, BUFFER_LOCK_SHARE);
-	std::memcpy(out, BufferGetPage(buffer), BLCKSZ);
-	UnlockReleaseBuffer(buffer);
-	return true;
-}
-
 /// Whether `page` carries our special space and page id (not its type).
 bool
 IsOurPage(Page page)
@@ -112,7 +96,7 @@ CheckMeta(Checker &c)
 		c.report->Problem(VerifyKind::kMetapage, "the index has no blocks");
 		return false;
 	}
-	CopyBlock(c, kMetaBlock, c.page);
+	CopyBlock(c.index, kMetaBlock, c.nblocks, c.page);
 	const Page page = c.page;
 	if (!IsOurPage(page) || OpaqueOf(page)->type != static_cast<uint8_t>(PageType::kMeta))
 	{
@@ -233,7 +217,7 @@ CheckOtherBlocks(Checker &c, const uint8_t *kinds)
 		CHECK_FOR_INTERRUPTS();
 		if (kinds[block] != 0)
 			continue;
-		CopyBlock(c, block, c.page);
+		CopyBlock(c.index, block, c.nblocks, c.page);
 		if (PageIsNew(c.page))
 			continue;
 		if (!IsOurPage(c.page) || OpaqueOf(c.page)->type != static_cast<uint8_t>(PageType::kUpper))
@@ -270,7 +254,7 @@ ClaimNullRowPages(Checker &c, uint8_t *kinds)
 			break;
 		}
 		kinds[block] = 4;
-		CopyBlock(c, block, c.page);
+		CopyBlock(c.index, block, c.nblocks, c.page);
 		const auto *header = reinterpret_cast<const am::NullRowPageHeader *>(StreamPayload(c.page));
 		if (!IsOurPage(c.page) || OpaqueOf(c.page)->type != static_cast<uint8_t>(PageType::kNullRows) ||
 			header->count > capacity)
@@ -345,7 +329,7 @@ CheckTidStream(Checker &c)
 		CHECK_FOR_INTERRUPTS();
 		const BlockNumber block = StreamBlock(c.meta.tids, page);
 		const bool holds_slots = static_cast<uint64_t>(page) * kTidEntriesPerPage < c.meta.node_count;
-		CopyBlock(c, block, c.page);
+		CopyBlock(c.index, block, c.nblocks, c.page);
 		if (PageIsNew(c.page))
 		{
 			if (holds_slots)
@@ -372,7 +356,7 @@ LoadNodePage(Checker &c, uint32_t page)
 		return c.node_pages[page] != kPageBad;
 	const BlockNumber block = StreamBlock(c.meta.nodes, page);
 	c.cached_page = page;
-	const bool exists = CopyBlock(c, block, c.page);
+	const bool exists = CopyBlock(c.index, block, c.nblocks, c.page);
 	if (c.node_pages[page] == kPageUnknown)
 	{
 		if (!exists || PageIsNew(c.page))
