@@ -36,10 +36,13 @@ RESET ROLE;
 CREATE TABLE stored_queries (q quarry_query);
 INSERT INTO stored_queries VALUES (quarry_query('payroll', 'priv.docs_bm25'));
 GRANT SELECT ON stored_queries TO PUBLIC;
+-- A table everyone may write into (for a data-modifying CTE).
+CREATE TABLE sink (body text);
+GRANT SELECT, INSERT ON sink TO PUBLIC;
 
 -- An ERROR's text, one wording on every version: PostgreSQL 17 and later say
--- "permission denied for table t" where 15 and 16 say "must be owner of
--- table t" (the MAINTAIN privilege), for REINDEX as for quarry_bm25_merge.
+-- "permission denied for index i" where 15 and 16 say "must be owner of
+-- index i" (the MAINTAIN privilege), for REINDEX as for quarry_bm25_merge.
 CREATE FUNCTION error_text(msg text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
     SELECT 'ERROR: ' || regexp_replace(msg, '^must be owner of ', 'permission denied for ') $$;
 -- try_as(role, statement): the statement's one-value result, or its ERROR.
@@ -82,7 +85,7 @@ INSERT INTO calls (what, stmt) VALUES
     ('constructors and accessors (no statistics)',
      $$SELECT quarry_query_index(quarry_query('x', 'priv.docs_bm25'))::text || ' ' ||
               quarry_query_text(quarry_query_parse('+x', 'priv.docs_bm25')) || ' ' ||
-              quarry_query_is_parsed(quarry_query_parse('+x'))$$),
+              quarry_query_is_parsed(quarry_query_parse('+x')) || ' ' || quarry_query('x')::text$$),
     ('ORDER BY <@> LIMIT 3',
      $$SELECT array_agg(id)::text FROM (SELECT id FROM priv.docs ORDER BY body <@> 'board' LIMIT 3) s$$),
     ('score in the SELECT list of a ranked scan',
@@ -95,6 +98,17 @@ INSERT INTO calls (what, stmt) VALUES
      $$SELECT array_agg(round(-s::numeric, 4))::text FROM (SELECT body <@> 'board' AS s FROM priv.docs_view ORDER BY body <@> 'board' LIMIT 2) s$$),
     ('scores through the view, no index scan',
      $$SELECT round(min(s)::numeric, 4) FROM (SELECT body <@> 'board' AS s FROM priv.docs_view ORDER BY id LIMIT 20) s$$),
+    ('a constant in a UNION with the view''s column, index named',
+     $$SELECT round(min(b <@> quarry_query('payroll', 'priv.docs_bm25'))::numeric, 4)
+       FROM (SELECT body AS b FROM priv.docs_view WHERE false UNION ALL SELECT 'payroll') s$$),
+    ('a constant in a UNION with the view''s column, index not named',
+     $$SELECT round(min(b <@> 'payroll')::numeric, 4)
+       FROM (SELECT body AS b FROM priv.docs_view WHERE false UNION ALL SELECT 'payroll') s$$),
+    ('a constant RETURNING from a data-modifying CTE over the view',
+     $$WITH c AS (INSERT INTO sink SELECT body FROM priv.docs_view WHERE id = 1 RETURNING 'payroll'::text AS x)
+       SELECT round((x <@> quarry_query('payroll', 'priv.docs_bm25'))::numeric, 4) FROM c$$),
+    ('quarry_bm25_scored called directly',
+     $$SELECT round(quarry_bm25_scored('(0,10)', 'board minutes', quarry_query('board', 'priv.docs_bm25'))::numeric, 4)$$),
     ('a constant next to a view scan of it',
      $$SELECT (SELECT count(*) FROM (SELECT id FROM priv.docs_view ORDER BY body <@> 'payroll' LIMIT 1) s) || ' ' ||
               round(('payroll' <@> quarry_query('payroll', 'priv.docs_bm25'))::numeric, 4)$$),
@@ -105,7 +119,8 @@ INSERT INTO calls (what, stmt) VALUES
     ('distances of constants (<->, <#>, <=>)',
      $$SELECT ('{1,2}'::real[] <-> '{4,6}'::real[]) || ' ' || ('{1,2}'::real[] <#> '{4,6}'::real[]) || ' ' ||
               round(('{1,0}'::real[] <=> '{0,1}'::real[])::numeric, 4) || ' ' ||
-              quarry_negative_inner_product('{1}', '{2}') || ' ' || quarry_cosine_distance('{1}', '{2}')$$),
+              quarry_negative_inner_product('{1}', '{2}') || ' ' || quarry_cosine_distance('{1}', '{2}') || ' ' ||
+              quarry_l2_distance('{1}', '{3}')$$),
     ('quarry_bm25_stats',
      $$SELECT doc_count FROM quarry_bm25_stats('priv.docs_bm25')$$),
     ('quarry_hnsw_index_info',
@@ -165,6 +180,20 @@ ALTER FUNCTION priv.top_board() OWNER TO regress_quarry_owner;
 GRANT EXECUTE ON FUNCTION priv.top_board() TO regress_quarry_outsider;
 SELECT try_as('regress_quarry_outsider',
     $$SELECT priv.top_board() || ' ' || round(('payroll' <@> quarry_query('payroll', 'priv.docs_bm25'))::numeric, 4)$$);
+-- The score a scan just ranked a row with is not another user's to take:
+-- quarry_bm25_scored (what the planner puts in a ranked scan's projection)
+-- asks what <@> asks, whether or not the scan has the value. The owner's
+-- cursor has returned row (0,10); the owner's call takes the scan's score
+-- (the text 'x' would score 0), the outsider's is refused.
+BEGIN;
+SET LOCAL enable_seqscan = off;
+SET LOCAL ROLE regress_quarry_owner;
+DECLARE ranked CURSOR FOR SELECT id FROM priv.docs ORDER BY body <@> quarry_query('board', 'priv.docs_bm25');
+FETCH 1 FROM ranked;
+SELECT round(quarry_bm25_scored('(0,10)', 'x', quarry_query('board', 'priv.docs_bm25'))::numeric, 4) AS owner_takes;
+SET LOCAL ROLE regress_quarry_outsider;
+SELECT round(quarry_bm25_scored('(0,10)', 'x', quarry_query('board', 'priv.docs_bm25'))::numeric, 4) AS outsider_takes;
+ROLLBACK;
 -- One cached expression, two users: plpgsql keeps the expression (and its
 -- prepared query) across the role change; the second call is checked again.
 CREATE FUNCTION probe_as(r name) RETURNS text LANGUAGE plpgsql AS $$
@@ -356,7 +385,7 @@ FROM (SELECT try_as('regress_quarry_maintainer', $$SELECT quarry_bm25_merge('pri
 
 DROP SCHEMA trap_path CASCADE;
 DROP SCHEMA priv CASCADE;
-DROP TABLE stored_queries, calls, roles, cells CASCADE;
+DROP TABLE stored_queries, sink, calls, roles, cells CASCADE;
 DROP FUNCTION try_as(name, text);
 DROP FUNCTION error_text(text);
 DROP FUNCTION reindex_as_caller(text);

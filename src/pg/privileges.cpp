@@ -169,20 +169,24 @@ CheckNotGrantedToPublic(Oid function, const char *update_hint)
 void
 CheckIndexMaintainable(Oid index)
 {
-	Oid table = IndexTable(index);
 	Oid user = GetUserId();
+	const char *name = get_rel_name(index);
+	if (name == nullptr)
+		ReportNoSuchRelation(index);
 #if PG_VERSION_NUM >= 170000
 	// PostgreSQL 17 added the MAINTAIN privilege (held by owners and
-	// pg_maintain); REINDEX asks for it.
-	if (pg_class_aclcheck(table, user, ACL_MAINTAIN) != ACLCHECK_OK)
-		ReportDenied(ACLCHECK_NO_PRIV, table);
+	// pg_maintain); REINDEX INDEX asks for it on the table.
+	AclResult result = pg_class_aclcheck(IndexTable(index), user, ACL_MAINTAIN);
+	if (result != ACLCHECK_OK)
+		aclcheck_error(result, OBJECT_INDEX, name);
 #elif PG_VERSION_NUM >= 160000
 	// PostgreSQL 16 replaced pg_class_ownercheck with object_ownercheck.
-	if (!object_ownercheck(RelationRelationId, table, user))
-		ReportDenied(ACLCHECK_NOT_OWNER, table);
+	if (!object_ownercheck(RelationRelationId, index, user))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_INDEX, name);
 #else
-	if (!pg_class_ownercheck(table, user))
-		ReportDenied(ACLCHECK_NOT_OWNER, table);
+	// REINDEX INDEX on 15 asks for ownership of the index (its table's owner).
+	if (!pg_class_ownercheck(index, user))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_INDEX, name);
 #endif
 }
 

@@ -58,9 +58,9 @@ bool RowSecurityActive(Oid table);
 /// current user. PostgreSQL 16 moved it into RTEPermissionInfo.
 Oid RangeTableCheckAsUser(const Query *query, const RangeTblEntry *rte);
 
-/// ERRORs ("must be owner of table t" on 15 and 16, "permission denied for
-/// table t" on 17 and later) unless the current user may REINDEX the table of
-/// `index`.
+/// ERRORs unless the current user may REINDEX `index`, with REINDEX INDEX's
+/// own error ("must be owner of index i" on 15 and 16, "permission denied for
+/// index i" on 17 and later).
 void CheckIndexMaintainable(Oid index);
 
 /// ERRORs unless function `function` is kept from PUBLIC or the caller is a

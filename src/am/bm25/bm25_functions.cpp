@@ -50,6 +50,12 @@ struct ScoreCache {
 	mem::ScanArena *arena;
 	PreparedQuery *query;
 	double *term_scores;
+	// The last access check passed without preparing a query (a score taken
+	// from the scan): for this index, marks and user.
+	Oid checked_index;
+	Oid checked_user;
+	bool checked_column_operand;
+	Oid checked_as_user;
 };
 static_assert(std::is_trivially_destructible_v<ScoreCache>);
 
@@ -79,18 +85,46 @@ CheckMayScore(const QueryValue &q)
 	pg::CheckIndexReadable(q.index, q.check_as_user != InvalidOid ? q.check_as_user : GetUserId());
 }
 
+// The call site's cache, made on first use (its arena when a query is first
+// prepared: scores taken from the scan need none).
+ScoreCache *
+CacheOf(FunctionCallInfo fcinfo)
+{
+	auto *cache = static_cast<ScoreCache *>(fcinfo->flinfo->fn_extra);
+	if (cache != nullptr)
+		return cache;
+	cache = static_cast<ScoreCache *>(MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ScoreCache)));
+	fcinfo->flinfo->fn_extra = cache;
+	return cache;
+}
+
+// CheckMayScore for a score the scan already has (nothing to prepare): once
+// per call site while the index, the marks and the user stay the same.
+void
+CheckMayScoreOnce(FunctionCallInfo fcinfo, const QueryValue &q)
+{
+	ScoreCache *cache = CacheOf(fcinfo);
+	if (cache->checked_index == q.index && cache->checked_user == GetUserId() &&
+		cache->checked_column_operand == q.column_operand && cache->checked_as_user == q.check_as_user)
+		return;
+	CheckIndexKind(q.index, IndexKind::kBm25);
+	CheckMayScore(q);
+	cache->checked_index = q.index;
+	cache->checked_user = GetUserId();
+	cache->checked_column_operand = q.column_operand;
+	cache->checked_as_user = q.check_as_user;
+}
+
 ScoreCache *
 CachedQuery(FunctionCallInfo fcinfo, const QueryValue &q)
 {
-	auto *cache = static_cast<ScoreCache *>(fcinfo->flinfo->fn_extra);
+	ScoreCache *cache = CacheOf(fcinfo);
 	if (Holds(cache, q))
 		return cache;
-	if (cache == nullptr)
+	if (cache->arena == nullptr)
 	{
-		cache = static_cast<ScoreCache *>(MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ScoreCache)));
 		cache->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "quarry_bm25 score", ALLOCSET_SMALL_SIZES);
 		cache->arena = pg::CreateScanArena(cache->cxt);
-		fcinfo->flinfo->fn_extra = cache;
 	}
 	// A new query: the arena starts over (keeping its block), nothing else is
 	// allocated, so a nested loop over many queries takes no new memory.
@@ -174,7 +208,7 @@ QUARRY_FUNCTION(quarry_bm25_score)
 // value the scan ranked the row with when the row is the one it returned last
 // (no tokenizing: a returned row costs nothing however long its text), else
 // the same value computed as <@> computes it. Equal to `text <@> query` bit
-// for bit either way.
+// for bit either way, and asks the same privileges.
 QUARRY_FUNCTION(quarry_bm25_scored)
 {
 	return Boundary("quarry_bm25_scored", [&]() -> Datum {
@@ -183,6 +217,7 @@ QUARRY_FUNCTION(quarry_bm25_scored)
 		bool null;
 		if (q.index != InvalidOid && ValueOfReturnedRow(q, reinterpret_cast<ItemPointer>(PG_GETARG_POINTER(0)), &value, &null))
 		{
+			CheckMayScoreOnce(fcinfo, q);
 			if (null)
 				PG_RETURN_NULL();
 			PG_RETURN_FLOAT8(value);

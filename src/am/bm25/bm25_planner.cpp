@@ -166,6 +166,10 @@ ResolveVar(const Catalog &cat, Var *var, Query **stack, int depth)
 		}
 		case RTE_SUBQUERY:
 		{
+			// A set operation's column holds every leg's rows, and its target
+			// list names the first leg's only: not one table's column.
+			if (rte->subquery->setOperations != nullptr)
+				return {};
 			TargetEntry *tle = get_tle_by_resno(rte->subquery->targetList, var->varattno);
 			if (tle == nullptr || level + 1 >= kMaxDepth)
 				return {};
@@ -184,6 +188,11 @@ ResolveVar(const Catalog &cat, Var *var, Query **stack, int depth)
 				if (strcmp(cte->ctename, rte->ctename) != 0 || !IsA(cte->ctequery, Query))
 					continue;
 				auto *cte_query = reinterpret_cast<Query *>(cte->ctequery);
+				// A data-modifying CTE's rows are what it wrote (its RETURNING
+				// list), and a set operation's are every leg's: neither is a
+				// column the statement reads from one table.
+				if (cte_query->commandType != CMD_SELECT || cte_query->setOperations != nullptr)
+					return {};
 				TargetEntry *tle = get_tle_by_resno(cte_query->targetList, var->varattno);
 				if (tle == nullptr || cte_level + 1 >= kMaxDepth)
 					return {};
