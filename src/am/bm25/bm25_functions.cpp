@@ -157,15 +157,6 @@ CachedQuery(FunctionCallInfo fcinfo, const QueryValue &q)
 	return cache;
 }
 
-[[noreturn]] void
-ReportUnresolved(std::string_view text)
-{
-	throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, pg::Format("could not determine which quarry_bm25 index scores the query \"%.*s\"", static_cast<int>(std::min<std::size_t>(text.size(), 60)), text.data()).text, "The left operand is not a column (or expression) with exactly one quarry_bm25 index, "
-					   "or quarry was not loaded when the statement was planned.", "Name the index: quarry_query('...', 'index_name'). Adding quarry to "
-					 "session_preload_libraries resolves unnamed queries in every statement.");
-	pg_unreachable();
-}
-
 } // namespace
 
 } // namespace quarry::am::bm25
@@ -183,10 +174,7 @@ namespace {
 double
 ComputedScore(FunctionCallInfo fcinfo, Datum text, QueryValue q)
 {
-	if (q.index == InvalidOid)
-		q.index = IndexScannedInThisStatement(q);
-	if (q.index == InvalidOid)
-		ReportUnresolved(q.text);
+	q.index = IndexOfQuery(q);
 	ScoreCache *cache = CachedQuery(fcinfo, q);
 	Tokens doc = TokenizeDatum(cache->query->view->config, text, false);
 	double score = ScoreTokens(*cache->query, doc, cache->term_scores);
@@ -232,10 +220,7 @@ QUARRY_FUNCTION(quarry_bm25_match)
 {
 	return Boundary("quarry_bm25_match", [&]() -> Datum {
 		QueryValue q = DecodeQuery(PG_GETARG_DATUM(1));
-		if (q.index == InvalidOid)
-			q.index = IndexScannedInThisStatement(q);
-		if (q.index == InvalidOid)
-			ReportUnresolved(q.text);
+		q.index = IndexOfQuery(q);
 		ScoreCache *cache = CachedQuery(fcinfo, q);
 		Tokens doc = TokenizeDatum(cache->query->view->config, PG_GETARG_DATUM(0), false);
 		double score = ScoreTokens(*cache->query, doc, cache->term_scores);

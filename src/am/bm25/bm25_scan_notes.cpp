@@ -7,6 +7,7 @@
 #include "am/bm25/bm25_query.h"
 #include "am/bm25/bm25_scan_notes.h"
 #include "am/bm25/bm25_search.h"
+#include "pg/guard.h"
 
 extern "C" {
 #include "access/xact.h"
@@ -106,6 +107,25 @@ IndexScannedInThisStatement(const QueryValue &q)
 		found = n.index;
 	}
 	return found;
+}
+
+Oid
+IndexOfQuery(const QueryValue &q)
+{
+	if (q.index != InvalidOid)
+		return q.index;
+	Oid index = IndexScannedInThisStatement(q);
+	if (index != InvalidOid)
+		return index;
+	const int shown = static_cast<int>(std::min<std::size_t>(q.text.size(), 60));
+	throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
+					pg::Format("could not determine which quarry_bm25 index scores the query \"%.*s\"", shown,
+							   q.text.data())
+						.text,
+					"The left operand is not a column (or expression) with exactly one quarry_bm25 index, "
+					"or quarry was not loaded when the statement was planned.",
+					"Name the index: quarry_query('...', 'index_name'). Adding quarry to "
+					"session_preload_libraries resolves unnamed queries in every statement.");
 }
 
 void

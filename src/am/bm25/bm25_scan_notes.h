@@ -21,6 +21,9 @@ struct PreparedQuery;
 /// uses the statistics the ordering used, so the two agree exactly.
 void NoteScanQuery(Oid index, const QueryValue &q, const PreparedQuery &query);
 Oid IndexScannedInThisStatement(const QueryValue &q);
+/// The index of query `q`: the one it names, else the one that ran it in this
+/// statement; else a clear ERROR saying to name it.
+Oid IndexOfQuery(const QueryValue &q);
 void UseScanStatistics(Oid index, const QueryValue &q, PreparedQuery &query);
 
 /// The row a ranking scan (ORDER BY col <@> q) returned last, with the value
