@@ -121,6 +121,9 @@ INSERT INTO calls (what, stmt) VALUES
               round(('{1,0}'::real[] <=> '{0,1}'::real[])::numeric, 4) || ' ' ||
               quarry_negative_inner_product('{1}', '{2}') || ' ' || quarry_cosine_distance('{1}', '{2}') || ' ' ||
               quarry_l2_distance('{1}', '{3}')$$),
+    ('quarry_snippet, quarry_highlights of a constant (no statistics)',
+     $$SELECT quarry_snippet('the salary board', quarry_query('board', 'priv.docs_bm25')) || ' ' ||
+              (SELECT string_agg(start_offset || '-' || end_offset, ',') FROM quarry_highlights('board salary', quarry_query('salary', 'priv.docs_bm25')))$$),
     ('quarry_bm25_stats',
      $$SELECT doc_count FROM quarry_bm25_stats('priv.docs_bm25')$$),
     ('quarry_hnsw_index_info',

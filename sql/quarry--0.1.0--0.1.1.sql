@@ -22,3 +22,18 @@ CREATE FUNCTION @extschema@.quarry_query_resolve(query @extschema@.quarry_query,
 -- returned row's score comes from the scan, not from tokenizing it again.
 CREATE FUNCTION @extschema@.quarry_bm25_scored(tid, text, @extschema@.quarry_query) RETURNS double precision
     AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED COST 1;
+
+-- Highlighting (README "Highlighting"): the best fragments of a text with the
+-- query's words marked, and the character offsets of every matching word.
+-- Tokenized with the query's index's configuration; no statistics are read.
+-- PARALLEL RESTRICTED: an unnamed query takes the index the statement's scan
+-- ran it with, which only the scan's backend knows.
+CREATE FUNCTION @extschema@.quarry_snippet(pg_catalog.text, @extschema@.quarry_query,
+    start_tag pg_catalog.text DEFAULT '<b>', stop_tag pg_catalog.text DEFAULT '</b>',
+    max_fragments pg_catalog.int4 DEFAULT 1, fragment_words pg_catalog.int4 DEFAULT 30)
+    RETURNS pg_catalog.text
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED COST 1000;
+CREATE FUNCTION @extschema@.quarry_highlights(pg_catalog.text, @extschema@.quarry_query,
+    OUT start_offset pg_catalog.int4, OUT end_offset pg_catalog.int4, OUT lexeme pg_catalog.text)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED COST 1000 ROWS 10;

@@ -113,8 +113,9 @@ SELECT build_arenas_created, build_arenas_destroyed, build_arenas_live,
 	                     text_config FROM quarry_bm25_stats('manual_bm25')"
 	psql_demo -q <<'SQL'
 CREATE FUNCTION search(q text, k int DEFAULT 5)
-RETURNS TABLE (rank bigint, score numeric, title text, link text) LANGUAGE sql STABLE AS $$
+RETURNS TABLE (rank bigint, score numeric, title text, snippet text, link text) LANGUAGE sql STABLE AS $$
     SELECT row_number() OVER (), round(-((m.title || ' ' || m.body) <@> q)::numeric, 2), m.title,
+           quarry_snippet(m.body, quarry_query(q, 'manual_bm25'), '*', '*', 1, 16),
            'https://www.postgresql.org/docs/15/' || m.page || '#' || m.anchor
     FROM (SELECT * FROM manual ORDER BY (title || ' ' || body) <@> q LIMIT k) m
 $$;

@@ -73,6 +73,8 @@ struct Catalog {
 	Oid query_type;
 	Oid score_op;
 	Oid match_op;
+	Oid snippet_fn;	   // quarry_snippet(text, quarry_query, ...), InvalidOid if not installed
+	Oid highlights_fn; // quarry_highlights(text, quarry_query)
 	Oid resolve_fn;	  // quarry_query_resolve(quarry_query, quarry_query), 0.1.1 and later
 	bool resolve_oid; // an install of 0.1.0: quarry_query_resolve(quarry_query, oid), no column read
 };
@@ -302,24 +304,26 @@ WalkQuery(Query *query, Walk *walk)
 	return result;
 }
 
+// Names the index of the query in args[1] from the text operand args[0] (of
+// an operator, or of a highlighting function).
 void
-RewriteOperator(OpExpr *op, Walk *walk)
+RewriteQueryArgument(List *args, Walk *walk)
 {
-	if (list_length(op->args) != 2)
+	if (list_length(args) < 2)
 		return;
-	Node *query = static_cast<Node *>(lsecond(op->args));
+	Node *query = static_cast<Node *>(lsecond(args));
 	if (exprType(query) != walk->cat.query_type)
 		return;
 	if (IsA(query, Const) && reinterpret_cast<Const *>(query)->constisnull)
 		return;
 	Query *stack[kMaxDepth];
 	std::memcpy(stack, walk->stack, sizeof(Query *) * walk->depth);
-	Resolution r = ResolveOperand(walk->cat, static_cast<Node *>(linitial(op->args)), stack, walk->depth);
+	Resolution r = ResolveOperand(walk->cat, static_cast<Node *>(linitial(args)), stack, walk->depth);
 	if (r.index == InvalidOid)
 		return;
 	Node *resolved = ResolvedQuery(walk->cat, query, r);
 	if (resolved != nullptr)
-		list_nth_cell(op->args, 1)->ptr_value = resolved;
+		list_nth_cell(args, 1)->ptr_value = resolved;
 }
 
 bool
@@ -334,7 +338,14 @@ Walker(Node *node, Walk *walk)
 		auto *op = reinterpret_cast<OpExpr *>(node);
 		// Called back by PostgreSQL's tree walker: a throw must not cross it.
 		if (op->opno == walk->cat.score_op || op->opno == walk->cat.match_op)
-			pg::Boundary("quarry planner hook", [&] { RewriteOperator(op, walk); });
+			pg::Boundary("quarry planner hook", [&] { RewriteQueryArgument(op->args, walk); });
+	}
+	if (IsA(node, FuncExpr))
+	{
+		auto *call = reinterpret_cast<FuncExpr *>(node);
+		if (call->funcid != InvalidOid &&
+			(call->funcid == walk->cat.snippet_fn || call->funcid == walk->cat.highlights_fn))
+			pg::Boundary("quarry planner hook", [&] { RewriteQueryArgument(call->args, walk); });
 	}
 	return expression_tree_walker(node, AsWalker(Walker), walk);
 }
@@ -352,6 +363,9 @@ LoadCatalog(Catalog *cat)
 	};
 	cat->score_op = OpernameGetOprid(qualified("<@>"), TEXTOID, cat->query_type);
 	cat->match_op = OpernameGetOprid(qualified("@@@"), TEXTOID, cat->query_type);
+	Oid snippet_args[6] = {TEXTOID, cat->query_type, TEXTOID, TEXTOID, INT4OID, INT4OID};
+	cat->snippet_fn = LookupFuncName(qualified("quarry_snippet"), 6, snippet_args, true);
+	cat->highlights_fn = LookupFuncName(qualified("quarry_highlights"), 2, snippet_args, true);
 	Oid args[2] = {cat->query_type, cat->query_type};
 	cat->resolve_fn = LookupFuncName(qualified("quarry_query_resolve"), 2, args, true);
 	cat->resolve_oid = cat->resolve_fn == InvalidOid;
