@@ -124,6 +124,8 @@ INSERT INTO calls (what, stmt) VALUES
     ('quarry_snippet, quarry_highlights of a constant (no statistics)',
      $$SELECT quarry_snippet('the salary board', quarry_query('board', 'priv.docs_bm25')) || ' ' ||
               (SELECT string_agg(start_offset || '-' || end_offset, ',') FROM quarry_highlights('board salary', quarry_query('salary', 'priv.docs_bm25')))$$),
+    ('quarry_hnsw_scored called directly (computes from the vectors given)',
+     $$SELECT round(quarry_hnsw_scored('(0,1)', '{1,2,3}', '{0,0,0}', 'priv.docs_hnsw', 1)::numeric, 4)$$),
     ('quarry_bm25_stats',
      $$SELECT doc_count FROM quarry_bm25_stats('priv.docs_bm25')$$),
     ('quarry_hnsw_index_info',

@@ -271,3 +271,11 @@ CREATE FUNCTION @extschema@.quarry_highlights(pg_catalog.text, @extschema@.quarr
     OUT start_offset pg_catalog.int4, OUT end_offset pg_catalog.int4, OUT lexeme pg_catalog.text)
     RETURNS SETOF record
     AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED COST 1000 ROWS 10;
+
+-- What the planner puts in an ordered quarry_hnsw scan's projection in place
+-- of <->, <#>, <=>: the distance the scan ordered the row by when the row is
+-- the one it just returned (no detoasting, no distance computed again), else
+-- the operator's value; the same value either way.
+CREATE FUNCTION @extschema@.quarry_hnsw_scored(pg_catalog.tid, pg_catalog.float4[], pg_catalog.float4[],
+    pg_catalog.regclass, pg_catalog.int4) RETURNS pg_catalog.float8
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED COST 1;

@@ -106,15 +106,18 @@ IndexTable(Oid index)
 	pg_unreachable();
 }
 
+bool
+IndexReadable(Oid index, Oid user)
+{
+	Oid table = IndexTable(index);
+	return pg_class_aclcheck(table, user, ACL_SELECT) == ACLCHECK_OK || MayReadIndexedColumns(index, table, user);
+}
+
 void
 CheckIndexReadable(Oid index, Oid user)
 {
-	Oid table = IndexTable(index);
-	if (pg_class_aclcheck(table, user, ACL_SELECT) == ACLCHECK_OK)
-		return;
-	if (MayReadIndexedColumns(index, table, user))
-		return;
-	ReportDenied(ACLCHECK_NO_PRIV, table);
+	if (!IndexReadable(index, user))
+		ReportDenied(ACLCHECK_NO_PRIV, IndexTable(index));
 }
 
 void

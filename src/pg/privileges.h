@@ -42,6 +42,8 @@ Oid IndexTable(Oid index);
 /// from the table anyway, through a range table entry the executor checks as
 /// `user` (the current user, or a view's owner).
 void CheckIndexReadable(Oid index, Oid user);
+/// Whether CheckIndexReadable would pass.
+bool IndexReadable(Oid index, Oid user);
 
 /// What reading an index's statistics without reading its rows needs (a
 /// constant scored with them, quarry_bm25_stats, quarry_hnsw_index_info):

@@ -11,6 +11,7 @@
 #include "am/bm25/bm25_maintenance.h"
 #include "am/bm25/bm25_query.h"
 #include "am/bm25/bm25_scan_notes.h"
+#include "am/returned_rows.h"
 #include "am/bm25/bm25_search.h"
 #include "am/index_kind.h"
 
@@ -203,7 +204,7 @@ QUARRY_FUNCTION(quarry_bm25_scored)
 		QueryValue q = DecodeQuery(PG_GETARG_DATUM(2));
 		double value;
 		bool null;
-		if (q.index != InvalidOid && ValueOfReturnedRow(q, reinterpret_cast<ItemPointer>(PG_GETARG_POINTER(0)), &value, &null))
+		if (q.index != InvalidOid && quarry::am::ValueOfReturnedRow(q.index, q.parsed, q.text, reinterpret_cast<ItemPointer>(PG_GETARG_POINTER(0)), &value, &null))
 		{
 			CheckMayScoreOnce(fcinfo, q);
 			if (null)

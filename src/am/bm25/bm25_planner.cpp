@@ -29,6 +29,7 @@
 #include "am/bm25/bm25_planner.h"
 #include "am/bm25/bm25_query.h"
 #include "am/index_kind.h"
+#include "am/plan_scores.h"
 
 #include "pg/guard.h"
 #include "pg/privileges.h"
@@ -392,7 +393,7 @@ Planner(Query *parse, const char *query_string, int cursor_options, ParamListInf
 							? previous_planner(parse, query_string, cursor_options, bound_params)
 							: standard_planner(parse, query_string, cursor_options, bound_params);
 	if (loaded)
-		pg::Boundary("quarry planner hook", [&] { UseScanScores(stmt, walk.cat.score_op); });
+		pg::Boundary("quarry planner hook", [&] { am::UseScanValues(stmt); });
 	return stmt;
 }
 

@@ -26,6 +26,7 @@
 #include "am/bm25/bm25_query.h"
 #include "am/bm25/bm25_scan_notes.h"
 #include "am/bm25/bm25_search.h"
+#include "am/returned_rows.h"
 
 #include "pg/guard.h"
 #include "pg/memory_glue.h"
@@ -113,7 +114,7 @@ struct ScanState {
 	ScanAdmission *admission;
 	fts::DocAdmission *ranked_admission; // admission, and the ranking query's clause filter
 	PreparedQuery *ranking; // ORDER BY query; nullptr without ORDER BY
-	ReturnedRow *returned;	// where each row's ranking value is noted for the projection
+	am::ReturnedRow *returned;	// where each row's ranking value is noted for the projection
 	bool ranking_null;		// ORDER BY col <@> NULL
 	PreparedQuery **quals;
 	uint32_t qual_count;
@@ -221,7 +222,8 @@ RescanState(ScanState *st, IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey 
 		{
 			st->ranking = PrepareKey(st, scan, &orderbys[0]);
 			st->returned = pg::PgCall([&] {
-				return RegisterRankingScan(st->cxt, ScanIndexOid(scan), DecodeQuery(orderbys[0].sk_argument));
+				QueryValue q = DecodeQuery(orderbys[0].sk_argument);
+				return am::RegisterRankingScan(st->cxt, ScanIndexOid(scan), q.parsed, q.text);
 			});
 		}
 	}
@@ -360,7 +362,7 @@ Emit(IndexScanDesc scan, ScanState *st, fts::DocId doc, double score, bool score
 		scan->xs_orderbyvals[0] = Float8GetDatum(value);
 		scan->xs_orderbynulls[0] = score_null;
 		if (st->returned != nullptr)
-			NoteReturnedRow(st->returned, &scan->xs_heaptid, value, score_null);
+			am::NoteReturnedRow(st->returned, &scan->xs_heaptid, value, score_null);
 	}
 	return true;
 }
@@ -385,7 +387,7 @@ NextNullRow(IndexScanDesc scan, ScanState *st)
 	scan->xs_orderbyvals[0] = (Datum) 0;
 	scan->xs_orderbynulls[0] = true;
 	if (st->returned != nullptr)
-		NoteReturnedRow(st->returned, &scan->xs_heaptid, 0.0, true);
+		am::NoteReturnedRow(st->returned, &scan->xs_heaptid, 0.0, true);
 	return true;
 }
 

@@ -26,18 +26,4 @@ Oid IndexScannedInThisStatement(const QueryValue &q);
 Oid IndexOfQuery(const QueryValue &q);
 void UseScanStatistics(Oid index, const QueryValue &q, PreparedQuery &query);
 
-/// The row a ranking scan (ORDER BY col <@> q) returned last, with the value
-/// it ranked it with, so the same <@> evaluated for that row in the scan's
-/// projection (rewritten by the planner into quarry_bm25_scored) takes that
-/// value instead of tokenizing the row again (bm25_scan_notes.cpp). A scan
-/// registers at each rescan (its query copied in `owner`'s memory) and is
-/// forgotten when `owner` (its memory context) is reset or deleted, on
-/// every path.
-struct ReturnedRow;
-ReturnedRow *RegisterRankingScan(MemoryContext owner, Oid index, const QueryValue &q);
-void NoteReturnedRow(ReturnedRow *slot, ItemPointer tid, double value, bool null);
-/// The value the scan ranking query `q` ranked row `tid` with, if that row
-/// is the one it returned last.
-bool ValueOfReturnedRow(const QueryValue &q, ItemPointer tid, double *value, bool *null);
-
 } // namespace quarry::am::bm25

@@ -7,15 +7,18 @@
 // The operators compute with the same float kernels and the same normalisation
 // as the index, so an index scan reports exactly the value the operator gives.
 #include "am/hnsw/hnsw.h"
+#include "am/returned_rows.h"
 
 extern "C" {
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 }
 
 #include "hnsw/distance.h"
 #include "pg/guard.h"
+#include "pg/privileges.h"
 
 #include <cmath>
 #include <cstring>
@@ -94,10 +97,10 @@ namespace {
 
 // One distance between two real[] values, as the index computes it. C-shaped.
 double
-SqlDistance(FunctionCallInfo fcinfo, Metric metric)
+SqlDistance(Datum left, Datum right, Metric metric)
 {
-	VectorArg a = DatumGetVector(PG_GETARG_DATUM(0));
-	VectorArg b = DatumGetVector(PG_GETARG_DATUM(1));
+	VectorArg a = DatumGetVector(left);
+	VectorArg b = DatumGetVector(right);
 	CheckSameDims(a.dims, b.dims);
 	float norm_a = CheckVectorValues(a, metric);
 	float norm_b = CheckVectorValues(b, metric);
@@ -124,21 +127,84 @@ SqlDistance(FunctionCallInfo fcinfo, Metric metric)
 QUARRY_FUNCTION(quarry_l2_distance)
 {
 	return quarry::pg::Boundary("quarry_l2_distance", [&]() -> Datum {
-		PG_RETURN_FLOAT8(quarry::am::hnsw::SqlDistance(fcinfo, quarry::hnsw::Metric::kL2));
+		PG_RETURN_FLOAT8(quarry::am::hnsw::SqlDistance(PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), quarry::hnsw::Metric::kL2));
 	});
 }
 
 QUARRY_FUNCTION(quarry_negative_inner_product)
 {
 	return quarry::pg::Boundary("quarry_negative_inner_product", [&]() -> Datum {
-		PG_RETURN_FLOAT8(quarry::am::hnsw::SqlDistance(fcinfo, quarry::hnsw::Metric::kInnerProduct));
+		PG_RETURN_FLOAT8(quarry::am::hnsw::SqlDistance(PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), quarry::hnsw::Metric::kInnerProduct));
 	});
 }
 
 QUARRY_FUNCTION(quarry_cosine_distance)
 {
 	return quarry::pg::Boundary("quarry_cosine_distance", [&]() -> Datum {
-		PG_RETURN_FLOAT8(quarry::am::hnsw::SqlDistance(fcinfo, quarry::hnsw::Metric::kCosine));
+		PG_RETURN_FLOAT8(quarry::am::hnsw::SqlDistance(PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), quarry::hnsw::Metric::kCosine));
+	});
+}
+
+namespace quarry::am::hnsw {
+namespace {
+
+// Whether the current user may take a distance from the scan of `index`: a
+// row's distance to a query tells about a vector, so only a user who may read
+// the table's rows directly (SELECT, no row-level security in force) takes it;
+// anyone else gets it computed from the vector they passed, the same value.
+// Cached per call site while the index and the user stay the same.
+bool
+MayTakeScanValue(FunctionCallInfo fcinfo, Oid index)
+{
+	struct Checked {
+		Oid index;
+		Oid user;
+		bool allowed;
+	};
+	auto *c = static_cast<Checked *>(fcinfo->flinfo->fn_extra);
+	if (c == nullptr)
+	{
+		c = static_cast<Checked *>(MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(Checked)));
+		fcinfo->flinfo->fn_extra = c;
+	}
+	if (c->index != index || c->user != GetUserId())
+	{
+		c->allowed = pg::IndexReadable(index, GetUserId()) && !pg::RowSecurityActive(pg::IndexTable(index));
+		c->index = index;
+		c->user = GetUserId();
+	}
+	return c->allowed;
+}
+
+} // namespace
+} // namespace quarry::am::hnsw
+
+// quarry_hnsw_scored(ctid, vector, query, index, metric): what the planner
+// puts in an ordered quarry_hnsw scan's projection in place of the distance
+// operator (am/plan_scores.cpp): the distance the scan ordered the row by when
+// the row is the one it returned last (no detoasting, no distance computed
+// again), else the operator's value. The same value either way: the scan
+// reports exactly what the operator computes.
+QUARRY_FUNCTION(quarry_hnsw_scored)
+{
+	return quarry::pg::Boundary("quarry_hnsw_scored", [&]() -> Datum {
+		const int32 metric = PG_GETARG_INT32(4);
+		if (metric < static_cast<int32>(quarry::hnsw::Metric::kL2) || metric > static_cast<int32>(quarry::hnsw::Metric::kCosine))
+			quarry::pg::ThrowError(ERRCODE_INVALID_PARAMETER_VALUE, "quarry_hnsw_scored: metric must be 1 (L2), 2 (inner product) or 3 (cosine), not %d", metric);
+		struct varlena *query = PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(2));
+		double value;
+		bool null;
+		if (quarry::am::hnsw::MayTakeScanValue(fcinfo, PG_GETARG_OID(3)) &&
+			quarry::am::ValueOfReturnedRow(PG_GETARG_OID(3), static_cast<uint32_t>(metric),
+										   {VARDATA_ANY(query), VARSIZE_ANY_EXHDR(query)},
+										   reinterpret_cast<ItemPointer>(PG_GETARG_POINTER(0)), &value, &null))
+		{
+			if (null)
+				PG_RETURN_NULL();
+			PG_RETURN_FLOAT8(value);
+		}
+		PG_RETURN_FLOAT8(quarry::am::hnsw::SqlDistance(PG_GETARG_DATUM(1), PG_GETARG_DATUM(2),
+													 static_cast<quarry::hnsw::Metric>(metric)));
 	});
 }
 

@@ -16,6 +16,7 @@
 // nearer than a row already returned (reachable only through farther nodes)
 // is skipped: the executor relies on the order (xs_recheckorderby = false).
 #include "am/hnsw/hnsw.h"
+#include "am/returned_rows.h"
 
 extern "C" {
 #include "access/relscan.h"
@@ -47,6 +48,7 @@ using quarry::hnsw::Discarded;
 /// scan's memory context; the arena (a context-owned object) holds the rest.
 struct ScanState {
 	MemoryContext context;
+	am::ReturnedRow *returned_row; // where each returned row's distance is noted, or nullptr
 	mem::ScanArena *arena;
 	// Reset by every rescan (all in the arena):
 	DiskGraph *graph;
@@ -487,6 +489,16 @@ Rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norder
 	MemoryContext old = MemoryContextSwitchTo(s->context);
 	ResetScan(scan, s);
 	SetQuery(scan, s);
+	s->returned_row = nullptr;
+	if (scan->numberOfOrderBys > 0 && !s->query_null)
+	{
+		// The projection takes each returned row's distance from here
+		// (quarry_hnsw_scored): the query's bytes identify it.
+		struct varlena *query = PG_DETOAST_DATUM_PACKED(scan->orderByData[0].sk_argument);
+		s->returned_row = am::RegisterRankingScan(s->context, RelationGetRelid(scan->indexRelation),
+												  static_cast<uint32_t>(s->graph->metric()),
+												  {VARDATA_ANY(query), VARSIZE_ANY_EXHDR(query)});
+	}
 	MemoryContextSwitchTo(old);
 }
 
@@ -501,6 +513,9 @@ GetTuple(IndexScanDesc scan, ScanDirection direction)
 	MemoryContext old = MemoryContextSwitchTo(s->context);
 	bool found = NextRow(scan, s);
 	MemoryContextSwitchTo(old);
+	if (found && s->returned_row != nullptr)
+		am::NoteReturnedRow(s->returned_row, &scan->xs_heaptid, DatumGetFloat8(scan->xs_orderbyvals[0]),
+							scan->xs_orderbynulls[0]);
 	if (found)
 		pgstat_count_index_tuples(scan->indexRelation, 1);
 	return found;

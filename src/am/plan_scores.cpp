@@ -1,0 +1,177 @@
+// Values that come from the scan: after planning, every ordered quarry index
+// scan gets its ordering expression, wherever the projection or the filter
+// evaluates it, replaced by a function that returns the value the scan
+// ordered the row by (am/returned_rows.h) instead of computing it again:
+//
+//   quarry_bm25   col <@> q   ->  quarry_bm25_scored(ctid, col, q)
+//                 (a 70 kB document took 8 ms to tokenize per returned row)
+//   quarry_hnsw   col <-> q   ->  quarry_hnsw_scored(ctid, col, q, index, metric)
+//                 (and <#>, <=>; a 784-d vector compressed in the row cost a
+//                 third of a top-100 query to decompress and compare again)
+//
+// The expression replaced is the one the scan orders by, node for node, so it
+// is the same query: the value is the same to the last bit (quarry_bm25 with
+// the same statistics; quarry_hnsw's scans report exactly the operator's
+// value), and for a row the scan did not just return (a rescan, a row
+// filtered and re-read) the function computes it as the operator does.
+#include "am/bm25/bm25_planner.h"
+#include "am/bm25/bm25_query.h"
+#include "am/index_kind.h"
+#include "hnsw/distance.h"
+
+extern "C" {
+#include "access/sysattr.h"
+#include "catalog/pg_type.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/plannodes.h"
+#include "parser/parse_func.h"
+#include "parser/parse_oper.h"
+#include "utils/lsyscache.h"
+}
+
+namespace quarry::am {
+
+namespace {
+
+// The operators and functions of this install (InvalidOid where an older
+// install script lacks them).
+struct ScanValueFunctions {
+	Oid bm25_score_op;
+	Oid bm25_scored_fn;
+	Oid hnsw_ops[3]; // <->, <#>, <=>: metrics 1, 2, 3
+	Oid hnsw_scored_fn;
+};
+
+struct Replace {
+	Node *ordering; // the scan's ORDER BY expression
+	Node *scanned;	// the function that takes its value from the scan
+};
+
+using MutatorFn = Node *(*)();
+
+Node *
+ReplaceMutator(Node *node, Replace *r)
+{
+	if (node == nullptr)
+		return nullptr;
+	if (equal(node, r->ordering))
+		return static_cast<Node *>(copyObjectImpl(r->scanned));
+	return expression_tree_mutator(node, reinterpret_cast<MutatorFn>(reinterpret_cast<void (*)()>(ReplaceMutator)),
+								   r);
+}
+
+// The call that replaces ordering operator `op` of an index scan of `kind`,
+// or nullptr.
+FuncExpr *
+ScanValueCall(const IndexScan *scan, IndexKind kind, const OpExpr *op, const ScanValueFunctions &fns)
+{
+	Var *ctid = makeVar(scan->scan.scanrelid, SelfItemPointerAttributeNumber, TIDOID, -1, InvalidOid, 0);
+	List *args = list_make3(ctid, copyObjectImpl(linitial(op->args)), copyObjectImpl(lsecond(op->args)));
+	if (kind == IndexKind::kBm25 && op->opno == fns.bm25_score_op && fns.bm25_scored_fn != InvalidOid)
+		return makeFuncExpr(fns.bm25_scored_fn, FLOAT8OID, args, InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+	if (kind != IndexKind::kHnsw || fns.hnsw_scored_fn == InvalidOid)
+		return nullptr;
+	for (int32 metric = 1; metric <= 3; metric++)
+	{
+		if (op->opno != fns.hnsw_ops[metric - 1])
+			continue;
+		args = lappend(args, makeConst(REGCLASSOID, -1, InvalidOid, sizeof(Oid), ObjectIdGetDatum(scan->indexid),
+									   false, true));
+		args = lappend(args, makeConst(INT4OID, -1, InvalidOid, sizeof(int32), Int32GetDatum(metric), false, true));
+		return makeFuncExpr(fns.hnsw_scored_fn, FLOAT8OID, args, InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+	}
+	return nullptr;
+}
+
+// One index scan: its projection and filter take the scan's values.
+void
+RewriteIndexScan(IndexScan *scan, const ScanValueFunctions &fns)
+{
+	if (list_length(scan->indexorderbyorig) != 1)
+		return;
+	const IndexKind kind = KindOfIndex(scan->indexid);
+	auto *op = static_cast<OpExpr *>(linitial(scan->indexorderbyorig));
+	if (kind == IndexKind::kOther || !IsA(op, OpExpr) || list_length(op->args) != 2)
+		return;
+	FuncExpr *call = ScanValueCall(scan, kind, op, fns);
+	if (call == nullptr)
+		return;
+	Replace r{reinterpret_cast<Node *>(op), reinterpret_cast<Node *>(call)};
+	scan->scan.plan.targetlist = reinterpret_cast<List *>(ReplaceMutator(reinterpret_cast<Node *>(scan->scan.plan.targetlist), &r));
+	scan->scan.plan.qual = reinterpret_cast<List *>(ReplaceMutator(reinterpret_cast<Node *>(scan->scan.plan.qual), &r));
+}
+
+void RewritePlan(Plan *plan, const ScanValueFunctions &fns);
+
+void
+RewritePlans(List *plans, const ScanValueFunctions &fns)
+{
+	ListCell *lc;
+	foreach (lc, plans)
+		RewritePlan(static_cast<Plan *>(lfirst(lc)), fns);
+}
+
+// Every plan node below `plan` (the node kinds that hold other plans).
+void
+RewritePlan(Plan *plan, const ScanValueFunctions &fns)
+{
+	if (plan == nullptr)
+		return;
+	switch (nodeTag(plan))
+	{
+		case T_IndexScan:
+			RewriteIndexScan(reinterpret_cast<IndexScan *>(plan), fns);
+			break;
+		case T_Append:
+			RewritePlans(reinterpret_cast<Append *>(plan)->appendplans, fns);
+			break;
+		case T_MergeAppend:
+			RewritePlans(reinterpret_cast<MergeAppend *>(plan)->mergeplans, fns);
+			break;
+		case T_SubqueryScan:
+			RewritePlan(reinterpret_cast<SubqueryScan *>(plan)->subplan, fns);
+			break;
+		case T_CustomScan:
+			RewritePlans(reinterpret_cast<CustomScan *>(plan)->custom_plans, fns);
+			break;
+		default:
+			break;
+	}
+	RewritePlan(plan->lefttree, fns);
+	RewritePlan(plan->righttree, fns);
+}
+
+// This install's operators and functions, found by schema-qualified name.
+ScanValueFunctions
+LookUpFunctions(Oid schema)
+{
+	char *schema_name = get_namespace_name(schema);
+	auto name = [&](const char *n) { return list_make2(makeString(schema_name), makeString(const_cast<char *>(n))); };
+	const Oid vector = FLOAT4ARRAYOID;
+	ScanValueFunctions fns{};
+	fns.bm25_score_op = OpernameGetOprid(name("<@>"), TEXTOID, bm25::QueryTypeOid());
+	Oid bm25_args[3] = {TIDOID, TEXTOID, bm25::QueryTypeOid()};
+	fns.bm25_scored_fn = LookupFuncName(name("quarry_bm25_scored"), 3, bm25_args, true);
+	const char *hnsw_ops[3] = {"<->", "<#>", "<=>"};
+	for (int i = 0; i < 3; i++)
+		fns.hnsw_ops[i] = OpernameGetOprid(name(hnsw_ops[i]), vector, vector);
+	Oid hnsw_args[5] = {TIDOID, vector, vector, REGCLASSOID, INT4OID};
+	fns.hnsw_scored_fn = LookupFuncName(name("quarry_hnsw_scored"), 5, hnsw_args, true);
+	return fns;
+}
+
+} // namespace
+
+void
+UseScanValues(PlannedStmt *stmt)
+{
+	Oid schema = bm25::ExtensionSchema();
+	if (stmt == nullptr || schema == InvalidOid)
+		return;
+	const ScanValueFunctions fns = LookUpFunctions(schema);
+	RewritePlan(stmt->planTree, fns);
+	RewritePlans(stmt->subplans, fns);
+}
+
+} // namespace quarry::am

@@ -1,0 +1,38 @@
+// The row an ordered index scan returned last, with the value it ordered it
+// by, for the scan's projection (am/plan_scores.cpp): after planning, the
+// projection of an ordered quarry_bm25 or quarry_hnsw scan evaluates
+// quarry_bm25_scored / quarry_hnsw_scored(ctid, col, query) in place of the
+// ordering operator, and those take the value from here instead of computing
+// it again (tokenizing a long text, detoasting and comparing a vector).
+//
+// A scan registers at each rescan, with its index and its query's identity
+// (a tag and bytes: quarry_bm25 the parsed flag and the query text,
+// quarry_hnsw the strategy and the query vector's bytes), copied in `owner`'s
+// memory; it is forgotten when `owner` (the scan's memory context) is reset
+// or deleted, on every path. Eight scans at a time; more compute.
+#pragma once
+
+#include "pg/postgres_api.h"
+
+extern "C" {
+#include "storage/itemptr.h"
+#include "utils/memutils.h"
+}
+
+#include <cstdint>
+#include <string_view>
+
+namespace quarry::am {
+
+struct ReturnedRow;
+
+/// A ranking scan of `index` for the query (tag, key); nullptr when every
+/// slot is taken (the projection then computes).
+ReturnedRow *RegisterRankingScan(MemoryContext owner, Oid index, uint32_t tag, std::string_view key);
+/// The row the scan returns now and the value it ordered it by.
+void NoteReturnedRow(ReturnedRow *slot, ItemPointer tid, double value, bool null);
+/// The value a scan of `index` for (tag, key) ordered row `tid` by, if that
+/// row is the one it returned last.
+bool ValueOfReturnedRow(Oid index, uint32_t tag, std::string_view key, ItemPointer tid, double *value, bool *null);
+
+} // namespace quarry::am
