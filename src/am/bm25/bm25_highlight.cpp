@@ -34,6 +34,7 @@
 #include "pg/memory_glue.h"
 
 extern "C" {
+#include "catalog/pg_namespace.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
@@ -44,11 +45,13 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/fmgrprotos.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 }
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <string_view>
 #include <type_traits>
 
@@ -71,6 +74,11 @@ struct Highlighter {
 	int bytes;
 	Oid config;
 	bool fast;					// pass 1 by the splitter (default parser, no thesaurus)
+	// Per pass-1 token type (bit t): its dictionaries are Snowball stemmers
+	// and `simple` only, which keep a word's first letter (lowercased), so an
+	// ASCII word whose first letter starts no query term cannot match.
+	uint32_t first_letter_types;
+	bool term_first[128];		// ASCII first bytes of the query's terms
 	std::string_view *terms;	// the scored lexemes, sorted
 	uint32_t term_count;
 	TSQuery tsquery;			// the terms OR'ed, for hlparsetext; nullptr without terms
@@ -131,6 +139,46 @@ FastPathApplies(Oid config)
 	return true;
 }
 
+// Whether every dictionary token type `type` maps to keeps a word's first
+// letter: `simple` (lower-cases) and Snowball stemmers (strip suffixes).
+bool
+KeepsFirstLetter(Oid config, int type)
+{
+	TSConfigCacheEntry *cfg = lookup_ts_config_cache(config);
+	if (type >= cfg->lenmap || cfg->map[type].len == 0)
+		return false;
+	for (int i = 0; i < cfg->map[type].len; i++)
+	{
+		const Oid lexize = lookup_ts_dictionary_cache(cfg->map[type].dictIds[i])->lexizeOid;
+		if (lexize == F_DSIMPLE_LEXIZE)
+			continue;
+		const char *name = get_func_name(lexize);
+		if (name == nullptr || strcmp(name, "dsnowball_lexize") != 0 ||
+			get_func_namespace(lexize) != PG_CATALOG_NAMESPACE)
+			return false;
+	}
+	return true;
+}
+
+// The first-letter filter of pass 1 (see Highlighter).
+void
+PrepareFirstLetterFilter(Highlighter &h)
+{
+	h.first_letter_types = 0;
+	for (int type : {kAsciiWord, kWord, kNumWord, kUnsignedInt})
+		if (KeepsFirstLetter(h.config, type))
+			h.first_letter_types |= 1U << type;
+	std::fill(std::begin(h.term_first), std::end(h.term_first), false);
+	for (uint32_t t = 0; t < h.term_count; t++)
+	{
+		const auto first = static_cast<unsigned char>(h.terms[t].empty() ? 0 : h.terms[t][0]);
+		if (first >= 128)
+			h.first_letter_types = 0; // a term starting outside ASCII: no filter
+		else
+			h.term_first[first] = true;
+	}
+}
+
 // The query's scored lexemes, sorted, in the query context.
 void
 ReadTerms(Highlighter &h, const QueryValue &q)
@@ -187,6 +235,7 @@ HighlighterFor(FunctionCallInfo fcinfo, const QueryValue &q)
 	ReadTerms(*h, q);
 	h->tsquery = TermsAsTsquery(*h);
 	h->fast = FastPathApplies(h->config);
+	PrepareFirstLetterFilter(*h);
 	h->words.Clear();
 	h->words_arena = pg::CreateScanArena(h->query_cxt);
 	h->index = q.index;
@@ -263,6 +312,10 @@ int32_t
 TermOfWord(Highlighter &h, std::string_view word)
 {
 	const int type = TypeOfWord(word);
+	const auto first = static_cast<unsigned char>(word[0]);
+	if ((h.first_letter_types & (1U << type)) != 0 && first < 128 &&
+		!h.term_first[first >= 'A' && first <= 'Z' ? first - 'A' + 'a' : first])
+		return kNoTerm;
 	int32_t term;
 	if (h.words.Find(static_cast<uint8_t>(type), word, term))
 		return term;
