@@ -95,6 +95,10 @@ INSERT INTO hl_astro VALUES ('bright supernovae stars and one supernovae alone, 
 CREATE INDEX hl_astro_idx ON hl_astro USING quarry_bm25 (body) WITH (text_config = 'public.hl_ths_cfg');
 SELECT * FROM quarry_highlights((SELECT body FROM hl_astro), quarry_query('supernovae stars', 'hl_astro_idx'));
 SELECT quarry_snippet(body, quarry_query('supernovae stars', 'hl_astro_idx')) FROM hl_astro;
+-- Exact tokenizing gives a hyphenated word and each of its parts: more words
+-- than half the bytes (the word arrays grow).
+SELECT length(quarry_snippet(repeat('b-c ', 50000), quarry_query('b', 'hl_astro_idx'))) AS long_hyphenated,
+       quarry_snippet(repeat('b-c ', 4), quarry_query('b', 'hl_astro_idx'), fragment_words => 5) AS short;
 
 DROP TABLE hl_docs, hl_queries, hl_plain, hl_astro;
 DROP FUNCTION ref_matches(text, text);

@@ -388,6 +388,22 @@ SELECT (m NOT LIKE 'ERROR%') = (current_setting('server_version_num')::int >= 17
 FROM (SELECT try_as('regress_quarry_maintainer', $$SELECT quarry_bm25_merge('priv.docs_bm25')$$) AS m,
              try_as('regress_quarry_maintainer', $$SELECT reindex_as_caller('priv.docs_bm25')$$) AS r) x;
 
+-- A constant inserted through a view and scored in RETURNING is a row being
+-- written, not one the view lets its users read: it is not resolved from the
+-- column (the index must be named), and a named index asks for the table.
+-- A filter through the view in UPDATE's WHERE reads rows as usual.
+SET ROLE regress_quarry_owner;
+CREATE VIEW priv.docs_write_view AS SELECT id, body FROM priv.docs WHERE id <= 30;
+GRANT SELECT, INSERT, UPDATE ON priv.docs_write_view TO regress_quarry_outsider;
+RESET ROLE;
+SELECT try_as('regress_quarry_outsider', $$INSERT INTO priv.docs_write_view VALUES (1001, 'payroll')
+    RETURNING round((body <@> quarry_query('payroll', 'priv.docs_bm25'))::numeric, 4)$$) AS insert_named;
+SELECT try_as('regress_quarry_outsider', $$INSERT INTO priv.docs_write_view VALUES (1002, 'payroll')
+    RETURNING round((body <@> 'payroll')::numeric, 4)$$) AS insert_unnamed;
+SELECT try_as('regress_quarry_outsider', $$WITH u AS (UPDATE priv.docs_write_view SET body = body
+    WHERE body @@@ 'board' RETURNING id) SELECT count(*) FROM u$$) AS update_where;
+SELECT count(*) AS rows_added FROM priv.docs WHERE id > 1000;
+
 DROP SCHEMA trap_path CASCADE;
 DROP SCHEMA priv CASCADE;
 DROP TABLE stored_queries, sink, calls, roles, cells CASCADE;

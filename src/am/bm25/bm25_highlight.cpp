@@ -81,7 +81,7 @@ struct Highlighter {
 	bool term_first[128];		// ASCII first bytes of the query's terms
 	std::string_view *terms;	// the scored lexemes, sorted
 	uint32_t term_count;
-	TSQuery tsquery;			// the terms OR'ed, for hlparsetext; nullptr without terms
+	TSQuery tsquery;			// the terms OR'ed, for hlparsetext
 	fts::WordTermCache words;
 	mem::ScanArena *words_arena; // the cache's slots and words
 	MemoryContext query_cxt;
@@ -100,14 +100,15 @@ TermOf(const Highlighter &h, std::string_view lexeme)
 }
 
 // The query as a tsquery 'a' | 'b' | ... of its exact lexemes (no
-// normalization), for hlparsetext to mark.
+// normalization), for hlparsetext to mark; without terms, a lexeme no
+// dictionary gives (a control character), so that nothing is marked.
 TSQuery
 TermsAsTsquery(const Highlighter &h)
 {
-	if (h.term_count == 0)
-		return nullptr;
 	StringInfoData buf;
 	initStringInfo(&buf);
+	if (h.term_count == 0)
+		appendStringInfoString(&buf, "'\x01'");
 	for (uint32_t t = 0; t < h.term_count; t++)
 	{
 		if (t > 0)
@@ -124,11 +125,14 @@ TermsAsTsquery(const Highlighter &h)
 	return DatumGetTSQuery(DirectFunctionCall1(tsqueryin, CStringGetDatum(buf.data)));
 }
 
-// Whether the configuration can take pass 1: the default parser, and no
-// thesaurus among its dictionaries.
+// Whether the configuration can take pass 1: the default parser, no
+// thesaurus among its dictionaries, and a database encoding the splitter
+// reads (UTF-8, or one byte per character).
 bool
 FastPathApplies(Oid config)
 {
+	if (GetDatabaseEncoding() != PG_UTF8 && pg_database_encoding_max_length() > 1)
+		return false;
 	TSConfigCacheEntry *cfg = lookup_ts_config_cache(config);
 	if (lookup_ts_parser_cache(cfg->prsId)->startOid != F_PRSD_START)
 		return false;
@@ -335,6 +339,27 @@ struct TextWords {
 	uint32_t count;
 	fts::WordHit *hits;
 	uint32_t hit_count;
+	uint32_t capacity; // of both arrays
+
+	// Appends a word (and its hit); the arrays grow as needed (the exact
+	// tokenizer gives a hyphenated word and each of its parts).
+	void
+	Add(uint32_t start, uint32_t end, int32_t term)
+	{
+		if (count == capacity)
+		{
+			capacity = capacity == 0 ? 1024 : capacity * 2;
+			const std::size_t words_bytes = sizeof(fts::WordSpan) * capacity;
+			const std::size_t hits_bytes = sizeof(fts::WordHit) * capacity;
+			words = static_cast<fts::WordSpan *>(words == nullptr ? palloc_extended(words_bytes, MCXT_ALLOC_HUGE)
+																	: repalloc_huge(words, words_bytes));
+			hits = static_cast<fts::WordHit *>(hits == nullptr ? palloc_extended(hits_bytes, MCXT_ALLOC_HUGE)
+																 : repalloc_huge(hits, hits_bytes));
+		}
+		if (term != kNoTerm)
+			hits[hit_count++] = fts::WordHit{count, static_cast<uint32_t>(term)};
+		words[count++] = fts::WordSpan{start, end};
+	}
 };
 static_assert(std::is_trivially_destructible_v<TextWords>);
 
@@ -392,16 +417,9 @@ ForEachExactToken(const Highlighter &h, std::string_view buf, Visit &&visit)
 TextWords
 FindWords(Highlighter &h, std::string_view text)
 {
-	TextWords out{nullptr, 0, nullptr, 0};
-	const std::size_t most = text.size() / 2 + 1;
-	out.words = static_cast<fts::WordSpan *>(palloc_extended(sizeof(fts::WordSpan) * most, MCXT_ALLOC_HUGE));
-	out.hits = static_cast<fts::WordHit *>(palloc_extended(sizeof(fts::WordHit) * most, MCXT_ALLOC_HUGE));
-	auto add = [&](uint32_t start, uint32_t end, int32_t term) {
-		if (term != kNoTerm)
-			out.hits[out.hit_count++] = fts::WordHit{out.count, static_cast<uint32_t>(term)};
-		out.words[out.count++] = fts::WordSpan{start, end};
-	};
-	if (!h.fast && h.term_count > 0)
+	TextWords out{nullptr, 0, nullptr, 0, 0};
+	auto add = [&](uint32_t start, uint32_t end, int32_t term) { out.Add(start, end, term); };
+	if (!h.fast)
 	{
 		ForEachExactToken(h, text, add);
 		return out;

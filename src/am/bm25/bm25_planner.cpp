@@ -78,6 +78,12 @@ struct Catalog {
 	Oid highlights_fn; // quarry_highlights(text, quarry_query)
 	Oid resolve_fn;	  // quarry_query_resolve(quarry_query, quarry_query), 0.1.1 and later
 	bool resolve_oid; // an install of 0.1.0: quarry_query_resolve(quarry_query, oid), no column read
+	// While the values an INSERT, UPDATE or MERGE writes and its RETURNING
+	// list are walked: that query's result relation (and ON CONFLICT's
+	// EXCLUDED), whose Vars there are rows being written, not rows read.
+	const Query *writing;
+	Index written;
+	Index excluded;
 };
 static_assert(std::is_trivially_destructible_v<Catalog>);
 
@@ -159,6 +165,9 @@ ResolveVar(const Catalog &cat, Var *var, Query **stack, int depth)
 	switch (rte->rtekind)
 	{
 		case RTE_RELATION:
+			if (query == cat.writing &&
+				(static_cast<Index>(var->varno) == cat.written || static_cast<Index>(var->varno) == cat.excluded))
+				return {};
 			return {UniqueIndex(cat, rte->relid, var->varattno, nullptr), pg::RangeTableCheckAsUser(query, rte)};
 		case RTE_JOIN:
 		{
@@ -284,13 +293,49 @@ ResolvedQuery(const Catalog &cat, Node *query, const Resolution &r)
 
 bool Walker(Node *node, Walk *walk);
 
+// The parts of a data-modifying query that hold the rows it writes (the
+// values of INSERT and UPDATE, MERGE's actions, ON CONFLICT, RETURNING):
+// walked with its result relation marked as written, then set aside so the
+// rest of the query is walked as usual. (A constant inserted through a view
+// and scored in RETURNING is not a row the view lets its users read.)
+void
+WalkWrittenRows(Query *query, Walk *walk)
+{
+	const Catalog saved = walk->cat;
+	walk->cat.writing = query;
+	walk->cat.written = static_cast<Index>(query->resultRelation);
+	walk->cat.excluded = query->onConflict != nullptr ? static_cast<Index>(query->onConflict->exclRelIndex) : 0;
+	Walker(reinterpret_cast<Node *>(query->targetList), walk);
+	Walker(reinterpret_cast<Node *>(query->returningList), walk);
+	Walker(reinterpret_cast<Node *>(query->onConflict), walk);
+	Walker(reinterpret_cast<Node *>(query->mergeActionList), walk);
+	walk->cat = saved;
+}
+
 bool
 WalkQuery(Query *query, Walk *walk)
 {
 	if (walk->depth >= kMaxDepth)
 		return false;
 	walk->stack[walk->depth++] = query;
+	const bool writes = query->commandType == CMD_INSERT || query->commandType == CMD_UPDATE ||
+						query->commandType == CMD_DELETE || query->commandType == CMD_MERGE;
+	List *target_list = query->targetList, *returning = query->returningList, *actions = query->mergeActionList;
+	OnConflictExpr *on_conflict = query->onConflict;
+	if (writes)
+	{
+		WalkWrittenRows(query, walk);
+		query->targetList = query->returningList = query->mergeActionList = NIL;
+		query->onConflict = nullptr;
+	}
 	bool result = query_tree_walker(query, AsWalker(Walker), walk, QTW_IGNORE_RANGE_TABLE);
+	if (writes)
+	{
+		query->targetList = target_list;
+		query->returningList = returning;
+		query->mergeActionList = actions;
+		query->onConflict = on_conflict;
+	}
 	// Subqueries in FROM, with this query on the stack for their outer Vars.
 	ListCell *lc;
 	foreach (lc, query->rtable)
@@ -354,6 +399,7 @@ Walker(Node *node, Walk *walk)
 bool
 LoadCatalog(Catalog *cat)
 {
+	*cat = Catalog{};
 	cat->am = AccessMethodOid(IndexKind::kBm25);
 	cat->query_type = QueryTypeOid();
 	if (cat->am == InvalidOid || cat->query_type == InvalidOid)
