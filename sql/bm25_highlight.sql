@@ -82,6 +82,9 @@ SELECT quarry_snippet(body, quarry_query('whale', 'hl_idx'), max_fragments => 0)
 SELECT quarry_snippet(body, quarry_query('whale', 'hl_idx'), fragment_words => 1001) FROM hl_docs WHERE id = -2;
 SELECT quarry_snippet(NULL, quarry_query('whale', 'hl_idx')) IS NULL AS null_text,
        quarry_snippet('whale', quarry_query('whale', 'hl_idx'), NULL) IS NULL AS null_tag;
+-- A query whose lexemes a tsquery cannot hold (1 MB): a clear ERROR, without the text.
+SELECT quarry_snippet('w1xxxxxxxxxxxxxxxxxx', quarry_query(
+    (SELECT string_agg('w' || g || 'xxxxxxxxxxxxxxxxxx', ' ') FROM generate_series(1, 60000) g), 'hl_idx'));
 CREATE TABLE hl_plain (body text);
 CREATE INDEX hl_btree ON hl_plain (body);
 SELECT quarry_snippet('whale', quarry_query('whale', 'hl_btree'));

@@ -105,6 +105,13 @@ TermOf(const Highlighter &h, std::string_view lexeme)
 TSQuery
 TermsAsTsquery(const Highlighter &h)
 {
+	std::size_t operand_bytes = 0;
+	for (uint32_t t = 0; t < h.term_count; t++)
+		operand_bytes += h.terms[t].size() + 1;
+	if (operand_bytes >= MAXSTRPOS)
+		pg::ThrowError(ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+					   "a query of %u lexemes (%zu bytes) is too long to highlight: a tsquery holds less than %d bytes",
+					   h.term_count, operand_bytes, MAXSTRPOS);
 	StringInfoData buf;
 	initStringInfo(&buf);
 	if (h.term_count == 0)
