@@ -386,9 +386,8 @@ Locate(std::string_view buf, uint32_t from, std::string_view word)
 // Whether the configuration maps token type `type` to a dictionary (a word;
 // blanks and punctuation are not mapped).
 bool
-MappedType(const Highlighter &h, int type)
+MappedType(const TSConfigCacheEntry *cfg, int type)
 {
-	TSConfigCacheEntry *cfg = lookup_ts_config_cache(h.config);
 	return type > 0 && type < cfg->lenmap && cfg->map[type].len > 0;
 }
 
@@ -403,6 +402,7 @@ ForEachExactToken(const Highlighter &h, std::string_view buf, Visit &&visit)
 	prs.lenwords = 64;
 	prs.words = static_cast<HeadlineWordEntry *>(palloc(sizeof(HeadlineWordEntry) * prs.lenwords));
 	hlparsetext(h.config, &prs, h.tsquery, const_cast<char *>(buf.data()), static_cast<int32>(buf.size()));
+	const TSConfigCacheEntry *cfg = lookup_ts_config_cache(h.config); // once, not per token
 	uint32_t start = 0;
 	for (int32 i = 0; i < prs.curwords; i++)
 	{
@@ -414,7 +414,7 @@ ForEachExactToken(const Highlighter &h, std::string_view buf, Visit &&visit)
 		int32_t term = kNoTerm;
 		if (w.item != nullptr)
 			term = TermOf(h, std::string_view(GETOPERAND(h.tsquery) + w.item->distance, w.item->length));
-		if (MappedType(h, w.type))
+		if (MappedType(cfg, w.type))
 			visit(start, end, term);
 	}
 }
