@@ -114,16 +114,17 @@ SELECT build_arenas_created, build_arenas_destroyed, build_arenas_live,
 	psql_demo -q <<'SQL'
 CREATE FUNCTION search(q text, k int DEFAULT 5)
 RETURNS TABLE (rank bigint, score numeric, title text, snippet text, link text) LANGUAGE sql STABLE AS $$
-    SELECT row_number() OVER (), round(-((m.title || ' ' || m.body) <@> q)::numeric, 2), m.title,
-           quarry_snippet(m.body, quarry_query(q, 'manual_bm25'), '*', '*', 1, 16),
+    SELECT row_number() OVER (), round(-((m.title || ' ' || m.body) <@> quarry_query_parse(q, 'manual_bm25'))::numeric, 2),
+           m.title, quarry_snippet(m.body, quarry_query_parse(q, 'manual_bm25'), '*', '*', 1, 16),
            'https://www.postgresql.org/docs/15/' || m.page || '#' || m.anchor
-    FROM (SELECT * FROM manual ORDER BY (title || ' ' || body) <@> q LIMIT k) m
+    FROM (SELECT * FROM manual ORDER BY (title || ' ' || body) <@> quarry_query_parse(q, 'manual_bm25') LIMIT k) m
 $$;
 SQL
 	echo
 	echo "EXPLAIN of a search: an ordered index scan, exact BM25 top k:"
 	psql_demo -c "EXPLAIN (COSTS OFF) SELECT title FROM manual ORDER BY (title || ' ' || body) <@> 'vacuum' LIMIT 5"
-	for question in "how do I vacuum a table" "create index concurrently" "logical replication slot"; do
+	for question in "how do I vacuum a table" "create index concurrently" "logical replication slot" "replic* slot" \
+		"+vacum~1 -full"; do
 		echo "-- $question"
 		psql_demo -v q="$question" <<'SQL' | sed '/^$/d'
 \timing on

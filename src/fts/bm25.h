@@ -66,6 +66,13 @@ public:
 		  avgdl_(stats.AverageLength() > 0 ? stats.AverageLength() : 1.0)
 	{
 	}
+	/// A term weighted by `boost` as well (a fuzzy expansion: weight = boost *
+	/// qtf * idf, Lucene's BoostQuery).
+	TermScorer(const Bm25Params &params, const CollectionStats &stats, uint64_t df, uint32_t query_tf, double boost)
+		: TermScorer(params, stats, df, query_tf)
+	{
+		weight_ *= boost;
+	}
 
 	double weight() const { return weight_; }
 

@@ -1,6 +1,8 @@
 // The boolean part of a query with clauses (query_syntax.h): a document
-// qualifies when it holds every required term (the lexemes of MUST clauses)
-// and none of the excluded ones (the lexemes of MUST_NOT clauses).
+// qualifies when it holds a term of every required group and none of the
+// excluded terms (the lexemes of MUST_NOT clauses, expansions included). A
+// MUST clause's plain lexeme is a group of one; its prefix or fuzzy lexeme is
+// the group of that lexeme's expansions (an empty group: nothing qualifies).
 //
 // It is checked with the cursors' random-access Contains, which leaves their
 // forward positions alone, so a required term's cursor can be the very cursor
@@ -17,8 +19,10 @@
 
 namespace quarry::fts {
 
+using CursorGroup = std::span<TermCursor *const>;
+
 struct ClauseFilter {
-	std::span<TermCursor *const> required; // rarest first: the likeliest to reject
+	std::span<const CursorGroup> required; // rarest first: the likeliest to reject
 	std::span<TermCursor *const> excluded;
 
 	bool empty() const { return required.empty() && excluded.empty(); }
@@ -26,13 +30,20 @@ struct ClauseFilter {
 	bool
 	Matches(DocId doc) const
 	{
-		for (TermCursor *c : required)
-			if (!c->Contains(doc))
+		for (CursorGroup group : required)
+			if (!AnyContains(group, doc))
 				return false;
-		for (TermCursor *c : excluded)
+		return !AnyContains(excluded, doc);
+	}
+
+private:
+	static bool
+	AnyContains(CursorGroup group, DocId doc)
+	{
+		for (TermCursor *c : group)
 			if (c->Contains(doc))
-				return false;
-		return true;
+				return true;
+		return false;
 	}
 };
 

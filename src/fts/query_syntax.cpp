@@ -18,7 +18,61 @@ HasSpace(std::string_view text)
 	return std::any_of(text.begin(), text.end(), IsQuerySpace);
 }
 
+bool
+IsDigit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+// Where a fuzzy suffix ('~' and digits) starts in `word`; npos if none.
+std::size_t
+FuzzySuffix(std::string_view word)
+{
+	std::size_t tilde = word.rfind('~');
+	if (tilde == std::string_view::npos)
+		return tilde;
+	for (std::size_t i = tilde + 1; i < word.size(); i++)
+		if (!IsDigit(word[i]))
+			return std::string_view::npos;
+	return tilde;
+}
+
+// Whether a words clause's text, written bare, would read as a prefix or
+// fuzzy clause.
+bool
+ReadsAsExpansion(std::string_view text)
+{
+	return !text.empty() && (text.back() == '*' || FuzzySuffix(text) != std::string_view::npos);
+}
+
+// The distance of a fuzzy suffix's digits (none: the default), saturating.
+uint8_t
+ParseDistance(std::string_view digits)
+{
+	if (digits.empty())
+		return kDefaultFuzzyDistance;
+	unsigned value = 0;
+	for (char c : digits)
+		value = std::min(255u, value * 10 + static_cast<unsigned>(c - '0'));
+	return static_cast<uint8_t>(value);
+}
+
 } // namespace
+
+// A word token (operator removed): a fuzzy, prefix or words clause.
+Clause
+ClauseReader::WordClause(Occur occur, std::string_view word)
+{
+	std::size_t tilde = FuzzySuffix(word);
+	if (tilde != std::string_view::npos)
+		return Clause{occur, word.substr(0, tilde), ClauseKind::kFuzzy, ParseDistance(word.substr(tilde + 1))};
+	if (!word.empty() && word.back() == '*')
+	{
+		std::size_t end = word.find_last_not_of('*');
+		return Clause{occur, word.substr(0, end == std::string_view::npos ? 0 : end + 1), ClauseKind::kPrefix, 0};
+	}
+	return Clause{occur, word, ClauseKind::kWords, 0};
+}
 
 // At the opening quote: the group's text, up to the closing quote (or the
 // end), plus what follows the closing quote up to the next whitespace.
@@ -62,10 +116,10 @@ ClauseReader::Next(Clause &out)
 		if (input_[pos_] == '+' || input_[pos_] == '-')
 			occur = input_[pos_++] == '+' ? Occur::kMust : Occur::kMustNot;
 		const bool group = pos_ < input_.size() && input_[pos_] == '"';
-		std::string_view text = group ? ReadGroup() : ReadWord();
-		if (OnlySpace(text))
+		Clause clause = group ? Clause{occur, ReadGroup()} : WordClause(occur, ReadWord());
+		if (clause.kind == ClauseKind::kWords && OnlySpace(clause.text))
 			continue; // a lone operator, or an empty group
-		out = Clause{occur, text};
+		out = clause;
 		return true;
 	}
 }
@@ -78,9 +132,20 @@ AppendCanonical(const Clause &clause, std::string &out)
 	else if (clause.occur == Occur::kMustNot)
 		out += '-';
 	std::string_view text = clause.text;
+	if (clause.kind != ClauseKind::kWords)
+	{
+		// A word token's text: no whitespace, no leading quote; a leading
+		// operator byte can only follow an operator.
+		out += text;
+		if (clause.kind == ClauseKind::kPrefix)
+			out += '*';
+		else
+			out += '~' + std::to_string(clause.distance);
+		return;
+	}
 	const char first = text.empty() ? '\0' : text.front();
 	const bool reads_as_operator = clause.occur == Occur::kShould && (first == '+' || first == '-');
-	if (!HasSpace(text) && first != '"' && !reads_as_operator)
+	if (!HasSpace(text) && first != '"' && !reads_as_operator && !ReadsAsExpansion(text))
 	{
 		out += text;
 		return;

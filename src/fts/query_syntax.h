@@ -5,6 +5,11 @@
 //   words            SHOULD    the words score, as in a plain query
 //   +word  +"w1 w2"  MUST      every lexeme of the clause occurs in the row
 //   -word  -"w1 w2"  MUST_NOT  no lexeme of the clause occurs in the row
+//   word*            PREFIX    the index's terms that start with the word's lexeme
+//   word~N  word~    FUZZY     the index's terms within N edits (0..2; ~ alone is ~2)
+//
+// A prefix or fuzzy clause takes an operator like any other ('+replic*',
+// '-colour~1'); what its expansion means is the caller's (bm25_clauses.cpp).
 //
 // Grammar (bytes; only the ASCII whitespace bytes space, \t, \n, \v, \f, \r
 // separate tokens, and only '+', '-' and '"' are ever special):
@@ -12,6 +17,10 @@
 //   query   = { ws } { clause { ws } }
 //   clause  = [ "+" | "-" ] ( group | word )
 //   word    = a run of non-whitespace bytes          (not starting with '"')
+//             a word ending in '*' is a prefix: its text is the word without
+//             its trailing '*'s; else a word ending in '~' and 0 or more ASCII
+//             digits is fuzzy: its text is what precedes the last '~', its
+//             distance the digits (none: 2; saturating at 255)
 //   group   = '"' { any byte but '"' } ( '"' { non-whitespace byte } | end of input )
 //
 // - An operator is the first byte of a whitespace-separated token, and only
@@ -27,7 +36,11 @@
 // Recovery rules (every byte string is a query; nothing is an error):
 //   - an unclosed group ends at the end of the input ('+"a b' is '+"a b"');
 //   - a lone operator (followed by whitespace or the end) is dropped, so is a
-//     clause whose text is empty or only whitespace ('+', '- a', '+""', '"  "');
+//     words clause whose text is empty or only whitespace ('+', '- a', '+""',
+//     '"  "');
+//   - a prefix or fuzzy clause with nothing before its suffix ('*', '+~1') is
+//     kept with an empty text, for the caller to reject: it is a mistake, not
+//     a word;
 //   - any other byte (control bytes, NUL, bytes >= 0x80, invalid UTF-8) is
 //     part of a word; since every special byte is ASCII, a clause never splits
 //     a multi-byte character.
@@ -51,12 +64,25 @@ enum class Occur : uint8_t {
 	kMustNot, // '-': not scored; rows holding any lexeme are excluded
 };
 
+enum class ClauseKind : uint8_t {
+	kWords,	 // a word or a group: its lexemes
+	kPrefix, // word*: the terms each lexeme is a prefix of
+	kFuzzy,	 // word~N: the terms within `distance` edits of each lexeme
+};
+
 struct Clause {
 	Occur occur;
-	std::string_view text; // a substring of the input; never empty nor only whitespace
+	// A substring of the input. A words clause's is never empty nor only
+	// whitespace; a prefix or fuzzy clause's may be empty ('*' alone).
+	std::string_view text;
+	ClauseKind kind = ClauseKind::kWords;
+	uint8_t distance = 0; // kFuzzy: the edit distance asked for (saturating)
 
 	bool operator==(const Clause &) const = default;
 };
+
+/// The distance of 'word~' without digits (Lucene's default).
+inline constexpr uint8_t kDefaultFuzzyDistance = 2;
 
 /// Reads the clauses of a query string, left to right.
 class ClauseReader {
@@ -69,6 +95,7 @@ public:
 private:
 	std::string_view ReadGroup();
 	std::string_view ReadWord();
+	static Clause WordClause(Occur occur, std::string_view word);
 
 	std::string_view input_;
 	std::size_t pos_ = 0;

@@ -78,6 +78,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, std::size_t size)
 		for (uint32_t t : terms)
 			if (rng() % 3 == 0)
 				clauses.required.push_back(t);
+		if (rng() % 3 == 0)
+		{
+			clauses.required_any.emplace_back(); // a required prefix's expansions
+			for (uint32_t t : terms)
+				if (rng() % 2 == 0)
+					clauses.required_any.back().push_back(t);
+		}
 		for (uint32_t i = 0, n = rng() % 3; i < n; i++)
 			clauses.excluded.push_back(rng() % vocabulary);
 	}

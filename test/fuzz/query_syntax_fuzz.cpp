@@ -1,16 +1,20 @@
 // The query syntax parser (src/fts/query_syntax.h) on arbitrary bytes. Besides
 // running clean under ASan + UBSan, every parse must satisfy:
 //   - determinism: a second parse gives the same clauses;
-//   - every clause's text is a view into the input, after the previous one,
-//     never empty nor only whitespace;
+//   - every clause's text is a view into the input, after the previous one;
+//     a words clause's is never empty nor only whitespace, a prefix or fuzzy
+//     clause's never holds whitespace;
+//   - a prefix clause's text is followed by '*'s, a fuzzy clause's by '~' and
+//     digits that give its distance;
 //   - the occurrence is what the byte before the text (or before its group's
 //     opening quote) says: '+', '-', or whitespace / the start of the input;
-//   - nothing is lost: every byte outside the clauses' texts is whitespace,
-//     '+', '-' or '"';
+//   - nothing is lost: every byte outside the clauses' texts and suffixes is
+//     whitespace, '+', '-' or '"';
 //   - the canonical form reads back as the same clauses, and is a fixed point.
 #include "fts/query_syntax.h"
 #include "fuzz_input.h"
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,6 +71,35 @@ OccurBefore(std::string_view input, std::size_t pos)
 	return op == '+' ? Occur::kMust : Occur::kMustNot;
 }
 
+// Past the suffix of an expansion clause whose text ends at `at`.
+std::size_t
+SkipSuffix(std::string_view input, std::size_t at, const Clause &c)
+{
+	if (c.kind == fts::ClauseKind::kWords)
+		return at;
+	if (c.kind == fts::ClauseKind::kPrefix)
+	{
+		if (at == input.size() || input[at] != '*')
+			fuzz::Violated("a prefix clause without its '*'");
+		while (at < input.size() && input[at] == '*')
+			at++;
+	}
+	else
+	{
+		if (at == input.size() || input[at] != '~')
+			fuzz::Violated("a fuzzy clause without its '~'");
+		unsigned value = 0;
+		bool digits = false;
+		for (at++; at < input.size() && input[at] >= '0' && input[at] <= '9'; at++, digits = true)
+			value = std::min(255u, value * 10 + static_cast<unsigned>(input[at] - '0'));
+		if ((digits ? value : fts::kDefaultFuzzyDistance) != c.distance)
+			fuzz::Violated("a fuzzy clause's distance is not its digits'");
+	}
+	if (at < input.size() && !fts::IsQuerySpace(input[at]))
+		fuzz::Violated("an expansion's suffix does not end its token");
+	return at;
+}
+
 void
 CheckClauses(std::string_view input, const std::vector<Clause> &clauses)
 {
@@ -75,11 +108,14 @@ CheckClauses(std::string_view input, const std::vector<Clause> &clauses)
 	{
 		if (c.text.data() < input.data() + covered || c.text.data() + c.text.size() > input.data() + input.size())
 			fuzz::Violated("a clause's text is not a view into the input after the previous clause");
-		bool blank = true;
+		bool blank = true, spaced = false;
 		for (char ch : c.text)
+		{
 			blank = blank && fts::IsQuerySpace(ch);
-		if (blank)
-			fuzz::Violated("an empty or blank clause");
+			spaced = spaced || fts::IsQuerySpace(ch);
+		}
+		if (c.kind == fts::ClauseKind::kWords ? blank : spaced)
+			fuzz::Violated("an empty or blank words clause, or an expansion holding whitespace");
 		const std::size_t pos = static_cast<std::size_t>(c.text.data() - input.data());
 		if (OccurBefore(input, pos) != c.occur)
 			fuzz::Violated("the occurrence differs from the operator before the clause");
@@ -87,6 +123,7 @@ CheckClauses(std::string_view input, const std::vector<Clause> &clauses)
 			if (!Special(input[i]))
 				fuzz::Violated("a byte outside every clause is not whitespace, an operator or a quote");
 		covered = pos + c.text.size();
+		covered = SkipSuffix(input, covered, c);
 	}
 	for (std::size_t i = covered; i < input.size(); i++)
 		if (!Special(input[i]))

@@ -208,17 +208,22 @@ struct Query {
 };
 
 // The boolean clauses of a query: terms every result holds (a subset of the
-// query's terms) and terms no result holds.
+// query's terms), groups of query terms of which every result holds one (a
+// required prefix's expansions; possibly empty), and terms no result holds.
 struct Clauses {
 	std::vector<uint32_t> required;
 	std::vector<uint32_t> excluded;
+	std::vector<std::vector<uint32_t>> required_any;
 
 	bool
 	Qualifies(const Collection &c, DocId d) const
 	{
 		const auto &held = c.doc_terms[d];
-		return std::all_of(required.begin(), required.end(), [&](uint32_t t) { return held.count(t) != 0; }) &&
-			   std::none_of(excluded.begin(), excluded.end(), [&](uint32_t t) { return held.count(t) != 0; });
+		auto holds = [&](uint32_t t) { return held.count(t) != 0; };
+		return std::all_of(required.begin(), required.end(), holds) &&
+			   std::none_of(excluded.begin(), excluded.end(), holds) &&
+			   std::all_of(required_any.begin(), required_any.end(),
+						   [&](const std::vector<uint32_t> &g) { return std::any_of(g.begin(), g.end(), holds); });
 	}
 };
 
@@ -227,7 +232,9 @@ struct Clauses {
 // terms on cursors of their own, as the index scan does.
 struct ClauseAdmission {
 	Query excluded_query;
-	std::vector<TermCursor *> required, excluded;
+	std::vector<std::vector<TermCursor *>> required;
+	std::vector<CursorGroup> groups;
+	std::vector<TermCursor *> excluded;
 	FilteredAdmission admission;
 
 	ClauseAdmission(const Collection &c, Query &ranked, const Clauses &clauses, Bm25Params params,
@@ -239,19 +246,31 @@ struct ClauseAdmission {
 	ClauseAdmission &operator=(const ClauseAdmission &) = delete;
 
 private:
+	static TermCursor *
+	CursorOf(Query &ranked, uint32_t t)
+	{
+		auto at = std::find(ranked.terms.begin(), ranked.terms.end(), t);
+		if (at == ranked.terms.end())
+			std::abort(); // required terms are query terms
+		return &ranked.cursors[at - ranked.terms.begin()];
+	}
+
 	ClauseFilter
 	Filter(Query &ranked, const Clauses &clauses)
 	{
 		for (uint32_t t : clauses.required)
+			required.push_back({CursorOf(ranked, t)});
+		for (const std::vector<uint32_t> &g : clauses.required_any)
 		{
-			auto at = std::find(ranked.terms.begin(), ranked.terms.end(), t);
-			if (at == ranked.terms.end())
-				std::abort(); // required terms are query terms
-			required.push_back(&ranked.cursors[at - ranked.terms.begin()]);
+			required.emplace_back();
+			for (uint32_t t : g)
+				required.back().push_back(CursorOf(ranked, t));
 		}
+		for (const std::vector<TermCursor *> &g : required)
+			groups.push_back(CursorGroup(g.data(), g.size()));
 		for (TermCursor &cursor : excluded_query.cursors)
 			excluded.push_back(&cursor);
-		return ClauseFilter{required, excluded};
+		return ClauseFilter{groups, excluded};
 	}
 };
 

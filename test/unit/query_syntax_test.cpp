@@ -178,7 +178,7 @@ TEST(QuerySyntax, CanonicalForm)
 // same clauses, and is a fixed point.
 TEST(QuerySyntax, CanonicalFormReadsBackOnRandomInputs)
 {
-	const char alphabet[] = {'+', '-', '"', ' ', '\t', 'a', 'b', '\0', '\x80'};
+	const char alphabet[] = {'+', '-', '"', ' ', '\t', 'a', 'b', '\0', '\x80', '*', '~', '1'};
 	std::mt19937 rng(7);
 	for (int round = 0; round < 20000; round++)
 	{
@@ -188,7 +188,7 @@ TEST(QuerySyntax, CanonicalFormReadsBackOnRandomInputs)
 		std::vector<Clause> clauses = Parse(input);
 		for (const Clause &c : clauses)
 		{
-			ASSERT_FALSE(c.text.empty());
+			ASSERT_TRUE(!c.text.empty() || c.kind != ClauseKind::kWords);
 			ASSERT_GE(c.text.data(), input.data());
 			ASSERT_LE(c.text.data() + c.text.size(), input.data() + input.size());
 		}
@@ -197,4 +197,48 @@ TEST(QuerySyntax, CanonicalFormReadsBackOnRandomInputs)
 		ASSERT_EQ(again, clauses) << "input [" << input << "] canonical [" << canonical << "]";
 		ASSERT_EQ(Canonical(again), canonical);
 	}
+}
+
+namespace {
+
+Clause
+Expansion(Occur occur, std::string_view text, ClauseKind kind, uint8_t distance = 0)
+{
+	return Clause{occur, text, kind, distance};
+}
+
+} // namespace
+
+TEST(QuerySyntax, PrefixClauses)
+{
+	const ClauseKind P = ClauseKind::kPrefix;
+	EXPECT_EQ(Parse("replic* slot"), (std::vector<Clause>{Expansion(S, "replic", P), Clause{S, "slot"}}));
+	EXPECT_EQ(Parse("+rep** -wal*"), (std::vector<Clause>{Expansion(M, "rep", P), Expansion(N, "wal", P)}));
+	// Only a trailing '*' makes a prefix.
+	EXPECT_EQ(Parse("a*b"), (std::vector<Clause>{Clause{S, "a*b"}}));
+	// A lone '*' is kept, empty, for the caller to reject.
+	EXPECT_EQ(Parse("* +**"), (std::vector<Clause>{Expansion(S, "", P), Expansion(M, "", P)}));
+	// A group is never a prefix: "a*" is the words of a*.
+	EXPECT_EQ(Parse("\"a*\""), (std::vector<Clause>{Clause{S, "a*"}}));
+}
+
+TEST(QuerySyntax, FuzzyClauses)
+{
+	const ClauseKind F = ClauseKind::kFuzzy;
+	EXPECT_EQ(Parse("colour~1 +hapen~ -x~0"),
+			  (std::vector<Clause>{Expansion(S, "colour", F, 1), Expansion(M, "hapen", F, 2), Expansion(N, "x", F, 0)}));
+	// The digits saturate; the caller rejects distances above 2.
+	EXPECT_EQ(Parse("a~7 b~99999"), (std::vector<Clause>{Expansion(S, "a", F, 7), Expansion(S, "b", F, 255)}));
+	// Only '~' and digits at the end: 'a~b' and 'a~1x' are words.
+	EXPECT_EQ(Parse("a~b a~1x"), (std::vector<Clause>{Clause{S, "a~b"}, Clause{S, "a~1x"}}));
+	EXPECT_EQ(Parse("~1 a*~1 a~1*"),
+			  (std::vector<Clause>{Expansion(S, "", F, 1), Expansion(S, "a*", F, 1),
+								   Expansion(S, "a~1", ClauseKind::kPrefix)}));
+}
+
+TEST(QuerySyntax, CanonicalFormOfExpansions)
+{
+	EXPECT_EQ(Canonical(Parse("  replic**  +a~  -b~01 ")), "replic* +a~2 -b~1");
+	EXPECT_EQ(Canonical(Parse("\"a*\" \"b~1\" \"c~\"")), "\"a*\" \"b~1\" \"c~\"");
+	EXPECT_EQ(Canonical(Parse("* ~")), "* ~2");
 }

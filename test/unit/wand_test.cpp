@@ -216,6 +216,15 @@ RandomClauses(std::mt19937 &rng, const std::vector<uint32_t> &terms, uint32_t vo
 	for (uint32_t t : terms)
 		if (rng() % 3 == 0)
 			clauses.required.push_back(t);
+	// A group of query terms, one of which must occur (a required prefix's
+	// expansions); sometimes empty (a prefix that expands to nothing).
+	if (rng() % 3 == 0)
+	{
+		clauses.required_any.emplace_back();
+		for (uint32_t t : terms)
+			if (rng() % 2 == 0)
+				clauses.required_any.back().push_back(t);
+	}
 	// Excluded terms may be query terms too ("a -a" matches nothing with a).
 	for (uint32_t i = 0, n = rng() % 3; i < n; i++)
 		clauses.excluded.push_back(rng() % vocabulary);
@@ -299,7 +308,7 @@ TEST(ClauseFilter, MatchesOnTheCursorsWithoutMovingThem)
 	std::mt19937 rng(3);
 	Collection c(rng, 1500, 30, 2);
 	Query q(c, {0, 5, 9}, Bm25Params{});
-	Clauses clauses{{5}, {9}};
+	Clauses clauses{{5}, {9}, {}};
 	ClauseAdmission admission(c, q, clauses, Bm25Params{}, nullptr);
 	TermCursor &required = q.cursors[1];
 	required.NextGeq(700);

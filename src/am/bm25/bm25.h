@@ -38,6 +38,9 @@ fts::Bm25Params ParamsOf(Relation index);
 /// quarry.bm25_pending_limit (kB): the pending list of a quarry_bm25 index is
 /// flushed into a segment once it holds more than this.
 extern int pending_limit_kb;
+/// quarry.bm25_max_expansions: most index terms a prefix or fuzzy query term
+/// expands to (bm25_expand.cpp).
+extern int max_expansions;
 
 // --- tokens (bm25_tokens.cpp) ------------------------------------------------------
 

@@ -10,6 +10,14 @@
 //   - excluded when it occurs in a MUST_NOT clause.
 // A MUST clause made only of stop words has no lexeme and so requires nothing.
 //
+// A prefix ('replic*') or fuzzy ('colour~1') clause is tokenized the same way
+// (so 'Replication*' is the prefix 'replic', as to_tsquery reads
+// 'Replication:*'), and each of its lexemes stands for its expansions over the
+// index's dictionaries (bm25_expand.cpp): scored terms of their own, after the
+// plain ones, boosted and blended (fts/term_expansion.h); for a MUST clause,
+// one required group per lexeme (a row needs one of its expansions: none kept,
+// no row matches); for a MUST_NOT clause, excluded terms.
+//
 // Scratch: the lexemes are copied into the scan arena; the tokenizer's
 // palloc'd memory goes into a short-lived child context, reset per clause, so a
 // query of many clauses does not pile up tokenizer memory.
@@ -36,20 +44,28 @@ struct Entry {
 	fts::Occur occur;
 };
 
-// A growable array of entries in the arena (a grown array leaves the old one
-// behind: at most as much again).
-struct Entries {
-	Entry *items = nullptr;
+// The expansions of one prefix or fuzzy lexeme.
+struct ExpansionSet {
+	ExpandedTerms expanded;
+	uint32_t tf; // the lexeme's tf in its clause
+	fts::Occur occur;
+};
+
+// A growable array in the arena (a grown array leaves the old one behind: at
+// most as much again).
+template <typename T>
+struct Growing {
+	T *items = nullptr;
 	uint32_t count = 0;
 	uint32_t capacity = 0;
 
 	void
-	Push(const Entry &e, mem::ScanArena &arena)
+	Push(const T &e, mem::ScanArena &arena)
 	{
 		if (count == capacity)
 		{
 			uint32_t grown = std::max<uint32_t>(16, capacity * 2);
-			Entry *bigger = arena.MakeArray<Entry>(grown);
+			T *bigger = arena.MakeArray<T>(grown);
 			std::copy_n(items, count, bigger);
 			items = bigger;
 			capacity = grown;
@@ -58,9 +74,54 @@ struct Entries {
 	}
 };
 
-// Tokenizes every clause into `out` (in clause order, lexemes in text order).
+struct Collected {
+	Growing<Entry> words;
+	Growing<ExpansionSet> sets;
+};
+
+// A prefix or fuzzy clause the query cannot run: a clear ERROR.
 void
-CollectEntries(Oid config, std::string_view text, mem::ScanArena &arena, Entries &out)
+CheckExpansionClause(const fts::Clause &clause)
+{
+	if (clause.text.empty())
+		throw pg::Error(ERRCODE_SYNTAX_ERROR,
+						clause.kind == fts::ClauseKind::kPrefix ? "a prefix term needs a word before \"*\""
+																: "a fuzzy term needs a word before \"~\"",
+						nullptr, "Write a word and the suffix together, as in 'replic*' or 'colour~1'.");
+	if (clause.kind == fts::ClauseKind::kFuzzy && clause.distance > fts::kMaxFuzzyDistance)
+		throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
+						pg::Format("fuzzy term \"%.*s~\" asks for more than %u edits", static_cast<int>(clause.text.size()),
+								   clause.text.data(), fts::kMaxFuzzyDistance)
+							.text,
+						"A fuzzy term allows 0, 1 or 2 edits (as in Lucene and Elasticsearch).",
+						"Write 'word~1' or 'word~2'.");
+}
+
+// One clause's lexemes into `out`: words as entries, prefix and fuzzy lexemes
+// expanded.
+void
+CollectClause(IndexView *view, const fts::Clause &clause, const Tokens &tokens, mem::ScanArena &arena,
+			  Collected &out)
+{
+	for (uint32_t i = 0; i < tokens.count; i++)
+	{
+		const Lexeme &lex = tokens.lexemes[i];
+		if (clause.kind != fts::ClauseKind::kWords)
+		{
+			ExpandedTerms expanded =
+				ExpandLexeme(view, {lex.text, lex.bytes}, clause.kind, clause.distance, arena);
+			out.sets.Push(ExpansionSet{expanded, lex.tf, clause.occur}, arena);
+			continue;
+		}
+		char *copy = static_cast<char *>(arena.Allocate(std::max<uint32_t>(lex.bytes, 1), 1));
+		std::memcpy(copy, lex.text, lex.bytes);
+		out.words.Push(Entry{{copy, lex.bytes}, lex.tf, out.words.count, clause.occur}, arena);
+	}
+}
+
+// Tokenizes every clause (in clause order, lexemes in text order).
+void
+CollectEntries(IndexView *view, std::string_view text, mem::ScanArena &arena, Collected &out)
 {
 	MemoryContext scratch = pg::PgCall([] {
 		return AllocSetContextCreate(CurrentMemoryContext, "quarry_bm25 query clauses", ALLOCSET_SMALL_SIZES);
@@ -69,25 +130,21 @@ CollectEntries(Oid config, std::string_view text, mem::ScanArena &arena, Entries
 	fts::Clause clause;
 	while (reader.Next(clause))
 	{
+		if (clause.kind != fts::ClauseKind::kWords)
+			CheckExpansionClause(clause);
 		Tokens tokens = pg::PgCall([&] {
 			MemoryContext old = MemoryContextSwitchTo(scratch);
-			Tokens t = Tokenize(config, clause.text.data(), static_cast<int>(clause.text.size()), true);
+			Tokens t = Tokenize(view->config, clause.text.data(), static_cast<int>(clause.text.size()), true);
 			MemoryContextSwitchTo(old);
 			return t;
 		});
-		for (uint32_t i = 0; i < tokens.count; i++)
-		{
-			const Lexeme &lex = tokens.lexemes[i];
-			char *copy = static_cast<char *>(arena.Allocate(std::max<uint32_t>(lex.bytes, 1), 1));
-			std::memcpy(copy, lex.text, lex.bytes);
-			out.Push(Entry{{copy, lex.bytes}, lex.tf, out.count, clause.occur}, arena);
-		}
+		CollectClause(view, clause, tokens, arena, out);
 		pg::PgCall([&] { MemoryContextReset(scratch); });
 	}
 	pg::PgCall([&] { MemoryContextDelete(scratch); });
 }
 
-// One distinct lexeme of the query.
+// One distinct lexeme of the words clauses.
 struct Grouped {
 	std::string_view text;
 	uint32_t scored_tf; // 0: not scored
@@ -96,47 +153,22 @@ struct Grouped {
 	bool excluded;
 };
 
-// The term list: scored groups, then one excluded term per excluded group (a
-// lexeme both scored and excluded appears twice; no row can match it).
-QueryTermList
-ListOfGroups(const Grouped *groups, uint32_t group_count, mem::ScanArena &arena)
+// Sorted by text, the words clauses' entries folded into one group per lexeme,
+// then ordered: scored lexemes in order of first occurrence, unscored last.
+Growing<Grouped>
+GroupWords(Growing<Entry> &entries, mem::ScanArena &arena)
 {
-	QueryTermList list{};
-	list.terms = arena.MakeArray<Lexeme>(std::max<uint32_t>(2 * group_count, 1));
-	list.required = arena.MakeArray<uint32_t>(std::max<uint32_t>(group_count, 1));
-	for (uint32_t g = 0; g < group_count && groups[g].scored_tf > 0; g++)
-	{
-		if (groups[g].required)
-			list.required[list.required_count++] = list.count;
-		list.terms[list.count++] = Lexeme{groups[g].text.data(), static_cast<uint32_t>(groups[g].text.size()),
-										  groups[g].scored_tf};
-	}
-	list.scored_count = list.count;
-	for (uint32_t g = 0; g < group_count; g++)
-		if (groups[g].excluded)
-			list.terms[list.count++] = Lexeme{groups[g].text.data(), static_cast<uint32_t>(groups[g].text.size()), 1};
-	return list;
-}
-
-} // namespace
-
-QueryTermList
-ReadClauseTerms(Oid config, std::string_view text, mem::ScanArena &arena)
-{
-	Entries entries;
-	CollectEntries(config, text, arena, entries);
 	std::sort(entries.items, entries.items + entries.count, [](const Entry &a, const Entry &b) {
 		int c = a.text.compare(b.text);
 		return c != 0 ? c < 0 : a.seq < b.seq;
 	});
-	auto *groups = arena.MakeArray<Grouped>(std::max<uint32_t>(entries.count, 1));
-	uint32_t group_count = 0;
+	Growing<Grouped> groups;
 	for (uint32_t i = 0; i < entries.count; i++)
 	{
 		const Entry &e = entries.items[i];
 		if (i == 0 || e.text != entries.items[i - 1].text)
-			groups[group_count++] = Grouped{e.text, 0, 0, false, false};
-		Grouped &g = groups[group_count - 1];
+			groups.Push(Grouped{e.text, 0, 0, false, false}, arena);
+		Grouped &g = groups.items[groups.count - 1];
 		if (e.occur == fts::Occur::kMustNot)
 		{
 			g.excluded = true;
@@ -147,13 +179,101 @@ ReadClauseTerms(Oid config, std::string_view text, mem::ScanArena &arena)
 		g.scored_tf += e.tf;
 		g.required |= e.occur == fts::Occur::kMust;
 	}
-	// Scored lexemes in order of first occurrence (unscored ones last).
-	std::sort(groups, groups + group_count, [](const Grouped &a, const Grouped &b) {
+	std::sort(groups.items, groups.items + groups.count, [](const Grouped &a, const Grouped &b) {
 		if ((a.scored_tf > 0) != (b.scored_tf > 0))
 			return a.scored_tf > 0;
 		return a.scored_tf > 0 ? a.first_scored < b.first_scored : a.text < b.text;
 	});
-	return ListOfGroups(groups, group_count, arena);
+	return groups;
+}
+
+// Appends a term to the list.
+void
+AddTerm(QueryTermList &list, std::string_view text, uint32_t tf, double boost, uint32_t blend)
+{
+	list.terms[list.count] = Lexeme{text.data(), static_cast<uint32_t>(text.size()), tf};
+	list.boosts[list.count] = boost;
+	list.blend[list.count] = blend;
+	list.count++;
+}
+
+// Ends a required group at the current end of `required`.
+void
+EndGroup(QueryTermList &list, uint32_t &required_count)
+{
+	list.group_ends[list.group_count++] = required_count;
+}
+
+// The term list: scored words, scored expansions, then excluded words and
+// excluded expansions (a lexeme both scored and excluded appears twice; no
+// row can match it).
+QueryTermList
+ListOfTerms(const Growing<Grouped> &words, const Growing<ExpansionSet> &sets, mem::ScanArena &arena)
+{
+	uint32_t capacity = 2 * words.count;
+	for (uint32_t i = 0; i < sets.count; i++)
+		capacity += sets.items[i].expanded.count;
+	capacity = std::max<uint32_t>(capacity, 1);
+	QueryTermList list{};
+	list.terms = arena.MakeArray<Lexeme>(capacity);
+	list.boosts = arena.MakeArray<double>(capacity);
+	list.blend = arena.MakeArray<uint32_t>(capacity);
+	list.required = arena.MakeArray<uint32_t>(capacity);
+	list.group_ends = arena.MakeArray<uint32_t>(std::max<uint32_t>(words.count + sets.count, 1));
+	uint32_t required_count = 0;
+	for (uint32_t g = 0; g < words.count && words.items[g].scored_tf > 0; g++)
+	{
+		if (words.items[g].required)
+		{
+			list.required[required_count++] = list.count;
+			EndGroup(list, required_count);
+		}
+		AddTerm(list, words.items[g].text, words.items[g].scored_tf, 1.0, kNoBlend);
+	}
+	for (uint32_t s = 0; s < sets.count; s++)
+	{
+		const ExpansionSet &set = sets.items[s];
+		if (set.occur == fts::Occur::kMustNot)
+			continue;
+		for (uint32_t i = 0; i < set.expanded.count; i++)
+		{
+			if (set.occur == fts::Occur::kMust)
+				list.required[required_count++] = list.count;
+			AddTerm(list, set.expanded.terms[i].text, set.tf, set.expanded.terms[i].boost, s);
+		}
+		if (set.occur == fts::Occur::kMust)
+			EndGroup(list, required_count);
+	}
+	list.scored_count = list.count;
+	for (uint32_t g = 0; g < words.count; g++)
+		if (words.items[g].excluded)
+			AddTerm(list, words.items[g].text, 1, 1.0, kNoBlend);
+	for (uint32_t s = 0; s < sets.count; s++)
+		for (uint32_t i = 0; sets.items[s].occur == fts::Occur::kMustNot && i < sets.items[s].expanded.count; i++)
+			AddTerm(list, sets.items[s].expanded.terms[i].text, 1, 1.0, kNoBlend);
+	return list;
+}
+
+} // namespace
+
+bool
+HasExpansionClause(std::string_view text)
+{
+	fts::ClauseReader reader(text);
+	fts::Clause clause;
+	while (reader.Next(clause))
+		if (clause.kind != fts::ClauseKind::kWords)
+			return true;
+	return false;
+}
+
+QueryTermList
+ReadClauseTerms(IndexView *view, std::string_view text, mem::ScanArena &arena)
+{
+	Collected collected;
+	CollectEntries(view, text, arena, collected);
+	Growing<Grouped> words = GroupWords(collected.words, arena);
+	return ListOfTerms(words, collected.sets, arena);
 }
 
 } // namespace quarry::am::bm25

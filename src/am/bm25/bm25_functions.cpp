@@ -70,22 +70,6 @@ Holds(const ScoreCache *cache, const QueryValue &q)
 		   std::memcmp(cache->text, q.text.data(), q.text.size()) == 0;
 }
 
-// The statistics tell what the table holds. A row the statement reads from
-// the index's column (the planner marked the query) may be scored with them
-// by whoever may read the column that way (a view's owner, or the current
-// user); anything else reads them on its own, which needs what pg_stats
-// needs (pg::CheckIndexStatisticsReadable).
-void
-CheckMayScore(const QueryValue &q)
-{
-	if (!q.column_operand)
-	{
-		pg::CheckIndexStatisticsReadable(q.index);
-		return;
-	}
-	pg::CheckIndexReadable(q.index, q.check_as_user != InvalidOid ? q.check_as_user : GetUserId());
-}
-
 // The call site's cache, made on first use (its arena when a query is first
 // prepared: scores taken from the scan need none).
 ScoreCache *
@@ -159,6 +143,22 @@ CachedQuery(FunctionCallInfo fcinfo, const QueryValue &q)
 }
 
 } // namespace
+
+// The statistics tell what the table holds. A row the statement reads from
+// the index's column (the planner marked the query) may be scored with them
+// by whoever may read the column that way (a view's owner, or the current
+// user); anything else reads them on its own, which needs what pg_stats
+// needs (pg::CheckIndexStatisticsReadable).
+void
+CheckMayScore(const QueryValue &q)
+{
+	if (!q.column_operand)
+	{
+		pg::CheckIndexStatisticsReadable(q.index);
+		return;
+	}
+	pg::CheckIndexReadable(q.index, q.check_as_user != InvalidOid ? q.check_as_user : GetUserId());
+}
 
 } // namespace quarry::am::bm25
 

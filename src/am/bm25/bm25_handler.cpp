@@ -97,6 +97,7 @@ ValidateTextConfig(const char *value)
 } // namespace
 
 int pending_limit_kb = 1024;
+int max_expansions = 50;
 
 namespace {
 
@@ -109,6 +110,11 @@ DefineSettings()
 							"reads in full; a smaller limit keeps queries fast, a larger one makes fewer segments.",
 							&pending_limit_kb, 1024, 64, 1024 * 1024, PGC_USERSET, GUC_UNIT_KB, nullptr, nullptr,
 							nullptr);
+	DefineCustomIntVariable("quarry.bm25_max_expansions",
+							"Most index terms a prefix (word*) or fuzzy (word~N) term of a quarry_bm25 query expands to.",
+							"Prefixes keep their most frequent terms, fuzzy terms the closest; the limit is "
+							"Elasticsearch's max_expansions default, its maximum Lucene's default clause limit.",
+							&max_expansions, 50, 1, 1024, PGC_USERSET, 0, nullptr, nullptr, nullptr);
 }
 
 } // namespace

@@ -190,16 +190,20 @@ PrepareFirstLetterFilter(Highlighter &h)
 	}
 }
 
-// The query's scored lexemes, sorted, in the query context.
+// The query's scored lexemes, sorted, in the query context. A prefix or
+// fuzzy clause's are its expansions over the index (open, as `index`), which
+// tell what the table holds: reading them needs what scoring needs.
 void
-ReadTerms(Highlighter &h, const QueryValue &q)
+ReadTerms(Highlighter &h, const QueryValue &q, Relation index)
 {
 	mem::ScanArena *arena = pg::CreateScanArena(h.query_cxt);
 	Lexeme *lexemes;
 	uint32_t count;
 	if (q.parsed)
 	{
-		QueryTermList list = ReadClauseTerms(h.config, q.text, *arena);
+		if (HasExpansionClause(q.text))
+			CheckMayScore(q);
+		QueryTermList list = ReadClauseTerms(OpenIndexView(index, *arena), q.text, *arena);
 		lexemes = list.terms;
 		count = list.scored_count;
 	}
@@ -240,10 +244,10 @@ HighlighterFor(FunctionCallInfo fcinfo, const QueryValue &q)
 	MetaPage meta;
 	ReadMeta(index, &meta);
 	h->config = IndexTextConfig(index, meta);
-	index_close(index, AccessShareLock);
 
 	MemoryContext old = MemoryContextSwitchTo(h->query_cxt);
-	ReadTerms(*h, q);
+	ReadTerms(*h, q, index);
+	index_close(index, AccessShareLock);
 	h->tsquery = TermsAsTsquery(*h);
 	h->fast = FastPathApplies(h->config);
 	PrepareFirstLetterFilter(*h);

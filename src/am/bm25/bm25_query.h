@@ -31,6 +31,11 @@ struct QueryValue {
 	Oid check_as_user = InvalidOid;
 };
 
+/// Whether the current user may score `q` with its index's statistics (a
+/// row the statement reads from the index's column, or what pg_stats needs);
+/// ERRORs if not (bm25_functions.cpp).
+void CheckMayScore(const QueryValue &q);
+
 /// `q` without the planner's column-read mark.
 QueryValue WithoutColumnRead(QueryValue q);
 

@@ -29,10 +29,12 @@ struct ScanNote {
 	Oid index;
 	bool parsed;
 	uint32_t bytes;
-	char *text; // in TopMemoryContext, like doc_freqs
+	char *text; // in TopMemoryContext, like the arrays below
 	fts::CollectionStats stats;
 	uint32_t term_count;
+	uint64_t terms_hash; // of the terms' texts: a prefix's expansions may change within a statement
 	uint64_t *doc_freqs;
+	fts::TermScorer *scorers; // what each term ranked with (blended, boosted)
 };
 static_assert(std::is_trivially_destructible_v<ScanNote>);
 constexpr int kScanNotes = 16;
@@ -61,6 +63,20 @@ FindNote(Oid index, const QueryValue &q)
 	return nullptr;
 }
 
+// FNV-1a over the terms' texts, each followed by a zero byte.
+uint64_t
+TermsHash(const PreparedQuery &query)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (uint32_t t = 0; t < query.term_count; t++)
+	{
+		for (char c : query.terms[t].text)
+			h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
 } // namespace
 
 void
@@ -76,6 +92,8 @@ NoteScanQuery(Oid index, const QueryValue &q, const PreparedQuery &query)
 			pfree(n->text);
 		if (n->doc_freqs != nullptr)
 			pfree(n->doc_freqs);
+		if (n->scorers != nullptr)
+			pfree(n->scorers);
 		n->text = static_cast<char *>(MemoryContextAlloc(TopMemoryContext, text.size() + 1));
 		std::memcpy(n->text, text.data(), text.size());
 		n->bytes = static_cast<uint32_t>(text.size());
@@ -85,13 +103,20 @@ NoteScanQuery(Oid index, const QueryValue &q, const PreparedQuery &query)
 		n->user = GetUserId();
 		n->doc_freqs = static_cast<uint64_t *>(
 			MemoryContextAlloc(TopMemoryContext, sizeof(uint64_t) * std::max<uint32_t>(query.term_count, 1)));
+		n->scorers = static_cast<fts::TermScorer *>(
+			MemoryContextAlloc(TopMemoryContext, sizeof(fts::TermScorer) * std::max<uint32_t>(query.term_count, 1)));
 	}
 	else if (n->term_count != query.term_count)
-		return; // cannot happen: same text, same configuration
+		return; // the index changed within the statement and a prefix expands
+				// otherwise: the terms differ, UseScanStatistics will not match
 	n->stats = query.view->stats;
 	n->term_count = query.term_count;
+	n->terms_hash = TermsHash(query);
 	for (uint32_t t = 0; t < query.term_count; t++)
+	{
 		n->doc_freqs[t] = query.terms[t].doc_freq;
+		n->scorers[t] = query.terms[t].scorer;
+	}
 }
 
 Oid
@@ -132,14 +157,13 @@ void
 UseScanStatistics(Oid index, const QueryValue &q, PreparedQuery &query)
 {
 	const ScanNote *n = FindNote(index, q);
-	if (n == nullptr || n->term_count != query.term_count)
+	if (n == nullptr || n->term_count != query.term_count || n->terms_hash != TermsHash(query))
 		return;
 	query.view->stats = n->stats;
 	for (uint32_t t = 0; t < query.term_count; t++)
 	{
-		QueryTerm &qt = query.terms[t];
-		qt.doc_freq = n->doc_freqs[t];
-		qt.scorer = fts::TermScorer(query.view->params, n->stats, qt.doc_freq, qt.query_tf);
+		query.terms[t].doc_freq = n->doc_freqs[t];
+		query.terms[t].scorer = n->scorers[t];
 	}
 }
 

@@ -110,7 +110,7 @@ QueryTermList
 ReadPlainTerms(Oid config, std::string_view text)
 {
 	Tokens tokens = pg::PgCall([&] { return Tokenize(config, text.data(), static_cast<int>(text.size()), true); });
-	return QueryTermList{tokens.lexemes, tokens.count, tokens.count, nullptr, 0};
+	return QueryTermList{tokens.lexemes, tokens.count, tokens.count, nullptr, nullptr, nullptr, nullptr, 0};
 }
 
 // Looks the term up in every segment (the pending list comes later).
@@ -132,24 +132,75 @@ LookUpTerm(QueryTerm &qt, const Lexeme &lexeme, IndexView *view, mem::ScanArena 
 	}
 }
 
-// The clause filter over the terms' cursors: required terms rarest first.
+// Documents holding some term of required group g (an upper bound).
+uint64_t
+GroupDocFreq(const PreparedQuery *q, const QueryTermList &list, uint32_t g)
+{
+	uint64_t df = 0;
+	for (uint32_t i = g == 0 ? 0 : list.group_ends[g - 1]; i < list.group_ends[g]; i++)
+		df += q->terms[list.required[i]].doc_freq;
+	return df;
+}
+
+// The clause filter over the terms' cursors: required groups rarest first.
 void
 MakeFilter(PreparedQuery *q, const QueryTermList &list, mem::ScanArena &arena)
 {
-	auto *required = arena.MakeArray<uint32_t>(std::max<uint32_t>(list.required_count, 1));
-	std::copy_n(list.required, list.required_count, required);
-	std::sort(required, required + list.required_count, [&](uint32_t a, uint32_t b) {
-		uint64_t fa = q->terms[a].doc_freq, fb = q->terms[b].doc_freq;
-		return fa != fb ? fa < fb : a < b;
+	const uint32_t groups = list.group_count;
+	auto *order = arena.MakeArray<uint32_t>(std::max<uint32_t>(groups, 1));
+	auto *group_df = arena.MakeArray<uint64_t>(std::max<uint32_t>(groups, 1));
+	for (uint32_t g = 0; g < groups; g++)
+	{
+		order[g] = g;
+		group_df[g] = GroupDocFreq(q, list, g);
+	}
+	std::sort(order, order + groups, [&](uint32_t a, uint32_t b) {
+		return group_df[a] != group_df[b] ? group_df[a] < group_df[b] : a < b;
 	});
-	uint32_t excluded_count = q->term_count - q->scored_count;
-	auto **cursors = arena.MakeArray<fts::TermCursor *>(std::max<uint32_t>(list.required_count + excluded_count, 1));
-	for (uint32_t i = 0; i < list.required_count; i++)
-		cursors[i] = &q->terms[required[i]].cursor;
+	const uint32_t members = groups == 0 ? 0 : list.group_ends[groups - 1];
+	const uint32_t excluded_count = q->term_count - q->scored_count;
+	auto **cursors = arena.MakeArray<fts::TermCursor *>(std::max<uint32_t>(members + excluded_count, 1));
+	auto *spans = arena.MakeArray<fts::CursorGroup>(std::max<uint32_t>(groups, 1));
+	q->required = arena.MakeArray<uint32_t>(std::max<uint32_t>(members, 1));
+	q->group_ends = arena.MakeArray<uint32_t>(std::max<uint32_t>(groups, 1));
+	uint32_t at = 0;
+	for (uint32_t k = 0; k < groups; k++)
+	{
+		const uint32_t g = order[k];
+		const uint32_t start = at;
+		for (uint32_t i = g == 0 ? 0 : list.group_ends[g - 1]; i < list.group_ends[g]; i++, at++)
+		{
+			q->required[at] = list.required[i];
+			cursors[at] = &q->terms[list.required[i]].cursor;
+		}
+		spans[k] = fts::CursorGroup(cursors + start, at - start);
+		q->group_ends[k] = at;
+	}
 	for (uint32_t i = 0; i < excluded_count; i++)
-		cursors[list.required_count + i] = &q->terms[q->scored_count + i].cursor;
-	q->filter = fts::ClauseFilter{{cursors, list.required_count}, {cursors + list.required_count, excluded_count}};
-	q->required = required;
+		cursors[members + i] = &q->terms[q->scored_count + i].cursor;
+	q->filter = fts::ClauseFilter{{spans, groups}, {cursors + members, excluded_count}};
+}
+
+// Every term's scorer; the expansions of one lexeme (a blend group, whose
+// terms are consecutive) with the largest document frequency among them.
+void
+MakeScorers(PreparedQuery *q, const QueryTermList &list)
+{
+	const IndexView *view = q->view;
+	for (uint32_t t = 0; t < q->term_count;)
+	{
+		const uint32_t blend = list.blend == nullptr ? kNoBlend : list.blend[t];
+		uint32_t end = t + 1;
+		uint64_t df = q->terms[t].doc_freq;
+		while (blend != kNoBlend && end < q->term_count && list.blend[end] == blend)
+			df = std::max(df, q->terms[end++].doc_freq);
+		for (; t < end; t++)
+		{
+			QueryTerm &qt = q->terms[t];
+			const double boost = list.boosts == nullptr ? 1.0 : list.boosts[t];
+			qt.scorer = fts::TermScorer(view->params, view->stats, df, qt.query_tf, boost);
+		}
+	}
 }
 
 } // namespace
@@ -158,8 +209,8 @@ PreparedQuery *
 PrepareQuery(IndexView *view, std::string_view text, bool parsed, mem::ScanArena &arena)
 {
 	auto *q = arena.Make<PreparedQuery>();
-	*q = PreparedQuery{view, nullptr, 0, 0, {}, nullptr, nullptr, 0};
-	QueryTermList list = parsed ? ReadClauseTerms(view->config, text, arena) : ReadPlainTerms(view->config, text);
+	*q = PreparedQuery{view, nullptr, 0, 0, {}, nullptr, nullptr, nullptr, 0};
+	QueryTermList list = parsed ? ReadClauseTerms(view, text, arena) : ReadPlainTerms(view->config, text);
 	q->term_count = list.count;
 	q->scored_count = list.scored_count;
 	q->terms = arena.MakeArray<QueryTerm>(std::max<uint32_t>(list.count, 1));
@@ -167,11 +218,8 @@ PrepareQuery(IndexView *view, std::string_view text, bool parsed, mem::ScanArena
 		LookUpTerm(q->terms[t], list.terms[t], view, arena);
 	MatchPending(q, arena);
 	for (uint32_t t = 0; t < q->term_count; t++)
-	{
-		QueryTerm &qt = q->terms[t];
-		qt.doc_freq += qt.pending_count;
-		qt.scorer = fts::TermScorer(view->params, view->stats, qt.doc_freq, qt.query_tf);
-	}
+		q->terms[t].doc_freq += q->terms[t].pending_count;
+	MakeScorers(q, list);
 	if (parsed)
 		MakeFilter(q, list, arena);
 	return q;
@@ -276,9 +324,14 @@ ScoreTokens(const PreparedQuery &q, const Tokens &doc, double *term_scores)
 	if (!holds)
 		return 0.0;
 	// The clause filter, on the document's tokens instead of the cursors.
-	for (std::size_t i = 0; i < q.filter.required.size(); i++)
-		if (FindLexeme(doc, q.terms[q.required[i]].text) == nullptr)
+	for (std::size_t g = 0; g < q.filter.required.size(); g++)
+	{
+		bool any = false;
+		for (uint32_t i = g == 0 ? 0 : q.group_ends[g - 1]; i < q.group_ends[g] && !any; i++)
+			any = FindLexeme(doc, q.terms[q.required[i]].text) != nullptr;
+		if (!any)
 			return 0.0;
+	}
 	for (uint32_t t = q.scored_count; t < q.term_count; t++)
 		if (FindLexeme(doc, q.terms[t].text) != nullptr)
 			return 0.0;

@@ -22,6 +22,8 @@
 #include "am/bm25/bm25_pending.h"
 #include "am/bm25/bm25_segment.h"
 #include "fts/clause_filter.h"
+#include "fts/query_syntax.h"
+#include "fts/term_expansion.h"
 #include "fts/term_cursor.h"
 #include "fts/wand.h"
 
@@ -56,20 +58,44 @@ struct QueryTerm {
 };
 
 /// A query's lexemes before they are looked up: the scored terms first (tf is
-/// the query tf), then the excluded ones; `required` indexes scored terms.
+/// the query tf), then the excluded ones.
 struct QueryTermList {
 	Lexeme *terms;
 	uint32_t count;
 	uint32_t scored_count;
+	// Per term, or null for a plain query: its boost (1 but for fuzzy
+	// expansions), and its blend group: the expansions of one prefix or fuzzy
+	// lexeme share one (consecutive terms), and are scored with the largest
+	// document frequency among them; kNoBlend for the others.
+	double *boosts;
+	uint32_t *blend;
+	// Required groups of scored terms: group g is required[ends[g - 1] ..
+	// ends[g]) (from 0 for g = 0); a row needs a term of every group.
 	uint32_t *required;
-	uint32_t required_count;
+	uint32_t *group_ends;
+	uint32_t group_count;
 };
+inline constexpr uint32_t kNoBlend = 0xFFFFFFFF;
 
 /// The terms of a query read with the query syntax (bm25_clauses.cpp): every
 /// clause tokenized on its own; SHOULD and MUST lexemes scored (merged in order
 /// of first occurrence, query tfs added up), MUST lexemes required, MUST_NOT
-/// lexemes excluded.
-QueryTermList ReadClauseTerms(Oid config, std::string_view text, mem::ScanArena &arena);
+/// lexemes excluded; a prefix or fuzzy lexeme stands for its expansions over
+/// `view`'s dictionaries (kept apart, after the plain lexemes).
+QueryTermList ReadClauseTerms(IndexView *view, std::string_view text, mem::ScanArena &arena);
+/// Whether a query read with the query syntax has a prefix or fuzzy clause
+/// (its terms then depend on what the index holds).
+bool HasExpansionClause(std::string_view text);
+
+/// The dictionary terms a prefix or fuzzy lexeme expands to (bm25_expand.cpp):
+/// at most quarry.bm25_max_expansions, in the order they were kept.
+struct ExpandedTerms {
+	fts::ExpansionCandidate *terms; // in the arena
+	uint32_t count;
+	uint64_t blended_df;
+};
+ExpandedTerms ExpandLexeme(IndexView *view, std::string_view lexeme, fts::ClauseKind kind, uint32_t distance,
+						   mem::ScanArena &arena);
 
 struct PreparedQuery {
 	IndexView *view;
@@ -81,7 +107,10 @@ struct PreparedQuery {
 	// [scored_count, term_count)). Empty for a plain query. Points at the
 	// terms' cursors.
 	fts::ClauseFilter filter;
-	uint32_t *required; // the required terms' indexes, in the filter's order
+	// The required groups' terms, in the filter's order (QueryTermList's
+	// layout): group g is required[group_ends[g - 1] .. group_ends[g]).
+	uint32_t *required;
+	uint32_t *group_ends;
 	// Open cursors (for releasing pins).
 	PagePostingBytes **page_bytes;
 	uint32_t page_bytes_count;

@@ -106,8 +106,13 @@ public:
 	/// The next term; false at the end. The term's bytes stay valid until the
 	/// next call.
 	bool Next(std::string_view &term, TermInfo &info);
+	/// Positions the iterator so that Next returns the terms >= `from` (found
+	/// down the dictionary's inner nodes: a prefix scan reads its leaves only).
+	void Seek(std::string_view from);
 
 private:
+	void LoadLeaf(uint32_t leaf);
+
 	const SegmentReader *segment_;
 	uint8_t *page_;
 	uint32_t leaf_ = 0;		  // next leaf to load, relative to dict_first

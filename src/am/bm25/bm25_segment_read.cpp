@@ -177,31 +177,71 @@ FindTerm(const SegmentReader &segment, std::string_view term, TermInfo *info)
 	return false;
 }
 
+// Copies leaf `leaf` (relative to dict_first) into the iterator's page.
+void
+TermIterator::LoadLeaf(uint32_t leaf)
+{
+	const SegmentHeader &h = segment_->header;
+	BlockNumber block = LogicalBlock(*segment_, h.dict_first + leaf);
+	if (block == InvalidBlockNumber)
+		SegmentCorrupt(segment_->index, "dictionary leaf outside the segment", segment_->ref.id);
+	Buffer buffer = PinChecked(segment_->index, block, PageType::kDictLeaf, segment_->ref.id);
+	std::memcpy(page_, ContentOf(BufferGetPage(buffer)), kPageContentBytes);
+	Unpin(buffer);
+	fts::DictPageReader reader({page_, kPageContentBytes}, sizeof(TermInfo));
+	if (!reader.Valid())
+		SegmentCorrupt(segment_->index, "malformed dictionary leaf", segment_->ref.id);
+	item_count_ = reader.count();
+	item_ = 0;
+	leaf_ = leaf + 1;
+}
+
 bool
 TermIterator::Next(std::string_view &term, TermInfo &info)
 {
-	const SegmentHeader &h = segment_->header;
 	while (item_ == item_count_)
 	{
-		if (leaf_ >= h.dict_leaves)
+		if (leaf_ >= segment_->header.dict_leaves)
 			return false;
-		BlockNumber block = LogicalBlock(*segment_, h.dict_first + leaf_);
-		if (block == InvalidBlockNumber)
-			SegmentCorrupt(segment_->index, "dictionary leaf outside the segment", segment_->ref.id);
-		Buffer buffer = PinChecked(segment_->index, block, PageType::kDictLeaf, segment_->ref.id);
-		std::memcpy(page_, ContentOf(BufferGetPage(buffer)), kPageContentBytes);
-		Unpin(buffer);
-		fts::DictPageReader reader({page_, kPageContentBytes}, sizeof(TermInfo));
-		if (!reader.Valid())
-			SegmentCorrupt(segment_->index, "malformed dictionary leaf", segment_->ref.id);
-		item_count_ = reader.count();
-		item_ = 0;
-		leaf_++;
+		LoadLeaf(leaf_);
 	}
 	fts::DictPageReader reader({page_, kPageContentBytes}, sizeof(TermInfo));
 	if (!reader.Item(item_++, term, &info))
 		SegmentCorrupt(segment_->index, "malformed dictionary leaf", segment_->ref.id);
 	return true;
+}
+
+void
+TermIterator::Seek(std::string_view from)
+{
+	const SegmentHeader &h = segment_->header;
+	uint32_t node = h.dict_root;
+	for (uint32_t level = h.dict_height; level > 1; level--)
+	{
+		BlockNumber block = LogicalBlock(*segment_, node);
+		if (block == InvalidBlockNumber)
+			SegmentCorrupt(segment_->index, "dictionary node outside the segment", segment_->ref.id);
+		Buffer buffer = PinChecked(segment_->index, block, PageType::kDictInner, segment_->ref.id);
+		fts::DictPageReader reader({reinterpret_cast<const uint8_t *>(ContentOf(BufferGetPage(buffer))), kPageContentBytes},
+								   sizeof(uint32_t));
+		uint32_t child = 0;
+		bool found = reader.FindFloor(from, &child);
+		Unpin(buffer);
+		if (!found)
+		{
+			node = h.dict_first; // `from` sorts before every term: the first leaf
+			break;
+		}
+		node = child;
+	}
+	if (node < h.dict_first || node - h.dict_first >= h.dict_leaves)
+		SegmentCorrupt(segment_->index, "dictionary node outside the segment", segment_->ref.id);
+	LoadLeaf(node - h.dict_first);
+	fts::DictPageReader reader({page_, kPageContentBytes}, sizeof(TermInfo));
+	std::string_view key;
+	TermInfo info;
+	while (item_ < item_count_ && reader.Item(item_, key, &info) && key < from)
+		item_++;
 }
 
 // --- posting bytes ------------------------------------------------------------------
