@@ -31,13 +31,16 @@
 // PriorityQueue (the order of re-queuing after such a push matters), so the
 // matches, and their count, are Lucene's. Like Lucene's, the sweep does not
 // report every valid combination ("a b c b a" scores differently for
-// "a b c"~4 and "c b a"~4), but it finds a match when the smallest span is
-// within the slop. Lucene's sloppy frequency is the sum of 1 / (1 +
+// "a b c"~4 and "c b a"~4), but it finds a match whenever the smallest span is
+// within the slop (test/unit/phrase_test.cpp checks this against brute force,
+// repeats included; with slop 0 it matches exactly when ExactPhraseFreq does). Lucene's sloppy frequency is the sum of 1 / (1 +
 // matchLength) over the matches (sloppyWeight); SloppyMatchCount counts them.
 //
 // Deviations: Lucene groups repeats by position in the first document (a
 // synonym at the same position would be taken for a repeat); here the term
 // ids say. A (term, offset) pair given twice is one constraint, kept once.
+// Terms with one id must have the same list. A position repeated in a list
+// (the clamp at 16383) is as many occurrences, which repeats may each take.
 //
 // Limits: at most kMaxPhraseTerms terms (more give 0); everything lives in
 // fixed arrays on the stack, nothing is allocated. Positions are any uint32.

@@ -1,10 +1,13 @@
 // Writes well-formed inputs for the fuzz targets into test/fuzz/corpus/<target>
-// (valid posting lists and dictionary pages under the "garbage" mode, so that
-// mutations start from real structures). Built with the fuzz targets; run by
+// (valid posting lists, positions blocks and dictionary pages under the
+// "garbage" mode, so that mutations start from real structures; phrases with
+// holes, repeats and a shared offset). Built with the fuzz targets; run by
 // hand when the formats change: build/fuzz/make_seeds test/fuzz/corpus
 #include "fts/dict_page.h"
+#include "fts/positions.h"
 #include "fts/posting_list.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <random>
@@ -76,6 +79,58 @@ DictSeeds(const std::string &dir, std::mt19937 &rng)
 	(void) rng;
 }
 
+void
+PositionsSeeds(const std::string &dir, std::mt19937 &rng)
+{
+	// (documents, largest tf, largest first position)
+	const uint32_t shapes[][3] = {{1, 1, 60}, {5, 3, 60}, {128, 2, 60}, {128, 300, 60}, {40, 3, 16383}};
+	for (const auto &[docs, max_tf, max_first] : shapes)
+	{
+		std::vector<uint32_t> tfs, positions;
+		for (uint32_t d = 0; d < docs; d++)
+		{
+			tfs.push_back(1 + rng() % max_tf);
+			uint32_t p = 1 + rng() % max_first;
+			for (uint32_t i = 0; i < tfs.back(); i++, p = std::min(16383u, p + static_cast<uint32_t>(rng() % 9)))
+				positions.push_back(p);
+		}
+		std::vector<uint8_t> block(fts::EncodedPositionsSize(tfs, positions));
+		fts::EncodePositions(tfs, positions, block);
+		std::vector<uint8_t> input{0, static_cast<uint8_t>(docs)}; // the "garbage" mode
+		for (uint32_t tf : tfs)
+		{
+			input.push_back(static_cast<uint8_t>(tf));
+			input.push_back(static_cast<uint8_t>(tf >> 8));
+		}
+		input.push_back(0); // no huge tf
+		input.insert(input.end(), block.begin(), block.end());
+		Write(dir + "/positions/block_" + std::to_string(docs) + "_" + std::to_string(max_tf) + "_" +
+				  std::to_string(max_first),
+			  input);
+	}
+}
+
+void
+PhraseSeeds(const std::string &dir)
+{
+	// flags, k, slop, 6 lexemes' lists (length, positions), then per term the
+	// offset increment and the lexeme (see phrase_fuzz.cpp).
+	const std::vector<std::vector<uint8_t>> seeds{
+		// "cat in the hat": cat@0 hat@3 in "the cat sat in the hat".
+		{0, 2, 0, 1, 2, 1, 6, 0, 0, 0, 0, 0, 0, 3, 1},
+		// "a b"~2 in "x a b a y": a = lexeme 0, b = lexeme 1.
+		{0, 2, 2, 2, 2, 4, 1, 3, 0, 0, 0, 0, 0, 0, 1, 1},
+		// "h h h h"~2 in "h h h x x x h h h": a repeated lexeme.
+		{0, 4, 2, 6, 1, 2, 3, 7, 8, 9, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 1, 0},
+		// two lexemes at one offset: an e-mail/mail now.
+		{0, 4, 0, 1, 2, 1, 3, 1, 3, 1, 4, 0, 0, 0, 0, 1, 1, 0, 2, 1, 3},
+		// offsets in any order, a slop of 2^32 - 1.
+		{6, 3, 255, 255, 255, 255, 3, 1, 5, 9, 3, 2, 6, 10, 0, 0, 0, 0, 7, 0, 0, 0, 0, 3, 0, 0, 0, 1, 0, 0, 0, 0, 0},
+	};
+	for (std::size_t i = 0; i < seeds.size(); i++)
+		Write(dir + "/phrase/seed" + std::to_string(i + 1), seeds[i]);
+}
+
 } // namespace
 
 int
@@ -89,5 +144,7 @@ main(int argc, char **argv)
 	std::mt19937 rng(20261124);
 	PostingSeeds(argv[1], rng);
 	DictSeeds(argv[1], rng);
+	PositionsSeeds(argv[1], rng);
+	PhraseSeeds(argv[1]);
 	return 0;
 }
