@@ -21,11 +21,13 @@
 // bytes, so where a chunk starts follows from the widths alone, and where a
 // document's values start (sum of the tfs before it) from the tfs: a document
 // is decoded without decoding the ones before it (random access), by unpacking
-// the one or two chunks that hold its values.
+// the chunks that hold its values (one, for most documents).
 //
-// Size: on paragraphs of about 60 words (most tfs 1 or 2, positions below 64)
-// a chunk is 6 or 7 bits wide: about 0.8 to 0.9 bytes per position, the width
-// bytes included (test/unit/positions_test.cpp measures it).
+// Size: on synthetic paragraphs (Zipf vocabulary, 40..80 words, or 40..160
+// with stop words, most tfs 1 or 2) a chunk is 6 to 8 bits wide: 0.93 to 1.03
+// bytes per position, the width bytes and the tiny blocks of rare terms
+// included; 1.12 with paragraphs of up to 400 words
+// (test/unit/positions_test.cpp measures it).
 //
 // Decoding is bounded by the input: a block whose widths or chunks run past the
 // input, a width above 32, or positions that overflow 32 bits are rejected
