@@ -39,6 +39,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <type_traits>
 
 namespace quarry::fts {
 
@@ -98,5 +99,6 @@ private:
 	uint32_t loaded_chunk_ = 0xFFFFFFFF; // chunk decoded in values_
 	uint32_t values_[kPositionChunk] = {};
 };
+static_assert(std::is_trivially_destructible_v<PositionsBlockReader>, "lives in a scan arena");
 
 } // namespace quarry::fts
