@@ -122,7 +122,7 @@ SET quarry.bm25_max_expansions = 1024;
 CREATE TABLE prefixes (q text, tsq text);
 INSERT INTO prefixes VALUES ('func*', 'func:*'), ('+op* +class*', 'op:* & class:*'), ('+index* -meth*', 'index:* & !meth:*'),
     ('+trig* +rel*', 'trig:* & rel:*'), ('Replication*', 'Replication:*'), ('+e-mail*', 'e-mail:*'), ('+zz*', 'zz:*'),
-    ('+statistic* +function*', 'statistic:* & function:*'), ('-a* +b*', '!a:* & b:*');
+    ('+statistic* +function*', 'statistic:* & function:*'), ('-ab* +b*', '!ab:* & b:*');
 SELECT p.q, count(d.id) AS tsquery_rows,
        count(d.id) FILTER (WHERE d.body @@@ quarry_query_parse(p.q, 'pf_idx')) AS also_quarry,
        (SELECT count(*) FROM pf_docs e WHERE e.body @@@ quarry_query_parse(p.q, 'pf_idx')) AS quarry_rows
@@ -137,10 +137,25 @@ SELECT * FROM compare('zyzzyva~1', 'zyzzyva', 1, '');
 SELECT quarry_bm25_merge('pf_idx') AS segments;
 SELECT * FROM compare('zyzzyv*', 'zyzzyv', -1, '');
 SELECT * FROM compare('zyzzyva~1', 'zyzzyva', 1, '');
--- A MUST prefix that expands to nothing matches no row; a stop word makes no
--- lexeme and so no term (as to_tsquery('english', 'the:*')).
+-- A MUST prefix that expands to nothing matches no row. A prefix the
+-- configuration drops (a stop word) is the lower-cased word itself, so 'In*'
+-- finds 'index' (to_tsquery('english', 'in:*') would find nothing; the
+-- reference is the simple configuration's prefix over the same lexemes).
 SELECT count(*) AS nothing FROM pf_docs WHERE body @@@ quarry_query_parse('+qqqq* index', 'pf_idx');
-SELECT count(*) AS stop_word FROM pf_docs WHERE body @@@ quarry_query_parse('the*', 'pf_idx');
+SET quarry.bm25_max_expansions = 1024;
+SELECT p AS stop_word_prefix,
+       (SELECT count(*) FROM pf_docs WHERE body @@@ quarry_query_parse('+' || p, 'pf_idx')) AS quarry_rows,
+       (SELECT count(*) FROM pf_docs WHERE to_tsvector('english', body) @@ to_tsquery('simple', lower(rtrim(p, '*')) || ':*')) AS reference_rows
+FROM unnest(ARRAY['In*', 'the*', 'A*']) p;
+-- Required and excluded fuzzy terms, against the words they expand to here.
+SELECT (SELECT array_agg(id ORDER BY id) FROM pf_docs WHERE body @@@ quarry_query_parse('+acess~1 -tablspace~1', 'pf_idx'))
+     = (SELECT array_agg(id ORDER BY id) FROM pf_docs WHERE to_tsvector('english', body) @@ to_tsquery('english', 'access & !tablespace'))
+       AS must_and_must_not_fuzzy;
+RESET quarry.bm25_max_expansions;
+-- Characters, not bytes: é is one edit away from e.
+INSERT INTO pf_docs VALUES (1002, 'un café crème'), (1003, 'Straße und Strasse');
+SELECT * FROM compare('cafe~1', 'cafe', 1, '');
+SELECT * FROM compare('strase~1', 'strase', 1, '');
 
 -- Highlighting marks the expanded words.
 SELECT * FROM quarry_highlights('Triggers, trigger functions and an access method', quarry_query_parse('trigger* acess~1', 'pf_idx'));
@@ -153,11 +168,20 @@ SELECT count(*) FROM pf_docs WHERE body @@@ quarry_query_parse('index~3', 'pf_id
 SELECT count(*) FROM pf_docs WHERE body @@@ quarry_query_parse('index~123456789', 'pf_idx');
 SET quarry.bm25_max_expansions = 0;
 SET quarry.bm25_max_expansions = 1025;
+-- A query whose prefixes expand to too many terms in all (repeated clauses
+-- expand once).
+CREATE TABLE cap_docs AS SELECT i AS id, 'zz' || i AS body FROM generate_series(1, 20000) i;
+CREATE INDEX cap_idx ON cap_docs USING quarry_bm25 (body) WITH (text_config = 'simple');
+SET quarry.bm25_max_expansions = 1024;
+SELECT count(*) FROM cap_docs WHERE body @@@ quarry_query_parse('zz1* zz2* zz3* zz4* zz5*', 'cap_idx');
+SELECT count(*) AS four_prefixes FROM cap_docs WHERE body @@@ quarry_query_parse('zz1* zz2* zz3* zz4*', 'cap_idx');
+SELECT count(*) > 0 AS repeated_clauses_expand_once FROM pf_docs WHERE body @@@ quarry_query_parse(repeat('c* ', 3000), 'pf_idx');
+RESET quarry.bm25_max_expansions;
 -- Not expansions: '*' and '~' inside a word, a quoted word.
 SELECT quarry_query_parse('a*b a~b "c*" d~1x');
 SELECT count(*) FROM pf_docs WHERE body @@@ quarry_query_parse('"trigger*"', 'pf_idx');
 
-DROP TABLE pf_docs, prefixes;
+DROP TABLE pf_docs, prefixes, cap_docs;
 DROP FUNCTION compare(text, text, int, text);
 DROP FUNCTION ref_bm25(text, int, text);
 DROP FUNCTION ref_expansions(text, int);

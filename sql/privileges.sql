@@ -124,6 +124,9 @@ INSERT INTO calls (what, stmt) VALUES
     ('quarry_snippet, quarry_highlights of a constant (no statistics)',
      $$SELECT quarry_snippet('the salary board', quarry_query('board', 'priv.docs_bm25')) || ' ' ||
               (SELECT string_agg(start_offset || '-' || end_offset, ',') FROM quarry_highlights('board salary', quarry_query('salary', 'priv.docs_bm25')))$$),
+    ('prefix and fuzzy terms: ranked rows, then a snippet of a constant (its terms come from the index)',
+     $$SELECT (SELECT array_agg(id)::text FROM (SELECT id FROM priv.docs ORDER BY body <@> quarry_query_parse('sal* minutez~1', 'priv.docs_bm25') LIMIT 3) s) || ' ' ||
+              quarry_snippet('the salary board', quarry_query_parse('sal*', 'priv.docs_bm25'))$$),
     ('quarry_hnsw_scored called directly (computes from the vectors given)',
      $$SELECT round(quarry_hnsw_scored('(0,1)', '{1,2,3}', '{0,0,0}', 'priv.docs_hnsw', 1)::numeric, 4)$$),
     ('quarry_bm25_stats',
@@ -217,6 +220,24 @@ BEGIN
     RETURN probe_as('regress_quarry_reader') || ' / ' || probe_as('regress_quarry_outsider');
 END $$;
 SELECT probe_twice();
+-- The same for highlighting with a prefix, whose terms come from the index:
+-- the cached highlighter is checked again for the second user.
+CREATE FUNCTION snippet_as(r name) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    s text;
+BEGIN
+    EXECUTE format('SET LOCAL ROLE %I', r);
+    s := quarry_snippet('salary sales salad', quarry_query_parse('sal*', 'priv.docs_bm25'));
+    RESET ROLE;
+    RETURN s;
+EXCEPTION WHEN others THEN
+    RETURN error_text(SQLERRM);
+END $$;
+CREATE FUNCTION snippet_twice() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN snippet_as('regress_quarry_reader') || ' / ' || snippet_as('regress_quarry_outsider');
+END $$;
+SELECT snippet_twice();
 -- Two statements in one message: a view scan of 'payroll', then a constant.
 SET ROLE regress_quarry_outsider;
 SELECT id FROM priv.docs_view ORDER BY body <@> 'payroll' LIMIT 1 \; SELECT 'payroll' <@> quarry_query('payroll', 'priv.docs_bm25');
@@ -333,6 +354,12 @@ SELECT count(*) AS matching_rows_seen FROM priv.tenant_docs WHERE body @@@ 'budg
 -- them): a constant, and the statistics functions.
 SELECT 'merger' <@> quarry_query('merger', 'priv.tenant_bm25');
 SELECT doc_count FROM quarry_bm25_stats('priv.tenant_bm25');
+-- Prefix and fuzzy terms would name terms of hidden rows (an expansion lists
+-- what the whole index holds): refused under row-level security, ranked or
+-- highlighted; whole words still rank.
+SELECT id FROM priv.tenant_docs ORDER BY body <@> quarry_query_parse('budg*', 'priv.tenant_bm25') LIMIT 1;
+SELECT quarry_snippet('budget', quarry_query_parse('budget~1', 'priv.tenant_bm25'));
+SELECT count(*) FROM priv.tenant_docs WHERE body @@@ quarry_query_parse('+budget', 'priv.tenant_bm25');
 SELECT live FROM quarry_hnsw_index_info('priv.tenant_hnsw');
 -- quarry_hnsw: k nearest among the reader's rows, equal to the exact order.
 SET enable_seqscan = off;
@@ -412,5 +439,7 @@ DROP FUNCTION error_text(text);
 DROP FUNCTION reindex_as_caller(text);
 DROP FUNCTION probe_as(name);
 DROP FUNCTION probe_twice();
+DROP FUNCTION snippet_twice();
+DROP FUNCTION snippet_as(name);
 DROP ROLE regress_quarry_owner, regress_quarry_reader, regress_quarry_col_reader, regress_quarry_outsider,
     regress_quarry_super, regress_quarry_maintainer;

@@ -25,13 +25,18 @@
 
 #include "fts/query_syntax.h"
 #include "pg/guard.h"
+#include "pg/memory_glue.h"
+#include "pg/privileges.h"
 
 extern "C" {
+#include "catalog/pg_collation.h"
+#include "utils/formatting.h"
 #include "utils/memutils.h"
 }
 
 #include <algorithm>
 #include <cstring>
+#include <string>
 
 namespace quarry::am::bm25 {
 
@@ -47,8 +52,11 @@ struct Entry {
 // The expansions of one prefix or fuzzy lexeme.
 struct ExpansionSet {
 	ExpandedTerms expanded;
-	uint32_t tf; // the lexeme's tf in its clause
+	uint32_t tf; // the lexeme's tf in its clauses (a repeated one adds up)
 	fts::Occur occur;
+	std::string_view lexeme; // in the arena
+	fts::ClauseKind kind;
+	uint8_t distance;
 };
 
 // A growable array in the arena (a grown array leaves the old one behind: at
@@ -77,6 +85,8 @@ struct Growing {
 struct Collected {
 	Growing<Entry> words;
 	Growing<ExpansionSet> sets;
+	uint32_t expanded_terms = 0; // kept terms of all sets
+	mem::ScanArena *scratch = nullptr; // the expansions' work, reset after each
 };
 
 // A prefix or fuzzy clause the query cannot run: a clear ERROR.
@@ -90,11 +100,44 @@ CheckExpansionClause(const fts::Clause &clause)
 						nullptr, "Write a word and the suffix together, as in 'replic*' or 'colour~1'.");
 	if (clause.kind == fts::ClauseKind::kFuzzy && clause.distance > fts::kMaxFuzzyDistance)
 		throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
-						pg::Format("fuzzy term \"%.*s~\" asks for more than %u edits", static_cast<int>(clause.text.size()),
-								   clause.text.data(), fts::kMaxFuzzyDistance)
+						pg::Format("fuzzy term \"%.*s~%s\" asks for more than %u edits",
+								   static_cast<int>(clause.text.size()), clause.text.data(),
+								   clause.distance == 255 ? "255+" : std::to_string(clause.distance).c_str(),
+								   fts::kMaxFuzzyDistance)
 							.text,
 						"A fuzzy term allows 0, 1 or 2 edits (as in Lucene and Elasticsearch).",
 						"Write 'word~1' or 'word~2'.");
+}
+
+// A prefix or fuzzy lexeme's expansions into `out`; a lexeme expanded
+// already by an equal clause adds its tf there instead.
+void
+CollectExpansion(IndexView *view, const fts::Clause &clause, const Lexeme &lex, mem::ScanArena &arena, Collected &out)
+{
+	const std::string_view text(lex.text, lex.bytes);
+	for (uint32_t i = 0; i < out.sets.count; i++)
+	{
+		ExpansionSet &set = out.sets.items[i];
+		if (set.lexeme == text && set.kind == clause.kind && set.distance == clause.distance &&
+			set.occur == clause.occur)
+		{
+			set.tf += lex.tf;
+			return;
+		}
+	}
+	ExpandedTerms expanded = ExpandLexeme(view, text, clause.kind, clause.distance, *out.scratch, arena);
+	out.scratch->Reset();
+	out.expanded_terms += expanded.count;
+	if (out.expanded_terms > kMaxExpandedTerms)
+		throw pg::Error(ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+						pg::Format("the prefix and fuzzy terms of the query expand to more than %u index terms",
+								   kMaxExpandedTerms)
+							.text,
+						nullptr, "Use fewer or longer prefixes, or lower quarry.bm25_max_expansions.");
+	char *copy = static_cast<char *>(arena.Allocate(std::max<uint32_t>(lex.bytes, 1), 1));
+	std::memcpy(copy, lex.text, lex.bytes);
+	out.sets.Push(ExpansionSet{expanded, lex.tf, clause.occur, {copy, lex.bytes}, clause.kind, clause.distance},
+				  arena);
 }
 
 // One clause's lexemes into `out`: words as entries, prefix and fuzzy lexemes
@@ -108,15 +151,40 @@ CollectClause(IndexView *view, const fts::Clause &clause, const Tokens &tokens, 
 		const Lexeme &lex = tokens.lexemes[i];
 		if (clause.kind != fts::ClauseKind::kWords)
 		{
-			ExpandedTerms expanded =
-				ExpandLexeme(view, {lex.text, lex.bytes}, clause.kind, clause.distance, arena);
-			out.sets.Push(ExpansionSet{expanded, lex.tf, clause.occur}, arena);
+			CollectExpansion(view, clause, lex, arena, out);
 			continue;
 		}
 		char *copy = static_cast<char *>(arena.Allocate(std::max<uint32_t>(lex.bytes, 1), 1));
 		std::memcpy(copy, lex.text, lex.bytes);
 		out.words.Push(Entry{{copy, lex.bytes}, lex.tf, out.words.count, clause.occur}, arena);
 	}
+}
+
+// A clause's lexemes. A prefix the configuration makes no lexeme of (a stop
+// word: 'in*', 'the*') is the lower-cased word itself, so that search as you
+// type finds 'index' from 'in*' (to_tsquery would find nothing).
+Tokens
+ClauseTokens(Oid config, const fts::Clause &clause)
+{
+	Tokens t = Tokenize(config, clause.text.data(), static_cast<int>(clause.text.size()), true);
+	if (t.count > 0 || clause.kind != fts::ClauseKind::kPrefix)
+		return t;
+	char *lower = str_tolower(clause.text.data(), clause.text.size(), DEFAULT_COLLATION_OID);
+	auto *lexeme = static_cast<Lexeme *>(palloc(sizeof(Lexeme)));
+	*lexeme = Lexeme{lower, static_cast<uint32_t>(strlen(lower)), 1};
+	return Tokens{lexeme, 1, 1};
+}
+
+// Prefix and fuzzy terms list what the index holds; under row-level security
+// that would name terms of rows the policy hides.
+void
+CheckExpansionAllowed(IndexView *view)
+{
+	if (pg::RowSecurityActive(view->index->rd_index->indrelid))
+		throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+						"prefix and fuzzy terms are not allowed on a table with row-level security",
+						"Their expansions would name terms of rows the policy hides from you.",
+						"Search for whole words.");
 }
 
 // Tokenizes every clause (in clause order, lexemes in text order).
@@ -126,22 +194,35 @@ CollectEntries(IndexView *view, std::string_view text, mem::ScanArena &arena, Co
 	MemoryContext scratch = pg::PgCall([] {
 		return AllocSetContextCreate(CurrentMemoryContext, "quarry_bm25 query clauses", ALLOCSET_SMALL_SIZES);
 	});
+	MemoryContext expansions = pg::PgCall([] {
+		return AllocSetContextCreate(CurrentMemoryContext, "quarry_bm25 query expansions", ALLOCSET_DEFAULT_SIZES);
+	});
+	out.scratch = pg::PgCall([&] { return pg::CreateScanArena(expansions); });
 	fts::ClauseReader reader(text);
 	fts::Clause clause;
+	bool checked = false;
 	while (reader.Next(clause))
 	{
 		if (clause.kind != fts::ClauseKind::kWords)
+		{
 			CheckExpansionClause(clause);
+			if (!checked)
+				pg::PgCall([&] { CheckExpansionAllowed(view); });
+			checked = true;
+		}
 		Tokens tokens = pg::PgCall([&] {
 			MemoryContext old = MemoryContextSwitchTo(scratch);
-			Tokens t = Tokenize(view->config, clause.text.data(), static_cast<int>(clause.text.size()), true);
+			Tokens t = ClauseTokens(view->config, clause);
 			MemoryContextSwitchTo(old);
 			return t;
 		});
 		CollectClause(view, clause, tokens, arena, out);
 		pg::PgCall([&] { MemoryContextReset(scratch); });
 	}
-	pg::PgCall([&] { MemoryContextDelete(scratch); });
+	pg::PgCall([&] {
+		MemoryContextDelete(scratch);
+		MemoryContextDelete(expansions);
+	});
 }
 
 // One distinct lexeme of the words clauses.

@@ -9,9 +9,10 @@
 // Candidates of all parts are merged by text, then at most
 // quarry.bm25_max_expansions are kept.
 //
-// Memory: candidates and their texts go to the query's scan arena, which is
-// reset on rescan; a prefix of one letter on a large index can put a few MB
-// there (every term with that prefix), once per query.
+// Memory: candidates, their texts and the readers' buffers go to a scratch
+// arena the caller resets after every lexeme; only the kept terms are copied
+// into the query's arena. A prefix of one letter on a large index takes a few
+// MB of scratch (every term with that prefix) for a moment.
 #include "am/bm25/bm25_search.h"
 
 #include "pg/guard.h"
@@ -31,7 +32,7 @@ namespace {
 // What a lexeme is matched against, and the candidates found so far.
 struct Expander {
 	IndexView *view;
-	mem::ScanArena &arena;
+	mem::ScanArena &arena; // scratch
 	std::string_view lexeme;
 	fts::ClauseKind kind;
 	uint32_t distance;
@@ -147,13 +148,28 @@ PrepareFuzzy(Expander &e)
 	e.rows = e.arena.MakeArray<uint32_t>(3 * (std::size_t{e.query_count} + 1));
 }
 
+// Copies the kept candidates (and their texts) into the query's arena.
+fts::ExpansionCandidate *
+KeepTerms(std::span<const fts::ExpansionCandidate> kept, mem::ScanArena &arena)
+{
+	auto *terms = arena.MakeArray<fts::ExpansionCandidate>(std::max<std::size_t>(kept.size(), 1));
+	for (std::size_t i = 0; i < kept.size(); i++)
+	{
+		char *copy = static_cast<char *>(arena.Allocate(std::max<std::size_t>(kept[i].text.size(), 1), 1));
+		std::memcpy(copy, kept[i].text.data(), kept[i].text.size());
+		terms[i] = kept[i];
+		terms[i].text = {copy, kept[i].text.size()};
+	}
+	return terms;
+}
+
 } // namespace
 
 ExpandedTerms
 ExpandLexeme(IndexView *view, std::string_view lexeme, fts::ClauseKind kind, uint32_t distance,
-			 mem::ScanArena &arena)
+			 mem::ScanArena &scratch, mem::ScanArena &arena)
 {
-	Expander e{view, arena, lexeme, kind, distance};
+	Expander e{view, scratch, lexeme, kind, distance};
 	if (kind == fts::ClauseKind::kFuzzy)
 		PrepareFuzzy(e);
 	for (uint32_t s = 0; s < view->segment_count; s++)
@@ -163,7 +179,8 @@ ExpandLexeme(IndexView *view, std::string_view lexeme, fts::ClauseKind kind, uin
 		kind == fts::ClauseKind::kPrefix ? fts::ExpansionOrder::kByFrequency : fts::ExpansionOrder::kByEdits;
 	std::span<fts::ExpansionCandidate> all(e.items, e.count);
 	const std::size_t kept = fts::SelectExpansions(all, order, static_cast<std::size_t>(max_expansions));
-	return ExpandedTerms{e.items, static_cast<uint32_t>(kept), fts::BlendedDocFreq(all.first(kept))};
+	return ExpandedTerms{KeepTerms(all.first(kept), arena), static_cast<uint32_t>(kept),
+						 fts::BlendedDocFreq(all.first(kept))};
 }
 
 } // namespace quarry::am::bm25

@@ -36,6 +36,7 @@
 extern "C" {
 #include "catalog/pg_namespace.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "tsearch/ts_cache.h"
@@ -70,6 +71,12 @@ constexpr int kAsciiWord = 1, kWord = 2, kNumWord = 3, kUnsignedInt = 22;
 struct Highlighter {
 	Oid index;
 	bool parsed;
+	// Whom the query was read for: a prefix or fuzzy query's terms come from
+	// the index, which only whoever may score it may see (checked again when
+	// any of these changes, e.g. SET ROLE inside a function).
+	Oid user;
+	bool column_operand;
+	Oid check_as_user;
 	char *text;
 	int bytes;
 	Oid config;
@@ -201,8 +208,6 @@ ReadTerms(Highlighter &h, const QueryValue &q, Relation index)
 	uint32_t count;
 	if (q.parsed)
 	{
-		if (HasExpansionClause(q.text))
-			CheckMayScore(q);
 		QueryTermList list = ReadClauseTerms(OpenIndexView(index, *arena), q.text, *arena);
 		lexemes = list.terms;
 		count = list.scored_count;
@@ -234,12 +239,18 @@ HighlighterFor(FunctionCallInfo fcinfo, const QueryValue &q)
 		h->row_cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "quarry highlighting row", ALLOCSET_DEFAULT_SIZES);
 		fcinfo->flinfo->fn_extra = h;
 	}
-	if (h->text != nullptr && h->index == q.index && h->parsed == q.parsed &&
+	if (h->text != nullptr && h->index == q.index && h->parsed == q.parsed && h->user == GetUserId() &&
+		h->column_operand == q.column_operand && h->check_as_user == q.check_as_user &&
 		h->bytes == static_cast<int>(q.text.size()) && std::memcmp(h->text, q.text.data(), q.text.size()) == 0)
 		return *h;
 	MemoryContextReset(h->query_cxt);
 	h->text = nullptr;
 	CheckIndexKind(q.index, IndexKind::kBm25);
+	// Before any lock, as every check: prefix and fuzzy terms are read from
+	// the index (they tell what the table holds), which needs what scoring
+	// needs.
+	if (q.parsed && HasExpansionClause(q.text))
+		CheckMayScore(q);
 	Relation index = index_open(q.index, AccessShareLock);
 	MetaPage meta;
 	ReadMeta(index, &meta);
@@ -255,6 +266,9 @@ HighlighterFor(FunctionCallInfo fcinfo, const QueryValue &q)
 	h->words_arena = pg::CreateScanArena(h->query_cxt);
 	h->index = q.index;
 	h->parsed = q.parsed;
+	h->user = GetUserId();
+	h->column_operand = q.column_operand;
+	h->check_as_user = q.check_as_user;
 	h->bytes = static_cast<int>(q.text.size());
 	h->text = static_cast<char *>(palloc(q.text.size() + 1));
 	std::memcpy(h->text, q.text.data(), q.text.size());

@@ -88,14 +88,19 @@ QueryTermList ReadClauseTerms(IndexView *view, std::string_view text, mem::ScanA
 bool HasExpansionClause(std::string_view text);
 
 /// The dictionary terms a prefix or fuzzy lexeme expands to (bm25_expand.cpp):
-/// at most quarry.bm25_max_expansions, in the order they were kept.
+/// at most quarry.bm25_max_expansions, in the order they were kept, copied
+/// into `arena`; the work uses `scratch`, which the caller may reset after.
 struct ExpandedTerms {
 	fts::ExpansionCandidate *terms; // in the arena
 	uint32_t count;
 	uint64_t blended_df;
 };
 ExpandedTerms ExpandLexeme(IndexView *view, std::string_view lexeme, fts::ClauseKind kind, uint32_t distance,
-						   mem::ScanArena &arena);
+						   mem::ScanArena &scratch, mem::ScanArena &arena);
+/// Most terms the prefix and fuzzy clauses of one query may expand to in all
+/// (Lucene's default clause limit is 1024 per boolean query; this allows a
+/// few clauses at the largest quarry.bm25_max_expansions).
+inline constexpr uint32_t kMaxExpandedTerms = 4096;
 
 struct PreparedQuery {
 	IndexView *view;
