@@ -48,6 +48,10 @@ struct Lexeme {
 	const char *text;
 	uint32_t bytes;
 	uint32_t tf;
+	// Its tf positions in the text (1-based word positions, ascending; only
+	// the clamped last position, 16383, may repeat), or null for a lexeme
+	// that is not a tokenized text's (a query's expansion, a pending term).
+	const uint32_t *positions = nullptr;
 };
 
 struct Tokens {
