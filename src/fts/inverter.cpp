@@ -166,6 +166,7 @@ Inverter::AddDocument(std::span<const TermFreq> terms, uint32_t length, uint64_t
 			AppendPositions(t, tf);
 		t.last_doc = doc;
 		t.df++;
+		t.tf_sum += tf.tf;
 	}
 	lengths_.push_back(length);
 	row_ids_.push_back(row_id);

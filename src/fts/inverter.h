@@ -63,6 +63,8 @@ public:
 	std::span<const uint32_t> SortedTerms();
 	std::string_view TermText(uint32_t term) const;
 	uint32_t DocFreq(uint32_t term) const { return terms_[term].df; }
+	/// Sum of the term's tfs: the positions Postings writes for it.
+	uint64_t TfSum(uint32_t term) const { return terms_[term].tf_sum; }
 
 	/// Decodes a term's postings (docs ascending) into `docs` and `tfs`, which
 	/// must both hold exactly DocFreq(term) elements, and, when the inverter
@@ -79,6 +81,7 @@ private:
 		uint32_t hash;
 		uint32_t df;
 		DocId last_doc;
+		uint64_t tf_sum;
 		uint8_t *head;	// first slice
 		uint8_t *write; // next byte to write
 		uint8_t *end;	// end of the current slice's data (its next-pointer follows)

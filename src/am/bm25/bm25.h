@@ -27,6 +27,7 @@ struct Options {
 	int text_config_offset; // offset of the text_config string, 0 if unset
 	double k1;
 	double b;
+	bool positions; // store term positions (phrase queries); fixed at CREATE INDEX
 };
 
 /// Registers quarry_bm25's reloptions, settings and planner hook; called once
@@ -34,6 +35,8 @@ struct Options {
 void Initialize();
 void RegisterOptions();
 fts::Bm25Params ParamsOf(Relation index);
+/// The positions option of a new index (default on).
+bool PositionsOptionOf(Relation index);
 
 /// quarry.bm25_pending_limit (kB): the pending list of a quarry_bm25 index is
 /// flushed into a segment once it holds more than this.
