@@ -127,6 +127,8 @@ public:
 
 	/// Starts at the first document. Returns false if the header is unreadable.
 	bool Open(PostingBytes *bytes);
+	/// Opens the same list again, at its first document.
+	bool Reopen() { return Open(bytes_); }
 
 	DocId doc() const { return doc_; }
 	uint32_t doc_count() const { return header_.doc_count; }
