@@ -77,6 +77,24 @@ SkipSuffix(std::string_view input, std::size_t at, const Clause &c)
 {
 	if (c.kind == fts::ClauseKind::kWords)
 		return at;
+	if (c.kind == fts::ClauseKind::kPhrase)
+	{
+		if (at == input.size())
+		{
+			if (c.distance != 0)
+				fuzz::Violated("an unclosed phrase with a slop");
+			return at;
+		}
+		if (input[at] != '"')
+			fuzz::Violated("a phrase's text not followed by its closing quote");
+		at++;
+		if (at == input.size() || fts::IsQuerySpace(input[at]))
+		{
+			if (c.distance != 0)
+				fuzz::Violated("a phrase without '~' has a slop");
+			return at;
+		}
+	}
 	if (c.kind == fts::ClauseKind::kPrefix)
 	{
 		if (at == input.size() || input[at] != '*')
@@ -87,13 +105,13 @@ SkipSuffix(std::string_view input, std::size_t at, const Clause &c)
 	else
 	{
 		if (at == input.size() || input[at] != '~')
-			fuzz::Violated("a fuzzy clause without its '~'");
+			fuzz::Violated("a fuzzy clause or sloppy phrase without its '~'");
 		unsigned value = 0;
 		bool digits = false;
 		for (at++; at < input.size() && input[at] >= '0' && input[at] <= '9'; at++, digits = true)
 			value = std::min(255u, value * 10 + static_cast<unsigned>(input[at] - '0'));
 		if ((digits ? value : fts::kDefaultFuzzyDistance) != c.distance)
-			fuzz::Violated("a fuzzy clause's distance is not its digits'");
+			fuzz::Violated("a fuzzy clause's distance or a phrase's slop is not its digits'");
 	}
 	if (at < input.size() && !fts::IsQuerySpace(input[at]))
 		fuzz::Violated("an expansion's suffix does not end its token");
@@ -114,7 +132,7 @@ CheckClauses(std::string_view input, const std::vector<Clause> &clauses)
 			blank = blank && fts::IsQuerySpace(ch);
 			spaced = spaced || fts::IsQuerySpace(ch);
 		}
-		if (c.kind == fts::ClauseKind::kWords ? blank : spaced)
+		if (c.kind == fts::ClauseKind::kWords || c.kind == fts::ClauseKind::kPhrase ? blank : spaced)
 			fuzz::Violated("an empty or blank words clause, or an expansion holding whitespace");
 		const std::size_t pos = static_cast<std::size_t>(c.text.data() - input.data());
 		if (OccurBefore(input, pos) != c.occur)
