@@ -69,8 +69,9 @@ PreparePhraseTerm(QueryTerm &qt, const Lexeme &text, const PhraseSpec *phrase, I
 								   RelationGetRelationName(view->index))
 							.text,
 						"It was built with positions = off, or by quarry 0.1.x.",
-						pg::Format("REINDEX INDEX %s (with positions = on, the default) to search it for phrases.",
-								   RelationGetRelationName(view->index))
+						pg::Format("REINDEX INDEX %s to search it for phrases (first ALTER INDEX %s SET (positions = on) "
+								   "if it was built with positions = off).",
+								   RelationGetRelationName(view->index), RelationGetRelationName(view->index))
 							.text);
 	qt = QueryTerm{};
 	qt.text = {text.text, text.bytes};

@@ -150,7 +150,7 @@ MakeMaxScoreScratch(mem::ScanArena &arena, uint32_t terms)
 	s.marks = arena.MakeArray<uint64_t>((s.capacity + 63) / 64);
 	s.prefix = arena.MakeArray<double>(terms + 1);
 	std::memset(s.partial, 0, sizeof(double) * s.capacity);
-	std::memset(s.tfs, 0, sizeof(uint32_t) * terms * s.capacity);
+	std::memset(s.tfs, 0, sizeof(double) * terms * s.capacity);
 	std::memset(s.marks, 0, sizeof(uint64_t) * ((s.capacity + 63) / 64));
 	return s;
 }
