@@ -6,6 +6,8 @@
 //              a header page (+ extent pages), and data pages addressed by logical
 //              page number through the header's extent list:
 //                postings    the encoded posting lists (src/fts/posting_list.h),
+//                            each followed, in an index with positions, by its
+//                            positions section (src/fts/term_positions.h);
 //                            one byte stream across pages
 //                lengths     uint32_t length of every document
 //                row ids     6-byte heap TID of every document
@@ -15,7 +17,7 @@
 //                            to its document frequency, posting list location and
 //                            impact summary; inner items map a separator to a child
 //   pending    the pending list: rows inserted since the last flush, as a byte
-//              stream of entries (heap TID, length, terms with tf) over a chain of
+//              stream of entries (heap TID, length, terms with tf and positions) over a chain of
 //              pages; flushed into a new segment once it exceeds
 //              quarry.bm25_pending_limit
 //   free       recycled pages, in the free space map
@@ -220,6 +222,10 @@ SetPositionsBytes(TermInfo &info, uint32_t bytes)
 	info.positions_bytes_low = static_cast<uint16_t>(bytes & 0xFFFF);
 	info.positions_bytes_high = static_cast<uint16_t>(bytes >> 16);
 }
+
+/// Largest word position (PostgreSQL's MAXENTRYPOS - 1: later words are
+/// clamped to it).
+inline constexpr uint32_t kMaxPosition = 16383;
 
 /// Longest lexeme PostgreSQL's text search produces (MAXSTRLEN - 1).
 inline constexpr uint32_t kMaxTermBytes = 2047;
