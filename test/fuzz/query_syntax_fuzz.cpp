@@ -9,7 +9,7 @@
 //   - the occurrence is what the byte before the text (or before its group's
 //     opening quote) says: '+', '-', or whitespace / the start of the input;
 //   - nothing is lost: every byte outside the clauses' texts and suffixes is
-//     whitespace, '+', '-' or '"';
+//     whitespace, '+', '-', '"', or the '~digits' of a dropped empty phrase;
 //   - the canonical form reads back as the same clauses, and is a fixed point.
 #include "fts/query_syntax.h"
 #include "fuzz_input.h"
@@ -53,6 +53,20 @@ bool
 Special(char c)
 {
 	return fts::IsQuerySpace(c) || c == '+' || c == '-' || c == '"';
+}
+
+// Whether the byte at i may lie outside every clause: whitespace, an
+// operator, a quote, or the '~digits' suffix of a dropped empty phrase ('""~2').
+bool
+Droppable(std::string_view input, std::size_t i)
+{
+	if (Special(input[i]))
+		return true;
+	const bool suffix_byte = input[i] == '~' || (input[i] >= '0' && input[i] <= '9');
+	if (!suffix_byte || i == 0)
+		return false;
+	const char before = input[i - 1];
+	return before == '"' ? input[i] == '~' : (before == '~' || (before >= '0' && before <= '9')) && input[i] != '~';
 }
 
 // The occurrence the bytes before a clause's text give it.
@@ -138,13 +152,13 @@ CheckClauses(std::string_view input, const std::vector<Clause> &clauses)
 		if (OccurBefore(input, pos) != c.occur)
 			fuzz::Violated("the occurrence differs from the operator before the clause");
 		for (std::size_t i = covered; i < pos; i++)
-			if (!Special(input[i]))
+			if (!Droppable(input, i))
 				fuzz::Violated("a byte outside every clause is not whitespace, an operator or a quote");
 		covered = pos + c.text.size();
 		covered = SkipSuffix(input, covered, c);
 	}
 	for (std::size_t i = covered; i < input.size(); i++)
-		if (!Special(input[i]))
+		if (!Droppable(input, i))
 			fuzz::Violated("a byte after the last clause is not whitespace, an operator or a quote");
 }
 
