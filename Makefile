@@ -11,7 +11,7 @@
 # into build/jemalloc and linked statically with its symbols hidden.
 
 EXTENSION  = quarry
-EXTVERSION = 0.1.1
+EXTVERSION = 0.2.0
 MODULE_big = quarry
 DATA       = $(wildcard sql/$(EXTENSION)--*.sql)
 

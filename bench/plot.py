@@ -2,7 +2,9 @@
 """Plots for the benchmark scripts (Debian's python3-matplotlib).
 
     plot.py relevance RESULTS.csv OUT.png   nDCG@10 by dataset and system
-    plot.py latency RESULTS.csv OUT.png     p50 / p95 latency by query length and engine
+    plot.py latency RESULTS.csv OUT.png [XLABEL]
+                                            p50 / p95 latency by query length and engine
+                                            (x axis: XLABEL, default "query terms")
     plot.py recall RESULTS.csv OUT.png      recall@10 against queries per second
 """
 import csv
@@ -37,7 +39,7 @@ def relevance(rows, out):
     fig.savefig(out, dpi=120)
 
 
-def latency(rows, out):
+def latency(rows, out, xlabel="query terms"):
     engines = []
     for r in rows:
         if r["engine"] not in engines:
@@ -57,7 +59,7 @@ def latency(rows, out):
                     ys.append(float(v))
             ax.plot(xs, ys, marker="o", label=engine)
         ax.set_yscale("log")
-        ax.set_xlabel("query terms")
+        ax.set_xlabel(xlabel)
         ax.set_title(stat.replace("_ms", "") + " latency, top 10 (ms, log scale)")
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("milliseconds")
@@ -87,7 +89,7 @@ def recall(rows, out):
 
 def main():
     kind, src, out = sys.argv[1:4]
-    {"relevance": relevance, "latency": latency, "recall": recall}[kind](read(src), out)
+    {"relevance": relevance, "latency": latency, "recall": recall}[kind](read(src), out, *sys.argv[4:])
 
 
 if __name__ == "__main__":

@@ -55,6 +55,7 @@ SET enable_seqscan = off;
 SELECT id, body <@> quarry_query_parse('-alpha') AS s FROM bad_docs ORDER BY body <@> quarry_query_parse('-alpha');
 SELECT count(*) AS only_negative_rows FROM bad_docs WHERE body @@@ quarry_query_parse('-alpha');
 SELECT id FROM bad_docs ORDER BY body <@> quarry_query_parse(repeat('+beta -zeta alpha ', 60000)) LIMIT 3;
+-- An unclosed quote of 200,000 words is a phrase: longer than a phrase may be.
 SELECT id FROM bad_docs WHERE body @@@ quarry_query_parse('"' || repeat('gamma ', 200000)) ORDER BY id;
 RESET enable_seqscan;
 SELECT ('alpha beta' <@> quarry_query_parse(repeat('+beta -zeta alpha ', 60000), 'bad_bm25')) < 0 AS huge_parsed_scores,

@@ -1,10 +1,11 @@
--- quarry_query_parse(): the query syntax (+must, -must_not, "groups") over a
+-- quarry_query_parse(): the query syntax (+must, -must_not, words) over a
 -- few hundred real documents (PostgreSQL's object descriptions, 15 to a
 -- document). For every query: the index-scan top k equals the exact top k of
 -- a sequential scan (scores bit for bit, ties and the zero-score tail in index
 -- order), @@@ returns the same rows through a bitmap scan, a plain index scan
 -- and a sequential scan, and both agree with an independent formulation over
--- to_tsvector lexemes written from the query's clauses by hand.
+-- to_tsvector lexemes written from the query's clauses by hand. (Quoted
+-- phrases: bm25_phrases.sql; prefix and fuzzy terms: bm25_prefix_fuzzy.sql.)
 
 -- The type: a parsed query prints as parsed:<text> and reads back the same.
 SELECT quarry_query_parse('+index -"access method"') AS parsed,
@@ -52,14 +53,14 @@ CREATE TABLE qs_queries (qid int, q text, scored text, must text[], mustnot text
 INSERT INTO qs_queries VALUES
     (1, 'index +access', 'index access', '{access}', '{}'),
     (2, '+function -aggregate', 'function', '{function}', '{aggregate}'),
-    (3, '+"text search" configuration', 'text search configuration', '{"text search"}', '{}'),
-    (4, 'operator -"binary input"', 'operator', '{}', '{"binary input"}'),
+    (3, '+text +search configuration', 'text search configuration', '{text,search}', '{}'),
+    (4, 'operator -binary -input', 'operator', '{}', '{binary,input}'),
     (5, '-function', '', '{}', '{function}'),
     (6, '-function -"index"', '', '{}', '{function,index}'),
     (7, 'the of and', '', '{}', '{}'),
     (8, '+the index', 'the index', '{the}', '{}'),
     (9, 'e-mail c++', 'e-mail c++', '{}', '{}'),
-    (10, '+"text search configuration', 'text search configuration', '{"text search configuration"}', '{}'),
+    (10, '+text +search +configuration', 'text search configuration', '{text,search,configuration}', '{}'),
     (11, '++access method', '+access method', '{+access}', '{}'),
     (12, 'timestamp +zone -time', 'timestamp zone', '{zone}', '{time}'),
     (13, 'large +object -"large"', 'large object', '{object}', '{large}'),

@@ -76,11 +76,12 @@ public:
 
 	double weight() const { return weight_; }
 
-	/// The term's contribution to a document with `tf` occurrences and length `doc_len`.
+	/// The term's contribution to a document with `tf` occurrences (a
+	/// sloppy phrase's frequency may be fractional) and length `doc_len`.
 	double
-	Score(uint32_t tf, uint32_t doc_len) const
+	Score(double tf, uint32_t doc_len) const
 	{
-		double f = static_cast<double>(tf);
+		double f = tf;
 		double norm = k1_ * (1.0 - b_ + b_ * static_cast<double>(doc_len) / avgdl_);
 		return weight_ * (f * (k1_ + 1.0)) / (f + norm);
 	}

@@ -34,8 +34,8 @@ HashTerm(std::string_view s)
 
 } // namespace
 
-Inverter::Inverter(mem::BuildArena &arena, std::size_t slab_bytes)
-	: arena_(arena), terms_(mem::BuildAllocator<Term>(arena)), table_(mem::BuildAllocator<uint32_t>(arena)),
+Inverter::Inverter(mem::BuildArena &arena, std::size_t slab_bytes, bool with_positions)
+	: with_positions_(with_positions), arena_(arena), terms_(mem::BuildAllocator<Term>(arena)), table_(mem::BuildAllocator<uint32_t>(arena)),
 	  lengths_(mem::BuildAllocator<uint32_t>(arena)), row_ids_(mem::BuildAllocator<uint64_t>(arena)),
 	  sorted_(mem::BuildAllocator<uint32_t>(arena)), slabs_(mem::BuildAllocator<Slab>(arena)),
 	  slab_size_(std::max<std::size_t>(slab_bytes, 4096))
@@ -162,13 +162,31 @@ Inverter::AddDocument(std::span<const TermFreq> terms, uint32_t length, uint64_t
 		DocId gap = t.last_doc == kEndDoc ? doc : doc - t.last_doc - 1;
 		Append(t, gap);
 		Append(t, tf.tf - 1);
+		if (with_positions_)
+			AppendPositions(t, tf);
 		t.last_doc = doc;
 		t.df++;
+		t.tf_sum += tf.tf;
 	}
 	lengths_.push_back(length);
 	row_ids_.push_back(row_id);
 	total_length_ += length;
 	return doc;
+}
+
+// A document's positions of a term: the first, then the gaps (>= 0). A
+// TermFreq without positions (or with fewer than tf) has none stored past
+// what it gives: zeros, which read back as repeats of the last position.
+void
+Inverter::AppendPositions(Term &t, const TermFreq &tf)
+{
+	uint32_t previous = 0;
+	for (uint32_t i = 0; i < tf.tf; i++)
+	{
+		const uint32_t p = i < tf.positions.size() ? std::max(tf.positions[i], previous) : previous;
+		Append(t, p - previous);
+		previous = p;
+	}
 }
 
 std::span<const uint32_t>
@@ -191,7 +209,7 @@ Inverter::TermText(uint32_t term) const
 }
 
 void
-Inverter::Postings(uint32_t term, std::span<DocId> docs, std::span<uint32_t> tfs) const
+Inverter::Postings(uint32_t term, std::span<DocId> docs, std::span<uint32_t> tfs, std::span<uint32_t> positions) const
 {
 	const Term &t = terms_[term];
 	const uint8_t *p = t.head;
@@ -217,12 +235,20 @@ Inverter::Postings(uint32_t term, std::span<DocId> docs, std::span<uint32_t> tfs
 		}
 	};
 	DocId doc = kEndDoc;
+	std::size_t written = 0; // positions
 	for (uint32_t i = 0; i < t.df; i++)
 	{
 		uint64_t gap = next_varint();
 		doc = (doc == kEndDoc) ? static_cast<DocId>(gap) : static_cast<DocId>(doc + 1 + gap);
 		docs[i] = doc;
 		tfs[i] = static_cast<uint32_t>(next_varint()) + 1;
+		uint32_t position = 0;
+		for (uint32_t j = 0; with_positions_ && j < tfs[i]; j++)
+		{
+			position += static_cast<uint32_t>(next_varint());
+			if (written < positions.size())
+				positions[written++] = position;
+		}
 	}
 }
 

@@ -2,7 +2,8 @@
 //
 // Documents arrive in id order (0, 1, 2, ...) as lists of (lexeme, tf). Each
 // distinct lexeme gets a term record; its postings are appended as varint pairs
-// (doc gap - 1, tf - 1) to a chain of byte slices of growing size (16 bytes up to
+// (doc gap - 1, tf - 1), each followed, when the inverter keeps positions, by
+// the tf positions (the first, then the gaps), to a chain of byte slices of growing size (16 bytes up to
 // 4 kB, as Lucene's ByteBlockPool does), so a rare term costs a few bytes and a
 // frequent one wastes at most a slice. Everything lives in the build's
 // BuildArena; memory_bytes() tells the build when to spill.
@@ -22,10 +23,12 @@
 
 namespace quarry::fts {
 
-/// One distinct lexeme of a document and its number of occurrences.
+/// One distinct lexeme of a document, its number of occurrences and (for an
+/// inverter that keeps them) their tf positions, non-decreasing.
 struct TermFreq {
 	std::string_view term;
 	uint32_t tf;
+	std::span<const uint32_t> positions = {};
 };
 
 class Inverter {
@@ -33,7 +36,7 @@ public:
 	/// `slab_bytes`: the size of the blocks term texts and posting slices are
 	/// carved from (a memory budget smaller than a few slabs would make every
 	/// document look like it overflows it).
-	explicit Inverter(mem::BuildArena &arena, std::size_t slab_bytes = kDefaultSlabBytes);
+	explicit Inverter(mem::BuildArena &arena, std::size_t slab_bytes = kDefaultSlabBytes, bool with_positions = false);
 
 	static constexpr std::size_t kDefaultSlabBytes = 1 << 20;
 
@@ -60,10 +63,16 @@ public:
 	std::span<const uint32_t> SortedTerms();
 	std::string_view TermText(uint32_t term) const;
 	uint32_t DocFreq(uint32_t term) const { return terms_[term].df; }
+	/// Sum of the term's tfs: the positions Postings writes for it.
+	uint64_t TfSum(uint32_t term) const { return terms_[term].tf_sum; }
 
 	/// Decodes a term's postings (docs ascending) into `docs` and `tfs`, which
-	/// must both hold exactly DocFreq(term) elements.
-	void Postings(uint32_t term, std::span<DocId> docs, std::span<uint32_t> tfs) const;
+	/// must both hold exactly DocFreq(term) elements, and, when the inverter
+	/// keeps positions and `positions` is not empty, every document's
+	/// positions in turn (sum of the tfs of them).
+	void Postings(uint32_t term, std::span<DocId> docs, std::span<uint32_t> tfs,
+				  std::span<uint32_t> positions = {}) const;
+	bool with_positions() const { return with_positions_; }
 
 private:
 	struct Term {
@@ -72,6 +81,7 @@ private:
 		uint32_t hash;
 		uint32_t df;
 		DocId last_doc;
+		uint64_t tf_sum;
 		uint8_t *head;	// first slice
 		uint8_t *write; // next byte to write
 		uint8_t *end;	// end of the current slice's data (its next-pointer follows)
@@ -82,11 +92,13 @@ private:
 	using ArenaVector = std::vector<T, mem::BuildAllocator<T>>;
 
 	uint32_t FindOrAdd(std::string_view term);
+	void AppendPositions(Term &t, const TermFreq &tf);
 	void Grow();
 	void Append(Term &t, uint64_t value);
 	void NewSlice(Term &t);
 	uint8_t *SlabAllocate(std::size_t bytes, std::size_t align);
 
+	bool with_positions_;
 	mem::BuildArena &arena_;
 	ArenaVector<Term> terms_;
 	ArenaVector<uint32_t> table_; // open addressing: term id + 1, 0 = empty

@@ -28,7 +28,7 @@ CanonicalScore(const WandInput &in, const MaxScoreScratch &s, uint32_t off, uint
 	std::fill(in.term_scores, in.term_scores + in.term_count, 0.0);
 	for (std::size_t t = 0; t < in.cursors.size(); t++)
 	{
-		uint32_t tf = s.tfs[t * s.capacity + off];
+		double tf = s.tfs[t * s.capacity + off];
 		if (tf != 0)
 			in.term_scores[in.cursors[t]->term_index()] = in.cursors[t]->scorer().Score(tf, length);
 	}
@@ -49,7 +49,7 @@ ProbeNonEssential(const WandInput &in, const MaxScoreScratch &s, std::size_t fir
 		c->NextGeq(doc);
 		if (c->doc() == doc)
 		{
-			uint32_t tf = c->Tf();
+			double tf = c->Freq();
 			s.tfs[t * s.capacity + off] = tf;
 			got += c->scorer().Score(tf, length);
 		}
@@ -82,8 +82,8 @@ AccumulateEssential(const WandInput &in, const MaxScoreScratch &s, std::size_t f
 	{
 		TermCursor *c = in.cursors[t];
 		const TermScorer &scorer = c->scorer();
-		uint32_t *tfs = s.tfs + t * s.capacity;
-		c->ForEachBefore(end, [&](DocId doc, uint32_t tf) {
+		double *tfs = s.tfs + t * s.capacity;
+		c->ForEachBefore(end, [&](DocId doc, double tf) {
 			uint32_t off = doc - start;
 			s.marks[off >> 6] |= uint64_t{1} << (off & 63);
 			s.partial[off] += scorer.Score(tf, lengths[off]);

@@ -377,6 +377,14 @@ PostingCursor::Tf()
 	return tfs_[pos_];
 }
 
+std::span<const uint32_t>
+PostingCursor::BlockTfs()
+{
+	if (doc_ == kEndDoc || (!tfs_loaded_ && !LoadTfs()))
+		return {};
+	return {tfs_, count_};
+}
+
 void
 PostingCursor::ShallowSeek(DocId target)
 {

@@ -127,6 +127,8 @@ public:
 
 	/// Starts at the first document. Returns false if the header is unreadable.
 	bool Open(PostingBytes *bytes);
+	/// Opens the same list again, at its first document.
+	bool Reopen() { return Open(bytes_); }
 
 	DocId doc() const { return doc_; }
 	uint32_t doc_count() const { return header_.doc_count; }
@@ -140,6 +142,15 @@ public:
 	void NextGeq(DocId target);
 	/// Occurrences of the term in doc() (doc() must not be kEndDoc).
 	uint32_t Tf();
+
+	/// The forward position's block, and doc()'s index in it (for the
+	/// positions of doc(), which are stored by block: term_positions.h).
+	uint32_t block() const { return block_; }
+	uint32_t index_in_block() const { return pos_; }
+	uint32_t block_count() const { return header_.block_count; }
+	/// The tfs of the forward position's block (decoded if they were not);
+	/// empty if unreadable (the cursor then failed).
+	std::span<const uint32_t> BlockTfs();
 
 	/// Moves the block-max pointer to the block that may hold `target` (the
 	/// first block whose last doc is >= target). Does not move doc().

@@ -74,24 +74,29 @@ ClauseReader::WordClause(Occur occur, std::string_view word)
 	return Clause{occur, word, ClauseKind::kWords, 0};
 }
 
-// At the opening quote: the group's text, up to the closing quote (or the
-// end), plus what follows the closing quote up to the next whitespace.
-std::string_view
-ClauseReader::ReadGroup()
+// At the opening quote: a phrase (closed at the end of its token, or by a
+// '~digits' suffix, or not closed), or else a words clause of the group's
+// text and what follows the closing quote up to the next whitespace.
+Clause
+ClauseReader::ReadGroup(Occur occur)
 {
 	const std::size_t start = ++pos_;
 	const std::size_t close = input_.find('"', start);
 	if (close == std::string_view::npos)
 	{
 		pos_ = input_.size();
-		return input_.substr(start);
+		return Clause{occur, input_.substr(start), ClauseKind::kPhrase, 0};
 	}
 	pos_ = close + 1;
 	while (pos_ < input_.size() && !IsQuerySpace(input_[pos_]))
 		pos_++;
-	// A closing quote that ends the token is not part of the text.
-	const std::size_t end = pos_ == close + 1 ? close : pos_;
-	return input_.substr(start, end - start);
+	const std::string_view inside = input_.substr(start, close - start);
+	if (pos_ == close + 1)
+		return Clause{occur, inside, ClauseKind::kPhrase, 0};
+	const std::string_view after = input_.substr(close + 1, pos_ - close - 1);
+	if (after[0] == '~' && FuzzySuffix(after) == 0)
+		return Clause{occur, inside, ClauseKind::kPhrase, ParseDistance(after.substr(1))};
+	return Clause{occur, input_.substr(start, pos_ - start), ClauseKind::kWords, 0};
 }
 
 std::string_view
@@ -116,8 +121,8 @@ ClauseReader::Next(Clause &out)
 		if (input_[pos_] == '+' || input_[pos_] == '-')
 			occur = input_[pos_++] == '+' ? Occur::kMust : Occur::kMustNot;
 		const bool group = pos_ < input_.size() && input_[pos_] == '"';
-		Clause clause = group ? Clause{occur, ReadGroup()} : WordClause(occur, ReadWord());
-		if (clause.kind == ClauseKind::kWords && OnlySpace(clause.text))
+		Clause clause = group ? ReadGroup(occur) : WordClause(occur, ReadWord());
+		if ((clause.kind == ClauseKind::kWords || clause.kind == ClauseKind::kPhrase) && OnlySpace(clause.text))
 			continue; // a lone operator, or an empty group
 		out = clause;
 		return true;
@@ -132,6 +137,15 @@ AppendCanonical(const Clause &clause, std::string &out)
 	else if (clause.occur == Occur::kMustNot)
 		out += '-';
 	std::string_view text = clause.text;
+	if (clause.kind == ClauseKind::kPhrase)
+	{
+		out += '"';
+		out += text;
+		out += '"';
+		if (clause.distance > 0)
+			out += '~' + std::to_string(clause.distance);
+		return;
+	}
 	if (clause.kind != ClauseKind::kWords)
 	{
 		// A word token's text: no whitespace, no leading quote; a leading

@@ -7,6 +7,8 @@
 //   -word  -"w1 w2"  MUST_NOT  no lexeme of the clause occurs in the row
 //   word*            PREFIX    the index's terms that start with the word's lexeme
 //   word~N  word~    FUZZY     the index's terms within N edits (0..2; ~ alone is ~2)
+//   "w1 w2"          PHRASE    the lexemes at consecutive positions
+//   "w1 w2"~N        PHRASE    within N positions of slop (Lucene's sloppy phrase)
 //
 // A prefix or fuzzy clause takes an operator like any other ('+replic*',
 // '-colour~1'); what its expansion means is the caller's (bm25_clauses.cpp).
@@ -22,6 +24,12 @@
 //             digits is fuzzy: its text is what precedes the last '~', its
 //             distance the digits (none: 2; saturating at 255)
 //   group   = '"' { any byte but '"' } ( '"' { non-whitespace byte } | end of input )
+//             a group closed by '"' at the end of its token, or by '"~' and 0
+//             or more ASCII digits, or not closed at all, is a phrase: its
+//             text is what the quotes hold, its slop the digits (none after
+//             '~': 2; no '~': 0; saturating at 255); a closing quote followed
+//             by other bytes ('"a b"c') leaves a words clause whose text runs
+//             on to the next whitespace
 //
 // - An operator is the first byte of a whitespace-separated token, and only
 //   that: "e-mail", "state-of-the-art", "c++" are plain words; "++a" is a MUST
@@ -29,9 +37,8 @@
 // - A '"' opens a group only at the start of a token (after its operator, if
 //   any); anywhere else it is an ordinary byte. A group runs across whitespace
 //   to the next '"', then on to the next whitespace, like any token: '"a b"c'
-//   is one clause with the words a, b, c. Inside a group nothing is an
-//   operator. Quotes only group words: positions are not stored, so there are
-//   no phrases.
+//   is one words clause with the words a, b, c. Inside a group nothing is an
+//   operator.
 //
 // Recovery rules (every byte string is a query; nothing is an error):
 //   - an unclosed group ends at the end of the input ('+"a b' is '+"a b"');
@@ -68,6 +75,7 @@ enum class ClauseKind : uint8_t {
 	kWords,	 // a word or a group: its lexemes
 	kPrefix, // word*: the terms each lexeme is a prefix of
 	kFuzzy,	 // word~N: the terms within `distance` edits of each lexeme
+	kPhrase, // "w1 w2"~N: the lexemes at consecutive positions, `distance` of slop
 };
 
 struct Clause {
@@ -76,7 +84,7 @@ struct Clause {
 	// whitespace; a prefix or fuzzy clause's may be empty ('*' alone).
 	std::string_view text;
 	ClauseKind kind = ClauseKind::kWords;
-	uint8_t distance = 0; // kFuzzy: the edit distance asked for (saturating)
+	uint8_t distance = 0; // kFuzzy: the edit distance asked for; kPhrase: the slop (saturating)
 
 	bool operator==(const Clause &) const = default;
 };
@@ -93,7 +101,7 @@ public:
 	bool Next(Clause &out);
 
 private:
-	std::string_view ReadGroup();
+	Clause ReadGroup(Occur occur);
 	std::string_view ReadWord();
 	static Clause WordClause(Occur occur, std::string_view word);
 

@@ -1,5 +1,7 @@
 #include "fts/term_cursor.h"
 
+#include "fts/phrase_cursor.h"
+
 namespace quarry::fts {
 
 void
@@ -15,12 +17,60 @@ TermCursor::Init(Part *parts, uint32_t part_count, const TermScorer *scorer, dou
 	shallow_last_ = kEndDoc;
 	shallow_bound_ = 0;
 	shallow_valid_ = false;
+	phrase_ = nullptr;
 	Settle();
+}
+
+void
+TermCursor::InitPhrase(PhraseCursor *phrase, const TermScorer *scorer, double upper_bound, uint32_t term_index)
+{
+	Init(nullptr, 0, scorer, upper_bound, term_index);
+	phrase_ = phrase;
+	doc_ = phrase->doc();
+}
+
+double
+TermCursor::Freq()
+{
+	return phrase_ != nullptr ? phrase_->freq() : static_cast<double>(Tf());
+}
+
+bool
+TermCursor::Positions(std::span<uint32_t> out)
+{
+	if (current_ >= part_count_ || parts_[current_].positions == nullptr)
+		return false;
+	PostingCursor *c = parts_[current_].cursor;
+	TermPositionsReader *reader = parts_[current_].positions;
+	if (reader->open_block() != c->block() && !reader->OpenBlock(c->block(), c->BlockTfs()))
+		return false;
+	return reader->Positions(c->index_in_block(), out);
+}
+
+void
+TermCursor::Rewind()
+{
+	for (uint32_t i = 0; i < part_count_; i++)
+		parts_[i].cursor->Reopen();
+	current_ = 0;
+	shallow_part_ = 0;
+	shallow_valid_ = false;
+	Settle();
+}
+
+double
+TermCursor::ShallowBoundWith(const TermScorer &scorer) const
+{
+	if (shallow_part_ >= part_count_ || shallow_last_ == kEndDoc)
+		return 0;
+	return parts_[shallow_part_].cursor->ShallowBound(scorer);
 }
 
 bool
 TermCursor::failed() const
 {
+	if (phrase_ != nullptr)
+		return phrase_->failed();
 	for (uint32_t i = 0; i < part_count_; i++)
 		if (parts_[i].cursor->failed())
 			return true;
@@ -47,6 +97,12 @@ TermCursor::Settle()
 void
 TermCursor::Next()
 {
+	if (phrase_ != nullptr)
+	{
+		phrase_->Next();
+		doc_ = phrase_->doc();
+		return;
+	}
 	if (current_ >= part_count_)
 		return;
 	parts_[current_].cursor->Next();
@@ -58,6 +114,12 @@ TermCursor::NextGeq(DocId target)
 {
 	if (doc_ >= target)
 		return;
+	if (phrase_ != nullptr)
+	{
+		phrase_->NextGeq(target);
+		doc_ = phrase_->doc();
+		return;
+	}
 	// Parts whose documents all lie below the target are done.
 	while (current_ < part_count_ && parts_[current_].last < target)
 		current_++;
@@ -74,6 +136,13 @@ TermCursor::ShallowSeek(DocId target)
 {
 	// Targets never decrease (block-max WAND's pivot only moves forward), so a
 	// block that ends at or after the target is still the right block.
+	if (phrase_ != nullptr)
+	{
+		phrase_->ShallowSeek(target);
+		shallow_last_ = phrase_->ShallowLastDoc();
+		shallow_bound_ = phrase_->ShallowBound();
+		return;
+	}
 	if (shallow_valid_ && target <= shallow_last_)
 		return;
 	shallow_valid_ = true;
@@ -98,6 +167,8 @@ TermCursor::ShallowSeek(DocId target)
 bool
 TermCursor::Contains(DocId doc)
 {
+	if (phrase_ != nullptr)
+		return phrase_->Contains(doc);
 	for (uint32_t i = 0; i < part_count_; i++)
 	{
 		const Part &part = parts_[i];

@@ -11,17 +11,24 @@
 
 #include "fts/bm25.h"
 #include "fts/posting_list.h"
+#include "fts/term_positions.h"
 
 #include <cstdint>
 
 namespace quarry::fts {
 
+class PhraseCursor;
+
+/// A TermCursor is either a term's (its parts) or a phrase's (a PhraseCursor
+/// over its members' cursors, InitPhrase): one interface for block-max WAND,
+/// MaxScore and the clause filter, with the phrase's frequency as its tf.
 class TermCursor {
 public:
 	struct Part {
 		PostingCursor *cursor; // opened on the term's list in this part
 		DocId base;			   // global id of the part's local doc 0
 		DocId last;			   // global id of the list's last document
+		TermPositionsReader *positions = nullptr; // its positions, if the index has them
 	};
 
 	TermCursor() = default;
@@ -29,6 +36,8 @@ public:
 	/// `parts` (base ascending, kept by the caller for the cursor's life) hold the
 	/// term's lists. `term_index` is the term's position in the query.
 	void Init(Part *parts, uint32_t part_count, const TermScorer *scorer, double upper_bound, uint32_t term_index);
+	/// A phrase's cursor (`phrase` initialized, kept by the caller).
+	void InitPhrase(PhraseCursor *phrase, const TermScorer *scorer, double upper_bound, uint32_t term_index);
 
 	DocId doc() const { return doc_; }
 	uint32_t term_index() const { return term_index_; }
@@ -41,6 +50,16 @@ public:
 	void Next();
 	void NextGeq(DocId target);
 	uint32_t Tf() { return parts_[current_].cursor->Tf(); }
+	/// The tf to score doc() with: Tf(), or a phrase's frequency.
+	double Freq();
+
+	/// doc()'s positions of the term into out[0 .. Tf()); false if the index
+	/// has none or they are unreadable.
+	bool Positions(std::span<uint32_t> out);
+	/// Back to the first document (reopens every part's list).
+	void Rewind();
+	/// The block-max pointer's block bound under another scorer (a phrase's).
+	double ShallowBoundWith(const TermScorer &scorer) const;
 
 	/// Moves the block-max pointer to the block that may contain `target`.
 	/// Targets must not decrease from one call to the next.
@@ -59,6 +78,12 @@ public:
 	void
 	ForEachBefore(DocId end, Fn &&fn)
 	{
+		if (phrase_ != nullptr)
+		{
+			for (; doc_ < end; Next())
+				fn(doc_, Freq());
+			return;
+		}
 		while (current_ < part_count_)
 		{
 			const Part &part = parts_[current_];
@@ -76,6 +101,7 @@ public:
 private:
 	void Settle();
 
+	PhraseCursor *phrase_ = nullptr;
 	Part *parts_ = nullptr;
 	uint32_t part_count_ = 0;
 	uint32_t current_ = 0;

@@ -42,7 +42,7 @@ ScoreAndAdvance(const WandInput &in, std::size_t n, DocId doc, TopK &top, WandCo
 	for (std::size_t i = 0; i < n; i++)
 	{
 		TermCursor *c = in.cursors[i];
-		in.term_scores[c->term_index()] = c->scorer().Score(c->Tf(), length);
+		in.term_scores[c->term_index()] = c->scorer().Score(c->Freq(), length);
 		c->Next();
 	}
 	counters.scored++;

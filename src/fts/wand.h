@@ -94,7 +94,7 @@ WandCounters ExhaustiveTopK(const WandInput &input, TopK &top);
 struct MaxScoreScratch {
 	uint32_t capacity;
 	double *partial;   // capacity
-	uint32_t *tfs;	   // term_count * capacity
+	double *tfs;	   // term_count * capacity (a sloppy phrase's frequency may be fractional)
 	uint64_t *marks;   // (capacity + 63) / 64
 	double *prefix;	   // term_count + 1
 };

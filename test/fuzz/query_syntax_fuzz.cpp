@@ -9,7 +9,7 @@
 //   - the occurrence is what the byte before the text (or before its group's
 //     opening quote) says: '+', '-', or whitespace / the start of the input;
 //   - nothing is lost: every byte outside the clauses' texts and suffixes is
-//     whitespace, '+', '-' or '"';
+//     whitespace, '+', '-', '"', or the '~digits' of a dropped empty phrase;
 //   - the canonical form reads back as the same clauses, and is a fixed point.
 #include "fts/query_syntax.h"
 #include "fuzz_input.h"
@@ -55,6 +55,20 @@ Special(char c)
 	return fts::IsQuerySpace(c) || c == '+' || c == '-' || c == '"';
 }
 
+// Whether the byte at i may lie outside every clause: whitespace, an
+// operator, a quote, or the '~digits' suffix of a dropped empty phrase ('""~2').
+bool
+Droppable(std::string_view input, std::size_t i)
+{
+	if (Special(input[i]))
+		return true;
+	const bool suffix_byte = input[i] == '~' || (input[i] >= '0' && input[i] <= '9');
+	if (!suffix_byte || i == 0)
+		return false;
+	const char before = input[i - 1];
+	return before == '"' ? input[i] == '~' : (before == '~' || (before >= '0' && before <= '9')) && input[i] != '~';
+}
+
 // The occurrence the bytes before a clause's text give it.
 Occur
 OccurBefore(std::string_view input, std::size_t pos)
@@ -77,6 +91,24 @@ SkipSuffix(std::string_view input, std::size_t at, const Clause &c)
 {
 	if (c.kind == fts::ClauseKind::kWords)
 		return at;
+	if (c.kind == fts::ClauseKind::kPhrase)
+	{
+		if (at == input.size())
+		{
+			if (c.distance != 0)
+				fuzz::Violated("an unclosed phrase with a slop");
+			return at;
+		}
+		if (input[at] != '"')
+			fuzz::Violated("a phrase's text not followed by its closing quote");
+		at++;
+		if (at == input.size() || fts::IsQuerySpace(input[at]))
+		{
+			if (c.distance != 0)
+				fuzz::Violated("a phrase without '~' has a slop");
+			return at;
+		}
+	}
 	if (c.kind == fts::ClauseKind::kPrefix)
 	{
 		if (at == input.size() || input[at] != '*')
@@ -87,13 +119,13 @@ SkipSuffix(std::string_view input, std::size_t at, const Clause &c)
 	else
 	{
 		if (at == input.size() || input[at] != '~')
-			fuzz::Violated("a fuzzy clause without its '~'");
+			fuzz::Violated("a fuzzy clause or sloppy phrase without its '~'");
 		unsigned value = 0;
 		bool digits = false;
 		for (at++; at < input.size() && input[at] >= '0' && input[at] <= '9'; at++, digits = true)
 			value = std::min(255u, value * 10 + static_cast<unsigned>(input[at] - '0'));
 		if ((digits ? value : fts::kDefaultFuzzyDistance) != c.distance)
-			fuzz::Violated("a fuzzy clause's distance is not its digits'");
+			fuzz::Violated("a fuzzy clause's distance or a phrase's slop is not its digits'");
 	}
 	if (at < input.size() && !fts::IsQuerySpace(input[at]))
 		fuzz::Violated("an expansion's suffix does not end its token");
@@ -114,19 +146,19 @@ CheckClauses(std::string_view input, const std::vector<Clause> &clauses)
 			blank = blank && fts::IsQuerySpace(ch);
 			spaced = spaced || fts::IsQuerySpace(ch);
 		}
-		if (c.kind == fts::ClauseKind::kWords ? blank : spaced)
+		if (c.kind == fts::ClauseKind::kWords || c.kind == fts::ClauseKind::kPhrase ? blank : spaced)
 			fuzz::Violated("an empty or blank words clause, or an expansion holding whitespace");
 		const std::size_t pos = static_cast<std::size_t>(c.text.data() - input.data());
 		if (OccurBefore(input, pos) != c.occur)
 			fuzz::Violated("the occurrence differs from the operator before the clause");
 		for (std::size_t i = covered; i < pos; i++)
-			if (!Special(input[i]))
+			if (!Droppable(input, i))
 				fuzz::Violated("a byte outside every clause is not whitespace, an operator or a quote");
 		covered = pos + c.text.size();
 		covered = SkipSuffix(input, covered, c);
 	}
 	for (std::size_t i = covered; i < input.size(); i++)
-		if (!Special(input[i]))
+		if (!Droppable(input, i))
 			fuzz::Violated("a byte after the last clause is not whitespace, an operator or a quote");
 }
 

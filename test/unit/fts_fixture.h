@@ -116,7 +116,7 @@ struct Lengths final : DocLengths {
 // Zero-filled MaxScore scratch for `terms` terms.
 struct Scratch {
 	std::vector<double> partial, prefix;
-	std::vector<uint32_t> tfs;
+	std::vector<double> tfs;
 	std::vector<uint64_t> marks;
 	MaxScoreScratch view;
 	Scratch(uint32_t capacity, std::size_t terms)

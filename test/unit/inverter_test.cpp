@@ -85,3 +85,54 @@ TEST(Inverter, RareTermsCostLittle)
 	// that grows by doubling), a 16-byte slice, the text and a table slot.
 	EXPECT_LT(inv.memory_bytes(), 100000u * 160);
 }
+
+// With positions: every document's positions of every term read back in
+// order, including the clamped 16383 repeated; and an inverter without
+// positions stores none (the same postings as before).
+TEST(Inverter, KeepsPositionsWhenAsked)
+{
+	BuildArena arena;
+	std::mt19937 rng(5);
+	std::map<std::string, std::vector<std::vector<uint32_t>>> expected; // term -> per doc
+	Inverter inv(arena, Inverter::kDefaultSlabBytes, true);
+	ASSERT_TRUE(inv.with_positions());
+	for (DocId d = 0; d < 3000; d++)
+	{
+		const uint32_t words = 1 + rng() % 120;
+		std::map<std::string, std::vector<uint32_t>> doc;
+		for (uint32_t w = 1; w <= words; w++)
+		{
+			const uint32_t position = d % 97 == 0 ? std::min<uint32_t>(16380 + w, 16383) : w;
+			doc["w" + std::to_string(std::min<uint32_t>(rng() % 400, rng() % 400))].push_back(position);
+		}
+		std::vector<TermFreq> terms;
+		for (auto &[t, ps] : doc)
+		{
+			terms.push_back({t, static_cast<uint32_t>(ps.size()), ps});
+			expected[t].push_back(ps);
+		}
+		inv.AddDocument(terms, words, d);
+	}
+	for (uint32_t term : inv.SortedTerms())
+	{
+		const auto &want = expected.at(std::string(inv.TermText(term)));
+		std::vector<DocId> docs(inv.DocFreq(term));
+		std::vector<uint32_t> tfs(inv.DocFreq(term));
+		std::size_t total = 0;
+		for (const auto &ps : want)
+			total += ps.size();
+		std::vector<uint32_t> positions(total);
+		inv.Postings(term, docs, tfs, positions);
+		std::size_t at = 0;
+		for (std::size_t i = 0; i < want.size(); i++)
+		{
+			ASSERT_EQ(tfs[i], want[i].size());
+			for (uint32_t p : want[i])
+				ASSERT_EQ(positions[at++], p) << inv.TermText(term) << " doc " << docs[i];
+		}
+		// Without a positions buffer the postings still decode.
+		std::vector<uint32_t> tfs_again(inv.DocFreq(term));
+		inv.Postings(term, docs, tfs_again);
+		ASSERT_EQ(tfs_again, tfs);
+	}
+}

@@ -166,12 +166,12 @@ TEST(QuerySyntax, CanonicalForm)
 {
 	EXPECT_EQ(Canonical(Parse("  +a   -\"b  c\"  d ")), "+a -\"b  c\" d");
 	EXPECT_EQ(Canonical(Parse("+\"a b")), "+\"a b\"");
-	EXPECT_EQ(Canonical(Parse("\"single\"")), "single");
+	EXPECT_EQ(Canonical(Parse("\"single\"")), "\"single\"");
 	EXPECT_EQ(Canonical(Parse("++a")), "++a");
 	EXPECT_EQ(Canonical(Parse("\"\"x")), "\"\"x");
 	EXPECT_EQ(Canonical(Parse("\"a b\"c")), "\"a b\"c");
 	EXPECT_EQ(Canonical(Parse("\"+a\"")), "\"+a\"");
-	EXPECT_EQ(Canonical(Parse("\"-a\" \"'x\"")), "\"-a\" 'x");
+	EXPECT_EQ(Canonical(Parse("\"-a\" \"'x\"")), "\"-a\" \"'x\"");
 }
 
 // Random strings over the special bytes: the canonical form reads back as the
@@ -218,8 +218,8 @@ TEST(QuerySyntax, PrefixClauses)
 	EXPECT_EQ(Parse("a*b"), (std::vector<Clause>{Clause{S, "a*b"}}));
 	// A lone '*' is kept, empty, for the caller to reject.
 	EXPECT_EQ(Parse("* +**"), (std::vector<Clause>{Expansion(S, "", P), Expansion(M, "", P)}));
-	// A group is never a prefix: "a*" is the words of a*.
-	EXPECT_EQ(Parse("\"a*\""), (std::vector<Clause>{Clause{S, "a*"}}));
+	// A group is never a prefix: "a*" is a phrase of the words of a*.
+	EXPECT_EQ(Parse("\"a*\""), (std::vector<Clause>{Expansion(S, "a*", ClauseKind::kPhrase)}));
 }
 
 TEST(QuerySyntax, FuzzyClauses)
@@ -240,5 +240,19 @@ TEST(QuerySyntax, CanonicalFormOfExpansions)
 {
 	EXPECT_EQ(Canonical(Parse("  replic**  +a~  -b~01 ")), "replic* +a~2 -b~1");
 	EXPECT_EQ(Canonical(Parse("\"a*\" \"b~1\" \"c~\"")), "\"a*\" \"b~1\" \"c~\"");
+	EXPECT_EQ(Canonical(Parse("\"a b\"~ +\"c d\"~03 \"e f\"~0 \"g h")), "\"a b\"~2 +\"c d\"~3 \"e f\" \"g h\"");
 	EXPECT_EQ(Canonical(Parse("* ~")), "* ~2");
+}
+
+TEST(QuerySyntax, Phrases)
+{
+	const ClauseKind P = ClauseKind::kPhrase;
+	EXPECT_EQ(Parse("\"new york\" +\"big apple\"~2 -\"york city\"~"),
+			  (std::vector<Clause>{Expansion(S, "new york", P), Expansion(M, "big apple", P, 2),
+								   Expansion(N, "york city", P, 2)}));
+	// Unclosed: a phrase to the end; '"a b"c' and '"a b"~1x' stay words clauses.
+	EXPECT_EQ(Parse("x \"a b"), (std::vector<Clause>{Clause{S, "x"}, Expansion(S, "a b", P)}));
+	EXPECT_EQ(Parse("\"a b\"c \"a b\"~1x"),
+			  (std::vector<Clause>{Clause{S, "a b\"c"}, Clause{S, "a b\"~1x"}}));
+	EXPECT_EQ(Parse("\"a b\"~999"), (std::vector<Clause>{Expansion(S, "a b", P, 255)}));
 }

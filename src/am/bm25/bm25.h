@@ -27,6 +27,7 @@ struct Options {
 	int text_config_offset; // offset of the text_config string, 0 if unset
 	double k1;
 	double b;
+	bool positions; // store term positions (phrase queries); fixed at CREATE INDEX
 };
 
 /// Registers quarry_bm25's reloptions, settings and planner hook; called once
@@ -34,6 +35,8 @@ struct Options {
 void Initialize();
 void RegisterOptions();
 fts::Bm25Params ParamsOf(Relation index);
+/// The positions option of a new index (default on).
+bool PositionsOptionOf(Relation index);
 
 /// quarry.bm25_pending_limit (kB): the pending list of a quarry_bm25 index is
 /// flushed into a segment once it holds more than this.
@@ -48,6 +51,10 @@ struct Lexeme {
 	const char *text;
 	uint32_t bytes;
 	uint32_t tf;
+	// Its tf positions in the text (1-based word positions, ascending; only
+	// the clamped last position, 16383, may repeat), or null for a lexeme
+	// that is not a tokenized text's (a query's expansion, a pending term).
+	const uint32_t *positions = nullptr;
 };
 
 struct Tokens {

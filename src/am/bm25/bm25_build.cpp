@@ -55,7 +55,7 @@ struct BuildState {
 	NewInverter()
 	{
 		inverter.reset();
-		inverter.emplace(arena, std::min(fts::Inverter::kDefaultSlabBytes, budget / 16));
+		inverter.emplace(arena, std::min(fts::Inverter::kDefaultSlabBytes, budget / 16), PositionsOptionOf(index));
 	}
 
 	Relation index;
@@ -73,7 +73,7 @@ struct BuildState {
 
 // The metapage of an empty index, into `page`.
 void
-InitMetaPage(Page page, Oid config)
+InitMetaPage(Page page, Oid config, bool positions)
 {
 	InitPage(page, PageType::kMeta, 0);
 	MetaPage *meta = MetaOf(page);
@@ -81,6 +81,7 @@ InitMetaPage(Page page, Oid config)
 	meta->magic = kMagic;
 	meta->version = kFormatVersion;
 	RecordTextConfig(config, meta);
+	meta->flags = positions ? kMetaPositions : 0;
 	meta->next_segment_id = 1;
 	meta->pending_head = InvalidBlockNumber;
 	meta->pending_tail = InvalidBlockNumber;
@@ -112,7 +113,9 @@ AddRow(BuildState &st, ItemPointer tid, Datum value)
 	Tokens tokens = TokenizeDatum(st.config, value, false);
 	st.terms.clear();
 	for (uint32_t i = 0; i < tokens.count; i++)
-		st.terms.push_back({{tokens.lexemes[i].text, tokens.lexemes[i].bytes}, tokens.lexemes[i].tf});
+		st.terms.push_back({{tokens.lexemes[i].text, tokens.lexemes[i].bytes},
+							tokens.lexemes[i].tf,
+							{tokens.lexemes[i].positions, tokens.lexemes[i].tf}});
 	st.inverter->AddDocument(st.terms, tokens.length, pg::PackTid(tid));
 	st.indexed++;
 	if (st.indexed % 1024 == 0)
@@ -144,7 +147,7 @@ WriteMetaPage(Relation index, Oid config)
 	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
 	if (BufferGetBlockNumber(buffer) != kMetaBlock)
 		pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_bm25: the metapage of \"%s\" is not block 0", RelationGetRelationName(index));
-	InitMetaPage(BufferGetPage(buffer), config);
+	InitMetaPage(BufferGetPage(buffer), config, PositionsOptionOf(index));
 	MarkBufferDirty(buffer);
 	UnlockReleaseBuffer(buffer);
 }
@@ -232,7 +235,7 @@ BuildEmpty(Relation index)
 	// The init fork of an unlogged index: just the metapage.
 	Oid config = ChooseTextConfig(index);
 	Buffer buffer = pg::NewInitForkBuffer(index);
-	InitMetaPage(BufferGetPage(buffer), config);
+	InitMetaPage(BufferGetPage(buffer), config, PositionsOptionOf(index));
 	pg::FinishNewPage(buffer, true);
 	UnlockReleaseBuffer(buffer);
 }

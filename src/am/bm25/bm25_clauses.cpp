@@ -82,9 +82,17 @@ struct Growing {
 	}
 };
 
+// A phrase clause.
+struct PhraseEntry {
+	const PhraseSpec *spec; // in the arena
+	std::string_view text;	// the clause's, in the arena
+	fts::Occur occur;
+};
+
 struct Collected {
 	Growing<Entry> words;
 	Growing<ExpansionSet> sets;
+	Growing<PhraseEntry> phrases;
 	uint32_t expanded_terms = 0; // kept terms of all sets
 	mem::ScanArena *scratch = nullptr; // the expansions' work, reset after each
 };
@@ -140,16 +148,75 @@ CollectExpansion(IndexView *view, const fts::Clause &clause, const Lexeme &lex, 
 				  arena);
 }
 
+// A phrase's spec from its clause's tokens (lexemes in text order, with
+// their positions in the clause): a member per position, offsets from the
+// first.
+const PhraseSpec *
+MakePhrase(const fts::Clause &clause, const Tokens &tokens, mem::ScanArena &arena)
+{
+	auto *spec = arena.Make<PhraseSpec>();
+	spec->lexemes = arena.MakeArray<Lexeme>(tokens.count);
+	spec->lexeme_count = tokens.count;
+	spec->member_count = tokens.length;
+	if (tokens.length > fts::kMaxPhraseTerms)
+		throw pg::Error(ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+						pg::Format("a phrase of %u words is longer than %zu", tokens.length, fts::kMaxPhraseTerms).text,
+						nullptr, "Split the phrase into several, each in its own quotes.");
+	spec->member_lexeme = arena.MakeArray<uint32_t>(tokens.length);
+	spec->member_offset = arena.MakeArray<uint32_t>(tokens.length);
+	spec->slop = clause.distance;
+	uint32_t first = UINT32_MAX, m = 0;
+	for (uint32_t i = 0; i < tokens.count; i++)
+	{
+		const Lexeme &lex = tokens.lexemes[i];
+		char *copy = static_cast<char *>(arena.Allocate(std::max<uint32_t>(lex.bytes, 1), 1));
+		std::memcpy(copy, lex.text, lex.bytes);
+		spec->lexemes[i] = Lexeme{copy, lex.bytes, lex.tf};
+		for (uint32_t j = 0; j < lex.tf; j++, m++)
+		{
+			spec->member_lexeme[m] = i;
+			spec->member_offset[m] = lex.positions[j];
+			first = std::min(first, lex.positions[j]);
+		}
+	}
+	// Members by offset (ties by lexeme), offsets from the first position.
+	auto *order = arena.MakeArray<uint32_t>(m);
+	for (uint32_t k = 0; k < m; k++)
+		order[k] = k;
+	std::sort(order, order + m, [&](uint32_t a, uint32_t b) {
+		return spec->member_offset[a] != spec->member_offset[b] ? spec->member_offset[a] < spec->member_offset[b]
+																: spec->member_lexeme[a] < spec->member_lexeme[b];
+	});
+	auto *lexeme_of = arena.MakeArray<uint32_t>(m);
+	auto *offset_of = arena.MakeArray<uint32_t>(m);
+	for (uint32_t k = 0; k < m; k++)
+	{
+		lexeme_of[k] = spec->member_lexeme[order[k]];
+		offset_of[k] = spec->member_offset[order[k]] - first;
+	}
+	spec->member_lexeme = lexeme_of;
+	spec->member_offset = offset_of;
+	return spec;
+}
+
 // One clause's lexemes into `out`: words as entries, prefix and fuzzy lexemes
-// expanded.
+// expanded, a phrase of two or more words as a phrase (of one word, a word).
 void
 CollectClause(IndexView *view, const fts::Clause &clause, const Tokens &tokens, mem::ScanArena &arena,
 			  Collected &out)
 {
+	if (clause.kind == fts::ClauseKind::kPhrase && tokens.length >= 2)
+	{
+		char *copy = static_cast<char *>(arena.Allocate(std::max<std::size_t>(clause.text.size(), 1), 1));
+		std::memcpy(copy, clause.text.data(), clause.text.size());
+		out.phrases.Push(PhraseEntry{MakePhrase(clause, tokens, arena), {copy, clause.text.size()}, clause.occur},
+						 arena);
+		return;
+	}
 	for (uint32_t i = 0; i < tokens.count; i++)
 	{
 		const Lexeme &lex = tokens.lexemes[i];
-		if (clause.kind != fts::ClauseKind::kWords)
+		if (clause.kind == fts::ClauseKind::kPrefix || clause.kind == fts::ClauseKind::kFuzzy)
 		{
 			CollectExpansion(view, clause, lex, arena, out);
 			continue;
@@ -203,7 +270,7 @@ CollectEntries(IndexView *view, std::string_view text, mem::ScanArena &arena, Co
 	bool checked = false;
 	while (reader.Next(clause))
 	{
-		if (clause.kind != fts::ClauseKind::kWords)
+		if (clause.kind == fts::ClauseKind::kPrefix || clause.kind == fts::ClauseKind::kFuzzy)
 		{
 			CheckExpansionClause(clause);
 			if (!checked)
@@ -270,11 +337,13 @@ GroupWords(Growing<Entry> &entries, mem::ScanArena &arena)
 
 // Appends a term to the list.
 void
-AddTerm(QueryTermList &list, std::string_view text, uint32_t tf, double boost, uint32_t blend)
+AddTerm(QueryTermList &list, std::string_view text, uint32_t tf, double boost, uint32_t blend,
+		const PhraseSpec *phrase = nullptr)
 {
 	list.terms[list.count] = Lexeme{text.data(), static_cast<uint32_t>(text.size()), tf};
 	list.boosts[list.count] = boost;
 	list.blend[list.count] = blend;
+	list.phrases[list.count] = phrase;
 	list.count++;
 }
 
@@ -289,9 +358,10 @@ EndGroup(QueryTermList &list, uint32_t &required_count)
 // excluded expansions (a lexeme both scored and excluded appears twice; no
 // row can match it).
 QueryTermList
-ListOfTerms(const Growing<Grouped> &words, const Growing<ExpansionSet> &sets, mem::ScanArena &arena)
+ListOfTerms(const Growing<Grouped> &words, const Growing<ExpansionSet> &sets, const Growing<PhraseEntry> &phrases,
+			mem::ScanArena &arena)
 {
-	uint32_t capacity = 2 * words.count;
+	uint32_t capacity = 2 * words.count + phrases.count;
 	for (uint32_t i = 0; i < sets.count; i++)
 		capacity += sets.items[i].expanded.count;
 	capacity = std::max<uint32_t>(capacity, 1);
@@ -299,8 +369,9 @@ ListOfTerms(const Growing<Grouped> &words, const Growing<ExpansionSet> &sets, me
 	list.terms = arena.MakeArray<Lexeme>(capacity);
 	list.boosts = arena.MakeArray<double>(capacity);
 	list.blend = arena.MakeArray<uint32_t>(capacity);
+	list.phrases = arena.MakeArray<const PhraseSpec *>(capacity);
 	list.required = arena.MakeArray<uint32_t>(capacity);
-	list.group_ends = arena.MakeArray<uint32_t>(std::max<uint32_t>(words.count + sets.count, 1));
+	list.group_ends = arena.MakeArray<uint32_t>(std::max<uint32_t>(words.count + sets.count + phrases.count, 1));
 	uint32_t required_count = 0;
 	for (uint32_t g = 0; g < words.count && words.items[g].scored_tf > 0; g++)
 	{
@@ -325,7 +396,22 @@ ListOfTerms(const Growing<Grouped> &words, const Growing<ExpansionSet> &sets, me
 		if (set.occur == fts::Occur::kMust)
 			EndGroup(list, required_count);
 	}
+	for (uint32_t p = 0; p < phrases.count; p++)
+	{
+		const PhraseEntry &e = phrases.items[p];
+		if (e.occur == fts::Occur::kMustNot)
+			continue;
+		if (e.occur == fts::Occur::kMust)
+		{
+			list.required[required_count++] = list.count;
+			EndGroup(list, required_count);
+		}
+		AddTerm(list, e.text, 1, 1.0, kNoBlend, e.spec);
+	}
 	list.scored_count = list.count;
+	for (uint32_t p = 0; p < phrases.count; p++)
+		if (phrases.items[p].occur == fts::Occur::kMustNot)
+			AddTerm(list, phrases.items[p].text, 1, 1.0, kNoBlend, phrases.items[p].spec);
 	for (uint32_t g = 0; g < words.count; g++)
 		if (words.items[g].excluded)
 			AddTerm(list, words.items[g].text, 1, 1.0, kNoBlend);
@@ -343,7 +429,7 @@ HasExpansionClause(std::string_view text)
 	fts::ClauseReader reader(text);
 	fts::Clause clause;
 	while (reader.Next(clause))
-		if (clause.kind != fts::ClauseKind::kWords)
+		if (clause.kind == fts::ClauseKind::kPrefix || clause.kind == fts::ClauseKind::kFuzzy)
 			return true;
 	return false;
 }
@@ -354,7 +440,7 @@ ReadClauseTerms(IndexView *view, std::string_view text, mem::ScanArena &arena)
 	Collected collected;
 	CollectEntries(view, text, arena, collected);
 	Growing<Grouped> words = GroupWords(collected.words, arena);
-	return ListOfTerms(words, collected.sets, arena);
+	return ListOfTerms(words, collected.sets, collected.phrases, arena);
 }
 
 } // namespace quarry::am::bm25

@@ -6,6 +6,8 @@
 //              a header page (+ extent pages), and data pages addressed by logical
 //              page number through the header's extent list:
 //                postings    the encoded posting lists (src/fts/posting_list.h),
+//                            each followed, in an index with positions, by its
+//                            positions section (src/fts/term_positions.h);
 //                            one byte stream across pages
 //                lengths     uint32_t length of every document
 //                row ids     6-byte heap TID of every document
@@ -15,7 +17,7 @@
 //                            to its document frequency, posting list location and
 //                            impact summary; inner items map a separator to a child
 //   pending    the pending list: rows inserted since the last flush, as a byte
-//              stream of entries (heap TID, length, terms with tf) over a chain of
+//              stream of entries (heap TID, length, terms with tf and positions) over a chain of
 //              pages; flushed into a new segment once it exceeds
 //              quarry.bm25_pending_limit
 //   free       recycled pages, in the free space map
@@ -45,7 +47,9 @@ extern "C" {
 namespace quarry::am::bm25 {
 
 inline constexpr uint32_t kMagic = 0x35324251; // "QB25"
-inline constexpr uint32_t kFormatVersion = 3; // 2: the null-row list; 3: the configuration's name
+// 2: the null-row list; 3: the configuration's name; 4: term positions (the
+// metapage's flags, TermInfo::positions_bytes, positions in pending entries)
+inline constexpr uint32_t kFormatVersion = 4;
 /// The oldest format this quarry reads: a version 2 metapage lacks
 /// text_config_schema and text_config_name (zeros there), and its
 /// configuration is known by OID only.
@@ -134,7 +138,12 @@ struct MetaPage {
 	// it had when the index was built.
 	char text_config_schema[NAMEDATALEN];
 	char text_config_name[NAMEDATALEN];
+	// Version 4 (zero before): kMetaPositions.
+	uint32_t flags;
 };
+/// The index stores term positions: every posting list of every segment is
+/// followed by its positions, every pending entry holds its terms' positions.
+inline constexpr uint32_t kMetaPositions = 1;
 static_assert(std::is_trivially_destructible_v<MetaPage>, "lives across PostgreSQL calls made without PgCall");
 static_assert(sizeof(MetaPage) <= kPageContentBytes, "metapage must fit a page");
 
@@ -191,9 +200,32 @@ struct TermInfo {
 	uint16_t impact_count;
 	uint16_t impact_tf[4];
 	uint16_t impact_doc_len[4];
-	uint16_t reserved[3];
+	// Version 4: bytes of the term's positions, which follow its posting list
+	// (0 in an index without positions), as two halves (the field is not
+	// 4-byte aligned).
+	uint16_t positions_bytes_low;
+	uint16_t positions_bytes_high;
+	uint16_t reserved;
 };
 static_assert(sizeof(TermInfo) == 40, "on-disk format");
+static_assert(offsetof(TermInfo, positions_bytes_low) == 34, "on-disk format");
+
+inline uint32_t
+PositionsBytes(const TermInfo &info)
+{
+	return uint32_t{info.positions_bytes_low} | (uint32_t{info.positions_bytes_high} << 16);
+}
+
+inline void
+SetPositionsBytes(TermInfo &info, uint32_t bytes)
+{
+	info.positions_bytes_low = static_cast<uint16_t>(bytes & 0xFFFF);
+	info.positions_bytes_high = static_cast<uint16_t>(bytes >> 16);
+}
+
+/// Largest word position (PostgreSQL's MAXENTRYPOS - 1: later words are
+/// clamped to it).
+inline constexpr uint32_t kMaxPosition = 16383;
 
 /// Longest lexeme PostgreSQL's text search produces (MAXSTRLEN - 1).
 inline constexpr uint32_t kMaxTermBytes = 2047;
@@ -208,7 +240,9 @@ static_assert(sizeof(PendingPage) == 8, "on-disk format");
 inline constexpr uint32_t kPendingBytesPerPage = static_cast<uint32_t>(kPageContentBytes - sizeof(PendingPage));
 
 /// A pending entry: this header, then `term_count` terms, each
-/// varint(tf - 1), varint(byte length), bytes. `entry_bytes` counts everything.
+/// varint(tf - 1), varint(byte length), bytes, and, in an index with
+/// positions, tf varints: the first position, then the gaps. `entry_bytes`
+/// counts everything.
 struct PendingEntryHeader {
 	uint32_t entry_bytes;
 	uint16_t heap_tid[3]; // ItemPointerData, field by field (pg/heap_tid.h)

@@ -138,6 +138,9 @@ RegisterOptions()
 					   ShareUpdateExclusiveLock);
 	add_real_reloption(options_kind, "b", "BM25 length normalization (b)", kDefaultB, 0.0, 1.0,
 					   ShareUpdateExclusiveLock);
+	add_bool_reloption(options_kind, "positions",
+					   "Store term positions, for phrase queries (takes effect at CREATE INDEX and REINDEX)", true,
+					   AccessExclusiveLock);
 }
 
 bytea *
@@ -147,9 +150,17 @@ OptionsParse(Datum reloptions, bool validate)
 		{"text_config", RELOPT_TYPE_STRING, offsetof(Options, text_config_offset)},
 		{"k1", RELOPT_TYPE_REAL, offsetof(Options, k1)},
 		{"b", RELOPT_TYPE_REAL, offsetof(Options, b)},
+		{"positions", RELOPT_TYPE_BOOL, offsetof(Options, positions)},
 	};
 	return static_cast<bytea *>(
 		build_reloptions(reloptions, validate, options_kind, sizeof(Options), table, lengthof(table)));
+}
+
+bool
+PositionsOptionOf(Relation index)
+{
+	auto *options = reinterpret_cast<Options *>(index->rd_options);
+	return options == nullptr || options->positions;
 }
 
 fts::Bm25Params

@@ -209,8 +209,22 @@ ReadTerms(Highlighter &h, const QueryValue &q, Relation index)
 	if (q.parsed)
 	{
 		QueryTermList list = ReadClauseTerms(OpenIndexView(index, *arena), q.text, *arena);
-		lexemes = list.terms;
-		count = list.scored_count;
+		// A phrase marks its words (wherever they are).
+		count = 0;
+		for (uint32_t t = 0; t < list.scored_count; t++)
+			count += list.phrases[t] == nullptr ? 1 : list.phrases[t]->lexeme_count;
+		lexemes = arena->MakeArray<Lexeme>(std::max<uint32_t>(count, 1));
+		count = 0;
+		for (uint32_t t = 0; t < list.scored_count; t++)
+		{
+			if (list.phrases[t] == nullptr)
+			{
+				lexemes[count++] = list.terms[t];
+				continue;
+			}
+			for (uint32_t i = 0; i < list.phrases[t]->lexeme_count; i++)
+				lexemes[count++] = list.phrases[t]->lexemes[i];
+		}
 	}
 	else
 	{

@@ -29,7 +29,7 @@ Insert(Relation index, Datum *values, bool *isnull, ItemPointer tid, Relation he
 	MetaPage meta;
 	ReadMeta(index, &meta);
 	Tokens tokens = TokenizeDatum(IndexTextConfig(index, meta), values[0], false);
-	uint64_t pending_bytes = AppendPending(index, tid, tokens);
+	uint64_t pending_bytes = AppendPending(index, tid, tokens, (meta.flags & kMetaPositions) != 0);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
 

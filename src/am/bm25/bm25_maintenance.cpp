@@ -1,5 +1,6 @@
 // Segment maintenance: writing, flushing, merging, compacting and recycling segments (see bm25_maintenance.h).
 #include "am/bm25/bm25_maintenance.h"
+#include "fts/term_positions.h"
 
 #include "am/bm25/bm25_pending.h"
 #include "am/bm25/bm25_segment.h"
@@ -92,17 +93,58 @@ MapDocuments(SegmentReader **inputs, uint32_t n, mem::ScanArena &scratch, DocMap
 	}
 }
 
-// Appends input i's postings of a term, renumbered, dropping removed rows.
+// A BufferSource over a scan arena.
+uint8_t *
+ArenaBuffer(void *state, std::size_t bytes)
+{
+	try
+	{
+		return static_cast<mem::ScanArena *>(state)->MakeArray<uint8_t>(bytes);
+	}
+	catch (const std::bad_alloc &)
+	{
+		return nullptr;
+	}
+}
+
+// What a merge appends a term's postings to.
+struct MergedList {
+	ArenaVector<fts::DocId> &docs;
+	ArenaVector<uint32_t> &tfs;
+	ArenaVector<uint32_t> *positions; // null: the index has none
+};
+
+// Appends the positions of the cursor's document to the list.
+void
+AppendPositions(fts::PostingCursor &cursor, fts::TermPositionsReader &reader, const SegmentReader *input,
+				ArenaVector<uint32_t> &positions)
+{
+	const uint32_t tf = cursor.Tf();
+	if (reader.open_block() != cursor.block() && !reader.OpenBlock(cursor.block(), cursor.BlockTfs()))
+		pg::ThrowCorrupt(input->index, "Segment %u: unreadable term positions.", input->ref.id);
+	const std::size_t at = positions.size();
+	positions.resize(at + tf);
+	if (!reader.Positions(cursor.index_in_block(), {positions.data() + at, tf}))
+		pg::ThrowCorrupt(input->index, "Segment %u: unreadable term positions.", input->ref.id);
+}
+
+// Appends input i's postings of a term (and their positions), renumbered,
+// dropping removed rows.
 void
 AppendPostings(SegmentReader *input, const TermInfo &info, const uint32_t *new_ids, mem::ScanArena &scratch,
-			   ArenaVector<fts::DocId> &docs, ArenaVector<uint32_t> &tfs)
+			   MergedList out)
 {
 	constexpr std::size_t kScratch = 4096;
 	auto *buffer = scratch.MakeArray<uint8_t>(kScratch);
 	auto *bytes = scratch.Make<PagePostingBytes>(input, info.postings_offset, info.postings_bytes, buffer, kScratch);
 	auto *cursor = scratch.Make<fts::PostingCursor>();
+	auto *position_bytes = scratch.Make<PagePostingBytes>(input, info.postings_offset + info.postings_bytes,
+														  PositionsBytes(info), scratch.MakeArray<uint8_t>(kScratch),
+														  kScratch);
+	auto *reader = scratch.Make<fts::TermPositionsReader>();
 	if (cursor->Open(bytes))
 	{
+		reader->Init(position_bytes, PositionsBytes(info), cursor->block_count(), {ArenaBuffer, &scratch});
 		for (; cursor->doc() != fts::kEndDoc; cursor->Next())
 		{
 			if (cursor->doc() >= input->header.doc_count)
@@ -110,23 +152,26 @@ AppendPostings(SegmentReader *input, const TermInfo &info, const uint32_t *new_i
 			uint32_t id = new_ids[cursor->doc()];
 			if (id == fts::kEndDoc)
 				continue;
-			docs.push_back(id);
-			tfs.push_back(cursor->Tf());
+			out.docs.push_back(id);
+			out.tfs.push_back(cursor->Tf());
+			if (out.positions != nullptr)
+				AppendPositions(*cursor, *reader, input, *out.positions);
 		}
 	}
 	bytes->Release();
+	position_bytes->Release();
 	if (cursor->failed() || cursor->doc() != fts::kEndDoc)
 		pg::ThrowCorrupt(input->index, "Segment %u: an unreadable posting list.", input->ref.id);
 }
 
 // Writes the merge of `inputs` as segment `id` (removed rows dropped).
 SegmentRef
-MergeInto(Relation index, bool wal, uint32_t id, SegmentReader **inputs, uint32_t n, Work &work,
+MergeInto(Relation index, bool wal, uint32_t id, bool with_positions, SegmentReader **inputs, uint32_t n, Work &work,
 		  uint64_t *total_length)
 {
 	auto *map = pg::MakeOwned<DocMap>(work.cxt, *work.arena);
 	MapDocuments(inputs, n, *work.scratch, *map);
-	auto *writer = pg::MakeOwned<SegmentWriter>(work.cxt, index, wal, id, *work.arena);
+	auto *writer = pg::MakeOwned<SegmentWriter>(work.cxt, index, wal, id, with_positions, *work.arena);
 	writer->SetDocuments(map->lengths, map->row_ids);
 
 	auto **iterators = work.scratch->MakeArray<TermIterator *>(n);
@@ -140,6 +185,7 @@ MergeInto(Relation index, bool wal, uint32_t id, SegmentReader **inputs, uint32_
 	}
 	ArenaVector<fts::DocId> docs{mem::BuildAllocator<fts::DocId>(*work.arena)};
 	ArenaVector<uint32_t> tfs{mem::BuildAllocator<uint32_t>(*work.arena)};
+	ArenaVector<uint32_t> positions{mem::BuildAllocator<uint32_t>(*work.arena)};
 	std::string term;
 	for (uint32_t terms = 0;; terms++)
 	{
@@ -152,15 +198,17 @@ MergeInto(Relation index, bool wal, uint32_t id, SegmentReader **inputs, uint32_
 		term.assign(heads[smallest]);
 		docs.clear();
 		tfs.clear();
+		positions.clear();
 		for (uint32_t i = 0; i < n; i++)
 		{
 			if (!live[i] || heads[i] != term)
 				continue;
-			AppendPostings(inputs[i], infos[i], map->new_ids.data() + map->offsets[i], *work.scratch, docs, tfs);
+			AppendPostings(inputs[i], infos[i], map->new_ids.data() + map->offsets[i], *work.scratch,
+						   {docs, tfs, with_positions ? &positions : nullptr});
 			live[i] = iterators[i]->Next(heads[i], infos[i]);
 		}
 		if (!docs.empty())
-			writer->AddTerm(term, docs, tfs);
+			writer->AddTerm(term, docs, tfs, positions);
 		if (terms % 256 == 0)
 			pg::CheckForInterrupts();
 	}
@@ -357,7 +405,8 @@ MergeRange(Relation index, uint32_t first, uint32_t last, Work &work)
 	if (live == 0)
 		return ReplaceSegments(index, first, last, nullptr, meta);
 	uint64_t total_length;
-	SegmentRef merged = MergeInto(index, true, meta.next_segment_id, inputs, n, work, &total_length);
+	SegmentRef merged = MergeInto(index, true, meta.next_segment_id, (meta.flags & kMetaPositions) != 0, inputs, n,
+								  work, &total_length);
 	return ReplaceSegments(index, first, last, &merged, meta);
 }
 
@@ -418,18 +467,33 @@ FlushPending(Relation index, Work &work)
 		return false;
 	PendingSnapshot *snap = ReadPending(index, meta, *work.scratch);
 
-	auto *inverter = pg::MakeOwned<fts::Inverter>(work.cxt, *work.arena);
+	const bool with_positions = (meta.flags & kMetaPositions) != 0;
+	auto *inverter =
+		pg::MakeOwned<fts::Inverter>(work.cxt, *work.arena, fts::Inverter::kDefaultSlabBytes, with_positions);
 	ArenaVector<fts::TermFreq> terms{mem::BuildAllocator<fts::TermFreq>(*work.arena)};
+	ArenaVector<uint32_t> positions{mem::BuildAllocator<uint32_t>(*work.arena)};
 	for (uint32_t d = 0; d < snap->count; d++)
 	{
 		const PendingDoc &doc = snap->docs[d];
 		if (doc.removed)
 			continue;
 		terms.clear();
+		positions.resize(std::max<std::size_t>(doc.length, 1)); // every term's positions fit: sum of tfs
 		PendingTerms reader(doc);
 		fts::TermFreq tf;
-		while (reader.Next(tf.term, tf.tf))
+		std::span<const uint8_t> encoded;
+		std::size_t used = 0;
+		while (reader.Next(tf.term, tf.tf, &encoded))
+		{
+			if (with_positions)
+			{
+				if (used + tf.tf > positions.size() || !DecodePendingPositions(encoded, tf.tf, positions.data() + used))
+					pg::ThrowCorrupt(index, "A pending list entry has malformed positions.");
+				tf.positions = {positions.data() + used, tf.tf};
+				used += tf.tf;
+			}
 			terms.push_back(tf);
+		}
 		ItemPointerData tid = doc.tid;
 		inverter->AddDocument(terms, doc.length, pg::PackTid(&tid));
 	}
@@ -470,17 +534,19 @@ SegmentRef
 WriteSegment(Relation index, bool wal, uint32_t id, fts::Inverter &inverter, mem::BuildArena &arena,
 			 MemoryContext cxt)
 {
-	auto *writer = pg::MakeOwned<SegmentWriter>(cxt, index, wal, id, arena);
+	auto *writer = pg::MakeOwned<SegmentWriter>(cxt, index, wal, id, inverter.with_positions(), arena);
 	writer->SetDocuments(inverter.lengths(), inverter.row_ids());
 	ArenaVector<fts::DocId> docs{mem::BuildAllocator<fts::DocId>(arena)};
 	ArenaVector<uint32_t> tfs{mem::BuildAllocator<uint32_t>(arena)};
+	ArenaVector<uint32_t> positions{mem::BuildAllocator<uint32_t>(arena)};
 	uint32_t n = 0;
 	for (uint32_t term : inverter.SortedTerms())
 	{
 		docs.resize(inverter.DocFreq(term));
 		tfs.resize(inverter.DocFreq(term));
-		inverter.Postings(term, docs, tfs);
-		writer->AddTerm(inverter.TermText(term), docs, tfs);
+		positions.resize(inverter.with_positions() ? inverter.TfSum(term) : 0);
+		inverter.Postings(term, docs, tfs, positions);
+		writer->AddTerm(inverter.TermText(term), docs, tfs, positions);
 		if (++n % 1024 == 0)
 			pg::CheckForInterrupts();
 	}
@@ -502,7 +568,8 @@ MergeBuildSegments(Relation index, SegmentList &segments, mem::BuildArena &arena
 	}
 	uint32_t id = segments.refs[segments.count - 1].id + 1;
 	uint64_t merged_length;
-	SegmentRef merged = MergeInto(index, false, id, inputs, segments.count, work, &merged_length);
+	SegmentRef merged =
+		MergeInto(index, false, id, PositionsOptionOf(index), inputs, segments.count, work, &merged_length);
 	ArenaVector<BlockNumber> blocks{mem::BuildAllocator<BlockNumber>(arena)};
 	for (uint32_t i = 0; i < segments.count; i++)
 		SegmentBlocks(index, segments.refs[i].header, work, blocks);

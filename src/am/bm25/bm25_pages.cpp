@@ -74,6 +74,8 @@ ReadMeta(Relation index, MetaPage *out)
 		std::memset(out->text_config_schema, 0, sizeof out->text_config_schema);
 		std::memset(out->text_config_name, 0, sizeof out->text_config_name);
 	}
+	if (out->version < 4)
+		out->flags = 0;
 	if (out->segment_count > kMaxSegments || out->retired_count > kMaxRetired)
 		pg::ThrowCorrupt(index, "metapage lists %u segments and %u retired sets", out->segment_count,
 					  out->retired_count);

@@ -43,11 +43,12 @@ InitPendingPage(Page page)
 
 // Serialises a row's entry into palloc'd memory.
 uint8_t *
-EncodeEntry(ItemPointer tid, const Tokens &tokens, uint32_t *bytes_out)
+EncodeEntry(ItemPointer tid, const Tokens &tokens, bool with_positions, uint32_t *bytes_out)
 {
 	std::size_t bytes = sizeof(PendingEntryHeader);
 	for (uint32_t i = 0; i < tokens.count; i++)
-		bytes += 2 * fts::kMaxVarintBytes + tokens.lexemes[i].bytes;
+		bytes += (2 + (with_positions ? tokens.lexemes[i].tf : 0)) * std::size_t{fts::kMaxVarintBytes} +
+				 tokens.lexemes[i].bytes;
 	auto *entry = static_cast<uint8_t *>(palloc(bytes));
 	std::size_t at = sizeof(PendingEntryHeader);
 	for (uint32_t i = 0; i < tokens.count; i++)
@@ -57,6 +58,12 @@ EncodeEntry(ItemPointer tid, const Tokens &tokens, uint32_t *bytes_out)
 		at += fts::PutVarint(lex.bytes, entry + at);
 		std::memcpy(entry + at, lex.text, lex.bytes);
 		at += lex.bytes;
+		uint32_t previous = 0;
+		for (uint32_t j = 0; with_positions && j < lex.tf; j++)
+		{
+			at += fts::PutVarint(lex.positions[j] - previous, entry + at);
+			previous = lex.positions[j];
+		}
 	}
 	PendingEntryHeader header{};
 	header.entry_bytes = static_cast<uint32_t>(at);
@@ -118,10 +125,10 @@ CreatePendingList(Relation index, Buffer meta_buffer)
 } // namespace
 
 uint64_t
-AppendPending(Relation index, ItemPointer tid, const Tokens &tokens)
+AppendPending(Relation index, ItemPointer tid, const Tokens &tokens, bool with_positions)
 {
 	uint32_t bytes;
-	uint8_t *entry = EncodeEntry(tid, tokens, &bytes);
+	uint8_t *entry = EncodeEntry(tid, tokens, with_positions, &bytes);
 
 	Buffer meta_buffer = ReadBuffer(index, kMetaBlock);
 	LockBuffer(meta_buffer, BUFFER_LOCK_EXCLUSIVE);
@@ -223,6 +230,7 @@ ReadPending(Relation index, const MetaPage &meta, mem::ScanArena &arena)
 		doc.term_count = h.term_count;
 		doc.terms = stream + at + sizeof h;
 		doc.terms_bytes = h.entry_bytes - static_cast<uint32_t>(sizeof h);
+		doc.with_positions = (meta.flags & kMetaPositions) != 0;
 		doc.stream_offset = at;
 		at += h.entry_bytes;
 	}
@@ -248,7 +256,7 @@ LocatePending(const PendingSnapshot &snapshot, uint64_t stream_offset, BlockNumb
 }
 
 bool
-PendingTerms::Next(std::string_view &term, uint32_t &tf)
+PendingTerms::Next(std::string_view &term, uint32_t &tf, std::span<const uint8_t> *positions)
 {
 	if (left_ == 0)
 		return false;
@@ -260,8 +268,30 @@ PendingTerms::Next(std::string_view &term, uint32_t &tf)
 		throw pg::Error(ERRCODE_INDEX_CORRUPTED, "quarry_bm25 pending list entry has malformed terms");
 	term = {reinterpret_cast<const char *>(p_ + pos), static_cast<std::size_t>(bytes)};
 	tf = static_cast<uint32_t>(tf_minus_one + 1);
-	p_ += pos + bytes;
+	pos += bytes;
+	const std::size_t positions_at = pos;
+	uint64_t gap;
+	for (uint32_t i = 0; with_positions_ && i < tf; i++)
+		if (!fts::GetVarint(in, pos, gap))
+			throw pg::Error(ERRCODE_INDEX_CORRUPTED, "quarry_bm25 pending list entry has malformed positions");
+	if (positions != nullptr)
+		*positions = in.subspan(positions_at, pos - positions_at);
+	p_ += pos;
 	left_--;
+	return true;
+}
+
+bool
+DecodePendingPositions(std::span<const uint8_t> encoded, uint32_t tf, uint32_t *out)
+{
+	std::size_t pos = 0;
+	uint64_t position = 0, gap;
+	for (uint32_t i = 0; i < tf; i++)
+	{
+		if (!fts::GetVarint(encoded, pos, gap) || (position += gap) > 0xFFFFFFFFull)
+			return false;
+		out[i] = static_cast<uint32_t>(position);
+	}
 	return true;
 }
 

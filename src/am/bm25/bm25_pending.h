@@ -12,6 +12,7 @@
 #include "am/bm25/bm25.h"
 #include "memory/scan_arena.h"
 
+#include <span>
 #include <string_view>
 #include <type_traits>
 
@@ -25,6 +26,7 @@ struct PendingDoc {
 	const uint8_t *terms;  // the encoded terms
 	uint32_t terms_bytes;
 	uint64_t stream_offset; // where the entry starts in the snapshot's stream
+	bool with_positions;	// its terms carry positions (the index's kMetaPositions)
 };
 
 /// Where a piece of the copied stream came from, to find entries' pages again.
@@ -54,20 +56,30 @@ void LocatePending(const PendingSnapshot &snapshot, uint64_t stream_offset, Bloc
 /// Walks the terms of a pending entry.
 class PendingTerms {
 public:
-	explicit PendingTerms(const PendingDoc &doc) : p_(doc.terms), end_(doc.terms + doc.terms_bytes), left_(doc.term_count) {}
-	/// The next term; false at the end. Throws on a malformed entry.
-	bool Next(std::string_view &term, uint32_t &tf);
+	explicit PendingTerms(const PendingDoc &doc)
+		: p_(doc.terms), end_(doc.terms + doc.terms_bytes), left_(doc.term_count), with_positions_(doc.with_positions)
+	{
+	}
+	/// The next term; false at the end. Throws on a malformed entry. With
+	/// `positions`, the encoded positions of the term (empty in an index
+	/// without positions): DecodePendingPositions reads them.
+	bool Next(std::string_view &term, uint32_t &tf, std::span<const uint8_t> *positions = nullptr);
 
 private:
 	const uint8_t *p_;
 	const uint8_t *end_;
 	uint32_t left_;
+	bool with_positions_;
 };
+
+/// The tf positions of a pending term (PendingTerms::Next) into out[0 .. tf);
+/// false if they are malformed.
+bool DecodePendingPositions(std::span<const uint8_t> encoded, uint32_t tf, uint32_t *out);
 static_assert(std::is_trivially_destructible_v<PendingTerms>, "lives across PostgreSQL calls made without PgCall");
 
 /// Appends a row to the pending list (aminsert). Returns the list's size in
 /// bytes afterwards.
-uint64_t AppendPending(Relation index, ItemPointer tid, const Tokens &tokens);
+uint64_t AppendPending(Relation index, ItemPointer tid, const Tokens &tokens, bool with_positions);
 
 /// Marks the entry at `stream_offset` of `snapshot` removed (VACUUM).
 void MarkPendingRemoved(Relation index, const PendingSnapshot &snapshot, uint64_t stream_offset);

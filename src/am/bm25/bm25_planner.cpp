@@ -76,7 +76,7 @@ struct Catalog {
 	Oid match_op;
 	Oid snippet_fn;	   // quarry_snippet(text, quarry_query, ...), InvalidOid if not installed
 	Oid highlights_fn; // quarry_highlights(text, quarry_query)
-	Oid resolve_fn;	  // quarry_query_resolve(quarry_query, quarry_query), 0.1.1 and later
+	Oid resolve_fn;	  // quarry_query_resolve(quarry_query, quarry_query), 0.2.0 and later
 	bool resolve_oid; // an install of 0.1.0: quarry_query_resolve(quarry_query, oid), no column read
 	// While the values an INSERT, UPDATE or MERGE writes and its RETURNING
 	// list are walked: that query's result relation (and ON CONFLICT's

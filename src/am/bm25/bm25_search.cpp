@@ -1,6 +1,7 @@
 // Index views and prepared queries (see bm25_search.h).
 #include "am/bm25/bm25_search.h"
 
+#include "fts/term_positions.h"
 #include "pg/guard.h"
 
 #include <algorithm>
@@ -39,16 +40,39 @@ FindLexeme(const Tokens &doc, std::string_view term)
 	return nullptr;
 }
 
-// Collects, for every query term, the pending entries that hold it.
+// A pending term's positions appended to qt's (grown in the arena).
 void
-MatchPending(PreparedQuery *q, mem::ScanArena &arena)
+AppendPendingPositions(QueryTerm &qt, std::span<const uint8_t> encoded, uint32_t tf, uint32_t &used,
+					   uint32_t &capacity, mem::ScanArena &arena)
 {
-	const PendingSnapshot *pending = q->view->pending;
-	for (uint32_t t = 0; t < q->term_count; t++)
+	if (used + tf > capacity)
 	{
-		q->terms[t].pending_docs = arena.MakeArray<fts::DocId>(std::max<uint32_t>(pending->count, 1));
-		q->terms[t].pending_tfs = arena.MakeArray<uint32_t>(std::max<uint32_t>(pending->count, 1));
-		q->terms[t].pending_count = 0;
+		const uint32_t grown = std::max({used + tf, 2 * capacity, 64u});
+		auto *bigger = arena.MakeArray<uint32_t>(grown);
+		std::copy_n(qt.pending_positions, used, bigger);
+		qt.pending_positions = bigger;
+		capacity = grown;
+	}
+	if (!DecodePendingPositions(encoded, tf, qt.pending_positions + used))
+		pg::ThrowError(ERRCODE_INDEX_CORRUPTED, "quarry_bm25 pending list entry has malformed positions");
+	used += tf;
+}
+
+// Collects, for every term to look up (`lookups`), the pending entries that
+// hold it, and, when `positions`, their positions.
+void
+MatchPending(const PendingSnapshot *pending, QueryTerm **lookups, uint32_t count, bool positions,
+			 mem::ScanArena &arena)
+{
+	auto *used = arena.MakeArray<uint32_t>(std::max<uint32_t>(count, 1));
+	auto *capacity = arena.MakeArray<uint32_t>(std::max<uint32_t>(count, 1));
+	for (uint32_t t = 0; t < count; t++)
+	{
+		lookups[t]->pending_docs = arena.MakeArray<fts::DocId>(std::max<uint32_t>(pending->count, 1));
+		lookups[t]->pending_tfs = arena.MakeArray<uint32_t>(std::max<uint32_t>(pending->count, 1));
+		lookups[t]->pending_positions = nullptr;
+		lookups[t]->pending_count = 0;
+		used[t] = capacity[t] = 0;
 	}
 	for (uint32_t d = 0; d < pending->count; d++)
 	{
@@ -58,18 +82,19 @@ MatchPending(PreparedQuery *q, mem::ScanArena &arena)
 		PendingTerms terms(doc);
 		std::string_view term;
 		uint32_t tf;
-		while (terms.Next(term, tf))
-		{
-			for (uint32_t t = 0; t < q->term_count; t++)
+		std::span<const uint8_t> encoded;
+		while (terms.Next(term, tf, &encoded))
+			for (uint32_t t = 0; t < count; t++)
 			{
-				QueryTerm &qt = q->terms[t];
+				QueryTerm &qt = *lookups[t];
 				if (qt.text != term)
 					continue;
 				qt.pending_docs[qt.pending_count] = d;
 				qt.pending_tfs[qt.pending_count] = tf;
 				qt.pending_count++;
+				if (positions)
+					AppendPendingPositions(qt, encoded, tf, used[t], capacity[t], arena);
 			}
-		}
 	}
 }
 
@@ -110,8 +135,10 @@ QueryTermList
 ReadPlainTerms(Oid config, std::string_view text)
 {
 	Tokens tokens = pg::PgCall([&] { return Tokenize(config, text.data(), static_cast<int>(text.size()), true); });
-	return QueryTermList{tokens.lexemes, tokens.count, tokens.count, nullptr, nullptr, nullptr, nullptr, 0};
+	return QueryTermList{tokens.lexemes, tokens.count, tokens.count, nullptr, nullptr, nullptr, nullptr, nullptr, 0};
 }
+
+} // namespace
 
 // Looks the term up in every segment (the pending list comes later).
 void
@@ -131,6 +158,8 @@ LookUpTerm(QueryTerm &qt, const Lexeme &lexeme, IndexView *view, mem::ScanArena 
 		qt.doc_freq += info.doc_freq;
 	}
 }
+
+namespace {
 
 // Documents holding some term of required group g (an upper bound).
 uint64_t
@@ -198,7 +227,10 @@ MakeScorers(PreparedQuery *q, const QueryTermList &list)
 		{
 			QueryTerm &qt = q->terms[t];
 			const double boost = list.boosts == nullptr ? 1.0 : list.boosts[t];
-			qt.scorer = fts::TermScorer(view->params, view->stats, df, qt.query_tf, boost);
+			if (qt.phrase != nullptr)
+				MakePhraseScorer(qt, view->params, view->stats);
+			else
+				qt.scorer = fts::TermScorer(view->params, view->stats, df, qt.query_tf, boost);
 		}
 	}
 }
@@ -214,11 +246,30 @@ PrepareQuery(IndexView *view, std::string_view text, bool parsed, mem::ScanArena
 	q->term_count = list.count;
 	q->scored_count = list.scored_count;
 	q->terms = arena.MakeArray<QueryTerm>(std::max<uint32_t>(list.count, 1));
+	uint32_t lookup_count = 0;
 	for (uint32_t t = 0; t < list.count; t++)
+	{
+		const PhraseSpec *phrase = list.phrases == nullptr ? nullptr : list.phrases[t];
+		lookup_count += phrase == nullptr ? 1 : phrase->lexeme_count;
+	}
+	auto **lookups = arena.MakeArray<QueryTerm *>(std::max<uint32_t>(lookup_count, 1));
+	uint32_t n = 0;
+	for (uint32_t t = 0; t < list.count; t++)
+	{
+		const PhraseSpec *phrase = list.phrases == nullptr ? nullptr : list.phrases[t];
+		if (phrase != nullptr)
+		{
+			PreparePhraseTerm(q->terms[t], list.terms[t], phrase, view, arena);
+			for (uint32_t i = 0; i < phrase->lexeme_count; i++)
+				lookups[n++] = &q->terms[t].lexemes[i];
+			continue;
+		}
 		LookUpTerm(q->terms[t], list.terms[t], view, arena);
-	MatchPending(q, arena);
-	for (uint32_t t = 0; t < q->term_count; t++)
-		q->terms[t].doc_freq += q->terms[t].pending_count;
+		lookups[n++] = &q->terms[t];
+	}
+	MatchPending(view->pending, lookups, lookup_count, (view->meta.flags & kMetaPositions) != 0, arena);
+	for (uint32_t i = 0; i < lookup_count; i++)
+		lookups[i]->doc_freq += lookups[i]->pending_count;
 	MakeScorers(q, list);
 	if (parsed)
 		MakeFilter(q, list, arena);
@@ -227,18 +278,37 @@ PrepareQuery(IndexView *view, std::string_view text, bool parsed, mem::ScanArena
 
 namespace {
 
-// The term's list in the pending list, encoded in the arena.
+// A BufferSource over a scan arena.
+uint8_t *
+ArenaBuffer(void *state, std::size_t bytes)
+{
+	try
+	{
+		return static_cast<mem::ScanArena *>(state)->MakeArray<uint8_t>(bytes);
+	}
+	catch (const std::bad_alloc &)
+	{
+		return nullptr;
+	}
+}
+
+// The term's list in the pending list, encoded in the arena (with its
+// positions section when the index has positions).
 bool
-OpenPendingPart(QueryTerm &qt, IndexView *view, mem::ScanArena &arena, fts::TermCursor::Part &part,
-				double &bound)
+OpenPendingPart(const QueryTerm &qt, const fts::TermScorer &scorer, IndexView *view, bool positions,
+				mem::ScanArena &arena, fts::TermCursor::Part &part, double &bound)
 {
 	if (qt.pending_count == 0)
 		return false;
 	std::span<const fts::DocId> docs(qt.pending_docs, qt.pending_count);
 	std::span<const uint32_t> tfs(qt.pending_tfs, qt.pending_count);
 	auto *lens = arena.MakeArray<uint32_t>(qt.pending_count);
+	std::size_t position_count = 0;
 	for (uint32_t i = 0; i < qt.pending_count; i++)
+	{
 		lens[i] = view->pending->docs[qt.pending_docs[i]].length;
+		position_count += qt.pending_tfs[i];
+	}
 	std::size_t bytes = fts::EncodedPostingListSize(docs, tfs);
 	auto *encoded = arena.MakeArray<uint8_t>(bytes);
 	fts::ImpactSummary impacts = fts::EncodePostingList(docs, tfs, {lens, qt.pending_count}, {encoded, bytes});
@@ -246,8 +316,19 @@ OpenPendingPart(QueryTerm &qt, IndexView *view, mem::ScanArena &arena, fts::Term
 	auto *cursor = arena.Make<fts::PostingCursor>();
 	if (!cursor->Open(source))
 		pg::ThrowError(ERRCODE_INTERNAL_ERROR, "could not open a pending posting list");
-	part = {cursor, view->pending_base, view->pending_base + docs.back()};
-	bound = std::max(bound, impacts.Bound(qt.scorer));
+	part = {cursor, view->pending_base, view->pending_base + docs.back(), nullptr};
+	if (positions)
+	{
+		std::span<const uint32_t> all(qt.pending_positions, position_count);
+		const std::size_t section = fts::EncodedTermPositionsSize(tfs, all);
+		auto *data = arena.MakeArray<uint8_t>(std::max<std::size_t>(section, 1));
+		fts::EncodeTermPositions(tfs, all, {data, section});
+		auto *reader = arena.Make<fts::TermPositionsReader>();
+		reader->Init(arena.Make<fts::MemoryPostingBytes>(data, section), static_cast<uint32_t>(section),
+					 cursor->block_count(), {ArenaBuffer, &arena});
+		part.positions = reader;
+	}
+	bound = std::max(bound, impacts.Bound(scorer));
 	return true;
 }
 
@@ -264,42 +345,76 @@ ImpactsOf(const TermInfo &info)
 	return s;
 }
 
+// The positions of segment s's list of the term, pinned through `q`.
+fts::TermPositionsReader *
+OpenSegmentPositions(PreparedQuery *q, const SegmentReader *seg, const TermInfo &info, uint32_t block_count,
+					 mem::ScanArena &arena)
+{
+	auto *bytes = arena.Make<PagePostingBytes>(seg, info.postings_offset + info.postings_bytes, PositionsBytes(info),
+											   arena.MakeArray<uint8_t>(kPostingScratch), kPostingScratch);
+	q->page_bytes[q->page_bytes_count++] = bytes;
+	auto *reader = arena.Make<fts::TermPositionsReader>();
+	reader->Init(bytes, PositionsBytes(info), block_count, {ArenaBuffer, &arena});
+	return reader;
+}
+
 } // namespace
+
+double
+OpenTermParts(PreparedQuery *q, const QueryTerm &qt, const fts::TermScorer &scorer, bool positions,
+			  mem::ScanArena &arena, fts::TermCursor::Part *&parts, uint32_t &count)
+{
+	IndexView *view = q->view;
+	parts = arena.MakeArray<fts::TermCursor::Part>(view->segment_count + 1);
+	count = 0;
+	double bound = 0;
+	for (uint32_t s = 0; s < view->segment_count; s++)
+	{
+		const TermInfo &info = qt.segment_info[s];
+		if (info.doc_freq == 0)
+			continue;
+		const SegmentReader *seg = view->segments[s];
+		auto *scratch = arena.MakeArray<uint8_t>(kPostingScratch);
+		auto *bytes =
+			arena.Make<PagePostingBytes>(seg, info.postings_offset, info.postings_bytes, scratch, kPostingScratch);
+		q->page_bytes[q->page_bytes_count++] = bytes;
+		auto *cursor = arena.Make<fts::PostingCursor>();
+		if (!cursor->Open(bytes))
+			pg::ThrowCorrupt(view->index, "Segment %u: an unreadable posting list.", seg->ref.id);
+		fts::DocId last_local = cursor->LastDoc();
+		if (last_local == fts::kEndDoc || last_local >= seg->header.doc_count)
+			pg::ThrowCorrupt(view->index, "Segment %u: a posting list past the segment's documents.", seg->ref.id);
+		parts[count++] = {cursor, seg->base, seg->base + last_local,
+						  positions ? OpenSegmentPositions(q, seg, info, cursor->block_count(), arena) : nullptr};
+		bound = std::max(bound, ImpactsOf(info).Bound(scorer));
+	}
+	if (OpenPendingPart(qt, scorer, view, positions, arena, parts[count], bound))
+		count++;
+	return bound;
+}
 
 void
 OpenCursors(PreparedQuery *q, mem::ScanArena &arena)
 {
 	IndexView *view = q->view;
-	uint32_t max_parts = view->segment_count + 1;
-	q->page_bytes = arena.MakeArray<PagePostingBytes *>(std::max<uint32_t>(q->term_count * max_parts, 1));
+	// Page readers: postings (and positions) per part, per term or per
+	// phrase member, forward and probe.
+	uint32_t readers = 0;
+	for (uint32_t t = 0; t < q->term_count; t++)
+		readers += q->terms[t].phrase == nullptr ? 1 : 4 * q->terms[t].phrase->member_count;
+	q->page_bytes = arena.MakeArray<PagePostingBytes *>(std::max<uint32_t>(readers * (view->segment_count + 1), 1));
 	q->page_bytes_count = 0;
 	for (uint32_t t = 0; t < q->term_count; t++)
 	{
 		QueryTerm &qt = q->terms[t];
-		auto *parts = arena.MakeArray<fts::TermCursor::Part>(max_parts);
-		uint32_t count = 0;
-		double bound = 0;
-		for (uint32_t s = 0; s < view->segment_count; s++)
+		if (qt.phrase != nullptr)
 		{
-			const TermInfo &info = qt.segment_info[s];
-			if (info.doc_freq == 0)
-				continue;
-			const SegmentReader *seg = view->segments[s];
-			auto *scratch = arena.MakeArray<uint8_t>(kPostingScratch);
-			auto *bytes = arena.Make<PagePostingBytes>(seg, info.postings_offset, info.postings_bytes, scratch,
-													   kPostingScratch);
-			q->page_bytes[q->page_bytes_count++] = bytes;
-			auto *cursor = arena.Make<fts::PostingCursor>();
-			if (!cursor->Open(bytes))
-				pg::ThrowCorrupt(view->index, "Segment %u: an unreadable posting list.", seg->ref.id);
-			fts::DocId last_local = cursor->LastDoc();
-			if (last_local == fts::kEndDoc || last_local >= seg->header.doc_count)
-				pg::ThrowCorrupt(view->index, "Segment %u: a posting list past the segment's documents.", seg->ref.id);
-			parts[count++] = {cursor, seg->base, seg->base + last_local};
-			bound = std::max(bound, ImpactsOf(info).Bound(qt.scorer));
+			OpenPhraseCursor(q, qt, t, arena);
+			continue;
 		}
-		if (OpenPendingPart(qt, view, arena, parts[count], bound))
-			count++;
+		fts::TermCursor::Part *parts;
+		uint32_t count;
+		double bound = OpenTermParts(q, qt, qt.scorer, false, arena, parts, count);
 		qt.cursor.Init(parts, count, &qt.scorer, bound, t);
 	}
 }
@@ -311,15 +426,29 @@ ReleaseCursors(PreparedQuery *q)
 		q->page_bytes[i]->Release();
 }
 
+namespace {
+
+// A term's tf in a document given as tokens (a phrase's frequency), 0 if absent.
+double
+TfInTokens(const QueryTerm &qt, const Tokens &doc)
+{
+	if (qt.phrase != nullptr)
+		return PhraseFreqInTokens(qt, doc);
+	const Lexeme *lex = FindLexeme(doc, qt.text);
+	return lex == nullptr ? 0.0 : lex->tf;
+}
+
+} // namespace
+
 double
 ScoreTokens(const PreparedQuery &q, const Tokens &doc, double *term_scores)
 {
 	bool holds = false;
 	for (uint32_t t = 0; t < q.scored_count; t++)
 	{
-		const Lexeme *lex = FindLexeme(doc, q.terms[t].text);
-		holds |= lex != nullptr;
-		term_scores[t] = lex == nullptr ? 0.0 : q.terms[t].scorer.Score(lex->tf, doc.length);
+		const double tf = TfInTokens(q.terms[t], doc);
+		holds |= tf > 0;
+		term_scores[t] = tf == 0 ? 0.0 : q.terms[t].scorer.Score(tf, doc.length);
 	}
 	if (!holds)
 		return 0.0;
@@ -328,12 +457,12 @@ ScoreTokens(const PreparedQuery &q, const Tokens &doc, double *term_scores)
 	{
 		bool any = false;
 		for (uint32_t i = g == 0 ? 0 : q.group_ends[g - 1]; i < q.group_ends[g] && !any; i++)
-			any = FindLexeme(doc, q.terms[q.required[i]].text) != nullptr;
+			any = TfInTokens(q.terms[q.required[i]], doc) > 0;
 		if (!any)
 			return 0.0;
 	}
 	for (uint32_t t = q.scored_count; t < q.term_count; t++)
-		if (FindLexeme(doc, q.terms[t].text) != nullptr)
+		if (TfInTokens(q.terms[t], doc) > 0)
 			return 0.0;
 	return fts::SumInTermOrder(term_scores, q.scored_count);
 }

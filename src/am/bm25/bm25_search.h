@@ -22,6 +22,7 @@
 #include "am/bm25/bm25_pending.h"
 #include "am/bm25/bm25_segment.h"
 #include "fts/clause_filter.h"
+#include "fts/phrase_cursor.h"
 #include "fts/query_syntax.h"
 #include "fts/term_expansion.h"
 #include "fts/term_cursor.h"
@@ -45,16 +46,34 @@ static_assert(std::is_trivially_destructible_v<IndexView>, "lives across Postgre
 
 IndexView *OpenIndexView(Relation index, mem::ScanArena &arena);
 
+/// A phrase of a query read with the query syntax: its distinct lexemes, and
+/// per position of the phrase (a member) which lexeme stands there and at
+/// which offset (stop words leave holes, as phraseto_tsquery counts them).
+struct PhraseSpec {
+	Lexeme *lexemes;
+	uint32_t lexeme_count;
+	uint32_t *member_lexeme; // per member
+	uint32_t *member_offset; // per member, ascending
+	uint32_t member_count;	 // 2..fts::kMaxPhraseTerms
+	uint32_t slop;
+};
+
 struct QueryTerm {
 	std::string_view text;
 	uint32_t query_tf;
-	uint64_t doc_freq;
+	uint64_t doc_freq; // a phrase: the smallest of its lexemes' (an upper bound)
 	TermInfo *segment_info; // per segment; doc_freq == 0 where the term is absent
 	fts::DocId *pending_docs; // local pending ids holding the term (ascending)
 	uint32_t *pending_tfs;
+	uint32_t *pending_positions; // their positions, document after document (an index with positions)
 	uint32_t pending_count;
 	fts::TermScorer scorer;
 	fts::TermCursor cursor; // valid after OpenCursors
+	// A phrase (else null): its spec, its lexemes' terms (scored with the
+	// phrase's scorer, for bounds), and the cursor over them.
+	const PhraseSpec *phrase;
+	struct QueryTerm *lexemes;
+	fts::PhraseCursor *phrase_cursor;
 };
 
 /// A query's lexemes before they are looked up: the scored terms first (tf is
@@ -69,6 +88,8 @@ struct QueryTermList {
 	// document frequency among them; kNoBlend for the others.
 	double *boosts;
 	uint32_t *blend;
+	// Per term, or null: a phrase's spec (the term's text is then the phrase's).
+	const PhraseSpec **phrases;
 	// Required groups of scored terms: group g is required[ends[g - 1] ..
 	// ends[g]) (from 0 for g = 0); a row needs a term of every group.
 	uint32_t *required;
@@ -127,6 +148,26 @@ PreparedQuery *PrepareQuery(IndexView *view, std::string_view query, bool parsed
 
 /// Opens every term's cursor at its first document.
 void OpenCursors(PreparedQuery *query, mem::ScanArena &arena);
+
+// --- inside the access method: terms and phrases (bm25_phrase_query.cpp) ---
+
+/// Looks the term up in every segment (the pending list comes later).
+void LookUpTerm(QueryTerm &qt, const Lexeme &lexeme, IndexView *view, mem::ScanArena &arena);
+/// Opens a term's list in every part (positions too, with `positions`), its
+/// page readers registered in `q` for release; returns the term's bound under
+/// `scorer`.
+double OpenTermParts(PreparedQuery *q, const QueryTerm &qt, const fts::TermScorer &scorer, bool positions,
+					 mem::ScanArena &arena, fts::TermCursor::Part *&parts, uint32_t &count);
+/// A phrase term: its lexemes looked up (ERROR if the index has no positions).
+void PreparePhraseTerm(QueryTerm &qt, const Lexeme &text, const PhraseSpec *phrase, IndexView *view,
+					   mem::ScanArena &arena);
+/// A phrase's scorer: the sum of its lexemes' IDFs (Lucene's PhraseWeight),
+/// also given to its lexemes for their bounds.
+void MakePhraseScorer(QueryTerm &qt, const fts::Bm25Params &params, const fts::CollectionStats &stats);
+/// Opens a phrase term's cursor (its lexemes' forward and probe cursors).
+void OpenPhraseCursor(PreparedQuery *q, QueryTerm &qt, uint32_t term_index, mem::ScanArena &arena);
+/// A phrase's frequency in a document given as tokens (with positions).
+double PhraseFreqInTokens(const QueryTerm &qt, const Tokens &doc);
 /// Drops the buffer pins the cursors hold (they must be reopened to be used).
 void ReleaseCursors(PreparedQuery *query);
 

@@ -21,17 +21,21 @@ namespace quarry::am::bm25 {
 /// containers in that work's BuildArena. Usage:
 ///
 ///   writer->SetDocuments(lengths, row_ids);        // local doc i = index i
-///   for each term in byte order: writer->AddTerm(term, docs, tfs);
+///   for each term in byte order: writer->AddTerm(term, docs, tfs, positions);
 ///   SegmentRef ref = writer->Finish();
 ///
 /// With `wal`, every page is WAL-logged as a full image when written (flush and
 /// merge); without, the caller logs the whole index after the build.
 class SegmentWriter {
 public:
-	SegmentWriter(Relation index, bool wal, uint32_t segment_id, mem::BuildArena &arena);
+/// With `with_positions` (the index's kMetaPositions), every posting list is
+/// followed by its positions (fts/term_positions.h), given to AddTerm as every
+/// document's tf positions in turn.
+	SegmentWriter(Relation index, bool wal, uint32_t segment_id, bool with_positions, mem::BuildArena &arena);
 
 	void SetDocuments(std::span<const uint32_t> lengths, std::span<const uint64_t> row_ids);
-	void AddTerm(std::string_view term, std::span<const fts::DocId> docs, std::span<const uint32_t> tfs);
+	void AddTerm(std::string_view term, std::span<const fts::DocId> docs, std::span<const uint32_t> tfs,
+				 std::span<const uint32_t> positions = {});
 	SegmentRef Finish();
 
 	uint64_t total_length() const { return total_length_; }
@@ -56,6 +60,7 @@ private:
 	Relation index_;
 	bool wal_;
 	uint32_t id_;
+	bool with_positions_;
 	mem::BuildArena &arena_;
 	std::span<const uint32_t> lengths_;
 	std::span<const uint64_t> row_ids_;

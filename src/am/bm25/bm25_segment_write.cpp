@@ -6,6 +6,7 @@
 // leaves' first keys), then extent pages and the header page. Data pages get
 // consecutive logical numbers; the header's extent list maps them to blocks.
 #include "am/bm25/bm25_segment.h"
+#include "fts/term_positions.h"
 
 #include "pg/guard.h"
 #include "pg/index_pages.h"
@@ -20,8 +21,9 @@ extern "C" {
 
 namespace quarry::am::bm25 {
 
-SegmentWriter::SegmentWriter(Relation index, bool wal, uint32_t segment_id, mem::BuildArena &arena)
-	: index_(index), wal_(wal), id_(segment_id), arena_(arena), extents_(mem::BuildAllocator<Extent>(arena)),
+SegmentWriter::SegmentWriter(Relation index, bool wal, uint32_t segment_id, bool with_positions,
+							 mem::BuildArena &arena)
+	: index_(index), wal_(wal), id_(segment_id), with_positions_(with_positions), arena_(arena), extents_(mem::BuildAllocator<Extent>(arena)),
 	  encoded_(mem::BuildAllocator<uint8_t>(arena)), doc_lens_(mem::BuildAllocator<uint32_t>(arena)),
 	  leaf_builder_(leaf_, sizeof(TermInfo)), leaves_(mem::BuildAllocator<PageImage>(arena)),
 	  first_keys_(mem::BuildAllocator<char>(arena)), first_key_ends_(mem::BuildAllocator<uint32_t>(arena))
@@ -112,7 +114,8 @@ SegmentWriter::AddDictEntry(std::string_view term, const TermInfo &info)
 }
 
 void
-SegmentWriter::AddTerm(std::string_view term, std::span<const fts::DocId> docs, std::span<const uint32_t> tfs)
+SegmentWriter::AddTerm(std::string_view term, std::span<const fts::DocId> docs, std::span<const uint32_t> tfs,
+					   std::span<const uint32_t> positions)
 {
 	if (term.size() > kMaxTermBytes)
 		pg::ThrowError(ERRCODE_PROGRAM_LIMIT_EXCEEDED, "lexeme of %zu bytes is longer than %u bytes", term.size(),
@@ -135,6 +138,16 @@ SegmentWriter::AddTerm(std::string_view term, std::span<const fts::DocId> docs, 
 	}
 	WriteStream(encoded_.data(), encoded_.size());
 	postings_bytes_ += encoded_.size();
+	if (with_positions_)
+	{
+		encoded_.resize(fts::EncodedTermPositionsSize(tfs, positions));
+		fts::EncodeTermPositions(tfs, positions, encoded_);
+		if (encoded_.size() > UINT32_MAX)
+			pg::ThrowError(ERRCODE_PROGRAM_LIMIT_EXCEEDED, "the positions of a term exceed 4 GB in one segment");
+		SetPositionsBytes(info, static_cast<uint32_t>(encoded_.size()));
+		WriteStream(encoded_.data(), encoded_.size());
+		postings_bytes_ += encoded_.size();
+	}
 	AddDictEntry(term, info);
 	term_count_++;
 }

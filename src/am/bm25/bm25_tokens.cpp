@@ -2,7 +2,7 @@
 //
 // parsetext() runs the configuration's parser and dictionaries (stemming, stop
 // words), exactly as to_tsvector does. A lexeme's tf is its number of distinct
-// positions, as in the tsvector. Two limits of tsvector do not apply here: it
+// positions, as in the tsvector, and its positions are those positions. Two limits of tsvector do not apply here: it
 // keeps at most 256 positions per lexeme and clamps positions at 16383, so for a
 // document longer than 16383 words to_tsvector undercounts; we count every
 // occurrence past that point. The document length is the sum of the tfs.
@@ -98,12 +98,13 @@ Tokenize(Oid config, const char *text, int bytes, bool in_text_order)
 	qsort(occ, n, sizeof(Occurrence), CompareOccurrence);
 
 	auto *grouped = static_cast<Grouped *>(palloc(sizeof(Grouped) * n));
+	auto *positions = static_cast<uint32_t *>(palloc(sizeof(uint32_t) * n));
 	uint32_t count = 0;
 	for (uint32_t i = 0; i < n; i++)
 	{
 		bool same_lexeme = i > 0 && CompareText(occ[i].text, occ[i].bytes, occ[i - 1].text, occ[i - 1].bytes) == 0;
 		if (!same_lexeme)
-			grouped[count++] = {{occ[i].text, occ[i].bytes, 0}, occ[i].order};
+			grouped[count++] = {{occ[i].text, occ[i].bytes, 0, positions + tokens.length}, occ[i].order};
 		Grouped &g = grouped[count - 1];
 		if (occ[i].order < g.first)
 			g.first = occ[i].order;
@@ -111,6 +112,7 @@ Tokenize(Oid config, const char *text, int bytes, bool in_text_order)
 		// position, which stands for every position from there on.
 		if (same_lexeme && occ[i].position == occ[i - 1].position && occ[i].position != kClampedPosition)
 			continue;
+		positions[tokens.length] = occ[i].position;
 		g.lexeme.tf++;
 		tokens.length++;
 	}

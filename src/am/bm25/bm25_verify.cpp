@@ -16,6 +16,7 @@
 #include "am/bm25/bm25_segment.h"
 #include "am/verify.h"
 
+#include "fts/term_positions.h"
 #include "pg/guard.h"
 #include "pg/memory_glue.h"
 
@@ -222,10 +223,81 @@ CheckPostingList(const SegmentReader &segment, const std::string &term, const Te
 					   segment.ref.id, term.c_str());
 }
 
+uint8_t *
+VerifyBuffer(void *state, std::size_t bytes)
+{
+	try
+	{
+		return static_cast<mem::ScanArena *>(state)->MakeArray<uint8_t>(bytes);
+	}
+	catch (const std::bad_alloc &)
+	{
+		return nullptr;
+	}
+}
+
+// Whether document `cursor.doc()`'s positions read back, in 1..16383 and
+// non-decreasing.
+bool
+PositionsSound(fts::PostingCursor &cursor, fts::TermPositionsReader &reader, mem::ScanArena &arena,
+			   std::span<uint32_t> &buffer)
+{
+	const uint32_t tf = cursor.Tf();
+	if (tf > buffer.size())
+		buffer = {arena.MakeArray<uint32_t>(std::max<std::size_t>(tf, 2 * buffer.size())),
+				  std::max<std::size_t>(tf, 2 * buffer.size())};
+	if (reader.open_block() != cursor.block() && !reader.OpenBlock(cursor.block(), cursor.BlockTfs()))
+		return false;
+	if (!reader.Positions(cursor.index_in_block(), buffer.first(tf)))
+		return false;
+	for (uint32_t i = 0; i < tf; i++)
+		if (buffer[i] < 1 || buffer[i] > kMaxPosition || (i > 0 && buffer[i] < buffer[i - 1]))
+			return false;
+	return true;
+}
+
+// A term's positions: there exactly when the index keeps positions, and every
+// document's sound (PositionsSound).
+void
+CheckPositions(const SegmentReader &segment, const std::string &term, const TermInfo &info, bool with_positions,
+			   mem::ScanArena &arena, VerifyReport &report)
+{
+	if (!with_positions || PositionsBytes(info) == 0)
+	{
+		if (with_positions != (PositionsBytes(info) != 0))
+			report.Problem(VerifyKind::kPosting, "segment %u: term \"%s\" %s positions, the index %s", segment.ref.id,
+						   term.c_str(), with_positions ? "lacks" : "has", with_positions ? "keeps them" : "does not");
+		return;
+	}
+	if (uint64_t{info.postings_offset} + info.postings_bytes + PositionsBytes(info) > segment.header.postings_bytes)
+	{
+		report.Problem(VerifyKind::kPosting, "segment %u: the positions of \"%s\" run past the postings section",
+					   segment.ref.id, term.c_str());
+		return;
+	}
+	PagePostingBytes bytes(&segment, info.postings_offset, info.postings_bytes, arena.MakeArray<uint8_t>(4096), 4096);
+	PagePostingBytes position_bytes(&segment, info.postings_offset + info.postings_bytes, PositionsBytes(info),
+									arena.MakeArray<uint8_t>(4096), 4096);
+	fts::PostingCursor cursor;
+	fts::TermPositionsReader reader;
+	std::span<uint32_t> buffer;
+	bool sound = cursor.Open(&bytes);
+	if (sound)
+		reader.Init(&position_bytes, PositionsBytes(info), cursor.block_count(), {VerifyBuffer, &arena});
+	for (; sound && cursor.doc() != fts::kEndDoc; cursor.Next())
+		sound = PositionsSound(cursor, reader, arena, buffer);
+	bytes.Release();
+	position_bytes.Release();
+	if (!sound)
+		report.Problem(VerifyKind::kPosting, "segment %u: the positions of \"%s\" are unreadable or out of order",
+					   segment.ref.id, term.c_str());
+}
+
 // Walks one segment's dictionary and posting lists; adds up each document's
 // tfs into tf_sums.
 void
-CheckPostings(const SegmentReader &segment, uint32_t *tf_sums, mem::ScanArena &arena, VerifyReport &report)
+CheckPostings(const SegmentReader &segment, bool with_positions, uint32_t *tf_sums, mem::ScanArena &arena,
+			  VerifyReport &report)
 {
 	auto *page = arena.MakeArray<uint8_t>(kPageContentBytes);
 	auto *scratch = arena.MakeArray<uint8_t>(4096);
@@ -252,7 +324,10 @@ CheckPostings(const SegmentReader &segment, uint32_t *tf_sums, mem::ScanArena &a
 			report.Problem(VerifyKind::kPosting, "segment %u: term \"%s\" has postings past the postings section",
 						   segment.ref.id, previous.c_str());
 		else
+		{
 			CheckPostingList(segment, previous, info, *lengths, tf_sums, scratch, report);
+			CheckPositions(segment, previous, info, with_positions, arena, report);
+		}
 		if (term_count % 1024 == 0)
 			pg::CheckForInterrupts();
 	}
@@ -292,14 +367,15 @@ CheckDocuments(const SegmentReader &segment, const uint32_t *tf_sums, IndexedRow
 
 // One segment whose blocks are all sound.
 void
-CheckSegment(Relation index, const SegmentRef &ref, mem::ScanArena &arena, IndexedRows &rows, VerifyReport &report)
+CheckSegment(Relation index, const SegmentRef &ref, bool with_positions, mem::ScanArena &arena, IndexedRows &rows,
+			 VerifyReport &report)
 {
 	const SegmentReader &segment = *OpenSegment(index, ref, 0, arena);
 	auto *tf_sums = static_cast<uint32_t *>(pg::PgCall([&] {
 		return palloc_extended(std::max<std::size_t>(sizeof(uint32_t) * segment.header.doc_count, 1),
 							   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	}));
-	CheckPostings(segment, tf_sums, arena, report);
+	CheckPostings(segment, with_positions, tf_sums, arena, report);
 	CheckDocuments(segment, tf_sums, rows, report);
 	pfree(tf_sums);
 }
@@ -439,7 +515,9 @@ Verify(Relation index, Relation heap, VerifyReport &report)
 			const SegmentRef &ref = meta.segments[s];
 			if (!SegmentSound(index, ref, sweep, copy, report))
 				whole = false;
-			else if (!pg::TrySubtransaction([&] { CheckSegment(index, ref, *arena, rows, report); }, &error))
+			else if (!pg::TrySubtransaction(
+						 [&] { CheckSegment(index, ref, (meta.flags & kMetaPositions) != 0, *arena, rows, report); },
+						 &error))
 			{
 				report.Problem(VerifyKind::kPage, "segment %u could not be read: %s", ref.id, error.text);
 				whole = false;

@@ -1,4 +1,4 @@
--- quarry 0.1.1: BM25 full-text search and HNSW vector search as index access methods.
+-- quarry 0.2.0: BM25 full-text search and HNSW vector search as index access methods.
 --
 -- Written to be safe whatever the installing session's search_path holds:
 -- every reference to one of quarry's own objects is qualified with
@@ -81,7 +81,7 @@ CREATE FUNCTION @extschema@.quarry_query_is_parsed(@extschema@.quarry_query) RET
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- Used by the planner: names the index unless the query names one already.
--- The second form is what the planner of 0.1.1 and later calls: `resolved`
+-- The second form is what the planner of 0.2.0 and later calls: `resolved`
 -- is its constant (the index of the operator's column, and the column read
 -- the scoring checks; README "Security"). The first is kept for 0.1.0.
 CREATE FUNCTION @extschema@.quarry_query_resolve(@extschema@.quarry_query, oid) RETURNS @extschema@.quarry_query

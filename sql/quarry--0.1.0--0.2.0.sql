@@ -1,5 +1,5 @@
--- quarry 0.1.0 -> 0.1.1: privileges (README "Security").
-\echo Use "ALTER EXTENSION quarry UPDATE TO '0.1.1'" to load this file. \quit
+-- quarry 0.1.0 -> 0.2.0: privileges (README "Security") and the new functions (README "What changed in 0.2.0").
+\echo Use "ALTER EXTENSION quarry UPDATE TO '0.2.0'" to load this file. \quit
 
 -- The verifier evaluates index expressions (as the table's owner now) and
 -- locks the table: like amcheck, only roles a superuser grants it to may run it.
