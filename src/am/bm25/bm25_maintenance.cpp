@@ -3,6 +3,7 @@
 #include "fts/term_positions.h"
 
 #include "am/bm25/bm25_pending.h"
+#include "am/bm25/bm25_search.h"
 #include "am/bm25/bm25_segment.h"
 #include "pg/guard.h"
 #include "pg/memory_glue.h"
@@ -93,20 +94,6 @@ MapDocuments(SegmentReader **inputs, uint32_t n, mem::ScanArena &scratch, DocMap
 	}
 }
 
-// A BufferSource over a scan arena.
-uint8_t *
-ArenaBuffer(void *state, std::size_t bytes)
-{
-	try
-	{
-		return static_cast<mem::ScanArena *>(state)->MakeArray<uint8_t>(bytes);
-	}
-	catch (const std::bad_alloc &)
-	{
-		return nullptr;
-	}
-}
-
 // What a merge appends a term's postings to.
 struct MergedList {
 	ArenaVector<fts::DocId> &docs;
@@ -144,7 +131,7 @@ AppendPostings(SegmentReader *input, const TermInfo &info, const uint32_t *new_i
 	auto *reader = scratch.Make<fts::TermPositionsReader>();
 	if (cursor->Open(bytes))
 	{
-		reader->Init(position_bytes, PositionsBytes(info), cursor->block_count(), {ArenaBuffer, &scratch});
+		reader->Init(position_bytes, PositionsBytes(info), cursor->block_count(), ArenaBuffers(scratch));
 		for (; cursor->doc() != fts::kEndDoc; cursor->Next())
 		{
 			if (cursor->doc() >= input->header.doc_count)

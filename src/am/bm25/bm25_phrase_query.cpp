@@ -21,19 +21,6 @@ namespace quarry::am::bm25 {
 
 namespace {
 
-uint8_t *
-ArenaBytes(void *state, std::size_t bytes)
-{
-	try
-	{
-		return static_cast<mem::ScanArena *>(state)->MakeArray<uint8_t>(bytes);
-	}
-	catch (const std::bad_alloc &)
-	{
-		return nullptr;
-	}
-}
-
 // Finds `term` among a document's tokens (sorted by bytes).
 const Lexeme *
 FindToken(const Tokens &doc, std::string_view term)
@@ -120,7 +107,7 @@ OpenPhraseCursor(PreparedQuery *q, QueryTerm &qt, uint32_t term_index, mem::Scan
 		return fa != fb ? fa < fb : a.offset < b.offset;
 	});
 	auto *cursor = arena.Make<fts::PhraseCursor>();
-	cursor->Init(members, spec.member_count, spec.slop, &qt.scorer, {ArenaBytes, &arena});
+	cursor->Init(members, spec.member_count, spec.slop, &qt.scorer, ArenaBuffers(arena));
 	qt.phrase_cursor = cursor;
 	qt.cursor.InitPhrase(cursor, &qt.scorer, cursor->UpperBound({bounds, spec.member_count}), term_index);
 }

@@ -98,7 +98,27 @@ MatchPending(const PendingSnapshot *pending, QueryTerm **lookups, uint32_t count
 	}
 }
 
+// Allocates for ArenaBuffers (nullptr when the arena has no memory).
+uint8_t *
+AllocateFromArena(void *state, std::size_t bytes)
+{
+	try
+	{
+		return static_cast<mem::ScanArena *>(state)->MakeArray<uint8_t>(bytes);
+	}
+	catch (const std::bad_alloc &)
+	{
+		return nullptr;
+	}
+}
+
 } // namespace
+
+fts::BufferSource
+ArenaBuffers(mem::ScanArena &arena)
+{
+	return {AllocateFromArena, &arena};
+}
 
 IndexView *
 OpenIndexView(Relation index, mem::ScanArena &arena)
@@ -278,20 +298,6 @@ PrepareQuery(IndexView *view, std::string_view text, bool parsed, mem::ScanArena
 
 namespace {
 
-// A BufferSource over a scan arena.
-uint8_t *
-ArenaBuffer(void *state, std::size_t bytes)
-{
-	try
-	{
-		return static_cast<mem::ScanArena *>(state)->MakeArray<uint8_t>(bytes);
-	}
-	catch (const std::bad_alloc &)
-	{
-		return nullptr;
-	}
-}
-
 // The term's list in the pending list, encoded in the arena (with its
 // positions section when the index has positions).
 bool
@@ -325,7 +331,7 @@ OpenPendingPart(const QueryTerm &qt, const fts::TermScorer &scorer, IndexView *v
 		fts::EncodeTermPositions(tfs, all, {data, section});
 		auto *reader = arena.Make<fts::TermPositionsReader>();
 		reader->Init(arena.Make<fts::MemoryPostingBytes>(data, section), static_cast<uint32_t>(section),
-					 cursor->block_count(), {ArenaBuffer, &arena});
+					 cursor->block_count(), ArenaBuffers(arena));
 		part.positions = reader;
 	}
 	bound = std::max(bound, impacts.Bound(scorer));
@@ -354,7 +360,7 @@ OpenSegmentPositions(PreparedQuery *q, const SegmentReader *seg, const TermInfo 
 											   arena.MakeArray<uint8_t>(kPostingScratch), kPostingScratch);
 	q->page_bytes[q->page_bytes_count++] = bytes;
 	auto *reader = arena.Make<fts::TermPositionsReader>();
-	reader->Init(bytes, PositionsBytes(info), block_count, {ArenaBuffer, &arena});
+	reader->Init(bytes, PositionsBytes(info), block_count, ArenaBuffers(arena));
 	return reader;
 }
 

@@ -46,6 +46,9 @@ static_assert(std::is_trivially_destructible_v<IndexView>, "lives across Postgre
 
 IndexView *OpenIndexView(Relation index, mem::ScanArena &arena);
 
+/// Buffers (positions readers', phrase cursors') grown from a scan arena.
+fts::BufferSource ArenaBuffers(mem::ScanArena &arena);
+
 /// A phrase of a query read with the query syntax: its distinct lexemes, and
 /// per position of the phrase (a member) which lexeme stands there and at
 /// which offset (stop words leave holes, as phraseto_tsquery counts them).

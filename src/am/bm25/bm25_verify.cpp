@@ -13,6 +13,7 @@
 // page PostgreSQL itself refuses ("invalid page in block") is an ERROR.
 #include "am/bm25/bm25.h"
 #include "am/bm25/bm25_pending.h"
+#include "am/bm25/bm25_search.h"
 #include "am/bm25/bm25_segment.h"
 #include "am/verify.h"
 
@@ -223,19 +224,6 @@ CheckPostingList(const SegmentReader &segment, const std::string &term, const Te
 					   segment.ref.id, term.c_str());
 }
 
-uint8_t *
-VerifyBuffer(void *state, std::size_t bytes)
-{
-	try
-	{
-		return static_cast<mem::ScanArena *>(state)->MakeArray<uint8_t>(bytes);
-	}
-	catch (const std::bad_alloc &)
-	{
-		return nullptr;
-	}
-}
-
 // Whether document `cursor.doc()`'s positions read back, in 1..16383 and
 // non-decreasing.
 bool
@@ -283,7 +271,7 @@ CheckPositions(const SegmentReader &segment, const std::string &term, const Term
 	std::span<uint32_t> buffer;
 	bool sound = cursor.Open(&bytes);
 	if (sound)
-		reader.Init(&position_bytes, PositionsBytes(info), cursor.block_count(), {VerifyBuffer, &arena});
+		reader.Init(&position_bytes, PositionsBytes(info), cursor.block_count(), ArenaBuffers(arena));
 	for (; sound && cursor.doc() != fts::kEndDoc; cursor.Next())
 		sound = PositionsSound(cursor, reader, arena, buffer);
 	bytes.Release();
