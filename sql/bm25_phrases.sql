@@ -107,6 +107,32 @@ FROM (SELECT p.phrase,
       FROM (SELECT * FROM pairs ORDER BY md5(phrase) LIMIT 40) p) x;
 RESET enable_seqscan;
 
+-- Rank safety under pruning: the index's top 10 (block-max WAND or MaxScore,
+-- phrase bounds from their words' block impacts) has the exact top 10's
+-- scores, bit for bit, for phrases mixed with words, sloppy phrases, repeated
+-- words, required and excluded phrases.
+CREATE FUNCTION top10_scores(q text, by_index boolean) RETURNS float8[] LANGUAGE plpgsql AS $$
+DECLARE
+    r float8[];
+BEGIN
+    IF by_index THEN
+        SET LOCAL enable_seqscan = off;
+        SET LOCAL enable_bitmapscan = off;
+    ELSE
+        SET LOCAL enable_indexscan = off;
+        SET LOCAL enable_bitmapscan = off;
+    END IF;
+    SELECT array_agg(s ORDER BY s) INTO r FROM (
+        SELECT body <@> quarry_query_parse(q, 'ph_idx') AS s FROM ph_docs
+        ORDER BY body <@> quarry_query_parse(q, 'ph_idx') LIMIT 10) x;
+    RETURN r;
+END $$;
+SELECT q, top10_scores(q, true) = top10_scores(q, false) AS same_top10,
+       (SELECT count(*) FROM unnest(top10_scores(q, true)) s WHERE s < 0) AS scoring
+FROM unnest(ARRAY['"access method" index', '"text search" +configuration function', '"data type"~2 array',
+                  '+function -"access method" operator', '"index index" index', '"operator class" "access method" "data type"',
+                  '"large object"~1 "time zone" time', '"of the" "function" -"aggregate function"']) q;
+
 -- +"phrase" requires it, -"phrase" excludes rows holding it (not its words).
 SELECT (SELECT array_agg(id ORDER BY id) FROM ph_docs WHERE body @@@ quarry_query_parse('+"access method" +index', 'ph_idx'))
      = (SELECT array_agg(id ORDER BY id) FROM ph_docs WHERE to_tsvector('english', body) @@ to_tsquery('english', '(access <-> method) & index'))
@@ -150,6 +176,7 @@ SELECT count(*) FROM ph_docs WHERE body @@@ quarry_query_parse('"access method',
 
 DROP TABLE ph_docs, phrases, phrase_check, pairs;
 DROP FUNCTION ref_phrase_bm25(text, text, int);
+DROP FUNCTION top10_scores(text, boolean);
 DROP FUNCTION pair_within(text, text, text, int, int);
 DROP FUNCTION pair_freq(text, text, text, int);
 DROP FUNCTION lexeme_positions(text, text);

@@ -71,7 +71,8 @@ CREATE FUNCTION @extschema@.quarry_query(query text, index regclass) RETURNS @ex
     AS 'MODULE_PATHNAME', 'quarry_query_for_index' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- A query read with the query syntax (README "Query syntax"): words score,
--- +word / +"w1 w2" are required, -word / -"w1 w2" are excluded. Prints as
+-- "w1 w2" is a phrase ("w1 w2"~N with slop), word* a prefix, word~N a fuzzy
+-- term, + requires a clause and - excludes it. Prints as
 -- 'parsed:<text>'::quarry_query, which reads back as the same query.
 CREATE FUNCTION @extschema@.quarry_query_parse(query text) RETURNS @extschema@.quarry_query
     AS 'MODULE_PATHNAME', 'quarry_query_parse' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

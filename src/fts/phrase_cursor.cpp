@@ -19,6 +19,17 @@ PhraseCursor::Init(Member *members, uint32_t count, uint32_t slop, const TermSco
 	NextGeq(0);
 }
 
+bool
+PhraseCursor::failed() const
+{
+	if (failed_)
+		return true;
+	for (uint32_t m = 0; m < count_; m++)
+		if (members_[m].cursor->failed() || members_[m].probe->failed())
+			return true;
+	return false;
+}
+
 // Reads member m's positions in its cursor's document into its buffer.
 bool
 PhraseCursor::ReadPositions(TermCursor &cursor, uint32_t m)

@@ -46,7 +46,8 @@ public:
 
 	DocId doc() const { return doc_; }
 	double freq() const { return freq_; }
-	bool failed() const { return failed_; }
+	/// A list of a member (forward or probe) or its positions turned out unreadable.
+	bool failed() const;
 	void Next() { NextGeq(doc_ == kEndDoc ? kEndDoc : doc_ + 1); }
 	void NextGeq(DocId target);
 	bool Contains(DocId doc);

@@ -115,39 +115,53 @@ AppendPositions(fts::PostingCursor &cursor, fts::TermPositionsReader &reader, co
 		pg::ThrowCorrupt(input->index, "Segment %u: unreadable term positions.", input->ref.id);
 }
 
+// What a merge reads one input segment's lists with, made once per input (a
+// term's lists take nothing more from the scratch arena but a larger
+// positions buffer when a block needs one).
+struct InputLists {
+	static constexpr std::size_t kScratch = 4096;
+	uint8_t *posting_scratch;
+	uint8_t *position_scratch;
+	fts::PostingCursor *cursor;
+	fts::TermPositionsReader *reader;
+
+	explicit InputLists(mem::ScanArena &scratch)
+		: posting_scratch(scratch.MakeArray<uint8_t>(kScratch)), position_scratch(scratch.MakeArray<uint8_t>(kScratch)),
+		  cursor(scratch.Make<fts::PostingCursor>()), reader(scratch.Make<fts::TermPositionsReader>())
+	{
+	}
+};
+
 // Appends input i's postings of a term (and their positions), renumbered,
 // dropping removed rows.
 void
-AppendPostings(SegmentReader *input, const TermInfo &info, const uint32_t *new_ids, mem::ScanArena &scratch,
-			   MergedList out)
+AppendPostings(SegmentReader *input, const TermInfo &info, const uint32_t *new_ids, InputLists &lists,
+			   mem::ScanArena &scratch, MergedList out)
 {
-	constexpr std::size_t kScratch = 4096;
-	auto *buffer = scratch.MakeArray<uint8_t>(kScratch);
-	auto *bytes = scratch.Make<PagePostingBytes>(input, info.postings_offset, info.postings_bytes, buffer, kScratch);
-	auto *cursor = scratch.Make<fts::PostingCursor>();
-	auto *position_bytes = scratch.Make<PagePostingBytes>(input, info.postings_offset + info.postings_bytes,
-														  PositionsBytes(info), scratch.MakeArray<uint8_t>(kScratch),
-														  kScratch);
-	auto *reader = scratch.Make<fts::TermPositionsReader>();
-	if (cursor->Open(bytes))
+	PagePostingBytes bytes(input, info.postings_offset, info.postings_bytes, lists.posting_scratch,
+						   InputLists::kScratch);
+	PagePostingBytes position_bytes(input, info.postings_offset + info.postings_bytes, PositionsBytes(info),
+									lists.position_scratch, InputLists::kScratch);
+	fts::PostingCursor &cursor = *lists.cursor;
+	if (cursor.Open(&bytes))
 	{
-		reader->Init(position_bytes, PositionsBytes(info), cursor->block_count(), ArenaBuffers(scratch));
-		for (; cursor->doc() != fts::kEndDoc; cursor->Next())
+		lists.reader->Init(&position_bytes, PositionsBytes(info), cursor.block_count(), ArenaBuffers(scratch));
+		for (; cursor.doc() != fts::kEndDoc; cursor.Next())
 		{
-			if (cursor->doc() >= input->header.doc_count)
+			if (cursor.doc() >= input->header.doc_count)
 				break;
-			uint32_t id = new_ids[cursor->doc()];
+			uint32_t id = new_ids[cursor.doc()];
 			if (id == fts::kEndDoc)
 				continue;
 			out.docs.push_back(id);
-			out.tfs.push_back(cursor->Tf());
+			out.tfs.push_back(cursor.Tf());
 			if (out.positions != nullptr)
-				AppendPositions(*cursor, *reader, input, *out.positions);
+				AppendPositions(cursor, *lists.reader, input, *out.positions);
 		}
 	}
-	bytes->Release();
-	position_bytes->Release();
-	if (cursor->failed() || cursor->doc() != fts::kEndDoc)
+	bytes.Release();
+	position_bytes.Release();
+	if (cursor.failed() || cursor.doc() != fts::kEndDoc)
 		pg::ThrowCorrupt(input->index, "Segment %u: an unreadable posting list.", input->ref.id);
 }
 
@@ -165,8 +179,10 @@ MergeInto(Relation index, bool wal, uint32_t id, bool with_positions, SegmentRea
 	auto *heads = work.scratch->MakeArray<std::string_view>(n);
 	auto *infos = work.scratch->MakeArray<TermInfo>(n);
 	auto *live = work.scratch->MakeArray<bool>(n);
+	auto **lists = work.scratch->MakeArray<InputLists *>(n);
 	for (uint32_t i = 0; i < n; i++)
 	{
+		lists[i] = work.scratch->Make<InputLists>(*work.scratch);
 		iterators[i] = work.scratch->Make<TermIterator>(inputs[i], work.scratch->MakeArray<uint8_t>(kPageContentBytes));
 		live[i] = iterators[i]->Next(heads[i], infos[i]);
 	}
@@ -190,7 +206,7 @@ MergeInto(Relation index, bool wal, uint32_t id, bool with_positions, SegmentRea
 		{
 			if (!live[i] || heads[i] != term)
 				continue;
-			AppendPostings(inputs[i], infos[i], map->new_ids.data() + map->offsets[i], *work.scratch,
+			AppendPostings(inputs[i], infos[i], map->new_ids.data() + map->offsets[i], *lists[i], *work.scratch,
 						   {docs, tfs, with_positions ? &positions : nullptr});
 			live[i] = iterators[i]->Next(heads[i], infos[i]);
 		}

@@ -73,15 +73,17 @@ PreparePhraseTerm(QueryTerm &qt, const Lexeme &text, const PhraseSpec *phrase, I
 void
 MakePhraseScorer(QueryTerm &qt, const fts::Bm25Params &params, const fts::CollectionStats &stats)
 {
+	// Lucene's PhraseWeight sums an IDF per position of the phrase (a repeated
+	// word counts again); the phrase's document frequency is at most its
+	// rarest word's.
 	double idf = 0;
+	for (uint32_t m = 0; m < qt.phrase->member_count; m++)
+		idf += fts::Idf(stats.doc_count, qt.lexemes[qt.phrase->member_lexeme[m]].doc_freq);
 	qt.doc_freq = UINT64_MAX;
 	for (uint32_t i = 0; i < qt.phrase->lexeme_count; i++)
-	{
-		idf += fts::Idf(stats.doc_count, qt.lexemes[i].doc_freq);
 		qt.doc_freq = std::min(qt.doc_freq, qt.lexemes[i].doc_freq);
-	}
-	// weight = qtf * (sum of the lexemes' IDFs): a scorer whose "document
-	// frequency" is none, boosted by that sum over the IDF of df = 0.
+	// weight = qtf * (sum of the IDFs): a scorer whose "document frequency" is
+	// none, boosted by that sum over the IDF of df = 0.
 	const double idf0 = fts::Idf(stats.doc_count, 0);
 	qt.scorer = fts::TermScorer(params, stats, 0, qt.query_tf, idf0 > 0 ? idf / idf0 : 0);
 	for (uint32_t i = 0; i < qt.phrase->lexeme_count; i++)

@@ -59,9 +59,10 @@ AppendPendingPositions(QueryTerm &qt, std::span<const uint8_t> encoded, uint32_t
 }
 
 // Collects, for every term to look up (`lookups`), the pending entries that
-// hold it, and, when `positions`, their positions.
+// hold it, and, for those whose `positions` is set (a phrase's words), their
+// positions.
 void
-MatchPending(const PendingSnapshot *pending, QueryTerm **lookups, uint32_t count, bool positions,
+MatchPending(const PendingSnapshot *pending, QueryTerm **lookups, const bool *positions, uint32_t count,
 			 mem::ScanArena &arena)
 {
 	auto *used = arena.MakeArray<uint32_t>(std::max<uint32_t>(count, 1));
@@ -92,7 +93,7 @@ MatchPending(const PendingSnapshot *pending, QueryTerm **lookups, uint32_t count
 				qt.pending_docs[qt.pending_count] = d;
 				qt.pending_tfs[qt.pending_count] = tf;
 				qt.pending_count++;
-				if (positions)
+				if (positions[t])
 					AppendPendingPositions(qt, encoded, tf, used[t], capacity[t], arena);
 			}
 	}
@@ -273,6 +274,7 @@ PrepareQuery(IndexView *view, std::string_view text, bool parsed, mem::ScanArena
 		lookup_count += phrase == nullptr ? 1 : phrase->lexeme_count;
 	}
 	auto **lookups = arena.MakeArray<QueryTerm *>(std::max<uint32_t>(lookup_count, 1));
+	auto *positions = arena.MakeArray<bool>(std::max<uint32_t>(lookup_count, 1));
 	uint32_t n = 0;
 	for (uint32_t t = 0; t < list.count; t++)
 	{
@@ -281,13 +283,17 @@ PrepareQuery(IndexView *view, std::string_view text, bool parsed, mem::ScanArena
 		{
 			PreparePhraseTerm(q->terms[t], list.terms[t], phrase, view, arena);
 			for (uint32_t i = 0; i < phrase->lexeme_count; i++)
+			{
+				positions[n] = true;
 				lookups[n++] = &q->terms[t].lexemes[i];
+			}
 			continue;
 		}
 		LookUpTerm(q->terms[t], list.terms[t], view, arena);
+		positions[n] = false;
 		lookups[n++] = &q->terms[t];
 	}
-	MatchPending(view->pending, lookups, lookup_count, (view->meta.flags & kMetaPositions) != 0, arena);
+	MatchPending(view->pending, lookups, positions, lookup_count, arena);
 	for (uint32_t i = 0; i < lookup_count; i++)
 		lookups[i]->doc_freq += lookups[i]->pending_count;
 	MakeScorers(q, list);

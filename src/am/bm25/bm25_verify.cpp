@@ -244,17 +244,28 @@ PositionsSound(fts::PostingCursor &cursor, fts::TermPositionsReader &reader, mem
 	return true;
 }
 
+// What CheckPositions reads with, made once per segment (so that checking a
+// term allocates nothing but a larger buffer when a document needs one).
+struct PositionsCheck {
+	bool with_positions;
+	uint8_t *posting_scratch;
+	uint8_t *position_scratch;
+	fts::TermPositionsReader *reader;
+	std::span<uint32_t> buffer;
+};
+
 // A term's positions: there exactly when the index keeps positions, and every
 // document's sound (PositionsSound).
 void
-CheckPositions(const SegmentReader &segment, const std::string &term, const TermInfo &info, bool with_positions,
+CheckPositions(const SegmentReader &segment, const std::string &term, const TermInfo &info, PositionsCheck &check,
 			   mem::ScanArena &arena, VerifyReport &report)
 {
-	if (!with_positions || PositionsBytes(info) == 0)
+	if (!check.with_positions || PositionsBytes(info) == 0)
 	{
-		if (with_positions != (PositionsBytes(info) != 0))
+		if (check.with_positions != (PositionsBytes(info) != 0))
 			report.Problem(VerifyKind::kPosting, "segment %u: term \"%s\" %s positions, the index %s", segment.ref.id,
-						   term.c_str(), with_positions ? "lacks" : "has", with_positions ? "keeps them" : "does not");
+						   term.c_str(), check.with_positions ? "lacks" : "has",
+						   check.with_positions ? "keeps them" : "does not");
 		return;
 	}
 	if (uint64_t{info.postings_offset} + info.postings_bytes + PositionsBytes(info) > segment.header.postings_bytes)
@@ -263,17 +274,15 @@ CheckPositions(const SegmentReader &segment, const std::string &term, const Term
 					   segment.ref.id, term.c_str());
 		return;
 	}
-	PagePostingBytes bytes(&segment, info.postings_offset, info.postings_bytes, arena.MakeArray<uint8_t>(4096), 4096);
+	PagePostingBytes bytes(&segment, info.postings_offset, info.postings_bytes, check.posting_scratch, 4096);
 	PagePostingBytes position_bytes(&segment, info.postings_offset + info.postings_bytes, PositionsBytes(info),
-									arena.MakeArray<uint8_t>(4096), 4096);
+									check.position_scratch, 4096);
 	fts::PostingCursor cursor;
-	fts::TermPositionsReader reader;
-	std::span<uint32_t> buffer;
 	bool sound = cursor.Open(&bytes);
 	if (sound)
-		reader.Init(&position_bytes, PositionsBytes(info), cursor.block_count(), ArenaBuffers(arena));
+		check.reader->Init(&position_bytes, PositionsBytes(info), cursor.block_count(), ArenaBuffers(arena));
 	for (; sound && cursor.doc() != fts::kEndDoc; cursor.Next())
-		sound = PositionsSound(cursor, reader, arena, buffer);
+		sound = PositionsSound(cursor, *check.reader, arena, check.buffer);
 	bytes.Release();
 	position_bytes.Release();
 	if (!sound)
@@ -290,6 +299,8 @@ CheckPostings(const SegmentReader &segment, bool with_positions, uint32_t *tf_su
 	auto *page = arena.MakeArray<uint8_t>(kPageContentBytes);
 	auto *scratch = arena.MakeArray<uint8_t>(4096);
 	auto *lengths = arena.Make<SegmentDocs>(&segment);
+	PositionsCheck check{with_positions, arena.MakeArray<uint8_t>(4096), arena.MakeArray<uint8_t>(4096),
+						 arena.Make<fts::TermPositionsReader>(), {}};
 	TermIterator terms(&segment, page);
 	std::string previous;
 	std::string_view term;
@@ -314,7 +325,7 @@ CheckPostings(const SegmentReader &segment, bool with_positions, uint32_t *tf_su
 		else
 		{
 			CheckPostingList(segment, previous, info, *lengths, tf_sums, scratch, report);
-			CheckPositions(segment, previous, info, with_positions, arena, report);
+			CheckPositions(segment, previous, info, check, arena, report);
 		}
 		if (term_count % 1024 == 0)
 			pg::CheckForInterrupts();
