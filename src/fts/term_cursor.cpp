@@ -40,11 +40,7 @@ TermCursor::Positions(std::span<uint32_t> out)
 {
 	if (current_ >= part_count_ || parts_[current_].positions == nullptr)
 		return false;
-	PostingCursor *c = parts_[current_].cursor;
-	TermPositionsReader *reader = parts_[current_].positions;
-	if (reader->open_block() != c->block() && !reader->OpenBlock(c->block(), c->BlockTfs()))
-		return false;
-	return reader->Positions(c->index_in_block(), out);
+	return parts_[current_].positions->PositionsAt(*parts_[current_].cursor, out);
 }
 
 void

@@ -52,6 +52,16 @@ public:
 	/// The positions of document `doc` of the open block into out[0 .. tf).
 	bool Positions(uint32_t doc, std::span<uint32_t> out) { return reader_.Positions(doc, out); }
 
+	/// The positions of `cursor`'s document (this reader is over the same
+	/// list's section) into out[0 .. its tf), opening its block if another is
+	/// open; false if unreadable.
+	bool PositionsAt(PostingCursor &cursor, std::span<uint32_t> out)
+	{
+		if (block_ != cursor.block() && !OpenBlock(cursor.block(), cursor.BlockTfs()))
+			return false;
+		return reader_.Positions(cursor.index_in_block(), out);
+	}
+
 private:
 	bool Copy(uint32_t start, uint32_t end);
 

@@ -107,11 +107,9 @@ AppendPositions(fts::PostingCursor &cursor, fts::TermPositionsReader &reader, co
 				ArenaVector<uint32_t> &positions)
 {
 	const uint32_t tf = cursor.Tf();
-	if (reader.open_block() != cursor.block() && !reader.OpenBlock(cursor.block(), cursor.BlockTfs()))
-		pg::ThrowCorrupt(input->index, "Segment %u: unreadable term positions.", input->ref.id);
 	const std::size_t at = positions.size();
 	positions.resize(at + tf);
-	if (!reader.Positions(cursor.index_in_block(), {positions.data() + at, tf}))
+	if (!reader.PositionsAt(cursor, {positions.data() + at, tf}))
 		pg::ThrowCorrupt(input->index, "Segment %u: unreadable term positions.", input->ref.id);
 }
 

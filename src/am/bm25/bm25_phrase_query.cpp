@@ -21,17 +21,6 @@ namespace quarry::am::bm25 {
 
 namespace {
 
-// Finds `term` among a document's tokens (sorted by bytes).
-const Lexeme *
-FindToken(const Tokens &doc, std::string_view term)
-{
-	const Lexeme *begin = doc.lexemes, *end = doc.lexemes + doc.count;
-	const Lexeme *it = std::lower_bound(begin, end, term, [](const Lexeme &l, std::string_view t) {
-		return std::string_view(l.text, l.bytes) < t;
-	});
-	return it != end && std::string_view(it->text, it->bytes) == term ? it : nullptr;
-}
-
 // One member cursor (forward or probe) over lexeme `lexeme`'s lists.
 fts::TermCursor *
 OpenMember(PreparedQuery *q, const QueryTerm &lexeme, mem::ScanArena &arena)
@@ -122,7 +111,7 @@ PhraseFreqInTokens(const QueryTerm &qt, const Tokens &doc)
 	for (uint32_t m = 0; m < spec.member_count; m++)
 	{
 		const Lexeme &lexeme = spec.lexemes[spec.member_lexeme[m]];
-		const Lexeme *token = FindToken(doc, {lexeme.text, lexeme.bytes});
+		const Lexeme *token = FindLexeme(doc, {lexeme.text, lexeme.bytes});
 		if (token == nullptr || token->positions == nullptr)
 			return 0;
 		terms[m] = fts::PhraseTerm{{token->positions, token->tf}, spec.member_offset[m], spec.member_lexeme[m]};

@@ -15,31 +15,6 @@ namespace {
 // the largest read is a skip-entry batch or a full block payload.
 constexpr std::size_t kPostingScratch = 4096;
 
-int
-CompareBytes(std::string_view a, std::string_view b)
-{
-	return a.compare(b);
-}
-
-// Finds `term` among a document's tokens (sorted by bytes).
-const Lexeme *
-FindLexeme(const Tokens &doc, std::string_view term)
-{
-	uint32_t lo = 0, hi = doc.count;
-	while (lo < hi)
-	{
-		uint32_t mid = (lo + hi) / 2;
-		int c = CompareBytes({doc.lexemes[mid].text, doc.lexemes[mid].bytes}, term);
-		if (c == 0)
-			return &doc.lexemes[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return nullptr;
-}
-
 // A pending term's positions appended to qt's (grown in the arena).
 void
 AppendPendingPositions(QueryTerm &qt, std::span<const uint8_t> encoded, uint32_t tf, uint32_t &used,
@@ -114,6 +89,25 @@ AllocateFromArena(void *state, std::size_t bytes)
 }
 
 } // namespace
+
+// Finds `term` among a document's tokens (sorted by bytes).
+const Lexeme *
+FindLexeme(const Tokens &doc, std::string_view term)
+{
+	uint32_t lo = 0, hi = doc.count;
+	while (lo < hi)
+	{
+		uint32_t mid = (lo + hi) / 2;
+		int c = std::string_view(doc.lexemes[mid].text, doc.lexemes[mid].bytes).compare(term);
+		if (c == 0)
+			return &doc.lexemes[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return nullptr;
+}
 
 fts::BufferSource
 ArenaBuffers(mem::ScanArena &arena)

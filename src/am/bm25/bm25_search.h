@@ -154,6 +154,8 @@ void OpenCursors(PreparedQuery *query, mem::ScanArena &arena);
 
 // --- inside the access method: terms and phrases (bm25_phrase_query.cpp) ---
 
+/// Finds `term` among a document's tokens (sorted by bytes); null if absent.
+const Lexeme *FindLexeme(const Tokens &doc, std::string_view term);
 /// Looks the term up in every segment (the pending list comes later).
 void LookUpTerm(QueryTerm &qt, const Lexeme &lexeme, IndexView *view, mem::ScanArena &arena);
 /// Opens a term's list in every part (positions too, with `positions`), its

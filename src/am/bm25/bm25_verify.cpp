@@ -234,9 +234,7 @@ PositionsSound(fts::PostingCursor &cursor, fts::TermPositionsReader &reader, mem
 	if (tf > buffer.size())
 		buffer = {arena.MakeArray<uint32_t>(std::max<std::size_t>(tf, 2 * buffer.size())),
 				  std::max<std::size_t>(tf, 2 * buffer.size())};
-	if (reader.open_block() != cursor.block() && !reader.OpenBlock(cursor.block(), cursor.BlockTfs()))
-		return false;
-	if (!reader.Positions(cursor.index_in_block(), buffer.first(tf)))
+	if (!reader.PositionsAt(cursor, buffer.first(tf)))
 		return false;
 	for (uint32_t i = 0; i < tf; i++)
 		if (buffer[i] < 1 || buffer[i] > kMaxPosition || (i > 0 && buffer[i] < buffer[i - 1]))
