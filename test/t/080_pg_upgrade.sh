@@ -348,9 +348,12 @@ strip_attver_sql="UPDATE pg_attribute SET attoptions = nullif(ARRAY(SELECT o FRO
                                                   WHERE o NOT LIKE 'pg_attver=%'), '{}')
 WHERE attrelid >= 16384 AND attoptions::text LIKE '%pg_attver=%'"
 
+# What pg_upgrade said, as NOTE lines (test/run.sh shows them even when the
+# log's tail does not reach them).
 upgrade_failure() { # dir
-	tail -30 "$1/pg_upgrade.log" | sed 's/^/# /'
-	grep -hE "error|ERROR" "$1"/data/pg_upgrade_output.d/*/log/*.log 2>/dev/null | head -5 | sed 's/^/# /'
+	tail -30 "$1/pg_upgrade.log" | sed 's/^/# NOTE: pg_upgrade: /'
+	grep -hE "error|ERROR|FATAL" "$1"/data/pg_upgrade_output.d/*/log/*.log "$1"/data/pg_upgrade_output.d/*/*.txt 2>/dev/null |
+		head -10 | sed 's/^/# NOTE: pg_upgrade log: /'
 }
 
 # --- 2, 3. each target ------------------------------------------------------------
@@ -397,30 +400,33 @@ upgrade_to() { # N FROM
 	new_port=$(free_port)
 	local t0=$SECONDS
 	old_fixup=""
-	if run_pg_upgrade "$new_bindir" "$new_dir" "$new_port"; then
-		ok "$t: pg_upgrade $mode from 15 ($((SECONDS - t0)) s)"
-	elif [[ $attver != keep ]] && grep -qs 'unrecognized parameter "pg_attver"' "$new_dir"/data/pg_upgrade_output.d/*/log/*.log; then
-		# Not quarry's: the system's PostgreSQL 15 (Debian 15.20) keeps an attribute
-		# option pg_attver on every column, which pg_dump of 17/18 carries over and
-		# their servers reject, so pg_upgrade fails for any table. Once more, with
-		# the option taken out of the old cluster's user columns.
-		echo "# NOTE: pg_upgrade 15 -> $n fails for any table, quarry or not: the old server ($old_version)"
-		echo "# NOTE: sets the attribute option pg_attver on every column and PostgreSQL $n rejects it"
-		echo "# NOTE: (ERROR: unrecognized parameter \"pg_attver\"); retrying with it removed from the old"
-		echo "# NOTE: cluster's user columns (QUARRY_UPGRADE_ATTVER=keep to see the failure)"
-		old_fixup=$strip_attver_sql
-		if run_pg_upgrade "$new_bindir" "$new_dir" "$new_port"; then
-			ok "$t: pg_upgrade $mode from 15, pg_attver removed ($((SECONDS - t0)) s)"
+	local other_failures=0
+	while ! run_pg_upgrade "$new_bindir" "$new_dir" "$new_port"; do
+		if [[ $attver != keep && -z $old_fixup ]] &&
+			grep -qs 'unrecognized parameter "pg_attver"' "$new_dir"/data/pg_upgrade_output.d/*/log/*.log; then
+			# Not quarry's: the system's PostgreSQL 15 (Debian 15.20) keeps an attribute
+			# option pg_attver on every column, which pg_dump of 17/18 carries over and
+			# their servers reject, so pg_upgrade fails for any table. Once more, with
+			# the option taken out of the old cluster's user columns.
+			echo "# NOTE: pg_upgrade 15 -> $n fails for any table, quarry or not: the old server ($old_version)"
+			echo "# NOTE: sets the attribute option pg_attver on every column and PostgreSQL $n rejects it"
+			echo "# NOTE: (ERROR: unrecognized parameter \"pg_attver\"); retrying with it removed from the old"
+			echo "# NOTE: cluster's user columns (QUARRY_UPGRADE_ATTVER=keep to see the failure)"
+			old_fixup=$strip_attver_sql
+		elif ((other_failures++ == 0)); then
+			# A failure for another reason: say what it was, and try once more (a
+			# second such failure fails the check).
+			echo "# NOTE: pg_upgrade 15 -> $n failed; what it said, then one more try:"
+			upgrade_failure "$new_dir"
 		else
-			not_ok "$t: pg_upgrade $mode from 15 failed, even with pg_attver removed"
+			not_ok "$t: pg_upgrade $mode from 15 failed${old_fixup:+ (pg_attver removed)}"
 			upgrade_failure "$new_dir"
 			return
 		fi
-	else
-		not_ok "$t: pg_upgrade $mode from 15 failed"
-		upgrade_failure "$new_dir"
-		return
-	fi
+	done
+	local retried=""
+	((other_failures == 0)) || retried=", second try"
+	ok "$t: pg_upgrade $mode from 15${old_fixup:+, pg_attver removed}$retried ($((SECONDS - t0)) s)"
 	PG_BINDIR=$new_bindir
 	running+=("$new_bindir|$new_dir")
 	if ! cluster_up "$new_dir"; then
