@@ -15,6 +15,7 @@
 //   struct Callbacks {                                    // bm25_handler.cpp
 //       static constexpr const char *kName = "quarry_bm25";
 //       static constexpr uint16_t kSupportProcs = 0;
+//       static constexpr bool kMultiColumn = false;
 //       QUARRY_INDEX_CALLBACKS(QUARRY_BIND_CALLBACK)
 //       static constexpr auto getbitmap = GetBitmap;      // or nullptr
 //   };
@@ -180,7 +181,7 @@ MakeIndexAmRoutine()
 	am->amcanorderbyop = true; // ORDER BY column <op> constant LIMIT k
 	am->amcanbackward = false;
 	am->amcanunique = false;
-	am->amcanmulticol = false;
+	am->amcanmulticol = Am::kMultiColumn; // quarry_bm25: several fields (BM25F)
 	am->amoptionalkey = true; // ORDER BY without a WHERE key
 	am->amsearcharray = false;
 	am->amsearchnulls = false;

@@ -182,6 +182,8 @@ BuildIndex(Relation heap, Relation index, IndexInfo *info)
 {
 	if (RelationGetNumberOfBlocks(index) != 0)
 		pg::ThrowError(ERRCODE_INTERNAL_ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
+	if (IndexRelationGetNumberOfKeyAttributes(index) > 1)
+		pg::ThrowError(ERRCODE_FEATURE_NOT_SUPPORTED, "quarry_bm25 indexes one column (several fields are being built)");
 	if (info->ii_NumIndexAttrs != 1)
 		pg::ThrowError(ERRCODE_FEATURE_NOT_SUPPORTED, "quarry_bm25 indexes a single column");
 	Oid config = ChooseTextConfig(index);
