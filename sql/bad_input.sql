@@ -78,7 +78,7 @@ CREATE INDEX ON bad_docs USING quarry_bm25 (body) WITH (b = -0.1);
 CREATE INDEX ON bad_docs USING quarry_bm25 (body) WITH (b = 'NaN');
 CREATE INDEX ON bad_docs USING quarry_bm25 (body) WITH (colour = 'blue');
 CREATE INDEX ON bad_docs USING quarry_bm25 (id);
-CREATE INDEX ON bad_docs USING quarry_bm25 (body, body);
+CREATE INDEX ON bad_docs USING quarry_bm25 (body) INCLUDE (id);
 CREATE UNIQUE INDEX ON bad_docs USING quarry_bm25 (body);
 CREATE INDEX ON bad_docs USING quarry_bm25 (body DESC);
 -- Edge values that are valid: k1 = 0 (term frequency ignored), b = 0 and 1.

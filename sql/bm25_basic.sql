@@ -63,7 +63,7 @@ DROP INDEX notes_english_idx;
 DROP TEXT SEARCH CONFIGURATION public.english;
 RESET search_path;
 CREATE INDEX ON notes USING quarry_bm25 (id);
-CREATE INDEX ON notes USING quarry_bm25 (body, category);
+CREATE INDEX ON notes USING quarry_bm25 (body) INCLUDE (category);
 
 CREATE INDEX notes_body_idx ON notes USING quarry_bm25 (body) WITH (text_config = 'english');
 -- NULL rows are no documents (kept apart, for ordered scans); the empty and

@@ -119,12 +119,16 @@ struct TableScan {
 	MemoryContext row_cxt;
 	bool complete;
 	uint64_t unread; // rows missing while !complete
+	int key_columns;
 };
 static_assert(std::is_trivially_destructible_v<TableScan>);
 
 void
-CheckTableRow(TableScan &scan, ItemPointer tid, Datum value, bool isnull, bool alive)
+CheckTableRow(TableScan &scan, ItemPointer tid, const Datum *values, const bool *nulls, bool alive)
 {
+	bool isnull = true;
+	for (int c = 0; c < scan.key_columns; c++)
+		isnull = isnull && nulls[c];
 	VerifyReport &report = *scan.report;
 	IndexedRow *row = scan.rows->Find(tid);
 	if (row == nullptr && !scan.complete)
@@ -148,7 +152,7 @@ CheckTableRow(TableScan &scan, ItemPointer tid, Datum value, bool isnull, bool a
 		return;
 	}
 	MemoryContext old = MemoryContextSwitchTo(scan.row_cxt);
-	scan.check(scan.arg, *row, tid, value, alive, report);
+	scan.check(scan.arg, *row, tid, values, nulls, alive, report);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(scan.row_cxt);
 }
@@ -158,7 +162,7 @@ TableScanCallback(Relation, ItemPointer tid, Datum *values, bool *isnull, bool a
 {
 	// Called by table_index_build_scan: a throw must not cross its frames.
 	pg::Boundary("quarry_verify_index", [&] {
-		CheckTableRow(*static_cast<TableScan *>(arg), tid, values[0], isnull[0], alive);
+		CheckTableRow(*static_cast<TableScan *>(arg), tid, values, isnull, alive);
 	});
 }
 
@@ -207,7 +211,7 @@ CheckTable(Relation heap, Relation index, IndexedRows &rows, VerifyReport &repor
 						   ItemPointerGetOffsetNumberNoCheck(&rows.items[i].tid));
 	TableScan scan{&rows, &report, check, arg,
 				   AllocSetContextCreate(CurrentMemoryContext, "quarry verify row", ALLOCSET_DEFAULT_SIZES), complete,
-				   0};
+				   0, IndexRelationGetNumberOfKeyAttributes(index)};
 	IndexInfo *info = BuildIndexInfo(index);
 	table_index_build_scan(heap, index, info, false, false, TableScanCallback, &scan, nullptr);
 	MemoryContextDelete(scan.row_cxt);

@@ -107,8 +107,10 @@ static_assert(std::is_trivially_destructible_v<IndexedRows>);
 
 /// Compares a row the table has for the index, whose value is not NULL, with
 /// the entry that holds it: reports kLength or kVector (or what else it finds).
-using RowCheck = void (*)(void *arg, const IndexedRow &row, ItemPointer tid, Datum value, bool alive,
-						  VerifyReport &report);
+/// `values`: the row's index columns (of an index of several key columns,
+/// all of them; a row is NULL when every one is).
+using RowCheck = void (*)(void *arg, const IndexedRow &row, ItemPointer tid, const Datum *values, const bool *isnull,
+						  bool alive, VerifyReport &report);
 
 /// The index against its table (which quarry_verify_index holds ShareLocked):
 /// sorts `rows` and reports every TID held twice (kTwiceIndexed); scans the

@@ -75,6 +75,7 @@ public:
 	}
 
 	double weight() const { return weight_; }
+	double k1() const { return k1_; }
 
 	/// The term's contribution to a document with `tf` occurrences (a
 	/// sloppy phrase's frequency may be fractional) and length `doc_len`.

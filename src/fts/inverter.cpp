@@ -36,7 +36,7 @@ HashTerm(std::string_view s)
 
 Inverter::Inverter(mem::BuildArena &arena, std::size_t slab_bytes, bool with_positions)
 	: with_positions_(with_positions), arena_(arena), terms_(mem::BuildAllocator<Term>(arena)), table_(mem::BuildAllocator<uint32_t>(arena)),
-	  lengths_(mem::BuildAllocator<uint32_t>(arena)), row_ids_(mem::BuildAllocator<uint64_t>(arena)),
+	  lengths_(mem::BuildAllocator<uint32_t>(arena)), field_lengths_(mem::BuildAllocator<uint32_t>(arena)), row_ids_(mem::BuildAllocator<uint64_t>(arena)),
 	  sorted_(mem::BuildAllocator<uint32_t>(arena)), slabs_(mem::BuildAllocator<Slab>(arena)),
 	  slab_size_(std::max<std::size_t>(slab_bytes, 4096))
 {
@@ -72,7 +72,7 @@ std::size_t
 Inverter::memory_bytes() const
 {
 	return slab_bytes_ + terms_.capacity() * sizeof(Term) + table_.capacity() * sizeof(uint32_t) +
-		   lengths_.capacity() * sizeof(uint32_t) + row_ids_.capacity() * sizeof(uint64_t) +
+		   (lengths_.capacity() + field_lengths_.capacity()) * sizeof(uint32_t) + row_ids_.capacity() * sizeof(uint64_t) +
 		   sorted_.capacity() * sizeof(uint32_t);
 }
 
@@ -151,7 +151,8 @@ Inverter::Append(Term &t, uint64_t value)
 }
 
 DocId
-Inverter::AddDocument(std::span<const TermFreq> terms, uint32_t length, uint64_t row_id)
+Inverter::AddDocument(std::span<const TermFreq> terms, uint32_t length, uint64_t row_id,
+					  std::span<const uint32_t> field_lengths)
 {
 	DocId doc = doc_count();
 	for (const TermFreq &tf : terms)
@@ -171,6 +172,11 @@ Inverter::AddDocument(std::span<const TermFreq> terms, uint32_t length, uint64_t
 	lengths_.push_back(length);
 	row_ids_.push_back(row_id);
 	total_length_ += length;
+	for (uint32_t f = 0; f < field_lengths.size(); f++)
+	{
+		field_lengths_.push_back(field_lengths[f]);
+		field_totals_[f] += field_lengths[f];
+	}
 	return doc;
 }
 

@@ -48,12 +48,22 @@ public:
 	/// Adds the next document. `terms` must not repeat a lexeme; `length` is the
 	/// document's length (normally the sum of the tfs); `row_id` is an opaque id
 	/// the caller maps back to its row (a heap TID in the server).
-	DocId AddDocument(std::span<const TermFreq> terms, uint32_t length, uint64_t row_id);
+	/// `field_lengths`: a document of several fields, its length in each
+	/// (every document of an inverter gives the same number, at most
+	/// kMaxFields).
+	DocId AddDocument(std::span<const TermFreq> terms, uint32_t length, uint64_t row_id,
+					  std::span<const uint32_t> field_lengths = {});
+
+	static constexpr uint32_t kMaxFields = 8;
 
 	uint32_t doc_count() const { return static_cast<uint32_t>(lengths_.size()); }
 	uint32_t term_count() const { return static_cast<uint32_t>(terms_.size()); }
 	uint64_t total_length() const { return total_length_; }
 	std::span<const uint32_t> lengths() const { return lengths_; }
+	/// Documents' field lengths, document after document (empty without fields).
+	std::span<const uint32_t> field_lengths() const { return field_lengths_; }
+	/// Sum of field f's lengths.
+	uint64_t field_total(uint32_t f) const { return field_totals_[f]; }
 	std::span<const uint64_t> row_ids() const { return row_ids_; }
 
 	/// Bytes of the arena this inverter holds (slabs and arrays).
@@ -103,6 +113,7 @@ private:
 	ArenaVector<Term> terms_;
 	ArenaVector<uint32_t> table_; // open addressing: term id + 1, 0 = empty
 	ArenaVector<uint32_t> lengths_;
+	ArenaVector<uint32_t> field_lengths_;
 	ArenaVector<uint64_t> row_ids_;
 	ArenaVector<uint32_t> sorted_;
 	struct Slab {
@@ -115,6 +126,7 @@ private:
 	std::size_t slab_size_;
 	std::size_t slab_bytes_ = 0;
 	uint64_t total_length_ = 0;
+	uint64_t field_totals_[kMaxFields] = {};
 };
 
 } // namespace quarry::fts

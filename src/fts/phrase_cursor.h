@@ -20,6 +20,8 @@
 // behind them, so the forward cursors are never moved by it.
 #pragma once
 
+#include "fts/composite_cursor.h"
+
 #include "fts/phrase.h"
 #include "fts/term_cursor.h"
 #include "fts/term_positions.h"
@@ -30,7 +32,7 @@
 
 namespace quarry::fts {
 
-class PhraseCursor {
+class PhraseCursor final : public CompositeCursor {
 public:
 	struct Member {
 		TermCursor *cursor; // forward
@@ -44,17 +46,17 @@ public:
 	/// through `buffers` when a document needs more. slop 0: an exact phrase.
 	void Init(Member *members, uint32_t count, uint32_t slop, const TermScorer *scorer, BufferSource buffers);
 
-	DocId doc() const { return doc_; }
-	double freq() const { return freq_; }
+	DocId doc() const override { return doc_; }
+	double freq() const override { return freq_; }
 	/// A list of a member (forward or probe) or its positions turned out unreadable.
-	bool failed() const;
-	void Next() { NextGeq(doc_ == kEndDoc ? kEndDoc : doc_ + 1); }
-	void NextGeq(DocId target);
-	bool Contains(DocId doc);
+	bool failed() const override;
+	void Next() override { NextGeq(doc_ == kEndDoc ? kEndDoc : doc_ + 1); }
+	void NextGeq(DocId target) override;
+	bool Contains(DocId doc) override;
 
-	void ShallowSeek(DocId target);
-	DocId ShallowLastDoc() const { return shallow_last_; }
-	double ShallowBound() const { return shallow_bound_; }
+	void ShallowSeek(DocId target) override;
+	DocId ShallowLastDoc() const override { return shallow_last_; }
+	double ShallowBound() const override { return shallow_bound_; }
 	/// Bound over every document (rounded up).
 	double UpperBound(std::span<const double> member_bounds) const;
 

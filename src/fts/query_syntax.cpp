@@ -45,6 +45,15 @@ ReadsAsExpansion(std::string_view text)
 	return !text.empty() && (text.back() == '*' || FuzzySuffix(text) != std::string_view::npos);
 }
 
+// Whether a text, written bare, would start with a field prefix ('name:x').
+bool
+ReadsAsField(std::string_view text)
+{
+	ClauseReader reader(text);
+	Clause clause;
+	return reader.Next(clause) && !clause.field.empty();
+}
+
 // The distance of a fuzzy suffix's digits (none: the default), saturating.
 uint8_t
 ParseDistance(std::string_view digits)
@@ -108,6 +117,25 @@ ClauseReader::ReadWord()
 	return input_.substr(start, pos_ - start);
 }
 
+// A field prefix ('title:') at the current position: its name, and the
+// position moved past the ':'; empty (position kept) if there is none.
+std::string_view
+ClauseReader::ReadField()
+{
+	auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+	auto digit = [](char c) { return c >= '0' && c <= '9'; };
+	std::size_t end = pos_;
+	if (end >= input_.size() || !letter(input_[end]))
+		return {};
+	while (end < input_.size() && (letter(input_[end]) || digit(input_[end])))
+		end++;
+	if (end + 1 >= input_.size() || input_[end] != ':' || IsQuerySpace(input_[end + 1]))
+		return {};
+	const std::string_view name = input_.substr(pos_, end - pos_);
+	pos_ = end + 1;
+	return name;
+}
+
 bool
 ClauseReader::Next(Clause &out)
 {
@@ -120,8 +148,10 @@ ClauseReader::Next(Clause &out)
 		Occur occur = Occur::kShould;
 		if (input_[pos_] == '+' || input_[pos_] == '-')
 			occur = input_[pos_++] == '+' ? Occur::kMust : Occur::kMustNot;
+		const std::string_view field = ReadField();
 		const bool group = pos_ < input_.size() && input_[pos_] == '"';
 		Clause clause = group ? ReadGroup(occur) : WordClause(occur, ReadWord());
+		clause.field = field;
 		if ((clause.kind == ClauseKind::kWords || clause.kind == ClauseKind::kPhrase) && OnlySpace(clause.text))
 			continue; // a lone operator, or an empty group
 		out = clause;
@@ -136,6 +166,11 @@ AppendCanonical(const Clause &clause, std::string &out)
 		out += '+';
 	else if (clause.occur == Occur::kMustNot)
 		out += '-';
+	if (!clause.field.empty())
+	{
+		out += clause.field;
+		out += ':';
+	}
 	std::string_view text = clause.text;
 	if (clause.kind == ClauseKind::kPhrase)
 	{
@@ -159,7 +194,8 @@ AppendCanonical(const Clause &clause, std::string &out)
 	}
 	const char first = text.empty() ? '\0' : text.front();
 	const bool reads_as_operator = clause.occur == Occur::kShould && (first == '+' || first == '-');
-	if (!HasSpace(text) && first != '"' && !reads_as_operator && !ReadsAsExpansion(text))
+	if (!HasSpace(text) && first != '"' && !reads_as_operator && !ReadsAsExpansion(text) &&
+		(!clause.field.empty() || !ReadsAsField(text)))
 	{
 		out += text;
 		return;

@@ -9,6 +9,8 @@
 //   word~N  word~    FUZZY     the index's terms within N edits (0..2; ~ alone is ~2)
 //   "w1 w2"          PHRASE    the lexemes at consecutive positions
 //   "w1 w2"~N        PHRASE    within N positions of slop (Lucene's sloppy phrase)
+//   title:word  title:"w1 w2"   the clause looks in one field only (an index
+//                    of several columns; what a name means is the caller's)
 //
 // A prefix or fuzzy clause takes an operator like any other ('+replic*',
 // '-colour~1'); what its expansion means is the caller's (bm25_clauses.cpp).
@@ -17,7 +19,10 @@
 // separate tokens, and only '+', '-' and '"' are ever special):
 //
 //   query   = { ws } { clause { ws } }
-//   clause  = [ "+" | "-" ] ( group | word )
+//   clause  = [ "+" | "-" ] [ field ":" ] ( group | word )
+//   field   = an ASCII letter or '_', then ASCII letters, digits or '_' (a
+//             field prefix only when a non-whitespace byte follows the ':',
+//             so 'note: x' is two words)
 //   word    = a run of non-whitespace bytes          (not starting with '"')
 //             a word ending in '*' is a prefix: its text is the word without
 //             its trailing '*'s; else a word ending in '~' and 0 or more ASCII
@@ -85,6 +90,9 @@ struct Clause {
 	std::string_view text;
 	ClauseKind kind = ClauseKind::kWords;
 	uint8_t distance = 0; // kFuzzy: the edit distance asked for; kPhrase: the slop (saturating)
+	// 'name:word', 'name:"a phrase"': the field the clause is restricted to
+	// (empty: every field). A substring of the input.
+	std::string_view field = {};
 
 	bool operator==(const Clause &) const = default;
 };
@@ -104,6 +112,7 @@ private:
 	Clause ReadGroup(Occur occur);
 	std::string_view ReadWord();
 	static Clause WordClause(Occur occur, std::string_view word);
+	std::string_view ReadField();
 
 	std::string_view input_;
 	std::size_t pos_ = 0;

@@ -1,6 +1,6 @@
 #include "fts/term_cursor.h"
 
-#include "fts/phrase_cursor.h"
+#include "fts/composite_cursor.h"
 
 namespace quarry::fts {
 
@@ -17,22 +17,23 @@ TermCursor::Init(Part *parts, uint32_t part_count, const TermScorer *scorer, dou
 	shallow_last_ = kEndDoc;
 	shallow_bound_ = 0;
 	shallow_valid_ = false;
-	phrase_ = nullptr;
+	composite_ = nullptr;
 	Settle();
 }
 
 void
-TermCursor::InitPhrase(PhraseCursor *phrase, const TermScorer *scorer, double upper_bound, uint32_t term_index)
+TermCursor::InitComposite(CompositeCursor *composite, const TermScorer *scorer, double upper_bound,
+						  uint32_t term_index)
 {
 	Init(nullptr, 0, scorer, upper_bound, term_index);
-	phrase_ = phrase;
-	doc_ = phrase->doc();
+	composite_ = composite;
+	doc_ = composite->doc();
 }
 
 double
 TermCursor::Freq()
 {
-	return phrase_ != nullptr ? phrase_->freq() : static_cast<double>(Tf());
+	return composite_ != nullptr ? composite_->freq() : static_cast<double>(Tf());
 }
 
 bool
@@ -65,8 +66,8 @@ TermCursor::ShallowBoundWith(const TermScorer &scorer) const
 bool
 TermCursor::failed() const
 {
-	if (phrase_ != nullptr)
-		return phrase_->failed();
+	if (composite_ != nullptr)
+		return composite_->failed();
 	for (uint32_t i = 0; i < part_count_; i++)
 		if (parts_[i].cursor->failed())
 			return true;
@@ -93,10 +94,10 @@ TermCursor::Settle()
 void
 TermCursor::Next()
 {
-	if (phrase_ != nullptr)
+	if (composite_ != nullptr)
 	{
-		phrase_->Next();
-		doc_ = phrase_->doc();
+		composite_->Next();
+		doc_ = composite_->doc();
 		return;
 	}
 	if (current_ >= part_count_)
@@ -110,10 +111,10 @@ TermCursor::NextGeq(DocId target)
 {
 	if (doc_ >= target)
 		return;
-	if (phrase_ != nullptr)
+	if (composite_ != nullptr)
 	{
-		phrase_->NextGeq(target);
-		doc_ = phrase_->doc();
+		composite_->NextGeq(target);
+		doc_ = composite_->doc();
 		return;
 	}
 	// Parts whose documents all lie below the target are done.
@@ -132,11 +133,11 @@ TermCursor::ShallowSeek(DocId target)
 {
 	// Targets never decrease (block-max WAND's pivot only moves forward), so a
 	// block that ends at or after the target is still the right block.
-	if (phrase_ != nullptr)
+	if (composite_ != nullptr)
 	{
-		phrase_->ShallowSeek(target);
-		shallow_last_ = phrase_->ShallowLastDoc();
-		shallow_bound_ = phrase_->ShallowBound();
+		composite_->ShallowSeek(target);
+		shallow_last_ = composite_->ShallowLastDoc();
+		shallow_bound_ = composite_->ShallowBound();
 		return;
 	}
 	if (shallow_valid_ && target <= shallow_last_)
@@ -163,8 +164,8 @@ TermCursor::ShallowSeek(DocId target)
 bool
 TermCursor::Contains(DocId doc)
 {
-	if (phrase_ != nullptr)
-		return phrase_->Contains(doc);
+	if (composite_ != nullptr)
+		return composite_->Contains(doc);
 	for (uint32_t i = 0; i < part_count_; i++)
 	{
 		const Part &part = parts_[i];

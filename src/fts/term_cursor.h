@@ -17,11 +17,12 @@
 
 namespace quarry::fts {
 
-class PhraseCursor;
+class CompositeCursor;
 
-/// A TermCursor is either a term's (its parts) or a phrase's (a PhraseCursor
-/// over its members' cursors, InitPhrase): one interface for block-max WAND,
-/// MaxScore and the clause filter, with the phrase's frequency as its tf.
+/// A TermCursor is either a term's (its parts) or a composite's (a phrase, a
+/// term over several fields: fts/composite_cursor.h, InitComposite): one
+/// interface for block-max WAND, MaxScore and the clause filter, with the
+/// composite's frequency as its tf.
 class TermCursor {
 public:
 	struct Part {
@@ -36,8 +37,8 @@ public:
 	/// `parts` (base ascending, kept by the caller for the cursor's life) hold the
 	/// term's lists. `term_index` is the term's position in the query.
 	void Init(Part *parts, uint32_t part_count, const TermScorer *scorer, double upper_bound, uint32_t term_index);
-	/// A phrase's cursor (`phrase` initialized, kept by the caller).
-	void InitPhrase(PhraseCursor *phrase, const TermScorer *scorer, double upper_bound, uint32_t term_index);
+	/// A composite's cursor (`composite` initialized, kept by the caller).
+	void InitComposite(CompositeCursor *composite, const TermScorer *scorer, double upper_bound, uint32_t term_index);
 
 	DocId doc() const { return doc_; }
 	uint32_t term_index() const { return term_index_; }
@@ -50,7 +51,7 @@ public:
 	void Next();
 	void NextGeq(DocId target);
 	uint32_t Tf() { return parts_[current_].cursor->Tf(); }
-	/// The tf to score doc() with: Tf(), or a phrase's frequency.
+	/// The tf to score doc() with: Tf(), or a composite's frequency.
 	double Freq();
 
 	/// doc()'s positions of the term into out[0 .. Tf()); false if the index
@@ -78,7 +79,7 @@ public:
 	void
 	ForEachBefore(DocId end, Fn &&fn)
 	{
-		if (phrase_ != nullptr)
+		if (composite_ != nullptr)
 		{
 			for (; doc_ < end; Next())
 				fn(doc_, Freq());
@@ -101,7 +102,7 @@ public:
 private:
 	void Settle();
 
-	PhraseCursor *phrase_ = nullptr;
+	CompositeCursor *composite_ = nullptr;
 	Part *parts_ = nullptr;
 	uint32_t part_count_ = 0;
 	uint32_t current_ = 0;

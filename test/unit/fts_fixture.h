@@ -276,7 +276,7 @@ private:
 
 // Brute force: every doc with a query term (and satisfying the clauses, if
 // any), scored in term order, sorted.
-std::vector<ScoredDoc>
+inline std::vector<ScoredDoc>
 BruteForce(const Collection &c, const std::vector<uint32_t> &terms, Bm25Params params, const DropSome *drop,
 		   ResumeAfter after, const Clauses *clauses = nullptr)
 {

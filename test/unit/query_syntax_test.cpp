@@ -256,3 +256,45 @@ TEST(QuerySyntax, Phrases)
 			  (std::vector<Clause>{Clause{S, "a b\"c"}, Clause{S, "a b\"~1x"}}));
 	EXPECT_EQ(Parse("\"a b\"~999"), (std::vector<Clause>{Expansion(S, "a b", P, 255)}));
 }
+
+TEST(QuerySyntax, FieldPrefixes)
+{
+	auto c = Parse("title:whale +body:\"white whale\"~1 -title:ship* note: x 12:30 _a1:b~1 http://x.org");
+	ASSERT_EQ(c.size(), 8u);
+	EXPECT_EQ(c[0].field, "title");
+	EXPECT_EQ(c[0].text, "whale");
+	EXPECT_EQ(c[0].kind, ClauseKind::kWords);
+	EXPECT_EQ(c[1].field, "body");
+	EXPECT_EQ(c[1].occur, M);
+	EXPECT_EQ(c[1].kind, ClauseKind::kPhrase);
+	EXPECT_EQ(c[1].text, "white whale");
+	EXPECT_EQ(c[1].distance, 1);
+	EXPECT_EQ(c[2].field, "title");
+	EXPECT_EQ(c[2].occur, N);
+	EXPECT_EQ(c[2].kind, ClauseKind::kPrefix);
+	EXPECT_EQ(c[2].text, "ship");
+	// 'note:' followed by whitespace is a word, so is '12:30' (a name starts
+	// with a letter or '_').
+	EXPECT_TRUE(c[3].field.empty());
+	EXPECT_EQ(c[3].text, "note:");
+	EXPECT_TRUE(c[4].field.empty());
+	EXPECT_EQ(c[5].text, "12:30");
+	EXPECT_TRUE(c[5].field.empty());
+	EXPECT_EQ(c[6].field, "_a1");
+	EXPECT_EQ(c[6].kind, ClauseKind::kFuzzy);
+	EXPECT_EQ(c[7].field, "http");
+	EXPECT_EQ(c[7].text, "//x.org");
+}
+
+TEST(QuerySyntax, FieldPrefixesReadBack)
+{
+	for (std::string_view q : {"title:whale", "+body:\"a b\"~2 -title:x*", "\"title:x\"", "a:b:c"})
+	{
+		auto clauses = Parse(q);
+		EXPECT_EQ(Parse(Canonical(clauses)), clauses) << q;
+	}
+	// A words clause whose text would read as a field prefix is quoted.
+	std::string out;
+	AppendCanonical(Clause{S, "title:x", ClauseKind::kWords, 0}, out);
+	EXPECT_NE(Parse(out)[0].field, "title");
+}

@@ -28,6 +28,7 @@ struct Options {
 	double k1;
 	double b;
 	bool positions; // store term positions (phrase queries); fixed at CREATE INDEX
+	int weights_offset; // offset of the weights string (bm25_fields.cpp), 0 if unset
 };
 
 /// Registers quarry_bm25's reloptions, settings and planner hook; called once
@@ -35,6 +36,10 @@ struct Options {
 void Initialize();
 void RegisterOptions();
 fts::Bm25Params ParamsOf(Relation index);
+/// Checks the syntax of a weights option ('title=3, body=1'); the names are
+/// checked against the index's columns when it is built and queried.
+/// C-shaped (a reloption validator): raises PostgreSQL's errors.
+void ValidateFieldWeights(const char *value);
 /// The positions option of a new index (default on).
 bool PositionsOptionOf(Relation index);
 
@@ -61,6 +66,10 @@ struct Tokens {
 	Lexeme *lexemes; // palloc'd in the current memory context
 	uint32_t count;
 	uint32_t length; // sum of tf
+	// A row of an index with fields (TokenizeRow): each field's length (the
+	// sum of its lexemes' tfs; 0 for a NULL field), else null.
+	uint32_t *field_lengths = nullptr;
+	uint32_t field_count = 0;
 };
 static_assert(std::is_trivially_destructible_v<Tokens>, "lives across PostgreSQL calls made without PgCall");
 
@@ -70,6 +79,14 @@ static_assert(std::is_trivially_destructible_v<Tokens>, "lives across PostgreSQL
 Tokens Tokenize(Oid config, const char *text, int bytes, bool in_text_order);
 /// Tokenizes a text datum (detoasted as needed).
 Tokens TokenizeDatum(Oid config, Datum text, bool in_text_order);
+/// Tokenizes an index row of `fields` columns: with one, TokenizeDatum; with
+/// more, every non-NULL column, each lexeme tagged with its field
+/// (bm25_fields.h), sorted by bytes (so by field, then lexeme), with the
+/// field lengths. The row must have a non-NULL column.
+Tokens TokenizeRow(Oid config, const Datum *values, const bool *isnull, uint32_t fields);
+/// Whether every one of the row's `fields` columns is NULL (the row is then
+/// not indexed, but kept in the null-row list).
+bool RowIsNull(const bool *isnull, uint32_t fields);
 
 // Text search configurations (bm25_text_config.cpp).
 

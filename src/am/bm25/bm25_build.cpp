@@ -9,6 +9,7 @@
 // so a large build produces a few segments rather than exceeding its budget.
 // Pages are written without WAL and logged in one pass at the end.
 #include "am/bm25/bm25.h"
+#include "am/bm25/bm25_fields.h"
 #include "am/bm25/bm25_maintenance.h"
 #include "am/bm25/bm25_segment.h"
 
@@ -44,7 +45,7 @@ struct BuildState {
 	BuildState(Relation index_, Oid config_, mem::BuildArena &arena_, MemoryContext build_cxt_, std::size_t budget_)
 		: index(index_), config(config_), arena(arena_), build_cxt(build_cxt_),
 		  terms(mem::BuildAllocator<fts::TermFreq>(arena_)), null_rows(mem::BuildAllocator<ItemPointerData>(arena_)),
-		  budget(budget_)
+		  budget(budget_), fields(static_cast<uint32_t>(IndexRelationGetNumberOfKeyAttributes(index_)))
 	{
 		NewInverter();
 	}
@@ -67,13 +68,15 @@ struct BuildState {
 	std::vector<fts::TermFreq, mem::BuildAllocator<fts::TermFreq>> terms;
 	std::vector<ItemPointerData, mem::BuildAllocator<ItemPointerData>> null_rows;
 	std::size_t budget;
+	uint32_t fields = 1;				   // key columns
+	uint64_t field_totals[kMaxFields] = {}; // per field, over every row indexed
 	uint64_t indexed = 0;
 	SegmentList segments; // written so far
 };
 
 // The metapage of an empty index, into `page`.
 void
-InitMetaPage(Page page, Oid config, bool positions)
+InitMetaPage(Page page, Oid config, bool positions, uint32_t fields)
 {
 	InitPage(page, PageType::kMeta, 0);
 	MetaPage *meta = MetaOf(page);
@@ -82,6 +85,7 @@ InitMetaPage(Page page, Oid config, bool positions)
 	meta->version = kFormatVersion;
 	RecordTextConfig(config, meta);
 	meta->flags = positions ? kMetaPositions : 0;
+	meta->field_count = fields;
 	meta->next_segment_id = 1;
 	meta->pending_head = InvalidBlockNumber;
 	meta->pending_tail = InvalidBlockNumber;
@@ -108,15 +112,18 @@ SpillInverter(BuildState &st)
 }
 
 void
-AddRow(BuildState &st, ItemPointer tid, Datum value)
+AddRow(BuildState &st, ItemPointer tid, const Datum *values, const bool *isnull)
 {
-	Tokens tokens = TokenizeDatum(st.config, value, false);
+	Tokens tokens = TokenizeRow(st.config, values, isnull, st.fields);
 	st.terms.clear();
 	for (uint32_t i = 0; i < tokens.count; i++)
 		st.terms.push_back({{tokens.lexemes[i].text, tokens.lexemes[i].bytes},
 							tokens.lexemes[i].tf,
 							{tokens.lexemes[i].positions, tokens.lexemes[i].tf}});
-	st.inverter->AddDocument(st.terms, tokens.length, pg::PackTid(tid));
+	st.inverter->AddDocument(st.terms, tokens.length, pg::PackTid(tid),
+							 {tokens.field_lengths, tokens.field_lengths ? tokens.field_count : 0});
+	for (uint32_t f = 0; tokens.field_lengths != nullptr && f < tokens.field_count; f++)
+		st.field_totals[f] += tokens.field_lengths[f];
 	st.indexed++;
 	if (st.indexed % 1024 == 0)
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, static_cast<int64_t>(st.indexed));
@@ -128,13 +135,13 @@ void
 BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool alive, void *arg)
 {
 	auto *st = static_cast<BuildState *>(arg);
-	if (isnull[0])
+	if (RowIsNull(isnull, st->fields))
 	{
 		pg::Boundary("quarry_bm25 build", [&] { st->null_rows.push_back(*tid); });
 		return;
 	}
 	MemoryContext old = MemoryContextSwitchTo(st->tuple_cxt);
-	pg::Boundary("quarry_bm25 build", [&] { AddRow(*st, tid, values[0]); });
+	pg::Boundary("quarry_bm25 build", [&] { AddRow(*st, tid, values, isnull); });
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(st->tuple_cxt);
 }
@@ -147,19 +154,24 @@ WriteMetaPage(Relation index, Oid config)
 	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
 	if (BufferGetBlockNumber(buffer) != kMetaBlock)
 		pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_bm25: the metapage of \"%s\" is not block 0", RelationGetRelationName(index));
-	InitMetaPage(BufferGetPage(buffer), config, PositionsOptionOf(index));
+	InitMetaPage(BufferGetPage(buffer), config, PositionsOptionOf(index),
+				 static_cast<uint32_t>(IndexRelationGetNumberOfKeyAttributes(index)));
 	MarkBufferDirty(buffer);
 	UnlockReleaseBuffer(buffer);
 }
 
 // Records the built segments, statistics and NULL rows in the metapage.
 void
-FinishMetaPage(Relation index, const SegmentList &segments, const ItemPointerData *null_rows, uint64_t null_count)
+FinishMetaPage(Relation index, const BuildState &st)
 {
+	const SegmentList &segments = st.segments;
 	Buffer buffer = ReadBuffer(index, kMetaBlock);
 	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
 	MetaPage *meta = MetaOf(BufferGetPage(buffer));
-	am::WriteNullRowsForBuild(NullRowFormat(), index, null_rows, null_count, &meta->null_rows);
+	am::WriteNullRowsForBuild(NullRowFormat(), index, st.null_rows.data(), st.null_rows.size(), &meta->null_rows);
+	meta->field_count = st.fields;
+	for (uint32_t f = 0; f < kMaxFields; f++)
+		meta->field_total_length[f] = st.fields >= 2 && f < st.fields ? st.field_totals[f] : 0;
 	meta->segment_count = segments.count;
 	meta->doc_count = 0;
 	meta->total_length = 0;
@@ -182,10 +194,13 @@ BuildIndex(Relation heap, Relation index, IndexInfo *info)
 {
 	if (RelationGetNumberOfBlocks(index) != 0)
 		pg::ThrowError(ERRCODE_INTERNAL_ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
-	if (IndexRelationGetNumberOfKeyAttributes(index) > 1)
-		pg::ThrowError(ERRCODE_FEATURE_NOT_SUPPORTED, "quarry_bm25 indexes one column (several fields are being built)");
-	if (info->ii_NumIndexAttrs != 1)
-		pg::ThrowError(ERRCODE_FEATURE_NOT_SUPPORTED, "quarry_bm25 indexes a single column");
+	if (IndexRelationGetNumberOfKeyAttributes(index) > static_cast<int>(kMaxFields))
+		pg::ThrowError(ERRCODE_PROGRAM_LIMIT_EXCEEDED, "a quarry_bm25 index takes at most %u columns (fields)",
+					   kMaxFields);
+	double weights[kMaxFields];
+	FieldWeights(index, static_cast<uint32_t>(IndexRelationGetNumberOfKeyAttributes(index)), weights); // names known
+	if (info->ii_NumIndexAttrs != IndexRelationGetNumberOfKeyAttributes(index))
+		pg::ThrowError(ERRCODE_FEATURE_NOT_SUPPORTED, "quarry_bm25 takes no INCLUDE columns");
 	Oid config = ChooseTextConfig(index);
 	RecordConfigDependency(index, config);
 	ForgetTextConfig(index);
@@ -211,7 +226,7 @@ BuildIndex(Relation heap, Relation index, IndexInfo *info)
 		SegmentRef ref = WriteSegment(index, false, id, *st->inverter, *arena, cxt);
 		st->segments.Add(ref, st->inverter->total_length());
 	}
-	FinishMetaPage(index, st->segments, st->null_rows.data(), st->null_rows.size());
+	FinishMetaPage(index, *st);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseLogging);
 	pg::LogNewIndexPages(index);
@@ -237,7 +252,8 @@ BuildEmpty(Relation index)
 	// The init fork of an unlogged index: just the metapage.
 	Oid config = ChooseTextConfig(index);
 	Buffer buffer = pg::NewInitForkBuffer(index);
-	InitMetaPage(BufferGetPage(buffer), config, PositionsOptionOf(index));
+	InitMetaPage(BufferGetPage(buffer), config, PositionsOptionOf(index),
+				 static_cast<uint32_t>(IndexRelationGetNumberOfKeyAttributes(index)));
 	pg::FinishNewPage(buffer, true);
 	UnlockReleaseBuffer(buffer);
 }

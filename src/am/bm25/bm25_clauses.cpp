@@ -22,6 +22,7 @@
 // palloc'd memory goes into a short-lived child context, reset per clause, so a
 // query of many clauses does not pile up tokenizer memory.
 #include "am/bm25/bm25_search.h"
+#include "am/bm25/bm25_fields.h"
 
 #include "fts/query_syntax.h"
 #include "pg/guard.h"
@@ -57,6 +58,7 @@ struct ExpansionSet {
 	std::string_view lexeme; // in the arena
 	fts::ClauseKind kind;
 	uint8_t distance;
+	int field; // the field the clause looks in, -1: every field
 };
 
 // A growable array in the arena (a grown array leaves the old one behind: at
@@ -120,20 +122,21 @@ CheckExpansionClause(const fts::Clause &clause)
 // A prefix or fuzzy lexeme's expansions into `out`; a lexeme expanded
 // already by an equal clause adds its tf there instead.
 void
-CollectExpansion(IndexView *view, const fts::Clause &clause, const Lexeme &lex, mem::ScanArena &arena, Collected &out)
+CollectExpansion(IndexView *view, const fts::Clause &clause, int field, const Lexeme &lex, mem::ScanArena &arena,
+				 Collected &out)
 {
 	const std::string_view text(lex.text, lex.bytes);
 	for (uint32_t i = 0; i < out.sets.count; i++)
 	{
 		ExpansionSet &set = out.sets.items[i];
 		if (set.lexeme == text && set.kind == clause.kind && set.distance == clause.distance &&
-			set.occur == clause.occur)
+			set.occur == clause.occur && set.field == field)
 		{
 			set.tf += lex.tf;
 			return;
 		}
 	}
-	ExpandedTerms expanded = ExpandLexeme(view, text, clause.kind, clause.distance, *out.scratch, arena);
+	ExpandedTerms expanded = ExpandLexeme(view, text, clause.kind, clause.distance, field, *out.scratch, arena);
 	out.scratch->Reset();
 	out.expanded_terms += expanded.count;
 	if (out.expanded_terms > kMaxExpandedTerms)
@@ -144,17 +147,18 @@ CollectExpansion(IndexView *view, const fts::Clause &clause, const Lexeme &lex, 
 						nullptr, "Use fewer or longer prefixes, or lower quarry.bm25_max_expansions.");
 	char *copy = static_cast<char *>(arena.Allocate(std::max<uint32_t>(lex.bytes, 1), 1));
 	std::memcpy(copy, lex.text, lex.bytes);
-	out.sets.Push(ExpansionSet{expanded, lex.tf, clause.occur, {copy, lex.bytes}, clause.kind, clause.distance},
-				  arena);
+	out.sets.Push(
+		ExpansionSet{expanded, lex.tf, clause.occur, {copy, lex.bytes}, clause.kind, clause.distance, field}, arena);
 }
 
 // A phrase's spec from its clause's tokens (lexemes in text order, with
 // their positions in the clause): a member per position, offsets from the
 // first.
 const PhraseSpec *
-MakePhrase(const fts::Clause &clause, const Tokens &tokens, mem::ScanArena &arena)
+MakePhrase(const fts::Clause &clause, int field, const Tokens &tokens, mem::ScanArena &arena)
 {
 	auto *spec = arena.Make<PhraseSpec>();
+	spec->field = field;
 	spec->lexemes = arena.MakeArray<Lexeme>(tokens.count);
 	spec->lexeme_count = tokens.count;
 	spec->member_count = tokens.length;
@@ -202,14 +206,16 @@ MakePhrase(const fts::Clause &clause, const Tokens &tokens, mem::ScanArena &aren
 // One clause's lexemes into `out`: words as entries, prefix and fuzzy lexemes
 // expanded, a phrase of two or more words as a phrase (of one word, a word).
 void
-CollectClause(IndexView *view, const fts::Clause &clause, const Tokens &tokens, mem::ScanArena &arena,
+CollectClause(IndexView *view, const fts::Clause &clause, int field, const Tokens &tokens, mem::ScanArena &arena,
 			  Collected &out)
 {
 	if (clause.kind == fts::ClauseKind::kPhrase && tokens.length >= 2)
 	{
-		char *copy = static_cast<char *>(arena.Allocate(std::max<std::size_t>(clause.text.size(), 1), 1));
-		std::memcpy(copy, clause.text.data(), clause.text.size());
-		out.phrases.Push(PhraseEntry{MakePhrase(clause, tokens, arena), {copy, clause.text.size()}, clause.occur},
+		// A phrase's text (its identity among the query's terms) names its field.
+		const std::string_view text = field < 0 ? clause.text : FieldTerm(view->meta, field, clause.text, arena);
+		char *copy = static_cast<char *>(arena.Allocate(std::max<std::size_t>(text.size(), 1), 1));
+		std::memcpy(copy, text.data(), text.size());
+		out.phrases.Push(PhraseEntry{MakePhrase(clause, field, tokens, arena), {copy, text.size()}, clause.occur},
 						 arena);
 		return;
 	}
@@ -218,13 +224,46 @@ CollectClause(IndexView *view, const fts::Clause &clause, const Tokens &tokens, 
 		const Lexeme &lex = tokens.lexemes[i];
 		if (clause.kind == fts::ClauseKind::kPrefix || clause.kind == fts::ClauseKind::kFuzzy)
 		{
-			CollectExpansion(view, clause, lex, arena, out);
+			CollectExpansion(view, clause, field, lex, arena, out);
 			continue;
 		}
-		char *copy = static_cast<char *>(arena.Allocate(std::max<uint32_t>(lex.bytes, 1), 1));
-		std::memcpy(copy, lex.text, lex.bytes);
-		out.words.Push(Entry{{copy, lex.bytes}, lex.tf, out.words.count, clause.occur}, arena);
+		// A word of one field is its tagged term (bm25_fields.h); of every field, the lexeme.
+		std::string_view text = field < 0 ? std::string_view(lex.text, lex.bytes)
+										  : FieldTerm(view->meta, field, {lex.text, lex.bytes}, arena);
+		char *copy = static_cast<char *>(arena.Allocate(std::max<std::size_t>(text.size(), 1), 1));
+		std::memcpy(copy, text.data(), text.size());
+		out.words.Push(Entry{{copy, text.size()}, lex.tf, out.words.count, clause.occur}, arena);
 	}
+}
+
+// The field a clause names ('title:word'): its number; -1 for every field.
+// In an index of fields an unknown name is an ERROR; in an index of one
+// column, its column's name is that column, and any other 'name:' prefix
+// is part of the words as in quarry 0.1 (the clause's text then starts at
+// the name).
+int
+ClauseField(IndexView *view, fts::Clause &clause)
+{
+	if (clause.field.empty())
+		return -1;
+	const int f = FieldNumber(view->index, clause.field);
+	if (!HasFields(view->meta))
+	{
+		if (f != 0)
+			clause.text = std::string_view(clause.field.data(),
+										   static_cast<std::size_t>(clause.text.data() + clause.text.size() -
+																	clause.field.data()));
+		clause.field = {};
+		return -1;
+	}
+	if (f < 0)
+		throw pg::Error(ERRCODE_UNDEFINED_COLUMN,
+						pg::Format("field \"%.*s\" does not exist in index \"%s\"", static_cast<int>(clause.field.size()),
+								   clause.field.data(), RelationGetRelationName(view->index))
+							.text,
+						pg::Format("Its fields are: %s.", FieldNames(view->index)).text,
+						"Write name:word with one of them, or the word alone to search every field.");
+	return f;
 }
 
 // A clause's lexemes. A prefix the configuration makes no lexeme of (a stop
@@ -270,6 +309,7 @@ CollectEntries(IndexView *view, std::string_view text, mem::ScanArena &arena, Co
 	bool checked = false;
 	while (reader.Next(clause))
 	{
+		const int field = ClauseField(view, clause);
 		if (clause.kind == fts::ClauseKind::kPrefix || clause.kind == fts::ClauseKind::kFuzzy)
 		{
 			CheckExpansionClause(clause);
@@ -283,7 +323,7 @@ CollectEntries(IndexView *view, std::string_view text, mem::ScanArena &arena, Co
 			MemoryContextSwitchTo(old);
 			return t;
 		});
-		CollectClause(view, clause, tokens, arena, out);
+		CollectClause(view, clause, field, tokens, arena, out);
 		pg::PgCall([&] { MemoryContextReset(scratch); });
 	}
 	pg::PgCall([&] {

@@ -14,6 +14,7 @@
 // into the query's arena. A prefix of one letter on a large index takes a few
 // MB of scratch (every term with that prefix) for a moment.
 #include "am/bm25/bm25_search.h"
+#include "am/bm25/bm25_fields.h"
 
 #include "pg/guard.h"
 
@@ -33,9 +34,12 @@ namespace {
 struct Expander {
 	IndexView *view;
 	mem::ScanArena &arena; // scratch
-	std::string_view lexeme;
+	std::string_view lexeme; // with the field's tag in an index of fields
 	fts::ClauseKind kind;
 	uint32_t distance;
+	// An index of fields: the field's tag (0: none), which the terms
+	// measured and pushed go without.
+	uint8_t tag = 0;
 	// fuzzy: the lexeme's characters, a term's, and the distance's rows
 	pg_wchar *query_chars = nullptr;
 	uint32_t query_count = 0;
@@ -96,8 +100,15 @@ Expander::Consider(std::string_view term, uint64_t doc_freq)
 	{
 		if (term.substr(0, lexeme.size()) != lexeme)
 			return term < lexeme; // past the prefix's range: stop
-		Push(term, doc_freq, 0, 1.0);
+		Push(term.substr(tag != 0 ? 1 : 0), doc_freq, 0, 1.0);
 		return true;
+	}
+	if (tag != 0)
+	{
+		// Another field's term: before the field's range, read on; past it, stop.
+		if (term.empty() || static_cast<uint8_t>(term[0]) != tag)
+			return term.empty() || static_cast<uint8_t>(term[0]) < tag;
+		term.remove_prefix(1);
 	}
 	Measure(term, doc_freq);
 	return true;
@@ -111,6 +122,8 @@ ExpandSegment(Expander &e, const SegmentReader *segment)
 	TermIterator terms(segment, e.arena.MakeArray<uint8_t>(kPageContentBytes));
 	if (e.kind == fts::ClauseKind::kPrefix)
 		terms.Seek(e.lexeme);
+	else if (e.tag != 0)
+		terms.Seek(e.lexeme.substr(0, 1));
 	std::string_view term;
 	TermInfo info;
 	for (uint32_t read = 1; terms.Next(term, info); read++)
@@ -141,9 +154,10 @@ ExpandPending(Expander &e)
 void
 PrepareFuzzy(Expander &e)
 {
-	e.query_chars = e.arena.MakeArray<pg_wchar>(e.lexeme.size() + 1);
-	e.query_count = static_cast<uint32_t>(
-		pg_mb2wchar_with_len(e.lexeme.data(), e.query_chars, static_cast<int>(e.lexeme.size())));
+	const std::string_view word = e.lexeme.substr(e.tag != 0 ? 1 : 0);
+	e.query_chars = e.arena.MakeArray<pg_wchar>(word.size() + 1);
+	e.query_count =
+		static_cast<uint32_t>(pg_mb2wchar_with_len(word.data(), e.query_chars, static_cast<int>(word.size())));
 	e.term_chars = e.arena.MakeArray<pg_wchar>(kMaxTermBytes + 1);
 	e.rows = e.arena.MakeArray<uint32_t>(3 * (std::size_t{e.query_count} + 1));
 }
@@ -165,22 +179,85 @@ KeepTerms(std::span<const fts::ExpansionCandidate> kept, mem::ScanArena &arena)
 
 } // namespace
 
-ExpandedTerms
-ExpandLexeme(IndexView *view, std::string_view lexeme, fts::ClauseKind kind, uint32_t distance,
-			 mem::ScanArena &scratch, mem::ScanArena &arena)
+namespace {
+
+// Every candidate of `lexeme` (tagged with `tag` in an index of fields),
+// merged by text (document frequencies of the parts added), in the scratch
+// arena.
+std::span<fts::ExpansionCandidate>
+Candidates(IndexView *view, std::string_view lexeme, uint8_t tag, fts::ClauseKind kind, uint32_t distance,
+		   mem::ScanArena &scratch)
 {
-	Expander e{view, scratch, lexeme, kind, distance};
+	Expander e{view, scratch, lexeme, kind, distance, tag};
 	if (kind == fts::ClauseKind::kFuzzy)
 		PrepareFuzzy(e);
 	for (uint32_t s = 0; s < view->segment_count; s++)
 		ExpandSegment(e, view->segments[s]);
 	ExpandPending(e);
+	std::span<fts::ExpansionCandidate> all(e.items, e.count);
+	return all.first(fts::SelectExpansions(all, fts::ExpansionOrder::kByFrequency, all.size()));
+}
+
+// Every field's candidates of a lexeme, one per text with its largest
+// document frequency over the fields.
+std::span<fts::ExpansionCandidate>
+CandidatesOverFields(IndexView *view, std::string_view lexeme, fts::ClauseKind kind, uint32_t distance,
+					 mem::ScanArena &scratch)
+{
+	std::span<fts::ExpansionCandidate> per_field[kMaxFields];
+	std::size_t total = 0;
+	for (uint32_t f = 0; f < FieldCount(view->meta); f++)
+	{
+		per_field[f] = Candidates(view, FieldTerm(view->meta, f, lexeme, scratch), FieldTag(f), kind, distance, scratch);
+		total += per_field[f].size();
+	}
+	auto *all = scratch.MakeArray<fts::ExpansionCandidate>(std::max<std::size_t>(total, 1));
+	std::size_t n = 0;
+	for (uint32_t f = 0; f < FieldCount(view->meta); f++)
+		for (const fts::ExpansionCandidate &c : per_field[f])
+			all[n++] = c;
+	std::sort(all, all + n, [](const auto &a, const auto &b) { return a.text < b.text; });
+	std::size_t kept = 0;
+	for (std::size_t i = 0; i < n; i++)
+	{
+		if (kept > 0 && all[kept - 1].text == all[i].text)
+			all[kept - 1].doc_freq = std::max(all[kept - 1].doc_freq, all[i].doc_freq);
+		else
+			all[kept++] = all[i];
+	}
+	return {all, kept};
+}
+
+// In an index of fields, a term kept for one field carries its tag.
+void
+TagTerms(IndexView *view, int field, std::span<fts::ExpansionCandidate> terms, mem::ScanArena &arena)
+{
+	if (field < 0 || !HasFields(view->meta))
+		return;
+	for (fts::ExpansionCandidate &c : terms)
+		c.text = FieldTerm(view->meta, static_cast<uint32_t>(field), c.text, arena);
+}
+
+} // namespace
+
+ExpandedTerms
+ExpandLexeme(IndexView *view, std::string_view lexeme, fts::ClauseKind kind, uint32_t distance, int field,
+			 mem::ScanArena &scratch, mem::ScanArena &arena)
+{
+	std::span<fts::ExpansionCandidate> all;
+	if (!HasFields(view->meta))
+		all = Candidates(view, lexeme, 0, kind, distance, scratch);
+	else if (field >= 0)
+		all = Candidates(view, FieldTerm(view->meta, static_cast<uint32_t>(field), lexeme, scratch),
+						 FieldTag(static_cast<uint32_t>(field)), kind, distance, scratch);
+	else
+		all = CandidatesOverFields(view, lexeme, kind, distance, scratch);
 	const fts::ExpansionOrder order =
 		kind == fts::ClauseKind::kPrefix ? fts::ExpansionOrder::kByFrequency : fts::ExpansionOrder::kByEdits;
-	std::span<fts::ExpansionCandidate> all(e.items, e.count);
 	const std::size_t kept = fts::SelectExpansions(all, order, static_cast<std::size_t>(max_expansions));
-	return ExpandedTerms{KeepTerms(all.first(kept), arena), static_cast<uint32_t>(kept),
-						 fts::BlendedDocFreq(all.first(kept))};
+	fts::ExpansionCandidate *terms = KeepTerms(all.first(kept), arena);
+	TagTerms(view, field, {terms, kept}, arena);
+	return ExpandedTerms{terms, static_cast<uint32_t>(kept), fts::BlendedDocFreq({terms, kept})};
 }
 
 } // namespace quarry::am::bm25

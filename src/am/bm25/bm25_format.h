@@ -9,7 +9,10 @@
 //                            each followed, in an index with positions, by its
 //                            positions section (src/fts/term_positions.h);
 //                            one byte stream across pages
-//                lengths     uint32_t length of every document
+//                lengths     uint32_t length of every document; in an index of
+//                            F >= 2 fields, followed by F more arrays (each
+//                            from a page boundary): field f's length of
+//                            every document
 //                row ids     6-byte heap TID of every document
 //                alive       one bit per document, cleared by VACUUM (the only
 //                            part of a segment that changes after it is written)
@@ -48,8 +51,11 @@ namespace quarry::am::bm25 {
 
 inline constexpr uint32_t kMagic = 0x35324251; // "QB25"
 // 2: the null-row list; 3: the configuration's name; 4: term positions (the
-// metapage's flags, TermInfo::positions_bytes, positions in pending entries)
-inline constexpr uint32_t kFormatVersion = 4;
+// metapage's flags, TermInfo::positions_bytes, positions in pending entries);
+// 5: fields (several indexed columns: the metapage's field_count and
+// field_total_length, field-tagged terms, per-field lengths in segments and
+// pending entries). An index of one field is laid out as in format 4.
+inline constexpr uint32_t kFormatVersion = 5;
 /// The oldest format this quarry reads: a version 2 metapage lacks
 /// text_config_schema and text_config_name (zeros there), and its
 /// configuration is known by OID only.
@@ -140,12 +146,23 @@ struct MetaPage {
 	char text_config_name[NAMEDATALEN];
 	// Version 4 (zero before): kMetaPositions.
 	uint32_t flags;
+	// Version 5 (zero before, meaning 1): the indexed columns (fields). With
+	// two or more, every term starts with its field's number (one byte, see
+	// bm25_fields.h), and field_total_length[f] sums field f's lengths over
+	// the N rows (total_length sums every field).
+	uint32_t field_count;
+	uint32_t reserved5;
+	uint64_t field_total_length[8];
 };
 /// The index stores term positions: every posting list of every segment is
 /// followed by its positions, every pending entry holds its terms' positions.
 inline constexpr uint32_t kMetaPositions = 1;
 static_assert(std::is_trivially_destructible_v<MetaPage>, "lives across PostgreSQL calls made without PgCall");
 static_assert(sizeof(MetaPage) <= kPageContentBytes, "metapage must fit a page");
+
+/// Most columns (fields) one index takes.
+inline constexpr uint32_t kMaxFields = 8;
+static_assert(sizeof(MetaPage::field_total_length) == kMaxFields * sizeof(uint64_t), "on-disk format");
 
 // --- segments -------------------------------------------------------------------
 
@@ -239,7 +256,8 @@ struct PendingPage {
 static_assert(sizeof(PendingPage) == 8, "on-disk format");
 inline constexpr uint32_t kPendingBytesPerPage = static_cast<uint32_t>(kPageContentBytes - sizeof(PendingPage));
 
-/// A pending entry: this header, then `term_count` terms, each
+/// A pending entry: this header, then (an index of F >= 2 fields) F uint32_t
+/// field lengths, then `term_count` terms, each
 /// varint(tf - 1), varint(byte length), bytes, and, in an index with
 /// positions, tf varints: the first position, then the gaps. `entry_bytes`
 /// counts everything.

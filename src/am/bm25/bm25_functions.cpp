@@ -8,6 +8,7 @@
 // in the SELECT list equals the one the ordering used. Rows without any query
 // term score 0.
 #include "am/bm25/bm25.h"
+#include "am/bm25/bm25_fields.h"
 #include "am/bm25/bm25_maintenance.h"
 #include "am/bm25/bm25_query.h"
 #include "am/bm25/bm25_scan_notes.h"
@@ -26,6 +27,9 @@ extern "C" {
 #include "funcapi.h"
 #include "storage/itemptr.h"
 #include "utils/builtins.h"
+#include "utils/typcache.h"
+#include "catalog/pg_type.h"
+#include "utils/lsyscache.h"
 #include "miscadmin.h"
 }
 
@@ -162,6 +166,80 @@ CheckMayScore(const QueryValue &q)
 
 } // namespace quarry::am::bm25
 
+namespace quarry::am::bm25 {
+
+namespace {
+
+// A column compared with a query scored by an index of several fields: the
+// row of its fields must be (a text alone would score as if the other
+// fields were empty).
+void
+CheckOneField(const ScoreCache &cache, const QueryValue &q)
+{
+	if (cache.query->view->field_count < 2)
+		return;
+	const char *name = pg::PgCall([&] { return get_rel_name(q.index); });
+	throw pg::Error(ERRCODE_WRONG_OBJECT_TYPE,
+					pg::Format("index \"%s\" has %u fields: a single column cannot be scored with it", name,
+							   cache.query->view->field_count)
+						.text,
+					nullptr,
+					"Compare the row of the index's columns with the query, as in (title, body) <@> 'q'.");
+}
+
+// The values of `row` (a record) as the `fields` columns of index `index`;
+// false when every one is NULL (such a row is not in the index).
+bool
+RowValues(Datum row, Oid index, uint32_t fields, Datum *values, bool *nulls)
+{
+	return pg::PgCall([&] {
+		HeapTupleHeader header = DatumGetHeapTupleHeader(row);
+		TupleDesc desc = lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(header), HeapTupleHeaderGetTypMod(header));
+		if (static_cast<uint32_t>(desc->natts) != fields)
+			ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+							errmsg("a row of %d values compared with index \"%s\", which has %u fields", desc->natts,
+								   get_rel_name(index), fields),
+							errhint("Write the row of the index's columns, in its order.")));
+		for (int i = 0; i < desc->natts; i++)
+		{
+			Oid type = TupleDescAttr(desc, i)->atttypid;
+			if (type != TEXTOID && type != VARCHAROID && type != BPCHAROID)
+				ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+								errmsg("value %d of the row compared with index \"%s\" is of type %s, not text", i + 1,
+									   get_rel_name(index), format_type_be(type))));
+		}
+		HeapTupleData tuple;
+		tuple.t_len = HeapTupleHeaderGetDatumLength(header);
+		ItemPointerSetInvalid(&tuple.t_self);
+		tuple.t_tableOid = InvalidOid;
+		tuple.t_data = header;
+		heap_deform_tuple(&tuple, desc, values, nulls);
+		ReleaseTupleDesc(desc);
+		return !RowIsNull(nulls, fields);
+	});
+}
+
+// The BM25F score of a row (a record of the index's fields) for `q`, 0 when
+// it does not match; null when every field is NULL.
+double
+ComputedRowScore(FunctionCallInfo fcinfo, Datum row, QueryValue q, bool *null)
+{
+	q.index = IndexOfQuery(q);
+	ScoreCache *cache = CachedQuery(fcinfo, q);
+	const uint32_t fields = cache->query->view->field_count;
+	Datum values[kMaxFields];
+	bool nulls[kMaxFields];
+	*null = !RowValues(row, q.index, fields, values, nulls);
+	if (*null)
+		return 0;
+	Tokens doc = pg::PgCall([&] { return TokenizeRow(cache->query->view->config, values, nulls, fields); });
+	return ScoreTokens(*cache->query, doc, cache->term_scores);
+}
+
+} // namespace
+
+} // namespace quarry::am::bm25
+
 using namespace quarry::am::bm25;
 using quarry::am::CheckIndexKind;
 using quarry::am::IndexKind;
@@ -177,6 +255,7 @@ ComputedScore(FunctionCallInfo fcinfo, Datum text, QueryValue q)
 {
 	q.index = IndexOfQuery(q);
 	ScoreCache *cache = CachedQuery(fcinfo, q);
+	CheckOneField(*cache, q);
 	Tokens doc = TokenizeDatum(cache->query->view->config, text, false);
 	double score = ScoreTokens(*cache->query, doc, cache->term_scores);
 	return score > 0 ? -score : 0.0;
@@ -223,8 +302,58 @@ QUARRY_FUNCTION(quarry_bm25_match)
 		QueryValue q = DecodeQuery(PG_GETARG_DATUM(1));
 		q.index = IndexOfQuery(q);
 		ScoreCache *cache = CachedQuery(fcinfo, q);
+		CheckOneField(*cache, q);
 		Tokens doc = TokenizeDatum(cache->query->view->config, PG_GETARG_DATUM(0), false);
 		double score = ScoreTokens(*cache->query, doc, cache->term_scores);
+		PG_RETURN_BOOL(score > 0);
+	});
+}
+
+// record <@> quarry_query: minus the BM25F score of a row of an index's
+// fields, as in (title, body) <@> 'q' (0 when it does not match, NULL when
+// every field is NULL).
+QUARRY_FUNCTION(quarry_bm25_row_score)
+{
+	return Boundary("quarry_bm25_row_score", [&]() -> Datum {
+		bool null;
+		double score = ComputedRowScore(fcinfo, PG_GETARG_DATUM(0), DecodeQuery(PG_GETARG_DATUM(1)), &null);
+		if (null)
+			PG_RETURN_NULL();
+		PG_RETURN_FLOAT8(score > 0 ? -score : 0.0);
+	});
+}
+
+// quarry_bm25_row_scored(ctid, record, quarry_query): the row form of
+// quarry_bm25_scored (the scan's value for the row it returned last, else
+// computed as record <@> quarry_query computes it).
+QUARRY_FUNCTION(quarry_bm25_row_scored)
+{
+	return Boundary("quarry_bm25_row_scored", [&]() -> Datum {
+		QueryValue q = DecodeQuery(PG_GETARG_DATUM(2));
+		double value;
+		bool null;
+		if (q.index != InvalidOid && quarry::am::ValueOfReturnedRow(q.index, q.parsed, q.text, reinterpret_cast<ItemPointer>(PG_GETARG_POINTER(0)), &value, &null))
+		{
+			CheckMayScoreOnce(fcinfo, q);
+			if (null)
+				PG_RETURN_NULL();
+			PG_RETURN_FLOAT8(value);
+		}
+		double score = ComputedRowScore(fcinfo, PG_GETARG_DATUM(1), q, &null);
+		if (null)
+			PG_RETURN_NULL();
+		PG_RETURN_FLOAT8(score > 0 ? -score : 0.0);
+	});
+}
+
+// record @@@ quarry_query: whether a row of an index's fields matches.
+QUARRY_FUNCTION(quarry_bm25_row_match)
+{
+	return Boundary("quarry_bm25_row_match", [&]() -> Datum {
+		bool null;
+		double score = ComputedRowScore(fcinfo, PG_GETARG_DATUM(0), DecodeQuery(PG_GETARG_DATUM(1)), &null);
+		if (null)
+			PG_RETURN_NULL();
 		PG_RETURN_BOOL(score > 0);
 	});
 }

@@ -138,6 +138,9 @@ RegisterOptions()
 					   ShareUpdateExclusiveLock);
 	add_real_reloption(options_kind, "b", "BM25 length normalization (b)", kDefaultB, 0.0, 1.0,
 					   ShareUpdateExclusiveLock);
+	add_string_reloption(options_kind, "weights",
+						 "Field weights of an index of several columns, as 'title=3, body=1' (read at query time)",
+						 nullptr, ValidateFieldWeights, ShareUpdateExclusiveLock);
 	add_bool_reloption(options_kind, "positions",
 					   "Store term positions, for phrase queries (takes effect at CREATE INDEX and REINDEX)", true,
 					   AccessExclusiveLock);
@@ -151,6 +154,7 @@ OptionsParse(Datum reloptions, bool validate)
 		{"k1", RELOPT_TYPE_REAL, offsetof(Options, k1)},
 		{"b", RELOPT_TYPE_REAL, offsetof(Options, b)},
 		{"positions", RELOPT_TYPE_BOOL, offsetof(Options, positions)},
+		{"weights", RELOPT_TYPE_STRING, offsetof(Options, weights_offset)},
 	};
 	return static_cast<bytea *>(
 		build_reloptions(reloptions, validate, options_kind, sizeof(Options), table, lengthof(table)));

@@ -1,6 +1,7 @@
 // aminsert for quarry_bm25: a new or updated row goes to the pending list at
 // once, so it is searchable as soon as its transaction's changes are visible;
-// a NULL value goes to the null-row list.
+// a NULL value (in an index of fields: every field NULL) goes to the
+// null-row list.
 // N, the total length and the document frequencies include it immediately. The
 // row is tokenized before any lock is taken; the append itself holds the
 // metapage's exclusive lock for a memcpy and a WAL record.
@@ -18,7 +19,8 @@ bool
 Insert(Relation index, Datum *values, bool *isnull, ItemPointer tid, Relation heap, IndexUniqueCheck check_unique,
 	   bool index_unchanged, IndexInfo *info)
 {
-	if (isnull[0])
+	const uint32_t fields = IndexRelationGetNumberOfKeyAttributes(index);
+	if (RowIsNull(isnull, fields))
 	{
 		am::AppendNullRow(NullRowFormat(), index, tid); // ordered scans return NULL rows last
 		return false;
@@ -28,7 +30,7 @@ Insert(Relation index, Datum *values, bool *isnull, ItemPointer tid, Relation he
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	MetaPage meta;
 	ReadMeta(index, &meta);
-	Tokens tokens = TokenizeDatum(IndexTextConfig(index, meta), values[0], false);
+	Tokens tokens = TokenizeRow(IndexTextConfig(index, meta), values, isnull, fields);
 	uint64_t pending_bytes = AppendPending(index, tid, tokens, (meta.flags & kMetaPositions) != 0);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);

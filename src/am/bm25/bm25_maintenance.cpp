@@ -59,22 +59,34 @@ EndWork(Work &w)
 struct DocMap {
 	explicit DocMap(mem::BuildArena &arena)
 		: new_ids(mem::BuildAllocator<uint32_t>(arena)), offsets(mem::BuildAllocator<uint32_t>(arena)),
-		  lengths(mem::BuildAllocator<uint32_t>(arena)), row_ids(mem::BuildAllocator<uint64_t>(arena))
+		  lengths(mem::BuildAllocator<uint32_t>(arena)), field_lengths(mem::BuildAllocator<uint32_t>(arena)),
+		  row_ids(mem::BuildAllocator<uint64_t>(arena))
 	{
 	}
 	ArenaVector<uint32_t> new_ids; // all inputs, concatenated
 	ArenaVector<uint32_t> offsets; // where each input starts in new_ids
 	ArenaVector<uint32_t> lengths;
+	ArenaVector<uint32_t> field_lengths; // an index of fields: document after document
+	uint32_t field_count = 1;
 	ArenaVector<uint64_t> row_ids;
 };
 
+// Numbers the inputs' live documents in order and gathers their lengths (and
+// field lengths: the inputs' field count, all alike) and row ids.
 void
 MapDocuments(SegmentReader **inputs, uint32_t n, mem::ScanArena &scratch, DocMap &map)
 {
+	map.field_count = n == 0 ? 1 : std::max<uint32_t>(LengthArrays(inputs[0]->header), 2) - 1;
 	for (uint32_t i = 0; i < n; i++)
 	{
+		if (std::max<uint32_t>(LengthArrays(inputs[i]->header), 2) - 1 != map.field_count)
+			pg::ThrowCorrupt(inputs[i]->index, "Segment %u: its documents have another number of fields.",
+							 inputs[i]->ref.id);
 		map.offsets.push_back(static_cast<uint32_t>(map.new_ids.size()));
 		auto *docs = scratch.Make<SegmentDocs>(inputs[i]);
+		auto **fields = scratch.MakeArray<SegmentDocs *>(map.field_count);
+		for (uint32_t f = 0; map.field_count >= 2 && f < map.field_count; f++)
+			fields[f] = scratch.Make<SegmentDocs>(inputs[i], static_cast<int>(f));
 		for (uint32_t d = 0; d < inputs[i]->header.doc_count; d++)
 		{
 			if (d % 4096 == 0)
@@ -86,11 +98,15 @@ MapDocuments(SegmentReader **inputs, uint32_t n, mem::ScanArena &scratch, DocMap
 			}
 			map.new_ids.push_back(static_cast<uint32_t>(map.lengths.size()));
 			map.lengths.push_back(docs->Length(d));
+			for (uint32_t f = 0; map.field_count >= 2 && f < map.field_count; f++)
+				map.field_lengths.push_back(fields[f]->Length(d));
 			ItemPointerData tid;
 			docs->RowId(d, &tid);
 			map.row_ids.push_back(pg::PackTid(&tid));
 		}
 		docs->Release();
+		for (uint32_t f = 0; map.field_count >= 2 && f < map.field_count; f++)
+			fields[f]->Release();
 	}
 }
 
@@ -171,7 +187,7 @@ MergeInto(Relation index, bool wal, uint32_t id, bool with_positions, SegmentRea
 	auto *map = pg::MakeOwned<DocMap>(work.cxt, *work.arena);
 	MapDocuments(inputs, n, *work.scratch, *map);
 	auto *writer = pg::MakeOwned<SegmentWriter>(work.cxt, index, wal, id, with_positions, *work.arena);
-	writer->SetDocuments(map->lengths, map->row_ids);
+	writer->SetDocuments(map->lengths, map->row_ids, map->field_lengths, map->field_count);
 
 	auto **iterators = work.scratch->MakeArray<TermIterator *>(n);
 	auto *heads = work.scratch->MakeArray<std::string_view>(n);
@@ -496,7 +512,10 @@ FlushPending(Relation index, Work &work)
 			terms.push_back(tf);
 		}
 		ItemPointerData tid = doc.tid;
-		inverter->AddDocument(terms, doc.length, pg::PackTid(&tid));
+		uint32_t field_lengths[kMaxFields];
+		for (uint32_t f = 0; f < snap->field_count; f++)
+			field_lengths[f] = snap->field_lengths[std::size_t{f} * snap->count + d];
+		inverter->AddDocument(terms, doc.length, pg::PackTid(&tid), {field_lengths, snap->field_count});
 	}
 	SegmentRef ref{};
 	bool have_segment = inverter->doc_count() > 0;
@@ -536,7 +555,8 @@ WriteSegment(Relation index, bool wal, uint32_t id, fts::Inverter &inverter, mem
 			 MemoryContext cxt)
 {
 	auto *writer = pg::MakeOwned<SegmentWriter>(cxt, index, wal, id, inverter.with_positions(), arena);
-	writer->SetDocuments(inverter.lengths(), inverter.row_ids());
+	const uint32_t fields = inverter.doc_count() == 0 ? 1 : inverter.field_lengths().size() / inverter.doc_count();
+	writer->SetDocuments(inverter.lengths(), inverter.row_ids(), inverter.field_lengths(), fields);
 	ArenaVector<fts::DocId> docs{mem::BuildAllocator<fts::DocId>(arena)};
 	ArenaVector<uint32_t> tfs{mem::BuildAllocator<uint32_t>(arena)};
 	ArenaVector<uint32_t> positions{mem::BuildAllocator<uint32_t>(arena)};

@@ -76,6 +76,13 @@ ReadMeta(Relation index, MetaPage *out)
 	}
 	if (out->version < 4)
 		out->flags = 0;
+	if (out->version < 5 || out->field_count == 0)
+	{
+		out->field_count = 1;
+		std::memset(out->field_total_length, 0, sizeof out->field_total_length);
+	}
+	if (out->field_count > kMaxFields)
+		pg::ThrowCorrupt(index, "metapage lists %u fields", out->field_count);
 	if (out->segment_count > kMaxSegments || out->retired_count > kMaxRetired)
 		pg::ThrowCorrupt(index, "metapage lists %u segments and %u retired sets", out->segment_count,
 					  out->retired_count);

@@ -1,6 +1,7 @@
 // The pending list: appending (aminsert), reading a snapshot, marking entries
 // removed (VACUUM). See bm25_pending.h.
 #include "am/bm25/bm25_pending.h"
+#include "am/bm25/bm25_fields.h"
 #include "pg/heap_tid.h"
 
 #include "fts/codec.h"
@@ -45,12 +46,16 @@ InitPendingPage(Page page)
 uint8_t *
 EncodeEntry(ItemPointer tid, const Tokens &tokens, bool with_positions, uint32_t *bytes_out)
 {
-	std::size_t bytes = sizeof(PendingEntryHeader);
+	const std::size_t field_bytes = tokens.field_count >= 2 ? tokens.field_count * sizeof(uint32_t) : 0;
+	std::size_t bytes = sizeof(PendingEntryHeader) + field_bytes;
 	for (uint32_t i = 0; i < tokens.count; i++)
 		bytes += (2 + (with_positions ? tokens.lexemes[i].tf : 0)) * std::size_t{fts::kMaxVarintBytes} +
 				 tokens.lexemes[i].bytes;
 	auto *entry = static_cast<uint8_t *>(palloc(bytes));
 	std::size_t at = sizeof(PendingEntryHeader);
+	if (field_bytes != 0)
+		std::memcpy(entry + at, tokens.field_lengths, field_bytes);
+	at += field_bytes;
 	for (uint32_t i = 0; i < tokens.count; i++)
 	{
 		const Lexeme &lex = tokens.lexemes[i];
@@ -165,6 +170,8 @@ AppendPending(Relation index, ItemPointer tid, const Tokens &tokens, bool with_p
 	meta->pending_bytes += bytes;
 	meta->doc_count++;
 	meta->total_length += tokens.length;
+	for (uint32_t f = 0; tokens.field_count >= 2 && f < tokens.field_count; f++)
+		meta->field_total_length[f] += tokens.field_lengths[f];
 	uint64_t pending_bytes = meta->pending_bytes;
 	edit.Finish();
 
@@ -178,7 +185,8 @@ PendingSnapshot *
 ReadPending(Relation index, const MetaPage &meta, mem::ScanArena &arena)
 {
 	auto *snap = arena.Make<PendingSnapshot>();
-	*snap = PendingSnapshot{nullptr, nullptr, 0, 0, nullptr, 0};
+	*snap = PendingSnapshot{};
+	snap->field_count = FieldCount(meta) >= 2 ? FieldCount(meta) : 0;
 	if (meta.pending_docs == 0)
 		return snap;
 	auto *stream = arena.MakeArray<uint8_t>(meta.pending_bytes);
@@ -213,6 +221,8 @@ ReadPending(Relation index, const MetaPage &meta, mem::ScanArena &arena)
 
 	snap->docs = arena.MakeArray<PendingDoc>(meta.pending_docs);
 	snap->lengths = arena.MakeArray<uint32_t>(meta.pending_docs);
+	const uint32_t fields = FieldCount(meta) >= 2 ? FieldCount(meta) : 0;
+	snap->field_lengths = fields != 0 ? arena.MakeArray<uint32_t>(std::size_t{fields} * meta.pending_docs) : nullptr;
 	uint64_t at = 0;
 	for (uint32_t i = 0; i < meta.pending_docs; i++)
 	{
@@ -228,8 +238,14 @@ ReadPending(Relation index, const MetaPage &meta, mem::ScanArena &arena)
 		snap->lengths[i] = h.length;
 		doc.removed = (h.flags & kPendingRemoved) != 0;
 		doc.term_count = h.term_count;
-		doc.terms = stream + at + sizeof h;
-		doc.terms_bytes = h.entry_bytes - static_cast<uint32_t>(sizeof h);
+		const uint32_t field_bytes = fields * static_cast<uint32_t>(sizeof(uint32_t));
+		if (h.entry_bytes < sizeof h + field_bytes)
+			pg::ThrowCorrupt(index, "A pending list entry has a bad size.");
+		for (uint32_t f = 0; f < fields; f++)
+			std::memcpy(&snap->field_lengths[std::size_t{f} * meta.pending_docs + i],
+						stream + at + sizeof h + f * sizeof(uint32_t), sizeof(uint32_t));
+		doc.terms = stream + at + sizeof h + field_bytes;
+		doc.terms_bytes = h.entry_bytes - static_cast<uint32_t>(sizeof h) - field_bytes;
 		doc.with_positions = (meta.flags & kMetaPositions) != 0;
 		doc.stream_offset = at;
 		at += h.entry_bytes;

@@ -41,6 +41,10 @@ struct PendingSnapshot {
 	PendingDoc *docs;
 	uint32_t *lengths; // docs[i].length, contiguous (for scoring windows)
 	uint32_t count;
+	// An index of fields: field f's length of entry i at field_lengths[f *
+	// count + i] (each field's lengths contiguous); else null and 0.
+	uint32_t *field_lengths = nullptr;
+	uint32_t field_count = 0;
 	uint64_t bytes;
 	PendingPiece *pieces;
 	uint32_t piece_count;

@@ -100,7 +100,7 @@ OpenPhraseCursor(PreparedQuery *q, QueryTerm &qt, uint32_t term_index, mem::Scan
 	auto *cursor = arena.Make<fts::PhraseCursor>();
 	cursor->Init(members, spec.member_count, spec.slop, &qt.scorer, ArenaBuffers(arena));
 	qt.phrase_cursor = cursor;
-	qt.cursor.InitPhrase(cursor, &qt.scorer, cursor->UpperBound({bounds, spec.member_count}), term_index);
+	qt.cursor.InitComposite(cursor, &qt.scorer, cursor->UpperBound({bounds, spec.member_count}), term_index);
 }
 
 double

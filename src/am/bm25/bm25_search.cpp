@@ -1,5 +1,6 @@
 // Index views and prepared queries (see bm25_search.h).
 #include "am/bm25/bm25_search.h"
+#include "am/bm25/bm25_fields.h"
 
 #include "fts/term_positions.h"
 #include "pg/guard.h"
@@ -115,6 +116,33 @@ ArenaBuffers(mem::ScanArena &arena)
 	return {AllocateFromArena, &arena};
 }
 
+namespace {
+
+// An index of fields: each field's weight, normalisation and statistics; its
+// segments hold one length array per field.
+void
+OpenFields(IndexView *view)
+{
+	view->field_count = FieldCount(view->meta);
+	if (view->field_count < 2)
+		return;
+	double weights[kMaxFields];
+	FieldWeights(view->index, view->field_count, weights);
+	for (uint32_t f = 0; f < view->field_count; f++)
+	{
+		const uint64_t total = view->meta.field_total_length[f];
+		view->field_stats[f] = fts::CollectionStats{view->meta.doc_count, total};
+		const double avg = total == 0 || view->meta.doc_count == 0 ? 1.0 : view->field_stats[f].AverageLength();
+		view->field_norms[f] = fts::FieldNorm{weights[f], view->params.b, avg};
+	}
+	for (uint32_t s = 0; s < view->segment_count; s++)
+		if (LengthArrays(view->segments[s]->header) != 1 + view->field_count)
+			pg::ThrowCorrupt(view->index, "Segment %u: its documents have another number of fields than the index.",
+							 view->segments[s]->ref.id);
+}
+
+} // namespace
+
 IndexView *
 OpenIndexView(Relation index, mem::ScanArena &arena)
 {
@@ -137,6 +165,7 @@ OpenIndexView(Relation index, mem::ScanArena &arena)
 	}
 	view->pending_base = base;
 	view->pending = ReadPending(index, view->meta, arena);
+	OpenFields(view);
 	if (uint64_t{base} + view->pending->count >= fts::kEndDoc)
 		pg::ThrowError(ERRCODE_PROGRAM_LIMIT_EXCEEDED, "quarry_bm25 index holds too many documents");
 	view->doc_end = base + view->pending->count;
@@ -242,7 +271,9 @@ MakeScorers(PreparedQuery *q, const QueryTermList &list)
 		{
 			QueryTerm &qt = q->terms[t];
 			const double boost = list.boosts == nullptr ? 1.0 : list.boosts[t];
-			if (qt.phrase != nullptr)
+			if (qt.field_terms != nullptr)
+				MakeFieldScorers(qt, df, boost, view);
+			else if (qt.phrase != nullptr)
 				MakePhraseScorer(qt, view->params, view->stats);
 			else
 				qt.scorer = fts::TermScorer(view->params, view->stats, df, qt.query_tf, boost);
@@ -256,7 +287,7 @@ PreparedQuery *
 PrepareQuery(IndexView *view, std::string_view text, bool parsed, mem::ScanArena &arena)
 {
 	auto *q = arena.Make<PreparedQuery>();
-	*q = PreparedQuery{view, nullptr, 0, 0, {}, nullptr, nullptr, nullptr, 0};
+	*q = PreparedQuery{view, nullptr, 0, 0, {}, nullptr, nullptr, nullptr, 0, nullptr, 0};
 	QueryTermList list = parsed ? ReadClauseTerms(view, text, arena) : ReadPlainTerms(view->config, text);
 	q->term_count = list.count;
 	q->scored_count = list.scored_count;
@@ -265,7 +296,8 @@ PrepareQuery(IndexView *view, std::string_view text, bool parsed, mem::ScanArena
 	for (uint32_t t = 0; t < list.count; t++)
 	{
 		const PhraseSpec *phrase = list.phrases == nullptr ? nullptr : list.phrases[t];
-		lookup_count += phrase == nullptr ? 1 : phrase->lexeme_count;
+		lookup_count += view->field_count >= 2 ? FieldLookupCount(view, phrase)
+											   : (phrase == nullptr ? 1 : phrase->lexeme_count);
 	}
 	auto **lookups = arena.MakeArray<QueryTerm *>(std::max<uint32_t>(lookup_count, 1));
 	auto *positions = arena.MakeArray<bool>(std::max<uint32_t>(lookup_count, 1));
@@ -273,6 +305,12 @@ PrepareQuery(IndexView *view, std::string_view text, bool parsed, mem::ScanArena
 	for (uint32_t t = 0; t < list.count; t++)
 	{
 		const PhraseSpec *phrase = list.phrases == nullptr ? nullptr : list.phrases[t];
+		if (view->field_count >= 2)
+		{
+			PrepareFieldTerm(q->terms[t], list.terms[t], phrase, view, arena);
+			n += FieldLookups(q->terms[t], lookups + n, positions + n);
+			continue;
+		}
 		if (phrase != nullptr)
 		{
 			PreparePhraseTerm(q->terms[t], list.terms[t], phrase, view, arena);
@@ -287,9 +325,13 @@ PrepareQuery(IndexView *view, std::string_view text, bool parsed, mem::ScanArena
 		positions[n] = false;
 		lookups[n++] = &q->terms[t];
 	}
+	lookup_count = n;
 	MatchPending(view->pending, lookups, positions, lookup_count, arena);
 	for (uint32_t i = 0; i < lookup_count; i++)
 		lookups[i]->doc_freq += lookups[i]->pending_count;
+	for (uint32_t t = 0; t < list.count; t++)
+		if (q->terms[t].field_terms != nullptr)
+			q->terms[t].doc_freq = FieldDocFreq(q->terms[t]);
 	MakeScorers(q, list);
 	if (parsed)
 		MakeFilter(q, list, arena);
@@ -312,7 +354,9 @@ OpenPendingPart(const QueryTerm &qt, const fts::TermScorer &scorer, IndexView *v
 	std::size_t position_count = 0;
 	for (uint32_t i = 0; i < qt.pending_count; i++)
 	{
-		lens[i] = view->pending->docs[qt.pending_docs[i]].length;
+		lens[i] = qt.field < 0 ? view->pending->docs[qt.pending_docs[i]].length
+							   : view->pending->field_lengths[std::size_t(qt.field) * view->pending->count +
+															  qt.pending_docs[i]];
 		position_count += qt.pending_tfs[i];
 	}
 	std::size_t bytes = fts::EncodedPostingListSize(docs, tfs);
@@ -405,14 +449,25 @@ OpenCursors(PreparedQuery *q, mem::ScanArena &arena)
 	IndexView *view = q->view;
 	// Page readers: postings (and positions) per part, per term or per
 	// phrase member, forward and probe.
-	uint32_t readers = 0;
+	uint32_t readers = 0, field_lengths = 0;
 	for (uint32_t t = 0; t < q->term_count; t++)
-		readers += q->terms[t].phrase == nullptr ? 1 : 4 * q->terms[t].phrase->member_count;
+	{
+		const QueryTerm &qt = q->terms[t];
+		readers += qt.field_terms != nullptr ? FieldReaders(qt) : qt.phrase == nullptr ? 1 : 4 * qt.phrase->member_count;
+		field_lengths += qt.field_term_count;
+	}
+	q->field_lengths = arena.MakeArray<ViewFieldLengths *>(std::max<uint32_t>(field_lengths, 1));
+	q->field_lengths_count = 0;
 	q->page_bytes = arena.MakeArray<PagePostingBytes *>(std::max<uint32_t>(readers * (view->segment_count + 1), 1));
 	q->page_bytes_count = 0;
 	for (uint32_t t = 0; t < q->term_count; t++)
 	{
 		QueryTerm &qt = q->terms[t];
+		if (qt.field_terms != nullptr)
+		{
+			OpenFieldCursor(q, qt, t, arena);
+			continue;
+		}
 		if (qt.phrase != nullptr)
 		{
 			OpenPhraseCursor(q, qt, t, arena);
@@ -430,14 +485,18 @@ ReleaseCursors(PreparedQuery *q)
 {
 	for (uint32_t i = 0; i < q->page_bytes_count; i++)
 		q->page_bytes[i]->Release();
+	for (uint32_t i = 0; i < q->field_lengths_count; i++)
+		q->field_lengths[i]->Release();
 }
 
 namespace {
 
 // A term's tf in a document given as tokens (a phrase's frequency), 0 if absent.
 double
-TfInTokens(const QueryTerm &qt, const Tokens &doc)
+TfInTokens(const QueryTerm &qt, const IndexView &view, const Tokens &doc)
 {
+	if (qt.field_terms != nullptr)
+		return FieldFreqInTokens(qt, view, doc);
 	if (qt.phrase != nullptr)
 		return PhraseFreqInTokens(qt, doc);
 	const Lexeme *lex = FindLexeme(doc, qt.text);
@@ -452,7 +511,7 @@ ScoreTokens(const PreparedQuery &q, const Tokens &doc, double *term_scores)
 	bool holds = false;
 	for (uint32_t t = 0; t < q.scored_count; t++)
 	{
-		const double tf = TfInTokens(q.terms[t], doc);
+		const double tf = TfInTokens(q.terms[t], *q.view, doc);
 		holds |= tf > 0;
 		term_scores[t] = tf == 0 ? 0.0 : q.terms[t].scorer.Score(tf, doc.length);
 	}
@@ -463,12 +522,12 @@ ScoreTokens(const PreparedQuery &q, const Tokens &doc, double *term_scores)
 	{
 		bool any = false;
 		for (uint32_t i = g == 0 ? 0 : q.group_ends[g - 1]; i < q.group_ends[g] && !any; i++)
-			any = TfInTokens(q.terms[q.required[i]], doc) > 0;
+			any = TfInTokens(q.terms[q.required[i]], *q.view, doc) > 0;
 		if (!any)
 			return 0.0;
 	}
 	for (uint32_t t = q.scored_count; t < q.term_count; t++)
-		if (TfInTokens(q.terms[t], doc) > 0)
+		if (TfInTokens(q.terms[t], *q.view, doc) > 0)
 			return 0.0;
 	return fts::SumInTermOrder(term_scores, q.scored_count);
 }
@@ -552,6 +611,64 @@ ViewDocs::Tid(fts::DocId doc, ItemPointer tid)
 
 void
 ViewDocs::Release()
+{
+	for (uint32_t s = 0; s < view_->segment_count; s++)
+		docs_[s].Release();
+}
+
+// --- ViewFieldLengths ---------------------------------------------------------------
+
+ViewFieldLengths::ViewFieldLengths(IndexView *view, uint32_t field, mem::ScanArena &arena)
+	: view_(view), field_(field)
+{
+	docs_ = arena.MakeArray<SegmentDocs>(std::max<uint32_t>(view->segment_count, 1));
+	for (uint32_t s = 0; s < view->segment_count; s++)
+		new (&docs_[s]) SegmentDocs(view->segments[s], static_cast<int>(field));
+}
+
+uint32_t
+ViewFieldLengths::Length(fts::DocId doc)
+{
+	if (doc >= view_->pending_base)
+	{
+		const PendingSnapshot *p = view_->pending;
+		return p->field_lengths[std::size_t{field_} * p->count + (doc - view_->pending_base)];
+	}
+	uint32_t lo = 0, hi = view_->segment_count;
+	while (hi - lo > 1)
+	{
+		uint32_t mid = (lo + hi) / 2;
+		if (view_->segments[mid]->base <= doc)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return docs_[lo].Length(doc - view_->segments[lo]->base);
+}
+
+std::span<const uint32_t>
+ViewFieldLengths::Window(fts::DocId first, uint32_t max_count)
+{
+	if (first >= view_->pending_base)
+	{
+		const PendingSnapshot *p = view_->pending;
+		uint32_t local = first - view_->pending_base;
+		return {p->field_lengths + std::size_t{field_} * p->count + local, std::min(max_count, p->count - local)};
+	}
+	uint32_t lo = 0, hi = view_->segment_count;
+	while (hi - lo > 1)
+	{
+		uint32_t mid = (lo + hi) / 2;
+		if (view_->segments[mid]->base <= first)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return docs_[lo].LengthWindow(first - view_->segments[lo]->base, max_count);
+}
+
+void
+ViewFieldLengths::Release()
 {
 	for (uint32_t s = 0; s < view_->segment_count; s++)
 		docs_[s].Release();

@@ -22,6 +22,7 @@
 #include "am/bm25/bm25_pending.h"
 #include "am/bm25/bm25_segment.h"
 #include "fts/clause_filter.h"
+#include "fts/field_union.h"
 #include "fts/phrase_cursor.h"
 #include "fts/query_syntax.h"
 #include "fts/term_expansion.h"
@@ -36,6 +37,11 @@ struct IndexView {
 	Oid config;
 	fts::Bm25Params params;
 	fts::CollectionStats stats;
+	// An index of fields (bm25_fields.h): their count (1 without), weights and
+	// normalisations, and statistics (N and each field's total length).
+	uint32_t field_count;
+	fts::FieldNorm field_norms[kMaxFields];
+	fts::CollectionStats field_stats[kMaxFields];
 	SegmentReader **segments;
 	uint32_t segment_count;
 	PendingSnapshot *pending;
@@ -59,6 +65,7 @@ struct PhraseSpec {
 	uint32_t *member_offset; // per member, ascending
 	uint32_t member_count;	 // 2..fts::kMaxPhraseTerms
 	uint32_t slop;
+	int field = -1; // an index of fields: the field it looks in (title:"a b"), -1: every field
 };
 
 struct QueryTerm {
@@ -77,6 +84,13 @@ struct QueryTerm {
 	const PhraseSpec *phrase;
 	struct QueryTerm *lexemes;
 	fts::PhraseCursor *phrase_cursor;
+	// An index of fields: the term (or phrase) in each field it looks in,
+	// and their union (bm25_field_query.cpp); a field's term: its field.
+	struct QueryTerm *field_terms;
+	uint32_t *field_numbers;
+	uint32_t field_term_count;
+	fts::FieldUnion *field_union;
+	int field = -1;
 };
 
 /// A query's lexemes before they are looked up: the scored terms first (tf is
@@ -119,8 +133,11 @@ struct ExpandedTerms {
 	uint32_t count;
 	uint64_t blended_df;
 };
+/// In an index of fields, `field` >= 0 expands over that field's terms (the
+/// kept terms then carry its tag), -1 over every field's (the kept terms are
+/// lexemes, each with its largest document frequency over the fields).
 ExpandedTerms ExpandLexeme(IndexView *view, std::string_view lexeme, fts::ClauseKind kind, uint32_t distance,
-						   mem::ScanArena &scratch, mem::ScanArena &arena);
+						   int field, mem::ScanArena &scratch, mem::ScanArena &arena);
 /// Most terms the prefix and fuzzy clauses of one query may expand to in all
 /// (Lucene's default clause limit is 1024 per boolean query; this allows a
 /// few clauses at the largest quarry.bm25_max_expansions).
@@ -143,6 +160,8 @@ struct PreparedQuery {
 	// Open cursors (for releasing pins).
 	PagePostingBytes **page_bytes;
 	uint32_t page_bytes_count;
+	class ViewFieldLengths **field_lengths; // field terms' length readers
+	uint32_t field_lengths_count;
 };
 static_assert(std::is_trivially_destructible_v<PreparedQuery>, "lives across PostgreSQL calls made without PgCall");
 
@@ -173,6 +192,30 @@ void MakePhraseScorer(QueryTerm &qt, const fts::Bm25Params &params, const fts::C
 void OpenPhraseCursor(PreparedQuery *q, QueryTerm &qt, uint32_t term_index, mem::ScanArena &arena);
 /// A phrase's frequency in a document given as tokens (with positions).
 double PhraseFreqInTokens(const QueryTerm &qt, const Tokens &doc);
+// --- inside the access method: terms over fields (bm25_field_query.cpp) ---
+
+/// A term of an index of fields: the term (or phrase) looked up in each field
+/// it looks in (a tagged text: that field; else every field).
+void PrepareFieldTerm(QueryTerm &qt, const Lexeme &text, const PhraseSpec *phrase, IndexView *view,
+					  mem::ScanArena &arena);
+/// Most lookups (terms, phrase lexemes) a field term needs.
+uint32_t FieldLookupCount(const IndexView *view, const PhraseSpec *phrase);
+/// Appends the field term's lookups (what MatchPending fills in) and whether
+/// each needs positions; returns how many.
+uint32_t FieldLookups(QueryTerm &qt, QueryTerm **lookups, bool *positions);
+/// The field term's scorers, once its fields' document frequencies are known
+/// (pending list included): its own (BM25F, b = 0 over the folded frequency,
+/// document frequency `df`, or for a phrase the sum of its positions' IDFs),
+/// and its fields' (for their bounds). Sets qt.doc_freq first when `df` is 0.
+uint64_t FieldDocFreq(const QueryTerm &qt);
+void MakeFieldScorers(QueryTerm &qt, uint64_t df, double boost, const IndexView *view);
+/// Opens a field term's cursor: its fields' cursors under a FieldUnion.
+void OpenFieldCursor(PreparedQuery *q, QueryTerm &qt, uint32_t term_index, mem::ScanArena &arena);
+/// Page readers a field term's cursors take per part.
+uint32_t FieldReaders(const QueryTerm &qt);
+/// A field term's folded frequency in a row given as tokens (TokenizeRow).
+double FieldFreqInTokens(const QueryTerm &qt, const IndexView &view, const Tokens &doc);
+
 /// Drops the buffer pins the cursors hold (they must be reopened to be used).
 void ReleaseCursors(PreparedQuery *query);
 
@@ -202,6 +245,20 @@ private:
 
 	IndexView *view_;
 	SegmentDocs *docs_; // one per segment
+};
+
+/// One field's lengths over a whole view by global id (an index of fields).
+class ViewFieldLengths final : public fts::DocLengths {
+public:
+	ViewFieldLengths(IndexView *view, uint32_t field, mem::ScanArena &arena);
+	uint32_t Length(fts::DocId doc) override;
+	std::span<const uint32_t> Window(fts::DocId first, uint32_t max_count) override;
+	void Release();
+
+private:
+	IndexView *view_;
+	uint32_t field_;
+	SegmentDocs *docs_; // one per segment, reading the field's lengths
 };
 
 } // namespace quarry::am::bm25

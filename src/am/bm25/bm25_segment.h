@@ -33,7 +33,10 @@ public:
 /// document's tf positions in turn.
 	SegmentWriter(Relation index, bool wal, uint32_t segment_id, bool with_positions, mem::BuildArena &arena);
 
-	void SetDocuments(std::span<const uint32_t> lengths, std::span<const uint64_t> row_ids);
+	/// An index of `field_count` >= 2 fields gives its documents' field
+	/// lengths too, document after document.
+	void SetDocuments(std::span<const uint32_t> lengths, std::span<const uint64_t> row_ids,
+					  std::span<const uint32_t> field_lengths = {}, uint32_t field_count = 1);
 	void AddTerm(std::string_view term, std::span<const fts::DocId> docs, std::span<const uint32_t> tfs,
 				 std::span<const uint32_t> positions = {});
 	SegmentRef Finish();
@@ -63,6 +66,8 @@ private:
 	bool with_positions_;
 	mem::BuildArena &arena_;
 	std::span<const uint32_t> lengths_;
+	std::span<const uint32_t> field_lengths_; // document after document
+	uint32_t field_count_ = 1;
 	std::span<const uint64_t> row_ids_;
 	uint64_t total_length_ = 0;
 	uint32_t term_count_ = 0;
@@ -96,6 +101,9 @@ SegmentReader *OpenSegment(Relation index, const SegmentRef &ref, fts::DocId bas
 /// Whether a segment header's sections are consistent (what OpenSegment
 /// checks, ERRORing otherwise).
 bool HeaderSectionsSane(const SegmentHeader &h);
+/// How many length arrays a segment holds: 1, or 1 + its index's fields (0
+/// if its header is inconsistent).
+uint32_t LengthArrays(const SegmentHeader &h);
 /// Opens a segment the metapage no longer lists (to recycle its pages).
 SegmentReader *OpenRetiredSegment(Relation index, BlockNumber header_block, mem::ScanArena &arena);
 BlockNumber LogicalBlock(const SegmentReader &segment, uint32_t logical);
@@ -155,7 +163,12 @@ private:
 /// alive bits), keeping the last page of each pinned. Trivially destructible.
 class SegmentDocs {
 public:
-	explicit SegmentDocs(const SegmentReader *segment) : segment_(segment) {}
+	/// `field`: Length and LengthWindow read that field's lengths (an index
+	/// of fields), else the documents' lengths.
+	explicit SegmentDocs(const SegmentReader *segment, int field = -1)
+		: segment_(segment), array_(static_cast<uint32_t>(field + 1))
+	{
+	}
 	uint32_t Length(fts::DocId local);
 	/// Lengths of local documents from `local` on, to the end of their page
 	/// (at most max_count), straight from the pinned page.
@@ -171,8 +184,10 @@ private:
 		uint32_t logical = 0;
 	};
 	const char *Content(Pinned &pin, uint32_t logical);
+	uint32_t LengthsPage(fts::DocId local) const;
 
 	const SegmentReader *segment_;
+	uint32_t array_; // 0: lengths; 1 + f: field f's
 	Pinned lengths_, row_ids_, alive_;
 };
 static_assert(std::is_trivially_destructible_v<SegmentDocs>, "lives across PostgreSQL calls made without PgCall");

@@ -108,6 +108,20 @@ OpenAt(Relation index, BlockNumber header_block, const SegmentRef *expected, fts
 
 } // namespace
 
+uint32_t
+LengthArrays(const SegmentHeader &h)
+{
+	uint32_t per_array = (h.doc_count + kLengthsPerPage - 1) / kLengthsPerPage;
+	if (h.rowids_first < h.lengths_first)
+		return 0;
+	uint32_t pages = h.rowids_first - h.lengths_first;
+	if (per_array == 0)
+		return pages == 0 ? 1 : 0;
+	uint32_t arrays = pages / per_array;
+	bool ok = pages % per_array == 0 && (arrays == 1 || (arrays >= 3 && arrays <= 1 + kMaxFields));
+	return ok ? arrays : 0;
+}
+
 bool
 HeaderSectionsSane(const SegmentHeader &h)
 {
@@ -115,7 +129,7 @@ HeaderSectionsSane(const SegmentHeader &h)
 	bool sections_ok = h.postings_first == 0 && h.lengths_first <= h.rowids_first && h.rowids_first <= h.alive_first &&
 					   h.alive_first <= h.dict_first && h.dict_first + h.dict_leaves <= h.page_count &&
 					   h.dict_root < h.page_count && h.dict_height >= 1 && h.dict_height < 16 &&
-					   h.rowids_first - h.lengths_first == (docs + kLengthsPerPage - 1) / kLengthsPerPage &&
+					   LengthArrays(h) != 0 &&
 					   h.alive_first - h.rowids_first == (docs + kRowIdsPerPage - 1) / kRowIdsPerPage &&
 					   h.dict_first - h.alive_first == (docs + kAliveBitsPerPage - 1) / kAliveBitsPerPage &&
 					   h.postings_bytes <= uint64_t{h.lengths_first} * kPageContentBytes &&
@@ -315,11 +329,19 @@ SegmentDocs::Content(Pinned &pin, uint32_t logical)
 }
 
 uint32_t
+SegmentDocs::LengthsPage(fts::DocId local) const
+{
+	const SegmentHeader &h = segment_->header;
+	uint32_t per_array = (h.doc_count + kLengthsPerPage - 1) / kLengthsPerPage;
+	return h.lengths_first + array_ * per_array + local / kLengthsPerPage;
+}
+
+uint32_t
 SegmentDocs::Length(fts::DocId local)
 {
 	if (local >= segment_->header.doc_count)
 		SegmentCorrupt(segment_->index, "document number out of range", segment_->ref.id);
-	const char *c = Content(lengths_, segment_->header.lengths_first + local / kLengthsPerPage);
+	const char *c = Content(lengths_, LengthsPage(local));
 	uint32_t length;
 	std::memcpy(&length, c + (local % kLengthsPerPage) * sizeof(uint32_t), sizeof length);
 	return length;
@@ -330,7 +352,7 @@ SegmentDocs::LengthWindow(fts::DocId local, uint32_t max_count)
 {
 	if (local >= segment_->header.doc_count)
 		SegmentCorrupt(segment_->index, "document number out of range", segment_->ref.id);
-	const char *c = Content(lengths_, segment_->header.lengths_first + local / kLengthsPerPage);
+	const char *c = Content(lengths_, LengthsPage(local));
 	uint32_t within = local % kLengthsPerPage;
 	uint32_t n = std::min({kLengthsPerPage - within, segment_->header.doc_count - local, max_count});
 	// Page content starts MAXALIGNed, so the uint32_t array is aligned.

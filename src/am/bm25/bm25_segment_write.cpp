@@ -31,9 +31,15 @@ SegmentWriter::SegmentWriter(Relation index, bool wal, uint32_t segment_id, bool
 }
 
 void
-SegmentWriter::SetDocuments(std::span<const uint32_t> lengths, std::span<const uint64_t> row_ids)
+SegmentWriter::SetDocuments(std::span<const uint32_t> lengths, std::span<const uint64_t> row_ids,
+							std::span<const uint32_t> field_lengths, uint32_t field_count)
 {
 	lengths_ = lengths;
+	field_lengths_ = field_lengths;
+	field_count_ = field_count >= 2 ? field_count : 1;
+	if (field_count_ >= 2 && field_lengths.size() != lengths.size() * field_count_)
+		pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_bm25: %zu field lengths for %zu documents of %u fields",
+					   field_lengths.size(), lengths.size(), field_count_);
 	row_ids_ = row_ids;
 	total_length_ = 0;
 	for (uint32_t l : lengths)
@@ -120,9 +126,20 @@ SegmentWriter::AddTerm(std::string_view term, std::span<const fts::DocId> docs, 
 	if (term.size() > kMaxTermBytes)
 		pg::ThrowError(ERRCODE_PROGRAM_LIMIT_EXCEEDED, "lexeme of %zu bytes is longer than %u bytes", term.size(),
 					   kMaxTermBytes);
+	// The lengths the list's impacts and block maxima bound: the term's
+	// field's (its first byte names it) in an index of fields.
 	doc_lens_.resize(docs.size());
-	for (std::size_t i = 0; i < docs.size(); i++)
-		doc_lens_[i] = lengths_[docs[i]];
+	if (field_count_ >= 2)
+	{
+		uint32_t field = term.empty() ? 0 : static_cast<uint8_t>(term[0]) - 1u;
+		if (term.empty() || field >= field_count_)
+			pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_bm25: a term without a field in an index of fields");
+		for (std::size_t i = 0; i < docs.size(); i++)
+			doc_lens_[i] = field_lengths_[std::size_t{docs[i]} * field_count_ + field];
+	}
+	else
+		for (std::size_t i = 0; i < docs.size(); i++)
+			doc_lens_[i] = lengths_[docs[i]];
 	encoded_.resize(fts::EncodedPostingListSize(docs, tfs));
 	fts::ImpactSummary impacts = fts::EncodePostingList(docs, tfs, doc_lens_, encoded_);
 
@@ -152,6 +169,8 @@ SegmentWriter::AddTerm(std::string_view term, std::span<const fts::DocId> docs, 
 	term_count_++;
 }
 
+// The lengths array, then (an index of fields) one array per field, each
+// from a page boundary.
 void
 SegmentWriter::WriteLengths()
 {
@@ -161,6 +180,20 @@ SegmentWriter::WriteLengths()
 		WriteDataPage(PageType::kSegmentData, reinterpret_cast<const uint8_t *>(lengths_.data() + from),
 					  n * sizeof(uint32_t));
 	}
+	if (field_count_ < 2)
+		return;
+	PageImage page;
+	for (uint32_t f = 0; f < field_count_; f++)
+		for (std::size_t from = 0; from < lengths_.size(); from += kLengthsPerPage)
+		{
+			std::size_t n = std::min<std::size_t>(kLengthsPerPage, lengths_.size() - from);
+			for (std::size_t i = 0; i < n; i++)
+			{
+				uint32_t len = field_lengths_[(from + i) * field_count_ + f];
+				std::memcpy(page.data() + i * sizeof(uint32_t), &len, sizeof len);
+			}
+			WriteDataPage(PageType::kSegmentData, page.data(), n * sizeof(uint32_t));
+		}
 }
 
 void

@@ -7,6 +7,7 @@
 // document longer than 16383 words to_tsvector undercounts; we count every
 // occurrence past that point. The document length is the sum of the tfs.
 #include "am/bm25/bm25.h"
+#include "am/bm25/bm25_fields.h"
 #include "pg/compat.h"
 
 extern "C" {
@@ -24,6 +25,7 @@ extern "C" {
 
 #include <cstdlib>
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 
 namespace quarry::am::bm25 {
@@ -135,6 +137,43 @@ TokenizeDatum(Oid config, Datum value, bool in_text_order)
 	text *t = DatumGetTextPP(value);
 	Tokens tokens = Tokenize(config, VARDATA_ANY(t), static_cast<int>(VARSIZE_ANY_EXHDR(t)), in_text_order);
 	return tokens;
+}
+
+bool
+RowIsNull(const bool *isnull, uint32_t fields)
+{
+	for (uint32_t f = 0; f < fields; f++)
+		if (!isnull[f])
+			return false;
+	return true;
+}
+
+Tokens
+TokenizeRow(Oid config, const Datum *values, const bool *isnull, uint32_t fields)
+{
+	if (fields <= 1)
+		return TokenizeDatum(config, values[0], false);
+	Tokens per_field[kMaxFields];
+	Tokens row{nullptr, 0, 0, static_cast<uint32_t *>(palloc0(sizeof(uint32_t) * fields)), fields};
+	for (uint32_t f = 0; f < fields; f++)
+	{
+		per_field[f] = isnull[f] ? Tokens{nullptr, 0, 0} : TokenizeDatum(config, values[f], false);
+		row.count += per_field[f].count;
+		row.length += per_field[f].length;
+		row.field_lengths[f] = per_field[f].length;
+	}
+	row.lexemes = static_cast<Lexeme *>(palloc(sizeof(Lexeme) * std::max<uint32_t>(row.count, 1)));
+	uint32_t n = 0;
+	for (uint32_t f = 0; f < fields; f++)
+		for (uint32_t i = 0; i < per_field[f].count; i++)
+		{
+			const Lexeme &lex = per_field[f].lexemes[i];
+			auto *tagged = static_cast<char *>(palloc(lex.bytes + 1));
+			tagged[0] = static_cast<char>(FieldTag(f));
+			std::memcpy(tagged + 1, lex.text, lex.bytes);
+			row.lexemes[n++] = Lexeme{tagged, lex.bytes + 1, lex.tf, lex.positions};
+		}
+	return row;
 }
 
 } // namespace quarry::am::bm25

@@ -51,6 +51,7 @@ struct DeadSet {
 struct Removed {
 	uint64_t rows = 0;
 	uint64_t length = 0;
+	uint64_t field_lengths[kMaxFields] = {}; // an index of fields
 };
 
 // Clears the alive bits of `dead` (sorted local ids) in one segment: a WAL
@@ -93,6 +94,10 @@ VacuumSegment(Relation index, SegmentReader *segment, IndexBulkDeleteCallback ca
 {
 	auto *dead = pg::MakeOwned<DeadSet>(cxt);
 	auto *docs = arena.Make<SegmentDocs>(segment);
+	const uint32_t fields = LengthArrays(segment->header) - 1; // 0 without fields
+	auto **field_docs = arena.MakeArray<SegmentDocs *>(std::max<uint32_t>(fields, 1));
+	for (uint32_t f = 0; f < fields; f++)
+		field_docs[f] = arena.Make<SegmentDocs>(segment, static_cast<int>(f));
 	for (uint32_t d = 0; d < segment->header.doc_count; d++)
 	{
 		if (d % 4096 == 0)
@@ -105,8 +110,12 @@ VacuumSegment(Relation index, SegmentReader *segment, IndexBulkDeleteCallback ca
 			continue;
 		roaring_bitmap_add(dead->bitmap, d);
 		removed.length += docs->Length(d);
+		for (uint32_t f = 0; f < fields; f++)
+			removed.field_lengths[f] += field_docs[f]->Length(d);
 	}
 	docs->Release();
+	for (uint32_t f = 0; f < fields; f++)
+		field_docs[f]->Release();
 	uint64_t count = roaring_bitmap_get_cardinality(dead->bitmap);
 	if (count > 0)
 	{
@@ -132,6 +141,8 @@ VacuumPending(Relation index, const MetaPage &meta, IndexBulkDeleteCallback call
 		MarkPendingRemoved(index, *pending, doc.stream_offset);
 		removed.rows++;
 		removed.length += doc.length;
+		for (uint32_t f = 0; f < pending->field_count; f++)
+			removed.field_lengths[f] += pending->field_lengths[std::size_t{f} * pending->count + i];
 	}
 }
 
@@ -148,6 +159,8 @@ RecordRemoved(Relation index, const Removed &removed, const uint32_t *segment_id
 		MetaPage *m = MetaOf(edit.Register(buffer));
 		m->doc_count -= std::min(m->doc_count, removed.rows);
 		m->total_length -= std::min(m->total_length, removed.length);
+		for (uint32_t f = 0; f < kMaxFields; f++)
+			m->field_total_length[f] -= std::min(m->field_total_length[f], removed.field_lengths[f]);
 		for (uint32_t i = 0; i < m->segment_count; i++)
 			for (uint32_t k = 0; k < segment_count; k++)
 				if (m->segments[i].id == segment_ids[k])

@@ -12,6 +12,7 @@
 // many bytes) makes that structure a row too, and the walk goes on. Only a
 // page PostgreSQL itself refuses ("invalid page in block") is an ERROR.
 #include "am/bm25/bm25.h"
+#include "am/bm25/bm25_fields.h"
 #include "am/bm25/bm25_pending.h"
 #include "am/bm25/bm25_search.h"
 #include "am/bm25/bm25_segment.h"
@@ -297,6 +298,11 @@ CheckPostings(const SegmentReader &segment, bool with_positions, uint32_t *tf_su
 	auto *page = arena.MakeArray<uint8_t>(kPageContentBytes);
 	auto *scratch = arena.MakeArray<uint8_t>(4096);
 	auto *lengths = arena.Make<SegmentDocs>(&segment);
+	// An index of fields: each term's lengths and tf sums are its field's.
+	const uint32_t fields = LengthArrays(segment.header) - 1;
+	auto **field_lengths = arena.MakeArray<SegmentDocs *>(std::max<uint32_t>(fields, 1));
+	for (uint32_t f = 0; f < fields; f++)
+		field_lengths[f] = arena.Make<SegmentDocs>(&segment, static_cast<int>(f));
 	PositionsCheck check{with_positions, arena.MakeArray<uint8_t>(4096), arena.MakeArray<uint8_t>(4096),
 						 arena.Make<fts::TermPositionsReader>(), {}};
 	TermIterator terms(&segment, page);
@@ -322,16 +328,60 @@ CheckPostings(const SegmentReader &segment, bool with_positions, uint32_t *tf_su
 						   segment.ref.id, previous.c_str());
 		else
 		{
-			CheckPostingList(segment, previous, info, *lengths, tf_sums, scratch, report);
+			const uint32_t field = fields == 0 || term.empty() ? 0 : static_cast<uint8_t>(term[0]) - 1u;
+			if (fields != 0 && (term.empty() || field >= fields))
+				report.Problem(VerifyKind::kDictionary, "segment %u: term \"%s\" names no field of the index",
+							   segment.ref.id, previous.c_str());
+			else if (fields != 0)
+				CheckPostingList(segment, previous, info, *field_lengths[field],
+								 tf_sums + std::size_t{1 + field} * segment.header.doc_count, scratch, report);
+			else
+				CheckPostingList(segment, previous, info, *lengths, tf_sums, scratch, report);
 			CheckPositions(segment, previous, info, check, arena, report);
 		}
 		if (term_count % 1024 == 0)
 			pg::CheckForInterrupts();
 	}
 	lengths->Release();
+	for (uint32_t f = 0; f < fields; f++)
+		field_lengths[f]->Release();
 	if (term_count != segment.header.term_count)
 		report.Problem(VerifyKind::kDictionary, "segment %u: %u terms in the dictionary, the header says %u",
 					   segment.ref.id, term_count, segment.header.term_count);
+}
+
+// An index of fields: each field's lengths against its terms' tfs
+// (tf_sums: an array per field after the first), and the document's length
+// against the sum of its fields'.
+void
+CheckFieldLengths(const SegmentReader &segment, const uint32_t *tf_sums, VerifyReport &report)
+{
+	const uint32_t fields = LengthArrays(segment.header) - 1;
+	const uint32_t count = segment.header.doc_count;
+	SegmentDocs docs(&segment);
+	for (uint32_t f = 0; f < fields; f++)
+	{
+		SegmentDocs field(&segment, static_cast<int>(f));
+		for (uint32_t d = 0; d < count; d++)
+		{
+			const uint32_t length = field.Length(d);
+			if (tf_sums[std::size_t{1 + f} * count + d] != length)
+				report.Problem(VerifyKind::kDocument,
+							   "segment %u document %u: its field %u's tfs add up to %u, its length there is %u",
+							   segment.ref.id, d, f + 1, tf_sums[std::size_t{1 + f} * count + d], length);
+		}
+		field.Release();
+	}
+	for (uint32_t d = 0; d < count; d++)
+	{
+		uint64_t sum = 0;
+		for (uint32_t f = 0; f < fields; f++)
+			sum += tf_sums[std::size_t{1 + f} * count + d];
+		if (sum != docs.Length(d))
+			report.Problem(VerifyKind::kDocument, "segment %u document %u: its fields add up to %llu, its length is %u",
+						   segment.ref.id, d, static_cast<unsigned long long>(sum), docs.Length(d));
+	}
+	docs.Release();
 }
 
 // Per-document data of one segment: lengths against the tfs, alive bits
@@ -340,11 +390,14 @@ void
 CheckDocuments(const SegmentReader &segment, const uint32_t *tf_sums, IndexedRows &rows, VerifyReport &report)
 {
 	SegmentDocs docs(&segment);
+	const uint32_t fields = LengthArrays(segment.header) - 1;
+	if (fields != 0)
+		CheckFieldLengths(segment, tf_sums, report);
 	uint32_t removed = 0;
 	for (uint32_t d = 0; d < segment.header.doc_count; d++)
 	{
 		uint32_t length = docs.Length(d);
-		if (tf_sums[d] != length)
+		if (fields == 0 && tf_sums[d] != length)
 			report.Problem(VerifyKind::kDocument, "segment %u document %u: its tfs add up to %u, its length is %u",
 						   segment.ref.id, d, tf_sums[d], length);
 		if (!docs.Alive(d))
@@ -369,7 +422,9 @@ CheckSegment(Relation index, const SegmentRef &ref, bool with_positions, mem::Sc
 {
 	const SegmentReader &segment = *OpenSegment(index, ref, 0, arena);
 	auto *tf_sums = static_cast<uint32_t *>(pg::PgCall([&] {
-		return palloc_extended(std::max<std::size_t>(sizeof(uint32_t) * segment.header.doc_count, 1),
+		return palloc_extended(std::max<std::size_t>(sizeof(uint32_t) * segment.header.doc_count *
+														  LengthArrays(segment.header),
+													  1),
 							   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	}));
 	CheckPostings(segment, with_positions, tf_sums, arena, report);
@@ -458,12 +513,19 @@ CheckNullRows(Relation index, const MetaPage &meta, const Sweep &sweep, IndexedR
 
 // --- the table -------------------------------------------------------------------------
 
+// What a table row is checked with.
+struct RowCheckArg {
+	Oid config;
+	uint32_t fields;
+};
+
 // am::RowCheck: a row's length against the one the index holds.
 void
-CheckRowLength(void *arg, const IndexedRow &row, ItemPointer tid, Datum value, bool, VerifyReport &report)
+CheckRowLength(void *arg, const IndexedRow &row, ItemPointer tid, const Datum *values, const bool *isnull, bool,
+			   VerifyReport &report)
 {
-	const Oid config = *static_cast<const Oid *>(arg);
-	Tokens tokens = TokenizeDatum(config, value, false);
+	const auto &check = *static_cast<const RowCheckArg *>(arg);
+	Tokens tokens = TokenizeRow(check.config, values, isnull, check.fields);
 	if (tokens.length != row.value)
 		report.Problem(VerifyKind::kLength, "row (%u,%u): the index holds length %u, its text has %u lexemes",
 					   ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid), row.value, tokens.length);
@@ -536,7 +598,8 @@ Verify(Relation index, Relation heap, VerifyReport &report)
 		if (whole)
 			CheckTotals(meta, rows, report);
 		Oid config = IndexTextConfig(index, meta);
-		CheckTable(heap, index, rows, report, CheckRowLength, &config, whole);
+		RowCheckArg check{config, FieldCount(meta)};
+		CheckTable(heap, index, rows, report, CheckRowLength, &check, whole);
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);

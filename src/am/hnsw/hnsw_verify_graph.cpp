@@ -343,8 +343,10 @@ CompareVector(RowCheckState &state, ItemPointer tid, Datum value, uint32_t id)
 
 // am::RowCheck: a row of the table held by node row.value.
 void
-CheckRow(void *arg, const IndexedRow &row, ItemPointer tid, Datum value, bool, VerifyReport &report)
+CheckRow(void *arg, const IndexedRow &row, ItemPointer tid, const Datum *values, const bool *, bool,
+		 VerifyReport &report)
 {
+	const Datum value = values[0];
 	auto &state = *static_cast<RowCheckState *>(arg);
 	const NodeInfo &n = state.c->nodes[row.value];
 	if (!IsLive(n))
