@@ -90,7 +90,11 @@ PrepareFieldTerm(QueryTerm &qt, const Lexeme &text, const PhraseSpec *phrase, In
 		qt.field_numbers[i] = f;
 		QueryTerm &sub = qt.field_terms[i];
 		if (phrase != nullptr)
+		{
 			PreparePhraseTerm(sub, text, PhraseInField(*phrase, view, f, arena), view, arena);
+			for (uint32_t k = 0; k < sub.phrase->lexeme_count; k++)
+				sub.lexemes[k].field = static_cast<int>(f); // their pending lists' bounds use the field's lengths
+		}
 		else
 		{
 			std::string_view term = tagged ? qt.text : FieldTerm(view->meta, f, qt.text, arena);

@@ -550,21 +550,32 @@ ViewDocs::ViewDocs(IndexView *view, mem::ScanArena &arena) : view_(view)
 		new (&docs_[s]) SegmentDocs(view->segments[s]);
 }
 
+namespace {
+
+// The segment holding global document `doc`, or segment_count for the pending list.
 uint32_t
-ViewDocs::PartOf(fts::DocId doc) const
+PartOfDoc(const IndexView *view, fts::DocId doc)
 {
-	if (doc >= view_->pending_base)
-		return view_->segment_count;
-	uint32_t lo = 0, hi = view_->segment_count;
+	if (doc >= view->pending_base)
+		return view->segment_count;
+	uint32_t lo = 0, hi = view->segment_count;
 	while (hi - lo > 1)
 	{
 		uint32_t mid = (lo + hi) / 2;
-		if (view_->segments[mid]->base <= doc)
+		if (view->segments[mid]->base <= doc)
 			lo = mid;
 		else
 			hi = mid;
 	}
 	return lo;
+}
+
+} // namespace
+
+uint32_t
+ViewDocs::PartOf(fts::DocId doc) const
+{
+	return PartOfDoc(view_, doc);
 }
 
 uint32_t
@@ -629,42 +640,26 @@ ViewFieldLengths::ViewFieldLengths(IndexView *view, uint32_t field, mem::ScanAre
 uint32_t
 ViewFieldLengths::Length(fts::DocId doc)
 {
-	if (doc >= view_->pending_base)
+	const uint32_t part = PartOfDoc(view_, doc);
+	if (part == view_->segment_count)
 	{
 		const PendingSnapshot *p = view_->pending;
 		return p->field_lengths[std::size_t{field_} * p->count + (doc - view_->pending_base)];
 	}
-	uint32_t lo = 0, hi = view_->segment_count;
-	while (hi - lo > 1)
-	{
-		uint32_t mid = (lo + hi) / 2;
-		if (view_->segments[mid]->base <= doc)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return docs_[lo].Length(doc - view_->segments[lo]->base);
+	return docs_[part].Length(doc - view_->segments[part]->base);
 }
 
 std::span<const uint32_t>
 ViewFieldLengths::Window(fts::DocId first, uint32_t max_count)
 {
-	if (first >= view_->pending_base)
+	const uint32_t part = PartOfDoc(view_, first);
+	if (part == view_->segment_count)
 	{
 		const PendingSnapshot *p = view_->pending;
 		uint32_t local = first - view_->pending_base;
 		return {p->field_lengths + std::size_t{field_} * p->count + local, std::min(max_count, p->count - local)};
 	}
-	uint32_t lo = 0, hi = view_->segment_count;
-	while (hi - lo > 1)
-	{
-		uint32_t mid = (lo + hi) / 2;
-		if (view_->segments[mid]->base <= first)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return docs_[lo].LengthWindow(first - view_->segments[lo]->base, max_count);
+	return docs_[part].LengthWindow(first - view_->segments[part]->base, max_count);
 }
 
 void
