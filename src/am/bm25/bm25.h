@@ -30,7 +30,7 @@ struct Options {
 	bool positions; // store term positions (phrase queries); fixed at CREATE INDEX
 };
 
-/// Registers quarry_bm25's reloptions, settings and planner hook; called once
+/// Registers quarry_bm25's reloptions, settings and planner hooks; called once
 /// from _PG_init.
 void Initialize();
 void RegisterOptions();
