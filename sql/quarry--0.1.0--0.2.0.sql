@@ -45,3 +45,33 @@ CREATE FUNCTION @extschema@.quarry_highlights(pg_catalog.text, @extschema@.quarr
 CREATE FUNCTION @extschema@.quarry_hnsw_scored(pg_catalog.tid, pg_catalog.float4[], pg_catalog.float4[],
     pg_catalog.regclass, pg_catalog.int4) RETURNS pg_catalog.float8
     AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED COST 1;
+
+-- Fields (BM25F): a quarry_bm25 index on several columns, (title, body),
+-- is queried with the row of its columns in their order as the left operand:
+-- ORDER BY (title, body) <@> 'q', WHERE (title, body) @@@ 'q'. The planner
+-- presents such an index as one column holding that row (src/am/bm25/bm25_fields_plan.cpp).
+-- Minus the row's BM25F score (NULL when every field is NULL), and whether
+-- the row matches; PARALLEL RESTRICTED as for one column.
+CREATE FUNCTION @extschema@.quarry_bm25_row_score(record, @extschema@.quarry_query) RETURNS double precision
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED COST 1000;
+CREATE OPERATOR @extschema@.<@> (
+    LEFTARG = record,
+    RIGHTARG = @extschema@.quarry_query,
+    FUNCTION = @extschema@.quarry_bm25_row_score
+);
+CREATE FUNCTION @extschema@.quarry_bm25_row_match(record, @extschema@.quarry_query) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED COST 1000;
+CREATE OPERATOR @extschema@.@@@ (
+    LEFTARG = record,
+    RIGHTARG = @extschema@.quarry_query,
+    FUNCTION = @extschema@.quarry_bm25_row_match,
+    RESTRICT = pg_catalog.contsel,
+    JOIN = pg_catalog.contjoinsel
+);
+ALTER OPERATOR FAMILY @extschema@.quarry_bm25_ops USING quarry_bm25 ADD
+    OPERATOR 1 @extschema@.@@@ (record, @extschema@.quarry_query),
+    OPERATOR 2 @extschema@.<@> (record, @extschema@.quarry_query) FOR ORDER BY pg_catalog.float_ops;
+-- quarry_bm25_scored for a row: the scan's value for the row it just
+-- returned, else computed as <@> (record, quarry_query) computes it.
+CREATE FUNCTION @extschema@.quarry_bm25_scored(tid, record, @extschema@.quarry_query) RETURNS double precision
+    AS 'MODULE_PATHNAME', 'quarry_bm25_row_scored' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED COST 1;

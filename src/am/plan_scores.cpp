@@ -4,7 +4,9 @@
 // ordered the row by (am/returned_rows.h) instead of computing it again:
 //
 //   quarry_bm25   col <@> q   ->  quarry_bm25_scored(ctid, col, q)
-//                 (a 70 kB document took 8 ms to tokenize per returned row)
+//                 (a 70 kB document took 8 ms to tokenize per returned row);
+//                 for an index on several fields the row of them, (a, b) <@> q
+//                 ->  quarry_bm25_scored(ctid, ROW(a, b), q)
 //   quarry_hnsw   col <-> q   ->  quarry_hnsw_scored(ctid, col, q, index, metric)
 //                 (and <#>, <=>; a 784-d vector compressed in the row cost a
 //                 third of a top-100 query to decompress and compare again)
@@ -39,6 +41,8 @@ namespace {
 struct ScanValueFunctions {
 	Oid bm25_score_op;
 	Oid bm25_scored_fn;
+	Oid bm25_row_score_op;	// <@> (record, quarry_query): several fields
+	Oid bm25_row_scored_fn; // quarry_bm25_scored(tid, record, quarry_query)
 	Oid hnsw_ops[3]; // <->, <#>, <=>: metrics 1, 2, 3
 	Oid hnsw_scored_fn;
 };
@@ -70,6 +74,9 @@ ScanValueCall(const IndexScan *scan, IndexKind kind, const OpExpr *op, const Sca
 	List *args = list_make3(ctid, copyObjectImpl(linitial(op->args)), copyObjectImpl(lsecond(op->args)));
 	if (kind == IndexKind::kBm25 && op->opno == fns.bm25_score_op && fns.bm25_scored_fn != InvalidOid)
 		return makeFuncExpr(fns.bm25_scored_fn, FLOAT8OID, args, InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+	if (kind == IndexKind::kBm25 && op->opno != InvalidOid && op->opno == fns.bm25_row_score_op &&
+		fns.bm25_row_scored_fn != InvalidOid)
+		return makeFuncExpr(fns.bm25_row_scored_fn, FLOAT8OID, args, InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
 	if (kind != IndexKind::kHnsw || fns.hnsw_scored_fn == InvalidOid)
 		return nullptr;
 	for (int32 metric = 1; metric <= 3; metric++)
@@ -153,6 +160,9 @@ LookUpFunctions(Oid schema)
 	fns.bm25_score_op = OpernameGetOprid(name("<@>"), TEXTOID, bm25::QueryTypeOid());
 	Oid bm25_args[3] = {TIDOID, TEXTOID, bm25::QueryTypeOid()};
 	fns.bm25_scored_fn = LookupFuncName(name("quarry_bm25_scored"), 3, bm25_args, true);
+	fns.bm25_row_score_op = OpernameGetOprid(name("<@>"), RECORDOID, bm25::QueryTypeOid());
+	bm25_args[1] = RECORDOID;
+	fns.bm25_row_scored_fn = LookupFuncName(name("quarry_bm25_scored"), 3, bm25_args, true);
 	const char *hnsw_ops[3] = {"<->", "<#>", "<=>"};
 	for (int i = 0; i < 3; i++)
 		fns.hnsw_ops[i] = OpernameGetOprid(name(hnsw_ops[i]), vector, vector);

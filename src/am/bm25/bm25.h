@@ -31,7 +31,7 @@ struct Options {
 	int weights_offset; // offset of the weights string (bm25_fields.cpp), 0 if unset
 };
 
-/// Registers quarry_bm25's reloptions, settings and planner hook; called once
+/// Registers quarry_bm25's reloptions, settings and planner hooks; called once
 /// from _PG_init.
 void Initialize();
 void RegisterOptions();

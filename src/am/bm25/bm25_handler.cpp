@@ -125,6 +125,7 @@ Initialize()
 	RegisterOptions();
 	DefineSettings();
 	InstallPlannerHook();
+	InstallFieldsPlanHooks();
 }
 
 void

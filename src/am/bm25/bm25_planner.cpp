@@ -5,7 +5,11 @@
 // walks the query tree and, for every <@> or @@@ whose query does not name an
 // index, finds the quarry_bm25 indexes on its left operand: a column (through
 // views, subqueries, CTEs and joins down to a table column) or an expression
-// equal to an index expression. If there is exactly one, the query operand
+// equal to an index expression; for an index on several fields, the row of
+// its key columns in their order, `(title, body) <@> 'q'`, each element
+// followed that way to a column (or index expression) of one and the same
+// table. Indexes on one column answer a column, indexes on several fields
+// only such a row. If there is exactly one, the query operand
 // names it: a constant is replaced by the resolved constant, anything else
 // becomes quarry_query_resolve(q, resolved). Otherwise it is left alone, and
 // the operator reports at run time that the index must be named with
@@ -74,6 +78,8 @@ struct Catalog {
 	Oid query_type;
 	Oid score_op;
 	Oid match_op;
+	Oid row_score_op; // <@> (record, quarry_query): an index on several fields; InvalidOid before they came
+	Oid row_match_op; // @@@ (record, quarry_query)
 	Oid snippet_fn;	   // quarry_snippet(text, quarry_query, ...), InvalidOid if not installed
 	Oid highlights_fn; // quarry_highlights(text, quarry_query)
 	Oid resolve_fn;	  // quarry_query_resolve(quarry_query, quarry_query), 0.2.0 and later
@@ -110,10 +116,42 @@ AsWalker(bool (*fn)(Node *, struct Walk *))
 	return reinterpret_cast<WalkerFn>(reinterpret_cast<void (*)()>(fn));
 }
 
-// The quarry_bm25 index on (relid, attno) or on expression `expr` (varno 1),
-// if exactly one exists.
+// A table column, or an expression of one table's columns, that an operand
+// (or an element of a row operand) stands for.
+struct Column {
+	const RangeTblEntry *rte; // the table's range table entry
+	AttrNumber attno;		  // 0: an expression
+	Node *expr;				  // the expression, on varno 1
+	Oid check_as_user;
+};
+
+// What an operand stands for: one column, or (a row) each of its elements.
+struct Operand {
+	bool row;
+	int count;
+	Column columns[INDEX_MAX_KEYS];
+};
+static_assert(std::is_trivially_destructible_v<Operand>);
+
+// Whether index key column `key` (0: the next expression of `exprs`, which
+// `expr` walks) is column `c`.
+bool
+KeyMatches(AttrNumber key, List *exprs, ListCell **expr, const Column &c)
+{
+	if (key != 0)
+		return c.attno != 0 && key == c.attno;
+	if (*expr == nullptr)
+		return false;
+	Node *index_expr = static_cast<Node *>(lfirst(*expr));
+	*expr = lnext(exprs, *expr);
+	return c.expr != nullptr && equal(strip_implicit_coercions(index_expr), c.expr);
+}
+
+// The quarry_bm25 index of table `relid` whose key columns are exactly the
+// operand's columns, in order, if exactly one exists. A column matches
+// indexes on that column alone, a row only indexes on several fields.
 Oid
-UniqueIndex(const Catalog &cat, Oid relid, AttrNumber attno, Node *expr)
+UniqueIndex(const Catalog &cat, Oid relid, const Operand &operand)
 {
 	Relation rel = relation_open(relid, NoLock);
 	List *indexes = RelationGetIndexList(rel);
@@ -127,18 +165,11 @@ UniqueIndex(const Catalog &cat, Oid relid, AttrNumber attno, Node *expr)
 		if (KindOfIndex(index_oid) != IndexKind::kBm25)
 			continue;
 		Relation index = index_open(index_oid, AccessShareLock);
-		bool match = false;
-		if (index->rd_index->indnatts == 1)
-		{
-			AttrNumber key = index->rd_index->indkey.values[0];
-			if (key != 0)
-				match = attno != 0 && key == attno;
-			else if (expr != nullptr)
-			{
-				List *exprs = RelationGetIndexExpressions(index);
-				match = exprs != NIL && equal(strip_implicit_coercions(static_cast<Node *>(linitial(exprs))), expr);
-			}
-		}
+		bool match = index->rd_index->indnkeyatts == operand.count;
+		List *exprs = match ? RelationGetIndexExpressions(index) : NIL;
+		ListCell *expr = list_head(exprs);
+		for (int i = 0; match && i < operand.count; i++)
+			match = KeyMatches(index->rd_index->indkey.values[i], exprs, &expr, operand.columns[i]);
 		index_close(index, NoLock);
 		if (match)
 		{
@@ -149,72 +180,89 @@ UniqueIndex(const Catalog &cat, Oid relid, AttrNumber attno, Node *expr)
 	return matches == 1 ? found : InvalidOid;
 }
 
-Resolution ResolveOperand(const Catalog &cat, Node *operand, Query **stack, int depth);
+bool ResolveOperand(const Catalog &cat, Node *operand, Query **stack, int depth, Operand *out);
 
-// Follows a Var to the table column (or expression) it stands for.
-Resolution
-ResolveVar(const Catalog &cat, Var *var, Query **stack, int depth)
+// Appends the table column of range table entry `rte` (of `query`) to `out`.
+bool
+AddColumn(Query *query, const RangeTblEntry *rte, AttrNumber attno, Node *expr, Operand *out)
+{
+	if (out->count >= INDEX_MAX_KEYS)
+		return false;
+	out->columns[out->count++] = Column{rte, attno, expr, pg::RangeTableCheckAsUser(query, rte)};
+	return true;
+}
+
+// Follows the column `tle` of a subquery or CTE (at `level`, below `query`).
+bool
+ResolveTarget(const Catalog &cat, TargetEntry *tle, Query *query, Query **stack, int level, Operand *out)
+{
+	if (tle == nullptr || level >= kMaxDepth)
+		return false;
+	stack[level] = query;
+	return ResolveOperand(cat, reinterpret_cast<Node *>(tle->expr), stack, level + 1, out);
+}
+
+// Follows a CTE's column to the table column (or expression) it stands for.
+bool
+ResolveCte(const Catalog &cat, const RangeTblEntry *rte, AttrNumber attno, Query **stack, int level, Operand *out)
+{
+	if (rte->ctelevelsup > static_cast<Index>(level))
+		return false;
+	int cte_level = level - static_cast<int>(rte->ctelevelsup);
+	ListCell *lc;
+	foreach (lc, stack[cte_level]->cteList)
+	{
+		auto *cte = static_cast<CommonTableExpr *>(lfirst(lc));
+		if (strcmp(cte->ctename, rte->ctename) != 0 || !IsA(cte->ctequery, Query))
+			continue;
+		auto *cte_query = reinterpret_cast<Query *>(cte->ctequery);
+		// A data-modifying CTE's rows are what it wrote (its RETURNING
+		// list), and a set operation's are every leg's: neither is a
+		// column the statement reads from one table.
+		if (cte_query->commandType != CMD_SELECT || cte_query->setOperations != nullptr)
+			return false;
+		return ResolveTarget(cat, get_tle_by_resno(cte_query->targetList, attno), cte_query, stack, cte_level + 1,
+							 out);
+	}
+	return false;
+}
+
+// Follows a Var to the table column (or expression, or row) it stands for.
+bool
+ResolveVar(const Catalog &cat, Var *var, Query **stack, int depth, Operand *out)
 {
 	if (var->varlevelsup >= static_cast<Index>(depth))
-		return {};
+		return false;
 	int level = depth - 1 - static_cast<int>(var->varlevelsup);
 	Query *query = stack[level];
 	if (var->varno < 1 || static_cast<int>(var->varno) > list_length(query->rtable))
-		return {};
+		return false;
 	RangeTblEntry *rte = rt_fetch(var->varno, query->rtable);
 	switch (rte->rtekind)
 	{
 		case RTE_RELATION:
 			if (query == cat.writing &&
 				(static_cast<Index>(var->varno) == cat.written || static_cast<Index>(var->varno) == cat.excluded))
-				return {};
-			return {UniqueIndex(cat, rte->relid, var->varattno, nullptr), pg::RangeTableCheckAsUser(query, rte)};
+				return false;
+			return var->varattno > 0 && AddColumn(query, rte, var->varattno, nullptr, out);
 		case RTE_JOIN:
 		{
 			if (var->varattno < 1 || var->varattno > list_length(rte->joinaliasvars))
-				return {};
+				return false;
 			Node *alias = static_cast<Node *>(list_nth(rte->joinaliasvars, var->varattno - 1));
-			return alias == nullptr ? Resolution{} : ResolveOperand(cat, alias, stack, level + 1);
+			return alias != nullptr && ResolveOperand(cat, alias, stack, level + 1, out);
 		}
 		case RTE_SUBQUERY:
-		{
 			// A set operation's column holds every leg's rows, and its target
 			// list names the first leg's only: not one table's column.
 			if (rte->subquery->setOperations != nullptr)
-				return {};
-			TargetEntry *tle = get_tle_by_resno(rte->subquery->targetList, var->varattno);
-			if (tle == nullptr || level + 1 >= kMaxDepth)
-				return {};
-			stack[level + 1] = rte->subquery;
-			return ResolveOperand(cat, reinterpret_cast<Node *>(tle->expr), stack, level + 2);
-		}
+				return false;
+			return ResolveTarget(cat, get_tle_by_resno(rte->subquery->targetList, var->varattno), rte->subquery,
+								 stack, level + 1, out);
 		case RTE_CTE:
-		{
-			if (rte->ctelevelsup > static_cast<Index>(level))
-				return {};
-			int cte_level = level - static_cast<int>(rte->ctelevelsup);
-			ListCell *lc;
-			foreach (lc, stack[cte_level]->cteList)
-			{
-				auto *cte = static_cast<CommonTableExpr *>(lfirst(lc));
-				if (strcmp(cte->ctename, rte->ctename) != 0 || !IsA(cte->ctequery, Query))
-					continue;
-				auto *cte_query = reinterpret_cast<Query *>(cte->ctequery);
-				// A data-modifying CTE's rows are what it wrote (its RETURNING
-				// list), and a set operation's are every leg's: neither is a
-				// column the statement reads from one table.
-				if (cte_query->commandType != CMD_SELECT || cte_query->setOperations != nullptr)
-					return {};
-				TargetEntry *tle = get_tle_by_resno(cte_query->targetList, var->varattno);
-				if (tle == nullptr || cte_level + 1 >= kMaxDepth)
-					return {};
-				stack[cte_level + 1] = cte_query;
-				return ResolveOperand(cat, reinterpret_cast<Node *>(tle->expr), stack, cte_level + 2);
-			}
-			return {};
-		}
+			return ResolveCte(cat, rte, var->varattno, stack, level, out);
 		default:
-			return {};
+			return false;
 	}
 }
 
@@ -241,21 +289,64 @@ SingleRelation(Node *expr, Query *query, RangeTblEntry **relation, Index *varno)
 	return true;
 }
 
-Resolution
-ResolveOperand(const Catalog &cat, Node *operand, Query **stack, int depth)
+// Resolves the elements of row operand `row` (which must come first: a row
+// is never an element of another), each to a column.
+bool
+ResolveRow(const Catalog &cat, RowExpr *row, Query **stack, int depth, Operand *out)
+{
+	if (out->count != 0 || out->row)
+		return false;
+	out->row = true;
+	ListCell *lc;
+	foreach (lc, row->args)
+	{
+		const int before = out->count;
+		if (!ResolveOperand(cat, static_cast<Node *>(lfirst(lc)), stack, depth, out) || out->count != before + 1)
+			return false;
+	}
+	return true;
+}
+
+// Appends what `operand` stands for to `out`: a table column (through views,
+// subqueries, CTEs and joins), an expression of one table, or a row of those.
+bool
+ResolveOperand(const Catalog &cat, Node *operand, Query **stack, int depth, Operand *out)
 {
 	operand = strip_implicit_coercions(operand);
 	if (IsA(operand, Var))
-		return ResolveVar(cat, reinterpret_cast<Var *>(operand), stack, depth);
+		return ResolveVar(cat, reinterpret_cast<Var *>(operand), stack, depth, out);
+	if (IsA(operand, RowExpr))
+		return ResolveRow(cat, reinterpret_cast<RowExpr *>(operand), stack, depth, out);
 	// An expression: match it against index expressions of its one table.
 	RangeTblEntry *rte;
 	Index varno;
 	if (!SingleRelation(operand, stack[depth - 1], &rte, &varno))
-		return {};
+		return false;
 	auto *normalized = static_cast<Node *>(copyObjectImpl(operand));
 	if (varno != 1)
 		ChangeVarNodes(normalized, static_cast<int>(varno), 1, 0);
-	return {UniqueIndex(cat, rte->relid, 0, normalized), pg::RangeTableCheckAsUser(stack[depth - 1], rte)};
+	return AddColumn(stack[depth - 1], rte, 0, normalized, out);
+}
+
+// The index an operator's left operand resolves to: a column's only
+// quarry_bm25 index, or for a row (title, body) of columns of one table (one
+// range table entry: not two rows of a self-join), the only index on exactly
+// those fields in that order.
+Resolution
+ResolveIndex(const Catalog &cat, Node *operand, Query **stack, int depth)
+{
+	Operand resolved;
+	resolved.row = false;
+	resolved.count = 0;
+	if (!ResolveOperand(cat, operand, stack, depth, &resolved) || resolved.count == 0)
+		return {};
+	if (resolved.row != (resolved.count >= 2))
+		return {}; // a row of one element, or a column that is a row
+	const Column &first = resolved.columns[0];
+	for (int i = 1; i < resolved.count; i++)
+		if (resolved.columns[i].rte != first.rte)
+			return {};
+	return {UniqueIndex(cat, first.rte->relid, resolved), first.check_as_user};
 }
 
 // A constant query with the resolution filled in.
@@ -364,7 +455,7 @@ RewriteQueryArgument(List *args, Walk *walk)
 		return;
 	Query *stack[kMaxDepth];
 	std::memcpy(stack, walk->stack, sizeof(Query *) * walk->depth);
-	Resolution r = ResolveOperand(walk->cat, static_cast<Node *>(linitial(args)), stack, walk->depth);
+	Resolution r = ResolveIndex(walk->cat, static_cast<Node *>(linitial(args)), stack, walk->depth);
 	if (r.index == InvalidOid)
 		return;
 	Node *resolved = ResolvedQuery(walk->cat, query, r);
@@ -383,7 +474,8 @@ Walker(Node *node, Walk *walk)
 	{
 		auto *op = reinterpret_cast<OpExpr *>(node);
 		// Called back by PostgreSQL's tree walker: a throw must not cross it.
-		if (op->opno == walk->cat.score_op || op->opno == walk->cat.match_op)
+		if (op->opno == walk->cat.score_op || op->opno == walk->cat.match_op ||
+			(op->opno != InvalidOid && (op->opno == walk->cat.row_score_op || op->opno == walk->cat.row_match_op)))
 			pg::Boundary("quarry planner hook", [&] { RewriteQueryArgument(op->args, walk); });
 	}
 	if (IsA(node, FuncExpr))
@@ -410,6 +502,8 @@ LoadCatalog(Catalog *cat)
 	};
 	cat->score_op = OpernameGetOprid(qualified("<@>"), TEXTOID, cat->query_type);
 	cat->match_op = OpernameGetOprid(qualified("@@@"), TEXTOID, cat->query_type);
+	cat->row_score_op = OpernameGetOprid(qualified("<@>"), RECORDOID, cat->query_type);
+	cat->row_match_op = OpernameGetOprid(qualified("@@@"), RECORDOID, cat->query_type);
 	Oid snippet_args[6] = {TEXTOID, cat->query_type, TEXTOID, TEXTOID, INT4OID, INT4OID};
 	cat->snippet_fn = LookupFuncName(qualified("quarry_snippet"), 6, snippet_args, true);
 	cat->highlights_fn = LookupFuncName(qualified("quarry_highlights"), 2, snippet_args, true);

@@ -3,8 +3,11 @@
 //   strategy 1  @@@ (text, quarry_query) -> boolean, for search
 //   strategy 2  <@> (text, quarry_query) -> double precision, for ORDER BY,
 //               sorted by the float8 btree family
-// and no support functions. Problems are reported as INFO, and the result is
-// false.
+// and no support functions. The family may also hold the same two strategies
+// with a record left operand, (record, quarry_query): the row of an index's
+// key columns, which is how an index on several fields (BM25F) is queried
+// (bm25_fields_plan.cpp); the operator class itself must have the text ones.
+// Problems are reported as INFO, and the result is false.
 #include "am/bm25/bm25.h"
 #include "am/bm25/bm25_query.h"
 
@@ -31,6 +34,8 @@ namespace {
 constexpr int kStrategyMatch = 1;
 constexpr int kStrategyScore = 2;
 
+// Checks one member of the family: strategy, purpose, input and result types.
+// Marks the text members seen; INFO and false for a wrong one.
 bool
 CheckOperator(Form_pg_amop op, const char *family, Oid query_type, Oid float8_family, bool *seen)
 {
@@ -41,27 +46,32 @@ CheckOperator(Form_pg_amop op, const char *family, Oid query_type, Oid float8_fa
 							  format_operator(op->amopopr), what)));
 		ok = false;
 	};
-	if (op->amoplefttype != TEXTOID || op->amoprighttype != query_type)
-		report("wrong input types (expected text, quarry_query)");
+	// A text column, or the row of an index's fields.
+	const bool row = op->amoplefttype == RECORDOID;
+	if ((op->amoplefttype != TEXTOID && !row) || op->amoprighttype != query_type)
+		report("wrong input types (expected text or record, quarry_query)");
+	const Oid left = row ? RECORDOID : TEXTOID;
 	switch (op->amopstrategy)
 	{
 		case kStrategyMatch:
 			if (op->amoppurpose != AMOP_SEARCH)
 				report("strategy 1, which must be a search operator");
-			else if (!check_amop_signature(op->amopopr, BOOLOID, TEXTOID, query_type))
+			else if (!check_amop_signature(op->amopopr, BOOLOID, left, query_type))
 				report("a wrong signature for strategy 1 (expected boolean result)");
 			break;
 		case kStrategyScore:
 			if (op->amoppurpose != AMOP_ORDER || op->amopsortfamily != float8_family)
 				report("strategy 2, which must order by the float8 btree family");
-			else if (!check_amop_signature(op->amopopr, FLOAT8OID, TEXTOID, query_type))
+			else if (!check_amop_signature(op->amopopr, FLOAT8OID, left, query_type))
 				report("a wrong signature for strategy 2 (expected double precision result)");
 			break;
 		default:
 			report("an invalid strategy number");
 			return false;
 	}
-	seen[op->amopstrategy] = true;
+	// The operator class needs its own (text) members; the row ones are extra.
+	if (!row)
+		seen[op->amopstrategy] = true;
 	return ok;
 }
 
