@@ -266,69 +266,6 @@ ComputedScore(FunctionCallInfo fcinfo, Datum text, QueryValue q)
 	return score > 0 ? -score : 0.0;
 }
 
-// quarry_bm25_scored(tid, record, quarry_query)'s call site: the access
-// check of scores taken from the scan, and quarry_bm25_row_score's own call
-// site for the rows it computes.
-struct RowScoredCache {
-	ScoreCache checks; // only the checked_* fields
-	FmgrInfo row_score;
-};
-static_assert(std::is_trivially_destructible_v<RowScoredCache>);
-
-// quarry_bm25_row_score(record, quarry_query) of this install, looked up by
-// its schema-qualified name. C-shaped.
-Oid
-RowScoreFunction()
-{
-	char *schema = get_namespace_name(ExtensionSchema());
-	if (schema == nullptr)
-		quarry::pg::ThrowError(ERRCODE_UNDEFINED_FUNCTION, "quarry_bm25_row_score: the quarry extension is not installed");
-	Oid args[2] = {RECORDOID, QueryTypeOid()};
-	List *name = list_make2(makeString(schema), makeString(const_cast<char *>("quarry_bm25_row_score")));
-	return LookupFuncName(name, 2, args, false);
-}
-
-// The call site's RowScoredCache, made on first use: quarry_bm25_row_score
-// with its own FmgrInfo, whose expression is this call's without the ctid
-// (for get_fn_expr_argtype). C-shaped.
-RowScoredCache *
-RowScoredCacheOf(FunctionCallInfo fcinfo)
-{
-	auto *cache = static_cast<RowScoredCache *>(fcinfo->flinfo->fn_extra);
-	if (cache != nullptr)
-		return cache;
-	MemoryContext cxt = fcinfo->flinfo->fn_mcxt;
-	cache = static_cast<RowScoredCache *>(MemoryContextAllocZero(cxt, sizeof(RowScoredCache)));
-	fmgr_info_cxt(RowScoreFunction(), &cache->row_score, cxt);
-	auto *scored = reinterpret_cast<FuncExpr *>(fcinfo->flinfo->fn_expr);
-	if (scored != nullptr && IsA(scored, FuncExpr) && list_length(scored->args) == 3)
-	{
-		MemoryContext saved = MemoryContextSwitchTo(cxt);
-		FuncExpr *call = makeNode(FuncExpr);
-		*call = *scored;
-		call->args = list_copy_tail(scored->args, 1);
-		MemoryContextSwitchTo(saved);
-		cache->row_score.fn_expr = reinterpret_cast<Node *>(call);
-	}
-	fcinfo->flinfo->fn_extra = cache;
-	return cache;
-}
-
-// `(fields) <@> query` computed by quarry_bm25_row_score for this call's
-// row and query (arguments 1 and 2): minus the BM25F score, NULL when every
-// field is NULL.
-Datum
-ComputedRowScore(FunctionCallInfo fcinfo, RowScoredCache *cache)
-{
-	LOCAL_FCINFO(call, 2);
-	InitFunctionCallInfoData(*call, &cache->row_score, 2, fcinfo->fncollation, nullptr, nullptr);
-	call->args[0] = fcinfo->args[1];
-	call->args[1] = fcinfo->args[2];
-	Datum result = quarry::pg::PgCall([&] { return FunctionCallInvoke(call); });
-	fcinfo->isnull = call->isnull;
-	return result;
-}
-
 } // namespace
 
 // text <@> quarry_query: minus the BM25 score (0 when the row does not match).
@@ -359,29 +296,6 @@ QUARRY_FUNCTION(quarry_bm25_scored)
 			PG_RETURN_FLOAT8(value);
 		}
 		PG_RETURN_FLOAT8(ComputedScore(fcinfo, PG_GETARG_DATUM(1), q));
-	});
-}
-
-// quarry_bm25_scored(ctid, record, quarry_query): the same for the row of an
-// index on several fields, `(title, body) <@> query`: the value the scan
-// ranked the row with when it is the one it returned last, else what
-// quarry_bm25_row_score computes (the SQL function, called through fmgr with
-// its own FmgrInfo, so that its cache in fn_extra is its own).
-QUARRY_FUNCTION(quarry_bm25_row_scored)
-{
-	return Boundary("quarry_bm25_scored", [&]() -> Datum {
-		QueryValue q = DecodeQuery(PG_GETARG_DATUM(2));
-		double value;
-		bool null;
-		RowScoredCache *cache = RowScoredCacheOf(fcinfo);
-		if (q.index != InvalidOid && quarry::am::ValueOfReturnedRow(q.index, q.parsed, q.text, reinterpret_cast<ItemPointer>(PG_GETARG_POINTER(0)), &value, &null))
-		{
-			CheckMayScoreOnce(&cache->checks, q);
-			if (null)
-				PG_RETURN_NULL();
-			PG_RETURN_FLOAT8(value);
-		}
-		return ComputedRowScore(fcinfo, cache);
 	});
 }
 
@@ -425,7 +339,7 @@ QUARRY_FUNCTION(quarry_bm25_row_scored)
 		bool null;
 		if (q.index != InvalidOid && quarry::am::ValueOfReturnedRow(q.index, q.parsed, q.text, reinterpret_cast<ItemPointer>(PG_GETARG_POINTER(0)), &value, &null))
 		{
-			CheckMayScoreOnce(fcinfo, q);
+			CheckMayScoreOnce(CacheOf(fcinfo), q);
 			if (null)
 				PG_RETURN_NULL();
 			PG_RETURN_FLOAT8(value);

@@ -367,12 +367,12 @@ Emit(IndexScanDesc scan, ScanState *st, fts::DocId doc, double score, bool score
 	return true;
 }
 
-// ORDER BY scans without a WHERE @@@ (which NULL never satisfies), after every
-// other row: the rows whose value is NULL, with a NULL score.
+// The next row whose value is NULL (into *tid), for scans without a WHERE
+// @@@ (which NULL never satisfies): after every other row.
 bool
-NextNullRow(IndexScanDesc scan, ScanState *st)
+NextNullTid(IndexScanDesc scan, ScanState *st, ItemPointer tid)
 {
-	if (scan->numberOfOrderBys == 0 || st->qual_count > 0)
+	if (st->qual_count > 0)
 		return false;
 	if (st->null_rows == nullptr)
 	{
@@ -380,10 +380,21 @@ NextNullRow(IndexScanDesc scan, ScanState *st)
 		st->null_rows = st->arena->Make<am::NullRowReader>(NullRowFormat(), scan->indexRelation,
 														   st->view->meta.null_rows, buffer);
 	}
-	if (!st->null_rows->Next(&scan->xs_heaptid))
+	return st->null_rows->Next(tid);
+}
+
+// Scans without a WHERE @@@ (an ORDER BY, or a partial index's predicate
+// alone), after every other row: the rows whose value is NULL, with a NULL
+// score.
+bool
+NextNullRow(IndexScanDesc scan, ScanState *st)
+{
+	if (!NextNullTid(scan, st, &scan->xs_heaptid))
 		return false;
 	scan->xs_recheck = false;
 	scan->xs_recheckorderby = false;
+	if (scan->numberOfOrderBys == 0)
+		return true;
 	scan->xs_orderbyvals[0] = (Datum) 0;
 	scan->xs_orderbynulls[0] = true;
 	if (st->returned != nullptr)
@@ -423,15 +434,28 @@ int64_t
 GetBitmapImpl(IndexScanDesc scan, TIDBitmap *tbm)
 {
 	auto *st = static_cast<ScanState *>(scan->opaque);
-	if (!st->ready || st->done || st->qual_count == 0)
+	if (!st->ready || st->done)
 		return 0;
 	int64_t count = 0;
 	constexpr int kBatch = 256;
 	ItemPointerData tids[kBatch];
 	int n = 0;
 	fts::DocId doc;
-	while (NextMatchDoc(st, &doc))
+	// Without a WHERE @@@ (a partial index's predicate alone): every row,
+	// those whose value is NULL included.
+	const bool all = st->qual_count == 0;
+	while (all ? NextZeroDoc(st, &doc) || NextNullTid(scan, st, &tids[n]) : NextMatchDoc(st, &doc))
 	{
+		if (all && st->null_rows != nullptr)
+		{
+			count++;
+			if (++n == kBatch)
+			{
+				pg::PgCall([&] { tbm_add_tuples(tbm, tids, n, false); });
+				n = 0;
+			}
+			continue;
+		}
 		st->docs->Tid(doc, &tids[n++]);
 		count++;
 		if (n == kBatch)
