@@ -167,9 +167,9 @@ best=$(ndcg_of scifact-train | head -1)
 chosen=$(echo "$best" | sed -E 's/.*title=([0-9.]+).*/\1/')
 echo "   title weight chosen on SciFact's train queries: $chosen (nDCG@10 there: ${best##*|})"
 for p in scifact cranfield; do
-	fields_runs $p $p ${p}_queries "$chosen" "quarry BM25F (title, body) title=$chosen, chosen on SciFact train"
+	fields_runs $p $p ${p}_queries "$chosen" "quarry BM25F (title; body) title=$chosen chosen on SciFact train"
 	for w in $weights; do
-		[[ $w == "$chosen" ]] || fields_runs $p $p ${p}_queries "$w" "quarry BM25F (title, body) title=$w (grid)"
+		[[ $w == "$chosen" ]] || fields_runs $p $p ${p}_queries "$w" "quarry BM25F (title; body) title=$w (grid)"
 	done
 done
 
@@ -190,6 +190,13 @@ bench_psql -A -F, -P footer=off -f /tmp/quarry-relevance.sql > "$out.csv"
 	echo "| dataset | system | queries | nDCG@10 | MRR@10 | Recall@100 |"
 	echo "| --- | --- | --- | --- | --- | --- |"
 	tail -n +2 "$out.csv" | awk -F, '{printf "| %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6}'
+	echo
+	echo "Two fields against one concatenated field (nDCG@10, k1 = 1.2, b = 0.75; BM25F at the weight chosen on train):"
+	echo
+	tail -n +2 "$out.csv" | awk -F, '
+		$2 == "quarry k1=1.2 b=0.75" { one[$1] = $4 }
+		$2 ~ /chosen on SciFact train/ { two[$1] = $4 }
+		END { for (d in two) printf "- %s: %s with two fields, %s with one (%+.4f)\n", d, two[d], one[d], two[d] - one[d] }' | sort
 } > "$out.md"
 /usr/bin/python3 "$here/plot.py" relevance "$out.csv" "$out.png"
 cat "$out.md"

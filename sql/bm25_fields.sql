@@ -172,3 +172,18 @@ SELECT count(*) FROM bf_partial WHERE category = 'news';
 RESET enable_seqscan;
 SELECT count(*) AS reference FROM bf_partial WHERE category = 'news';
 DROP TABLE bf_partial;
+-- An index built on an empty table (the usual order: the index first, then
+-- the rows), then filled: the build's empty segment suits any fields.
+CREATE TABLE bf_empty (id int, title text, body text);
+CREATE INDEX bf_empty_idx ON bf_empty USING quarry_bm25 (title, body) WITH (text_config = 'english');
+INSERT INTO bf_empty VALUES (1, 'hello', 'world'), (2, 'world', 'peace'), (3, NULL, 'worlds apart');
+SELECT id FROM bf_empty WHERE (title, body) @@@ quarry_query_parse('body:world') ORDER BY id;
+SELECT id FROM bf_empty WHERE (title, body) @@@ quarry_query_parse('title:wrld~1') ORDER BY id;
+SELECT quarry_bm25_merge('bf_empty_idx');
+SELECT id FROM bf_empty ORDER BY (title, body) <@> 'world' LIMIT 3;
+SELECT count(*) AS problems FROM quarry_verify_index('bf_empty_idx');
+-- Highlighting a column of an index of fields (the index named): a clause of
+-- one field marks its words in the column shown.
+SELECT quarry_snippet(body, quarry_query_parse('title:world peace', 'bf_empty_idx')) FROM bf_empty WHERE id = 2;
+SELECT * FROM quarry_highlights('hello world', quarry_query_parse('body:world', 'bf_empty_idx'));
+DROP TABLE bf_empty;

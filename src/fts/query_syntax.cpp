@@ -45,13 +45,19 @@ ReadsAsExpansion(std::string_view text)
 	return !text.empty() && (text.back() == '*' || FuzzySuffix(text) != std::string_view::npos);
 }
 
-// Whether a text, written bare, would start with a field prefix ('name:x').
+// Whether a text, written bare right after its operator, would start with a
+// field prefix ('name:x'; ClauseReader::ReadField's rule).
 bool
 ReadsAsField(std::string_view text)
 {
-	ClauseReader reader(text);
-	Clause clause;
-	return reader.Next(clause) && !clause.field.empty();
+	auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+	auto digit = [](char c) { return c >= '0' && c <= '9'; };
+	std::size_t end = 0;
+	if (text.empty() || !letter(text[0]))
+		return false;
+	while (end < text.size() && (letter(text[end]) || digit(text[end])))
+		end++;
+	return end + 1 < text.size() && text[end] == ':' && !IsQuerySpace(text[end + 1]);
 }
 
 // The distance of a fuzzy suffix's digits (none: the default), saturating.
@@ -193,7 +199,8 @@ AppendCanonical(const Clause &clause, std::string &out)
 		return;
 	}
 	const char first = text.empty() ? '\0' : text.front();
-	const bool reads_as_operator = clause.occur == Occur::kShould && (first == '+' || first == '-');
+	const bool reads_as_operator =
+		clause.field.empty() && clause.occur == Occur::kShould && (first == '+' || first == '-');
 	if (!HasSpace(text) && first != '"' && !reads_as_operator && !ReadsAsExpansion(text) &&
 		(!clause.field.empty() || !ReadsAsField(text)))
 	{

@@ -55,12 +55,43 @@ Special(char c)
 	return fts::IsQuerySpace(c) || c == '+' || c == '-' || c == '"';
 }
 
+// Whether the byte at i is part of a field prefix ('name:') that a dropped
+// empty group follows ('title:""', 'title:"' at the end): the name starts a
+// token (after whitespace or an operator) and ':"' ends it.
+bool
+InDroppedFieldPrefix(std::string_view input, std::size_t i)
+{
+	auto name_byte = [](char ch) {
+		return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_' || (ch >= '0' && ch <= '9');
+	};
+	std::size_t start = i;
+	if (input[i] == ':')
+	{
+		if (i == 0)
+			return false;
+		start = i - 1;
+	}
+	else if (!name_byte(input[i]))
+		return false;
+	while (start > 0 && name_byte(input[start - 1]))
+		start--;
+	if (start > 0 && !Special(input[start - 1]))
+		return false;
+	if (!((input[start] >= 'a' && input[start] <= 'z') || (input[start] >= 'A' && input[start] <= 'Z') ||
+		  input[start] == '_'))
+		return false;
+	std::size_t end = start;
+	while (end < input.size() && name_byte(input[end]))
+		end++;
+	return end + 1 < input.size() && input[end] == ':' && input[end + 1] == '"' && i <= end;
+}
+
 // Whether the byte at i may lie outside every clause: whitespace, an
 // operator, a quote, or the '~digits' suffix of a dropped empty phrase ('""~2').
 bool
 Droppable(std::string_view input, std::size_t i)
 {
-	if (Special(input[i]))
+	if (Special(input[i]) || InDroppedFieldPrefix(input, i))
 		return true;
 	const bool suffix_byte = input[i] == '~' || (input[i] >= '0' && input[i] <= '9');
 	if (!suffix_byte || i == 0)
@@ -132,6 +163,33 @@ SkipSuffix(std::string_view input, std::size_t at, const Clause &c)
 	return at;
 }
 
+// A clause's field prefix ('name:'): a view into the input, a name of an
+// ASCII letter or '_' then letters, digits or '_', followed by ':' and the
+// clause's text (or its group's quote). Returns where the prefix starts.
+std::size_t
+FieldStart(std::string_view input, std::size_t covered, std::size_t text_pos, const Clause &c)
+{
+	if (c.field.data() < input.data() + covered || c.field.data() + c.field.size() > input.data() + text_pos)
+		fuzz::Violated("a clause's field is not a view into the input before its text");
+	const std::size_t start = static_cast<std::size_t>(c.field.data() - input.data());
+	auto letter = [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_'; };
+	auto digit = [](char ch) { return ch >= '0' && ch <= '9'; };
+	if (!letter(c.field[0]))
+		fuzz::Violated("a field name that does not start with a letter or '_'");
+	for (char ch : c.field)
+		if (!letter(ch) && !digit(ch))
+			fuzz::Violated("a field name with a byte other than a letter, digit or '_'");
+	std::size_t after = start + c.field.size();
+	if (input[after] != ':')
+		fuzz::Violated("a field name not followed by ':'");
+	after++;
+	if (after < text_pos && input[after] == '"')
+		after++;
+	if (after != text_pos)
+		fuzz::Violated("a clause's text does not follow its field prefix");
+	return start;
+}
+
 void
 CheckClauses(std::string_view input, const std::vector<Clause> &clauses)
 {
@@ -149,9 +207,10 @@ CheckClauses(std::string_view input, const std::vector<Clause> &clauses)
 		if (c.kind == fts::ClauseKind::kWords || c.kind == fts::ClauseKind::kPhrase ? blank : spaced)
 			fuzz::Violated("an empty or blank words clause, or an expansion holding whitespace");
 		const std::size_t pos = static_cast<std::size_t>(c.text.data() - input.data());
-		if (OccurBefore(input, pos) != c.occur)
+		const std::size_t start = c.field.empty() ? pos : FieldStart(input, covered, pos, c);
+		if (OccurBefore(input, start) != c.occur)
 			fuzz::Violated("the occurrence differs from the operator before the clause");
-		for (std::size_t i = covered; i < pos; i++)
+		for (std::size_t i = covered; i < start; i++)
 			if (!Droppable(input, i))
 				fuzz::Violated("a byte outside every clause is not whitespace, an operator or a quote");
 		covered = pos + c.text.size();

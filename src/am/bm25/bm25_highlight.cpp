@@ -28,6 +28,7 @@
 #include "am/bm25/bm25_query.h"
 #include "am/bm25/bm25_scan_notes.h"
 #include "am/bm25/bm25_search.h"
+#include "am/bm25/bm25_fields.h"
 #include "am/index_kind.h"
 #include "fts/highlight.h"
 #include "pg/guard.h"
@@ -206,9 +207,12 @@ ReadTerms(Highlighter &h, const QueryValue &q, Relation index)
 	mem::ScanArena *arena = pg::CreateScanArena(h.query_cxt);
 	Lexeme *lexemes;
 	uint32_t count;
+	uint32_t fields = 1;
 	if (q.parsed)
 	{
-		QueryTermList list = ReadClauseTerms(OpenIndexView(index, *arena), q.text, *arena);
+		IndexView *view = OpenIndexView(index, *arena);
+		fields = view->field_count;
+		QueryTermList list = ReadClauseTerms(view, q.text, *arena);
 		// A phrase marks its words (wherever they are).
 		count = 0;
 		for (uint32_t t = 0; t < list.scored_count; t++)
@@ -234,8 +238,16 @@ ReadTerms(Highlighter &h, const QueryValue &q, Relation index)
 	}
 	h.terms = static_cast<std::string_view *>(palloc(sizeof(std::string_view) * std::max<uint32_t>(count, 1)));
 	for (uint32_t i = 0; i < count; i++)
-		h.terms[i] = std::string_view(static_cast<char *>(pnstrdup(lexemes[i].text, lexemes[i].bytes)),
-									  lexemes[i].bytes);
+	{
+		// A term of one field ('title:word') carries the field's tag
+		// (bm25_fields.h): the text marks the word itself, whichever column
+		// it is.
+		std::string_view term(lexemes[i].text, lexemes[i].bytes);
+		if (fields >= 2 && !term.empty() && static_cast<uint8_t>(term[0]) >= FieldTag(0) &&
+			static_cast<uint8_t>(term[0]) <= FieldTag(fields - 1))
+			term.remove_prefix(1);
+		h.terms[i] = std::string_view(static_cast<char *>(pnstrdup(term.data(), term.size())), term.size());
+	}
 	std::sort(h.terms, h.terms + count);
 	h.term_count = count;
 }

@@ -76,10 +76,13 @@ struct DocMap {
 void
 MapDocuments(SegmentReader **inputs, uint32_t n, mem::ScanArena &scratch, DocMap &map)
 {
-	map.field_count = n == 0 ? 1 : std::max<uint32_t>(LengthArrays(inputs[0]->header), 2) - 1;
+	map.field_count = 1;
+	for (uint32_t i = 0; i < n; i++)
+		if (inputs[i]->header.doc_count > 0)
+			map.field_count = std::max<uint32_t>(LengthArrays(inputs[i]->header), 2) - 1;
 	for (uint32_t i = 0; i < n; i++)
 	{
-		if (std::max<uint32_t>(LengthArrays(inputs[i]->header), 2) - 1 != map.field_count)
+		if (!SegmentFieldsMatch(inputs[i]->header, map.field_count))
 			pg::ThrowCorrupt(inputs[i]->index, "Segment %u: its documents have another number of fields.",
 							 inputs[i]->ref.id);
 		map.offsets.push_back(static_cast<uint32_t>(map.new_ids.size()));

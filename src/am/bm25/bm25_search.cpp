@@ -136,7 +136,7 @@ OpenFields(IndexView *view)
 		view->field_norms[f] = fts::FieldNorm{weights[f], view->params.b, avg};
 	}
 	for (uint32_t s = 0; s < view->segment_count; s++)
-		if (LengthArrays(view->segments[s]->header) != 1 + view->field_count)
+		if (!SegmentFieldsMatch(view->segments[s]->header, view->field_count))
 			pg::ThrowCorrupt(view->index, "Segment %u: its documents have another number of fields than the index.",
 							 view->segments[s]->ref.id);
 }

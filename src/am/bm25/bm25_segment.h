@@ -104,6 +104,14 @@ bool HeaderSectionsSane(const SegmentHeader &h);
 /// How many length arrays a segment holds: 1, or 1 + its index's fields (0
 /// if its header is inconsistent).
 uint32_t LengthArrays(const SegmentHeader &h);
+/// Whether a segment's length arrays suit an index of `fields` fields (a
+/// segment without documents, such as the build of an empty table writes,
+/// suits any).
+inline bool
+SegmentFieldsMatch(const SegmentHeader &h, uint32_t fields)
+{
+	return h.doc_count == 0 || LengthArrays(h) == (fields >= 2 ? 1 + fields : 1);
+}
 /// Opens a segment the metapage no longer lists (to recycle its pages).
 SegmentReader *OpenRetiredSegment(Relation index, BlockNumber header_block, mem::ScanArena &arena);
 BlockNumber LogicalBlock(const SegmentReader &segment, uint32_t logical);

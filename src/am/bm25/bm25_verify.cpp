@@ -417,10 +417,17 @@ CheckDocuments(const SegmentReader &segment, const uint32_t *tf_sums, IndexedRow
 
 // One segment whose blocks are all sound.
 void
-CheckSegment(Relation index, const SegmentRef &ref, bool with_positions, mem::ScanArena &arena, IndexedRows &rows,
+CheckSegment(Relation index, const SegmentRef &ref, const MetaPage &meta, mem::ScanArena &arena, IndexedRows &rows,
 			 VerifyReport &report)
 {
+	const bool with_positions = (meta.flags & kMetaPositions) != 0;
 	const SegmentReader &segment = *OpenSegment(index, ref, 0, arena);
+	if (!SegmentFieldsMatch(segment.header, FieldCount(meta)))
+	{
+		report.Problem(VerifyKind::kDocument, "segment %u: %u length arrays, the index has %u fields", ref.id,
+					   LengthArrays(segment.header), FieldCount(meta));
+		return;
+	}
 	auto *tf_sums = static_cast<uint32_t *>(pg::PgCall([&] {
 		return palloc_extended(std::max<std::size_t>(sizeof(uint32_t) * segment.header.doc_count *
 														  LengthArrays(segment.header),
@@ -575,7 +582,7 @@ Verify(Relation index, Relation heap, VerifyReport &report)
 			if (!SegmentSound(index, ref, sweep, copy, report))
 				whole = false;
 			else if (!pg::TrySubtransaction(
-						 [&] { CheckSegment(index, ref, (meta.flags & kMetaPositions) != 0, *arena, rows, report); },
+						 [&] { CheckSegment(index, ref, meta, *arena, rows, report); },
 						 &error))
 			{
 				report.Problem(VerifyKind::kPage, "segment %u could not be read: %s", ref.id, error.text);
