@@ -1,17 +1,53 @@
 #include "fts/field_union.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 namespace quarry::fts {
 
 void
-FieldUnion::Init(Member *members, uint32_t count, double score_bound)
+FieldUnion::Init(Member *members, uint32_t count, const TermScorer *scorer, double score_bound)
 {
 	members_ = members;
 	count_ = count;
+	scorer_ = scorer;
 	score_bound_ = score_bound;
+	shallow_last_ = kEndDoc;
+	shallow_bound_ = score_bound;
+	shallow_valid_ = false;
 	Settle();
+}
+
+void
+FieldUnion::ShallowSeek(DocId target)
+{
+	// Targets never decrease: a block that ends at or after the target holds.
+	if (shallow_valid_ && target <= shallow_last_)
+		return;
+	shallow_valid_ = true;
+	double freq = 0;
+	DocId last = kEndDoc;
+	bool any = false;
+	for (uint32_t i = 0; i < count_; i++)
+	{
+		TermCursor &c = *members_[i].cursor;
+		c.ShallowSeek(target);
+		const double bound = c.ShallowBound();
+		if (c.ShallowLastDoc() == kEndDoc && bound == 0)
+			continue; // no block at or after the target: adds nothing
+		any = true;
+		freq += FreqBoundFromScore(c.scorer(), members_[i].norm, bound);
+		last = std::min(last, c.ShallowLastDoc());
+	}
+	shallow_last_ = last;
+	if (!any)
+	{
+		shallow_bound_ = 0;
+		return;
+	}
+	const double s = std::isinf(freq) ? scorer_->weight() * (scorer_->k1() + 1.0) : scorer_->Score(freq, 0);
+	shallow_bound_ = std::min(score_bound_, s * (1.0 + kBoundMargin));
 }
 
 // doc_: the smallest member document.

@@ -56,9 +56,10 @@ public:
 		FieldNorm norm;
 	};
 
-	/// `members` (kept by the caller) at their first documents; `score_bound`
-	/// bounds the union's score (the block-max pointer's one block).
-	void Init(Member *members, uint32_t count, double score_bound);
+	/// `members` (kept by the caller) at their first documents; `scorer`
+	/// scores the union's frequency (b = 0), `score_bound` bounds its score
+	/// over every document.
+	void Init(Member *members, uint32_t count, const TermScorer *scorer, double score_bound);
 
 	DocId doc() const override { return doc_; }
 	double freq() const override;
@@ -66,9 +67,12 @@ public:
 	void Next() override;
 	void NextGeq(DocId target) override;
 	bool Contains(DocId doc) override;
-	void ShallowSeek(DocId) override {}
-	DocId ShallowLastDoc() const override { return kEndDoc; }
-	double ShallowBound() const override { return score_bound_; }
+	/// The block-max pointer: the members' blocks at `target`, up to the
+	/// first of them to end, bounded by the union of their bounds (each
+	/// member's block bound turned into a frequency bound).
+	void ShallowSeek(DocId target) override;
+	DocId ShallowLastDoc() const override { return shallow_last_; }
+	double ShallowBound() const override { return shallow_bound_; }
 
 private:
 	void Settle();
@@ -76,7 +80,11 @@ private:
 	Member *members_ = nullptr;
 	uint32_t count_ = 0;
 	DocId doc_ = kEndDoc;
+	const TermScorer *scorer_ = nullptr;
 	double score_bound_ = 0;
+	DocId shallow_last_ = kEndDoc;
+	double shallow_bound_ = 0;
+	bool shallow_valid_ = false;
 	mutable double freq_ = 0;
 	mutable bool freq_valid_ = false;
 };

@@ -99,7 +99,7 @@ struct FieldQuery {
 			double bound = std::isinf(freq_bound) ? scorers[i].weight() * (f.params.k1 + 1)
 												  : scorers[i].Score(freq_bound, 0);
 			bound *= 1 + kBoundMargin;
-			unions[i].Init(members[i].data(), static_cast<uint32_t>(members[i].size()), bound);
+			unions[i].Init(members[i].data(), static_cast<uint32_t>(members[i].size()), &scorers[i], bound);
 			cursors[i].InitComposite(&unions[i], &scorers[i], bound, static_cast<uint32_t>(i));
 			order.push_back(&cursors[i]);
 		}
@@ -211,4 +211,24 @@ TEST(FieldUnion, FreqFoldsFieldsWithTheirNormalisation)
 	EXPECT_DOUBLE_EQ(title.Freq(1, 4), 3.0);
 	EXPECT_DOUBLE_EQ(body.Freq(2, 50), 2.0 / 0.625);
 	EXPECT_EQ(FieldNorm({1.0, 1.0, 5.0}).Freq(0, 0), 0.0); // an empty field with b = 1: 0, not 0/0
+}
+
+TEST(FieldUnion, BlockMaxSkipsStayRankSafeForOneTerm)
+{
+	std::mt19937 rng(99);
+	for (int round = 0; round < 20; round++)
+	{
+		Fields f(rng, 4000 + rng() % 4000, 2 + round % 2, 1 + rng() % 3);
+		const std::vector<uint32_t> terms{static_cast<uint32_t>(rng() % 10)};
+		FieldQuery reference(f, terms);
+		const std::size_t k = 1 + rng() % 5;
+		auto want = BruteForce(f, terms, reference.scorers, k);
+		auto got = RunOn(f, terms, k, Algorithm::kWand);
+		ASSERT_EQ(got.size(), want.size()) << "round " << round;
+		for (std::size_t i = 0; i < got.size(); i++)
+		{
+			ASSERT_EQ(got[i].doc, want[i].doc) << "round " << round << " rank " << i;
+			ASSERT_EQ(got[i].score, want[i].score) << "round " << round << " rank " << i;
+		}
+	}
 }

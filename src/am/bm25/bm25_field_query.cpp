@@ -234,7 +234,7 @@ OpenFieldCursor(PreparedQuery *q, QueryTerm &qt, uint32_t term_index, mem::ScanA
 	double bound = std::isinf(freq_bound) ? qt.scorer.weight() * (k1 + 1.0) : qt.scorer.Score(freq_bound, 0);
 	bound *= 1.0 + fts::kBoundMargin;
 	qt.field_union = arena.Make<fts::FieldUnion>();
-	qt.field_union->Init(members, qt.field_term_count, bound);
+	qt.field_union->Init(members, qt.field_term_count, &qt.scorer, bound);
 	qt.cursor.InitComposite(qt.field_union, &qt.scorer, bound, term_index);
 }
 
