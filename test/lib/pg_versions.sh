@@ -15,7 +15,8 @@
 #                                 (test/build_pg.sh N), builds quarry against it in
 #                                 $repo/build/pgN (a copy of the tree: PGXS compiles
 #                                 next to the sources, and the tree's own objects are
-#                                 the PostgreSQL 15 ones) and installs it into the
+#                                 the PostgreSQL 15 ones) and installs it, and pgvector
+#                                 (test/build_pgvector.sh), into the
 #                                 server's prefix, or into a private copy of that
 #                                 prefix under $QUARRY_DESTDIR when that is set. Prints
 #                                 what it does and each part's time; on success sets
@@ -153,6 +154,12 @@ pg_prepare_built() { # N LOG
 	if ! "${install_prefix[@]}" make -s "${make_args[@]}" install >>"$log" 2>&1; then
 		tail -20 "$log" | sed 's/^/    /'
 		echo "  make install into PostgreSQL $n failed (log: $log)"
+		return 1
+	fi
+	# pgvector for quarry_pgvector's tests, built once per server into the cache.
+	if ! "$repo/test/build_pgvector.sh" "$pg_config" "${QUARRY_DESTDIR:-}" >>"$log" 2>&1; then
+		tail -20 "$log" | sed 's/^/    /'
+		echo "  pgvector could not be built or installed for PostgreSQL $n (log: $log)"
 		return 1
 	fi
 	pg_reachable "$bindir" || return 1
