@@ -8,8 +8,11 @@
 //                 for an index on several fields the row of them, (a, b) <@> q
 //                 ->  quarry_bm25_scored(ctid, ROW(a, b), q)
 //   quarry_hnsw   col <-> q   ->  quarry_hnsw_scored(ctid, col, q, index, metric)
-//                 (and <#>, <=>; a 784-d vector compressed in the row cost a
-//                 third of a top-100 query to decompress and compare again)
+//                 (and <#>, <=>, <+>; a 784-d vector compressed in the row
+//                 cost a third of a top-100 query to decompress and compare
+//                 again). Only quarry's own operators on real[]: pgvector's
+//                 (quarry_pgvector's opclasses) are left to compute their
+//                 value, which quarry's kernels need not match to the last bit
 //
 // The expression replaced is the one the scan orders by, node for node, so it
 // is the same query: the value is the same to the last bit (quarry_bm25 with
