@@ -19,7 +19,10 @@
 # changed); the suites' InRelease is checked against
 # /usr/share/keyrings/debian-archive-keyring.gpg and apt checks the files' hashes
 # against the signed index. When the mirror does not serve the newest version's
-# files, the next older 0.8.x of the indexes is tried. Only the upstream orig
+# files, the next older 0.8.x of the indexes is tried. PostgreSQL 18 needs
+# pgvector 0.8.1 or later (0.8.0 does not compile against it); on 2026-12-05
+# deb.debian.org listed sid's 0.8.7 but served only trixie's 0.8.0 (a 404 for
+# 0.8.7's files), so pgvector could be built for 15 and 17 only. Only the upstream orig
 # tarball is built (Debian's packaging builds for its own PostgreSQL layout), with
 # `make OPTFLAGS=` (no -march=native: the build is cached and may be copied to
 # another machine; pgvector still picks its FMA kernels at run time).
