@@ -1,7 +1,8 @@
 # quarry: PGXS build of the extension.
 #
-#   make && make install      builds and installs quarry.so, quarry.control and
-#                             the install scripts into the PostgreSQL found by
+#   make && make install      builds and installs quarry.so, quarry.control,
+#                             quarry_pgvector.control and the install scripts
+#                             into the PostgreSQL found by
 #                             pg_config (PG_CONFIG=... to choose another: the
 #                             tree is rebuilt for it)
 #   make installcheck         pg_regress against a running server (test/run.sh
@@ -10,17 +11,19 @@
 # The private jemalloc (src/memory/build_jemalloc.sh) is fetched and built once
 # into build/jemalloc and linked statically with its symbols hidden.
 
-EXTENSION  = quarry
+# quarry_pgvector: quarry_hnsw's operator classes for pgvector's vector and
+# halfvec (requires = 'vector, quarry'); its functions live in quarry.so.
+EXTENSION  = quarry quarry_pgvector
 EXTVERSION = 0.2.0
 MODULE_big = quarry
-DATA       = $(wildcard sql/$(EXTENSION)--*.sql)
+DATA       = $(wildcard sql/quarry--*.sql) $(wildcard sql/quarry_pgvector--*.sql)
 
 SRCS = $(sort $(wildcard src/pg/*.cpp src/am/*.cpp src/am/bm25/*.cpp src/am/hnsw/*.cpp src/fts/*.cpp src/hnsw/*.cpp src/memory/*.cpp))
 OBJS = $(SRCS:.cpp=.o)
 
 # pg_regress tests: every sql/<name>.sql except the install and upgrade scripts.
-REGRESS      = $(sort $(patsubst sql/%.sql,%,$(filter-out sql/$(EXTENSION)--%,$(wildcard sql/*.sql))))
-REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
+REGRESS      = $(sort $(patsubst sql/%.sql,%,$(filter-out sql/quarry--% sql/quarry_pgvector--%,$(wildcard sql/*.sql))))
+REGRESS_OPTS = --inputdir=. --load-extension=quarry
 
 JEMALLOC_DIR = build/jemalloc
 JEMALLOC_LIB = $(JEMALLOC_DIR)/lib/libjemalloc_pic.a

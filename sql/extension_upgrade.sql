@@ -56,7 +56,7 @@ SELECT o.oprnamespace::regnamespace AS schema, o.oprname,
        coalesce(rs.pronamespace::regnamespace || '.' || rs.proname, '-') AS restrict
 FROM pg_operator o JOIN pg_depend d ON d.classid = 'pg_operator'::regclass AND d.objid = o.oid AND d.deptype = 'e'
 JOIN pg_proc fn ON fn.oid = o.oprcode LEFT JOIN pg_proc rs ON rs.oid = o.oprrest
-ORDER BY o.oprname;
+ORDER BY o.oprname, 3;
 CREATE TEMP VIEW quarry_functions AS
 SELECT p.oid::regprocedure::text AS function, p.provolatile AS volatile, p.proisstrict AS strict,
        p.proparallel AS parallel, has_function_privilege('public', p.oid, 'EXECUTE') AS public_may_execute

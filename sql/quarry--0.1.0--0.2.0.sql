@@ -75,3 +75,18 @@ ALTER OPERATOR FAMILY @extschema@.quarry_bm25_ops USING quarry_bm25 ADD
 -- returned, else computed as <@> (record, quarry_query) computes it.
 CREATE FUNCTION @extschema@.quarry_bm25_scored(tid, record, @extschema@.quarry_query) RETURNS double precision
     AS 'MODULE_PATHNAME', 'quarry_bm25_row_scored' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED COST 1;
+
+-- L1 (taxicab) distance, sum |a[i] - b[i]| (as pgvector's <+>), and its
+-- quarry_hnsw operator class.
+CREATE FUNCTION @extschema@.quarry_l1_distance(real[], real[]) RETURNS float8
+AS 'MODULE_PATHNAME', 'quarry_l1_distance'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OPERATOR @extschema@.<+> (
+    LEFTARG = real[], RIGHTARG = real[], FUNCTION = @extschema@.quarry_l1_distance, COMMUTATOR = OPERATOR(@extschema@.<+>));
+CREATE FUNCTION @extschema@.quarry_hnsw_l1_support(internal) RETURNS int4
+AS 'MODULE_PATHNAME', 'quarry_hnsw_l1_support'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OPERATOR CLASS @extschema@.quarry_l1_ops
+    FOR TYPE real[] USING quarry_hnsw AS
+    OPERATOR 1 @extschema@.<+> (real[], real[]) FOR ORDER BY pg_catalog.float_ops,
+    FUNCTION 1 @extschema@.quarry_hnsw_l1_support(internal);

@@ -1,7 +1,8 @@
 -- quarry 0.1.1 -> 0.2.0. 0.1.1 was never released: it is what main built
 -- before the version became 0.2.0, with the same SQL objects. This script lets
 -- a database created from such a build update (ALTER EXTENSION quarry UPDATE):
--- it adds what 0.2.0 gained since, the operators on several fields (BM25F).
+-- it adds what 0.2.0 gained since: the operators on several fields (BM25F),
+-- and L1 distance on real[] (<+>, quarry_l1_ops).
 \echo Use "ALTER EXTENSION quarry UPDATE TO '0.2.0'" to load this file. \quit
 
 -- Fields (BM25F): a quarry_bm25 index on several columns, (title, body),
@@ -33,3 +34,18 @@ ALTER OPERATOR FAMILY @extschema@.quarry_bm25_ops USING quarry_bm25 ADD
 -- returned, else computed as <@> (record, quarry_query) computes it.
 CREATE FUNCTION @extschema@.quarry_bm25_scored(tid, record, @extschema@.quarry_query) RETURNS double precision
     AS 'MODULE_PATHNAME', 'quarry_bm25_row_scored' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED COST 1;
+
+-- L1 (taxicab) distance, sum |a[i] - b[i]| (as pgvector's <+>), and its
+-- quarry_hnsw operator class.
+CREATE FUNCTION @extschema@.quarry_l1_distance(real[], real[]) RETURNS float8
+AS 'MODULE_PATHNAME', 'quarry_l1_distance'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OPERATOR @extschema@.<+> (
+    LEFTARG = real[], RIGHTARG = real[], FUNCTION = @extschema@.quarry_l1_distance, COMMUTATOR = OPERATOR(@extschema@.<+>));
+CREATE FUNCTION @extschema@.quarry_hnsw_l1_support(internal) RETURNS int4
+AS 'MODULE_PATHNAME', 'quarry_hnsw_l1_support'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OPERATOR CLASS @extschema@.quarry_l1_ops
+    FOR TYPE real[] USING quarry_hnsw AS
+    OPERATOR 1 @extschema@.<+> (real[], real[]) FOR ORDER BY pg_catalog.float_ops,
+    FUNCTION 1 @extschema@.quarry_hnsw_l1_support(internal);

@@ -310,3 +310,18 @@ CREATE FUNCTION @extschema@.quarry_highlights(pg_catalog.text, @extschema@.quarr
 CREATE FUNCTION @extschema@.quarry_hnsw_scored(pg_catalog.tid, pg_catalog.float4[], pg_catalog.float4[],
     pg_catalog.regclass, pg_catalog.int4) RETURNS pg_catalog.float8
     AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED COST 1;
+
+-- L1 (taxicab) distance, sum |a[i] - b[i]| (as pgvector's <+>), and its
+-- quarry_hnsw operator class.
+CREATE FUNCTION @extschema@.quarry_l1_distance(real[], real[]) RETURNS float8
+AS 'MODULE_PATHNAME', 'quarry_l1_distance'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OPERATOR @extschema@.<+> (
+    LEFTARG = real[], RIGHTARG = real[], FUNCTION = @extschema@.quarry_l1_distance, COMMUTATOR = OPERATOR(@extschema@.<+>));
+CREATE FUNCTION @extschema@.quarry_hnsw_l1_support(internal) RETURNS int4
+AS 'MODULE_PATHNAME', 'quarry_hnsw_l1_support'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OPERATOR CLASS @extschema@.quarry_l1_ops
+    FOR TYPE real[] USING quarry_hnsw AS
+    OPERATOR 1 @extschema@.<+> (real[], real[]) FOR ORDER BY pg_catalog.float_ops,
+    FUNCTION 1 @extschema@.quarry_hnsw_l1_support(internal);

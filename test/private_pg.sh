@@ -18,5 +18,6 @@ cp -a "$libdir" "$dir$(dirname "$libdir")/"
 cp -a "$sharedir" "$dir$(dirname "$sharedir")/"
 # Whatever quarry the system has (other checkouts install theirs there) is
 # not copied: only what `make install DESTDIR=DIR` puts in is quarry here.
-rm -f "$dir$sharedir"/extension/quarry.control "$dir$sharedir"/extension/quarry--*.sql "$dir$libdir"/lib/quarry.so
+rm -f "$dir$sharedir"/extension/quarry.control "$dir$sharedir"/extension/quarry--*.sql \
+	"$dir$sharedir"/extension/quarry_pgvector.control "$dir$sharedir"/extension/quarry_pgvector--*.sql "$dir$libdir"/lib/quarry.so
 chmod -R a+rX "$dir"

@@ -2,7 +2,8 @@
 # The one test command. On a fresh Debian bookworm machine it:
 #   1. installs missing Debian packages (test/deps.sh)
 #   2. builds and installs the extension (make && make install) into the system's
-#      PostgreSQL 15
+#      PostgreSQL 15, and pgvector (test/build_pgvector.sh: built once from Debian's
+#      source package into the cache, for quarry_pgvector's tests)
 #   3. builds and runs the unit tests of the core with ctest, plainly and under
 #      AddressSanitizer + UndefinedBehaviorSanitizer, then the libFuzzer targets
 #      of test/fuzz for QUARRY_FUZZ_SECONDS (default 60) each
@@ -12,7 +13,7 @@
 #   6. on PostgreSQL 17 and on 18: builds the server once (test/build_pg.sh, into a
 #      cache outside the clone), builds quarry against it in build/pgN (a copy of
 #      the tree: the tree's own objects are the PostgreSQL 15 ones) and installs it
-#      there; runs pg_regress, the crash-recovery and replica scripts
+#      there, with pgvector; runs pg_regress, the crash-recovery and replica scripts
 #      (test/t/030, 040), and pg_upgrade from a 15 cluster (test/t/080_pg_upgrade.sh)
 # Each stage starts with a line "== what" and ends with "== what: N s" (its wall
 # clock time). The last line is "N passed, N failed"; the exit status is non-zero
@@ -176,6 +177,13 @@ if { [[ $QUARRY_PG == 15 ]] && { want unit || want sanitize || want fuzz || want
 	if ! make -s -j"$(nproc)" QUARRY_CXXFLAGS=-Werror >build.log 2>&1 || ! "${install_cmd[@]}" >>build.log 2>&1; then
 		tail -40 build.log
 		fail "make && make install (see build.log)"
+		summary
+		exit 1
+	fi
+	# pgvector, for quarry_pgvector's tests: built once into the cache, installed
+	# where quarry was (silent when it is there).
+	if ! test/build_pgvector.sh pg_config "${QUARRY_DESTDIR:-}"; then
+		fail "pgvector: build or install (test/build_pgvector.sh)"
 		summary
 		exit 1
 	fi

@@ -8,8 +8,11 @@
 //                 for an index on several fields the row of them, (a, b) <@> q
 //                 ->  quarry_bm25_scored(ctid, ROW(a, b), q)
 //   quarry_hnsw   col <-> q   ->  quarry_hnsw_scored(ctid, col, q, index, metric)
-//                 (and <#>, <=>; a 784-d vector compressed in the row cost a
-//                 third of a top-100 query to decompress and compare again)
+//                 (and <#>, <=>, <+>; a 784-d vector compressed in the row
+//                 cost a third of a top-100 query to decompress and compare
+//                 again). Only quarry's own operators on real[]: pgvector's
+//                 (quarry_pgvector's opclasses) are left to compute their
+//                 value, which quarry's kernels need not match to the last bit
 //
 // The expression replaced is the one the scan orders by, node for node, so it
 // is the same query: the value is the same to the last bit (quarry_bm25 with
@@ -43,7 +46,7 @@ struct ScanValueFunctions {
 	Oid bm25_scored_fn;
 	Oid bm25_row_score_op;	// <@> (record, quarry_query): several fields
 	Oid bm25_row_scored_fn; // quarry_bm25_scored(tid, record, quarry_query)
-	Oid hnsw_ops[3]; // <->, <#>, <=>: metrics 1, 2, 3
+	Oid hnsw_ops[4]; // <->, <#>, <=>, <+> on real[]: metrics 1, 2, 3, 4 (InvalidOid: an install without <+>)
 	Oid hnsw_scored_fn;
 };
 
@@ -79,9 +82,9 @@ ScanValueCall(const IndexScan *scan, IndexKind kind, const OpExpr *op, const Sca
 		return makeFuncExpr(fns.bm25_row_scored_fn, FLOAT8OID, args, InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
 	if (kind != IndexKind::kHnsw || fns.hnsw_scored_fn == InvalidOid)
 		return nullptr;
-	for (int32 metric = 1; metric <= 3; metric++)
+	for (int32 metric = 1; metric <= 4; metric++)
 	{
-		if (op->opno != fns.hnsw_ops[metric - 1])
+		if (op->opno != fns.hnsw_ops[metric - 1] || op->opno == InvalidOid)
 			continue;
 		args = lappend(args, makeConst(REGCLASSOID, -1, InvalidOid, sizeof(Oid), ObjectIdGetDatum(scan->indexid),
 									   false, true));
@@ -163,8 +166,8 @@ LookUpFunctions(Oid schema)
 	fns.bm25_row_score_op = OpernameGetOprid(name("<@>"), RECORDOID, bm25::QueryTypeOid());
 	bm25_args[1] = RECORDOID;
 	fns.bm25_row_scored_fn = LookupFuncName(name("quarry_bm25_scored"), 3, bm25_args, true);
-	const char *hnsw_ops[3] = {"<->", "<#>", "<=>"};
-	for (int i = 0; i < 3; i++)
+	const char *hnsw_ops[4] = {"<->", "<#>", "<=>", "<+>"};
+	for (int i = 0; i < 4; i++)
 		fns.hnsw_ops[i] = OpernameGetOprid(name(hnsw_ops[i]), vector, vector);
 	Oid hnsw_args[5] = {TIDOID, vector, vector, REGCLASSOID, INT4OID};
 	fns.hnsw_scored_fn = LookupFuncName(name("quarry_hnsw_scored"), 5, hnsw_args, true);

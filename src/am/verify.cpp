@@ -120,6 +120,7 @@ struct TableScan {
 	bool complete;
 	uint64_t unread; // rows missing while !complete
 	int key_columns;
+	HeldAsNull held_as_null;
 };
 static_assert(std::is_trivially_destructible_v<TableScan>);
 
@@ -143,6 +144,13 @@ CheckTableRow(TableScan &scan, ItemPointer tid, const Datum *values, const bool 
 		return;
 	}
 	row->seen = true;
+	if (!isnull && scan.held_as_null != nullptr)
+	{
+		MemoryContext old = MemoryContextSwitchTo(scan.row_cxt);
+		isnull = scan.held_as_null(scan.arg, values);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(scan.row_cxt);
+	}
 	if (isnull || row->null_row)
 	{
 		if (isnull != row->null_row)
@@ -201,7 +209,7 @@ CopyBlock(Relation index, BlockNumber block, BlockNumber nblocks, char *out)
 
 void
 CheckTable(Relation heap, Relation index, IndexedRows &rows, VerifyReport &report, RowCheck check, void *arg,
-		   bool complete)
+		   bool complete, HeldAsNull held_as_null)
 {
 	qsort(rows.items, rows.count, sizeof(IndexedRow), CompareRows);
 	for (uint64_t i = 1; i < rows.count; i++)
@@ -211,7 +219,7 @@ CheckTable(Relation heap, Relation index, IndexedRows &rows, VerifyReport &repor
 						   ItemPointerGetOffsetNumberNoCheck(&rows.items[i].tid));
 	TableScan scan{&rows, &report, check, arg,
 				   AllocSetContextCreate(CurrentMemoryContext, "quarry verify row", ALLOCSET_DEFAULT_SIZES), complete,
-				   0, IndexRelationGetNumberOfKeyAttributes(index)};
+				   0, IndexRelationGetNumberOfKeyAttributes(index), held_as_null};
 	IndexInfo *info = BuildIndexInfo(index);
 	table_index_build_scan(heap, index, info, false, false, TableScanCallback, &scan, nullptr);
 	MemoryContextDelete(scan.row_cxt);

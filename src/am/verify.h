@@ -112,18 +112,22 @@ static_assert(std::is_trivially_destructible_v<IndexedRows>);
 using RowCheck = void (*)(void *arg, const IndexedRow &row, ItemPointer tid, const Datum *values, const bool *isnull,
 						  bool alive, VerifyReport &report);
 
+/// Whether a row whose value is not NULL belongs in the null-row list all the
+/// same (quarry_hnsw: a zero vector of pgvector's types under cosine).
+using HeldAsNull = bool (*)(void *arg, const Datum *values);
+
 /// The index against its table (which quarry_verify_index holds ShareLocked):
 /// sorts `rows` and reports every TID held twice (kTwiceIndexed); scans the
 /// table (table_index_build_scan, so index expressions and predicates are
 /// evaluated, as the table's owner); every row the table has for the index
 /// must be held (kMissingRow), in the null-row list exactly when its value is
-/// NULL (kNullRows); `check` compares the others. Then every entry the scan
+/// NULL or `held_as_null` says so (kNullRows); `check` compares the others. Then every entry the scan
 /// did not report must point to a heap slot still in use (kStaleEntry): a
 /// dead row VACUUM has not removed yet. When `complete` is false (parts of
 /// the index could not be read), rows missing from `rows` are counted in one
 /// row instead of listed.
 void CheckTable(Relation heap, Relation index, IndexedRows &rows, VerifyReport &report, RowCheck check, void *arg,
-				bool complete = true);
+				bool complete = true, HeldAsNull held_as_null = nullptr);
 
 /// Copies `block` of `index` into `out` (BLCKSZ bytes) under a share lock, so
 /// a check reads one stable image and holds no lock while it reports; false,

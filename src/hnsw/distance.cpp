@@ -49,7 +49,24 @@ DotScalar(const float *a, const float *b, std::size_t n)
 	return (s0 + s1) + (s2 + s3);
 }
 
-constexpr Kernels kScalarKernels{Isa::kScalar, L2SquaredScalar, DotScalar};
+float
+L1Scalar(const float *a, const float *b, std::size_t n)
+{
+	float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+	std::size_t i = 0;
+	for (; i + 4 <= n; i += 4)
+	{
+		s0 += std::fabs(a[i] - b[i]);
+		s1 += std::fabs(a[i + 1] - b[i + 1]);
+		s2 += std::fabs(a[i + 2] - b[i + 2]);
+		s3 += std::fabs(a[i + 3] - b[i + 3]);
+	}
+	for (; i < n; i++)
+		s0 += std::fabs(a[i] - b[i]);
+	return (s0 + s1) + (s2 + s3);
+}
+
+constexpr Kernels kScalarKernels{Isa::kScalar, L2SquaredScalar, DotScalar, L1Scalar};
 
 const Kernels *
 ChooseBest()
@@ -111,6 +128,8 @@ MetricName(Metric metric)
 			return "inner_product";
 		case Metric::kCosine:
 			return "cosine";
+		case Metric::kL1:
+			return "l1";
 	}
 	return "unknown";
 }
@@ -119,7 +138,7 @@ bool
 IsValidMetric(int value)
 {
 	return value == static_cast<int>(Metric::kL2) || value == static_cast<int>(Metric::kInnerProduct) ||
-		   value == static_cast<int>(Metric::kCosine);
+		   value == static_cast<int>(Metric::kCosine) || value == static_cast<int>(Metric::kL1);
 }
 
 double
@@ -133,6 +152,8 @@ SqlDistance(Metric metric, float internal)
 			return static_cast<double>(internal) + 0.0; // -0 (orthogonal) reads 0
 		case Metric::kCosine:
 			return 1.0 + static_cast<double>(internal);
+		case Metric::kL1:
+			return static_cast<double>(internal);
 	}
 	return static_cast<double>(internal);
 }

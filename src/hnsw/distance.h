@@ -1,7 +1,7 @@
 // Distance kernels for the HNSW core.
 //
-// Two float kernels do all the work: the squared Euclidean distance and the dot
-// product, over contiguous float arrays. Each has a portable scalar version and,
+// Three float kernels do all the work: the squared Euclidean distance, the dot
+// product and the L1 (taxicab) distance, over contiguous float arrays. Each has a portable scalar version and,
 // on x86-64, AVX2+FMA and AVX-512 versions compiled with
 // __attribute__((target(...))). The best one the CPU supports is chosen once at
 // run time (__builtin_cpu_supports); there is no function-manager call per
@@ -11,8 +11,9 @@
 //   L2       squared Euclidean distance (monotone in the Euclidean distance)
 //   IP       -dot(a, b)
 //   cosine   -dot(a, b) over vectors normalised to unit length beforehand
+//   L1       sum |a[i] - b[i]|
 // SqlDistance() turns an internal distance into the value of the SQL operator
-// (<->: sqrt, <#>: itself, <=>: 1 + it), computed the same way the operators
+// (<->: sqrt, <#>: itself, <=>: 1 + it, <+>: itself), computed the same way the operators
 // compute it, so an index scan reports exactly what the operator returns.
 #pragma once
 
@@ -29,6 +30,7 @@ enum class Metric : std::uint8_t {
 	kL2 = 1,
 	kInnerProduct = 2,
 	kCosine = 3,
+	kL1 = 4,
 };
 
 /// Instruction sets with a kernel of their own.
@@ -44,6 +46,7 @@ struct Kernels {
 	Isa isa;
 	DistanceFn l2_squared; // sum (a[i] - b[i])^2
 	DistanceFn dot;		   // sum a[i] * b[i]
+	DistanceFn l1;		   // sum |a[i] - b[i]|
 };
 
 /// The kernels of the best instruction set this CPU supports (chosen once).
@@ -66,14 +69,24 @@ InternalDistance(const Kernels &k, Metric metric, const float *a, const float *b
 {
 	if (metric == Metric::kL2)
 		return k.l2_squared(a, b, n);
+	if (metric == Metric::kL1)
+		return k.l1(a, b, n);
 	return -k.dot(a, b, n);
 }
 
-/// The function computing the internal distance of `metric` (see above).
+/// The function computing the internal distance of `metric` (see above), up
+/// to the sign (NegatesKernel).
 inline DistanceFn
 InternalDistanceFn(const Kernels &k, Metric metric)
 {
-	return metric == Metric::kL2 ? k.l2_squared : k.dot;
+	return metric == Metric::kL2 ? k.l2_squared : metric == Metric::kL1 ? k.l1 : k.dot;
+}
+
+/// Whether the internal distance of `metric` is minus its kernel's value.
+inline bool
+NegatesKernel(Metric metric)
+{
+	return metric == Metric::kInnerProduct || metric == Metric::kCosine;
 }
 
 /// The metric a graph is *built* with. Inner product is not a metric (a vector
@@ -81,8 +94,8 @@ InternalDistanceFn(const Kernels &k, Metric metric)
 /// prunes almost every link: on uniform positive data an inner-product graph
 /// leaves most nodes unreachable. So inner-product indexes link their nodes by
 /// Euclidean distance, which keeps the graph navigable and connected, and are
-/// searched by inner product. L2 and cosine (unit vectors, where L2 and -dot
-/// order alike) build with their own metric.
+/// searched by inner product. L2, L1 and cosine (unit vectors, where L2 and
+/// -dot order alike) build with their own metric.
 inline Metric
 ConstructionMetric(Metric metric)
 {
@@ -97,7 +110,7 @@ struct MetricDistance {
 
 	MetricDistance() = default;
 	MetricDistance(const Kernels &k, Metric metric, std::size_t n)
-		: fn(InternalDistanceFn(k, metric)), negate(metric != Metric::kL2), dims(n)
+		: fn(InternalDistanceFn(k, metric)), negate(NegatesKernel(metric)), dims(n)
 	{
 	}
 	float

@@ -79,6 +79,32 @@ DotAvx2(const float *a, const float *b, std::size_t n)
 	return sum;
 }
 
+// |a - b| per lane: the sign bit cleared.
+__attribute__((target("avx2,fma"))) float
+L1Avx2(const float *a, const float *b, std::size_t n)
+{
+	const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+	__m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+	__m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+	std::size_t i = 0;
+	for (; i + 32 <= n; i += 32)
+	{
+		s0 = _mm256_add_ps(s0, _mm256_and_ps(abs_mask, _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i))));
+		s1 = _mm256_add_ps(s1, _mm256_and_ps(abs_mask, _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8))));
+		s2 = _mm256_add_ps(s2, _mm256_and_ps(abs_mask, _mm256_sub_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16))));
+		s3 = _mm256_add_ps(s3, _mm256_and_ps(abs_mask, _mm256_sub_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24))));
+	}
+	for (; i + 8 <= n; i += 8)
+		s0 = _mm256_add_ps(s0, _mm256_and_ps(abs_mask, _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i))));
+	float sum = HorizontalSum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+	for (; i < n; i++)
+	{
+		float d = a[i] - b[i];
+		sum += d < 0 ? -d : d;
+	}
+	return sum;
+}
+
 // Four accumulators of 16 lanes: 64 floats per iteration, then 16 at a time,
 // then one masked step for the last n % 16.
 __attribute__((target("avx512f"))) float
@@ -135,8 +161,31 @@ DotAvx512(const float *a, const float *b, std::size_t n)
 	return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
 }
 
-constexpr Kernels kAvx2{Isa::kAvx2, L2SquaredAvx2, DotAvx2};
-constexpr Kernels kAvx512{Isa::kAvx512, L2SquaredAvx512, DotAvx512};
+__attribute__((target("avx512f"))) float
+L1Avx512(const float *a, const float *b, std::size_t n)
+{
+	__m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+	__m512 s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
+	std::size_t i = 0;
+	for (; i + 64 <= n; i += 64)
+	{
+		s0 = _mm512_add_ps(s0, _mm512_abs_ps(_mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i))));
+		s1 = _mm512_add_ps(s1, _mm512_abs_ps(_mm512_sub_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16))));
+		s2 = _mm512_add_ps(s2, _mm512_abs_ps(_mm512_sub_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32))));
+		s3 = _mm512_add_ps(s3, _mm512_abs_ps(_mm512_sub_ps(_mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48))));
+	}
+	for (; i + 16 <= n; i += 16)
+		s0 = _mm512_add_ps(s0, _mm512_abs_ps(_mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i))));
+	if (i < n)
+	{
+		const __mmask16 mask = static_cast<__mmask16>((1u << (n - i)) - 1);
+		s1 = _mm512_add_ps(s1, _mm512_abs_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(mask, a + i), _mm512_maskz_loadu_ps(mask, b + i))));
+	}
+	return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+}
+
+constexpr Kernels kAvx2{Isa::kAvx2, L2SquaredAvx2, DotAvx2, L1Avx2};
+constexpr Kernels kAvx512{Isa::kAvx512, L2SquaredAvx512, DotAvx512, L1Avx512};
 
 } // namespace
 

@@ -15,7 +15,8 @@
 #                                 (test/build_pg.sh N), builds quarry against it in
 #                                 $repo/build/pgN (a copy of the tree: PGXS compiles
 #                                 next to the sources, and the tree's own objects are
-#                                 the PostgreSQL 15 ones) and installs it into the
+#                                 the PostgreSQL 15 ones) and installs it, and pgvector
+#                                 (test/build_pgvector.sh), into the
 #                                 server's prefix, or into a private copy of that
 #                                 prefix under $QUARRY_DESTDIR when that is set. Prints
 #                                 what it does and each part's time; on success sets
@@ -154,6 +155,14 @@ pg_prepare_built() { # N LOG
 		tail -20 "$log" | sed 's/^/    /'
 		echo "  make install into PostgreSQL $n failed (log: $log)"
 		return 1
+	fi
+	# pgvector for quarry_pgvector's tests, built once per server into the cache.
+	# Without it only the pgvector_types test fails: the server's other stages
+	# (crash recovery, replica, upgrade) still run.
+	if ! "$repo/test/build_pgvector.sh" "$pg_config" "${QUARRY_DESTDIR:-}" >>"$log" 2>&1; then
+		tail -8 "$log" | sed 's/^/    /'
+		echo "  WARNING: pgvector could not be built or installed for PostgreSQL $n (log: $log);" \
+			"pg_regress's pgvector_types will fail there"
 	fi
 	pg_reachable "$bindir" || return 1
 	echo "  installed into $(dirname "$bindir") ($((SECONDS - t0)) s)"

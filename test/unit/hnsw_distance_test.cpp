@@ -46,6 +46,15 @@ ReferenceL2(const float *a, const float *b, std::size_t n)
 }
 
 double
+ReferenceL1(const float *a, const float *b, std::size_t n)
+{
+	double s = 0;
+	for (std::size_t i = 0; i < n; i++)
+		s += std::fabs(static_cast<double>(a[i]) - b[i]);
+	return s;
+}
+
+double
 ReferenceDot(const float *a, const float *b, std::size_t n)
 {
 	double s = 0;
@@ -95,9 +104,12 @@ TEST(DistanceKernels, EveryIsaMatchesTheReferenceAtOddSizes)
 			for (std::size_t i = 0; i < n; i++)
 				scale += std::fabs(static_cast<double>(pa[i]) * pb[i]);
 			EXPECT_NEAR(k.dot(pa, pb, n), dot, tolerance * std::max(1.0, scale)) << IsaName(isa) << " n=" << n;
+			double l1 = ReferenceL1(pa, pb, n);
+			EXPECT_NEAR(k.l1(pa, pb, n), l1, tolerance * std::max(1.0, l1)) << IsaName(isa) << " n=" << n;
 			// And against the scalar kernels directly.
 			const Kernels &scalar = *KernelsFor(Isa::kScalar);
 			EXPECT_NEAR(k.l2_squared(pa, pb, n), scalar.l2_squared(pa, pb, n), tolerance * std::max(1.0, l2));
+			EXPECT_NEAR(k.l1(pa, pb, n), scalar.l1(pa, pb, n), tolerance * std::max(1.0, l1));
 		}
 	}
 }
@@ -111,14 +123,16 @@ TEST(DistanceKernels, ExactOnSmallIntegers)
 		for (std::size_t n : {1u, 2u, 3u, 7u, 15u, 17u, 33u, 65u, 100u})
 		{
 			std::vector<float> a(n), b(n);
-			double l2 = 0, dot = 0;
+			double l2 = 0, dot = 0, l1 = 0;
 			for (std::size_t i = 0; i < n; i++)
 			{
 				a[i] = static_cast<float>(static_cast<int>(i % 7) - 3);
 				b[i] = static_cast<float>(static_cast<int>(i % 5) - 2);
 				l2 += (a[i] - b[i]) * (a[i] - b[i]);
 				dot += a[i] * b[i];
+				l1 += std::fabs(a[i] - b[i]);
 			}
+			EXPECT_EQ(k.l1(a.data(), b.data(), n), static_cast<float>(l1)) << IsaName(isa) << " n=" << n;
 			EXPECT_EQ(k.l2_squared(a.data(), b.data(), n), static_cast<float>(l2)) << IsaName(isa) << " n=" << n;
 			EXPECT_EQ(k.dot(a.data(), b.data(), n), static_cast<float>(dot)) << IsaName(isa) << " n=" << n;
 		}
@@ -140,6 +154,7 @@ TEST(DistanceKernels, ReadNoFurtherThanN)
 				a[i] = b[i] = 1.0f;
 			EXPECT_EQ(k.l2_squared(a.data(), b.data(), n), 0.0f) << IsaName(isa) << " n=" << n;
 			EXPECT_EQ(k.dot(a.data(), b.data(), n), static_cast<float>(n)) << IsaName(isa) << " n=" << n;
+			EXPECT_EQ(k.l1(a.data(), b.data(), n), 0.0f) << IsaName(isa) << " n=" << n;
 		}
 	}
 }
@@ -152,6 +167,13 @@ TEST(Distance, InternalAndSqlValues)
 	EXPECT_EQ(SqlDistance(Metric::kL2, 25.0f), 5.0);
 	EXPECT_EQ(InternalDistance(k, Metric::kInnerProduct, a, b, 3), -25.0f); // 4 + 12 + 9
 	EXPECT_EQ(SqlDistance(Metric::kInnerProduct, -25.0f), -25.0);
+	EXPECT_EQ(InternalDistance(k, Metric::kL1, a, b, 3), 7.0f); // 3 + 4 + 0
+	EXPECT_EQ(SqlDistance(Metric::kL1, 7.0f), 7.0);
+	EXPECT_EQ(MetricDistance(k, Metric::kL1, 3)(a, b), 7.0f); // not negated
+	EXPECT_EQ(ConstructionMetric(Metric::kL1), Metric::kL1);
+	EXPECT_TRUE(IsValidMetric(4));
+	EXPECT_FALSE(IsValidMetric(5));
+	EXPECT_STREQ(MetricName(Metric::kL1), "l1");
 	// Cosine of unit vectors: 1 - dot.
 	float u[] = {1, 0}, v[] = {0, 1};
 	EXPECT_EQ(SqlDistance(Metric::kCosine, InternalDistance(k, Metric::kCosine, u, v, 2)), 1.0);

@@ -15,6 +15,7 @@ extern "C" {
 
 #include "am/am_routine.h"
 #include "hnsw/distance.h"
+#include "hnsw/vector_formats.h"
 
 #include <span>
 #include <type_traits>
@@ -55,12 +56,20 @@ int OptionDims(Relation index);
 
 /// Support function 1 of every quarry_hnsw opclass: returns the metric code.
 inline constexpr int kMetricProc = 1;
-inline constexpr int kNumProcs = 1;
+/// Support function 2, optional: how the indexed type stores a vector
+/// (quarry::hnsw::InputFormat; real[] when the opclass has none). Only
+/// quarry_pgvector's opclasses have it (pgvector's vector and halfvec).
+inline constexpr int kFormatProc = 2;
+inline constexpr int kNumProcs = 2;
 /// The one ordering strategy: the opclass's distance operator.
 inline constexpr int kDistanceStrategy = 1;
 
 /// The metric of `index`'s opclass, from support function 1. ERROR if unknown.
 quarry::hnsw::Metric OpclassMetric(Relation index);
+
+/// The input format of `index`'s opclass, from support function 2 (real[]
+/// without one). ERROR if unknown.
+quarry::hnsw::InputFormat OpclassFormat(Relation index);
 
 // --- vectors --------------------------------------------------------------------
 
@@ -76,6 +85,17 @@ static_assert(std::is_trivially_destructible_v<VectorArg>, "lives across Postgre
 /// Detoasts `datum` and checks that it is a one-dimensional real[] with at
 /// least one element and no NULL element. ERROR otherwise.
 VectorArg DatumGetVector(Datum datum);
+
+/// The same for a value of `format`: a pgvector vector is read in place
+/// (detoasted), a halfvec converted to floats palloc'd in the current memory
+/// context. ERROR for a value that is not of the format.
+VectorArg DatumGetVector(Datum datum, quarry::hnsw::InputFormat format);
+
+/// Whether an index of `format` and `metric` keeps `v` in the null-row list
+/// instead of the graph: a zero vector under cosine of pgvector's types (no
+/// direction; pgvector's <=> gives NaN for it, which sorts after every number,
+/// and pgvector's own HNSW leaves such rows out). real[] refuses it instead.
+bool HeldAsNullRow(const VectorArg &v, quarry::hnsw::Metric metric, quarry::hnsw::InputFormat format);
 
 /// Checks the values of `v` for `metric`: no NaN or infinity, a norm that
 /// cannot overflow a distance, not the zero vector under cosine. Returns the

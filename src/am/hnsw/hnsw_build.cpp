@@ -51,6 +51,7 @@ struct BuildState {
 	Relation heap;
 	Relation index;
 	quarry::hnsw::Metric metric;
+	quarry::hnsw::InputFormat format;
 	int m;
 	int ef_construction;
 	uint32_t dims; // 0 until known
@@ -118,22 +119,42 @@ SpillToDisk(BuildState *s)
 	ReportProgress(PROGRESS_CREATEIDX_SUBPHASE, kPhaseOnDisk);
 }
 
+// A row kept apart in the null-row list, for ordered scans
+// (am/null_row_list.h): its vector is NULL, or held as NULL (HeldAsNullRow).
 void
+AddNullRow(BuildState *s, ItemPointer tid)
+{
+	if (s->null_count == s->null_capacity)
+	{
+		s->null_capacity = std::max<uint64_t>(1024, s->null_capacity * 2);
+		s->null_rows = static_cast<ItemPointerData *>(
+			s->null_rows == nullptr
+				? MemoryContextAllocHuge(s->build_context, sizeof(ItemPointerData) * s->null_capacity)
+				: repalloc_huge(s->null_rows, sizeof(ItemPointerData) * s->null_capacity));
+	}
+	s->null_rows[s->null_count++] = *tid;
+}
+
+// Adds a row's vector to the graph (or on disk); returns true, adding
+// nothing, for a vector the null-row list holds instead.
+bool
 AddRow(BuildState *s, Datum value, ItemPointer tid)
 {
-	VectorArg v = DatumGetVector(value);
+	VectorArg v = DatumGetVector(value, s->format);
+	if (s->dims != 0 && static_cast<uint32_t>(v.dims) != s->dims)
+		pg::ThrowError(ERRCODE_DATA_EXCEPTION, "vector has %d dimensions, but index \"%s\" has %u", v.dims, RelationGetRelationName(s->index), s->dims);
+	if (HeldAsNullRow(v, s->metric, s->format))
+		return true;
 	if (s->dims == 0)
 	{
 		CheckIndexableDims(v.dims);
 		s->dims = static_cast<uint32_t>(v.dims);
 		StartGraph(s);
 	}
-	if (static_cast<uint32_t>(v.dims) != s->dims)
-		pg::ThrowError(ERRCODE_DATA_EXCEPTION, "vector has %d dimensions, but index \"%s\" has %u", v.dims, RelationGetRelationName(s->index), s->dims);
 	if (s->on_disk)
 	{
 		InsertVectorOnDisk(s->index, *s->insert_arena, v, tid, true);
-		return;
+		return false;
 	}
 	PrepareIndexVector(v, s->metric, s->vector);
 	const int level = s->builder->NextLevel();
@@ -142,9 +163,10 @@ AddRow(BuildState *s, Datum value, ItemPointer tid)
 	{
 		SpillToDisk(s);
 		InsertVectorOnDisk(s->index, *s->insert_arena, v, tid, true);
-		return;
+		return false;
 	}
 	s->builder->InsertAtLevel(std::span<const float>(s->vector, s->dims), pg::PackTid(tid), level);
+	return false;
 }
 
 // table_index_build_scan's callback: one heap tuple.
@@ -154,20 +176,18 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool
 	auto *s = static_cast<BuildState *>(state);
 	if (isnull[0])
 	{
-		// Kept apart, for ordered scans (pg/null_row_list.h).
-		if (s->null_count == s->null_capacity)
-		{
-			s->null_capacity = std::max<uint64_t>(1024, s->null_capacity * 2);
-			s->null_rows = static_cast<ItemPointerData *>(
-				s->null_rows == nullptr
-					? MemoryContextAllocHuge(s->build_context, sizeof(ItemPointerData) * s->null_capacity)
-					: repalloc_huge(s->null_rows, sizeof(ItemPointerData) * s->null_capacity));
-		}
-		s->null_rows[s->null_count++] = *tid;
+		AddNullRow(s, tid);
 		return;
 	}
 	MemoryContext old = MemoryContextSwitchTo(s->tuple_context);
-	pg::Boundary("quarry_hnsw build", [&] { AddRow(s, values[0], tid); });
+	const bool held_as_null = pg::Boundary("quarry_hnsw build", [&] { return AddRow(s, values[0], tid); });
+	if (held_as_null)
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(s->tuple_context);
+		AddNullRow(s, tid);
+		return;
+	}
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(s->tuple_context);
 	s->indexed++;
@@ -440,6 +460,7 @@ Build(Relation heap, Relation index, IndexInfo *index_info)
 	s->heap = heap;
 	s->index = index;
 	s->metric = OpclassMetric(index);
+	s->format = OpclassFormat(index);
 	s->m = OptionM(index);
 	s->ef_construction = OptionEfConstruction(index);
 	s->dims = static_cast<uint32_t>(OptionDims(index));

@@ -120,8 +120,26 @@ OpclassMetric(Relation index)
 	FmgrInfo *proc = index_getprocinfo(index, 1, kMetricProc);
 	int32_t code = DatumGetInt32(FunctionCall1Coll(proc, InvalidOid, PointerGetDatum(nullptr)));
 	if (!quarry::hnsw::IsValidMetric(code))
-		throw pg::Error(ERRCODE_INVALID_OBJECT_DEFINITION, pg::Format("support function 1 of the operator class of index \"%s\" returned %d, not a metric", RelationGetRelationName(index), code).text, "It must return 1 (L2), 2 (inner product) or 3 (cosine).", nullptr);
+		throw pg::Error(ERRCODE_INVALID_OBJECT_DEFINITION, pg::Format("support function 1 of the operator class of index \"%s\" returned %d, not a metric", RelationGetRelationName(index), code).text, "It must return 1 (L2), 2 (inner product), 3 (cosine) or 4 (L1).", nullptr);
 	return static_cast<quarry::hnsw::Metric>(code);
+}
+
+quarry::hnsw::InputFormat
+OpclassFormat(Relation index)
+{
+	const Oid proc_oid = index_getprocid(index, 1, kFormatProc);
+	if (!OidIsValid(proc_oid))
+		return quarry::hnsw::InputFormat::kRealArray;
+	Oid *arg_types;
+	int nargs;
+	get_func_signature(proc_oid, &arg_types, &nargs);
+	if (get_func_rettype(proc_oid) != INT4OID || nargs != 1 || arg_types[0] != INTERNALOID)
+		throw pg::Error(ERRCODE_INVALID_OBJECT_DEFINITION, pg::Format("support function 2 of the operator class of index \"%s\" must take internal and return int4", RelationGetRelationName(index)).text, nullptr, "Check it with amvalidate().");
+	FmgrInfo *proc = index_getprocinfo(index, 1, kFormatProc);
+	int32_t code = DatumGetInt32(FunctionCall1Coll(proc, InvalidOid, PointerGetDatum(nullptr)));
+	if (!quarry::hnsw::IsValidInputFormat(code))
+		throw pg::Error(ERRCODE_INVALID_OBJECT_DEFINITION, pg::Format("support function 2 of the operator class of index \"%s\" returned %d, not an input format", RelationGetRelationName(index), code).text, "It must return 1 (real[]), 2 (pgvector's vector) or 3 (pgvector's halfvec).", nullptr);
+	return static_cast<quarry::hnsw::InputFormat>(code);
 }
 
 char *

@@ -2,7 +2,10 @@
 //   <->  quarry_l2_distance                 Euclidean distance
 //   <#>  quarry_negative_inner_product      -(a . b)
 //   <=>  quarry_cosine_distance             1 - cos(a, b)
-// plus the opclasses' support functions (support function 1 names the metric).
+//   <+>  quarry_l1_distance                 sum |a[i] - b[i]|
+// plus the opclasses' support functions (support function 1 names the metric,
+// 2 the input format), and pgvector's vector and halfvec read as vectors (for
+// quarry_pgvector's opclasses, whose operators are pgvector's own).
 //
 // The operators compute with the same float kernels and the same normalisation
 // as the index, so an index scan reports exactly the value the operator gives.
@@ -40,6 +43,46 @@ DatumGetVector(Datum datum)
 	if (array_contains_nulls(array))
 		pg::ThrowError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "vector must not contain NULL elements");
 	return VectorArg{reinterpret_cast<const float *>(ARR_DATA_PTR(array)), ARR_DIMS(array)[0]};
+}
+
+VectorArg
+DatumGetVector(Datum datum, quarry::hnsw::InputFormat format)
+{
+	if (format == quarry::hnsw::InputFormat::kRealArray)
+		return DatumGetVector(datum);
+	const bool half = format == quarry::hnsw::InputFormat::kHalfvec;
+	struct varlena *value = PG_DETOAST_DATUM(datum);
+	const auto *body = reinterpret_cast<const unsigned char *>(VARDATA(value));
+	int dims = 0;
+	switch (quarry::hnsw::ParsePgvector(format, body, VARSIZE(value) - VARHDRSZ, dims))
+	{
+		case quarry::hnsw::PgvectorProblem::kNone:
+			break;
+		case quarry::hnsw::PgvectorProblem::kTooShort:
+		case quarry::hnsw::PgvectorProblem::kBadLength:
+			pg::ThrowError(ERRCODE_DATA_CORRUPTED, "value is not a pgvector %s: %zu bytes do not hold its elements", half ? "halfvec" : "vector", static_cast<std::size_t>(VARSIZE(value) - VARHDRSZ));
+		case quarry::hnsw::PgvectorProblem::kBadDimensions:
+			pg::ThrowError(ERRCODE_DATA_CORRUPTED, "value is not a pgvector %s: it has %d dimensions", half ? "halfvec" : "vector", static_cast<int>(*reinterpret_cast<const int16 *>(body)));
+	}
+	const unsigned char *elements = body + quarry::hnsw::kPgvectorHeaderBytes;
+	if (!half)
+		return VectorArg{reinterpret_cast<const float *>(elements), dims};
+	auto *floats = static_cast<float *>(palloc(sizeof(float) * dims));
+	quarry::hnsw::HalvesToFloats(elements, dims, floats);
+	return VectorArg{floats, dims};
+}
+
+bool
+HeldAsNullRow(const VectorArg &v, Metric metric, quarry::hnsw::InputFormat format)
+{
+	if (metric != Metric::kCosine || format == quarry::hnsw::InputFormat::kRealArray)
+		return false;
+	for (int i = 0; i < v.dims; i++)
+	{
+		if (v.data[i] != 0.0f) // -0 is zero too
+			return false;
+	}
+	return true;
 }
 
 float
@@ -145,6 +188,13 @@ QUARRY_FUNCTION(quarry_cosine_distance)
 	});
 }
 
+QUARRY_FUNCTION(quarry_l1_distance)
+{
+	return quarry::pg::Boundary("quarry_l1_distance", [&]() -> Datum {
+		PG_RETURN_FLOAT8(quarry::am::hnsw::SqlDistance(PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), quarry::hnsw::Metric::kL1));
+	});
+}
+
 namespace quarry::am::hnsw {
 namespace {
 
@@ -189,8 +239,8 @@ QUARRY_FUNCTION(quarry_hnsw_scored)
 {
 	return quarry::pg::Boundary("quarry_hnsw_scored", [&]() -> Datum {
 		const int32 metric = PG_GETARG_INT32(4);
-		if (metric < static_cast<int32>(quarry::hnsw::Metric::kL2) || metric > static_cast<int32>(quarry::hnsw::Metric::kCosine))
-			quarry::pg::ThrowError(ERRCODE_INVALID_PARAMETER_VALUE, "quarry_hnsw_scored: metric must be 1 (L2), 2 (inner product) or 3 (cosine), not %d", metric);
+		if (!quarry::hnsw::IsValidMetric(metric))
+			quarry::pg::ThrowError(ERRCODE_INVALID_PARAMETER_VALUE, "quarry_hnsw_scored: metric must be 1 (L2), 2 (inner product), 3 (cosine) or 4 (L1), not %d", metric);
 		struct varlena *query = PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(2));
 		double value;
 		bool null;
@@ -222,4 +272,21 @@ QUARRY_FUNCTION(quarry_hnsw_ip_support)
 QUARRY_FUNCTION(quarry_hnsw_cosine_support)
 {
 	PG_RETURN_INT32(static_cast<int32_t>(quarry::hnsw::Metric::kCosine));
+}
+
+QUARRY_FUNCTION(quarry_hnsw_l1_support)
+{
+	PG_RETURN_INT32(static_cast<int32_t>(quarry::hnsw::Metric::kL1));
+}
+
+// Support function 2 of quarry_pgvector's opclasses: the input format
+// (internal) -> int4.
+QUARRY_FUNCTION(quarry_hnsw_vector_format)
+{
+	PG_RETURN_INT32(static_cast<int32_t>(quarry::hnsw::InputFormat::kVector));
+}
+
+QUARRY_FUNCTION(quarry_hnsw_halfvec_format)
+{
+	PG_RETURN_INT32(static_cast<int32_t>(quarry::hnsw::InputFormat::kHalfvec));
 }

@@ -352,12 +352,20 @@ SetQuery(IndexScanDesc scan, ScanState *s)
 		pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_hnsw: unexpected ORDER BY strategy %d", key->sk_strategy);
 	if (key->sk_flags & SK_ISNULL)
 		return;
-	VectorArg v = DatumGetVector(key->sk_argument);
+	const quarry::hnsw::InputFormat format = OpclassFormat(scan->indexRelation);
+	VectorArg v = DatumGetVector(key->sk_argument, format);
 	const MetaPage &meta = s->graph->meta();
 	if (meta.dims != 0 && static_cast<uint32_t>(v.dims) != meta.dims)
 		pg::ThrowError(ERRCODE_DATA_EXCEPTION, "query vector has %d dimensions, but index \"%s\" has %u", v.dims, RelationGetRelationName(scan->indexRelation), meta.dims);
+	// A zero query under cosine of pgvector's types: every distance is NaN
+	// (pgvector's <=>), all equal in a sort, so the rows come in any order,
+	// as for a NULL query.
+	if (HeldAsNullRow(v, s->graph->metric(), format))
+		return;
 	s->query = s->arena->MakeArray<float>(v.dims);
 	PrepareIndexVector(v, s->graph->metric(), s->query);
+	if (format == quarry::hnsw::InputFormat::kHalfvec)
+		pfree(const_cast<float *>(v.data)); // converted for this rescan only
 	s->query_null = false;
 }
 

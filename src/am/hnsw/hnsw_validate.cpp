@@ -59,7 +59,7 @@ CheckProcs(const char *family, Oid opcintype, CatCList *procs)
 		}
 		if (proc->amproclefttype != opcintype)
 			continue;
-		if (proc->amprocnum != kMetricProc)
+		if (proc->amprocnum != kMetricProc && proc->amprocnum != kFormatProc)
 		{
 			ereport(INFO,
 					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
@@ -140,14 +140,6 @@ Validate(Oid opclass_oid)
 	bool ok = CheckProcs(family, opcintype, procs);
 	ok = CheckOperators(family, operators) && ok;
 
-	if (opcintype != FLOAT4ARRAYOID)
-	{
-		ereport(INFO,
-				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-				 errmsg("quarry_hnsw opclass %s is for type %s; quarry_hnsw indexes real[]", class_name,
-						format_type_be(opcintype))));
-		ok = false;
-	}
 	// The opclass's own group must be complete: support function 1 and the
 	// distance operator.
 	OpFamilyOpFuncGroup *group = nullptr;
@@ -158,6 +150,19 @@ Validate(Oid opclass_oid)
 		auto *g = static_cast<OpFamilyOpFuncGroup *>(lfirst(cell));
 		if (g->lefttype == opcintype && g->righttype == opcintype)
 			group = g;
+	}
+	// real[], unless support function 2 names another input format (pgvector's
+	// vector and halfvec: quarry_pgvector's opclasses), which the values are
+	// checked against when they are read.
+	const bool has_format = group != nullptr && (group->functionset & (UINT64CONST(1) << kFormatProc)) != 0;
+	if (opcintype != FLOAT4ARRAYOID && !has_format)
+	{
+		ereport(INFO,
+				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				 errmsg("quarry_hnsw opclass %s is for type %s; quarry_hnsw indexes real[], or another type "
+						"whose input format support function 2 names",
+						class_name, format_type_be(opcintype))));
+		ok = false;
 	}
 	if (group == nullptr || (group->functionset & (UINT64CONST(1) << kMetricProc)) == 0)
 	{

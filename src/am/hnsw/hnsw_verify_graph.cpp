@@ -308,6 +308,7 @@ namespace {
 struct RowCheckState {
 	Checker *c;
 	float *vector; // dims floats
+	quarry::hnsw::InputFormat format;
 };
 static_assert(std::is_trivially_destructible_v<RowCheckState>);
 
@@ -317,7 +318,7 @@ void
 CompareVector(RowCheckState &state, ItemPointer tid, Datum value, uint32_t id)
 {
 	Checker &c = *state.c;
-	const VectorArg v = DatumGetVector(value);
+	const VectorArg v = DatumGetVector(value, state.format);
 	const auto metric = static_cast<quarry::hnsw::Metric>(c.meta.metric);
 	bool storable = static_cast<uint32_t>(v.dims) == c.meta.dims;
 	double norm = 0;
@@ -359,6 +360,17 @@ CheckRow(void *arg, const IndexedRow &row, ItemPointer tid, const Datum *values,
 		CompareVector(state, tid, value, row.value);
 }
 
+// am::HeldAsNull: a zero vector of pgvector's types under cosine.
+bool
+RowHeldAsNull(void *arg, const Datum *values)
+{
+	auto &state = *static_cast<RowCheckState *>(arg);
+	if (state.format == quarry::hnsw::InputFormat::kRealArray)
+		return false;
+	return HeldAsNullRow(DatumGetVector(values[0], state.format),
+						 static_cast<quarry::hnsw::Metric>(state.c->meta.metric), state.format);
+}
+
 } // namespace
 
 void
@@ -374,8 +386,8 @@ CheckAgainstTable(Checker &c)
 	}
 	for (uint64_t i = 0; i < c.null_count; i++)
 		rows.Add(c.null_tids[i], 0, true);
-	RowCheckState state{&c, static_cast<float *>(palloc(sizeof(float) * (c.meta.dims + 1)))};
-	am::CheckTable(c.heap, c.index, rows, *c.report, CheckRow, &state);
+	RowCheckState state{&c, static_cast<float *>(palloc(sizeof(float) * (c.meta.dims + 1))), OpclassFormat(c.index)};
+	am::CheckTable(c.heap, c.index, rows, *c.report, CheckRow, &state, true, RowHeldAsNull);
 	// A live row's node may not sit above the entry level: a search would
 	// start below it.
 	for (uint64_t i = 0; i < rows.count; i++)
