@@ -158,6 +158,21 @@ SqlDistance(Metric metric, float internal)
 	return static_cast<double>(internal);
 }
 
+namespace {
+
+// The sum of squares in double: 0 only for the zero vector (a float squared
+// is at least 1e-90, far above double's smallest).
+double
+SquaredNormInDouble(std::span<const float> v)
+{
+	double sum = 0;
+	for (float x : v)
+		sum += static_cast<double>(x) * static_cast<double>(x);
+	return sum;
+}
+
+} // namespace
+
 VectorProblem
 CheckVector(Metric metric, std::span<const float> v, float &squared_norm)
 {
@@ -167,7 +182,7 @@ CheckVector(Metric metric, std::span<const float> v, float &squared_norm)
 	if (std::isfinite(fast) && fast <= kMaxSquaredNorm)
 	{
 		squared_norm = fast;
-		if (metric == Metric::kCosine && fast == 0.0f)
+		if (metric == Metric::kCosine && fast == 0.0f && SquaredNormInDouble(v) == 0.0)
 			return VectorProblem::kZeroNorm;
 		return VectorProblem::kNone;
 	}
@@ -182,8 +197,10 @@ CheckVector(Metric metric, std::span<const float> v, float &squared_norm)
 void
 Normalize(std::span<const float> v, float squared_norm, std::span<float> out)
 {
-	// In double, so that each component is the correctly rounded float.
-	const double inverse = 1.0 / std::sqrt(static_cast<double>(squared_norm));
+	// In double, so that each component is the correctly rounded float; a
+	// squared norm that underflowed in float, from the components in double.
+	const double squared = squared_norm > 0 ? static_cast<double>(squared_norm) : SquaredNormInDouble(v);
+	const double inverse = 1.0 / std::sqrt(squared);
 	for (std::size_t i = 0; i < v.size(); i++)
 		out[i] = static_cast<float>(v[i] * inverse);
 }

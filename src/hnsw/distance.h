@@ -138,9 +138,12 @@ enum class VectorProblem {
 inline constexpr float kMaxSquaredNorm = 3.4028234663852886e38f / 5;
 
 /// Checks `v` for `metric`; also returns its squared norm in `squared_norm`.
+/// Under cosine, a vector whose squared norm underflows to 0 in float but not
+/// in double ('[1e-30, 0, 0]') has a direction: kNone, with squared_norm 0.
 VectorProblem CheckVector(Metric metric, std::span<const float> v, float &squared_norm);
 
-/// Writes v / |v| to `out` (same size). |v| must be > 0.
+/// Writes v / |v| to `out` (same size). |v| must be > 0; a `squared_norm` of
+/// 0 (CheckVector's underflow) means: compute |v| in double.
 void Normalize(std::span<const float> v, float squared_norm, std::span<float> out);
 
 } // namespace quarry::hnsw

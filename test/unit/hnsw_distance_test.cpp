@@ -213,3 +213,28 @@ TEST(Distance, NormalizeGivesUnitLength)
 	EXPECT_FLOAT_EQ(out[0], 0.6f);
 	EXPECT_FLOAT_EQ(out[1], 0.8f);
 }
+
+TEST(Distance, CosineOfAVectorWhoseFloatNormUnderflows)
+{
+	// 1e-30 squared underflows in float: the vector still has a direction
+	// (pgvector computes its cosine distance), only the zero vector has none.
+	const std::vector<float> tiny{1e-30f, 0.0f, -1e-30f};
+	float squared_norm = -1;
+	EXPECT_EQ(CheckVector(Metric::kCosine, tiny, squared_norm), VectorProblem::kNone);
+	EXPECT_EQ(squared_norm, 0.0f);
+	std::vector<float> unit(3);
+	Normalize(tiny, squared_norm, unit);
+	EXPECT_FLOAT_EQ(unit[0], static_cast<float>(1 / std::sqrt(2.0)));
+	EXPECT_EQ(unit[1], 0.0f);
+	EXPECT_FLOAT_EQ(unit[2], static_cast<float>(-1 / std::sqrt(2.0)));
+	const std::vector<float> zero{0.0f, -0.0f, 0.0f};
+	EXPECT_EQ(CheckVector(Metric::kCosine, zero, squared_norm), VectorProblem::kZeroNorm);
+	// A vector of ordinary size normalises as before (from the float norm).
+	const std::vector<float> v{3.0f, 4.0f};
+	ASSERT_EQ(CheckVector(Metric::kCosine, v, squared_norm), VectorProblem::kNone);
+	EXPECT_EQ(squared_norm, 25.0f);
+	std::vector<float> u(2);
+	Normalize(v, squared_norm, u);
+	EXPECT_EQ(u[0], 0.6f);
+	EXPECT_EQ(u[1], 0.8f);
+}
