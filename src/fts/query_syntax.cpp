@@ -45,19 +45,28 @@ ReadsAsExpansion(std::string_view text)
 	return !text.empty() && (text.back() == '*' || FuzzySuffix(text) != std::string_view::npos);
 }
 
-// Whether a text, written bare right after its operator, would start with a
-// field prefix ('name:x'; ClauseReader::ReadField's rule).
-bool
-ReadsAsField(std::string_view text)
+// The length of the field name `s` starts with ('name:' followed by a
+// non-whitespace byte: an ASCII letter or '_', then letters, digits or '_'),
+// or 0 when it starts with none.
+std::size_t
+FieldPrefixLength(std::string_view s)
 {
 	auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
 	auto digit = [](char c) { return c >= '0' && c <= '9'; };
-	std::size_t end = 0;
-	if (text.empty() || !letter(text[0]))
-		return false;
-	while (end < text.size() && (letter(text[end]) || digit(text[end])))
+	if (s.empty() || !letter(s[0]))
+		return 0;
+	std::size_t end = 1;
+	while (end < s.size() && (letter(s[end]) || digit(s[end])))
 		end++;
-	return end + 1 < text.size() && text[end] == ':' && !IsQuerySpace(text[end + 1]);
+	return end + 1 < s.size() && s[end] == ':' && !IsQuerySpace(s[end + 1]) ? end : 0;
+}
+
+// Whether a text, written bare right after its operator, would start with a
+// field prefix.
+bool
+ReadsAsField(std::string_view text)
+{
+	return FieldPrefixLength(text) != 0;
 }
 
 // The distance of a fuzzy suffix's digits (none: the default), saturating.
@@ -128,17 +137,11 @@ ClauseReader::ReadWord()
 std::string_view
 ClauseReader::ReadField()
 {
-	auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
-	auto digit = [](char c) { return c >= '0' && c <= '9'; };
-	std::size_t end = pos_;
-	if (end >= input_.size() || !letter(input_[end]))
+	const std::size_t length = FieldPrefixLength(input_.substr(pos_));
+	if (length == 0)
 		return {};
-	while (end < input_.size() && (letter(input_[end]) || digit(input_[end])))
-		end++;
-	if (end + 1 >= input_.size() || input_[end] != ':' || IsQuerySpace(input_[end + 1]))
-		return {};
-	const std::string_view name = input_.substr(pos_, end - pos_);
-	pos_ = end + 1;
+	const std::string_view name = input_.substr(pos_, length);
+	pos_ += length + 1;
 	return name;
 }
 

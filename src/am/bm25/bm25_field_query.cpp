@@ -53,9 +53,8 @@ TermFields(const IndexView *view, std::string_view text, const PhraseSpec *phras
 	int only = -1;
 	if (phrase != nullptr)
 		only = phrase->field;
-	else if (!text.empty() && static_cast<uint8_t>(text[0]) >= FieldTag(0) &&
-			 static_cast<uint8_t>(text[0]) <= FieldTag(view->field_count - 1))
-		only = static_cast<uint8_t>(text[0]) - FieldTag(0);
+	else
+		only = TermField(text, view->field_count);
 	if (only >= 0)
 	{
 		out[0] = static_cast<uint32_t>(only);

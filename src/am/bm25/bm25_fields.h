@@ -35,6 +35,17 @@ FieldTag(uint32_t field)
 	return static_cast<uint8_t>(field + 1);
 }
 
+/// The field a stored term of an index of `fields` >= 2 fields names by its
+/// tag, or -1 if its first byte is no tag of those fields.
+constexpr int
+TermField(std::string_view term, uint32_t fields)
+{
+	if (term.empty())
+		return -1;
+	const uint32_t tag = static_cast<uint8_t>(term[0]);
+	return tag >= FieldTag(0) && tag <= FieldTag(fields - 1) ? static_cast<int>(tag - FieldTag(0)) : -1;
+}
+
 /// Whether terms carry a field byte.
 inline bool
 HasFields(const MetaPage &meta)

@@ -224,8 +224,8 @@ RowValues(Datum row, Oid index, uint32_t fields, Datum *values, bool *nulls)
 	});
 }
 
-// The BM25F score of a row (a record of the index's fields) for `q`, 0 when
-// it does not match; null when every field is NULL.
+// Minus the BM25F score of a row (a record of the index's fields) for `q`
+// (0 when it does not match, as ComputedScore); null when every field is NULL.
 double
 ComputedRowScore(FunctionCallInfo fcinfo, Datum row, QueryValue q, bool *null)
 {
@@ -238,7 +238,8 @@ ComputedRowScore(FunctionCallInfo fcinfo, Datum row, QueryValue q, bool *null)
 	if (*null)
 		return 0;
 	Tokens doc = pg::PgCall([&] { return TokenizeRow(cache->query->view->config, values, nulls, fields); });
-	return ScoreTokens(*cache->query, doc, cache->term_scores);
+	const double score = ScoreTokens(*cache->query, doc, cache->term_scores);
+	return score > 0 ? -score : 0.0;
 }
 
 } // namespace
@@ -266,6 +267,23 @@ ComputedScore(FunctionCallInfo fcinfo, Datum text, QueryValue q)
 	return score > 0 ? -score : 0.0;
 }
 
+// quarry_bm25_scored's fast path (argument 0 the row's ctid): the value the
+// scan ranked the row with, when it is the row the scan returned last
+// (privileges checked once per call site); false otherwise.
+bool
+ScanValue(FunctionCallInfo fcinfo, const QueryValue &q, double *value, bool *null)
+{
+	if (q.index == InvalidOid ||
+		!quarry::am::ValueOfReturnedRow(q.index, q.parsed, q.text, reinterpret_cast<ItemPointer>(PG_GETARG_POINTER(0)),
+										value, null))
+	{
+		*null = false;
+		return false;
+	}
+	CheckMayScoreOnce(CacheOf(fcinfo), q);
+	return true;
+}
+
 } // namespace
 
 // text <@> quarry_query: minus the BM25 score (0 when the row does not match).
@@ -288,14 +306,11 @@ QUARRY_FUNCTION(quarry_bm25_scored)
 		QueryValue q = DecodeQuery(PG_GETARG_DATUM(2));
 		double value;
 		bool null;
-		if (q.index != InvalidOid && quarry::am::ValueOfReturnedRow(q.index, q.parsed, q.text, reinterpret_cast<ItemPointer>(PG_GETARG_POINTER(0)), &value, &null))
-		{
-			CheckMayScoreOnce(CacheOf(fcinfo), q);
-			if (null)
-				PG_RETURN_NULL();
-			PG_RETURN_FLOAT8(value);
-		}
-		PG_RETURN_FLOAT8(ComputedScore(fcinfo, PG_GETARG_DATUM(1), q));
+		if (!ScanValue(fcinfo, q, &value, &null))
+			value = ComputedScore(fcinfo, PG_GETARG_DATUM(1), q);
+		if (null)
+			PG_RETURN_NULL();
+		PG_RETURN_FLOAT8(value);
 	});
 }
 
@@ -324,7 +339,7 @@ QUARRY_FUNCTION(quarry_bm25_row_score)
 		double score = ComputedRowScore(fcinfo, PG_GETARG_DATUM(0), DecodeQuery(PG_GETARG_DATUM(1)), &null);
 		if (null)
 			PG_RETURN_NULL();
-		PG_RETURN_FLOAT8(score > 0 ? -score : 0.0);
+		PG_RETURN_FLOAT8(score);
 	});
 }
 
@@ -337,17 +352,11 @@ QUARRY_FUNCTION(quarry_bm25_row_scored)
 		QueryValue q = DecodeQuery(PG_GETARG_DATUM(2));
 		double value;
 		bool null;
-		if (q.index != InvalidOid && quarry::am::ValueOfReturnedRow(q.index, q.parsed, q.text, reinterpret_cast<ItemPointer>(PG_GETARG_POINTER(0)), &value, &null))
-		{
-			CheckMayScoreOnce(CacheOf(fcinfo), q);
-			if (null)
-				PG_RETURN_NULL();
-			PG_RETURN_FLOAT8(value);
-		}
-		double score = ComputedRowScore(fcinfo, PG_GETARG_DATUM(1), q, &null);
+		if (!ScanValue(fcinfo, q, &value, &null))
+			value = ComputedRowScore(fcinfo, PG_GETARG_DATUM(1), q, &null);
 		if (null)
 			PG_RETURN_NULL();
-		PG_RETURN_FLOAT8(score > 0 ? -score : 0.0);
+		PG_RETURN_FLOAT8(value);
 	});
 }
 
@@ -359,7 +368,7 @@ QUARRY_FUNCTION(quarry_bm25_row_match)
 		double score = ComputedRowScore(fcinfo, PG_GETARG_DATUM(0), DecodeQuery(PG_GETARG_DATUM(1)), &null);
 		if (null)
 			PG_RETURN_NULL();
-		PG_RETURN_BOOL(score > 0);
+		PG_RETURN_BOOL(score < 0);
 	});
 }
 

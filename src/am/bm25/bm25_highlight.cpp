@@ -243,8 +243,7 @@ ReadTerms(Highlighter &h, const QueryValue &q, Relation index)
 		// (bm25_fields.h): the text marks the word itself, whichever column
 		// it is.
 		std::string_view term(lexemes[i].text, lexemes[i].bytes);
-		if (fields >= 2 && !term.empty() && static_cast<uint8_t>(term[0]) >= FieldTag(0) &&
-			static_cast<uint8_t>(term[0]) <= FieldTag(fields - 1))
+		if (fields >= 2 && TermField(term, fields) >= 0)
 			term.remove_prefix(1);
 		h.terms[i] = std::string_view(static_cast<char *>(pnstrdup(term.data(), term.size())), term.size());
 	}

@@ -5,6 +5,7 @@
 // while the postings were written; inner levels are built bottom-up from the
 // leaves' first keys), then extent pages and the header page. Data pages get
 // consecutive logical numbers; the header's extent list maps them to blocks.
+#include "am/bm25/bm25_fields.h"
 #include "am/bm25/bm25_segment.h"
 #include "fts/term_positions.h"
 
@@ -131,9 +132,10 @@ SegmentWriter::AddTerm(std::string_view term, std::span<const fts::DocId> docs, 
 	doc_lens_.resize(docs.size());
 	if (field_count_ >= 2)
 	{
-		uint32_t field = term.empty() ? 0 : static_cast<uint8_t>(term[0]) - 1u;
-		if (term.empty() || field >= field_count_)
+		const int tagged = TermField(term, field_count_);
+		if (tagged < 0)
 			pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_bm25: a term without a field in an index of fields");
+		const uint32_t field = static_cast<uint32_t>(tagged);
 		for (std::size_t i = 0; i < docs.size(); i++)
 			doc_lens_[i] = field_lengths_[std::size_t{docs[i]} * field_count_ + field];
 	}

@@ -328,13 +328,13 @@ CheckPostings(const SegmentReader &segment, bool with_positions, uint32_t *tf_su
 						   segment.ref.id, previous.c_str());
 		else
 		{
-			const uint32_t field = fields == 0 || term.empty() ? 0 : static_cast<uint8_t>(term[0]) - 1u;
-			if (fields != 0 && (term.empty() || field >= fields))
+			const int field = fields == 0 ? 0 : TermField(term, fields);
+			if (field < 0)
 				report.Problem(VerifyKind::kDictionary, "segment %u: term \"%s\" names no field of the index",
 							   segment.ref.id, previous.c_str());
 			else if (fields != 0)
 				CheckPostingList(segment, previous, info, *field_lengths[field],
-								 tf_sums + std::size_t{1 + field} * segment.header.doc_count, scratch, report);
+								 tf_sums + std::size_t(1 + field) * segment.header.doc_count, scratch, report);
 			else
 				CheckPostingList(segment, previous, info, *lengths, tf_sums, scratch, report);
 			CheckPositions(segment, previous, info, check, arena, report);
