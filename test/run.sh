@@ -302,7 +302,7 @@ run_regress() { # N: the whole suite on a throwaway cluster of PostgreSQL N
 		# "test name ... ok" (PostgreSQL 15) or "ok N - name" (16 and later; "+"
 		# instead of "-" in a parallel group).
 		for name in $tests; do
-			if echo "$out" | grep -qE "^(test +| *)$name +\.\.\. +ok|^ok +[0-9]+ +[-+] +$name( |$)"; then
+			if grep -qE "^(test +| *)$name +\.\.\. +ok|^ok +[0-9]+ +[-+] +$name( |$)" <<<"$out"; then
 				pass 1
 			else
 				fail "$label: $name"

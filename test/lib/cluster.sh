@@ -69,7 +69,11 @@ cluster_start() {
 # make them by default (the corruption tests overwrite pages under a valid header).
 initdb_checksum_opts() {
 	[[ ${QUARRY_DATA_CHECKSUMS:-0} == 1 ]] && return 0
-	"$PG_BINDIR/initdb" --help 2>/dev/null | grep -q -- --no-data-checksums && echo --no-data-checksums
+	# Not "initdb --help | grep -q": under pipefail, grep leaving early can make
+	# initdb die of SIGPIPE and the pipeline fail (a checksummed 18 cluster).
+	local help
+	help=$("$PG_BINDIR/initdb" --help 2>/dev/null)
+	[[ $help == *--no-data-checksums* ]] && echo --no-data-checksums
 	return 0
 }
 

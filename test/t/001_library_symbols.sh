@@ -14,7 +14,7 @@ status=0
 
 needed=$(readelf -d "$so" | awk '/NEEDED/ {print $5}' | tr -d '[]')
 echo "NEEDED: $(echo $needed)"
-if echo "$needed" | grep -qi jemalloc; then
+if grep -qi jemalloc <<<"$needed"; then
 	echo "FAIL: quarry.so depends on a shared jemalloc"
 	status=1
 fi
@@ -23,18 +23,18 @@ exported=$(nm -D --defined-only "$so" | awk '{print $3}')
 for sym in malloc free calloc realloc posix_memalign aligned_alloc memalign valloc \
 	malloc_usable_size mallocx dallocx sdallocx mallctl _Znwm _Znam _ZdlPv _ZdaPv _ZdlPvm _ZdaPvm \
 	_ZnwmRKSt9nothrow_t _ZnwmSt11align_val_t; do
-	if echo "$exported" | grep -qx "$sym"; then
+	if grep -qx "$sym" <<<"$exported"; then
 		echo "FAIL: quarry.so exports $sym"
 		status=1
 	fi
 done
-if echo "$exported" | grep -qi "je_\|jemalloc"; then
+if grep -qi "je_\|jemalloc" <<<"$exported"; then
 	echo "FAIL: quarry.so exports jemalloc symbols:"
 	echo "$exported" | grep -i "je_\|jemalloc" | head
 	status=1
 fi
 for sym in Pg_magic_func _PG_init quarry_memory_stats pg_finfo_quarry_memory_stats; do
-	if ! echo "$exported" | grep -qx "$sym"; then
+	if ! grep -qx "$sym" <<<"$exported"; then
 		echo "FAIL: quarry.so does not export $sym"
 		status=1
 	fi
@@ -43,7 +43,7 @@ done
 local_je=$(nm "$so" 2>/dev/null | awk '$2 == "t" && $3 == "qje_mallocx"' | wc -l)
 if [[ $local_je -eq 1 ]]; then
 	echo "private jemalloc linked in: qje_mallocx is a local symbol"
-elif nm "$so" 2>&1 | grep -q "no symbols"; then
+elif grep -q "no symbols" <<<"$(nm "$so" 2>&1)"; then
 	echo "note: quarry.so is stripped; the private jemalloc cannot be seen by name"
 else
 	echo "FAIL: the private jemalloc (qje_mallocx) is not linked into quarry.so"

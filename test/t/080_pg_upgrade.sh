@@ -570,7 +570,7 @@ probe_index() { # dir port index out-file
 		local flags="" code
 		code=$(sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\): .*/\1/p' <<<"$msg" | head -1)
 		[[ $code == XX000 ]] && flags+=" internal"
-		grep -E '^(ERROR|DETAIL|HINT): ' <<<"$msg" | grep -qF "$idx" || flags+=" unnamed"
+		grep -E '^(ERROR|DETAIL|HINT): ' <<<"$msg" | grep -F "$idx" >/dev/null || flags+=" unnamed"
 		# LOCATION lines (VERBOSITY verbose) are dropped from the record.
 		echo "${flags:-clear}|$(head -c 60 <<<"$sql")...: $(grep -v '^LOCATION:' <<<"$msg" | tr '\n' ' ')" >>"$out"
 	done

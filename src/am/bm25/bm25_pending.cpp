@@ -312,25 +312,20 @@ DecodePendingPositions(std::span<const uint8_t> encoded, uint32_t tf, uint32_t *
 }
 
 void
-MarkPendingRemoved(Relation index, const PendingSnapshot &snapshot, uint64_t stream_offset)
+LocatePendingFlags(Relation index, const PendingSnapshot &snapshot, uint64_t stream_offset, BlockNumber *block,
+				   uint32_t *offset)
 {
-	BlockNumber block;
-	uint32_t offset;
-	LocatePending(snapshot, stream_offset + kPendingFlagsOffset, &block, &offset);
-	if (block == InvalidBlockNumber)
+	LocatePending(snapshot, stream_offset + kPendingFlagsOffset, block, offset);
+	if (*block == InvalidBlockNumber)
 		pg::ThrowCorrupt(index, "A pending entry VACUUM removes is not where it was read.");
-	pg::PgCall([&] {
-		Buffer buffer = ReadBuffer(index, block);
-		LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
-		CheckPage(index, BufferGetPage(buffer), block, PageType::kPending, 0);
-		pg::PageEdit edit(index, false);
-		Page page = edit.Register(buffer);
-		if (offset >= PendingHeaderOf(page)->used)
-			pg::ThrowCorrupt(index, "pending entry flag outside page %u", block);
-		PendingDataOf(page)[offset] |= kPendingRemoved;
-		edit.Finish();
-		UnlockReleaseBuffer(buffer);
-	});
+}
+
+void
+MarkPendingRemoved(Relation index, Page page, BlockNumber block, uint32_t offset)
+{
+	if (offset >= PendingHeaderOf(page)->used)
+		pg::ThrowCorrupt(index, "pending entry flag outside page %u", block);
+	PendingDataOf(page)[offset] |= kPendingRemoved;
 }
 
 } // namespace quarry::am::bm25

@@ -85,7 +85,14 @@ static_assert(std::is_trivially_destructible_v<PendingTerms>, "lives across Post
 /// bytes afterwards.
 uint64_t AppendPending(Relation index, ItemPointer tid, const Tokens &tokens, bool with_positions);
 
-/// Marks the entry at `stream_offset` of `snapshot` removed (VACUUM).
-void MarkPendingRemoved(Relation index, const PendingSnapshot &snapshot, uint64_t stream_offset);
+/// Where the flags byte of the entry at `stream_offset` of `snapshot` lies:
+/// its pending page and the offset in that page's data. Throws
+/// ThrowCorrupt when the snapshot does not reach it.
+void LocatePendingFlags(Relation index, const PendingSnapshot &snapshot, uint64_t stream_offset, BlockNumber *block,
+						uint32_t *offset);
+
+/// Sets the "removed" flag at `offset` of pending page `page` (block
+/// `block`, locked and registered in the caller's WAL record; VACUUM).
+void MarkPendingRemoved(Relation index, Page page, BlockNumber block, uint32_t offset);
 
 } // namespace quarry::am::bm25
