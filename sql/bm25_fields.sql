@@ -17,6 +17,17 @@ UPDATE bf_docs SET title = NULL, body = NULL WHERE id % 97 = 0;
 CREATE INDEX bf_fields ON bf_docs USING quarry_bm25 (title, body)
   WITH (text_config = 'english', weights = 'title=3, body=1');
 SELECT doc_count, null_rows FROM quarry_bm25_stats('bf_fields');
+-- Each field's name, weight and lengths against the same count in plain SQL
+-- (lexemes with their repeats, as the reference below counts them).
+SELECT f.field, f.name, f.weight,
+       f.total_length = (SELECT sum(coalesce((SELECT sum(array_length(u.positions, 1))
+                                              FROM unnest(to_tsvector('english', coalesce(
+                                                  CASE f.field WHEN 1 THEN d.title ELSE d.body END, ''))) u), 0))
+                         FROM bf_docs d) AS total_matches,
+       abs(f.avg_length * s.doc_count - f.total_length) < 1e-6 AS avg_matches
+FROM quarry_bm25_fields('bf_fields') f, quarry_bm25_stats('bf_fields') s ORDER BY f.field;
+SELECT positions, fields, total_length = (SELECT sum(total_length) FROM quarry_bm25_fields('bf_fields')) AS fields_add_up
+FROM quarry_bm25_stats('bf_fields');
 
 -- The reference: BM25F of every row for a query, in plain SQL.
 CREATE FUNCTION bm25f_reference(q text, w_title float8, w_body float8, k1 float8 DEFAULT 1.2, b float8 DEFAULT 0.75)
@@ -154,6 +165,7 @@ SELECT count(*) FROM bf_docs WHERE (id, body) <@> quarry_query('trigger', 'bf_fi
 ALTER INDEX bf_fields SET (weights = 'title=x');
 ALTER INDEX bf_fields SET (weights = 'titel=2');
 SELECT count(*) FROM bf_docs WHERE (title, body) @@@ 'trigger';
+SELECT * FROM quarry_bm25_fields('bf_fields');
 ALTER INDEX bf_fields RESET (weights);
 CREATE INDEX ON bf_docs USING quarry_bm25 (title, body) WITH (weights = 'nosuch=2');
 CREATE TABLE bf_wide (a text, b text, c text, d text, e text, f text, g text, h text, i text);

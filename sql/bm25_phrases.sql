@@ -168,7 +168,10 @@ SELECT count(*) FROM ph_docs WHERE body @@@ quarry_query_parse('"access method"'
 SELECT count(*) AS words_still_work FROM ph_docs WHERE body @@@ quarry_query_parse('+access +method', 'ph_nopos');
 -- What the hint says works.
 ALTER INDEX ph_nopos SET (positions = on);
+-- The option alone stores nothing: the statistics say what the index holds.
+SELECT positions AS before_reindex FROM quarry_bm25_stats('ph_nopos');
 REINDEX INDEX ph_nopos;
+SELECT positions AS reindexed FROM quarry_bm25_stats('ph_nopos');
 SELECT count(*) AS after_reindex FROM ph_docs WHERE body @@@ quarry_query_parse('"access method"', 'ph_nopos');
 -- Bad input: an unclosed phrase runs to the end; a slop past 255 saturates.
 SELECT quarry_query_parse('"access method') AS unclosed, quarry_query_parse('"a b"~9999') AS big_slop;

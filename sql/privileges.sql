@@ -131,6 +131,8 @@ INSERT INTO calls (what, stmt) VALUES
      $$SELECT round(quarry_hnsw_scored('(0,1)', '{1,2,3}', '{0,0,0}', 'priv.docs_hnsw', 1)::numeric, 4)$$),
     ('quarry_bm25_stats',
      $$SELECT doc_count FROM quarry_bm25_stats('priv.docs_bm25')$$),
+    ('quarry_bm25_fields',
+     $$SELECT string_agg(name || ' ' || total_length, ',') FROM quarry_bm25_fields('priv.docs_bm25')$$),
     ('quarry_hnsw_index_info',
      $$SELECT live FROM quarry_hnsw_index_info('priv.docs_hnsw')$$),
     ('quarry_bm25_merge',
@@ -354,6 +356,7 @@ SELECT count(*) AS matching_rows_seen FROM priv.tenant_docs WHERE body @@@ 'budg
 -- them): a constant, and the statistics functions.
 SELECT 'merger' <@> quarry_query('merger', 'priv.tenant_bm25');
 SELECT doc_count FROM quarry_bm25_stats('priv.tenant_bm25');
+SELECT name FROM quarry_bm25_fields('priv.tenant_bm25');
 -- Prefix and fuzzy terms would name terms of hidden rows (an expansion lists
 -- what the whole index holds): refused under row-level security, ranked or
 -- highlighted; whole words still rank.

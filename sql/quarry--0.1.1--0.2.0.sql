@@ -49,3 +49,30 @@ CREATE OPERATOR CLASS @extschema@.quarry_l1_ops
     FOR TYPE real[] USING quarry_hnsw AS
     OPERATOR 1 @extschema@.<+> (real[], real[]) FOR ORDER BY pg_catalog.float_ops,
     FUNCTION 1 @extschema@.quarry_hnsw_l1_support(internal);
+
+-- quarry_bm25_stats gains two columns (positions, fields): a new signature,
+-- so it is dropped and created again (a view of yours on it must be dropped
+-- first); quarry_bm25_fields lists an index's fields.
+DROP FUNCTION @extschema@.quarry_bm25_stats(regclass);
+CREATE FUNCTION @extschema@.quarry_bm25_stats(index regclass,
+    OUT doc_count bigint,      -- N: indexed rows (removed rows excluded once VACUUM ran)
+    OUT total_length bigint,   -- sum of their lengths in lexemes
+    OUT avg_length double precision,
+    OUT segments integer,
+    OUT segment_rows bigint,   -- rows stored in segments, removed ones included
+    OUT removed_rows bigint,   -- rows VACUUM removed that segments still hold
+    OUT pending_rows integer,  -- rows in the pending list
+    OUT pending_bytes bigint,
+    OUT retired_sets integer,  -- page sets waiting to be recycled
+    OUT pages bigint,          -- size of the index in pages
+    OUT text_config regconfig,
+    OUT null_rows bigint,      -- rows whose value is NULL: not in N, returned last by ORDER BY scans
+    OUT positions boolean,     -- term positions stored (phrase queries need them)
+    OUT fields integer)        -- indexed columns (fields; quarry_bm25_fields lists them)
+RETURNS record
+AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.quarry_bm25_fields(index regclass,
+    OUT field integer, OUT name name, OUT weight double precision,
+    OUT total_length bigint, OUT avg_length double precision)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT PARALLEL SAFE;

@@ -187,8 +187,19 @@ CREATE FUNCTION @extschema@.quarry_bm25_stats(index regclass,
     OUT retired_sets integer,  -- page sets waiting to be recycled
     OUT pages bigint,          -- size of the index in pages
     OUT text_config regconfig,
-    OUT null_rows bigint)      -- rows whose value is NULL: not in N, returned last by ORDER BY scans
+    OUT null_rows bigint,      -- rows whose value is NULL: not in N, returned last by ORDER BY scans
+    OUT positions boolean,     -- term positions stored (phrase queries need them)
+    OUT fields integer)        -- indexed columns (fields; quarry_bm25_fields lists them)
 RETURNS record
+AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+
+-- One row per field (indexed column) of a quarry_bm25 index: its name, its
+-- weight (the weights option, 1 when unnamed) and its total and average
+-- length in lexemes over the N rows.
+CREATE FUNCTION @extschema@.quarry_bm25_fields(index regclass,
+    OUT field integer, OUT name name, OUT weight double precision,
+    OUT total_length bigint, OUT avg_length double precision)
+RETURNS SETOF record
 AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
 
 ------------------------------------------------------------------------------

@@ -430,11 +430,50 @@ QUARRY_FUNCTION(quarry_bm25_stats)
 			Int64GetDatum(static_cast<int64_t>(pages)),
 			ObjectIdGetDatum(config),
 			Int64GetDatum(static_cast<int64_t>(meta.null_rows.count)),
+			BoolGetDatum((meta.flags & kMetaPositions) != 0),
+			Int32GetDatum(static_cast<int32_t>(FieldCount(meta))),
 		};
 		bool nulls[lengthof(values)] = {};
 		nulls[10] = config == InvalidOid; // text_config
 		if (desc->natts != lengthof(values))
 			quarry::pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_bm25_stats: expected %d columns", static_cast<int>(lengthof(values)));
 		return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+	});
+}
+
+// quarry_bm25_fields(regclass): one row per field of the index (its key
+// columns, in order): name, weight (the `weights` option; 1 when unnamed),
+// and the field's total and average length over the N rows.
+QUARRY_FUNCTION(quarry_bm25_fields)
+{
+	return IndexBoundary("quarry_bm25_fields", quarry::pg::IndexNameForContext(PG_GETARG_OID(0)), [&]() -> Datum {
+		Oid oid = PG_GETARG_OID(0);
+		CheckIndexKind(oid, IndexKind::kBm25);
+		quarry::pg::CheckIndexStatisticsReadable(oid);
+		InitMaterializedSRF(fcinfo, 0);
+		auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+		if (rsinfo->setDesc->natts != 5)
+			quarry::pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_bm25_fields: expected 5 columns");
+		Relation index = index_open(oid, AccessShareLock);
+		MetaPage meta;
+		ReadMeta(index, &meta);
+		const uint32_t fields = FieldCount(meta);
+		double weights[kMaxFields];
+		FieldWeights(index, fields, weights);
+		for (uint32_t f = 0; f < fields; f++)
+		{
+			const uint64_t total = fields >= 2 ? meta.field_total_length[f] : meta.total_length;
+			Datum values[] = {
+				Int32GetDatum(static_cast<int32_t>(f + 1)),
+				NameGetDatum(&TupleDescAttr(RelationGetDescr(index), f)->attname),
+				Float8GetDatum(weights[f]),
+				Int64GetDatum(static_cast<int64_t>(total)),
+				Float8GetDatum(meta.doc_count ? double(total) / double(meta.doc_count) : 0.0),
+			};
+			bool nulls[lengthof(values)] = {};
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+		index_close(index, AccessShareLock);
+		return static_cast<Datum>(0);
 	});
 }
