@@ -18,8 +18,11 @@ SET ROLE regress_quarry_upgrade_user;
 SELECT * FROM quarry_verify_index('upgrade_docs_idx');
 RESET ROLE;
 SELECT count(*) AS problems FROM quarry_verify_index('upgrade_docs_idx');
+-- 0.1.0's quarry_bm25_stats (12 columns) works with this library until the update.
+SELECT * FROM quarry_bm25_stats('upgrade_docs_idx');
 SET client_min_messages = warning;
 ALTER EXTENSION quarry UPDATE;
+SELECT positions, fields FROM quarry_bm25_stats('upgrade_docs_idx');
 RESET client_min_messages;
 SET ROLE regress_quarry_upgrade_user;
 SELECT * FROM quarry_verify_index('upgrade_docs_idx');

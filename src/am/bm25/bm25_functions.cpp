@@ -394,6 +394,7 @@ QUARRY_FUNCTION(quarry_bm25_merge)
 }
 
 // quarry_bm25_stats(regclass): the index's statistics and structure.
+constexpr int kStatsColumns01 = 12; // its columns in quarry 0.1.x
 QUARRY_FUNCTION(quarry_bm25_stats)
 {
 	return IndexBoundary("quarry_bm25_stats", quarry::pg::IndexNameForContext(PG_GETARG_OID(0)), [&]() -> Datum {
@@ -435,7 +436,9 @@ QUARRY_FUNCTION(quarry_bm25_stats)
 		};
 		bool nulls[lengthof(values)] = {};
 		nulls[10] = config == InvalidOid; // text_config
-		if (desc->natts != lengthof(values))
+		// 14 columns; 12 under 0.1.x's declaration (a library updated before
+		// ALTER EXTENSION quarry UPDATE ran): the same first 12.
+		if (desc->natts != lengthof(values) && desc->natts != kStatsColumns01)
 			quarry::pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_bm25_stats: expected %d columns", static_cast<int>(lengthof(values)));
 		return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 	});
