@@ -6,7 +6,7 @@
 #
 #   test   build + every test: PostgreSQL 15 server and headers, CRoaring,
 #          GoogleTest, cmake, the compilers, dpkg-dev (jemalloc source), Perl IPC::Run
-#          (TAP tests)
+#          (TAP tests), lz4, zstd and GSSAPI headers (Citus: test/build_citus.sh)
 #   demo   the demo's data: the PostgreSQL manual, Fashion-MNIST
 #   bench  the benchmark anchors and plots: RUM, hnswlib, matplotlib
 set -euo pipefail
@@ -20,7 +20,7 @@ for profile in "${profiles[@]}"; do
 	test)
 		packages+=(postgresql-15 postgresql-server-dev-15 postgresql-contrib libroaring-dev
 			googletest libgtest-dev cmake g++ make dpkg-dev libipc-run-perl xz-utils
-			ca-certificates clang libclang-rt-14-dev)
+			ca-certificates clang libclang-rt-14-dev liblz4-dev libzstd-dev libkrb5-dev)
 		;;
 	demo)
 		packages+=(postgresql-doc-15 dataset-fashion-mnist python3 xz-utils)
