@@ -21,7 +21,10 @@ EFS      comma-separated ef_search values
 QUERIES  how many of the 10,000 test vectors to run per (mode, ef_search)
 
 Prints one tab-separated line per (mode, ef_search): engine, mode, ef_search,
-recall@10, queries per second, p50 and p95 latency in microseconds, queries.
+recall@10, queries per second, p50 and p95 latency in microseconds, queries,
+and the server backend's CPU time per query in microseconds (user + system
+from /proc/PID/stat, 10 ms ticks; "-" when the server is not on this machine or
+not readable): on a shared machine it moves less than the wall clock.
 A query's time is the client's wall clock around execute + fetch (for backend,
 clock_timestamp() around the query inside the loop). Recall@10 counts a
 returned row as a hit when its squared L2 distance to the query is at most the
@@ -77,39 +80,60 @@ def text_literal(vector):
     return "[" + ",".join(str(float(x)) for x in vector) + "]"
 
 
+def binary_vector(vector):
+    """pgvector's binary format: dimensions, a reserved int16, big-endian floats."""
+    return BinaryVector(struct.pack(">HH", len(vector), 0) + np.asarray(vector, dtype=">f4").tobytes())
+
+
 def ef_setting(engine):
-    return "quarry.hnsw_ef_search" if engine == "quarry" else "hnsw.ef_search"
+    return "quarry.hnsw_ef_search" if engine.startswith("quarry") else "hnsw.ef_search"
 
 
-def timed(run, texts_or_bins):
-    """Runs `run(i)` for every query after a warm-up; the ids and latencies."""
+def backend_cpu(pid):
+    """CPU seconds (user + system) the server backend `pid` has used; None
+    when its /proc entry cannot be read (a server on another machine or user)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def timed(run, texts_or_bins, pid):
+    """Runs `run(i)` for every query after a warm-up: the ids, the latencies
+    and the backend's CPU seconds for all of them (less sensitive than the
+    latencies to other work on a shared machine)."""
     for i in range(min(WARMUP, len(texts_or_bins))):
         run(i)
     ids, lat = [], []
+    cpu0 = backend_cpu(pid)
     for i in range(len(texts_or_bins)):
         t0 = time.perf_counter()
         rows = run(i)
         lat.append(time.perf_counter() - t0)
         ids.append([r[0] for r in rows])
-    return ids, lat
+    cpu1 = backend_cpu(pid)
+    return ids, lat, (cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else None)
 
 
-def run_psycopg2(dsn, engine, ef, texts, prepared):
+def run_psycopg2(dsn, engine, ef, texts, prepared, query=QUERY):
+    """psycopg2: the vector as a quoted text literal, prepared or not."""
     import psycopg2
     conn = psycopg2.connect(dsn)
     conn.autocommit = True
     cur = conn.cursor()
     cur.execute("SET %s = %d" % (ef_setting(engine), ef))
     if prepared:
-        cur.execute("PREPARE q(vector) AS " + QUERY.format("$1"))
+        cur.execute("PREPARE q(vector) AS " + query.format("$1"))
         sql = "EXECUTE q(%s)"
     else:
-        sql = QUERY.format("%s")
+        sql = query.format("%s")
 
     def run(i):
         cur.execute(sql, (texts[i],))
         return cur.fetchall()
-    result = timed(run, texts)
+    result = timed(run, texts, conn.get_backend_pid())
     conn.close()
     return result
 
@@ -122,7 +146,8 @@ class BinaryVector:
         self.data = data
 
 
-def run_psycopg3(dsn, engine, ef, params, binary, with_distance):
+def run_psycopg3(dsn, engine, ef, params, binary, with_distance, query=QUERY):
+    """psycopg 3, server-side prepared: a text or a binary parameter."""
     import psycopg
     from psycopg.adapt import Dumper
     from psycopg.pq import Format
@@ -141,14 +166,14 @@ def run_psycopg3(dsn, engine, ef, params, binary, with_distance):
         placeholder = "%b"
     else:
         placeholder = "%s"
-    sql = QUERY_DIST.format(placeholder, placeholder) if with_distance else QUERY.format(placeholder)
+    sql = QUERY_DIST.format(placeholder, placeholder) if with_distance else query.format(placeholder)
     cur = conn.cursor()
 
     def run(i):
         args = (params[i], params[i]) if with_distance else (params[i],)
         cur.execute(sql, args, prepare=True)
         return cur.fetchall()
-    result = timed(run, params)
+    result = timed(run, params, conn.info.backend_pid)
     conn.close()
     return result
 
@@ -160,13 +185,24 @@ def run_backend(dsn, engine, ef, n):
     cur = conn.cursor()
     cur.execute("SET %s = %d" % (ef_setting(engine), ef))
     cur.execute("SELECT * FROM bench_loop(%s)", (min(WARMUP, n),))
+    cpu0 = backend_cpu(conn.get_backend_pid())
     cur.execute("SELECT * FROM bench_loop(%s)", (n,))
+    cpu1 = backend_cpu(conn.get_backend_pid())
     ids, lat = [], []
     for qid, returned, seconds in cur.fetchall():
         ids.append(list(returned or []))
         lat.append(seconds)
     conn.close()
-    return ids, lat
+    return ids, lat, (cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else None)
+
+
+def result_line(engine, mode, ef, recall_at_10, lat, cpu):
+    """engine, mode, ef_search, recall@10, QPS, p50 and p95 latency (µs),
+    queries, the backend's CPU µs per query ("-" when unknown)."""
+    lat_us = np.array(lat) * 1e6
+    return "%s\t%s\t%d\t%.4f\t%.0f\t%.0f\t%.0f\t%d\t%s" % (
+        engine, mode, ef, recall_at_10, len(lat) / sum(lat), np.percentile(lat_us, 50),
+        np.percentile(lat_us, 95), len(lat), "%.0f" % (cpu / len(lat) * 1e6) if cpu is not None else "-")
 
 
 def main(argv):
@@ -176,23 +212,20 @@ def main(argv):
     n = int(queries)
     train, test, d10 = load(directory, n)
     texts = [text_literal(v) for v in test]
-    bins = [BinaryVector(struct.pack(">HH", test.shape[1], 0) + v.astype(">f4").tobytes()) for v in test]
+    bins = [binary_vector(v) for v in test]
     for mode in modes.split(","):
         for ef in map(int, efs.split(",")):
             if mode == "backend":
-                ids, lat = run_backend(dsn, engine, ef, n)
+                ids, lat, cpu = run_backend(dsn, engine, ef, n)
             elif mode in ("pg2_simple", "pg2_prepared"):
-                ids, lat = run_psycopg2(dsn, engine, ef, texts, mode == "pg2_prepared")
+                ids, lat, cpu = run_psycopg2(dsn, engine, ef, texts, mode == "pg2_prepared")
             elif mode == "pg3_text":
-                ids, lat = run_psycopg3(dsn, engine, ef, texts, False, False)
+                ids, lat, cpu = run_psycopg3(dsn, engine, ef, texts, False, False)
             elif mode in ("pg3_binary", "pg3_binary_dist"):
-                ids, lat = run_psycopg3(dsn, engine, ef, bins, True, mode == "pg3_binary_dist")
+                ids, lat, cpu = run_psycopg3(dsn, engine, ef, bins, True, mode == "pg3_binary_dist")
             else:
                 sys.exit("unknown mode " + mode)
-            lat_us = np.array(lat) * 1e6
-            print("%s\t%s\t%d\t%.4f\t%.0f\t%.0f\t%.0f\t%d" % (
-                engine, mode, ef, recall(train, test, d10, ids), len(lat) / sum(lat),
-                np.percentile(lat_us, 50), np.percentile(lat_us, 95), len(lat)), flush=True)
+            print(result_line(engine, mode, ef, recall(train, test, d10, ids), lat, cpu), flush=True)
 
 
 if __name__ == "__main__":
