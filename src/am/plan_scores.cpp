@@ -27,6 +27,7 @@
 // filtered and re-read) the function computes it as the operator does.
 #include "am/bm25/bm25_planner.h"
 #include "am/bm25/bm25_query.h"
+#include "am/catalog_generation.h"
 #include "am/index_kind.h"
 #include "hnsw/distance.h"
 
@@ -232,16 +233,36 @@ LookUpFunctions(Oid schema)
 	return fns;
 }
 
+// This install's functions: looked up once per backend and again after a
+// catalog change (am/catalog_generation.h). False without the extension.
+bool
+LoadFunctions(ScanValueFunctions *fns)
+{
+	static ScanValueFunctions cached;
+	static bool cached_found = false;
+	static uint64_t cached_at = 0;
+	const uint64_t now = CatalogGeneration();
+	if (cached_at != now)
+	{
+		const Oid schema = bm25::ExtensionSchema();
+		cached_found = schema != InvalidOid;
+		if (cached_found)
+			cached = LookUpFunctions(schema);
+		cached_at = now; // a change during the lookup left CatalogGeneration() ahead: looked up again
+	}
+	*fns = cached;
+	return cached_found;
+}
+
 } // namespace
 
 void
 UseScanValues(PlannedStmt *stmt)
 {
-	Oid schema = bm25::ExtensionSchema();
-	if (stmt == nullptr || schema == InvalidOid)
+	ScanValueFunctions fns;
+	if (stmt == nullptr || !LoadFunctions(&fns))
 		return;
 	DropUnreadOrderingColumn(stmt);
-	const ScanValueFunctions fns = LookUpFunctions(schema);
 	RewritePlan(stmt->planTree, fns);
 	RewritePlans(stmt->subplans, fns);
 }
