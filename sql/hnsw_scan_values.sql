@@ -19,6 +19,22 @@ SET enable_seqscan = off;
 EXPLAIN (VERBOSE, COSTS OFF) SELECT id, emb <-> '{0,1,2,0.5}' AS d FROM sv ORDER BY emb <-> '{0,1,2,0.5}' LIMIT 5;
 EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM sv_cos WHERE grp = 2 ORDER BY emb <=> '{0,1,2,0.5}' LIMIT 5;
 
+-- What applications send most: the distance only in ORDER BY. PostgreSQL
+-- keeps it in the scan's projection as a junk column nobody reads; at the top
+-- of the plan (the scan, or a Limit over it) that column is a NULL. Under
+-- WITH TIES (the Limit compares it), and below other nodes (an aggregate over
+-- the subquery), it is the scan's value, as before.
+EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM sv ORDER BY emb <-> '{0,1,2,0.5}' LIMIT 5;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM sv ORDER BY emb <-> '{0,1,2,0.5}' FETCH FIRST 5 ROWS WITH TIES;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FROM (SELECT id FROM sv ORDER BY emb <-> '{0,1,2,0.5}' LIMIT 5) s;
+CREATE TEMP TABLE top_ids AS
+SELECT array_agg(id) AS by_index FROM (SELECT id FROM sv ORDER BY emb <-> '{0,1,2,0.5}' LIMIT 5) s;
+SELECT array_agg(id) AS with_ties FROM (SELECT id FROM sv ORDER BY emb <-> '{0,1,2,0.5}' FETCH FIRST 5 ROWS WITH TIES) s;
+SET enable_indexscan = off;
+SELECT by_index = (SELECT array_agg(id) FROM (SELECT id FROM sv ORDER BY emb <-> '{0,1,2,0.5}' LIMIT 5) s) AS same_rows
+FROM top_ids;
+RESET enable_indexscan;
+
 -- Every metric: the scan's distances of its 300 nearest rows equal the
 -- function's, computed on the same rows.
 CREATE FUNCTION compare_metric(tab regclass, op text, fn text, q real[])

@@ -105,8 +105,19 @@ CREATE INDEX pv_v_cos ON pv USING quarry_hnsw (v quarry_vector_cosine_ops);
 SET enable_seqscan = off;
 EXPLAIN (VERBOSE, COSTS OFF) SELECT id, v <=> '[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]' FROM pv
 ORDER BY v <=> '[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]' LIMIT 3;
+-- Without the distance in the SELECT list, the junk column PostgreSQL keeps
+-- for ORDER BY is a NULL in the scan's projection: pgvector's operator does
+-- not detoast and compare each returned row's vector for nothing.
+EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM pv
+ORDER BY v <=> '[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]' LIMIT 3;
+CREATE TEMP TABLE pv_top AS SELECT array_agg(id) AS ids FROM (SELECT id FROM pv
+ORDER BY v <=> '[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]' LIMIT 3) s;
 SELECT count(*) FROM quarry_verify_index('pv_v_cos');
 RESET enable_seqscan;
+SET enable_indexscan = off;
+SELECT ids = (SELECT array_agg(id) FROM (SELECT id FROM pv
+       ORDER BY v <=> '[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]' LIMIT 3) s) AS same_rows FROM pv_top;
+RESET enable_indexscan;
 
 -- Zero vectors under cosine: no direction, so pgvector's <=> gives NaN, which
 -- sorts after every number. CREATE INDEX and INSERT accept them; the index

@@ -8,7 +8,8 @@
 #          GoogleTest, cmake, the compilers, dpkg-dev (jemalloc source), Perl IPC::Run
 #          (TAP tests), lz4, zstd and GSSAPI headers (Citus: test/build_citus.sh)
 #   demo   the demo's data: the PostgreSQL manual, Fashion-MNIST
-#   bench  the benchmark anchors and plots: RUM, hnswlib, matplotlib
+#   bench  the benchmark anchors and plots: RUM, hnswlib, matplotlib; psycopg2 and
+#          psycopg 3 (the client-path benchmarks)
 set -euo pipefail
 
 profiles=("$@")
@@ -27,6 +28,7 @@ for profile in "${profiles[@]}"; do
 		;;
 	bench)
 		packages+=(postgresql-15-rum libhnswlib-dev python3-matplotlib python3-numpy zlib1g-dev
+			python3-psycopg2 python3-psycopg
 			xz-utils)
 		;;
 	*)

@@ -14,6 +14,12 @@
 //                 (quarry_pgvector's opclasses) are left to compute their
 //                 value, which quarry's kernels need not match to the last bit
 //
+// Before that, at the top of a plain `SELECT id ... ORDER BY v <-> q LIMIT k`
+// (Limit over the scan), the ORDER BY expression PostgreSQL keeps in the
+// scan's projection as a junk column, read by nobody, becomes a NULL: for
+// every metric and type (pgvector's operators detoasted and compared the
+// row's vector for it).
+//
 // The expression replaced is the one the scan orders by, node for node, so it
 // is the same query: the value is the same to the last bit (quarry_bm25 with
 // the same statistics; quarry_hnsw's scans report exactly the operator's
@@ -21,6 +27,7 @@
 // filtered and re-read) the function computes it as the operator does.
 #include "am/bm25/bm25_planner.h"
 #include "am/bm25/bm25_query.h"
+#include "am/catalog_generation.h"
 #include "am/index_kind.h"
 #include "hnsw/distance.h"
 
@@ -112,6 +119,58 @@ RewriteIndexScan(IndexScan *scan, const ScanValueFunctions &fns)
 	scan->scan.plan.qual = reinterpret_cast<List *>(ReplaceMutator(reinterpret_cast<Node *>(scan->scan.plan.qual), &r));
 }
 
+// The ordered quarry_hnsw index scan at the top of a plain
+// `SELECT ... ORDER BY v <-> q LIMIT k`: the scan itself, or a Limit right
+// above it (k rows; not WITH TIES, which compares the ordering column). No
+// node of these shapes reads a junk column: the executor's junk filter
+// drops it. nullptr for any other shape.
+IndexScan *
+TopOrderedScan(const PlannedStmt *stmt)
+{
+	Plan *top = stmt->planTree;
+	if (stmt->commandType != CMD_SELECT || top == nullptr)
+		return nullptr;
+	if (IsA(top, Limit))
+	{
+		if (reinterpret_cast<Limit *>(top)->limitOption != LIMIT_OPTION_COUNT)
+			return nullptr;
+		top = top->lefttree;
+	}
+	if (top == nullptr || !IsA(top, IndexScan))
+		return nullptr;
+	auto *scan = reinterpret_cast<IndexScan *>(top);
+	if (list_length(scan->indexorderbyorig) != 1 || KindOfIndex(scan->indexid) != IndexKind::kHnsw)
+		return nullptr;
+	return scan;
+}
+
+// PostgreSQL keeps the ORDER BY expression in the scan's projection as a junk
+// column even when the SELECT list leaves it out, and evaluates it for every
+// returned row: with pgvector's types that is pgvector's operator on the row's
+// vector, detoasted (a 784-d vector is stored out of line), for a value
+// nobody reads. In the shapes of TopOrderedScan, the scan projects a NULL in
+// its place instead.
+void
+DropUnreadOrderingColumn(PlannedStmt *stmt)
+{
+	IndexScan *scan = TopOrderedScan(stmt);
+	if (scan == nullptr)
+		return;
+	Node *ordering = static_cast<Node *>(linitial(scan->indexorderbyorig));
+	List *top = stmt->planTree->targetlist;
+	ListCell *lc;
+	foreach (lc, scan->scan.plan.targetlist)
+	{
+		auto *te = static_cast<TargetEntry *>(lfirst(lc));
+		const int i = foreach_current_index(lc);
+		if (!te->resjunk || i >= list_length(top) || !static_cast<TargetEntry *>(list_nth(top, i))->resjunk ||
+			!equal(te->expr, ordering))
+			continue;
+		te->expr = reinterpret_cast<Expr *>(
+			makeNullConst(exprType(ordering), exprTypmod(ordering), exprCollation(ordering)));
+	}
+}
+
 void RewritePlan(Plan *plan, const ScanValueFunctions &fns);
 
 void
@@ -174,15 +233,36 @@ LookUpFunctions(Oid schema)
 	return fns;
 }
 
+// This install's functions: looked up once per backend and again after a
+// catalog change (am/catalog_generation.h). False without the extension.
+bool
+LoadFunctions(ScanValueFunctions *fns)
+{
+	static ScanValueFunctions cached;
+	static bool cached_found = false;
+	static uint64_t cached_at = 0;
+	const uint64_t now = CatalogGeneration();
+	if (cached_at != now)
+	{
+		const Oid schema = bm25::ExtensionSchema();
+		cached_found = schema != InvalidOid;
+		if (cached_found)
+			cached = LookUpFunctions(schema);
+		cached_at = now; // a change during the lookup left CatalogGeneration() ahead: looked up again
+	}
+	*fns = cached;
+	return cached_found;
+}
+
 } // namespace
 
 void
 UseScanValues(PlannedStmt *stmt)
 {
-	Oid schema = bm25::ExtensionSchema();
-	if (stmt == nullptr || schema == InvalidOid)
+	ScanValueFunctions fns;
+	if (stmt == nullptr || !LoadFunctions(&fns))
 		return;
-	const ScanValueFunctions fns = LookUpFunctions(schema);
+	DropUnreadOrderingColumn(stmt);
 	RewritePlan(stmt->planTree, fns);
 	RewritePlans(stmt->subplans, fns);
 }

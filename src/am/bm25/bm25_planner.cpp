@@ -32,6 +32,7 @@
 #include "am/bm25/bm25.h"
 #include "am/bm25/bm25_planner.h"
 #include "am/bm25/bm25_query.h"
+#include "am/catalog_generation.h"
 #include "am/index_kind.h"
 #include "am/plan_scores.h"
 
@@ -488,8 +489,9 @@ Walker(Node *node, Walk *walk)
 	return expression_tree_walker(node, AsWalker(Walker), walk);
 }
 
+// Looks the catalog of this install up by name (LoadCatalog caches it).
 bool
-LoadCatalog(Catalog *cat)
+LookUpCatalog(Catalog *cat)
 {
 	*cat = Catalog{};
 	cat->am = AccessMethodOid(IndexKind::kBm25);
@@ -516,6 +518,24 @@ LoadCatalog(Catalog *cat)
 		cat->resolve_fn = LookupFuncName(qualified("quarry_query_resolve"), 2, args, true);
 	}
 	return cat->score_op != InvalidOid && cat->match_op != InvalidOid && cat->resolve_fn != InvalidOid;
+}
+
+// The catalog of this install: looked up once per backend and again after
+// a catalog change (am/catalog_generation.h), not for every planned statement.
+bool
+LoadCatalog(Catalog *cat)
+{
+	static Catalog cached;
+	static bool cached_found = false;
+	static uint64_t cached_at = 0;
+	const uint64_t now = CatalogGeneration();
+	if (cached_at != now)
+	{
+		cached_found = LookUpCatalog(&cached);
+		cached_at = now; // a change during the lookup left CatalogGeneration() ahead: looked up again
+	}
+	*cat = cached;
+	return cached_found;
 }
 
 PlannedStmt *
