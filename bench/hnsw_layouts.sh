@@ -8,13 +8,14 @@
 #   BENCH_1M=1 bench/hnsw_layouts.sh                 and the 1M set
 #   QUARRY_DESTDIR=/tmp/pg-x bench/hnsw_layouts.sh   into a private PostgreSQL copy
 #   BENCH_QUERIES=1000                               queries per ef_search (default 2000)
+#   BENCH_EFS="10 40 120"  BENCH_LAYOUTS="full sq8"  BENCH_FMNIST=0   a shorter run
 #
 # Measures per layout: CREATE INDEX time, index size (against the raw float32
 # vectors), build arena peak, and recall@10 / queries per second through SQL
 # (PL/pgSQL loop in one backend, as bench/hnsw_fmnist.sh) over a sweep of
 # ef_search. The layouts are measured one after the other for each ef_search
 # value, so machine noise hits them alike: compare the ratios.
-# Results: bench/results/hnsw_layouts.md and hnsw_layouts.tsv.
+# Results: bench/results/hnsw_layouts.md, .tsv (sweep), .builds.tsv (BENCH_NAME renames them).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -29,7 +30,7 @@ fi
 source test/lib/cluster.sh
 nq=${BENCH_QUERIES:-2000}
 efs=(${BENCH_EFS:-10 20 40 80 120 200})
-layouts=(full sq8 sq4)
+layouts=(${BENCH_LAYOUTS:-full sq8 sq4})
 out=bench/results
 mkdir -p "$out"
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -121,11 +122,13 @@ EOF
 	done
 }
 
-sweep="$out/hnsw_layouts.tsv"
+name=${BENCH_NAME:-hnsw_layouts}
+sweep="$out/$name.tsv"
 builds="$work/builds.tsv"
 echo -e "set\tlayout\tef_search\trecall_at_10\tqps" >"$sweep"
 : >"$builds"
 
+if [[ ${BENCH_FMNIST:-1} == 1 ]]; then
 echo "== Fashion-MNIST"
 bench/fmnist.py tsv "$fm" train >"$tsv/train.tsv"
 bench/fmnist.py tsv "$fm" test >"$tsv/test.tsv"
@@ -142,6 +145,7 @@ ANALYZE fmq; ANALYZE fmgt;
 EOF
 run_set fmnist fm quarry_l2_ops '<->' $((60000 * 784 * 4)) fmq fmgt
 psql_b -c "DROP TABLE fm"
+fi
 
 if [[ ${BENCH_1M:-0} == 1 ]]; then
 	echo "== 1M fastText (cosine)"
@@ -209,9 +213,11 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 		echo "|---|---|---|---|---|---|"
 		for ef in "${efs[@]}"; do
 			awk -F'\t' -v s="$set" -v e="$ef" '$1 == s && $3 == e {r[$2] = $4; q[$2] = $5}
-				END {printf "| %s | %.4f / %.0f | %.4f / %.0f | %.4f / %.0f | %.2f | %.2f |\n", e, r["full"], q["full"],
-					r["sq8"], q["sq8"], r["sq4"], q["sq4"], q["sq8"] / q["full"], q["sq4"] / q["full"]}' "$sweep"
+				function cell(l) { return (l in q) ? sprintf("%.4f / %.0f", r[l], q[l]) : "-" }
+				function ratio(l) { return ((l in q) && q["full"] > 0) ? sprintf("%.2f", q[l] / q["full"]) : "-" }
+				END {printf "| %s | %s | %s | %s | %s | %s |\n", e, cell("full"), cell("sq8"), cell("sq4"), ratio("sq8"), ratio("sq4")}' "$sweep"
 		done
 	done
-} >"$out/hnsw_layouts.md"
-cat "$out/hnsw_layouts.md"
+} >"$out/$name.md"
+cp "$builds" "$out/$name.builds.tsv"
+cat "$out/$name.md"

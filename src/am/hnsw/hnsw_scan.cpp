@@ -526,13 +526,19 @@ GetTuple(IndexScanDesc scan, ScanDirection direction)
 		pg::ThrowError(ERRCODE_FEATURE_NOT_SUPPORTED, "quarry_hnsw scans only go forward");
 	auto *s = static_cast<ScanState *>(scan->opaque);
 	scan->xs_recheck = false;
-	// Compressed layouts: the distances are lower bounds of the exact ones,
-	// and PostgreSQL's reorder queue reranks the rows by the exact distance,
-	// computed from the heap tuple (nodeIndexscan.c, IndexNextWithReorder).
-	scan->xs_recheckorderby = s->graph != nullptr && s->graph->storage() != quarry::hnsw::Storage::kFull;
 	MemoryContext old = MemoryContextSwitchTo(s->context);
 	bool found = NextRow(scan, s);
 	MemoryContextSwitchTo(old);
+	// Compressed layouts: the distances are lower bounds of the exact ones,
+	// and PostgreSQL's reorder queue reranks the rows by the exact distance,
+	// computed from the heap tuple (nodeIndexscan.c, IndexNextWithReorder).
+	// Not the rows returned with a NULL distance (NULL vectors, zero vectors
+	// of pgvector's types under cosine, any row of a NULL or zero query): the
+	// operator gives NULL or NaN there, which the reorder queue would take for
+	// a distance below the NULL bound ("index returned tuples in wrong
+	// order"); they come last, as from a full-vector index.
+	scan->xs_recheckorderby = found && !scan->xs_orderbynulls[0] && s->graph != nullptr &&
+							  s->graph->storage() != quarry::hnsw::Storage::kFull;
 	if (found && s->returned_row != nullptr)
 		am::NoteReturnedRow(s->returned_row, &scan->xs_heaptid, DatumGetFloat8(scan->xs_orderbyvals[0]),
 							scan->xs_orderbynulls[0]);
