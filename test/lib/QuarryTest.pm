@@ -50,15 +50,26 @@ CREATE TABLE items (id int PRIMARY KEY, ver int NOT NULL, emb real[]);
 	return;
 }
 
+# The quarry_hnsw layout the scripts' vector indexes use: QUARRY_HNSW_STORAGE
+# (full, sq8 or sq4; default full), so crash recovery and replicas can be
+# run on the compressed layouts too.
+sub hnsw_storage
+{
+	my $storage = $ENV{QUARRY_HNSW_STORAGE} // 'full';
+	die "QUARRY_HNSW_STORAGE must be full, sq8 or sq4" unless $storage =~ /^(full|sq8|sq4)$/;
+	return $storage;
+}
+
 # Rows 1..n at version 1, then both indexes.
 sub load_rows
 {
 	my ($node, $n) = @_;
+	my $storage = hnsw_storage();
 	$node->safe_psql('postgres', qq{
 INSERT INTO docs SELECT g, 1, body_of(g, 1) FROM generate_series(1, $n) g;
 INSERT INTO items SELECT g, 1, vec_of(g, 1) FROM generate_series(1, $n) g;
 CREATE INDEX docs_idx ON docs USING quarry_bm25 (body) WITH (text_config = 'simple');
-CREATE INDEX items_idx ON items USING quarry_hnsw (emb quarry_l2_ops);
+CREATE INDEX items_idx ON items USING quarry_hnsw (emb quarry_l2_ops) WITH (storage = '$storage');
 });
 	return;
 }

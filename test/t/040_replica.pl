@@ -40,9 +40,9 @@ my $load = start_workload($primary, $dir, writers => 3, ops => 1500);
 my ($allowed, $acked) = stop_workload($load);
 is($acked, 3 * 1500, 'every transaction of the workload committed');
 check_state(read_state($primary), $allowed, 'primary after the workload');
-$primary->safe_psql('postgres', q{
+$primary->safe_psql('postgres', qq{
 CREATE INDEX docs_english ON docs USING quarry_bm25 (body) WITH (text_config = 'english', k1 = 0.9, b = 0.4);
-CREATE INDEX items_cos ON items USING quarry_hnsw (emb quarry_cosine_ops) WITH (m = 8);
+CREATE INDEX items_cos ON items USING quarry_hnsw (emb quarry_cosine_ops) WITH (m = 8, storage = '@{[QuarryTest::hnsw_storage()]}');
 DELETE FROM docs WHERE id % 5 = 0;
 DELETE FROM items WHERE id % 5 = 0;
 VACUUM docs; VACUUM items;

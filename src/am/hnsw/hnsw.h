@@ -15,6 +15,7 @@ extern "C" {
 
 #include "am/am_routine.h"
 #include "hnsw/distance.h"
+#include "hnsw/quantizer.h"
 #include "hnsw/vector_formats.h"
 
 #include <span>
@@ -38,6 +39,7 @@ struct Options {
 	int m;
 	int ef_construction;
 	int dims; // 0: fixed by the first vector
+	int storage_offset; // the storage option's string, from the struct's start (0: not given)
 };
 
 /// Registers quarry_hnsw's reloptions and settings; called once from _PG_init.
@@ -53,6 +55,8 @@ extern int max_scan_tuples;
 int OptionM(Relation index);
 int OptionEfConstruction(Relation index);
 int OptionDims(Relation index);
+/// The storage option: how vectors are kept (full floats, or codes).
+quarry::hnsw::Storage OptionStorage(Relation index);
 
 /// Support function 1 of every quarry_hnsw opclass: returns the metric code.
 inline constexpr int kMetricProc = 1;

@@ -297,7 +297,7 @@ WriteMetaPage(BuildState *s, const Layout &layout, uint32_t entry, int entry_lev
 			  PageSink &sink)
 {
 	auto *image = static_cast<Page>(palloc0(BLCKSZ));
-	InitMetaPage(image, s->dims, s->m, s->ef_construction, s->metric);
+	InitMetaPage(image, s->dims, s->m, s->ef_construction, s->metric, OptionStorage(s->index));
 	MetaPage *meta = MetaOf(image);
 	meta->entry_node = entry;
 	meta->entry_level = entry_level;
@@ -326,6 +326,7 @@ WriteNodePages(BuildState *s, const Layout &layout, std::span<const uint32_t> ol
 	auto *image = static_cast<Page>(s->arena->Allocate(BLCKSZ, 64));
 	auto *record = static_cast<char *>(s->arena->Allocate(layout.record_size, 64));
 	uint32_t current = 0;
+	const quarry::hnsw::Storage storage = OptionStorage(s->index);
 	InitStreamPage(image, PageType::kNode);
 	for (uint32_t k = 0; k < layout.nodes; k++)
 	{
@@ -351,7 +352,7 @@ WriteNodePages(BuildState *s, const Layout &layout, std::span<const uint32_t> ol
 		auto *out_links = reinterpret_cast<uint32_t *>(record + LinksOffset());
 		for (uint32_t i = 0; i < links[0]; i++)
 			out_links[i] = new_of_old[links[1 + i]];
-		std::memcpy(record + VectorOffset(s->m), graph.vector(old), sizeof(float) * s->dims);
+		StoreVector(storage, s->metric, s->dims, graph.vector(old), record + VectorOffset(s->m));
 
 		uint64_t byte = static_cast<uint64_t>(k) * layout.record_size;
 		uint32_t done = 0;
@@ -407,7 +408,7 @@ FlushGraph(BuildState *s)
 	}
 	Layout layout;
 	layout.nodes = n;
-	layout.record_size = RecordSize(s->dims, s->m);
+	layout.record_size = RecordSize(s->dims, s->m, OptionStorage(s->index));
 	layout.node_pages = StreamPagesFor(n, layout.record_size);
 	layout.tid_pages = (n + kTidEntriesPerPage - 1) / kTidEntriesPerPage;
 	layout.node_first = kMetaBlock + 1;
@@ -502,7 +503,7 @@ BuildEmpty(Relation index)
 {
 	Buffer buffer = pg::NewInitForkBuffer(index);
 	InitMetaPage(BufferGetPage(buffer), static_cast<uint32_t>(OptionDims(index)), OptionM(index),
-				 OptionEfConstruction(index), OpclassMetric(index));
+				 OptionEfConstruction(index), OpclassMetric(index), OptionStorage(index));
 	pg::FinishNewPage(buffer, true);
 	UnlockReleaseBuffer(buffer);
 }

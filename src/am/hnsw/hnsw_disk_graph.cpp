@@ -39,9 +39,7 @@ void
 DiskGraph::LoadMeta()
 {
 	ReadMeta(index_, &meta_); // checks every field it reads
-	const quarry::hnsw::Metric metric = static_cast<quarry::hnsw::Metric>(meta_.metric);
-	distance_ = quarry::hnsw::MetricDistance(quarry::hnsw::BestKernels(), construction_ ? quarry::hnsw::ConstructionMetric(metric) : metric,
-									 meta_.dims);
+	SetDistances();
 	vector_offset_ = VectorOffset(meta_.m);
 	if (record_scratch_ == nullptr && meta_.record_size > 0)
 		record_scratch_ = arena_.MakeArray<char>(meta_.record_size);
@@ -52,7 +50,31 @@ void
 DiskGraph::UseConstructionMetric()
 {
 	construction_ = true;
-	distance_ = quarry::hnsw::MetricDistance(quarry::hnsw::BestKernels(), quarry::hnsw::ConstructionMetric(metric()), meta_.dims);
+	SetDistances();
+}
+
+// The float kernel (between two vectors) and, in a compressed index, the
+// code kernel (a float query against stored codes), by the scan's metric or
+// the construction metric.
+void
+DiskGraph::SetDistances()
+{
+	const quarry::hnsw::Metric m = construction_ ? quarry::hnsw::ConstructionMetric(metric()) : metric();
+	distance_ = quarry::hnsw::MetricDistance(quarry::hnsw::BestKernels(), m, meta_.dims);
+	stored_bytes_ = static_cast<uint32_t>(quarry::hnsw::StoredVectorBytes(storage(), meta_.dims));
+	if (storage() != quarry::hnsw::Storage::kFull)
+		code_distance_ = quarry::hnsw::CodeDistance(quarry::hnsw::BestCodeKernels(), storage(), m, meta_.dims);
+}
+
+// The distance Score gives `query` against a stored vector: the exact one
+// (full vectors), or from the codes, a lower bound when a scan asked for it.
+inline float
+DiskGraph::ScoreVector(const float *query, const char *stored) const
+{
+	if (storage() == quarry::hnsw::Storage::kFull)
+		return distance_(query, reinterpret_cast<const float *>(stored));
+	const auto *codes = reinterpret_cast<const uint8_t *>(stored);
+	return lower_bounds_ ? code_distance_.LowerBound(query, query_norm_, codes) : code_distance_.Approximate(query, codes);
 }
 
 void
@@ -389,7 +411,7 @@ DiskGraph::Score(const float *query, std::span<const uint32_t> ids, quarry::hnsw
 	const uint32_t rs = meta_.record_size;
 	const uint16_t *order = batch_order_;
 	OrderAndPrefetch(ids);
-	const uint32_t vector_bytes = sizeof(float) * meta_.dims;
+	const uint32_t vector_bytes = stored_bytes_;
 	const uint32_t capacity0 = 2u * meta_.m;
 	for (int k = 0; k < n; k++)
 	{
@@ -398,8 +420,7 @@ DiskGraph::Score(const float *query, std::span<const uint32_t> ids, quarry::hnsw
 		LockRecord(start, rs);
 		NodeHeader header;
 		std::memcpy(&header, RecordBytes(start, 0, sizeof(NodeHeader), record_scratch_), sizeof(NodeHeader));
-		const float *vector =
-			reinterpret_cast<const float *>(RecordBytes(start, vector_offset_, vector_bytes, record_scratch_));
+		const char *vector = RecordBytes(start, vector_offset_, vector_bytes, record_scratch_);
 		// A duplicate is reached only through a stale link (nothing links to
 		// one): its row comes with its primary's, so it is not a result here.
 		// Neither is a free or reserved slot, nor a node on layers above its
@@ -411,7 +432,7 @@ DiskGraph::Score(const float *query, std::span<const uint32_t> ids, quarry::hnsw
 		const bool walkable = header.state == static_cast<uint8_t>(NodeState::kLive) ||
 							  header.state == static_cast<uint8_t>(NodeState::kDeleted);
 		const int8_t level = walkable ? static_cast<int8_t>(header.level) : quarry::hnsw::kNotInGraph;
-		const float distance = distance_(query, vector);
+		const float distance = ScoreVector(query, vector);
 		// One branch for everything a garbage record would fail: the header,
 		// the distance, and the offset of a row we may return.
 		const bool tid_ok = static_cast<uint32_t>(header.heap_tid[2]) - 1u < MaxOffsetNumber;
@@ -439,12 +460,28 @@ DiskGraph::ReadNode(uint32_t node, NodeHeader *header, float *vector, bool unwri
 	const uint64_t start = static_cast<uint64_t>(node) * meta_.record_size;
 	LockRecord(start, meta_.record_size, unwritten_ok);
 	std::memcpy(header, RecordBytes(start, 0, sizeof(NodeHeader), record_scratch_), sizeof(NodeHeader));
-	if (vector != nullptr)
-		std::memcpy(vector, RecordBytes(start, vector_offset_, sizeof(float) * meta_.dims, record_scratch_),
-					sizeof(float) * meta_.dims);
+	if (vector != nullptr && storage() == quarry::hnsw::Storage::kFull)
+		std::memcpy(vector, RecordBytes(start, vector_offset_, stored_bytes_, record_scratch_), stored_bytes_);
+	else if (vector != nullptr)
+		quarry::hnsw::Decode(storage(),
+							 {reinterpret_cast<const uint8_t *>(RecordBytes(start, vector_offset_, stored_bytes_, record_scratch_)),
+							  stored_bytes_},
+							 {vector, meta_.dims});
 	ReleaseWindow();
 	if (!HeaderLooksSane(*header, 2u * meta_.m) || (!unwritten_ok && NeverWritten(*header)))
 		CorruptRecord(node, *header);
+	return true;
+}
+
+bool
+DiskGraph::ReadStoredVector(uint32_t node, char *out)
+{
+	if (!ValidNode(node))
+		return false;
+	const uint64_t start = static_cast<uint64_t>(node) * meta_.record_size;
+	LockRecord(start, meta_.record_size);
+	std::memcpy(out, RecordBytes(start, vector_offset_, stored_bytes_, record_scratch_), stored_bytes_);
+	ReleaseWindow();
 	return true;
 }
 

@@ -31,6 +31,7 @@ extern "C" {
 
 #include "hnsw/candidates.h"
 #include "hnsw/distance.h"
+#include "hnsw/quantizer.h"
 #include "hnsw/visited.h"
 #include "memory/scan_arena.h"
 
@@ -72,6 +73,22 @@ public:
 
 	void UseConstructionMetric();
 
+	/// How this index stores vectors.
+	quarry::hnsw::Storage storage() const { return StorageOf(meta_); }
+	/// Bytes of a stored vector (floats or a code header and codes).
+	uint32_t stored_vector_bytes() const { return stored_bytes_; }
+
+	/// Scans of a compressed index: Score returns lower bounds of the exact
+	/// internal distances (quarry::hnsw::CodeDistance::LowerBound) for a query
+	/// of norm `query_norm`, so that PostgreSQL can rerank by the exact ones.
+	/// Without it (inserts, VACUUM) Score returns the distance to the decoded
+	/// vector. No effect on full-vector indexes.
+	void UseLowerBounds(float query_norm)
+	{
+		lower_bounds_ = true;
+		query_norm_ = query_norm;
+	}
+
 	// search.h's Graph:
 	void Neighbors(uint32_t node, int level, quarry::hnsw::NeighborBuffer &out);
 	void Score(const float *query, std::span<const uint32_t> ids, quarry::hnsw::Scored *out);
@@ -80,12 +97,17 @@ public:
 	/// VisitedMap payload), or nullptr.
 	void set_tid_sink(quarry::hnsw::VisitedMap *sink) { tid_sink_ = sink; }
 
-	/// Copies the header and vector of `node`. False if `node` has no slot.
+	/// Copies the header and vector of `node` (decoded from its codes in a
+	/// compressed index). False if `node` has no slot.
 	/// `unwritten_ok`: the slot may lie on a page nobody wrote yet (a slot
 	/// claimed by an insert that has not written it, or never will); its
 	/// header then reads as all zeros (a free slot). Otherwise such a page is
 	/// corruption: nothing links to a slot before it is written.
 	bool ReadNode(uint32_t node, NodeHeader *header, float *vector, bool unwritten_ok = false);
+
+	/// Copies the stored vector of `node` as it is on the page (floats, or a
+	/// code header and codes: stored_vector_bytes()). False if no slot.
+	bool ReadStoredVector(uint32_t node, char *out);
 
 	/// The state in `node`'s TID entry (a slot below the node count).
 	uint8_t TidState(uint32_t node);
@@ -113,6 +135,8 @@ private:
 	void LockRecord(uint64_t record_start, uint32_t length, bool unwritten_ok = false);
 	[[noreturn]] void CorruptRecord(uint32_t node, const NodeHeader &header) const;
 	[[noreturn]] void CorruptDistance() const;
+	float ScoreVector(const float *query, const char *stored) const;
+	void SetDistances();
 	void PrefetchPages(const uint32_t *pages, int count);
 	void OrderAndPrefetch(std::span<const uint32_t> ids);
 	void PrefetchRecord(uint64_t record_start) const;
@@ -123,6 +147,10 @@ private:
 	MetaPage meta_;
 	quarry::hnsw::MetricDistance distance_;
 	bool construction_ = false;
+	quarry::hnsw::CodeDistance code_distance_; // compressed indexes
+	bool lower_bounds_ = false;
+	float query_norm_ = 0.0f;
+	uint32_t stored_bytes_ = 0;
 	uint32_t vector_offset_ = 0;
 	quarry::hnsw::VisitedMap *tid_sink_ = nullptr;
 	BlockNumber own_known_blocks_ = 0; // without an rd_amcache (an empty index)

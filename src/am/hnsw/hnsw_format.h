@@ -18,7 +18,9 @@
 // extent holding p. A build writes each stream as a single extent.
 //
 // Node record (record_size bytes, a multiple of 4):
-//   NodeHeader (20) | uint32_t links0[2m] | float vector[dims]
+//   NodeHeader (20) | uint32_t links0[2m] | float vector[dims]        (full)
+//   NodeHeader (20) | uint32_t links0[2m] | CodeHeader (16) | codes   (sq8, sq4:
+//                     format version 4, src/hnsw/quantizer.h)
 // Dense uint32_t node ids name nodes in every link (not 6-byte TIDs).
 //
 // Every page carries PageOpaque in its special space, ending with the page
@@ -43,9 +45,11 @@ extern "C" {
 #include "hnsw/candidates.h"
 #include "hnsw/distance.h"
 #include "hnsw/level.h"
+#include "hnsw/quantizer.h"
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 namespace quarry::am::hnsw {
@@ -53,6 +57,10 @@ namespace quarry::am::hnsw {
 inline constexpr uint16_t kPageId = 0xFFB2;
 inline constexpr uint32_t kMagic = 0x51484E57; // "QHNW"
 inline constexpr uint32_t kFormatVersion = 3; // 3: the null-row list
+/// Indexes with compressed vectors (storage = 'sq8' or 'sq4'): version 3 plus
+/// MetaPage::storage and coded vectors in the records. Full-vector indexes
+/// are still written as version 3, so older builds keep reading them.
+inline constexpr uint32_t kCompressedFormatVersion = 4;
 inline constexpr BlockNumber kMetaBlock = 0;
 
 /// Fake block numbers for heavyweight page locks (LockPage), as pgvector does:
@@ -147,7 +155,8 @@ struct MetaPage {
 	uint16_t m;
 	uint16_t ef_construction;
 	uint8_t metric; // quarry::hnsw::Metric
-	uint8_t unused[3];
+	uint8_t storage; // quarry::hnsw::Storage (version 4; 0 = full in version 3)
+	uint8_t unused[2];
 	uint32_t record_size; // bytes per node record (0 while dims is 0)
 	uint32_t entry_node; // quarry::hnsw::kInvalidNode when the graph is empty
 	int32_t entry_level;
@@ -167,9 +176,37 @@ static_assert(MAXALIGN(SizeOfPageHeaderData) + sizeof(MetaPage) <=
 // --- record layout ------------------------------------------------------------
 
 inline uint32_t
-RecordSize(uint32_t dims, int m)
+RecordSize(uint32_t dims, int m, quarry::hnsw::Storage storage = quarry::hnsw::Storage::kFull)
 {
-	return static_cast<uint32_t>(sizeof(NodeHeader) + sizeof(uint32_t) * 2 * m + sizeof(float) * dims);
+	return static_cast<uint32_t>(sizeof(NodeHeader) + sizeof(uint32_t) * 2 * m +
+								 quarry::hnsw::StoredVectorBytes(storage, dims));
+}
+static_assert(sizeof(quarry::hnsw::CodeHeader) % 4 == 0, "records stay a multiple of 4 bytes");
+
+/// The layout of an index's vectors, from its metapage.
+inline quarry::hnsw::Storage
+StorageOf(const MetaPage &meta)
+{
+	return static_cast<quarry::hnsw::Storage>(meta.storage);
+}
+
+/// Writes the stored form of `vector` (dims floats, already normalised under
+/// cosine) to `out` (StoredVectorBytes bytes): the floats, or their codes.
+inline void
+StoreVector(quarry::hnsw::Storage storage, quarry::hnsw::Metric metric, uint32_t dims, const float *vector, char *out)
+{
+	if (storage == quarry::hnsw::Storage::kFull)
+		std::memcpy(out, vector, sizeof(float) * dims);
+	else
+		quarry::hnsw::Encode(storage, metric, {vector, dims},
+							 {reinterpret_cast<uint8_t *>(out), quarry::hnsw::StoredVectorBytes(storage, dims)});
+}
+
+/// The format version a metapage of `storage` carries.
+inline uint32_t
+FormatVersionFor(quarry::hnsw::Storage storage)
+{
+	return storage == quarry::hnsw::Storage::kFull ? kFormatVersion : kCompressedFormatVersion;
 }
 inline uint32_t
 LinksOffset()

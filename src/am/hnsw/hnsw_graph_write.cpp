@@ -91,7 +91,7 @@ GraphWriter::FixDims(uint32_t dims)
 		PageEdit edit(index_, building_);
 		MetaPage *meta = MetaOf(edit.Register(buffer));
 		meta->dims = dims;
-		meta->record_size = RecordSize(dims, meta->m);
+		meta->record_size = RecordSize(dims, meta->m, StorageOf(*meta));
 		edit.Finish();
 	}
 	std::memcpy(meta_, MetaOf(BufferGetPage(buffer)), sizeof(MetaPage));

@@ -25,6 +25,19 @@ namespace {
 
 relopt_kind hnsw_relopt_kind;
 
+// The validator of the storage option (PostgreSQL calls it while parsing
+// WITH (...) and ALTER INDEX ... SET): an unknown layout is an ERROR.
+void
+ValidateStorage(const char *value)
+{
+	pg::Boundary("quarry_hnsw storage option", [&] {
+		quarry::hnsw::Storage storage;
+		if (value != nullptr && !quarry::hnsw::ParseStorage(value, &storage))
+			pg::ThrowError(ERRCODE_INVALID_PARAMETER_VALUE,
+						   "invalid value for quarry_hnsw option \"storage\": \"%s\" (expected full, sq8 or sq4)", value);
+	});
+}
+
 } // namespace
 
 int ef_search = 40;
@@ -66,6 +79,10 @@ RegisterOptions()
 	// Default 0: the first vector fixes the dimensions.
 	add_int_reloption(hnsw_relopt_kind, "dims", "Dimensions of the indexed vectors",
 					  0, 1, static_cast<int>(quarry::hnsw::kMaxDimensions), AccessExclusiveLock);
+	// How vectors are stored: full floats, or 8- or 4-bit codes (reranked
+	// from the heap). Fixed at build: a change needs REINDEX to take effect.
+	add_string_reloption(hnsw_relopt_kind, "storage", "Vector layout: full, sq8 or sq4", "full", ValidateStorage,
+						 AccessExclusiveLock);
 }
 
 bytea *
@@ -75,6 +92,7 @@ OptionsParse(Datum reloptions, bool validate)
 		{"m", RELOPT_TYPE_INT, offsetof(Options, m)},
 		{"ef_construction", RELOPT_TYPE_INT, offsetof(Options, ef_construction)},
 		{"dims", RELOPT_TYPE_INT, offsetof(Options, dims)},
+		{"storage", RELOPT_TYPE_STRING, offsetof(Options, storage_offset)},
 	};
 	auto *options = static_cast<Options *>(
 		build_reloptions(reloptions, validate, hnsw_relopt_kind, sizeof(Options), table, lengthof(table)));
@@ -102,6 +120,20 @@ OptionDims(Relation index)
 {
 	auto *options = reinterpret_cast<Options *>(index->rd_options);
 	return options != nullptr ? options->dims : 0;
+}
+
+quarry::hnsw::Storage
+OptionStorage(Relation index)
+{
+	auto *options = reinterpret_cast<Options *>(index->rd_options);
+	quarry::hnsw::Storage storage = quarry::hnsw::Storage::kFull;
+	if (options != nullptr && options->storage_offset != 0)
+	{
+		const char *name = reinterpret_cast<const char *>(options) + options->storage_offset;
+		if (!quarry::hnsw::ParseStorage(name, &storage))
+			pg::ThrowError(ERRCODE_INVALID_PARAMETER_VALUE, "invalid value for quarry_hnsw option \"storage\": \"%s\"", name);
+	}
+	return storage;
 }
 
 quarry::hnsw::Metric

@@ -58,6 +58,7 @@ struct Insertion {
 	GraphWriter *writer;
 	MetaPage *meta; // the writer's copy
 	const float *query;
+	const char *stored; // the query as the record stores it (floats or codes)
 	uint32_t id;
 	int level;
 	quarry::hnsw::VisitedMap *cache; // node id -> CachedNode *
@@ -106,6 +107,20 @@ PairDistance(Insertion &in, uint32_t a, uint32_t b)
 	return in.graph->Distance(Cached(in, a)->vector, Cached(in, b)->vector);
 }
 
+// Whether `node` stores exactly what the new row would: equal floats, or in
+// a compressed index equal codes *and* code header (so the duplicate's own
+// quantization error is its primary's, and a scan's lower bound for the
+// primary holds for it too).
+bool
+SameStoredVector(Insertion &in, uint32_t node)
+{
+	const uint32_t bytes = in.graph->stored_vector_bytes();
+	if (in.graph->storage() == quarry::hnsw::Storage::kFull)
+		return std::memcmp(Cached(in, node)->vector, in.query, bytes) == 0;
+	char *stored = in.arena->MakeArray<char>(bytes);
+	return in.graph->ReadStoredVector(node, stored) && std::memcmp(stored, in.stored, bytes) == 0;
+}
+
 // Algorithm 2 on `level` from descent.end (and from the nodes of its path if
 // it runs out of nodes early); the results end up ascending in in.results.
 void
@@ -144,7 +159,7 @@ FindNeighbors(Insertion &in)
 			// Algorithm 1 would link a copy of an indexed vector next to it;
 			// a chain keeps clusters of equal vectors out of the graph.
 			in.nearest0 = in.results->front().id;
-			in.duplicate = std::memcmp(Cached(in, in.nearest0)->vector, in.query, sizeof(float) * meta.dims) == 0;
+			in.duplicate = SameStoredVector(in, in.nearest0);
 			if (in.duplicate)
 				return;
 		}
@@ -181,7 +196,7 @@ WriteNewNode(Insertion &in, ItemPointer tid)
 		header.count0 = 0;
 		header.upper_block = in.nearest0;
 		std::memcpy(record, &header, sizeof(header));
-		std::memcpy(record + VectorOffset(meta.m), in.query, sizeof(float) * meta.dims);
+		std::memcpy(record + VectorOffset(meta.m), in.stored, in.graph->stored_vector_bytes());
 		in.writer->WriteNode(in.id, record);
 		in.writer->LinkDuplicate(in.nearest0, in.id);
 		return;
@@ -205,7 +220,7 @@ WriteNewNode(Insertion &in, ItemPointer tid)
 	}
 	std::memcpy(record, &header, sizeof(header));
 	std::memcpy(record + LinksOffset(), in.selected[0].ids, sizeof(uint32_t) * in.selected[0].count);
-	std::memcpy(record + VectorOffset(meta.m), in.query, sizeof(float) * meta.dims);
+	std::memcpy(record + VectorOffset(meta.m), in.stored, in.graph->stored_vector_bytes());
 	in.writer->WriteNode(in.id, record);
 }
 
@@ -287,6 +302,9 @@ StartInsertion(Insertion &in, const VectorArg &vector, bool building)
 	float *query = arena.MakeArray<float>(dims);
 	PrepareIndexVector(vector, in.graph->metric(), query);
 	in.query = query;
+	char *stored = arena.MakeArray<char>(in.graph->stored_vector_bytes());
+	StoreVector(in.graph->storage(), in.graph->metric(), dims, query, stored);
+	in.stored = stored;
 	in.graph->UseConstructionMetric();
 }
 

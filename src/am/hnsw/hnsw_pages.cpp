@@ -34,18 +34,20 @@ InitStreamPage(Page page, PageType type)
 }
 
 void
-InitMetaPage(Page page, uint32_t dims, int m, int ef_construction, quarry::hnsw::Metric metric)
+InitMetaPage(Page page, uint32_t dims, int m, int ef_construction, quarry::hnsw::Metric metric,
+			 quarry::hnsw::Storage storage)
 {
 	InitPage(page, PageType::kMeta);
 	MetaPage *meta = MetaOf(page);
 	std::memset(meta, 0, sizeof(MetaPage));
 	meta->magic = kMagic;
-	meta->version = kFormatVersion;
+	meta->version = FormatVersionFor(storage);
+	meta->storage = static_cast<uint8_t>(storage);
 	meta->dims = dims;
 	meta->m = static_cast<uint16_t>(m);
 	meta->ef_construction = static_cast<uint16_t>(ef_construction);
 	meta->metric = static_cast<uint8_t>(metric);
-	meta->record_size = dims > 0 ? RecordSize(dims, m) : 0;
+	meta->record_size = dims > 0 ? RecordSize(dims, m, storage) : 0;
 	meta->entry_node = quarry::hnsw::kInvalidNode;
 	meta->entry_level = -1;
 	meta->upper_insert_block = InvalidBlockNumber;
@@ -110,13 +112,14 @@ MetaFieldsSane(const MetaPage &meta, char *why, std::size_t why_size)
 {
 	if (meta.m < kMinM || meta.m > kMaxM || meta.ef_construction < kMinEfConstruction ||
 		meta.ef_construction > kMaxEfConstruction || !quarry::hnsw::IsValidMetric(meta.metric) ||
-		meta.dims > quarry::hnsw::kMaxDimensions)
+		meta.dims > quarry::hnsw::kMaxDimensions || !quarry::hnsw::IsValidStorage(meta.storage) ||
+		meta.version != FormatVersionFor(StorageOf(meta)))
 	{
-		std::snprintf(why, why_size, "options out of range (m %u, ef_construction %u, metric %u, dims %u)", meta.m,
-					  meta.ef_construction, meta.metric, meta.dims);
+		std::snprintf(why, why_size, "options out of range (m %u, ef_construction %u, metric %u, dims %u, storage %u in version %u)", meta.m,
+					  meta.ef_construction, meta.metric, meta.dims, meta.storage, meta.version);
 		return false;
 	}
-	if (meta.record_size != (meta.dims > 0 ? RecordSize(meta.dims, meta.m) : 0) ||
+	if (meta.record_size != (meta.dims > 0 ? RecordSize(meta.dims, meta.m, StorageOf(meta)) : 0) ||
 		(meta.dims == 0 && meta.node_count > 0))
 	{
 		std::snprintf(why, why_size, "record size %u does not match %u dimensions and m %u", meta.record_size,
@@ -156,7 +159,7 @@ CheckMetaPage(Relation index, Page page)
 	const MetaPage *meta = MetaOf(page);
 	if (meta->magic != kMagic)
 		pg::ThrowCorrupt(index, "the metapage has no quarry_hnsw magic number");
-	if (meta->version != kFormatVersion)
+	if (meta->version != kFormatVersion && meta->version != kCompressedFormatVersion)
 		pg::ThrowOtherFormat(index, meta->version, kFormatVersion);
 	char why[256];
 	if (!MetaFieldsSane(*meta, why, sizeof why))

@@ -41,7 +41,8 @@ MetaOf(Page page)
 }
 
 /// Fills a new metapage for an index with these settings (dims may be 0).
-void InitMetaPage(Page page, uint32_t dims, int m, int ef_construction, quarry::hnsw::Metric metric);
+void InitMetaPage(Page page, uint32_t dims, int m, int ef_construction, quarry::hnsw::Metric metric,
+				  quarry::hnsw::Storage storage);
 
 // --- reading pages that may be corrupted ------------------------------------------
 //

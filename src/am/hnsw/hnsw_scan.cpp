@@ -33,6 +33,7 @@ extern "C" {
 #include "pg/owned.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <type_traits>
 
@@ -364,6 +365,12 @@ SetQuery(IndexScanDesc scan, ScanState *s)
 		return;
 	s->query = s->arena->MakeArray<float>(v.dims);
 	PrepareIndexVector(v, s->graph->metric(), s->query);
+	if (s->graph->storage() != quarry::hnsw::Storage::kFull)
+	{
+		// Codes give lower bounds; PostgreSQL reranks by the exact distance.
+		const float norm2 = quarry::hnsw::BestKernels().dot(s->query, s->query, static_cast<std::size_t>(v.dims));
+		s->graph->UseLowerBounds(std::sqrt(norm2));
+	}
 	if (format == quarry::hnsw::InputFormat::kHalfvec)
 		pfree(const_cast<float *>(v.data)); // converted for this rescan only
 	s->query_null = false;
@@ -498,7 +505,9 @@ Rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norder
 	ResetScan(scan, s);
 	SetQuery(scan, s);
 	s->returned_row = nullptr;
-	if (scan->numberOfOrderBys > 0 && !s->query_null)
+	// A compressed index returns lower bounds, not the operator's value:
+	// quarry_hnsw_scored must compute the distance itself.
+	if (scan->numberOfOrderBys > 0 && !s->query_null && s->graph->storage() == quarry::hnsw::Storage::kFull)
 	{
 		// The projection takes each returned row's distance from here
 		// (quarry_hnsw_scored): the query's bytes identify it.
@@ -517,10 +526,19 @@ GetTuple(IndexScanDesc scan, ScanDirection direction)
 		pg::ThrowError(ERRCODE_FEATURE_NOT_SUPPORTED, "quarry_hnsw scans only go forward");
 	auto *s = static_cast<ScanState *>(scan->opaque);
 	scan->xs_recheck = false;
-	scan->xs_recheckorderby = false;
 	MemoryContext old = MemoryContextSwitchTo(s->context);
 	bool found = NextRow(scan, s);
 	MemoryContextSwitchTo(old);
+	// Compressed layouts: the distances are lower bounds of the exact ones,
+	// and PostgreSQL's reorder queue reranks the rows by the exact distance,
+	// computed from the heap tuple (nodeIndexscan.c, IndexNextWithReorder).
+	// Not the rows returned with a NULL distance (NULL vectors, zero vectors
+	// of pgvector's types under cosine, any row of a NULL or zero query): the
+	// operator gives NULL or NaN there, which the reorder queue would take for
+	// a distance below the NULL bound ("index returned tuples in wrong
+	// order"); they come last, as from a full-vector index.
+	scan->xs_recheckorderby = found && !scan->xs_orderbynulls[0] && s->graph != nullptr &&
+							  s->graph->storage() != quarry::hnsw::Storage::kFull;
 	if (found && s->returned_row != nullptr)
 		am::NoteReturnedRow(s->returned_row, &scan->xs_heaptid, DatumGetFloat8(scan->xs_orderbyvals[0]),
 							scan->xs_orderbynulls[0]);

@@ -105,7 +105,7 @@ CheckMeta(Checker &c)
 	}
 	std::memcpy(&c.meta, MetaOf(page), sizeof c.meta);
 	char why[256];
-	if (c.meta.magic != kMagic || c.meta.version != kFormatVersion)
+	if (c.meta.magic != kMagic || (c.meta.version != kFormatVersion && c.meta.version != kCompressedFormatVersion))
 	{
 		c.report->Problem(VerifyKind::kMetapage, "metapage: magic 0x%08x, format version %u (expected 0x%08x, %u)", c.meta.magic,
 				c.meta.version, kMagic, kFormatVersion);
@@ -413,10 +413,37 @@ HashVector(const float *v, uint32_t dims)
 	return h;
 }
 
+// The codes of a live or deleted node of a compressed index: a sound code
+// header and zero padding (quarry::hnsw::CheckStored); the decoded vector
+// of unit length within the stored error under cosine. The hash covers the
+// stored bytes (equal rows store equal bytes).
+void
+CheckCodes(Checker &c, uint32_t id, NodeInfo &n)
+{
+	const quarry::hnsw::Storage storage = StorageOf(c.meta);
+	const std::size_t bytes = quarry::hnsw::StoredVectorBytes(storage, c.meta.dims);
+	const auto *stored = reinterpret_cast<const uint8_t *>(c.record + VectorOffset(c.meta.m));
+	const char *why = quarry::hnsw::CheckStored(storage, {stored, bytes}, c.meta.dims);
+	if (why[0] != '\0')
+	{
+		c.report->Problem(VerifyKind::kRecord, "node %u: %s", id, why);
+		return;
+	}
+	quarry::hnsw::CodeHeader h;
+	std::memcpy(&h, stored, sizeof h);
+	if (c.meta.metric == static_cast<uint8_t>(quarry::hnsw::Metric::kCosine) &&
+		std::fabs(static_cast<double>(h.norm) - 1.0) > static_cast<double>(h.err) + 1e-3)
+		c.report->Problem(VerifyKind::kRecord, "node %u: its codes decode to norm %g in a cosine index (unit vectors, error %g)",
+						  id, static_cast<double>(h.norm), static_cast<double>(h.err));
+	n.vector_hash = HashVector(reinterpret_cast<const float *>(stored), static_cast<uint32_t>(bytes / sizeof(float)));
+}
+
 // The vector of a live or deleted node: finite, of unit length under cosine.
 void
 CheckVector(Checker &c, uint32_t id, NodeInfo &n)
 {
+	if (StorageOf(c.meta) != quarry::hnsw::Storage::kFull)
+		return CheckCodes(c, id, n);
 	const float *v = RecordVector(c);
 	double norm = 0;
 	for (uint32_t i = 0; i < c.meta.dims; i++)

@@ -309,6 +309,7 @@ struct RowCheckState {
 	Checker *c;
 	float *vector; // dims floats
 	quarry::hnsw::InputFormat format;
+	char *stored; // the vector encoded (compressed indexes)
 };
 static_assert(std::is_trivially_destructible_v<RowCheckState>);
 
@@ -337,7 +338,17 @@ CompareVector(RowCheckState &state, ItemPointer tid, Datum value, uint32_t id)
 	PrepareIndexVector(v, metric, state.vector);
 	if (!ReadRecord(c, id))
 		return;
-	if (std::memcmp(state.vector, RecordVector(c), sizeof(float) * c.meta.dims) != 0)
+	// A compressed index holds the codes of that vector: encoding is
+	// deterministic, so they must match byte for byte too.
+	const quarry::hnsw::Storage storage = StorageOf(c.meta);
+	const std::size_t bytes = quarry::hnsw::StoredVectorBytes(storage, c.meta.dims);
+	const char *expected = reinterpret_cast<const char *>(state.vector);
+	if (storage != quarry::hnsw::Storage::kFull)
+	{
+		StoreVector(storage, metric, c.meta.dims, state.vector, state.stored);
+		expected = state.stored;
+	}
+	if (std::memcmp(expected, c.record + VectorOffset(c.meta.m), bytes) != 0)
 		c.report->Problem(VerifyKind::kVector, "row (%u,%u): node %u holds another vector",
 						  ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid), id);
 }
@@ -386,7 +397,8 @@ CheckAgainstTable(Checker &c)
 	}
 	for (uint64_t i = 0; i < c.null_count; i++)
 		rows.Add(c.null_tids[i], 0, true);
-	RowCheckState state{&c, static_cast<float *>(palloc(sizeof(float) * (c.meta.dims + 1))), OpclassFormat(c.index)};
+	RowCheckState state{&c, static_cast<float *>(palloc(sizeof(float) * (c.meta.dims + 1))), OpclassFormat(c.index),
+						static_cast<char *>(palloc(quarry::hnsw::StoredVectorBytes(StorageOf(c.meta), c.meta.dims) + 4))};
 	am::CheckTable(c.heap, c.index, rows, *c.report, CheckRow, &state, true, RowHeldAsNull);
 	// A live row's node may not sit above the entry level: a search would
 	// start below it.
