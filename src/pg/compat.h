@@ -11,7 +11,12 @@
 extern "C" {
 #include "access/genam.h"
 #include "catalog/namespace.h"
+#include "commands/explain.h"
 #include "commands/vacuum.h"
+#if PG_VERSION_NUM >= 180000
+// ExplainProperty*() moved here in PostgreSQL 18.
+#include "commands/explain_format.h"
+#endif
 #include "access/stratnum.h"
 #include "nodes/pathnodes.h"
 #include "nodes/pg_list.h"

@@ -180,6 +180,9 @@ Exec(CustomScanState *node)
 {
 	auto *s = reinterpret_cast<ScanState *>(node);
 	return pg::Boundary("quarry_hybrid scan", [&]() -> TupleTableSlot * {
+		// A FOR UPDATE/SHARE re-check would rank a different candidate set.
+		if (node->ss.ps.state->es_epq_active != nullptr)
+			pg::ThrowError(ERRCODE_FEATURE_NOT_SUPPORTED, "quarry_hybrid cannot re-check rows locked by FOR UPDATE or FOR SHARE");
 		if (!s->ran)
 			Run(s);
 		TupleTableSlot *slot = s->fetch_slot;
