@@ -53,25 +53,21 @@ echo "== loading SciFact"
 load_beir "$sf" sf
 bench_psql -q <<SQL
 ALTER TABLE sf_docs ADD COLUMN doc text, ADD COLUMN emb real[];
-CREATE TEMP TABLE raw_vec (row int, v real[]);
+-- The vector files' rows are "id<TAB>{...}" (a corpus or query id).
+CREATE TEMP TABLE raw_vec (id text, v real[]);
 \\copy raw_vec FROM '$sf/embeddings-fasttext128/corpus_vectors.tsv'
-CREATE TEMP TABLE raw_ids (row serial, id text);
-\\copy raw_ids (id) FROM '$sf/embeddings-fasttext128/corpus_ids.txt'
-UPDATE sf_docs d SET doc = d.title || ' ' || d.body, emb = v.v
-FROM raw_ids i JOIN raw_vec v ON v.row = i.row - 1 WHERE i.id = d.id;
+UPDATE sf_docs d SET doc = d.title || ' ' || d.body, emb = v.v FROM raw_vec v WHERE v.id = d.id;
 CREATE TABLE sf_train_qrels (qid text, did text, score int);
 \\copy sf_train_qrels FROM PROGRAM 'tail -n +2 $sf/qrels/train.tsv'
 CREATE TEMP TABLE raw_q (j jsonb);
 \\copy raw_q FROM '$sf/queries.jsonl' WITH (format csv, quote e'\\x01', delimiter e'\\x02')
-CREATE TEMP TABLE raw_qvec (row int, v real[]);
+CREATE TEMP TABLE raw_qvec (id text, v real[]);
 \\copy raw_qvec FROM '$sf/embeddings-fasttext128/queries_vectors.tsv'
-CREATE TEMP TABLE raw_qids (row serial, id text);
-\\copy raw_qids (id) FROM '$sf/embeddings-fasttext128/queries_ids.txt'
 CREATE TABLE sf_all_queries AS
     SELECT q.j->>'_id' AS id, q.j->>'text' AS text, v.v AS emb,
            CASE WHEN q.j->>'_id' IN (SELECT qid FROM sf_qrels) THEN 'test'
                 WHEN q.j->>'_id' IN (SELECT qid FROM sf_train_qrels) THEN 'train' END AS split
-    FROM raw_q q JOIN raw_qids i ON i.id = q.j->>'_id' JOIN raw_qvec v ON v.row = i.row - 1;
+    FROM raw_q q JOIN raw_qvec v ON v.id = q.j->>'_id';
 ALTER TABLE sf_docs ALTER emb SET STORAGE PLAIN;
 CREATE INDEX sf_bm25 ON sf_docs USING quarry_bm25 (doc) WITH (text_config = 'english');
 CREATE INDEX sf_hnsw ON sf_docs USING quarry_hnsw (emb quarry_cosine_ops);
@@ -103,14 +99,18 @@ ndcg() { # split
 	local qrels=sf_qrels
 	[[ $1 == train ]] && qrels=sf_train_qrels
 	bench_psql -At -F'|' <<SQL
-WITH per_query AS (
-    SELECT s.system, q.qid,
-           coalesce((SELECT sum(1 / log(2, r.rank + 1)) FROM runs r JOIN $qrels j ON j.qid = r.qid AND j.did = r.did
-                     WHERE r.split = '$1' AND r.system = s.system AND r.qid = q.qid), 0)
-           / (SELECT sum(1 / log(2, n + 1)) FROM generate_series(1, least(10, (SELECT count(*) FROM $qrels j WHERE j.qid = q.qid))) n)
-             AS ndcg
-    FROM (SELECT DISTINCT system FROM runs WHERE split = '$1') s, (SELECT DISTINCT qid FROM $qrels) q)
-SELECT system, round(avg(ndcg)::numeric, 4) FROM per_query GROUP BY system ORDER BY system;
+WITH dcg AS (
+    SELECT r.system, r.qid, sum(1 / log(2, r.rank + 1)) AS dcg
+    FROM runs r JOIN $qrels j ON j.qid = r.qid AND j.did = r.did AND j.score > 0
+    WHERE r.split = '$1' GROUP BY r.system, r.qid),
+ideal AS (
+    SELECT c.qid, sum(1 / log(2, n + 1)) AS idcg
+    FROM (SELECT qid, count(*) AS relevant FROM $qrels WHERE score > 0 GROUP BY qid) c, generate_series(1, least(10, c.relevant)) n
+    GROUP BY c.qid),
+systems AS (SELECT DISTINCT system FROM runs WHERE split = '$1')
+SELECT s.system, round(avg(coalesce(d.dcg, 0) / i.idcg)::numeric, 4)
+FROM systems s CROSS JOIN ideal i LEFT JOIN dcg d ON d.system = s.system AND d.qid = i.qid
+GROUP BY s.system ORDER BY s.system;
 SQL
 }
 
@@ -147,15 +147,19 @@ BEGIN
         ORDER BY quarry_hybrid(doc, quarry_query(q), emb, v, depth => 100) LIMIT 10) s;
     RETURN n;
 END \$f\$;
+-- The recipe; filter: how its text side keeps the rows with a query term
+-- (@@@, or the score the scan ranked by, <@> < 0: the same rows).
 CREATE FUNCTION pg_temp.recipe(q text, v real[]) RETURNS int LANGUAGE plpgsql AS \$f\$
 DECLARE n int;
 BEGIN
     WITH text_side AS (
-        SELECT id, row_number() OVER (ORDER BY doc <@> quarry_query(q)) AS r FROM $1
-        WHERE doc @@@ quarry_query(q) ORDER BY doc <@> quarry_query(q) LIMIT 100),
+        SELECT id, row_number() OVER (ORDER BY s) AS r FROM (
+            SELECT id, doc <@> quarry_query(q) AS s FROM $1
+            WHERE doc <@> quarry_query(q) < 0
+            ORDER BY doc <@> quarry_query(q) LIMIT 100) t),
     vector_side AS (
-        SELECT id, row_number() OVER (ORDER BY emb <=> v) AS r FROM $1
-        ORDER BY emb <=> v LIMIT 100),
+        SELECT id, row_number() OVER (ORDER BY d) AS r FROM (
+            SELECT id, emb <=> v AS d FROM $1 ORDER BY emb <=> v LIMIT 100) t),
     fused AS (
         SELECT id, coalesce(1 / (60 + t.r::float8), 0) + coalesce(1 / (60 + v.r::float8), 0) AS score,
                t.r AS tr, v.r AS vr
@@ -164,27 +168,49 @@ BEGIN
         ORDER BY f.score DESC, f.tr NULLS LAST, f.vr NULLS LAST LIMIT 10) s;
     RETURN n;
 END \$f\$;
+CREATE FUNCTION pg_temp.recipe_match(q text, v real[]) RETURNS int LANGUAGE plpgsql AS \$f\$
+DECLARE n int;
+BEGIN
+    WITH text_side AS (
+        SELECT id, row_number() OVER (ORDER BY s) AS r FROM (
+            SELECT id, doc <@> quarry_query(q) AS s FROM $1
+            WHERE doc @@@ quarry_query(q)
+            ORDER BY doc <@> quarry_query(q) LIMIT 100) t),
+    vector_side AS (
+        SELECT id, row_number() OVER (ORDER BY d) AS r FROM (
+            SELECT id, emb <=> v AS d FROM $1 ORDER BY emb <=> v LIMIT 100) t),
+    fused AS (
+        SELECT id, coalesce(1 / (60 + t.r::float8), 0) + coalesce(1 / (60 + v.r::float8), 0) AS score,
+               t.r AS tr, v.r AS vr
+        FROM text_side t FULL JOIN vector_side v USING (id))
+    SELECT count(*) INTO n FROM (SELECT d.id, d.title FROM fused f JOIN $1 d USING (id)
+        ORDER BY f.score DESC, f.tr NULLS LAST, f.vr NULLS LAST LIMIT 10) s;
+    RETURN n;
+END \$f\$;
+-- One form for one query, timed (pass 2 only).
+CREATE FUNCTION pg_temp.timed(form text, qid text, q text, v real[], keep bool) RETURNS void LANGUAGE plpgsql AS \$f\$
+DECLARE t0 timestamptz := clock_timestamp();
+BEGIN
+    IF form = 'one call' THEN PERFORM pg_temp.one_call(q, v);
+    ELSIF form = 'recipe' THEN PERFORM pg_temp.recipe(q, v);
+    ELSE PERFORM pg_temp.recipe_match(q, v);
+    END IF;
+    IF keep THEN INSERT INTO timings VALUES (form, qid, 1000 * extract(epoch FROM clock_timestamp() - t0)); END IF;
+END \$f\$;
 DO \$\$
 DECLARE
     q record;
-    t0 timestamptz;
     i int := 0;
     pass int;
+    forms text[] := ARRAY['one call', 'recipe', 'recipe, @@@ filter'];
+    k int;
 BEGIN
     FOR pass IN 1..2 LOOP -- pass 1 warms the caches
         FOR q IN SELECT * FROM $2 ORDER BY id LIMIT $3 LOOP
             i := i + 1;
-            IF i % 2 = 0 THEN
-                t0 := clock_timestamp(); PERFORM pg_temp.one_call(q.text, q.emb);
-                IF pass = 2 THEN INSERT INTO timings VALUES ('one call', q.id, 1000 * extract(epoch FROM clock_timestamp() - t0)); END IF;
-                t0 := clock_timestamp(); PERFORM pg_temp.recipe(q.text, q.emb);
-                IF pass = 2 THEN INSERT INTO timings VALUES ('recipe', q.id, 1000 * extract(epoch FROM clock_timestamp() - t0)); END IF;
-            ELSE
-                t0 := clock_timestamp(); PERFORM pg_temp.recipe(q.text, q.emb);
-                IF pass = 2 THEN INSERT INTO timings VALUES ('recipe', q.id, 1000 * extract(epoch FROM clock_timestamp() - t0)); END IF;
-                t0 := clock_timestamp(); PERFORM pg_temp.one_call(q.text, q.emb);
-                IF pass = 2 THEN INSERT INTO timings VALUES ('one call', q.id, 1000 * extract(epoch FROM clock_timestamp() - t0)); END IF;
-            END IF;
+            FOR k IN 0..2 LOOP -- each form first in turn
+                PERFORM pg_temp.timed(forms[1 + (i + k) % 3], q.id, q.text, q.emb, pass = 2);
+            END LOOP;
         END LOOP;
     END LOOP;
 END \$\$;
@@ -203,11 +229,17 @@ sf_load=$(cut -d' ' -f1-3 /proc/loadavg)
 gut_speed="" gut_note="skipped (QUARRY_HYBRID_SKIP_GUTENBERG=1)" gut_load=""
 if [[ ${QUARRY_HYBRID_SKIP_GUTENBERG:-0} != 1 && -d $gut/fasttext100 ]]; then
 	echo "== loading Gutenberg (1M paragraphs, vectors from the shipped word vectors)"
-	work=$(mktemp -d /tmp/quarry-hybrid-gut.XXXXXX)
+	# QUARRY_HYBRID_CACHE=DIR keeps the computed vectors there for the next run.
+	work=${QUARRY_HYBRID_CACHE:-$(mktemp -d /tmp/quarry-hybrid-gut.XXXXXX)}
+	mkdir -p "$work"
 	chmod 755 "$work"
-	xzcat "$gut/gutenberg_1m.tsv.xz" | cut -f4 | /usr/bin/python3 -c 'import sys,re
+	if [[ ! -s $work/base.tsv ]]; then
+		xzcat "$gut/gutenberg_1m.tsv.xz" | cut -f4 | /usr/bin/python3 -c 'import sys,re
 for l in sys.stdin: sys.stdout.write(" ".join(re.findall(r"[a-z0-9]+", l.lower()))+"\n")' > "$work/docs.txt"
-	/usr/bin/python3 "$here/hybrid_vectors.py" "$gut/fasttext100/words.vec.xz" "$work/docs.txt" "$work/base.tsv"
+		/usr/bin/python3 "$here/hybrid_vectors.py" "$gut/fasttext100/words.vec.xz" "$work/docs.txt" "$work/base.tsv.part"
+		mv "$work/base.tsv.part" "$work/base.tsv"
+		rm -f "$work/docs.txt"
+	fi
 	xzcat "$gut/fasttext100/queries.tsv.xz" | head -300 > "$work/queries.tsv"
 	/usr/bin/python3 "$here/hybrid_vectors.py" --fvecs "$gut/fasttext100/queries.fvecs" 300 "$work/qvec.tsv"
 	chmod 644 "$work"/*
@@ -231,7 +263,7 @@ SQL
 	echo "   loaded $(bench_psql -At -c 'SELECT count(*) FROM gut') rows; building indexes"
 	bench_psql -q -c "CREATE INDEX gut_bm25 ON gut USING quarry_bm25 (doc) WITH (text_config = 'english')" \
 		-c "CREATE INDEX gut_hnsw ON gut USING quarry_hnsw (emb quarry_cosine_ops)" -c "VACUUM ANALYZE gut"
-	rm -rf "$work"
+	[[ -n ${QUARRY_HYBRID_CACHE:-} ]] || rm -rf "$work"
 	echo "== speed, Gutenberg"
 	gut_speed=$(speed gut gut_queries 300)
 	echo "$gut_speed"
@@ -242,9 +274,10 @@ row() { # label file
 	echo "| $1 | $(val "$1" /tmp/quarry-hybrid-test.txt) | $(val "$1" /tmp/quarry-hybrid-train.txt) |"
 }
 speed_rows() { # dataset speed-output
-	local one rec
-	one=$(grep '^one call' <<<"$2") rec=$(grep '^recipe' <<<"$2")
-	echo "| $1 | $(cut -d'|' -f2 <<<"$one") / $(cut -d'|' -f3 <<<"$one") | $(cut -d'|' -f2 <<<"$rec") / $(cut -d'|' -f3 <<<"$rec") | $(awk -F'|' -v a="$(cut -d'|' -f2 <<<"$rec")" -v b="$(cut -d'|' -f2 <<<"$one")" 'BEGIN { printf "%.2f×", a / b }') | $(cut -d'|' -f5 <<<"$one") |"
+	local one rec mat
+	one=$(grep '^one call|' <<<"$2") rec=$(grep '^recipe|' <<<"$2") mat=$(grep '^recipe, @@@ filter|' <<<"$2")
+	ratio() { awk -v a="$(cut -d'|' -f2 <<<"$1")" -v b="$(cut -d'|' -f2 <<<"$one")" 'BEGIN { printf "%.2f×", a / b }'; }
+	echo "| $1 | $(cut -d'|' -f2 <<<"$one") / $(cut -d'|' -f3 <<<"$one") | $(cut -d'|' -f2 <<<"$rec") / $(cut -d'|' -f3 <<<"$rec") | $(ratio "$rec") | $(cut -d'|' -f2 <<<"$mat") / $(cut -d'|' -f3 <<<"$mat") | $(ratio "$mat") | $(cut -d'|' -f5 <<<"$one") |"
 }
 {
 	echo "# Hybrid search: relevance and speed"
@@ -274,11 +307,14 @@ speed_rows() { # dataset speed-output
 	echo
 	echo "Latency per query in ms, p50 / p95, both forms in one PL/pgSQL loop over the same queries (alternating"
 	echo "which runs first, after a warm-up pass); the recipe is two ordered CTEs, a FULL JOIN, RRF, and the"
-	echo "join back to the table for the title. ef_search 100. Load average at the end of each: SciFact $sf_load;"
+	echo "join back to the table for the title. Its text side keeps the rows with a query term either with"
+	echo '`WHERE doc <@> q < 0` (the score the ordered scan ranks by: "recipe") or with `WHERE doc @@@ q`'
+	echo "(the usual form, an index condition of the ordered scan, which checks every ranked row against the"
+	echo "boolean query: \"recipe with @@@\"). ef_search 100. Load average at the end of each: SciFact $sf_load;"
 	echo "Gutenberg ${gut_load:-$gut_note}."
 	echo
-	echo "| data | one call p50 / p95 | recipe p50 / p95 | recipe p50 ÷ one call p50 | queries |"
-	echo "| --- | --- | --- | --- | --- |"
+	echo "| data | one call p50 / p95 | recipe p50 / p95 | recipe p50 ÷ one call p50 | recipe with @@@ p50 / p95 | its p50 ÷ one call p50 | queries |"
+	echo "| --- | --- | --- | --- | --- | --- | --- |"
 	speed_rows "SciFact (5,183 docs)" "$sf_speed"
 	[[ -n $gut_speed ]] && speed_rows "Gutenberg (1,012,445 paragraphs)" "$gut_speed"
 } > "$out"
