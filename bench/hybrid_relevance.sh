@@ -20,7 +20,8 @@
 # (../shared/data/gutenberg-paragraphs, fasttext100: 100-d, cosine; the
 # first 300 held-out query paragraphs, their first ten words as the BM25
 # query),
-# skipped with QUARRY_HYBRID_SKIP_GUTENBERG=1.
+# skipped with QUARRY_HYBRID_SKIP_GUTENBERG=1. QUARRY_HYBRID_BASE_FVECS and
+# QUARRY_HYBRID_CACHE: below.
 #
 #   bench/hybrid_relevance.sh        writes bench/results/hybrid.md
 # QUARRY_DESTDIR=DIR installs into a private copy of PostgreSQL (as
@@ -233,15 +234,27 @@ if [[ ${QUARRY_HYBRID_SKIP_GUTENBERG:-0} != 1 && -d $gut/fasttext100 ]]; then
 	work=${QUARRY_HYBRID_CACHE:-$(mktemp -d /tmp/quarry-hybrid-gut.XXXXXX)}
 	mkdir -p "$work"
 	chmod 755 "$work"
-	if [[ ! -s $work/base.tsv ]]; then
-		xzcat "$gut/gutenberg_1m.tsv.xz" | cut -f4 | /usr/bin/python3 -c 'import sys,re
+	# QUARRY_HYBRID_BASE_FVECS=FILE: the base vectors already built as the data's README says
+	# (its sha256 is checked), written as binary COPY in seconds; otherwise they are computed
+	# here from the shipped word vectors (minutes, and formatted as text).
+	base_fvecs=${QUARRY_HYBRID_BASE_FVECS:-}
+	if [[ -n $base_fvecs ]]; then
+		[[ $(sha256sum < "$base_fvecs" | cut -d' ' -f1) == 08f04f0a51688291767299347ad9d7dfad27bdf349f87d6e83fc0116f2fecede ]] ||
+			{ echo "$base_fvecs: not the README's base.fvecs (sha256)" >&2; exit 1; }
+		/usr/bin/python3 "$here/hybrid_vectors.py" --binary "$base_fvecs" 1 "$work/base.copy"
+		base_copy="COPY raw_gvec FROM '$work/base.copy' WITH (format binary)"
+	else
+		if [[ ! -s $work/base.tsv ]]; then
+			xzcat "$gut/gutenberg_1m.tsv.xz" | cut -f4 | /usr/bin/python3 -c 'import sys,re
 for l in sys.stdin: sys.stdout.write(" ".join(re.findall(r"[a-z0-9]+", l.lower()))+"\n")' > "$work/docs.txt"
-		/usr/bin/python3 "$here/hybrid_vectors.py" "$gut/fasttext100/words.vec.xz" "$work/docs.txt" "$work/base.tsv.part"
-		mv "$work/base.tsv.part" "$work/base.tsv"
-		rm -f "$work/docs.txt"
+			/usr/bin/python3 "$here/hybrid_vectors.py" "$gut/fasttext100/words.vec.xz" "$work/docs.txt" "$work/base.tsv.part"
+			mv "$work/base.tsv.part" "$work/base.tsv"
+			rm -f "$work/docs.txt"
+		fi
+		base_copy="COPY raw_gvec FROM '$work/base.tsv'"
 	fi
 	xzcat "$gut/fasttext100/queries.tsv.xz" | head -300 > "$work/queries.tsv"
-	/usr/bin/python3 "$here/hybrid_vectors.py" --fvecs "$gut/fasttext100/queries.fvecs" 300 "$work/qvec.tsv"
+	/usr/bin/python3 "$here/hybrid_vectors.py" --binary "$gut/fasttext100/queries.fvecs" 0 "$work/qvec.copy"
 	chmod 644 "$work"/*
 	bench_psql -q <<SQL
 CREATE TABLE gut (id int, title text, doc text, emb real[]);
@@ -249,13 +262,13 @@ ALTER TABLE gut ALTER emb SET STORAGE PLAIN;
 CREATE TEMP TABLE raw_gut (id int, book int, para int, doc text);
 \\copy raw_gut FROM PROGRAM 'xzcat $gut/gutenberg_1m.tsv.xz' WITH (format text)
 CREATE TEMP TABLE raw_gvec (id int, emb real[]);
-\\copy raw_gvec FROM '$work/base.tsv'
+$base_copy;
 INSERT INTO gut SELECT r.id, 'book ' || r.book || ' paragraph ' || r.para, r.doc, v.emb
 FROM raw_gut r JOIN raw_gvec v USING (id) ORDER BY r.id;
 CREATE TEMP TABLE raw_gq (n int, book int, para int, text text);
 \\copy raw_gq FROM '$work/queries.tsv' WITH (format text)
 CREATE TEMP TABLE raw_gqv (n int, emb real[]);
-\\copy raw_gqv FROM '$work/qvec.tsv'
+COPY raw_gqv FROM '$work/qvec.copy' WITH (format binary);
 -- The BM25 query: the paragraph's first ten words.
 CREATE TABLE gut_queries AS SELECT q.n::text AS id, array_to_string((regexp_split_to_array(q.text, '\\s+'))[1:10], ' ') AS text, v.emb
 FROM raw_gq q JOIN raw_gqv v USING (n);
