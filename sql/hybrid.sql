@@ -258,6 +258,17 @@ SELECT id FROM hyb ORDER BY quarry_hybrid(body, 'whale', emb, '{1,2,3,4}', depth
 -- The internal function called by hand, with no scan running.
 SELECT quarry_hybrid_scored('(0,1)', 1, 'a', 'a', '{1}'::real[], '{1}'::real[], 10, 'rrf', 60, 0.5);
 
+-- Scratch from scan arenas: one for the hybrid scan, one for each index scan
+-- it runs; a rescan resets the hybrid scan's arena (and runs the index scans
+-- again: two new arenas, each reset once by its rescan).
+SELECT scan_arenas_created AS arenas_before, scan_arena_resets AS resets_before FROM quarry_memory_stats() \gset
+SELECT count(*) FROM (SELECT id FROM hyb ORDER BY quarry_hybrid(body, 'whale', emb, hyb_vec(5), depth => 5) LIMIT 3) x;
+SELECT scan_arenas_created - :arenas_before AS arenas, scan_arena_resets - :resets_before AS resets FROM quarry_memory_stats();
+SELECT scan_arenas_created AS arenas_before, scan_arena_resets AS resets_before FROM quarry_memory_stats() \gset
+SELECT g, (SELECT count(*) FROM (SELECT id FROM hyb ORDER BY quarry_hybrid(body, 'whale', emb, hyb_vec(g), depth => 5) LIMIT 3) x)
+FROM generate_series(1, 2) g;
+SELECT scan_arenas_created - :arenas_before AS arenas, scan_arena_resets - :resets_before AS resets FROM quarry_memory_stats();
+
 DROP VIEW hyb_view;
 DROP TABLE hyb, hyb_ip, hyb_cos, hyb_l1, hyb_cats, hyb_queries, hyb_noidx;
 DROP FUNCTION hyb_run, hyb_recipe, hyb_same, hyb_vec;

@@ -42,7 +42,9 @@ struct ScanState {
 	Relation hnsw_index;
 	int32_t site;
 	TupleTableSlot *fetch_slot; // of the table's access method, for index and TID fetches
-	MemoryContext scan_cxt; // the arena and the fused rows; reset at each run
+	MemoryContext scan_cxt; // the arena's blocks: for the node's life
+	MemoryContext run_cxt;	// the registration: reset at each run
+	mem::ScanArena *arena;	// candidates and fused rows; Reset() at each run
 	bool ran;
 	const fusion::Fused *fused;
 	std::size_t count;
@@ -88,6 +90,7 @@ Begin(CustomScanState *node, EState *estate, int eflags)
 	node->ss.ps.qual = ExecInitQual(plan->scan.plan.qual, &node->ss.ps);
 	s->fetch_slot = node->ss.ss_ScanTupleSlot;
 	s->scan_cxt = AllocSetContextCreate(estate->es_query_cxt, "quarry_hybrid scan", ALLOCSET_DEFAULT_SIZES);
+	s->run_cxt = AllocSetContextCreate(s->scan_cxt, "quarry_hybrid run", ALLOCSET_SMALL_SIZES);
 }
 
 // Evaluates the request's arguments in the node's expression context.
@@ -153,9 +156,13 @@ Run(ScanState *s)
 	Request r = Evaluate(s);
 	fusion::Options options = RequestOptions(r, &s->depth);
 	s->options = options;
-	MemoryContextReset(s->scan_cxt); // forgets the last run's registration
-	MemoryContext old = MemoryContextSwitchTo(s->scan_cxt);
-	mem::ScanArena *arena = pg::CreateScanArena(s->scan_cxt);
+	MemoryContextReset(s->run_cxt); // forgets the last run's registration
+	if (s->arena == nullptr)
+		s->arena = pg::CreateScanArena(s->scan_cxt);
+	else
+		s->arena->Reset(); // a rescan: one block kept, as the index scans do
+	mem::ScanArena *arena = s->arena;
+	MemoryContext old = MemoryContextSwitchTo(s->run_cxt);
 	std::span<fusion::Candidate> text{arena->MakeArray<fusion::Candidate>(s->depth), s->depth};
 	std::span<fusion::Candidate> vector{arena->MakeArray<fusion::Candidate>(s->depth), s->depth};
 	s->text_candidates = r.null[kTextQuery] ? 0 : Collect(s, s->bm25_index, kBm25Strategy, r.values[kTextQuery], true, text);
@@ -167,7 +174,7 @@ Run(ScanState *s)
 	s->count = fusion::Fuse(text.first(s->text_candidates), vector.first(s->vector_candidates), options, {fused, total});
 	std::copy(fused, fused + s->count, by_row);
 	fusion::SortByRow({by_row, s->count});
-	RegisterRanking(s->scan_cxt, s->site, RequestKey(r), {by_row, s->count});
+	RegisterRanking(s->run_cxt, s->site, RequestKey(r), {by_row, s->count});
 	MemoryContextSwitchTo(old);
 	s->fused = fused;
 	s->next = 0;
