@@ -19,6 +19,7 @@
 
 extern "C" {
 #include "nodes/extensible.h"
+#include "nodes/pathnodes.h"
 #include "storage/itemptr.h"
 #include "utils/memutils.h"
 }
@@ -72,6 +73,10 @@ void RegisterRanking(MemoryContext owner, int32_t site, std::string_view key, st
 /// The fused row `tid` of the running scan `site` for `key`, or nullptr
 /// when no such scan runs (or it did not rank the row).
 const fusion::Fused *FindRanked(int32_t site, std::string_view key, ItemPointer tid, bool *scan_found);
+
+/// Makes the hybrid scan the only path of `rel`, for the rewritten calls
+/// `calls` on it (hybrid_path.cpp; called by the set_rel_pathlist hook).
+void AddHybridPath(PlannerInfo *root, RelOptInfo *rel, RangeTblEntry *rte, List *calls);
 
 /// The CustomScan's plan and executor methods (hybrid_exec.cpp).
 extern const CustomScanMethods kScanMethods;

@@ -259,12 +259,6 @@ FindWalker(Node *node, Found *found)
 	return expression_tree_walker(node, AsWalker(FindWalker), found);
 }
 
-} // namespace
-
-// Declared in hybrid_path.cpp.
-void AddHybridPath(PlannerInfo *root, RelOptInfo *rel, RangeTblEntry *rte, List *calls);
-
-namespace {
 
 // set_rel_pathlist_hook: the hybrid scan for a table hybrid calls rank.
 void
