@@ -276,7 +276,8 @@ FROM raw_gq q JOIN raw_gqv v USING (n);
 SQL
 	echo "   loaded $(bench_psql -At -c 'SELECT count(*) FROM gut') rows; building indexes"
 	bench_psql -q -c "CREATE INDEX gut_bm25 ON gut USING quarry_bm25 (doc) WITH (text_config = 'english')" \
-		-c "CREATE INDEX gut_hnsw ON gut USING quarry_hnsw (emb quarry_cosine_ops)" -c "VACUUM ANALYZE gut"
+		-c "CREATE INDEX gut_hnsw ON gut USING quarry_hnsw (emb quarry_cosine_ops)" \
+		-c "CREATE UNIQUE INDEX gut_id ON gut (id)" -c "VACUUM ANALYZE gut" # the recipe joins back by id
 	[[ -n ${QUARRY_HYBRID_CACHE:-} ]] || rm -rf "$work"
 	echo "== speed, Gutenberg"
 	gut_speed=$(speed gut gut_queries 300)
