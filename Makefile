@@ -18,7 +18,7 @@ EXTVERSION = 0.2.0
 MODULE_big = quarry
 DATA       = $(wildcard sql/quarry--*.sql) $(wildcard sql/quarry_pgvector--*.sql)
 
-SRCS = $(sort $(wildcard src/pg/*.cpp src/am/*.cpp src/am/bm25/*.cpp src/am/hnsw/*.cpp src/fts/*.cpp src/hnsw/*.cpp src/memory/*.cpp))
+SRCS = $(sort $(wildcard src/pg/*.cpp src/am/*.cpp src/am/bm25/*.cpp src/am/hnsw/*.cpp src/am/hybrid/*.cpp src/fts/*.cpp src/fusion/*.cpp src/hnsw/*.cpp src/memory/*.cpp))
 OBJS = $(SRCS:.cpp=.o)
 
 # pg_regress tests: every sql/<name>.sql except the install and upgrade scripts.

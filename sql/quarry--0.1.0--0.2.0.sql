@@ -116,3 +116,32 @@ CREATE FUNCTION @extschema@.quarry_bm25_fields(index regclass,
     OUT total_length bigint, OUT avg_length double precision)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+
+-- Hybrid search (README "Hybrid search"): ORDER BY quarry_hybrid(text_column,
+-- text_query, vector_column, vector_query [, depth, fusion, k, weight]) on one
+-- table is one scan of its quarry_bm25 and quarry_hnsw indexes that fuses the
+-- two rankings. quarry_hybrid is minus the fused score (ORDER BY ascending
+-- ranks best first, as <@>); quarry_hybrid_detail gives the fused score and
+-- each side's rank and value. The planner turns both into the *_scored
+-- functions below, which read the scan's values: computed alone they ERROR.
+CREATE TYPE @extschema@.quarry_hybrid_detail AS (
+    score pg_catalog.float8, text_rank pg_catalog.int4, text_score pg_catalog.float8,
+    vector_rank pg_catalog.int4, vector_distance pg_catalog.float8);
+CREATE FUNCTION @extschema@.quarry_hybrid(text_column pg_catalog.text, text_query @extschema@.quarry_query,
+    vector_column anyelement, vector_query anyelement, depth pg_catalog.int4 DEFAULT 100,
+    fusion pg_catalog.text DEFAULT 'rrf', k pg_catalog.float8 DEFAULT 60, weight pg_catalog.float8 DEFAULT 0.5)
+    RETURNS pg_catalog.float8
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL RESTRICTED COST 1;
+CREATE FUNCTION @extschema@.quarry_hybrid_detail(text_column pg_catalog.text, text_query @extschema@.quarry_query,
+    vector_column anyelement, vector_query anyelement, depth pg_catalog.int4 DEFAULT 100,
+    fusion pg_catalog.text DEFAULT 'rrf', k pg_catalog.float8 DEFAULT 60, weight pg_catalog.float8 DEFAULT 0.5)
+    RETURNS @extschema@.quarry_hybrid_detail
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL RESTRICTED COST 1;
+CREATE FUNCTION @extschema@.quarry_hybrid_scored(pg_catalog.tid, pg_catalog.int4, pg_catalog.text,
+    @extschema@.quarry_query, anyelement, anyelement, pg_catalog.int4, pg_catalog.text, pg_catalog.float8,
+    pg_catalog.float8) RETURNS pg_catalog.float8
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL RESTRICTED COST 1;
+CREATE FUNCTION @extschema@.quarry_hybrid_detail_scored(pg_catalog.tid, pg_catalog.int4, pg_catalog.text,
+    @extschema@.quarry_query, anyelement, anyelement, pg_catalog.int4, pg_catalog.text, pg_catalog.float8,
+    pg_catalog.float8) RETURNS @extschema@.quarry_hybrid_detail
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL RESTRICTED COST 1;

@@ -4,6 +4,7 @@
 
 #include "am/bm25/bm25.h"
 #include "am/hnsw/hnsw.h"
+#include "am/hybrid/hybrid.h"
 
 extern "C" {
 #include "utils/guc.h"
@@ -20,5 +21,6 @@ _PG_init(void)
 {
 	quarry::am::bm25::Initialize();
 	quarry::am::hnsw::Initialize();
+	quarry::am::hybrid::Initialize(); // after bm25's planner hook: it runs first
 	MarkGUCPrefixReserved("quarry");
 }

@@ -9,8 +9,16 @@
 #include "pg/postgres_api.h"
 
 extern "C" {
+#include "access/genam.h"
 #include "catalog/namespace.h"
+#include "commands/explain.h"
 #include "commands/vacuum.h"
+#if PG_VERSION_NUM >= 180000
+// ExplainProperty*() moved here in PostgreSQL 18.
+#include "commands/explain_format.h"
+#endif
+#include "access/stratnum.h"
+#include "nodes/pathnodes.h"
 #include "nodes/pg_list.h"
 #include "storage/bufmgr.h"
 #include "utils/rel.h"
@@ -52,6 +60,30 @@ ReadRecentMainBuffer(Relation relation, BlockNumber block, Buffer recent)
 	return ReadRecentBuffer(relation->rd_locator, MAIN_FORKNUM, block, recent);
 #else
 	return ReadRecentBuffer(relation->rd_node, MAIN_FORKNUM, block, recent);
+#endif
+}
+
+/// index_beginscan() without instrumentation: PostgreSQL 18 added its
+/// `instrument` argument.
+inline IndexScanDesc
+IndexBeginScan(Relation heap, Relation index, Snapshot snapshot, int nkeys, int norderbys)
+{
+#if PG_VERSION_NUM >= 180000
+	return index_beginscan(heap, index, snapshot, nullptr, nkeys, norderbys);
+#else
+	return index_beginscan(heap, index, snapshot, nkeys, norderbys);
+#endif
+}
+
+/// Whether a path key sorts ascending: PostgreSQL 18 replaced its
+/// btree strategy number (pk_strategy) with a compare type (pk_cmptype).
+inline bool
+PathKeyAscending(const PathKey *key)
+{
+#if PG_VERSION_NUM >= 180000
+	return key->pk_cmptype == COMPARE_LT;
+#else
+	return key->pk_strategy == BTLessStrategyNumber;
 #endif
 }
 
