@@ -329,12 +329,15 @@ KeepGraphTids(BuildState *s, const quarry::hnsw::SharedGraph &graph)
 // The leader's part once the segment is set up and the workers launched:
 // its share of the scan, the wait, the pages. Returns the heap's tuples.
 double
-LeadBuild(BuildState *s, IndexInfo *index_info, ParallelShared *shared, ItemPointerData *null_rows,
-		  std::byte *region, int participants)
+LeadBuild(BuildState *s, IndexInfo *index_info, ParallelContext *pcxt, ParallelShared *shared,
+		  ItemPointerData *null_rows, std::byte *region, int participants)
 {
 	Participant leader;
 	StartParticipant(&leader, shared, null_rows, region, s->index, true, s->build_context);
 	ScanAndInsert(&leader, s->heap, index_info);
+	// A worker that was launched but failed to start would never report:
+	// this raises an ERROR for it instead of waiting forever (as btree).
+	WaitForParallelWorkersToAttach(pcxt);
 	WaitForParticipants(shared, participants);
 	const quarry::hnsw::SharedGraph &graph = *leader.graph;
 	s->indexed = graph.size();
@@ -455,7 +458,7 @@ BuildParallel(BuildState *s, IndexInfo *index_info, int workers, double *heap_tu
 	s->workers_launched = pcxt->nworkers_launched;
 	ereport(DEBUG1, (errmsg_internal("quarry_hnsw parallel build of \"%s\": %d workers launched",
 									 RelationGetRelationName(s->index), pcxt->nworkers_launched)));
-	*heap_tuples = LeadBuild(s, index_info, shared, null_rows, region, pcxt->nworkers_launched + 1);
+	*heap_tuples = LeadBuild(s, index_info, pcxt, shared, null_rows, region, pcxt->nworkers_launched + 1);
 	WaitForParallelWorkersToFinish(pcxt);
 	const bool leftovers = NeedsSecondScan(shared);
 	EndParallel(pcxt, snapshot);
