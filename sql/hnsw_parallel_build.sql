@@ -122,6 +122,17 @@ SELECT * FROM quarry_verify_index('hpb_l2');
 SET enable_seqscan = off;
 SELECT id FROM hpb_items ORDER BY v <-> (SELECT v FROM hpb_queries WHERE q = 7) LIMIT 1;
 RESET enable_seqscan;
+DROP INDEX hpb_l2;
+
+-- A cancelled parallel build (statement_timeout, long before it can end)
+-- leaves no index and no build arena behind.
+SET statement_timeout = '200ms';
+\set VERBOSITY terse
+CREATE INDEX hpb_cancel ON hpb_items USING quarry_hnsw (v quarry_l2_ops) WITH (m = 48, ef_construction = 1000);
+\set VERBOSITY default
+RESET statement_timeout;
+SELECT count(*) AS leftover_indexes FROM pg_class WHERE relname = 'hpb_cancel';
+SELECT build_arenas_live FROM quarry_memory_stats();
 DROP TABLE hpb_items;
 
 -- Past maintenance_work_mem: 64 MB (the least that gets a worker) holds a
