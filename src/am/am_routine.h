@@ -16,6 +16,7 @@
 //       static constexpr const char *kName = "quarry_bm25";
 //       static constexpr uint16_t kSupportProcs = 0;
 //       static constexpr bool kMultiColumn = false;
+//       static constexpr bool kParallelBuild = false;   // CREATE INDEX with workers
 //       QUARRY_INDEX_CALLBACKS(QUARRY_BIND_CALLBACK)
 //       static constexpr auto getbitmap = GetBitmap;      // or nullptr
 //   };
@@ -23,6 +24,7 @@
 //   QUARRY_FUNCTION(quarry_bm25_handler) { PG_RETURN_POINTER(am::MakeIndexAmRoutine<bm25::Callbacks>()); }
 #pragma once
 
+#include "pg/compat.h"
 #include "pg/guard.h"
 #include "pg/index_pages.h"
 #include "pg/postgres_api.h"
@@ -189,6 +191,7 @@ MakeIndexAmRoutine()
 	am->amclusterable = false;
 	am->ampredlocks = false;
 	am->amcanparallel = false;
+	pg::SetCanBuildParallel(am, Am::kParallelBuild);
 	am->amcaninclude = false;
 	am->amusemaintenanceworkmem = false; // VACUUM does not use it
 	am->amparallelvacuumoptions = VACUUM_OPTION_PARALLEL_BULKDEL;

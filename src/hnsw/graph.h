@@ -16,6 +16,7 @@
 #include "hnsw/distance.h"
 #include "memory/build_arena.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -153,7 +154,40 @@ namespace quarry::hnsw {
 /// cannot reach follow in id order): old_of_new[k] is the node that becomes
 /// node k. Neighbours get nearby ids, so on disk they share pages more often.
 /// `old_of_new` must have graph.size() elements; `seen` is scratch of the same
-/// size.
-void BreadthFirstOrder(const BuildGraph &graph, std::span<std::uint32_t> old_of_new, std::span<std::uint8_t> seen);
+/// size. `Graph` is a BuildGraph or a SharedGraph (size, entry_point, links),
+/// read when no insert runs.
+template <typename Graph>
+void
+BreadthFirstOrder(const Graph &graph, std::span<std::uint32_t> old_of_new, std::span<std::uint8_t> seen)
+{
+	const std::uint32_t n = graph.size();
+	std::fill(seen.begin(), seen.end(), 0);
+	std::uint32_t head = 0, tail = 0;
+	// The output doubles as the queue: nodes are numbered as they are queued.
+	auto visit_from = [&](std::uint32_t start) {
+		seen[start] = 1;
+		old_of_new[tail++] = start;
+		while (head < tail)
+		{
+			const std::uint32_t *list = graph.links(old_of_new[head++], 0);
+			for (std::uint32_t i = 0; i < list[0]; i++)
+			{
+				std::uint32_t next = list[1 + i];
+				if (!seen[next])
+				{
+					seen[next] = 1;
+					old_of_new[tail++] = next;
+				}
+			}
+		}
+	};
+	if (graph.entry_point() != kInvalidNode)
+		visit_from(graph.entry_point());
+	for (std::uint32_t id = 0; id < n; id++)
+	{
+		if (!seen[id])
+			visit_from(id);
+	}
+}
 
 } // namespace quarry::hnsw

@@ -9,9 +9,13 @@
 #include "pg/postgres_api.h"
 
 extern "C" {
+#include "access/amapi.h"
 #include "access/genam.h"
 #include "catalog/namespace.h"
 #include "commands/explain.h"
+#include "miscadmin.h"
+#include "nodes/execnodes.h"
+#include "optimizer/optimizer.h"
 #include "commands/vacuum.h"
 #if PG_VERSION_NUM >= 180000
 // ExplainProperty*() moved here in PostgreSQL 18.
@@ -84,6 +88,42 @@ PathKeyAscending(const PathKey *key)
 	return key->pk_cmptype == COMPARE_LT;
 #else
 	return key->pk_strategy == BTLessStrategyNumber;
+#endif
+}
+
+/// Tells PostgreSQL that the access method builds in parallel (CREATE INDEX
+/// then plans workers for it). PostgreSQL 17 added amcanbuildparallel;
+/// before, only btree got workers from the core.
+inline void
+SetCanBuildParallel(IndexAmRoutine *am, bool value)
+{
+#if PG_VERSION_NUM >= 170000
+	am->amcanbuildparallel = value;
+#else
+	(void)am;
+	(void)value;
+#endif
+}
+
+/// How many parallel workers a CREATE INDEX of `index` on `heap` should ask
+/// for (0: build serially). PostgreSQL 17 plans them itself for access
+/// methods with amcanbuildparallel (ii_ParallelWorkers; 0 when the caller
+/// asked for a serial build); on 15 and 16 the core plans them for btree
+/// only, so the access method calls plan_create_index_workers itself, as
+/// pgvector does (max_parallel_maintenance_workers, the table's
+/// parallel_workers, min_parallel_table_scan_size, parallel safety).
+inline int
+ParallelBuildWorkers(Relation heap, Relation index, IndexInfo *info)
+{
+#if PG_VERSION_NUM >= 170000
+	(void)heap;
+	(void)index;
+	return info->ii_ParallelWorkers;
+#else
+	(void)info;
+	if (!IsNormalProcessingMode())
+		return 0;
+	return plan_create_index_workers(RelationGetRelid(heap), RelationGetRelid(index));
 #endif
 }
 

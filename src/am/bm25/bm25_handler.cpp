@@ -201,6 +201,7 @@ namespace {
 struct Callbacks {
 	static constexpr const char *kName = "quarry_bm25";
 	static constexpr uint16_t kSupportProcs = 0; // strategies: 1 = @@@ (match), 2 = <@> (ordering)
+	static constexpr bool kParallelBuild = false; // parallel CREATE INDEX
 	static constexpr bool kMultiColumn = true;	  // several text columns: fields (BM25F)
 	QUARRY_INDEX_CALLBACKS(QUARRY_BIND_CALLBACK)
 	static constexpr auto getbitmap = GetBitmap;

@@ -26,10 +26,13 @@ extern "C" {
 #include "storage/smgr.h"
 }
 
+#include "am/hnsw/hnsw_build.h"
 #include "am/hnsw/hnsw_insert.h"
 #include "am/hnsw/hnsw_pages.h"
 #include "hnsw/builder.h"
 #include "hnsw/graph.h"
+#include "hnsw/shared_graph.h"
+#include "pg/compat.h"
 #include "pg/guard.h"
 #include "pg/index_pages.h"
 #include "pg/memory_glue.h"
@@ -42,37 +45,6 @@ extern "C" {
 namespace quarry::am::hnsw {
 
 namespace {
-
-/// Levels of a build come from a fixed seed: the same rows in the same order
-/// give the same graph.
-constexpr uint64_t kBuildSeed = 0x5155415252592D48; // "QUARRY-H"
-
-struct BuildState {
-	Relation heap;
-	Relation index;
-	quarry::hnsw::Metric metric;
-	quarry::hnsw::InputFormat format;
-	int m;
-	int ef_construction;
-	uint32_t dims; // 0 until known
-	std::size_t budget; // maintenance_work_mem in bytes
-	MemoryContext build_context; // everything of the build
-	MemoryContext graph_context; // child: owns arena, graph and builder
-	MemoryContext tuple_context;
-	mem::BuildArena *arena;
-	quarry::hnsw::BuildGraph *graph;
-	quarry::hnsw::GraphBuilder *builder;
-	float *vector; // dims floats
-	double indexed;
-	double expected_rows; // reltuples, or -1
-	bool on_disk; // past maintenance_work_mem
-	mem::ScanArena *insert_arena;
-	std::size_t peak_arena_bytes;
-	ItemPointerData *null_rows; // heap TIDs of rows whose vector is NULL
-	uint64_t null_count;
-	uint64_t null_capacity;
-};
-static_assert(std::is_trivially_destructible_v<BuildState>);
 
 void
 ReportProgress(int param, int64_t value)
@@ -122,7 +94,7 @@ SpillToDisk(BuildState *s)
 // A row kept apart in the null-row list, for ordered scans
 // (am/null_row_list.h): its vector is NULL, or held as NULL (HeldAsNullRow).
 void
-AddNullRow(BuildState *s, ItemPointer tid)
+AppendNullRow(BuildState *s, ItemPointer tid)
 {
 	if (s->null_count == s->null_capacity)
 	{
@@ -176,16 +148,18 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool
 	auto *s = static_cast<BuildState *>(state);
 	if (isnull[0])
 	{
-		AddNullRow(s, tid);
+		AppendNullRow(s, tid);
 		return;
 	}
+	if (s->graph_tids != nullptr && std::binary_search(s->graph_tids, s->graph_tids + s->graph_tid_count, pg::PackTid(tid)))
+		return; // a parallel build's graph has it
 	MemoryContext old = MemoryContextSwitchTo(s->tuple_context);
 	const bool held_as_null = pg::Boundary("quarry_hnsw build", [&] { return AddRow(s, values[0], tid); });
 	if (held_as_null)
 	{
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(s->tuple_context);
-		AddNullRow(s, tid);
+		AppendNullRow(s, tid);
 		return;
 	}
 	MemoryContextSwitchTo(old);
@@ -251,8 +225,9 @@ struct UpperPages {
 	}
 };
 
+template <typename Graph>
 void
-PackUpperItems(const quarry::hnsw::BuildGraph &graph, std::span<const uint32_t> old_of_new, std::span<const uint32_t> new_of_old,
+PackUpperItems(const Graph &graph, std::span<const uint32_t> old_of_new, std::span<const uint32_t> new_of_old,
 			   mem::BuildArena &arena, UpperPages &out)
 {
 	const int m = graph.params().m;
@@ -318,11 +293,11 @@ WriteMetaPage(BuildState *s, const Layout &layout, uint32_t entry, int entry_lev
 }
 
 // Node records in new-id order, as one byte stream over the node pages.
+template <typename Graph>
 void
-WriteNodePages(BuildState *s, const Layout &layout, std::span<const uint32_t> old_of_new,
+WriteNodePages(BuildState *s, const Graph &graph, const Layout &layout, std::span<const uint32_t> old_of_new,
 			   std::span<const uint32_t> new_of_old, const UpperPages &upper, PageSink &sink)
 {
-	const quarry::hnsw::BuildGraph &graph = *s->graph;
 	auto *image = static_cast<Page>(s->arena->Allocate(BLCKSZ, 64));
 	auto *record = static_cast<char *>(s->arena->Allocate(layout.record_size, 64));
 	uint32_t current = 0;
@@ -373,8 +348,10 @@ WriteNodePages(BuildState *s, const Layout &layout, std::span<const uint32_t> ol
 	sink.Write(image, layout.node_first + current);
 }
 
+template <typename Graph>
 void
-WriteTidPages(BuildState *s, const Layout &layout, std::span<const uint32_t> old_of_new, PageSink &sink)
+WriteTidPages(BuildState *s, const Graph &graph, const Layout &layout, std::span<const uint32_t> old_of_new,
+			  PageSink &sink)
 {
 	auto *image = static_cast<Page>(s->arena->Allocate(BLCKSZ, 64));
 	for (uint32_t page = 0; page < layout.tid_pages; page++)
@@ -386,8 +363,8 @@ WriteTidPages(BuildState *s, const Layout &layout, std::span<const uint32_t> old
 		{
 			const uint32_t old = old_of_new[k];
 			TidEntry &e = entries[k % kTidEntriesPerPage];
-			pg::StorePackedTid(e.heap_tid, s->graph->label(old));
-			e.level = s->graph->is_duplicate(old) ? kDuplicateLevel : static_cast<uint8_t>(s->graph->level(old));
+			pg::StorePackedTid(e.heap_tid, graph.label(old));
+			e.level = graph.is_duplicate(old) ? kDuplicateLevel : static_cast<uint8_t>(graph.level(old));
 			e.state = static_cast<uint8_t>(NodeState::kLive);
 		}
 		sink.Write(image, layout.tid_first + page);
@@ -398,41 +375,10 @@ WriteTidPages(BuildState *s, const Layout &layout, std::span<const uint32_t> old
 void
 FlushGraph(BuildState *s)
 {
-	ReportProgress(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWrite);
-	PageSink sink(s->index);
-	const uint32_t n = s->graph != nullptr ? s->graph->size() : 0;
-	if (n == 0)
-	{
-		WriteMetaPage(s, Layout{}, quarry::hnsw::kInvalidNode, -1, nullptr, sink);
-		return;
-	}
-	Layout layout;
-	layout.nodes = n;
-	layout.record_size = RecordSize(s->dims, s->m, OptionStorage(s->index));
-	layout.node_pages = StreamPagesFor(n, layout.record_size);
-	layout.tid_pages = (n + kTidEntriesPerPage - 1) / kTidEntriesPerPage;
-	layout.node_first = kMetaBlock + 1;
-	layout.tid_first = layout.node_first + layout.node_pages;
-	layout.upper_first = layout.tid_first + layout.tid_pages;
-
-	mem::BuildArena &arena = *s->arena;
-	ArenaVec<uint32_t> old_of_new(n, 0, mem::BuildAllocator<uint32_t>(arena));
-	ArenaVec<uint32_t> new_of_old(n, 0, mem::BuildAllocator<uint32_t>(arena));
-	{
-		ArenaVec<uint8_t> seen(n, 0, mem::BuildAllocator<uint8_t>(arena));
-		quarry::hnsw::BreadthFirstOrder(*s->graph, old_of_new, seen);
-	}
-	for (uint32_t k = 0; k < n; k++)
-		new_of_old[old_of_new[k]] = k;
-	UpperPages upper(arena);
-	PackUpperItems(*s->graph, old_of_new, new_of_old, arena, upper);
-
-	const uint32_t entry = new_of_old[s->graph->entry_point()];
-	WriteMetaPage(s, layout, entry, s->graph->max_level(), &upper, sink);
-	WriteNodePages(s, layout, old_of_new, new_of_old, upper, sink);
-	WriteTidPages(s, layout, old_of_new, sink);
-	for (std::size_t j = 0; j < upper.images.size(); j++)
-		sink.Write(upper.images[j], layout.upper_first + static_cast<BlockNumber>(j));
+	if (s->graph != nullptr && s->graph->size() > 0)
+		WriteGraph(s, *s->graph);
+	else
+		WriteEmptyGraph(s);
 }
 
 // The rows whose vector is NULL, after everything else (no WAL: the build logs
@@ -451,6 +397,67 @@ WriteNullRows(BuildState *s)
 }
 
 } // namespace
+
+void
+AddNullRow(BuildState *s, ItemPointer tid)
+{
+	AppendNullRow(s, tid);
+}
+
+void
+WriteEmptyGraph(BuildState *s)
+{
+	ReportProgress(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWrite);
+	PageSink sink(s->index);
+	WriteMetaPage(s, Layout{}, quarry::hnsw::kInvalidNode, -1, nullptr, sink);
+}
+
+template <typename Graph>
+void
+WriteGraph(BuildState *s, const Graph &graph)
+{
+	ReportProgress(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWrite);
+	PageSink sink(s->index);
+	const uint32_t n = graph.size();
+	Layout layout;
+	layout.nodes = n;
+	layout.record_size = RecordSize(s->dims, s->m, OptionStorage(s->index));
+	layout.node_pages = StreamPagesFor(n, layout.record_size);
+	layout.tid_pages = (n + kTidEntriesPerPage - 1) / kTidEntriesPerPage;
+	layout.node_first = kMetaBlock + 1;
+	layout.tid_first = layout.node_first + layout.node_pages;
+	layout.upper_first = layout.tid_first + layout.tid_pages;
+
+	mem::BuildArena &arena = *s->arena;
+	ArenaVec<uint32_t> old_of_new(n, 0, mem::BuildAllocator<uint32_t>(arena));
+	ArenaVec<uint32_t> new_of_old(n, 0, mem::BuildAllocator<uint32_t>(arena));
+	{
+		ArenaVec<uint8_t> seen(n, 0, mem::BuildAllocator<uint8_t>(arena));
+		quarry::hnsw::BreadthFirstOrder(graph, old_of_new, seen);
+	}
+	for (uint32_t k = 0; k < n; k++)
+		new_of_old[old_of_new[k]] = k;
+	UpperPages upper(arena);
+	PackUpperItems(graph, old_of_new, new_of_old, arena, upper);
+
+	const uint32_t entry = new_of_old[graph.entry_point()];
+	WriteMetaPage(s, layout, entry, graph.max_level(), &upper, sink);
+	WriteNodePages(s, graph, layout, old_of_new, new_of_old, upper, sink);
+	WriteTidPages(s, graph, layout, old_of_new, sink);
+	for (std::size_t j = 0; j < upper.images.size(); j++)
+		sink.Write(upper.images[j], layout.upper_first + static_cast<BlockNumber>(j));
+}
+
+template void WriteGraph<quarry::hnsw::SharedGraph>(BuildState *s, const quarry::hnsw::SharedGraph &graph);
+
+void
+AddLeftoverRows(BuildState *s, IndexInfo *index_info)
+{
+	s->on_disk = true;
+	s->insert_arena = pg::CreateScanArena(s->build_context, 256 * 1024);
+	ReportProgress(PROGRESS_CREATEIDX_SUBPHASE, kPhaseOnDisk);
+	table_index_build_scan(s->heap, s->index, index_info, true, true, BuildCallback, s, nullptr);
+}
 
 IndexBuildResult *
 Build(Relation heap, Relation index, IndexInfo *index_info)
@@ -471,25 +478,36 @@ Build(Relation heap, Relation index, IndexInfo *index_info)
 	s->tuple_context = AllocSetContextCreate(s->build_context, "quarry_hnsw build tuple", ALLOCSET_DEFAULT_SIZES);
 	s->graph_context = AllocSetContextCreate(s->build_context, "quarry_hnsw graph", ALLOCSET_SMALL_SIZES);
 	s->arena = pg::CreateBuildArena(s->graph_context);
-	if (s->dims > 0)
-		StartGraph(s);
 	if (s->expected_rows > 0)
 		ReportProgress(PROGRESS_CREATEIDX_TUPLES_TOTAL, static_cast<int64_t>(s->expected_rows));
 	ReportProgress(PROGRESS_CREATEIDX_SUBPHASE, kPhaseLoad);
 
-	const double heap_tuples = table_index_build_scan(heap, index, index_info, true, true, BuildCallback, s, nullptr);
-	ReportProgress(PROGRESS_CREATEIDX_TUPLES_DONE, static_cast<int64_t>(s->indexed));
-	if (!s->on_disk)
+	double heap_tuples = 0;
+	const int workers = pg::ParallelBuildWorkers(heap, index, index_info);
+	if (workers > 0 && s->dims == 0)
+		s->dims = ProbeDims(s, index_info);
+	if (workers > 0 && s->dims > 0 && BuildParallel(s, index_info, workers, &heap_tuples))
+		elog(DEBUG1, "quarry_hnsw build of \"%s\": %.0f rows in the graph, %d workers and the leader, "
+			 "shared graph %zu kB", RelationGetRelationName(index), s->indexed, s->workers_launched,
+			 s->peak_arena_bytes >> 10);
+	else
 	{
-		FlushGraph(s);
-		s->peak_arena_bytes = s->arena->peak_bytes();
+		if (s->dims > 0)
+			StartGraph(s);
+		heap_tuples = table_index_build_scan(heap, index, index_info, true, true, BuildCallback, s, nullptr);
+		if (!s->on_disk)
+		{
+			FlushGraph(s);
+			s->peak_arena_bytes = s->arena->peak_bytes();
+		}
+		elog(DEBUG1, "quarry_hnsw build of \"%s\": %.0f rows, %s, graph arena peak %zu kB",
+			 RelationGetRelationName(index), s->indexed,
+			 s->on_disk ? "spilled to on-disk inserts" : "built in memory", s->peak_arena_bytes >> 10);
 	}
+	ReportProgress(PROGRESS_CREATEIDX_TUPLES_DONE, static_cast<int64_t>(s->indexed));
 	WriteNullRows(s);
 	ReportProgress(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWalLog);
 	pg::LogNewIndexPages(index);
-	elog(DEBUG1, "quarry_hnsw build of \"%s\": %.0f rows, %s, graph arena peak %zu kB",
-		 RelationGetRelationName(index), s->indexed,
-		 s->on_disk ? "spilled to on-disk inserts" : "built in memory", s->peak_arena_bytes >> 10);
 	MemoryContextDelete(s->build_context); // the build arena goes with it
 
 	auto *result = static_cast<IndexBuildResult *>(palloc(sizeof(IndexBuildResult)));

@@ -200,6 +200,7 @@ namespace {
 struct Callbacks {
 	static constexpr const char *kName = "quarry_hnsw";
 	static constexpr uint16_t kSupportProcs = kNumProcs;
+	static constexpr bool kParallelBuild = true; // parallel CREATE INDEX
 	static constexpr bool kMultiColumn = false;
 	QUARRY_INDEX_CALLBACKS(QUARRY_BIND_CALLBACK)
 	static constexpr std::nullptr_t getbitmap = nullptr; // ORDER BY only: no bitmap scans
