@@ -176,7 +176,7 @@ static_assert(MAXALIGN(SizeOfPageHeaderData) + sizeof(MetaPage) <=
 // --- record layout ------------------------------------------------------------
 
 inline uint32_t
-RecordSize(uint32_t dims, int m, quarry::hnsw::Storage storage = quarry::hnsw::Storage::kFull)
+RecordSize(uint32_t dims, int m, quarry::hnsw::Storage storage)
 {
 	return static_cast<uint32_t>(sizeof(NodeHeader) + sizeof(uint32_t) * 2 * m +
 								 quarry::hnsw::StoredVectorBytes(storage, dims));
