@@ -17,7 +17,7 @@
 #   QUARRY_VARIANT_<NAME>_SET    default for serial "max_parallel_maintenance_workers = 0",
 #                                for parallel "max_parallel_maintenance_workers = 1",
 #                                else none (semicolon-separated SET commands' bodies)
-# e.g. QUARRY_VARIANTS="serial sq8" QUARRY_VARIANT_sq8_WITH="m = 16, ef_construction = 64, layout = 'sq8'".
+# e.g. QUARRY_VARIANTS="serial sq8" QUARRY_VARIANT_sq8_WITH="m = 16, ef_construction = 64, storage = 'sq8'".
 #
 # The base vectors are not shipped: they are rebuilt from the paragraphs and
 # the word vectors as the data folder's README says (35 s, numpy) into

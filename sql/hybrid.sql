@@ -190,6 +190,17 @@ SELECT array_agg(id ORDER BY ord) AS recipe FROM hyb_recipe('hyb', '<->', 'sea',
 EXECUTE hyb_prep('zebra', hyb_vec(3000), 3, 'rrf');
 SELECT array_agg(id ORDER BY ord) AS recipe FROM hyb_recipe('hyb', '<->', 'zebra', hyb_vec(3000), 3, 'rrf', 60, 0.5, 'cat <> ''c''', 6);
 DEALLOCATE hyb_prep;
+-- Both queries computed while the statement runs, and a filter that
+-- allocates for every candidate it reads: the queries must outlive the
+-- expression context the filter resets (the vector side reads its query
+-- after the text side's candidates were filtered).
+PREPARE hyb_prep2(text, text) AS
+SELECT id FROM hyb WHERE lower(cat) || repeat('x', 200) <> 'c'
+ORDER BY quarry_hybrid(body, quarry_query($1), emb, $2::real[], depth => 10) LIMIT 6;
+EXECUTE hyb_prep2('white whale', hyb_vec(1000)::text);
+SELECT array_agg(id ORDER BY ord) AS recipe
+FROM hyb_recipe('hyb', '<->', 'white whale', hyb_vec(1000), 10, 'rrf', 60, 0.5, 'lower(cat) || repeat(''x'', 200) <> ''c''', 6);
+DEALLOCATE hyb_prep2;
 RESET plan_cache_mode;
 -- A PL/pgSQL loop: one cached plan, new parameters each time.
 DO $$
@@ -263,6 +274,7 @@ SELECT id FROM hyb ORDER BY quarry_hybrid(body, 'whale', emb, '{1,2,3,4}', depth
 SELECT id FROM hyb ORDER BY quarry_hybrid(body, 'whale', emb, '{1,2,3,4}', fusion => 'max') LIMIT 1;
 SELECT id FROM hyb ORDER BY quarry_hybrid(body, 'whale', emb, '{1,2,3,4}', k => 0) LIMIT 1;
 SELECT id FROM hyb ORDER BY quarry_hybrid(body, 'whale', emb, '{1,2,3,4}', fusion => 'linear', weight => 1.5) LIMIT 1;
+SELECT id FROM hyb ORDER BY quarry_hybrid(body, 'whale', emb, '{1,2,3,4}', fusion => 'linear', k => -1) LIMIT 1;
 SELECT id FROM hyb ORDER BY quarry_hybrid(body, 'whale', emb, '{1,2,3,4}', depth => NULL) LIMIT 1;
 -- The internal function called by hand, with no scan running.
 SELECT quarry_hybrid_scored('(0,1)', 1, 'a', 'a', '{1}'::real[], '{1}'::real[], 10, 'rrf', 60, 0.5);

@@ -65,9 +65,11 @@ Score(const Fused &f, const Options &options, const Range &text, const Range &ve
 const char *
 Validate(const Options &options)
 {
-	if (options.method == Method::kRrf && !(options.k > 0 && std::isfinite(options.k)))
+	// Both, whichever fusion reads them: an out-of-range value is a mistake
+	// even where it has no effect.
+	if (!(options.k > 0 && std::isfinite(options.k)))
 		return "k must be a finite number above 0";
-	if (options.method == Method::kLinear && !(options.weight >= 0 && options.weight <= 1))
+	if (!(options.weight >= 0 && options.weight <= 1))
 		return "weight must be between 0 and 1";
 	return nullptr;
 }

@@ -211,8 +211,14 @@ BestCodeKernels()
 	return *best;
 }
 
+float
+CodeDistance::MarginFor(std::size_t dims)
+{
+	return std::max(kBoundMargin, 2.0f * static_cast<float>(dims) * std::numeric_limits<float>::epsilon());
+}
+
 CodeDistance::CodeDistance(const CodeKernels &k, Storage storage, Metric metric, std::size_t dims)
-	: metric_(metric), dims_(dims)
+	: margin_(MarginFor(dims)), metric_(metric), dims_(dims)
 {
 	const int which = storage == Storage::kSq4 ? 1 : 0;
 	fn_ = metric == Metric::kL2 ? k.l2_squared[which] : metric == Metric::kL1 ? k.l1[which] : k.dot[which];
@@ -227,7 +233,8 @@ CodeDistance::Approximate(const float *query, const std::uint8_t *stored) const
 	return NegatesKernel(metric_) ? -d : d;
 }
 
-// The bounds of quantizer.h, less a relative margin for rounding: the exact
+// The bounds of quantizer.h, less a relative margin for rounding (MarginFor):
+// the exact
 // value's own float sums (the SQL operators) and this kernel's may each be a
 // little off, and a bound above the exact value would make PostgreSQL's
 // reorder queue fail ("index returned tuples in wrong order").
@@ -237,7 +244,7 @@ CodeDistance::LowerBound(const float *query, float query_norm, const std::uint8_
 	CodeHeader h;
 	std::memcpy(&h, stored, sizeof h);
 	const float raw = fn_(query, stored + sizeof(CodeHeader), dims_, h.lo, h.step);
-	constexpr float keep = 1.0f - kBoundMargin;
+	const float keep = 1.0f - margin_;
 	if (metric_ == Metric::kL2)
 	{
 		const float root = std::sqrt(std::max(raw, 0.0f)) * keep - h.err;
@@ -246,7 +253,7 @@ CodeDistance::LowerBound(const float *query, float query_norm, const std::uint8_
 	if (metric_ == Metric::kL1)
 		return std::max(raw * keep - h.err, 0.0f);
 	// -q.x >= -q.x^ - |q| err, less the margin on the magnitude of the terms.
-	return -raw - query_norm * h.err - kBoundMargin * query_norm * (h.norm + h.err);
+	return -raw - query_norm * h.err - margin_ * query_norm * (h.norm + h.err);
 }
 
 } // namespace quarry::hnsw

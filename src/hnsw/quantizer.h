@@ -116,7 +116,15 @@ public:
 
 	static constexpr float kBoundMargin = 1e-4f;
 
+	/// The relative margin LowerBound takes off for `dims` dimensions: at
+	/// least kBoundMargin, and 2 * dims * FLT_EPSILON, the worst-case relative
+	/// error of two float sums of `dims` terms (the SQL operator's and this
+	/// kernel's: Higham, Accuracy and Stability of Numerical Algorithms,
+	/// section 4.2).
+	static float MarginFor(std::size_t dims);
+
 private:
+	float margin_ = kBoundMargin;
 	CodeKernelFn fn_ = nullptr;
 	Metric metric_ = Metric::kL2;
 	std::size_t dims_ = 0;

@@ -105,6 +105,9 @@ TEST(Fusion, Validate)
 	EXPECT_NE(Validate(Options{Method::kLinear, 60, 1.5}), nullptr);
 	EXPECT_NE(Validate(Options{Method::kLinear, 60, -0.1}), nullptr);
 	EXPECT_EQ(Validate(Options{Method::kLinear, 60, 1.0}), nullptr);
+	// Checked whichever fusion reads them.
+	EXPECT_NE(Validate(Options{Method::kLinear, -1, 0.5}), nullptr);
+	EXPECT_NE(Validate(Options{Method::kRrf, 60, 2}), nullptr);
 }
 
 TEST(Fusion, FindRow)

@@ -261,3 +261,38 @@ TEST(HnswQuantizer, Sq8BoundIsTight)
 	EXPECT_LE(bound, exact);
 	EXPECT_GE(bound, exact - 2.5 * HeaderOf(stored).err - 1e-3 * exact);
 }
+
+// The bound stays below the exact distance as an SQL operator computes it (a
+// float sum, term after term, as pgvector's operators do) up to 16,000
+// dimensions: on byte-valued vectors 8-bit codes are exact (no quantization
+// error), so only the two float sums' rounding separates the kernel's value
+// from the operator's, and the margin (MarginFor) must cover it.
+TEST(HnswQuantizer, LowerBoundsHoldAgainstFloatSumsAtHighDimensions)
+{
+	std::mt19937 rng(23);
+	const CodeKernels &k = BestCodeKernels();
+	for (std::size_t dims : {784u, 4000u, 16000u})
+		for (Metric metric : {Metric::kL2, Metric::kL1, Metric::kInnerProduct})
+			for (int trial = 0; trial < 20; trial++)
+			{
+				std::vector<float> x(dims), q(dims);
+				for (std::size_t i = 0; i < dims; i++)
+				{
+					x[i] = static_cast<float>(rng() % 256);
+					q[i] = static_cast<float>(rng() % 256) + (trial % 2 ? 0.0f : 0.37f);
+				}
+				const auto stored = EncodeVector(Storage::kSq8, metric, x);
+				float exact = 0, qn = 0;
+				for (std::size_t i = 0; i < dims; i++)
+				{
+					const float d = q[i] - x[i];
+					exact += metric == Metric::kL2 ? d * d : metric == Metric::kL1 ? std::fabs(d) : -q[i] * x[i];
+					qn += q[i] * q[i];
+				}
+				const CodeDistance cd(k, Storage::kSq8, metric, dims);
+				EXPECT_LE(cd.LowerBound(q.data(), std::sqrt(qn), stored.data()), exact)
+					<< MetricName(metric) << " at " << dims << " dimensions";
+			}
+	EXPECT_GT(CodeDistance::MarginFor(16000), CodeDistance::kBoundMargin);
+	EXPECT_EQ(CodeDistance::MarginFor(100), CodeDistance::kBoundMargin);
+}

@@ -21,6 +21,8 @@ extern "C" {
 #include "commands/explain.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 }
@@ -93,13 +95,15 @@ Begin(CustomScanState *node, EState *estate, int eflags)
 	s->run_cxt = AllocSetContextCreate(s->scan_cxt, "quarry_hybrid run", ALLOCSET_SMALL_SIZES);
 }
 
+// The request argument each of the node's expressions computes.
+constexpr int kArgOf[kExprCount] = {kTextQuery, kVectorQuery, kDepth, kFusion, kK, kWeight};
+
 // Evaluates the request's arguments in the node's expression context.
 Request
 Evaluate(ScanState *s)
 {
 	Request r{};
 	ExprContext *econtext = s->css.ss.ps.ps_ExprContext;
-	static constexpr int kArgOf[kExprCount] = {kTextQuery, kVectorQuery, kDepth, kFusion, kK, kWeight};
 	for (int i = 0; i < kExprCount; i++)
 	{
 		const int arg = kArgOf[i];
@@ -109,6 +113,26 @@ Evaluate(ScanState *s)
 						   arg == kDepth ? "depth" : arg == kFusion ? "fusion" : arg == kK ? "k" : "weight");
 	}
 	return r;
+}
+
+// Copies the request's values passed by reference (the queries, the fusion
+// name) into the current memory context (the run's): they were evaluated in
+// the expression context, which Collect resets for every candidate it
+// filters, while the index scans and the registration still read them.
+void
+KeepRequest(ScanState *s, Request &r)
+{
+	for (int i = 0; i < kExprCount; i++)
+	{
+		const int arg = kArgOf[i];
+		if (r.null[arg])
+			continue;
+		int16 length;
+		bool by_value;
+		get_typlenbyval(exprType(reinterpret_cast<Node *>(s->exprs[i]->expr)), &length, &by_value);
+		if (!by_value)
+			r.values[arg] = datumCopy(r.values[arg], by_value, length);
+	}
 }
 
 // Reads up to `depth` candidates from an ordered scan of `index` by the
@@ -153,16 +177,17 @@ Collect(ScanState *s, Relation index, uint16_t strategy, Datum query, bool bm25,
 void
 Run(ScanState *s)
 {
+	MemoryContextReset(s->run_cxt); // forgets the last run's registration and request
+	MemoryContext old = MemoryContextSwitchTo(s->run_cxt);
 	Request r = Evaluate(s);
+	KeepRequest(s, r);
 	fusion::Options options = RequestOptions(r, &s->depth);
 	s->options = options;
-	MemoryContextReset(s->run_cxt); // forgets the last run's registration
 	if (s->arena == nullptr)
 		s->arena = pg::CreateScanArena(s->scan_cxt);
 	else
 		s->arena->Reset(); // a rescan: one block kept, as the index scans do
 	mem::ScanArena *arena = s->arena;
-	MemoryContext old = MemoryContextSwitchTo(s->run_cxt);
 	std::span<fusion::Candidate> text{arena->MakeArray<fusion::Candidate>(s->depth), s->depth};
 	std::span<fusion::Candidate> vector{arena->MakeArray<fusion::Candidate>(s->depth), s->depth};
 	s->text_candidates = r.null[kTextQuery] ? 0 : Collect(s, s->bm25_index, kBm25Strategy, r.values[kTextQuery], true, text);
