@@ -106,6 +106,18 @@ CREATE INDEX hpb_ip ON hpb_items USING quarry_hnsw (v quarry_ip_ops) WITH (m = 1
 INSERT INTO hpb_results SELECT 'ip', 'serial', hpb_recall('ip');
 DROP INDEX hpb_ip;
 
+-- A compressed layout (storage = 'sq8'), parallel then serial: the parallel
+-- build's writer sizes the records by the layout.
+SET max_parallel_maintenance_workers = 2;
+CREATE INDEX hpb_sq8 ON hpb_items USING quarry_hnsw (v quarry_l2_ops) WITH (storage = 'sq8');
+SELECT * FROM quarry_verify_index('hpb_sq8');
+INSERT INTO hpb_results SELECT 'l2 sq8', 'parallel', hpb_recall('l2');
+DROP INDEX hpb_sq8;
+SET max_parallel_maintenance_workers = 0;
+CREATE INDEX hpb_sq8 ON hpb_items USING quarry_hnsw (v quarry_l2_ops) WITH (storage = 'sq8');
+INSERT INTO hpb_results SELECT 'l2 sq8', 'serial', hpb_recall('l2');
+DROP INDEX hpb_sq8;
+
 -- Parallel recall at least 0.9 and no more than 0.03 below the serial
 -- build's (either may come out ahead).
 SELECT p.metric, p.recall >= 0.9 AS good, p.recall >= s.recall - 0.03 AS as_serial
