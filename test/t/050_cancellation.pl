@@ -155,7 +155,7 @@ for my $am ('bm25', 'hnsw')
 SELECT count(*) > 0 FROM pg_stat_progress_create_index WHERE tuples_done > 1000 OR blocks_done > 10});
 	usleep(500_000);
 	my $pid = $node->safe_psql('postgres',
-		"SELECT pid FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX%' AND state = 'active'");
+		"SELECT pid FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX%' AND state = 'active' AND backend_type = 'client backend'");
 	my $latency = $node->safe_psql('postgres', "SELECT cancel_and_wait($pid)");
 	($v, $err) = finish_session($h, $base);
 	like($err, qr/canceling statement due to user request/, "$am: CREATE INDEX is cancelled");
@@ -182,7 +182,7 @@ SELECT count(*) > 0 FROM pg_stat_progress_create_index WHERE tuples_done > 1000 
 SELECT count(*) > 0 FROM pg_stat_activity
 WHERE state = 'active' AND query LIKE '%ORDER BY%' AND clock_timestamp() - query_start > interval '0.5 s'});
 	$pid = $node->safe_psql('postgres',
-		"SELECT pid FROM pg_stat_activity WHERE query LIKE '%ORDER BY%' AND state = 'active' AND pid <> pg_backend_pid()");
+		"SELECT pid FROM pg_stat_activity WHERE query LIKE '%ORDER BY%' AND state = 'active' AND pid <> pg_backend_pid() AND backend_type = 'client backend'");
 	$latency = $node->safe_psql('postgres', "SELECT cancel_and_wait($pid)");
 	($v, $err) = finish_session($h, $base);
 	like($err, qr/canceling statement due to user request/, "$am: the long scan is cancelled");
