@@ -45,50 +45,17 @@ destdir=${2:-}
 [[ -z $destdir || $destdir == /* ]] || destdir=$PWD/$destdir
 tarball=${QUARRY_CITUS_TARBALL:-$(cd "$repo/.." && pwd)/shared/vendor/citus/citus-$version.tar.xz}
 
-if [[ -n ${QUARRY_PG_CACHE:-} ]]; then
-	cache=$QUARRY_PG_CACHE
-elif [[ $(id -u) -eq 0 ]]; then
-	cache=/var/cache/quarry
-else
-	cache=${XDG_CACHE_HOME:-$HOME/.cache}/quarry
-fi
-[[ $cache == /* ]] || cache=$PWD/$cache
-
-pg_version=$("$pg_config" --version)
-major=$(sed -E 's/^PostgreSQL ([0-9]+).*/\1/' <<<"$pg_version")
-key=$(printf '%s\n%s\n' "$pg_version" "$("$pg_config" --includedir-server)" | sha1sum | cut -c1-12)
-pkglibdir=$("$pg_config" --pkglibdir)
-sharedir=$("$pg_config" --sharedir)
-dir=$cache/citus-$version/pg$major-$key
-
 say() { echo "citus: $*"; }
+source "$repo/test/lib/extension_build.sh"
+dir=$cache/citus-$version/pg$major-$key
 
 if ((major < 15 || major > 17)); then
 	say "Citus $version supports PostgreSQL 15 to 17, not $major"
 	exit 3
 fi
 
-# Whether the target has every file of the build with the same content.
-installed() {
-	local f
-	while IFS= read -r -d '' f; do
-		cmp -s "$dir/stage/$f" "$destdir/$f" || return 1
-	done < <(cd "$dir/stage" && find . -type f -printf '%P\0')
-}
-
-# Copies the build's files into the target (sudo when it is not writable).
-install_build() {
-	local sudo=()
-	if [[ ! -w ${destdir:-/}$pkglibdir || ! -w ${destdir:-/}$sharedir/extension ]]; then
-		[[ $(id -u) -ne 0 ]] && sudo=(sudo)
-	fi
-	[[ -z $destdir ]] || mkdir -p "$destdir"
-	(cd "$dir/stage" && tar -cf - .) | "${sudo[@]}" tar --no-same-owner -xf - -C "${destdir:-/}"
-	say "$(cat "$dir/.quarry-built") installed into ${destdir:+$destdir }$(dirname "$pkglibdir")"
-}
-
 if [[ -f $dir/.quarry-built ]]; then
-	installed || install_build
+	installed "$dir" || install_build "$dir"
 	exit 0
 fi
 
@@ -109,7 +76,7 @@ if ! flock -n 9; then
 	flock 9
 fi
 if [[ -f $dir/.quarry-built ]]; then
-	installed || install_build
+	installed "$dir" || install_build "$dir"
 	exit 0
 fi
 
@@ -149,4 +116,4 @@ find "$dir/stage" -depth -type d -empty -delete
 chmod -R a+rX "$cache/citus-$version"
 echo "Citus $version ($(basename "$tarball")) for $pg_version" >"$dir/.quarry-built"
 say "built in $((SECONDS - start)) s"
-installed || install_build
+installed "$dir" || install_build "$dir"

@@ -47,44 +47,13 @@ destdir=${2:-}
 }
 [[ -z $destdir || $destdir == /* ]] || destdir=$PWD/$destdir
 
-if [[ -n ${QUARRY_PG_CACHE:-} ]]; then
-	cache=$QUARRY_PG_CACHE
-elif [[ $(id -u) -eq 0 ]]; then
-	cache=/var/cache/quarry
-else
-	cache=${XDG_CACHE_HOME:-$HOME/.cache}/quarry
-fi
-[[ $cache == /* ]] || cache=$PWD/$cache
-
-pg_version=$("$pg_config" --version)
-major=$(sed -E 's/^PostgreSQL ([0-9]+).*/\1/' <<<"$pg_version")
-key=$(printf '%s\n%s\n' "$pg_version" "$("$pg_config" --includedir-server)" | sha1sum | cut -c1-12)
-pkglibdir=$("$pg_config" --pkglibdir)
-sharedir=$("$pg_config" --sharedir)
 
 say() { echo "pgvector: $*"; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib/extension_build.sh"
 
 # The build of VERSION for this PostgreSQL, if it is in the cache.
 build_dir() { echo "$cache/pgvector-$1/pg$major-$key"; }
 built() { [[ -f $(build_dir "$1")/.quarry-built ]]; }
-
-# Whether the target has every file of build $1 with the same content.
-installed() {
-	local dir=$1 f
-	while IFS= read -r -d '' f; do
-		cmp -s "$dir/stage/$f" "$destdir/$f" || return 1
-	done < <(cd "$dir/stage" && find . -type f -printf '%P\0')
-}
-
-# Copies build $1's files into the target (sudo when it is not writable).
-install_build() {
-	local dir=$1 sudo=()
-	if [[ ! -w ${destdir:-/}$pkglibdir || ! -w ${destdir:-/}$sharedir/extension ]]; then
-		[[ $(id -u) -ne 0 ]] && sudo=(sudo)
-	fi
-	(cd "$dir/stage" && tar -cf - .) | "${sudo[@]}" tar --no-same-owner -xf - -C "${destdir:-/}"
-	say "$(cat "$dir/.quarry-built") installed into ${destdir:+$destdir }$(dirname "$pkglibdir")"
-}
 
 # The newest cached build for this PostgreSQL: nothing to fetch.
 latest_cached() {
