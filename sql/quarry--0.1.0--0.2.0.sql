@@ -145,3 +145,46 @@ CREATE FUNCTION @extschema@.quarry_hybrid_detail_scored(pg_catalog.tid, pg_catal
     @extschema@.quarry_query, anyelement, anyelement, pg_catalog.int4, pg_catalog.text, pg_catalog.float8,
     pg_catalog.float8) RETURNS @extschema@.quarry_hybrid_detail
     AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL RESTRICTED COST 1;
+
+-- BM25 statistics of a distributed table (README "Scaling out with Citus").
+-- Each shard of a Citus distributed table has its own quarry_bm25 index and
+-- scores with its own N, lengths and document frequencies; a query carrying
+-- the table's statistics scores the same on every shard.
+--
+-- quarry_bm25_term_statistics: the sum over these indexes (a worker's shards
+-- of one table) of N, the total lengths and the document frequency of every
+-- term the query looks up in them. Needs what quarry_bm25_stats needs.
+CREATE FUNCTION @extschema@.quarry_bm25_term_statistics(indexes pg_catalog.regclass[],
+    query @extschema@.quarry_query) RETURNS pg_catalog.text
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+-- The sum of several of those (one per worker).
+CREATE FUNCTION @extschema@.quarry_bm25_sum_statistics(statistics pg_catalog.text[]) RETURNS pg_catalog.text
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- The query scored with the given statistics (NULL: the index's own).
+CREATE FUNCTION @extschema@.quarry_query_with_statistics(query @extschema@.quarry_query,
+    statistics pg_catalog.text) RETURNS @extschema@.quarry_query
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+-- The statistics a query carries, or NULL.
+CREATE FUNCTION @extschema@.quarry_query_statistics(query @extschema@.quarry_query) RETURNS pg_catalog.text
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- The statistics of the whole table of `index` for `query`: on a Citus
+-- distributed table the sum over its shards, collected with one query that
+-- Citus sends to every shard (SELECT quarry_bm25_shard_statistics(<key>,
+-- <query>) FROM <table>, over its cached connections, in the current
+-- transaction); on any other table the index's own. The planner calls it
+-- when quarry.bm25_statistics is 'global'; callable directly to collect once
+-- for several queries.
+CREATE FUNCTION @extschema@.quarry_bm25_global_statistics(index pg_catalog.regclass,
+    query @extschema@.quarry_query) RETURNS pg_catalog.text
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+-- What each shard answers to the query above: the planner hook turns
+-- SELECT quarry_bm25_shard_statistics(<key>, <query>) FROM <table> into one
+-- row, the statistics of <table>'s quarry_bm25 index on <key>. Any other use
+-- is an error.
+CREATE FUNCTION @extschema@.quarry_bm25_shard_statistics(key "any", query @extschema@.quarry_query)
+    RETURNS pg_catalog.text
+    AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+-- The query carrying the statistics of the whole table of `index`.
+CREATE FUNCTION @extschema@.quarry_global_query(query @extschema@.quarry_query, index pg_catalog.regclass)
+    RETURNS @extschema@.quarry_query LANGUAGE sql VOLATILE STRICT PARALLEL UNSAFE
+    RETURN @extschema@.quarry_query_with_statistics(query, @extschema@.quarry_bm25_global_statistics(index, query));

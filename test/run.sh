@@ -187,6 +187,15 @@ if { [[ $QUARRY_PG == 15 ]] && { want unit || want sanitize || want fuzz || want
 		summary
 		exit 1
 	fi
+	# Citus, for test/t/095_citus.sh (a test dependency only): built once into
+	# the cache, installed where quarry was (silent when it is there).
+	citus_rc=0
+	test/build_citus.sh pg_config "${QUARRY_DESTDIR:-}" || citus_rc=$?
+	if [[ $citus_rc -ne 0 && $citus_rc -ne 3 ]]; then
+		fail "Citus: build or install (test/build_citus.sh)"
+		summary
+		exit 1
+	fi
 	rm -f build.log
 	pass 1
 	stage_end

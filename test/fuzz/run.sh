@@ -23,7 +23,7 @@ if ! CXX=clang++ cmake -S "$repo" -B "$build" -DQUARRY_FUZZ=ON >"$work/cmake.log
 	exit 1
 fi
 
-targets=(codec posting dict_page engine query_syntax highlight positions phrase vector_formats code_decoder)
+targets=(codec posting dict_page engine query_syntax highlight positions phrase vector_formats code_decoder term_statistics)
 status=0
 total=0
 for target in "${targets[@]}"; do

@@ -57,6 +57,7 @@ struct ScoreCache {
 	bool parsed;
 	char *text;
 	int bytes;
+	uint64_t stats_hash; // of the statistics the query carries (0: none)
 	MemoryContext cxt;
 	mem::ScanArena *arena;
 	PreparedQuery *query;
@@ -77,6 +78,7 @@ Holds(const ScoreCache *cache, const QueryValue &q)
 	return cache != nullptr && cache->query != nullptr && cache->index == q.index && cache->user == GetUserId() &&
 		   cache->column_operand == q.column_operand && cache->check_as_user == q.check_as_user &&
 		   cache->parsed == q.parsed && cache->bytes == static_cast<int>(q.text.size()) &&
+		   cache->stats_hash == StatisticsHash(q.stats) &&
 		   std::memcmp(cache->text, q.text.data(), q.text.size()) == 0;
 }
 
@@ -132,7 +134,7 @@ CachedQuery(FunctionCallInfo fcinfo, const QueryValue &q)
 	{
 		pg::IndexErrorContext context("quarry_bm25 scoring", RelationGetRelationName(index));
 		IndexView *view = OpenIndexView(index, arena);
-		prepared = PrepareQuery(view, q.text, q.parsed, arena);
+		prepared = PrepareQuery(view, q.text, q.parsed, q.stats, arena);
 	}
 	UseScanStatistics(q.index, q, *prepared);
 	index_close(index, NoLock);
@@ -146,6 +148,7 @@ CachedQuery(FunctionCallInfo fcinfo, const QueryValue &q)
 	cache->check_as_user = q.check_as_user;
 	cache->parsed = q.parsed;
 	cache->bytes = static_cast<int>(q.text.size());
+	cache->stats_hash = StatisticsHash(q.stats);
 	cache->term_scores = arena.MakeArray<double>(std::max<uint32_t>(prepared->scored_count, 1));
 	cache->query = prepared;
 	return cache;

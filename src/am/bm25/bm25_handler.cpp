@@ -4,6 +4,7 @@
 // PostgreSQL calls every callback through am/am_routine.h's wrappers, which
 // run it in pg::IndexBoundary: no C++ exception reaches PostgreSQL.
 #include "am/bm25/bm25.h"
+#include "am/bm25/bm25_distributed.h"
 
 #include "am/am_routine.h"
 #include "am/bm25/bm25_planner.h"
@@ -124,6 +125,7 @@ Initialize()
 {
 	RegisterOptions();
 	DefineSettings();
+	DefineDistributedSettings();
 	InstallPlannerHook();
 	InstallFieldsPlanHooks();
 }

@@ -30,6 +30,7 @@
 // of a session may be planned before quarry is loaded, hence the advice to add
 // quarry to session_preload_libraries.
 #include "am/bm25/bm25.h"
+#include "am/bm25/bm25_distributed.h"
 #include "am/bm25/bm25_planner.h"
 #include "am/bm25/bm25_query.h"
 #include "am/catalog_generation.h"
@@ -59,6 +60,7 @@ extern "C" {
 #include "parser/parse_oper.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
+#include "utils/array.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -84,6 +86,8 @@ struct Catalog {
 	Oid snippet_fn;	   // quarry_snippet(text, quarry_query, ...), InvalidOid if not installed
 	Oid highlights_fn; // quarry_highlights(text, quarry_query)
 	Oid resolve_fn;	  // quarry_query_resolve(quarry_query, quarry_query), 0.2.0 and later
+	Oid shard_stats_fn; // quarry_bm25_shard_statistics("any", quarry_query), InvalidOid before 0.2.0
+	Oid term_stats_fn;	// quarry_bm25_term_statistics(regclass[], quarry_query)
 	bool resolve_oid; // an install of 0.1.0: quarry_query_resolve(quarry_query, oid), no column read
 	// While the values an INSERT, UPDATE or MERGE writes and its RETURNING
 	// list are walked: that query's result relation (and ON CONFLICT's
@@ -105,6 +109,11 @@ struct Walk {
 	Catalog cat;
 	Query *stack[kMaxDepth];
 	int depth;
+	// The statement's parameter values (a custom plan), or null; and whether
+	// a scored query on a distributed table is a parameter without a value
+	// here (a generic plan: it must not be chosen, bm25_distributed.h).
+	ParamListInfo params;
+	bool needs_custom_plan;
 };
 static_assert(std::is_trivially_destructible_v<Walk>);
 
@@ -442,10 +451,63 @@ WalkQuery(Query *query, Walk *walk)
 	return result;
 }
 
+// Whether `node` holds a parameter of the statement ($1).
+bool
+HasExternParam(Node *node, Walk *unused)
+{
+	if (node == nullptr)
+		return false;
+	if (IsA(node, Param))
+		return reinterpret_cast<Param *>(node)->paramkind == PARAM_EXTERN;
+	return expression_tree_walker(node, AsWalker(HasExternParam), unused);
+}
+
+// The query operand as a constant, folded with the statement's parameter
+// values as the planner will fold it (a custom plan), or null if it is not
+// one (a generic plan's parameter, a subquery, a column).
+Const *
+FoldedQuery(Node *query, const Walk *walk)
+{
+	if (IsA(query, Const))
+		return reinterpret_cast<Const *>(query);
+	PlannerGlobal *glob = makeNode(PlannerGlobal);
+	glob->boundParams = walk->params;
+	PlannerInfo *root = makeNode(PlannerInfo);
+	root->glob = glob;
+	Node *folded = eval_const_expressions(root, static_cast<Node *>(copyObjectImpl(query)));
+	return IsA(folded, Const) ? reinterpret_cast<Const *>(folded) : nullptr;
+}
+
+// The query operand of a scored query on a distributed table (quarry.
+// bm25_statistics = 'global'): a constant carrying the table's statistics,
+// or nullptr when its value is not known while planning.
+Node *
+GlobalStatisticsQuery(Node *query, Oid index, Walk *walk)
+{
+	Const *value = FoldedQuery(query, walk);
+	if (value == nullptr)
+	{
+		// A generic plan would score with each shard's statistics.
+		walk->needs_custom_plan = walk->needs_custom_plan || (walk->params == nullptr && HasExternParam(query, nullptr));
+		return nullptr;
+	}
+	if (value->constisnull)
+		return nullptr;
+	QueryValue q = DecodeQuery(value->constvalue);
+	if (q.index != InvalidOid && q.index != index)
+		index = q.index;
+	if (!IsDistributedTable(pg::IndexTable(index)))
+		return nullptr;
+	return reinterpret_cast<Node *>(makeConst(walk->cat.query_type, -1, InvalidOid, -1,
+											  WithGlobalStatistics(walk->cat.query_type, index, value->constvalue),
+											  false, false));
+}
+
 // Names the index of the query in args[1] from the text operand args[0] (of
-// an operator, or of a highlighting function).
+// an operator, or of a highlighting function). `scored`: the operator scores
+// (<@>), which on a distributed table may need the table's statistics.
 void
-RewriteQueryArgument(List *args, Walk *walk)
+RewriteQueryArgument(List *args, Walk *walk, bool scored)
 {
 	if (list_length(args) < 2)
 		return;
@@ -459,6 +521,17 @@ RewriteQueryArgument(List *args, Walk *walk)
 	Resolution r = ResolveIndex(walk->cat, static_cast<Node *>(linitial(args)), stack, walk->depth);
 	if (r.index == InvalidOid)
 		return;
+	if (IsDistributedTable(pg::IndexTable(r.index)))
+	{
+		// Each shard resolves its own index; the coordinator's OID means
+		// nothing there. Only the statistics may be added here.
+		Node *global = scored && statistics_mode == static_cast<int>(StatisticsMode::kGlobal)
+						   ? GlobalStatisticsQuery(query, r.index, walk)
+						   : nullptr;
+		if (global != nullptr)
+			list_nth_cell(args, 1)->ptr_value = global;
+		return;
+	}
 	Node *resolved = ResolvedQuery(walk->cat, query, r);
 	if (resolved != nullptr)
 		list_nth_cell(args, 1)->ptr_value = resolved;
@@ -475,18 +548,63 @@ Walker(Node *node, Walk *walk)
 	{
 		auto *op = reinterpret_cast<OpExpr *>(node);
 		// Called back by PostgreSQL's tree walker: a throw must not cross it.
-		if (op->opno == walk->cat.score_op || op->opno == walk->cat.match_op ||
-			(op->opno != InvalidOid && (op->opno == walk->cat.row_score_op || op->opno == walk->cat.row_match_op)))
-			pg::Boundary("quarry planner hook", [&] { RewriteQueryArgument(op->args, walk); });
+		const bool scored = op->opno == walk->cat.score_op ||
+							(op->opno != InvalidOid && op->opno == walk->cat.row_score_op);
+		if (scored || op->opno == walk->cat.match_op ||
+			(op->opno != InvalidOid && op->opno == walk->cat.row_match_op))
+			pg::Boundary("quarry planner hook", [&] { RewriteQueryArgument(op->args, walk, scored); });
 	}
 	if (IsA(node, FuncExpr))
 	{
 		auto *call = reinterpret_cast<FuncExpr *>(node);
 		if (call->funcid != InvalidOid &&
 			(call->funcid == walk->cat.snippet_fn || call->funcid == walk->cat.highlights_fn))
-			pg::Boundary("quarry planner hook", [&] { RewriteQueryArgument(call->args, walk); });
+			pg::Boundary("quarry planner hook", [&] { RewriteQueryArgument(call->args, walk, false); });
 	}
 	return expression_tree_walker(node, AsWalker(Walker), walk);
+}
+
+// SELECT quarry_bm25_shard_statistics(<key>, q) FROM t, as the coordinator
+// sends it to each shard of a distributed table (bm25_distributed.h), becomes
+// one row: quarry_bm25_term_statistics(ARRAY[<t's index on key>], q), with t
+// left in the range table (its SELECT permission still checked) but out of
+// the FROM list. Anything else calling the function is left alone (it ERRORs).
+bool
+RewriteShardStatistics(Query *parse, Walk *walk)
+{
+	const Catalog &cat = walk->cat;
+	if (cat.shard_stats_fn == InvalidOid || parse->commandType != CMD_SELECT || list_length(parse->rtable) != 1 ||
+		list_length(parse->targetList) != 1 || parse->hasAggs || parse->hasWindowFuncs || parse->hasTargetSRFs ||
+		parse->hasSubLinks || parse->groupClause != NIL || parse->havingQual != nullptr || parse->sortClause != NIL ||
+		parse->distinctClause != NIL || parse->limitCount != nullptr || parse->limitOffset != nullptr ||
+		parse->setOperations != nullptr || parse->cteList != NIL || parse->rowMarks != NIL)
+		return false;
+	auto *rte = static_cast<RangeTblEntry *>(linitial(parse->rtable));
+	auto *tle = static_cast<TargetEntry *>(linitial(parse->targetList));
+	Node *quals = parse->jointree->quals;
+	if (rte->rtekind != RTE_RELATION || tle->resjunk || !IsA(tle->expr, FuncExpr) ||
+		reinterpret_cast<FuncExpr *>(tle->expr)->funcid != cat.shard_stats_fn ||
+		list_length(parse->jointree->fromlist) != 1 ||
+		(quals != nullptr && !(IsA(quals, Const) && DatumGetBool(reinterpret_cast<Const *>(quals)->constvalue) &&
+							   !reinterpret_cast<Const *>(quals)->constisnull)))
+		return false;
+	if (IsDistributedTable(rte->relid))
+		return false; // the coordinator: Citus sends it to the shards
+	List *args = reinterpret_cast<FuncExpr *>(tle->expr)->args;
+	walk->stack[0] = parse;
+	const Resolution r = ResolveIndex(cat, static_cast<Node *>(linitial(args)), walk->stack, 1);
+	if (r.index == InvalidOid)
+		return false;
+	Datum oid = ObjectIdGetDatum(r.index);
+	ArrayType *array = construct_array(&oid, 1, REGCLASSOID, sizeof(Oid), true, TYPALIGN_INT);
+	Node *indexes = reinterpret_cast<Node *>(
+		makeConst(REGCLASSARRAYOID, -1, InvalidOid, -1, PointerGetDatum(array), false, false));
+	tle->expr = reinterpret_cast<Expr *>(makeFuncExpr(cat.term_stats_fn, TEXTOID,
+													   list_make2(indexes, lsecond(args)), InvalidOid, InvalidOid,
+													   COERCE_EXPLICIT_CALL));
+	parse->jointree->fromlist = NIL;
+	parse->jointree->quals = nullptr;
+	return true;
 }
 
 // Looks the catalog of this install up by name (LoadCatalog caches it).
@@ -509,6 +627,10 @@ LookUpCatalog(Catalog *cat)
 	Oid snippet_args[6] = {TEXTOID, cat->query_type, TEXTOID, TEXTOID, INT4OID, INT4OID};
 	cat->snippet_fn = LookupFuncName(qualified("quarry_snippet"), 6, snippet_args, true);
 	cat->highlights_fn = LookupFuncName(qualified("quarry_highlights"), 2, snippet_args, true);
+	Oid stats_args[2] = {ANYOID, cat->query_type};
+	cat->shard_stats_fn = LookupFuncName(qualified("quarry_bm25_shard_statistics"), 2, stats_args, true);
+	stats_args[0] = REGCLASSARRAYOID;
+	cat->term_stats_fn = LookupFuncName(qualified("quarry_bm25_term_statistics"), 2, stats_args, true);
 	Oid args[2] = {cat->query_type, cat->query_type};
 	cat->resolve_fn = LookupFuncName(qualified("quarry_query_resolve"), 2, args, true);
 	cat->resolve_oid = cat->resolve_fn == InvalidOid;
@@ -543,9 +665,13 @@ Planner(Query *parse, const char *query_string, int cursor_options, ParamListInf
 {
 	Walk walk;
 	walk.depth = 0;
+	walk.params = bound_params;
+	walk.needs_custom_plan = false;
 	const bool loaded = pg::Boundary("quarry planner hook", [&] {
 		if (parse->commandType == CMD_UTILITY || !LoadCatalog(&walk.cat))
 			return false;
+		if (RewriteShardStatistics(parse, &walk))
+			return true;
 		WalkQuery(parse, &walk);
 		return true;
 	});
@@ -554,6 +680,11 @@ Planner(Query *parse, const char *query_string, int cursor_options, ParamListInf
 							: standard_planner(parse, query_string, cursor_options, bound_params);
 	if (loaded)
 		pg::Boundary("quarry planner hook", [&] { am::UseScanValues(stmt); });
+	// A generic plan would score with each shard's statistics: priced so
+	// that the plan cache always makes custom plans (as Citus does for
+	// parameters it cannot route).
+	if (walk.needs_custom_plan && stmt->planTree != nullptr)
+		stmt->planTree->total_cost += 1e10;
 	return stmt;
 }
 

@@ -5,6 +5,7 @@
 //   'allocator fragmentation'::quarry_query           index not named yet
 //   quarry_query('allocator fragmentation', 'docs_body_idx')   index named
 //   quarry_query_parse('+allocator -jemalloc')        read with the syntax
+//   quarry_query_with_statistics(q, 'n=... df=...')  scored with given statistics
 //
 // An unnamed index is filled in by the planner from the column the query is
 // compared with, when that column has exactly one quarry_bm25 index
@@ -15,6 +16,7 @@
 #include "pg/postgres_api.h"
 
 
+#include <cstdint>
 #include <string_view>
 
 namespace quarry::am::bm25 {
@@ -29,6 +31,9 @@ struct QueryValue {
 	// bm25_query_type.cpp.
 	bool column_operand = false;
 	Oid check_as_user = InvalidOid;
+	// BM25 statistics to score with instead of the index's own (a distributed
+	// table's, fts/term_statistics.h): validated text, empty when none.
+	std::string_view stats = {};
 };
 
 /// Whether the current user may score `q` with its index's statistics (a
@@ -38,6 +43,23 @@ void CheckMayScore(const QueryValue &q);
 
 /// `q` without the planner's column-read mark.
 QueryValue WithoutColumnRead(QueryValue q);
+
+/// `text` if it is well-formed statistics (fts/term_statistics.h); ERRORs if
+/// not (bm25_global_stats.cpp).
+std::string_view CheckStatistics(std::string_view text);
+
+/// A hash of the statistics a query carries (FNV-1a; 0 for none): cached
+/// scorers are reused only for the same statistics.
+inline uint64_t
+StatisticsHash(std::string_view stats)
+{
+	if (stats.empty())
+		return 0;
+	uint64_t h = 1469598103934665603ULL;
+	for (char c : stats)
+		h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+	return h | 1;
+}
 
 /// Reads a quarry_query datum (detoasting if needed, in the current context).
 QueryValue DecodeQuery(Datum value);

@@ -7,6 +7,8 @@
 //   uint8_t  flags          kParsedFlag: the text is read with the query syntax
 //                           (quarry_query_parse); kColumnFlag: see below
 //   Oid      check_as_user  only with kColumnFlag
+//   uint32_t stats_bytes    only with kStatsFlag: the statistics to score with
+//   char     stats[]        (fts/term_statistics.h), validated when made
 //   char     text[]         the query text as given (not NUL-terminated)
 //
 // kColumnFlag is set by the planner alone (bm25_planner.cpp), on the query
@@ -21,11 +23,14 @@
 //
 // Text form (quarry_query_in / quarry_query_out): a plain query prints as its
 // text, a parsed one as "parsed:" followed by its text; a plain query whose text
-// itself starts with "parsed:" or "plain:" prints with "plain:" in front. Input
-// reads the same forms, so every value prints and reads back to itself (the
-// index is not part of the text form: it is resolved again from the column).
+// itself starts with "parsed:", "plain:" or "stats{" prints with "plain:" in
+// front. A query carrying statistics prints as "stats{<statistics>}" followed
+// by that form. Input reads the same forms, so every value prints and reads
+// back to itself (the index is not part of the text form: it is resolved again
+// from the column; a distributed table's shards resolve it to their own index).
 #include "am/bm25/bm25_query.h"
 #include "am/index_kind.h"
+#include "fts/term_statistics.h"
 
 #include "pg/guard.h"
 
@@ -33,6 +38,7 @@ extern "C" {
 #include "access/htup_details.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
@@ -49,13 +55,30 @@ constexpr std::size_t kFlagsOffset = kIndexOffset + sizeof(Oid);
 constexpr std::size_t kHeaderBytes = kFlagsOffset + 1;
 constexpr uint8_t kParsedFlag = 0x01;
 constexpr uint8_t kColumnFlag = 0x02;
+constexpr uint8_t kStatsFlag = 0x04;
 
 constexpr std::string_view kParsedPrefix = "parsed:";
 constexpr std::string_view kPlainPrefix = "plain:";
+constexpr std::string_view kStatsPrefix = "stats{";
 
 QueryValue
 ReadQueryText(std::string_view s)
 {
+	if (s.starts_with(kStatsPrefix))
+	{
+		const std::size_t end = s.find('}');
+		fts::TermStatistics stats;
+		const char *error = "\"stats{\" without \"}\"";
+		if (end == std::string_view::npos ||
+			!fts::TermStatistics::Parse(s.substr(kStatsPrefix.size(), end - kStatsPrefix.size()), &stats, &error))
+			throw pg::Error(ERRCODE_INVALID_TEXT_REPRESENTATION,
+							pg::Format("malformed quarry_query statistics: %s", error).text,
+							"A quarry_query whose text starts with \"stats{\" carries BM25 statistics.",
+							"For a query whose words start with \"stats{\", write \"plain:\" in front.");
+		QueryValue q = ReadQueryText(s.substr(end + 1));
+		q.stats = s.substr(kStatsPrefix.size(), end - kStatsPrefix.size());
+		return q;
+	}
 	if (s.starts_with(kParsedPrefix))
 		return QueryValue{InvalidOid, s.substr(kParsedPrefix.size()), true};
 	if (s.starts_with(kPlainPrefix))
@@ -68,7 +91,7 @@ QueryTextPrefix(const QueryValue &q)
 {
 	if (q.parsed)
 		return kParsedPrefix;
-	if (q.text.starts_with(kParsedPrefix) || q.text.starts_with(kPlainPrefix))
+	if (q.text.starts_with(kParsedPrefix) || q.text.starts_with(kPlainPrefix) || q.text.starts_with(kStatsPrefix))
 		return kPlainPrefix;
 	return {};
 }
@@ -85,7 +108,7 @@ DecodeQuery(Datum value)
 	QueryValue q{};
 	std::memcpy(&q.index, bytes + kIndexOffset, sizeof(Oid));
 	const auto flags = static_cast<uint8_t>(bytes[kFlagsOffset]);
-	if ((flags & ~(kParsedFlag | kColumnFlag)) != 0)
+	if ((flags & ~(kParsedFlag | kColumnFlag | kStatsFlag)) != 0)
 		pg::ThrowError(ERRCODE_DATA_CORRUPTED, "malformed quarry_query value");
 	q.parsed = (flags & kParsedFlag) != 0;
 	q.column_operand = (flags & kColumnFlag) != 0;
@@ -97,6 +120,18 @@ DecodeQuery(Datum value)
 		std::memcpy(&q.check_as_user, bytes + kHeaderBytes, sizeof(Oid));
 		text_start += sizeof(Oid);
 	}
+	if ((flags & kStatsFlag) != 0)
+	{
+		uint32_t stats_bytes;
+		if (size < text_start + sizeof(uint32_t))
+			pg::ThrowError(ERRCODE_DATA_CORRUPTED, "malformed quarry_query value");
+		std::memcpy(&stats_bytes, bytes + text_start, sizeof(uint32_t));
+		text_start += sizeof(uint32_t);
+		if (stats_bytes == 0 || size - text_start < stats_bytes)
+			pg::ThrowError(ERRCODE_DATA_CORRUPTED, "malformed quarry_query value");
+		q.stats = std::string_view(bytes + text_start, stats_bytes);
+		text_start += stats_bytes;
+	}
 	q.text = std::string_view(bytes + text_start, size - text_start);
 	return q;
 }
@@ -104,16 +139,25 @@ DecodeQuery(Datum value)
 Datum
 EncodeQuery(const QueryValue &value)
 {
-	const std::size_t header = kHeaderBytes + (value.column_operand ? sizeof(Oid) : 0);
+	const std::size_t stats_at = kHeaderBytes + (value.column_operand ? sizeof(Oid) : 0);
+	const bool has_stats = !value.stats.empty();
+	const std::size_t header = stats_at + (has_stats ? sizeof(uint32_t) + value.stats.size() : 0);
 	const std::size_t size = header + value.text.size();
 	if (size > MaxAllocSize)
 		pg::ThrowError(ERRCODE_PROGRAM_LIMIT_EXCEEDED, "quarry_query text is too long");
 	auto *bytes = static_cast<char *>(palloc(size));
 	SET_VARSIZE(bytes, size);
 	std::memcpy(bytes + kIndexOffset, &value.index, sizeof(Oid));
-	bytes[kFlagsOffset] = static_cast<char>((value.parsed ? kParsedFlag : 0) | (value.column_operand ? kColumnFlag : 0));
+	bytes[kFlagsOffset] = static_cast<char>((value.parsed ? kParsedFlag : 0) | (value.column_operand ? kColumnFlag : 0) |
+											(has_stats ? kStatsFlag : 0));
 	if (value.column_operand)
 		std::memcpy(bytes + kHeaderBytes, &value.check_as_user, sizeof(Oid));
+	if (has_stats)
+	{
+		const auto stats_bytes = static_cast<uint32_t>(value.stats.size());
+		std::memcpy(bytes + stats_at, &stats_bytes, sizeof(uint32_t));
+		std::memcpy(bytes + stats_at + sizeof(uint32_t), value.stats.data(), value.stats.size());
+	}
 	std::memcpy(bytes + header, value.text.data(), value.text.size());
 	return PointerGetDatum(bytes);
 }
@@ -189,12 +233,15 @@ QUARRY_FUNCTION(quarry_query_out)
 {
 	return Boundary("quarry_query_out", [&]() -> Datum {
 		QueryValue q = DecodeQuery(PG_GETARG_DATUM(0));
+		StringInfoData out;
+		initStringInfo(&out);
+		if (!q.stats.empty())
+			appendStringInfo(&out, "%.*s%.*s}", static_cast<int>(kStatsPrefix.size()), kStatsPrefix.data(),
+							 static_cast<int>(q.stats.size()), q.stats.data());
 		std::string_view prefix = QueryTextPrefix(q);
-		auto *out = static_cast<char *>(palloc(prefix.size() + q.text.size() + 1));
-		std::memcpy(out, prefix.data(), prefix.size());
-		std::memcpy(out + prefix.size(), q.text.data(), q.text.size());
-		out[prefix.size() + q.text.size()] = '\0';
-		PG_RETURN_CSTRING(out);
+		appendBinaryStringInfo(&out, prefix.data(), static_cast<int>(prefix.size()));
+		appendBinaryStringInfo(&out, q.text.data(), static_cast<int>(q.text.size()));
+		PG_RETURN_CSTRING(out.data);
 	});
 }
 

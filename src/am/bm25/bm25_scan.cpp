@@ -167,7 +167,7 @@ PrepareKey(ScanState *st, IndexScanDesc scan, ScanKey key)
 	QueryValue q = DecodeQuery(key->sk_argument);
 	if (q.index != InvalidOid && q.index != ScanIndexOid(scan))
 		pg::ThrowError(ERRCODE_FEATURE_NOT_SUPPORTED, "quarry_bm25 index \"%s\" cannot run a query that names index \"%s\"", RelationGetRelationName(scan->indexRelation), get_rel_name(q.index));
-	PreparedQuery *prepared = PrepareQuery(st->view, q.text, q.parsed, *st->arena);
+	PreparedQuery *prepared = PrepareQuery(st->view, q.text, q.parsed, q.stats, *st->arena);
 	NoteScanQuery(ScanIndexOid(scan), q, *prepared);
 	return prepared;
 }

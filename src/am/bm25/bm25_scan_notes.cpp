@@ -30,6 +30,7 @@ struct ScanNote {
 	bool parsed;
 	uint32_t bytes;
 	char *text; // in TopMemoryContext, like the arrays below
+	uint64_t stats_hash; // of the statistics the query carried (0: none)
 	fts::CollectionStats stats;
 	uint32_t term_count;
 	uint64_t terms_hash; // of the terms' texts: a prefix's expansions may change within a statement
@@ -44,7 +45,8 @@ int next_note = 0;
 bool
 SameQuery(const ScanNote &n, const QueryValue &q)
 {
-	return n.parsed == q.parsed && n.bytes == q.text.size() && std::memcmp(n.text, q.text.data(), q.text.size()) == 0;
+	return n.parsed == q.parsed && n.bytes == q.text.size() && n.stats_hash == StatisticsHash(q.stats) &&
+		   std::memcmp(n.text, q.text.data(), q.text.size()) == 0;
 }
 
 // Whether note `n` was made in this statement, for the current user.
@@ -99,6 +101,7 @@ NoteScanQuery(Oid index, const QueryValue &q, const PreparedQuery &query)
 		n->bytes = static_cast<uint32_t>(text.size());
 		n->index = index;
 		n->parsed = q.parsed;
+		n->stats_hash = StatisticsHash(q.stats);
 		n->statement = GetCurrentStatementStartTimestamp();
 		n->user = GetUserId();
 		n->doc_freqs = static_cast<uint64_t *>(

@@ -284,10 +284,11 @@ MakeScorers(PreparedQuery *q, const QueryTermList &list)
 } // namespace
 
 PreparedQuery *
-PrepareQuery(IndexView *view, std::string_view text, bool parsed, mem::ScanArena &arena)
+PrepareQuery(IndexView *view, std::string_view text, bool parsed, std::string_view stats, mem::ScanArena &arena)
 {
 	auto *q = arena.Make<PreparedQuery>();
-	*q = PreparedQuery{view, nullptr, 0, 0, {}, nullptr, nullptr, nullptr, 0, nullptr, 0};
+	*q = PreparedQuery{view, nullptr, 0, 0, {}, nullptr, nullptr, nullptr, 0, nullptr, 0, nullptr, 0};
+	SetViewStatistics(view, stats);
 	QueryTermList list = parsed ? ReadClauseTerms(view, text, arena) : ReadPlainTerms(view->config, text);
 	q->term_count = list.count;
 	q->scored_count = list.scored_count;
@@ -329,6 +330,9 @@ PrepareQuery(IndexView *view, std::string_view text, bool parsed, mem::ScanArena
 	MatchPending(view->pending, lookups, positions, lookup_count, arena);
 	for (uint32_t i = 0; i < lookup_count; i++)
 		lookups[i]->doc_freq += lookups[i]->pending_count;
+	ApplyTermStatistics(stats, lookups, lookup_count);
+	q->lookups = lookups;
+	q->lookup_count = lookup_count;
 	for (uint32_t t = 0; t < list.count; t++)
 		if (q->terms[t].field_terms != nullptr)
 			q->terms[t].doc_freq = FieldDocFreq(q->terms[t]);

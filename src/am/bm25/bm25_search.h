@@ -162,11 +162,26 @@ struct PreparedQuery {
 	uint32_t page_bytes_count;
 	class ViewFieldLengths **field_lengths; // field terms' length readers
 	uint32_t field_lengths_count;
+	// Every term looked up in the index (a phrase's lexemes, a field's term),
+	// with its document frequency.
+	QueryTerm **lookups;
+	uint32_t lookup_count;
 };
 static_assert(std::is_trivially_destructible_v<PreparedQuery>, "lives across PostgreSQL calls made without PgCall");
 
 /// `parsed`: read `query` with the query syntax; else it is a bag of words.
-PreparedQuery *PrepareQuery(IndexView *view, std::string_view query, bool parsed, mem::ScanArena &arena);
+/// `stats`: statistics to score with instead of the index's own (validated
+/// text, fts/term_statistics.h), or empty.
+PreparedQuery *PrepareQuery(IndexView *view, std::string_view query, bool parsed, std::string_view stats,
+							mem::ScanArena &arena);
+
+// --- statistics given with the query (bm25_global_stats.cpp) ---
+
+/// Sets the view's N, average lengths and field normalisations from `stats`,
+/// or from its metapage when `stats` is empty.
+void SetViewStatistics(IndexView *view, std::string_view stats);
+/// Gives each looked-up term the document frequency `stats` holds for it.
+void ApplyTermStatistics(std::string_view stats, QueryTerm **lookups, uint32_t count);
 
 /// Opens every term's cursor at its first document.
 void OpenCursors(PreparedQuery *query, mem::ScanArena &arena);

@@ -18,6 +18,7 @@
 #include "am/hybrid/hybrid.h"
 
 #include "am/bm25/bm25_query.h"
+#include "am/distributed_table.h"
 #include "am/index_kind.h"
 #include "pg/compat.h"
 #include "pg/guard.h"
@@ -170,6 +171,8 @@ RewriteCall(FuncExpr *call, Rewrite *w)
 	for (Node *arg : {static_cast<Node *>(lsecond(call->args)), static_cast<Node *>(lfourth(call->args))})
 		if (contain_vars_of_level(arg, 0))
 			pg::ThrowError(ERRCODE_FEATURE_NOT_SUPPORTED, "quarry_hybrid: the text and vector queries must not depend on the rows of the query that ranks them");
+	if (IsDistributedTable(rte->relid))
+		return; // Citus sends the call to the shards, whose planners rewrite it
 	const int site = SiteOf(w, text->varno, call->args);
 	Var *ctid = static_cast<Var *>(copyObjectImpl(text));
 	ctid->varattno = SelfItemPointerAttributeNumber;
