@@ -14,8 +14,9 @@
 #
 # Source: $QUARRY_CITUS_TARBALL, else ../shared/vendor/citus/citus-13.2.2.tar.xz
 # next to the clone (its README: a `git archive` of upstream tag v13.2.2),
-# checked against the SHA-256 that README gives. Build dependencies
-# (libcurl4-openssl-dev liblz4-dev libzstd-dev) come from test/deps.sh citus.
+# checked against the SHA-256 that README gives. Build dependencies (liblz4-dev,
+# libzstd-dev, libkrb5-dev; configured --without-libcurl) come from
+# test/deps.sh's test profile. A cold build takes about 35 s here.
 #
 # One patch: Debian's PostgreSQL 15 (15.18 and later) declares
 # have_createdb_privilege() in commands/dbcommands.h, and Citus 13.2.2's
