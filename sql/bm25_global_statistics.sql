@@ -140,6 +140,10 @@ SELECT quarry_bm25_term_statistics(ARRAY['whole'::regclass], 'x');
 SELECT quarry_bm25_global_statistics('whole', 'x');
 SELECT quarry_bm25_shard_statistics(body, 'x') FROM whole WHERE id > 3;
 SELECT quarry_bm25_shard_statistics('a text'::text, 'x');
+-- A query that depends on the rows is not rewritten (the table leaves the
+-- FROM list): the function's ERROR, not a crash.
+SELECT quarry_bm25_shard_statistics(body, body) FROM whole;
+SELECT quarry_bm25_shard_statistics(body, quarry_query(title)) FROM whole;
 SELECT quarry_bm25_shard_statistics(body, 'x') = 'n=' FROM whole;
 
 -- Reading an index's statistics needs what quarry_bm25_stats needs.

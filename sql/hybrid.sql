@@ -133,6 +133,12 @@ SELECT hyb_same('hyb_l1', '<+>', 'white whale', hyb_vec(7000), depth => 15);
 SELECT hyb_same('hyb', '<->', 'white whale', hyb_vec(1000), depth => 6, filter => 'cat = ''b''');
 SELECT hyb_same('hyb', '<->', 'whale', hyb_vec(1000), depth => 4, fusion => 'linear', filter => 'id % 4 = 1');
 SELECT count(*) AS ten_rows FROM hyb_run('hyb', 'sea', hyb_vec(1000), 10, 'rrf', 60, 0.5, 'cat = ''c'' AND id > 40', 10);
+-- x IN (SELECT ...) too (the planner would make it a join above the scan,
+-- after fusion; it checks x = ANY (ARRAY(SELECT ...)) on each candidate).
+CREATE TABLE hyb_allowed (id int);
+INSERT INTO hyb_allowed SELECT g FROM generate_series(1, 200, 3) g;
+SELECT hyb_same('hyb', '<->', 'white whale', hyb_vec(1000), depth => 6, filter => 'id IN (SELECT id FROM hyb_allowed)');
+SELECT count(*) AS ten_rows FROM hyb_run('hyb', 'sea', hyb_vec(1000), 10, 'rrf', 60, 0.5, 'cat <> ''a'' AND id IN (SELECT id FROM hyb_allowed)', 10);
 -- One side empty: no row has the words, a NULL query, a NULL vector.
 SELECT hyb_same('hyb', '<->', 'zebra', hyb_vec(1000), depth => 5);
 SELECT hyb_same('hyb', '<->', NULL, hyb_vec(1000), depth => 5, fusion => 'linear');
@@ -286,6 +292,6 @@ SELECT count(*) FROM (SELECT id FROM hyb ORDER BY quarry_hybrid(body, 'whale', e
 SELECT scan_arenas_created - :arenas_before AS arenas, scan_arena_resets - :resets_before AS resets FROM quarry_memory_stats();
 
 DROP VIEW hyb_view;
-DROP TABLE hyb, hyb_ip, hyb_cos, hyb_l1, hyb_cats, hyb_queries, hyb_noidx;
+DROP TABLE hyb, hyb_ip, hyb_cos, hyb_l1, hyb_cats, hyb_queries, hyb_noidx, hyb_allowed;
 DROP FUNCTION hyb_run, hyb_recipe, hyb_same, hyb_vec, hyb_explain;
 RESET quarry.hnsw_ef_search;

@@ -31,6 +31,7 @@ source "$QUARRY_REPO/test/lib/citus_cluster.sh"
 
 if [[ ! -e $PG_BINDIR/../lib/citus.so ]]; then
 	echo "SKIP: Citus is not installed in $PG_BINDIR's PostgreSQL (test/build_citus.sh)"
+	echo "# NOTE: 095_citus skipped: no Citus in this PostgreSQL"
 	exit 0
 fi
 
@@ -77,6 +78,7 @@ WHERE j->>'_id' IN (SELECT qid FROM qrels);
 SQL
 else
 	echo "# data: SciFact not found under QUARRY_DATA; PostgreSQL's object descriptions instead"
+	echo "# NOTE: 095_citus ran on PostgreSQL's object descriptions: SciFact (QUARRY_DATA) is absent"
 	cq <<SQL
 CREATE TEMP TABLE d (rn serial, t text);
 \\copy d (t) FROM '$QUARRY_REPO/sql/data/pg15_descriptions.txt'
@@ -184,6 +186,14 @@ EXECUTE p(\$\$$q1\$\$); EXECUTE p(\$\$$q1\$\$); EXECUTE p(\$\$$q1\$\$); EXECUTE 
 SQL
 )
 check "a prepared statement scores with global statistics on all 8 executions" 8 "$(grep -cxF "$unnamed" <<<"$prepared")"
+shard_top=$(cq -c "SELECT string_agg(id || '=' || s, ',') FROM (SELECT id, body <@> \$\$$q1\$\$ AS s FROM docs ORDER BY body <@> \$\$$q1\$\$ LIMIT 10) t")
+check "(that query's top 10 with shard statistics differs, so the check above can fail)" t \
+	"$([[ $shard_top != "$unnamed" ]] && echo t || echo f)"
+# A query computed from a subquery cannot be collected while planning: an
+# ERROR in 'global' mode, not a silent fallback to each shard's statistics.
+check "global statistics: a query from a subquery is an ERROR" 1 \
+	"$(cq -c "SET quarry.bm25_statistics = 'global'" -c "SELECT id FROM docs ORDER BY body <@> (SELECT q FROM raw_queries ORDER BY qid LIMIT 1) LIMIT 1" 2>&1 |
+		grep -c "cannot collect the statistics of this query")"
 
 # --- quarry.* settings on the shards ----------------------------------------------
 setting_on_shards="SELECT string_agg(DISTINCT split_part(s, ':', 1), ',') FROM (SELECT current_setting('quarry.hnsw_ef_search') || ':' || id AS s FROM docs) t"
@@ -219,6 +229,44 @@ echo "# HNSW recall@10 at ef_search 40: one table $ref_recall ($ref_ms ms/query)
 echo "# 8 shards through their indexes (enable_seqscan off) $forced_recall ($forced_ms ms/query)"
 check "HNSW recall@10 through the coordinator is at least one table's" t "$(cq -c "SELECT $dist_recall >= $ref_recall")"
 check "HNSW recall@10 through every shard's index is at least one table's" t "$(cq -c "SELECT $forced_recall >= $ref_recall")"
+
+# <-> through a second index (L2), its distance in the SELECT list, and a
+# filter on another column: each returned distance is the exact one, and the
+# recall against exact filtered neighbours is at least one table's.
+cq -c "CREATE INDEX docs_emb_l2 ON docs USING quarry_hnsw (emb quarry_l2_ops)" \
+	-c "CREATE INDEX ref_emb_l2 ON ref USING quarry_hnsw (emb quarry_l2_ops)"
+cq <<'SQL'
+CREATE INDEX ON raw (id);
+CREATE FUNCTION l2_check(tbl text, OUT recall float8, OUT wrong_distances bigint) LANGUAGE plpgsql AS $$
+DECLARE r record; hits bigint := 0; wrong bigint := 0; got record; exact bigint[];
+BEGIN
+    FOR r IN SELECT qid, v FROM raw_queries ORDER BY qid LIMIT 100 LOOP
+        exact := ARRAY(SELECT id FROM raw WHERE id % 7 = 3 ORDER BY emb <-> r.v, id LIMIT 10);
+        FOR got IN EXECUTE format('SELECT id, emb <-> $1 AS d FROM %I WHERE n = 3 ORDER BY emb <-> $1 LIMIT 10', tbl) USING r.v LOOP
+            IF got.id = ANY (exact) THEN
+                hits := hits + 1;
+            END IF;
+            IF got.d IS DISTINCT FROM (SELECT emb <-> r.v FROM raw WHERE id = got.id) THEN
+                wrong := wrong + 1;
+            END IF;
+        END LOOP;
+    END LOOP;
+    recall := hits / 1000.0;
+    wrong_distances := wrong;
+END $$;
+SQL
+l2_plan=$(cq -c "BEGIN" -c "SET LOCAL citus.propagate_set_commands = 'local'" -c "SET LOCAL enable_seqscan = off" \
+	-c "EXPLAIN (COSTS OFF) SELECT id, emb <-> '$v1'::real[] FROM docs WHERE n = 3 ORDER BY emb <-> '$v1'::real[] LIMIT 10" -c "COMMIT")
+check "EXPLAIN: <-> orders by the shards' L2 index" 1 "$(grep -c 'Index Scan using docs_emb_l2_[0-9]* on' <<<"$l2_plan")"
+read -r l2_ref_recall l2_ref_wrong <<<"$(cq -F' ' -c "SELECT round(recall::numeric, 4), wrong_distances FROM l2_check('ref')")"
+read -r l2_recall l2_wrong <<<"$(cq -F' ' -c "BEGIN" -c "SET LOCAL citus.propagate_set_commands = 'local'" -c "SET LOCAL enable_seqscan = off" \
+	-c "SELECT round(recall::numeric, 4), wrong_distances FROM l2_check('docs')" -c "COMMIT")"
+echo "# <-> with WHERE n = 3 (100 queries): recall@10 one table $l2_ref_recall, 8 shards' indexes $l2_recall"
+check "<->: every distance in the SELECT list is the exact distance" 0 "$l2_wrong"
+check "<-> with a filter: recall@10 through the shards' indexes is at least one table's" t \
+	"$(cq -c "SELECT $l2_recall >= $l2_ref_recall")"
+# (the hybrid scan below wants one quarry_hnsw index on the column)
+cq -c "DROP INDEX docs_emb_l2" -c "DROP INDEX ref_emb_l2"
 
 # --- hybrid ---------------------------------------------------------------------------
 # Each shard fuses its own two rankings (README: a distributed table's fusion

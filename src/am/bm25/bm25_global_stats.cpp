@@ -209,7 +209,7 @@ QUARRY_FUNCTION(quarry_bm25_shard_statistics)
 {
 	return Boundary("quarry_bm25_shard_statistics", [&]() -> Datum {
 		throw quarry::pg::Error(ERRCODE_FEATURE_NOT_SUPPORTED,
-								"quarry_bm25_shard_statistics must be the only column of SELECT ... FROM one table",
+								"quarry_bm25_shard_statistics(key, query) must be the only column of SELECT ... FROM one table, with a query that does not depend on its rows",
 								"It stands for the statistics of the table's quarry_bm25 index on its first argument, "
 								"once per table (per shard of a distributed table).",
 								"Call quarry_bm25_global_statistics(index, query) instead.");

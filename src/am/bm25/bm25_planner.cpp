@@ -61,7 +61,9 @@ extern "C" {
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
 #include "utils/array.h"
+#include "utils/datum.h"
 #include "utils/fmgroids.h"
+#include "utils/plancache.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
@@ -114,6 +116,14 @@ struct Walk {
 	// here (a generic plan: it must not be chosen, bm25_distributed.h).
 	ParamListInfo params;
 	bool needs_custom_plan;
+	// Statistics collected for this statement: a query scored twice (ORDER
+	// BY and the SELECT list) is collected once.
+	struct Collected {
+		Oid index;
+		Const *query;
+		Node *with_statistics;
+	} collected[8];
+	int collected_count;
 };
 static_assert(std::is_trivially_destructible_v<Walk>);
 
@@ -478,29 +488,60 @@ FoldedQuery(Node *query, const Walk *walk)
 	return IsA(folded, Const) ? reinterpret_cast<Const *>(folded) : nullptr;
 }
 
+// Raised when quarry.bm25_statistics = 'global' cannot be honoured: scoring
+// with each shard's statistics instead would be a silent wrong answer.
+[[noreturn]] void
+ThrowNoGlobalStatistics(const char *why)
+{
+	throw pg::Error(ERRCODE_FEATURE_NOT_SUPPORTED,
+					"quarry.bm25_statistics = 'global' cannot collect the statistics of this query", why,
+					"Compute the query first (quarry_global_query(query, index) gives it with the table's "
+					"statistics), or SET quarry.bm25_statistics = 'shard'.");
+}
+
 // The query operand of a scored query on a distributed table (quarry.
 // bm25_statistics = 'global'): a constant carrying the table's statistics,
-// or nullptr when its value is not known while planning.
+// or nullptr to leave it (a NULL query, one that carries statistics already,
+// or a parameter of a generic plan, which the plan cache will not choose).
 Node *
 GlobalStatisticsQuery(Node *query, Oid index, Walk *walk)
 {
 	Const *value = FoldedQuery(query, walk);
 	if (value == nullptr)
 	{
-		// A generic plan would score with each shard's statistics.
-		walk->needs_custom_plan = walk->needs_custom_plan || (walk->params == nullptr && HasExternParam(query, nullptr));
+		if (walk->params != nullptr || !HasExternParam(query, nullptr))
+			ThrowNoGlobalStatistics("On a distributed table the query must be a constant or a parameter: it is "
+									"collected when the statement is planned, before the shards run.");
+		if (plan_cache_mode == PLAN_CACHE_MODE_FORCE_GENERIC_PLAN)
+			ThrowNoGlobalStatistics("plan_cache_mode = force_generic_plan plans the statement without its "
+									"parameters' values.");
+		walk->needs_custom_plan = true;
 		return nullptr;
 	}
 	if (value->constisnull)
 		return nullptr;
 	QueryValue q = DecodeQuery(value->constvalue);
-	if (q.index != InvalidOid && q.index != index)
-		index = q.index;
-	if (!IsDistributedTable(pg::IndexTable(index)))
+	if (!q.stats.empty())
 		return nullptr;
-	return reinterpret_cast<Node *>(makeConst(walk->cat.query_type, -1, InvalidOid, -1,
-											  WithGlobalStatistics(walk->cat.query_type, index, value->constvalue),
-											  false, false));
+	if (q.index != InvalidOid && q.index != index)
+		throw pg::Error(ERRCODE_FEATURE_NOT_SUPPORTED,
+						pg::Format("the query names index \"%s\", but the column's quarry_bm25 index is \"%s\"",
+								   get_rel_name(q.index), get_rel_name(index))
+							.text,
+						"On a distributed table each shard scores with its own index on the column.",
+						"Name the column's index, or none.");
+	for (int i = 0; i < walk->collected_count; i++)
+	{
+		const auto &c = walk->collected[i];
+		if (c.index == index && datumIsEqual(c.query->constvalue, value->constvalue, false, -1))
+			return static_cast<Node *>(copyObjectImpl(c.with_statistics));
+	}
+	Node *result = reinterpret_cast<Node *>(
+		makeConst(walk->cat.query_type, -1, InvalidOid, -1,
+				  WithGlobalStatistics(walk->cat.query_type, index, value->constvalue), false, false));
+	if (walk->collected_count < static_cast<int>(std::size(walk->collected)))
+		walk->collected[walk->collected_count++] = {index, value, result};
+	return result;
 }
 
 // Names the index of the query in args[1] from the text operand args[0] (of
@@ -591,6 +632,11 @@ RewriteShardStatistics(Query *parse, Walk *walk)
 	if (IsDistributedTable(rte->relid))
 		return false; // the coordinator: Citus sends it to the shards
 	List *args = reinterpret_cast<FuncExpr *>(tle->expr)->args;
+	// The query must not depend on the table's rows: the table leaves the
+	// FROM list (a query that does is left alone, and the function ERRORs).
+	if (contain_vars_of_level(static_cast<Node *>(lsecond(args)), 0) ||
+		contain_volatile_functions(static_cast<Node *>(lsecond(args))))
+		return false;
 	walk->stack[0] = parse;
 	const Resolution r = ResolveIndex(cat, static_cast<Node *>(linitial(args)), walk->stack, 1);
 	if (r.index == InvalidOid)
@@ -667,6 +713,7 @@ Planner(Query *parse, const char *query_string, int cursor_options, ParamListInf
 	walk.depth = 0;
 	walk.params = bound_params;
 	walk.needs_custom_plan = false;
+	walk.collected_count = 0;
 	const bool loaded = pg::Boundary("quarry planner hook", [&] {
 		if (parse->commandType == CMD_UTILITY || !LoadCatalog(&walk.cat))
 			return false;

@@ -210,6 +210,73 @@ RewriteWalker(Node *node, Rewrite *w)
 	return expression_tree_walker(node, AsWalker(RewriteWalker), w);
 }
 
+// `x IN (SELECT ...)` in the WHERE of a query that ranks x's table with a
+// hybrid call: PostgreSQL would plan it as a semi-join above the hybrid scan,
+// checked after fusion, and return fewer rows than LIMIT asks while more
+// match. Uncorrelated, it is the same condition as
+// `x = ANY (ARRAY(SELECT ...))`: an InitPlan computed once, which the scan
+// checks on every candidate before fusion, as any condition on the table.
+// nullptr when `qual` is not such a condition on range table entry `varno`.
+Node *
+InAsArrayCondition(Node *qual, Index varno)
+{
+	if (!IsA(qual, SubLink))
+		return nullptr;
+	auto *sub = reinterpret_cast<SubLink *>(qual);
+	if (sub->subLinkType != ANY_SUBLINK || sub->testexpr == nullptr || !IsA(sub->testexpr, OpExpr))
+		return nullptr;
+	auto *op = reinterpret_cast<OpExpr *>(sub->testexpr);
+	if (list_length(op->args) != 2)
+		return nullptr;
+	Var *column = ColumnVar(static_cast<Node *>(linitial(op->args)));
+	Node *right = static_cast<Node *>(lsecond(op->args));
+	while (IsA(right, RelabelType))
+		right = reinterpret_cast<Node *>(reinterpret_cast<RelabelType *>(right)->arg);
+	auto *subselect = reinterpret_cast<Query *>(sub->subselect);
+	if (column == nullptr || column->varlevelsup != 0 || static_cast<Index>(column->varno) != varno ||
+		!IsA(right, Param) || reinterpret_cast<Param *>(right)->paramkind != PARAM_SUBLINK ||
+		contain_vars_of_level(reinterpret_cast<Node *>(subselect), 1) || list_length(subselect->targetList) != 1)
+		return nullptr;
+	const Oid element = exprType(static_cast<Node *>(lsecond(op->args)));
+	if (get_array_type(element) == InvalidOid)
+		return nullptr;
+	SubLink *array = makeNode(SubLink);
+	array->subLinkType = ARRAY_SUBLINK;
+	array->subselect = reinterpret_cast<Node *>(subselect);
+	array->location = sub->location;
+	ScalarArrayOpExpr *any = makeNode(ScalarArrayOpExpr);
+	any->opno = op->opno;
+	any->opfuncid = op->opfuncid;
+	any->useOr = true;
+	any->inputcollid = op->inputcollid;
+	any->args = list_make2(linitial(op->args), array);
+	any->location = sub->location;
+	return reinterpret_cast<Node *>(any);
+}
+
+// Applies InAsArrayCondition to the top-level conditions of each ranked
+// table's WHERE.
+void
+RewriteInConditions(const Rewrite &w)
+{
+	for (int i = 0; i < w.count; i++)
+	{
+		FromExpr *from = w.sites[i].query->jointree;
+		if (from == nullptr || from->quals == nullptr)
+			continue;
+		Node *quals = from->quals;
+		if (IsA(quals, BoolExpr) && reinterpret_cast<BoolExpr *>(quals)->boolop == AND_EXPR)
+		{
+			ListCell *lc;
+			foreach (lc, reinterpret_cast<BoolExpr *>(quals)->args)
+				if (Node *any = InAsArrayCondition(static_cast<Node *>(lfirst(lc)), w.sites[i].varno))
+					lfirst(lc) = any;
+		}
+		else if (Node *any = InAsArrayCondition(quals, w.sites[i].varno))
+			from->quals = any;
+	}
+}
+
 // planner_hook: rewrites the hybrid calls, then plans with the previous hook.
 PlannedStmt *
 Planner(Query *parse, const char *query_string, int cursor_options, ParamListInfo bound_params)
@@ -224,6 +291,7 @@ Planner(Query *parse, const char *query_string, int cursor_options, ParamListInf
 		if (w.cat.hybrid_fn == InvalidOid || w.cat.scored_fn == InvalidOid)
 			return;
 		RewriteWalker(reinterpret_cast<Node *>(parse), &w);
+		RewriteInConditions(w);
 	});
 	planning = w.cat;
 	planning_sites = w.count;
