@@ -82,13 +82,15 @@ else
 	cq <<SQL
 CREATE TEMP TABLE d (rn serial, t text);
 \\copy d (t) FROM '$QUARRY_REPO/sql/data/pg15_descriptions.txt'
-INSERT INTO raw SELECT (rn - 1) / 3, string_agg(t, '. ' ORDER BY rn),
-    (SELECT array_agg(sin(((rn - 1) / 3) * 0.37 + k * 1.3)::real ORDER BY k) FROM generate_series(1, 16) k)
-FROM d GROUP BY (rn - 1) / 3;
-INSERT INTO raw_queries SELECT row_number() OVER (ORDER BY w), w,
-    (SELECT array_agg(cos(length(w) * 0.7 + k * 0.9)::real ORDER BY k) FROM generate_series(1, 16) k)
-FROM (SELECT DISTINCT w FROM (SELECT split_part(t, ' ', 2) || ' ' || split_part(t, ' ', 4) AS w FROM d) s
-      ORDER BY w LIMIT 200) s;
+INSERT INTO raw SELECT g.id, g.body,
+    (SELECT array_agg(sin(g.id * 0.37 + k * 1.3)::real ORDER BY k) FROM generate_series(1, 16) k)
+FROM (SELECT (rn - 1) / 3 AS id, string_agg(t, '. ' ORDER BY rn) AS body FROM d GROUP BY (rn - 1) / 3) g;
+-- Queries: two of the corpus's words each (every 7th and 11th most frequent).
+CREATE TEMP TABLE words AS SELECT row_number() OVER (ORDER BY ndoc DESC, word) AS n, word
+FROM ts_stat('SELECT to_tsvector(''simple'', t) FROM d') WHERE length(word) > 3;
+INSERT INTO raw_queries SELECT g, a.word || ' ' || b.word,
+    (SELECT array_agg(cos(g * 0.7 + k * 0.9)::real ORDER BY k) FROM generate_series(1, 16) k)
+FROM generate_series(1, 200) g JOIN words a ON a.n = g * 7 JOIN words b ON b.n = g * 11 + 3;
 SQL
 fi
 cq <<'SQL'
@@ -168,7 +170,10 @@ cq -c "SELECT run_top('global_filter', 'docs', 'WHERE n = 3')" -c "SELECT run_to
 check "global statistics with WHERE n = 3: equal to one table's" "$queries" "$(cq -c "SELECT equal_tops('global_filter', 'ref_filter')")"
 check "a filtered top 10 holds only matching rows" 0 \
 	"$(cq -c "SELECT count(*) FROM top t JOIN ref r USING (id) WHERE t.mode = 'global_filter' AND r.n <> 3")"
-q1=$(cq -c "SELECT q FROM raw_queries ORDER BY qid LIMIT 1")
+# A query whose top 10 has ten distinct scores (no ties to order either way).
+q1=$(cq -c "SELECT q FROM raw_queries r WHERE (SELECT count(DISTINCT score) FROM top WHERE mode = 'ref' AND qid = r.qid) = 10 ORDER BY qid LIMIT 1")
+echo "# the query of the next checks: $q1"
+check "a query whose top 10 has ten distinct scores exists" t "$([[ -n $q1 ]] && echo t || echo f)"
 named=$(cq -c "SET quarry.bm25_statistics = 'global'" -c "SELECT string_agg(id || '=' || s, ',') FROM (SELECT id, body <@> quarry_query(\$\$$q1\$\$, 'docs_body_idx') AS s FROM docs ORDER BY body <@> quarry_query(\$\$$q1\$\$, 'docs_body_idx') LIMIT 10) t")
 unnamed=$(cq -c "SET quarry.bm25_statistics = 'global'" -c "SELECT string_agg(id || '=' || s, ',') FROM (SELECT id, body <@> \$\$$q1\$\$ AS s FROM docs ORDER BY body <@> \$\$$q1\$\$ LIMIT 10) t")
 check "a query naming docs_body_idx runs on shards whose indexes have other names" "$unnamed" "$named"
