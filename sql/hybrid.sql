@@ -262,6 +262,14 @@ SELECT id FROM hyb_noidx ORDER BY quarry_hybrid(body, 'whale', emb, '{1,2,3,4}')
 -- ... named in the query, it is used; an index of another table is refused.
 SELECT id FROM hyb_noidx ORDER BY quarry_hybrid(body, quarry_query('whale', 'hyb_noidx_simple'), emb, '{1,2,3,4}') LIMIT 1;
 SELECT id FROM hyb_noidx ORDER BY quarry_hybrid(body, quarry_query('whale', 'hyb_bm25'), emb, '{1,2,3,4}') LIMIT 1;
+-- ... also in a generic plan, whose text is a parameter: the index argument
+-- is a constant.
+SET plan_cache_mode = force_generic_plan;
+PREPARE hyb_named(text) AS
+SELECT id FROM hyb_noidx ORDER BY quarry_hybrid(body, quarry_query($1, 'hyb_noidx_simple'), emb, '{1,2,3,4}') LIMIT 1;
+EXECUTE hyb_named('whale');
+DEALLOCATE hyb_named;
+RESET plan_cache_mode;
 CREATE INDEX hyb_noidx_cos ON hyb_noidx USING quarry_hnsw (emb quarry_cosine_ops);
 SELECT id FROM hyb_noidx ORDER BY quarry_hybrid(body, quarry_query('whale', 'hyb_noidx_simple'), emb, '{1,2,3,4}') LIMIT 1;
 -- Columns of two tables, of a view, constants.

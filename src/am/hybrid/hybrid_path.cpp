@@ -87,10 +87,22 @@ ChooseIndex(RelOptInfo *rel, RangeTblEntry *rte, IndexKind kind, AttrNumber attn
 	return chosen;
 }
 
-// The index a constant text query names, or InvalidOid.
+// The index a text query names, or InvalidOid: a constant's, or the
+// constant index argument of quarry_query(text, regclass) or
+// quarry_query_parse(text, regclass) whose text is not known yet (a
+// parameter of a generic plan).
 Oid
 NamedIndex(Node *query)
 {
+	if (query != nullptr && IsA(query, FuncExpr))
+	{
+		auto *call = reinterpret_cast<FuncExpr *>(query);
+		Node *index = list_length(call->args) == 2 ? static_cast<Node *>(lsecond(call->args)) : nullptr;
+		if (call->funcresulttype == bm25::QueryTypeOid() && index != nullptr && IsA(index, Const) &&
+			reinterpret_cast<Const *>(index)->consttype == REGCLASSOID && !reinterpret_cast<Const *>(index)->constisnull)
+			return DatumGetObjectId(reinterpret_cast<Const *>(index)->constvalue);
+		return InvalidOid;
+	}
 	if (query == nullptr || !IsA(query, Const) || reinterpret_cast<Const *>(query)->constisnull)
 		return InvalidOid;
 	return bm25::DecodeQuery(reinterpret_cast<Const *>(query)->constvalue).index;
