@@ -146,6 +146,26 @@ ParseTerms(std::string_view s, const char **error)
 	return true;
 }
 
+// Calls fn(hex, df) for each term of a validated term section, in order,
+// until fn returns false.
+template <typename Fn>
+void
+ForEachTerm(std::string_view terms, Fn fn)
+{
+	while (!terms.empty())
+	{
+		std::string_view hex;
+		uint64_t df = 0;
+		ReadHex(terms, &hex);
+		terms.remove_prefix(1); // ':'
+		ReadNumber(terms, &df);
+		if (!fn(hex, df))
+			return;
+		if (!terms.empty())
+			terms.remove_prefix(1); // ','
+	}
+}
+
 } // namespace
 
 bool
@@ -170,26 +190,17 @@ TermStatistics::Parse(std::string_view text, TermStatistics *out, const char **e
 bool
 TermStatistics::Find(std::string_view term, uint64_t *df) const
 {
-	std::string_view s = terms;
-	while (!s.empty())
-	{
-		std::string_view hex;
-		uint64_t value = 0;
-		ReadHex(s, &hex);
-		s.remove_prefix(1); // ':'
-		ReadNumber(s, &value);
+	bool found = false;
+	ForEachTerm(terms, [&](std::string_view hex, uint64_t value) {
 		const int c = CompareHex(hex, term);
 		if (c == 0)
 		{
 			*df = value;
-			return true;
+			found = true;
 		}
-		if (c > 0)
-			return false; // ascending: it is not further on
-		if (!s.empty())
-			s.remove_prefix(1); // ','
-	}
-	return false;
+		return c < 0; // ascending: past `term`, it is not further on
+	});
+	return found;
 }
 
 bool
@@ -231,23 +242,15 @@ StatisticsSum::Add(const TermStatistics &stats, const char **error)
 {
 	if (!AddTotals(stats.doc_count, stats.total_length, stats.field_count, stats.field_length, error))
 		return false;
-	std::string_view s = stats.terms;
-	while (!s.empty())
-	{
-		std::string_view hex;
-		uint64_t df = 0;
-		ReadHex(s, &hex);
-		s.remove_prefix(1);
-		ReadNumber(s, &df);
+	bool ok = true;
+	ForEachTerm(stats.terms, [&](std::string_view hex, uint64_t df) {
 		std::string bytes;
 		for (std::size_t i = 0; i < hex.size(); i += 2)
 			bytes.push_back(static_cast<char>(HexValue(hex[i]) * 16 + HexValue(hex[i + 1])));
-		if (!AddTerm(bytes, df, error))
-			return false;
-		if (!s.empty())
-			s.remove_prefix(1);
-	}
-	return true;
+		ok = AddTerm(bytes, df, error);
+		return ok;
+	});
+	return ok;
 }
 
 std::string

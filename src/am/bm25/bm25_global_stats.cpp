@@ -46,39 +46,44 @@ CheckStatistics(std::string_view text)
 	return text;
 }
 
-void
-SetViewStatistics(IndexView *view, std::string_view text)
+bool
+ReadQueryStatistics(std::string_view text, fts::TermStatistics *out)
 {
-	fts::TermStatistics given;
+	if (text.empty())
+		return false;
 	const char *error = nullptr;
-	const bool have = !text.empty() && fts::TermStatistics::Parse(text, &given, &error);
-	if (have && given.field_count != std::max<uint32_t>(view->field_count, 1))
+	if (!fts::TermStatistics::Parse(text, out, &error))
+		pg::ThrowError(ERRCODE_DATA_CORRUPTED, "malformed quarry_query value: its statistics: %s", error);
+	return true;
+}
+
+void
+SetViewStatistics(IndexView *view, const fts::TermStatistics *given)
+{
+	const uint32_t fields = std::max<uint32_t>(view->field_count, 1);
+	if (given != nullptr && given->field_count != fields)
 		pg::ThrowError(ERRCODE_INVALID_PARAMETER_VALUE,
 					   "the query's statistics are for an index of %u fields, index \"%s\" has %u",
-					   given.field_count, RelationGetRelationName(view->index), std::max<uint32_t>(view->field_count, 1));
-	const uint64_t n = have ? given.doc_count : view->meta.doc_count;
-	view->stats = fts::CollectionStats{n, have ? given.total_length : view->meta.total_length};
+					   given->field_count, RelationGetRelationName(view->index), fields);
+	const uint64_t n = given != nullptr ? given->doc_count : view->meta.doc_count;
+	view->stats = fts::CollectionStats{n, given != nullptr ? given->total_length : view->meta.total_length};
 	for (uint32_t f = 0; view->field_count >= 2 && f < view->field_count; f++)
 	{
-		const uint64_t total = have ? given.field_length[f] : view->meta.field_total_length[f];
+		const uint64_t total = given != nullptr ? given->field_length[f] : view->meta.field_total_length[f];
 		view->field_stats[f] = fts::CollectionStats{n, total};
 		view->field_norms[f].avg_length = total == 0 || n == 0 ? 1.0 : view->field_stats[f].AverageLength();
 	}
 }
 
 void
-ApplyTermStatistics(std::string_view text, QueryTerm **lookups, uint32_t count)
+ApplyTermStatistics(const fts::TermStatistics *given, QueryTerm **lookups, uint32_t count)
 {
-	if (text.empty())
+	if (given == nullptr)
 		return;
-	fts::TermStatistics given;
-	const char *error = nullptr;
-	if (!fts::TermStatistics::Parse(text, &given, &error))
-		return; // validated when the query was made
 	for (uint32_t i = 0; i < count; i++)
 	{
 		uint64_t df;
-		if (given.Find(lookups[i]->text, &df))
+		if (given->Find(lookups[i]->text, &df))
 			lookups[i]->doc_freq = df;
 	}
 }

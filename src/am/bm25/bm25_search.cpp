@@ -288,7 +288,9 @@ PrepareQuery(IndexView *view, std::string_view text, bool parsed, std::string_vi
 {
 	auto *q = arena.Make<PreparedQuery>();
 	*q = PreparedQuery{view, nullptr, 0, 0, {}, nullptr, nullptr, nullptr, 0, nullptr, 0, nullptr, 0};
-	SetViewStatistics(view, stats);
+	fts::TermStatistics carried;
+	const fts::TermStatistics *given = ReadQueryStatistics(stats, &carried) ? &carried : nullptr;
+	SetViewStatistics(view, given);
 	QueryTermList list = parsed ? ReadClauseTerms(view, text, arena) : ReadPlainTerms(view->config, text);
 	q->term_count = list.count;
 	q->scored_count = list.scored_count;
@@ -330,7 +332,7 @@ PrepareQuery(IndexView *view, std::string_view text, bool parsed, std::string_vi
 	MatchPending(view->pending, lookups, positions, lookup_count, arena);
 	for (uint32_t i = 0; i < lookup_count; i++)
 		lookups[i]->doc_freq += lookups[i]->pending_count;
-	ApplyTermStatistics(stats, lookups, lookup_count);
+	ApplyTermStatistics(given, lookups, lookup_count);
 	q->lookups = lookups;
 	q->lookup_count = lookup_count;
 	for (uint32_t t = 0; t < list.count; t++)

@@ -26,6 +26,7 @@
 #include "fts/phrase_cursor.h"
 #include "fts/query_syntax.h"
 #include "fts/term_expansion.h"
+#include "fts/term_statistics.h"
 #include "fts/term_cursor.h"
 #include "fts/wand.h"
 
@@ -177,11 +178,14 @@ PreparedQuery *PrepareQuery(IndexView *view, std::string_view query, bool parsed
 
 // --- statistics given with the query (bm25_global_stats.cpp) ---
 
-/// Sets the view's N, average lengths and field normalisations from `stats`,
-/// or from its metapage when `stats` is empty.
-void SetViewStatistics(IndexView *view, std::string_view stats);
-/// Gives each looked-up term the document frequency `stats` holds for it.
-void ApplyTermStatistics(std::string_view stats, QueryTerm **lookups, uint32_t count);
+/// Reads the statistics a query carries into `out`; false when it carries
+/// none (`stats` empty).
+bool ReadQueryStatistics(std::string_view stats, fts::TermStatistics *out);
+/// Sets the view's N, average lengths and field normalisations from `given`,
+/// or from its metapage when `given` is null.
+void SetViewStatistics(IndexView *view, const fts::TermStatistics *given);
+/// Gives each looked-up term the document frequency `given` holds for it.
+void ApplyTermStatistics(const fts::TermStatistics *given, QueryTerm **lookups, uint32_t count);
 
 /// Opens every term's cursor at its first document.
 void OpenCursors(PreparedQuery *query, mem::ScanArena &arena);
