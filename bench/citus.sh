@@ -21,6 +21,7 @@ if [[ -n ${QUARRY_DESTDIR:-} ]]; then
 fi
 source "$repo/test/lib/cluster.sh"
 source "$repo/test/lib/citus_cluster.sh"
+source "$repo/test/lib/scifact.sh"
 sf=$QUARRY_DATA/scifact
 if [[ ! -r $sf/corpus.jsonl ]]; then
 	echo "skipped: $sf is not available"
@@ -41,14 +42,11 @@ mkdir -p "$work"
 cq() { citus_psql "$base" coordinator -q -At "$@"; }
 
 echo "== loading SciFact"
-cq <<SQL
-CREATE TEMP TABLE j (j jsonb);
-\\copy j FROM '$sf/corpus.jsonl' WITH (format csv, quote e'\\x01', delimiter e'\\x02')
-CREATE TEMP TABLE v (id text, v real[]);
-\\copy v FROM '$sf/embeddings-fasttext128/corpus_vectors.tsv'
+cq -c "CREATE TABLE raw (id bigint, body text, emb real[])" -c "CREATE TABLE raw_queries (qid int, q text, v real[])"
+scifact_sql "$sf" | cq
+cq <<'SQL'
 CREATE TABLE ref (id bigint PRIMARY KEY, body text, emb real[]);
-INSERT INTO ref SELECT (j->>'_id')::bigint, coalesce(j->>'title', '') || ' ' || (j->>'text'), v.v
-FROM j JOIN v ON v.id = j->>'_id';
+INSERT INTO ref SELECT * FROM raw;
 CREATE TABLE docs (LIKE ref INCLUDING ALL);
 SELECT create_distributed_table('docs', 'id', shard_count => 8);
 INSERT INTO docs SELECT * FROM ref;
@@ -56,14 +54,7 @@ CREATE INDEX ON ref USING quarry_bm25 (body) WITH (text_config = 'english');
 CREATE INDEX ON ref USING quarry_hnsw (emb quarry_cosine_ops);
 CREATE INDEX docs_body_idx ON docs USING quarry_bm25 (body) WITH (text_config = 'english');
 CREATE INDEX docs_emb_idx ON docs USING quarry_hnsw (emb quarry_cosine_ops);
-CREATE TEMP TABLE jq (j jsonb);
-\\copy jq FROM '$sf/queries.jsonl' WITH (format csv, quote e'\\x01', delimiter e'\\x02')
-CREATE TEMP TABLE qv (id text, v real[]);
-\\copy qv FROM '$sf/embeddings-fasttext128/queries_vectors.tsv'
-CREATE TEMP TABLE qrels (qid text, did text, score int);
-\\copy qrels FROM PROGRAM 'tail -n +2 $sf/qrels/test.tsv'
-CREATE TABLE queries AS SELECT (j->>'_id')::int AS qid, j->>'text' AS q, qv.v
-FROM jq JOIN qv ON qv.id = j->>'_id' WHERE j->>'_id' IN (SELECT qid FROM qrels);
+CREATE TABLE queries AS SELECT * FROM raw_queries;
 ANALYZE;
 SQL
 

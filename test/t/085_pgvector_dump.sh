@@ -11,6 +11,7 @@
 # Skips when pgvector is not installed in this PostgreSQL (test/build_pgvector.sh).
 set -euo pipefail
 source "$QUARRY_REPO/test/lib/cluster.sh"
+source "$QUARRY_REPO/test/lib/checks.sh"
 
 dir=$QUARRY_WORKSPACE/cluster
 mkdir -p "$dir"
@@ -25,17 +26,6 @@ if [[ $(psql_t -c "SELECT count(*) FROM pg_available_extensions WHERE name = 've
 	exit 0
 fi
 
-failures=0
-check() { # label expected got
-	if [[ $2 == "$3" ]]; then
-		echo "ok - $1"
-	else
-		echo "not ok - $1"
-		echo "#   expected: $2"
-		echo "#   got:      $3"
-		failures=$((failures + 1))
-	fi
-}
 
 psql_t <<'EOF'
 CREATE DATABASE src;

@@ -28,6 +28,8 @@
 set -euo pipefail
 source "$QUARRY_REPO/test/lib/cluster.sh"
 source "$QUARRY_REPO/test/lib/citus_cluster.sh"
+source "$QUARRY_REPO/test/lib/checks.sh"
+source "$QUARRY_REPO/test/lib/scifact.sh"
 
 if [[ ! -e $PG_BINDIR/../lib/citus.so ]]; then
 	echo "SKIP: Citus is not installed in $PG_BINDIR's PostgreSQL (test/build_citus.sh)"
@@ -42,17 +44,6 @@ on_workers() { # SQL: one line per worker, "port|result"
 	cq -c "SELECT nodeport || '|' || result FROM run_command_on_workers(\$q\$$1\$q\$) ORDER BY nodeport"
 }
 
-failures=0
-check() { # label expected got
-	if [[ $2 == "$3" ]]; then
-		echo "ok - $1"
-	else
-		echo "not ok - $1"
-		echo "#   expected: $2"
-		echo "#   got:      $3"
-		failures=$((failures + 1))
-	fi
-}
 check "two workers registered" 2 "$(cq -c "SELECT count(*) FROM pg_dist_node WHERE groupid <> 0")"
 
 # --- data: docs (distributed) and ref (one table), the same rows -------------
@@ -60,22 +51,7 @@ sf=${QUARRY_DATA:+$QUARRY_DATA/scifact}
 cq -c "CREATE TABLE raw (id bigint, body text, emb real[]); CREATE TABLE raw_queries (qid int, q text, v real[])"
 if [[ -n $sf && -r $sf/corpus.jsonl && -r $sf/embeddings-fasttext128/corpus_vectors.tsv ]]; then
 	echo "# data: SciFact (5,183 abstracts, 300 test queries, fastText 128-d vectors)"
-	cq <<SQL
-CREATE TEMP TABLE j (j jsonb);
-\\copy j FROM '$sf/corpus.jsonl' WITH (format csv, quote e'\\x01', delimiter e'\\x02')
-CREATE TEMP TABLE v (id text, v real[]);
-\\copy v FROM '$sf/embeddings-fasttext128/corpus_vectors.tsv'
-INSERT INTO raw SELECT (j->>'_id')::bigint, coalesce(j->>'title', '') || ' ' || (j->>'text'), v.v
-FROM j JOIN v ON v.id = j->>'_id';
-CREATE TEMP TABLE jq (j jsonb);
-\\copy jq FROM '$sf/queries.jsonl' WITH (format csv, quote e'\\x01', delimiter e'\\x02')
-CREATE TEMP TABLE qv (id text, v real[]);
-\\copy qv FROM '$sf/embeddings-fasttext128/queries_vectors.tsv'
-CREATE TEMP TABLE qrels (qid text, did text, score int);
-\\copy qrels FROM PROGRAM 'tail -n +2 $sf/qrels/test.tsv'
-INSERT INTO raw_queries SELECT (j->>'_id')::int, j->>'text', qv.v FROM jq JOIN qv ON qv.id = j->>'_id'
-WHERE j->>'_id' IN (SELECT qid FROM qrels);
-SQL
+	scifact_sql "$sf" | cq
 else
 	echo "# data: SciFact not found under QUARRY_DATA; PostgreSQL's object descriptions instead"
 	echo "# NOTE: 095_citus ran on PostgreSQL's object descriptions: SciFact (QUARRY_DATA) is absent"
