@@ -52,12 +52,22 @@ END $$;
 SELECT c.* FROM (VALUES ('quarry_l2_ops', '<->'), ('quarry_ip_ops', '<#>'), ('quarry_cosine_ops', '<=>'), ('quarry_l1_ops', '<+>')) o(opclass, op),
     (VALUES ('full'), ('sq8'), ('sq4')) s(storage), lay_check(o.opclass, o.op, s.storage) c;
 
--- The scan's plan: the index orders by lower bounds, PostgreSQL reranks.
+-- The scan's plan: the index walks the graph by the codes and reranks its
+-- candidates by the exact distance from the table.
 CREATE INDEX lay_items_sq8 ON lay_items USING quarry_hnsw (v quarry_l2_ops) WITH (storage = 'sq8');
 EXPLAIN (costs off) SELECT id FROM lay_items ORDER BY v <-> lay_vec(5) LIMIT 3;
 SELECT round((v <-> lay_vec(5))::numeric, 4) AS distance FROM lay_items ORDER BY v <-> lay_vec(5) LIMIT 3; -- 5 and 1014 are equal
 -- A filter: the iterative scan goes on until it has its rows.
 SELECT count(*) AS filtered_rows FROM (SELECT id FROM lay_items WHERE id % 50 = 0 ORDER BY v <-> lay_vec(5) LIMIT 10) s;
+-- The rerank reads rows under the query's snapshot: a row deleted or
+-- updated in this transaction is not ranked by its old vector, and the
+-- updated row's new vector ranks it.
+BEGIN;
+DELETE FROM lay_items WHERE id = 5;
+UPDATE lay_items SET v = lay_vec(5) WHERE id = 6;
+SELECT array_agg(id ORDER BY id) AS nearest_after_changes FROM (SELECT id FROM lay_items ORDER BY v <-> lay_vec(5) LIMIT 3) s;
+SELECT count(*) AS rows_after_changes FROM (SELECT id FROM lay_items ORDER BY v <-> lay_vec(5)) s;
+ROLLBACK;
 
 -- Size: codes against floats at 256 dimensions (m = 16: 128 bytes of links).
 CREATE TABLE lay_size (id int, v real[]);

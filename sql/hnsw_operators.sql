@@ -44,3 +44,24 @@ SELECT '{0,0}'::real[] <=> '{1,2}'::real[];
 SELECT '{1e20,1}'::real[] <-> '{0,0}'::real[];
 -- The zero vector is fine for L2 and inner product.
 SELECT '{0,0}'::real[] <-> '{3,4}'::real[] AS five, '{0,0}'::real[] <#> '{3,4}'::real[] AS zero;
+
+-- Compressed values (a real[] over about 2 kB is stored compressed): a call
+-- site keeps a decompressed copy of the compressed value it was passed last
+-- and uses it only for the same bytes. Every pair of six compressed vectors,
+-- through one call site of each operator, equals the distance computed from
+-- uncompressed copies (v || '{}' builds a new array), and a reference
+-- computed in plain SQL.
+CREATE TABLE op_big (id int PRIMARY KEY, v real[]);
+INSERT INTO op_big SELECT g, ARRAY(SELECT ((d * g) % 7 + g)::real FROM generate_series(1, 1000) d)
+FROM generate_series(1, 6) g;
+-- Some share their compressed size: only their bytes tell them apart.
+SELECT count(*) AS compressed, count(DISTINCT pg_column_size(v)) AS sizes
+FROM op_big WHERE pg_column_compression(v) IS NOT NULL;
+SELECT count(*) AS pairs,
+       count(*) FILTER (WHERE a.v <-> b.v = (a.v || '{}'::real[]) <-> (b.v || '{}'::real[])) AS l2_equal,
+       count(*) FILTER (WHERE a.v <#> b.v = (a.v || '{}'::real[]) <#> (b.v || '{}'::real[])) AS ip_equal,
+       count(*) FILTER (WHERE a.v <=> b.v = (a.v || '{}'::real[]) <=> (b.v || '{}'::real[])) AS cosine_equal,
+       count(*) FILTER (WHERE a.v <+> b.v = (a.v || '{}'::real[]) <+> (b.v || '{}'::real[])) AS l1_equal,
+       count(*) FILTER (WHERE abs((a.v <-> b.v) - (SELECT sqrt(sum((x - y)::float8 ^ 2)) FROM unnest(a.v, b.v) u(x, y))) < 1e-3) AS l2_as_sql
+FROM op_big a, op_big b;
+DROP TABLE op_big;

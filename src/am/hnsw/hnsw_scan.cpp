@@ -25,6 +25,7 @@ extern "C" {
 }
 
 #include "am/hnsw/hnsw_disk_graph.h"
+#include "am/hnsw/hnsw_rerank.h"
 #include "hnsw/arena_vector.h"
 #include "hnsw/search.h"
 #include "pg/guard.h"
@@ -44,6 +45,13 @@ namespace {
 using quarry::hnsw::ArenaVector;
 using quarry::hnsw::Candidate;
 using quarry::hnsw::Discarded;
+
+/// A reranked row: its exact distance and heap TID.
+struct Reranked {
+	float distance;
+	uint64_t tid;
+	bool operator>(const Reranked &o) const { return distance > o.distance || (distance == o.distance && tid > o.tid); }
+};
 
 /// What a scan keeps between calls. Trivially destructible: it lives in the
 /// scan's memory context; the arena (a context-owned object) holds the rest.
@@ -88,6 +96,16 @@ struct ScanState {
 	uint64_t chain_primary_tid;
 	float chain_distance;
 	uint32_t chain_steps;
+	// A compressed index on a plain column: candidates are reranked by their
+	// exact distance from the table (hnsw_rerank.h, NextRerankedRow);
+	// nullptr otherwise. Set up once, by the first rescan.
+	HeapVectors *heap;
+	ArenaVector<Reranked> *reranked; // reranked rows not returned yet (a min-heap)
+	float rerank_threshold; // the largest distance to the codes of a candidate reranked
+	float rerank_slack; // the most a reranked row's exact distance fell below its distance to the codes
+	bool rerank_started;
+	bool candidates_done; // the graph search has no candidate left
+	Snapshot snapshot;
 };
 static_assert(std::is_trivially_destructible_v<ScanState>);
 
@@ -338,6 +356,11 @@ ResetScan(IndexScanDesc scan, ScanState *s)
 	s->null_rows = nullptr;
 	s->returned = 0;
 	s->skipped_late = 0;
+	s->reranked = arena.Make<ArenaVector<Reranked>>(arena, ef + 1);
+	s->rerank_threshold = -std::numeric_limits<float>::infinity();
+	s->rerank_slack = 0.0f;
+	s->rerank_started = false;
+	s->candidates_done = false;
 	s->chain_next = quarry::hnsw::kInvalidNode;
 	s->query = nullptr;
 	s->query_null = true;
@@ -365,7 +388,7 @@ SetQuery(IndexScanDesc scan, ScanState *s)
 		return;
 	s->query = s->arena->MakeArray<float>(v.dims);
 	PrepareIndexVector(v, s->graph->metric(), s->query);
-	if (s->graph->storage() != quarry::hnsw::Storage::kFull)
+	if (s->graph->storage() != quarry::hnsw::Storage::kFull && s->heap == nullptr)
 	{
 		// Codes give lower bounds; PostgreSQL reranks by the exact distance.
 		const float norm2 = quarry::hnsw::BestKernels().dot(s->query, s->query, static_cast<std::size_t>(v.dims));
@@ -429,6 +452,108 @@ NextNullVectorRow(IndexScanDesc scan, ScanState *s)
 	return true;
 }
 
+// The next candidate in the order the graph search finds them: the first
+// search's results, then the continuation's. False when none is left.
+bool
+NextCandidate(ScanState *s, Candidate *c)
+{
+	if (s->ready_next < s->ready->size())
+	{
+		*c = (*s->ready)[s->ready_next++];
+		return true;
+	}
+	return NextFound(s, c);
+}
+
+// Adds the row at `tid`, found at distance `approximate` to its codes, to the
+// pool with its exact distance, unless no version of it is visible to the
+// scan's snapshot.
+void
+AddReranked(ScanState *s, uint64_t tid, float approximate)
+{
+	float distance;
+	if (!ExactDistance(s->heap, tid, s->snapshot, s->query, &distance))
+		return;
+	s->rerank_slack = std::max(s->rerank_slack, approximate - distance);
+	s->reranked->push_back(Reranked{distance, tid});
+	std::push_heap(s->reranked->begin(), s->reranked->end(), std::greater<>{});
+}
+
+// Reranks candidate `c`: the row of its node and the live rows on its
+// duplicate chain (their vectors encode to the same codes but may differ).
+void
+Rerank(ScanState *s, const Candidate &c)
+{
+	s->rerank_threshold = std::max(s->rerank_threshold, c.distance);
+	const uint64_t payload = s->visited->Payload(c.id);
+	const uint64_t primary_tid = payload & ~kHasDuplicates;
+	AddReranked(s, primary_tid, c.distance);
+	if (!(payload & kHasDuplicates))
+		return;
+	NodeHeader header;
+	s->graph->ReadNode(c.id, &header, nullptr);
+	uint32_t next = header.next_duplicate;
+	for (uint32_t steps = 0; next != quarry::hnsw::kInvalidNode && steps <= s->graph->meta().node_count; steps++)
+	{
+		if (!s->graph->ReadNode(next, &header, nullptr) || header.level != kDuplicateLevel || header.upper_block != c.id)
+			break;
+		next = header.next_duplicate;
+		const uint64_t tid = pg::PackTid(header.heap_tid);
+		if (header.state == static_cast<uint8_t>(NodeState::kLive) && tid != primary_tid)
+			AddReranked(s, tid, c.distance);
+	}
+}
+
+// The next row of a scan that reranks from the table. The first search's
+// ef_search candidates are all reranked first. Then the nearest reranked row
+// is returned once no candidate still to come is likely to be nearer: the
+// candidates come in the order of their distance to the codes, so one still
+// to come is at least as far by that measure as the farthest taken so far,
+// and its exact distance is taken to fall below that by no more than the
+// most any reranked row's did. Else the next candidate is taken first. A row
+// whose exact distance still falls below one already returned is skipped:
+// the executor relies on the order.
+bool
+NextRerankedRow(IndexScanDesc scan, ScanState *s)
+{
+	ArenaVector<Reranked> &pool = *s->reranked;
+	if (!s->rerank_started)
+	{
+		Candidate c;
+		while (s->ready_next < s->ready->size() && NextCandidate(s, &c))
+			Rerank(s, c);
+		s->rerank_started = true;
+	}
+	for (;;)
+	{
+		if (s->null_rows != nullptr)
+			return NextNullVectorRow(scan, s);
+		if (!pool.empty() && (s->candidates_done || pool.front().distance <= s->rerank_threshold - s->rerank_slack))
+		{
+			std::pop_heap(pool.begin(), pool.end(), std::greater<>{});
+			const Reranked r = pool.back();
+			pool.pop_back();
+			if (r.distance < s->last_distance)
+			{
+				s->skipped_late++;
+				continue;
+			}
+			s->last_distance = r.distance;
+			ReturnRow(scan, s, r.tid, r.distance);
+			return true;
+		}
+		Candidate c;
+		if (s->candidates_done || !NextCandidate(s, &c))
+		{
+			if (pool.empty())
+				return NextNullVectorRow(scan, s);
+			s->candidates_done = true;
+			continue;
+		}
+		Rerank(s, c);
+	}
+}
+
 bool
 NextRow(IndexScanDesc scan, ScanState *s)
 {
@@ -442,6 +567,8 @@ NextRow(IndexScanDesc scan, ScanState *s)
 		FirstSearch(s);
 		s->searched = true;
 	}
+	if (s->heap != nullptr)
+		return NextRerankedRow(scan, s);
 	if (NextDuplicate(scan, s))
 		return true;
 	for (;;)
@@ -503,11 +630,19 @@ Rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norder
 		memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
 	MemoryContext old = MemoryContextSwitchTo(s->context);
 	ResetScan(scan, s);
+	if (s->heap == nullptr && s->graph->storage() != quarry::hnsw::Storage::kFull && s->graph->meta().dims != 0 &&
+		scan->heapRelation != nullptr && CanRerankFromTable(scan->indexRelation))
+	{
+		s->heap = static_cast<HeapVectors *>(palloc0(sizeof(HeapVectors)));
+		BeginHeapVectors(s->heap, scan->heapRelation, scan->indexRelation, s->graph->metric(), s->graph->meta().dims);
+	}
+	s->snapshot = scan->xs_snapshot;
 	SetQuery(scan, s);
 	s->returned_row = nullptr;
-	// A compressed index returns lower bounds, not the operator's value:
-	// quarry_hnsw_scored must compute the distance itself.
-	if (scan->numberOfOrderBys > 0 && !s->query_null && s->graph->storage() == quarry::hnsw::Storage::kFull)
+	// A compressed index reranked by PostgreSQL returns lower bounds, not the
+	// operator's value: quarry_hnsw_scored must compute the distance itself.
+	if (scan->numberOfOrderBys > 0 && !s->query_null &&
+		(s->graph->storage() == quarry::hnsw::Storage::kFull || s->heap != nullptr))
 	{
 		// The projection takes each returned row's distance from here
 		// (quarry_hnsw_scored): the query's bytes identify it.
@@ -538,7 +673,7 @@ GetTuple(IndexScanDesc scan, ScanDirection direction)
 	// a distance below the NULL bound ("index returned tuples in wrong
 	// order"); they come last, as from a full-vector index.
 	scan->xs_recheckorderby = found && !scan->xs_orderbynulls[0] && s->graph != nullptr &&
-							  s->graph->storage() != quarry::hnsw::Storage::kFull;
+							  s->graph->storage() != quarry::hnsw::Storage::kFull && s->heap == nullptr;
 	if (found && s->returned_row != nullptr)
 		am::NoteReturnedRow(s->returned_row, &scan->xs_heaptid, DatumGetFloat8(scan->xs_orderbyvals[0]),
 							scan->xs_orderbynulls[0]);
@@ -556,6 +691,8 @@ EndScan(IndexScanDesc scan)
 			 RelationGetRelationName(scan->indexRelation),
 			 static_cast<unsigned long long>(s->graph->scored()), static_cast<unsigned long long>(s->returned),
 			 static_cast<unsigned long long>(s->skipped_late));
+	if (s->heap != nullptr)
+		EndHeapVectors(s->heap);
 	MemoryContextDelete(s->context); // the arena goes with it
 	scan->opaque = nullptr;
 }
