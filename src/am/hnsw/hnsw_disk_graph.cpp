@@ -485,6 +485,20 @@ DiskGraph::ReadStoredVector(uint32_t node, char *out)
 	return true;
 }
 
+bool
+DiskGraph::LowerBound(const float *query, float query_norm, uint32_t node, float *out)
+{
+	if (!ValidNode(node))
+		return false;
+	const uint64_t start = static_cast<uint64_t>(node) * meta_.record_size;
+	LockRecord(start, meta_.record_size);
+	const auto *codes =
+		reinterpret_cast<const uint8_t *>(RecordBytes(start, vector_offset_, stored_bytes_, record_scratch_));
+	*out = code_distance_.LowerBound(query, query_norm, codes);
+	ReleaseWindow();
+	return true;
+}
+
 uint8_t
 DiskGraph::TidState(uint32_t node)
 {

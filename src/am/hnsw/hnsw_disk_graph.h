@@ -105,6 +105,12 @@ public:
 	/// corruption: nothing links to a slot before it is written.
 	bool ReadNode(uint32_t node, NodeHeader *header, float *vector, bool unwritten_ok = false);
 
+	/// A compressed index: a lower bound of the exact internal distance
+	/// between `query` (of norm `query_norm`) and the vector `node`'s codes
+	/// were encoded from (quarry::hnsw::CodeDistance::LowerBound). False if
+	/// `node` has no slot.
+	bool LowerBound(const float *query, float query_norm, uint32_t node, float *out);
+
 	/// Copies the stored vector of `node` as it is on the page (floats, or a
 	/// code header and codes: stored_vector_bytes()). False if no slot.
 	bool ReadStoredVector(uint32_t node, char *out);

@@ -46,6 +46,13 @@ using quarry::hnsw::ArenaVector;
 using quarry::hnsw::Candidate;
 using quarry::hnsw::Discarded;
 
+/// A candidate of the first search with a lower bound of its exact distance.
+struct Bounded {
+	float bound;
+	quarry::hnsw::Candidate candidate;
+	bool operator<(const Bounded &o) const { return bound < o.bound || (bound == o.bound && candidate.id < o.candidate.id); }
+};
+
 /// A reranked row: its exact distance and heap TID.
 struct Reranked {
 	float distance;
@@ -101,6 +108,9 @@ struct ScanState {
 	// nullptr otherwise. Set up once, by the first rescan.
 	HeapVectors *heap;
 	ArenaVector<Reranked> *reranked; // reranked rows not returned yet (a min-heap)
+	ArenaVector<Bounded> *bounded; // the first search's candidates not reranked yet, by lower bound
+	std::size_t bounded_next;
+	float query_norm;
 	float rerank_threshold; // the largest distance to the codes of a candidate reranked
 	float rerank_slack; // the most a reranked row's exact distance fell below its distance to the codes
 	bool rerank_started;
@@ -357,6 +367,8 @@ ResetScan(IndexScanDesc scan, ScanState *s)
 	s->returned = 0;
 	s->skipped_late = 0;
 	s->reranked = arena.Make<ArenaVector<Reranked>>(arena, ef + 1);
+	s->bounded = arena.Make<ArenaVector<Bounded>>(arena, ef);
+	s->bounded_next = 0;
 	s->rerank_threshold = -std::numeric_limits<float>::infinity();
 	s->rerank_slack = 0.0f;
 	s->rerank_started = false;
@@ -388,11 +400,14 @@ SetQuery(IndexScanDesc scan, ScanState *s)
 		return;
 	s->query = s->arena->MakeArray<float>(v.dims);
 	PrepareIndexVector(v, s->graph->metric(), s->query);
-	if (s->graph->storage() != quarry::hnsw::Storage::kFull && s->heap == nullptr)
+	if (s->graph->storage() != quarry::hnsw::Storage::kFull)
 	{
-		// Codes give lower bounds; PostgreSQL reranks by the exact distance.
 		const float norm2 = quarry::hnsw::BestKernels().dot(s->query, s->query, static_cast<std::size_t>(v.dims));
-		s->graph->UseLowerBounds(std::sqrt(norm2));
+		s->query_norm = std::sqrt(norm2);
+		// Without a rerank from the table, the scan returns lower bounds and
+		// PostgreSQL reranks by the exact distance.
+		if (s->heap == nullptr)
+			s->graph->UseLowerBounds(s->query_norm);
 	}
 	if (format == quarry::hnsw::InputFormat::kHalfvec)
 		pfree(const_cast<float *>(v.data)); // converted for this rescan only
@@ -504,31 +519,59 @@ Rerank(ScanState *s, const Candidate &c)
 	}
 }
 
-// The next row of a scan that reranks from the table. The first search's
-// ef_search candidates are all reranked first. Then the nearest reranked row
-// is returned once no candidate still to come is likely to be nearer: the
-// candidates come in the order of their distance to the codes, so one still
-// to come is at least as far by that measure as the farthest taken so far,
-// and its exact distance is taken to fall below that by no more than the
-// most any reranked row's did. Else the next candidate is taken first. A row
-// whose exact distance still falls below one already returned is skipped:
-// the executor relies on the order.
+// The first search's candidates, each with a lower bound of its exact
+// distance from its codes (quantizer.h), nearest bound first.
+void
+BoundFirstCandidates(ScanState *s)
+{
+	Candidate c;
+	while (s->ready_next < s->ready->size() && NextCandidate(s, &c))
+	{
+		float bound;
+		if (!s->graph->LowerBound(s->query, s->query_norm, c.id, &bound))
+			continue;
+		s->bounded->push_back(Bounded{bound, c});
+		s->rerank_threshold = std::max(s->rerank_threshold, c.distance);
+	}
+	std::sort(s->bounded->begin(), s->bounded->end());
+}
+
+// Whether the nearest reranked row can be returned: no candidate still to
+// come is nearer, or likely to be. Of the first search's candidates none is
+// (each not reranked yet has a lower bound at least that of the next one in
+// line); the continuation's come in the order of their distance to the
+// codes, at least as far by that measure as the farthest taken so far, and
+// are taken to fall below that by no more than any reranked row did.
+bool
+NearestIsNext(const ScanState *s)
+{
+	const float nearest = s->reranked->front().distance;
+	if (s->bounded_next < s->bounded->size() && nearest > (*s->bounded)[s->bounded_next].bound)
+		return false;
+	return s->candidates_done || nearest <= s->rerank_threshold - s->rerank_slack;
+}
+
+// The next row of a scan that reranks from the table. The row returned is
+// the nearest reranked one once NearestIsNext; until then the first search's
+// candidates are reranked in the order of their lower bounds (a LIMIT 10
+// query with tight bounds reads little more than 10 rows from the table, and
+// never more than ef_search), then the continuation's. A row whose exact
+// distance still falls below one already returned is skipped: the executor
+// relies on the order.
 bool
 NextRerankedRow(IndexScanDesc scan, ScanState *s)
 {
 	ArenaVector<Reranked> &pool = *s->reranked;
 	if (!s->rerank_started)
 	{
-		Candidate c;
-		while (s->ready_next < s->ready->size() && NextCandidate(s, &c))
-			Rerank(s, c);
+		BoundFirstCandidates(s);
 		s->rerank_started = true;
 	}
 	for (;;)
 	{
 		if (s->null_rows != nullptr)
 			return NextNullVectorRow(scan, s);
-		if (!pool.empty() && (s->candidates_done || pool.front().distance <= s->rerank_threshold - s->rerank_slack))
+		if (!pool.empty() && NearestIsNext(s))
 		{
 			std::pop_heap(pool.begin(), pool.end(), std::greater<>{});
 			const Reranked r = pool.back();
@@ -541,6 +584,11 @@ NextRerankedRow(IndexScanDesc scan, ScanState *s)
 			s->last_distance = r.distance;
 			ReturnRow(scan, s, r.tid, r.distance);
 			return true;
+		}
+		if (s->bounded_next < s->bounded->size())
+		{
+			Rerank(s, (*s->bounded)[s->bounded_next++].candidate);
+			continue;
 		}
 		Candidate c;
 		if (s->candidates_done || !NextCandidate(s, &c))
