@@ -115,6 +115,7 @@ struct ScanState {
 	float rerank_slack; // the most a reranked row's exact distance fell below its distance to the codes
 	bool rerank_started;
 	bool candidates_done; // the graph search has no candidate left
+	uint64_t rows_read; // rows whose vector the rerank read from the table
 	Snapshot snapshot;
 };
 static_assert(std::is_trivially_destructible_v<ScanState>);
@@ -371,6 +372,7 @@ ResetScan(IndexScanDesc scan, ScanState *s)
 	s->bounded_next = 0;
 	s->rerank_threshold = -std::numeric_limits<float>::infinity();
 	s->rerank_slack = 0.0f;
+	s->rows_read = 0;
 	s->rerank_started = false;
 	s->candidates_done = false;
 	s->chain_next = quarry::hnsw::kInvalidNode;
@@ -487,6 +489,7 @@ void
 AddReranked(ScanState *s, uint64_t tid, float approximate)
 {
 	float distance;
+	s->rows_read++;
 	if (!ExactDistance(s->heap, tid, s->snapshot, s->query, &distance))
 		return;
 	s->rerank_slack = std::max(s->rerank_slack, approximate - distance);
@@ -735,10 +738,10 @@ EndScan(IndexScanDesc scan)
 {
 	auto *s = static_cast<ScanState *>(scan->opaque);
 	if (s->graph != nullptr && s->searched)
-		elog(DEBUG1, "quarry_hnsw scan of \"%s\": scored %llu nodes, returned %llu rows, skipped %llu found late",
+		elog(DEBUG1, "quarry_hnsw scan of \"%s\": scored %llu nodes, read %llu rows to rerank, returned %llu rows, skipped %llu found late",
 			 RelationGetRelationName(scan->indexRelation),
-			 static_cast<unsigned long long>(s->graph->scored()), static_cast<unsigned long long>(s->returned),
-			 static_cast<unsigned long long>(s->skipped_late));
+			 static_cast<unsigned long long>(s->graph->scored()), static_cast<unsigned long long>(s->rows_read),
+			 static_cast<unsigned long long>(s->returned), static_cast<unsigned long long>(s->skipped_late));
 	if (s->heap != nullptr)
 		EndHeapVectors(s->heap);
 	MemoryContextDelete(s->context); // the arena goes with it
