@@ -299,6 +299,30 @@ SELECT scan_arenas_created AS arenas_before, scan_arena_resets AS resets_before 
 SELECT count(*) FROM (SELECT id FROM hyb ORDER BY quarry_hybrid(body, 'whale', emb, hyb_vec(5), depth => 5) LIMIT 3) x;
 SELECT scan_arenas_created - :arenas_before AS arenas, scan_arena_resets - :resets_before AS resets FROM quarry_memory_stats();
 
+-- Rows updated in place (HOT: a column no index covers) keep the TID the
+-- indexes hold, the root of their chain, while their visible version moves.
+-- Candidates are named by that TID; without quals, a candidate on a page the
+-- visibility map marks all-visible (after VACUUM) is taken without reading
+-- its row. Before and after VACUUM, with and without a filter, the one call
+-- equals the recipe, and every updated row's fused values reach the SELECT
+-- list through the ctid of its new version.
+CREATE TABLE hyb_hot (id int PRIMARY KEY, body text, emb real[], note text) WITH (fillfactor = 50);
+INSERT INTO hyb_hot SELECT id, body, emb, 'old' FROM hyb ORDER BY id;
+CREATE INDEX ON hyb_hot USING quarry_bm25 (body);
+CREATE INDEX ON hyb_hot USING quarry_hnsw (emb quarry_l2_ops);
+UPDATE hyb_hot SET note = 'new' WHERE id % 4 = 0;
+DELETE FROM hyb_hot WHERE id % 9 = 0;
+SELECT hyb_same('hyb_hot', '<->', 'white whale', hyb_vec(1000)) AS before_vacuum,
+       hyb_same('hyb_hot', '<->', 'whale ship', hyb_vec(3000), filter => 'id % 2 = 0') AS before_vacuum_filtered;
+VACUUM hyb_hot;
+SELECT hyb_same('hyb_hot', '<->', 'white whale', hyb_vec(1000)) AS all_visible,
+       hyb_same('hyb_hot', '<->', 'whale ship', hyb_vec(3000), fusion => 'linear') AS all_visible_linear,
+       hyb_same('hyb_hot', '<->', 'whale ship', hyb_vec(3000), filter => 'id % 2 = 0') AS all_visible_filtered;
+SELECT count(*) AS updated_rows_ranked, count(*) FILTER (WHERE (d).score IS NULL) AS without_score
+FROM (SELECT id, note, quarry_hybrid_detail(body, 'white whale', emb, hyb_vec(1000)) AS d FROM hyb_hot
+      ORDER BY quarry_hybrid(body, 'white whale', emb, hyb_vec(1000)) LIMIT 100) s WHERE note = 'new';
+DROP TABLE hyb_hot;
+
 DROP VIEW hyb_view;
 DROP TABLE hyb, hyb_ip, hyb_cos, hyb_l1, hyb_cats, hyb_queries, hyb_noidx, hyb_allowed;
 DROP FUNCTION hyb_run, hyb_recipe, hyb_same, hyb_vec, hyb_explain;

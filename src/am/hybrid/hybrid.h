@@ -65,10 +65,19 @@ std::string_view RequestKey(const Request &request);
 /// name, k or weight.
 fusion::Options RequestOptions(const Request &request, uint32_t *depth);
 
+/// A registered scan's fused rows (hybrid_functions.cpp).
+struct Ranking;
+
 /// Makes the fused rows `by_row` (sorted by row) of the scan `site` for `key`
 /// readable by the functions until `owner` is reset or deleted. Throws when
 /// too many hybrid scans are running at once.
-void RegisterRanking(MemoryContext owner, int32_t site, std::string_view key, std::span<const fusion::Fused> by_row);
+Ranking *RegisterRanking(MemoryContext owner, int32_t site, std::string_view key, std::span<const fusion::Fused> by_row);
+
+/// Notes that the row fused as `root` (the TID the indexes hold: the root of
+/// a HOT chain) was returned as the tuple version at `actual`, so that the
+/// functions, given the returned row's ctid, find it. At most one per fused
+/// row.
+void AddAlias(Ranking *ranking, uint64_t actual, uint64_t root);
 
 /// The fused row `tid` of the running scan `site` for `key`, or nullptr
 /// when no such scan runs (or it did not rank the row).

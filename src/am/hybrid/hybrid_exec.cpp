@@ -1,9 +1,15 @@
 // The hybrid scan's executor (hybrid.h). On its first row it evaluates the
 // request, reads `depth` candidates from each index's ordered scan (each
-// candidate's heap row must pass the scan's quals, WHERE and row-level
-// security policies, or the scan goes on), fuses the two lists in a scan
-// arena, registers them for quarry_hybrid_scored, and then returns the
-// rows in fused order. A rescan starts again from the request.
+// candidate's heap row must be visible and pass the scan's quals, WHERE and
+// row-level security policies, or the scan goes on), fuses the two lists in
+// a scan arena, registers them for quarry_hybrid_scored, and then returns
+// the rows in fused order. A rescan starts again from the request.
+//
+// Candidates are named by the TID their index entries hold (for a row
+// updated in place, HOT, the root of its chain: the same in both indexes).
+// When the scan has no quals, a candidate on a page the visibility map marks
+// all-visible is taken without reading its heap row, as an index-only scan
+// does; the rows returned are read (following the HOT chain) at the end.
 //
 // The callbacks are C-shaped: every object on their stacks is trivially
 // destructible, so they call PostgreSQL directly, in a pg::Boundary.
@@ -18,13 +24,17 @@
 extern "C" {
 #include "access/relscan.h"
 #include "access/tableam.h"
+#include "access/visibilitymap.h"
 #include "commands/explain.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
+#include "storage/bufmgr.h"
+#include "storage/predicate.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 }
 
 #include <cmath>
@@ -44,6 +54,8 @@ struct ScanState {
 	Relation hnsw_index;
 	int32_t site;
 	TupleTableSlot *fetch_slot; // of the table's access method, for index and TID fetches
+	IndexFetchTableData *fetch; // reads the returned rows
+	Ranking *ranking; // the last run's registration
 	MemoryContext scan_cxt; // the arena's blocks: for the node's life
 	MemoryContext run_cxt;	// the registration: reset at each run
 	mem::ScanArena *arena;	// candidates and fused rows; Reset() at each run
@@ -91,6 +103,7 @@ Begin(CustomScanState *node, EState *estate, int eflags)
 	ExecAssignScanProjectionInfo(&node->ss);
 	node->ss.ps.qual = ExecInitQual(plan->scan.plan.qual, &node->ss.ps);
 	s->fetch_slot = node->ss.ss_ScanTupleSlot;
+	s->fetch = table_index_fetch_begin(rel);
 	s->scan_cxt = AllocSetContextCreate(estate->es_query_cxt, "quarry_hybrid scan", ALLOCSET_DEFAULT_SIZES);
 	s->run_cxt = AllocSetContextCreate(s->scan_cxt, "quarry_hybrid run", ALLOCSET_SMALL_SIZES);
 }
@@ -135,40 +148,70 @@ KeepRequest(ScanState *s, Request &r)
 	}
 }
 
+// Whether the row at the index entry `scan` returned last is visible and
+// passes the node's quals. Without quals, a row on an all-visible page is
+// taken as visible without reading it (`vm`: the visibility map buffer kept
+// pinned across calls).
+bool
+Qualifies(ScanState *s, IndexScanDesc scan, ItemPointer tid, bool visibility_only, Buffer *vm)
+{
+	Relation heap = s->css.ss.ss_currentRelation;
+	if (visibility_only && VM_ALL_VISIBLE(heap, ItemPointerGetBlockNumber(tid), vm))
+	{
+		// Not reading the row: lock what reading it would have (nodeIndexonlyscan.c).
+		PredicateLockPage(heap, ItemPointerGetBlockNumber(tid), s->css.ss.ps.state->es_snapshot);
+		return true;
+	}
+	TupleTableSlot *slot = s->fetch_slot;
+	bool visible = index_fetch_heap(scan, slot);
+	while (!visible && scan->xs_heap_continue)
+		visible = index_fetch_heap(scan, slot);
+	if (!visible)
+		return false;
+	ExprState *qual = s->css.ss.ps.qual;
+	if (qual == nullptr)
+		return true;
+	ExprContext *econtext = s->css.ss.ps.ps_ExprContext;
+	ResetExprContext(econtext);
+	econtext->ecxt_scantuple = slot;
+	if (ExecQual(qual, econtext))
+		return true;
+	InstrCountFiltered1(s, 1);
+	return false;
+}
+
 // Reads up to `depth` candidates from an ordered scan of `index` by the
-// query `query` into `out`: rows whose heap tuple passes the node's quals,
-// in the index's order, until a row the side does not rank (no score: a
-// NULL value, a BM25 score of 0, a NaN distance). Returns how many.
+// query `query` into `out`: visible rows that pass the node's quals, in the
+// index's order, until a row the side does not rank (no score: a NULL value,
+// a BM25 score of 0, a NaN distance). Returns how many.
 std::size_t
 Collect(ScanState *s, Relation index, uint16_t strategy, Datum query, bool bm25, std::span<fusion::Candidate> out)
 {
-	ScanState *node = s;
-	EState *estate = node->css.ss.ps.state;
-	TupleTableSlot *slot = node->fetch_slot;
-	ExprContext *econtext = node->css.ss.ps.ps_ExprContext;
-	ExprState *qual = node->css.ss.ps.qual;
-	IndexScanDesc scan = pg::IndexBeginScan(node->css.ss.ss_currentRelation, index, estate->es_snapshot, 0, 1);
+	EState *estate = s->css.ss.ps.state;
+	IndexScanDesc scan = pg::IndexBeginScan(s->css.ss.ss_currentRelation, index, estate->es_snapshot, 0, 1);
 	ScanKeyData key;
 	ScanKeyEntryInitialize(&key, 0, 1, strategy, InvalidOid, index->rd_indcollation[0], InvalidOid, query);
 	index_rescan(scan, nullptr, 0, &key, 1);
+	const bool visibility_only = s->css.ss.ps.qual == nullptr && IsMVCCSnapshot(estate->es_snapshot);
+	Buffer vm = InvalidBuffer;
 	std::size_t n = 0;
-	while (n < out.size() && index_getnext_slot(scan, ForwardScanDirection, slot))
+	while (n < out.size())
 	{
+		ItemPointer tid = index_getnext_tid(scan, ForwardScanDirection);
+		if (tid == nullptr)
+			break;
 		CHECK_FOR_INTERRUPTS();
 		if (scan->xs_orderbynulls[0])
 			break;
 		const double value = DatumGetFloat8(scan->xs_orderbyvals[0]);
 		if (std::isnan(value) || (bm25 && !(value < 0)))
 			break;
-		ResetExprContext(econtext);
-		econtext->ecxt_scantuple = slot;
-		if (qual != nullptr && !ExecQual(qual, econtext))
-		{
-			InstrCountFiltered1(node, 1);
-			continue;
-		}
-		out[n++] = fusion::Candidate{pg::PackTid(&slot->tts_tid), bm25 ? -value : value};
+		const uint64_t row = pg::PackTid(tid); // before the fetch moves it along a HOT chain
+		if (Qualifies(s, scan, tid, visibility_only, &vm))
+			out[n++] = fusion::Candidate{row, bm25 ? -value : value};
 	}
+	if (vm != InvalidBuffer)
+		ReleaseBuffer(vm);
 	index_endscan(scan);
 	return n;
 }
@@ -199,7 +242,7 @@ Run(ScanState *s)
 	s->count = fusion::Fuse(text.first(s->text_candidates), vector.first(s->vector_candidates), options, {fused, total});
 	std::copy(fused, fused + s->count, by_row);
 	fusion::SortByRow({by_row, s->count});
-	RegisterRanking(s->run_cxt, s->site, RequestKey(r), {by_row, s->count});
+	s->ranking = RegisterRanking(s->run_cxt, s->site, RequestKey(r), {by_row, s->count});
 	MemoryContextSwitchTo(old);
 	s->fused = fused;
 	s->next = 0;
@@ -221,11 +264,17 @@ Exec(CustomScanState *node)
 		ExprContext *econtext = node->ss.ps.ps_ExprContext;
 		while (s->next < s->count)
 		{
+			const uint64_t row = s->fused[s->next++].row;
 			ItemPointerData tid;
-			pg::UnpackTid(s->fused[s->next++].row, &tid);
-			// The row version the index scan returned: visible to the snapshot.
-			if (!table_tuple_fetch_row_version(node->ss.ss_currentRelation, &tid, node->ss.ps.state->es_snapshot, slot))
+			pg::UnpackTid(row, &tid);
+			// The version of the row visible to the snapshot, along its HOT
+			// chain from the TID the indexes hold.
+			bool call_again = false;
+			bool all_dead = false;
+			if (!table_index_fetch_tuple(s->fetch, &tid, node->ss.ps.state->es_snapshot, slot, &call_again, &all_dead))
 				continue;
+			if (pg::PackTid(&slot->tts_tid) != row)
+				AddAlias(s->ranking, pg::PackTid(&slot->tts_tid), row);
 			ResetExprContext(econtext);
 			econtext->ecxt_scantuple = slot;
 			if (node->ss.ps.ps_ProjInfo == nullptr)
@@ -241,6 +290,8 @@ void
 End(CustomScanState *node)
 {
 	auto *s = reinterpret_cast<ScanState *>(node);
+	if (s->fetch != nullptr)
+		table_index_fetch_end(s->fetch);
 	if (s->hnsw_index != nullptr)
 		index_close(s->hnsw_index, AccessShareLock);
 	if (s->bm25_index != nullptr)

@@ -23,7 +23,6 @@ extern "C" {
 #include <cstring>
 
 namespace quarry::am::hybrid {
-namespace {
 
 // A running scan's fused rows, readable by the functions (one slot per scan).
 struct Ranking {
@@ -35,7 +34,13 @@ struct Ranking {
 	std::size_t key_bytes;
 	const fusion::Fused *rows;
 	std::size_t count;
+	// Returned rows whose tuple version is not at the TID they were fused by.
+	uint64_t *alias_actual;
+	uint64_t *alias_root;
+	std::size_t aliases;
 };
+
+namespace {
 
 constexpr int kMaxRankings = 16;
 Ranking rankings[kMaxRankings];
@@ -149,7 +154,7 @@ RequestOptions(const Request &r, uint32_t *depth)
 	return o;
 }
 
-void
+Ranking *
 RegisterRanking(MemoryContext owner, int32_t site, std::string_view key, std::span<const fusion::Fused> by_row)
 {
 	for (Ranking &r : rankings)
@@ -158,13 +163,27 @@ RegisterRanking(MemoryContext owner, int32_t site, std::string_view key, std::sp
 			continue;
 		char *copy = static_cast<char *>(MemoryContextAlloc(owner, std::max<std::size_t>(key.size(), 1)));
 		std::memcpy(copy, key.data(), key.size());
-		r = Ranking{owner, {}, site, GetUserId(), copy, key.size(), by_row.data(), by_row.size()};
+		const std::size_t slots = std::max<std::size_t>(by_row.size(), 1);
+		auto *actual = static_cast<uint64_t *>(MemoryContextAlloc(owner, sizeof(uint64_t) * slots));
+		auto *root = static_cast<uint64_t *>(MemoryContextAlloc(owner, sizeof(uint64_t) * slots));
+		r = Ranking{owner, {}, site, GetUserId(), copy, key.size(), by_row.data(), by_row.size(), actual, root, 0};
 		r.forget.func = Forget;
 		r.forget.arg = &r;
 		MemoryContextRegisterResetCallback(owner, &r.forget);
-		return;
+		return &r;
 	}
 	pg::ThrowError(ERRCODE_PROGRAM_LIMIT_EXCEEDED, "quarry_hybrid: more than %d hybrid scans at once", kMaxRankings);
+}
+
+void
+AddAlias(Ranking *ranking, uint64_t actual, uint64_t root)
+{
+	if (ranking->aliases < std::max<std::size_t>(ranking->count, 1))
+	{
+		ranking->alias_actual[ranking->aliases] = actual;
+		ranking->alias_root[ranking->aliases] = root;
+		ranking->aliases++;
+	}
 }
 
 const fusion::Fused *
@@ -179,8 +198,14 @@ FindRanked(int32_t site, std::string_view key, ItemPointer tid, bool *scan_found
 		if (r.owner == nullptr || r.site != site || r.user != user || std::string_view(r.key, r.key_bytes) != key)
 			continue;
 		*scan_found = true;
-		if (const fusion::Fused *f = fusion::FindRow({r.rows, r.count}, pg::PackTid(tid)))
+		const uint64_t row = pg::PackTid(tid);
+		if (const fusion::Fused *f = fusion::FindRow({r.rows, r.count}, row))
 			return f;
+		for (std::size_t a = 0; a < r.aliases; a++)
+		{
+			if (r.alias_actual[a] == row)
+				return fusion::FindRow({r.rows, r.count}, r.alias_root[a]);
+		}
 	}
 	return nullptr;
 }
