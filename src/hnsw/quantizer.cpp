@@ -229,7 +229,9 @@ CodeDistance::Approximate(const float *query, const std::uint8_t *stored) const
 {
 	CodeHeader h;
 	std::memcpy(&h, stored, sizeof h);
-	const float d = fn_(query, stored + sizeof(CodeHeader), dims_, h.lo, h.step);
+	float d = fn_(query, stored + sizeof(CodeHeader), dims_, h.lo, h.step);
+	if (metric_ == Metric::kCosine && h.norm > 0.0f)
+		d /= h.norm;
 	return NegatesKernel(metric_) ? -d : d;
 }
 

@@ -105,7 +105,11 @@ public:
 	CodeDistance() = default;
 	CodeDistance(const CodeKernels &k, Storage storage, Metric metric, std::size_t dims);
 
-	/// The internal distance of `metric` between `query` and x^.
+	/// The internal distance of `metric` between `query` and x^; under
+	/// cosine between `query` and x^ / |x^| (the stored vectors are unit
+	/// vectors, their decoded codes not quite: 4-bit codes of a 100-d unit
+	/// vector have norms a few percent off, enough to reorder near
+	/// neighbours, which the graph walk then misses).
 	float Approximate(const float *query, const std::uint8_t *stored) const;
 
 	/// A lower bound of the internal distance between `query` and the
