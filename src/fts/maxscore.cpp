@@ -26,9 +26,10 @@ double
 CanonicalScore(const WandInput &in, const MaxScoreScratch &s, uint32_t off, uint32_t length)
 {
 	std::fill(in.term_scores, in.term_scores + in.term_count, 0.0);
-	for (std::size_t t = 0; t < in.cursors.size(); t++)
+	const std::size_t n = in.cursors.size();
+	for (std::size_t t = 0; t < n; t++)
 	{
-		double tf = s.tfs[t * s.capacity + off];
+		double tf = s.tfs[off * n + t];
 		if (tf != 0)
 			in.term_scores[in.cursors[t]->term_index()] = in.cursors[t]->scorer().Score(tf, length);
 	}
@@ -37,10 +38,10 @@ CanonicalScore(const WandInput &in, const MaxScoreScratch &s, uint32_t off, uint
 
 // Probes the non-essential terms (cursors [0, first_essential)) for `doc`,
 // highest bound first. Returns false as soon as the document cannot beat
-// `threshold`.
+// `threshold`; prefix[t] bounds what cursors [0, t) can add in the window.
 bool
-ProbeNonEssential(const WandInput &in, const MaxScoreScratch &s, std::size_t first_essential, DocId doc,
-				  uint32_t off, uint32_t length, double threshold)
+ProbeNonEssential(const WandInput &in, const MaxScoreScratch &s, const double *prefix, std::size_t first_essential,
+				  DocId doc, uint32_t off, uint32_t length, double threshold)
 {
 	double got = s.partial[off];
 	for (std::size_t t = first_essential; t-- > 0;)
@@ -50,10 +51,10 @@ ProbeNonEssential(const WandInput &in, const MaxScoreScratch &s, std::size_t fir
 		if (c->doc() == doc)
 		{
 			double tf = c->Freq();
-			s.tfs[t * s.capacity + off] = tf;
+			s.tfs[off * in.cursors.size() + t] = tf;
 			got += c->scorer().Score(tf, length);
 		}
-		if (got * (1.0 + kBoundMargin) + s.prefix[t] <= threshold)
+		if (got * (1.0 + kBoundMargin) + prefix[t] <= threshold)
 			return false;
 	}
 	return true;
@@ -82,25 +83,26 @@ AccumulateEssential(const WandInput &in, const MaxScoreScratch &s, std::size_t f
 	{
 		TermCursor *c = in.cursors[t];
 		const TermScorer &scorer = c->scorer();
-		double *tfs = s.tfs + t * s.capacity;
+		const std::size_t n = in.cursors.size();
 		c->ForEachBefore(end, [&](DocId doc, double tf) {
 			uint32_t off = doc - start;
 			s.marks[off >> 6] |= uint64_t{1} << (off & 63);
 			s.partial[off] += scorer.Score(tf, lengths[off]);
-			tfs[off] = tf;
+			s.tfs[off * n + t] = tf;
 		});
 	}
 }
 
 // Offers the window's marked documents in increasing order: each whose
-// partial score plus the non-essential bounds can beat the threshold is
-// probed and, if it still can, scored canonically. Clears the window.
+// partial score plus the non-essential bounds (`prefix`, the window's) can
+// beat the threshold is probed and, if it still can, scored canonically.
+// Clears the window.
 void
-OfferWindow(const WandInput &in, const MaxScoreScratch &s, std::size_t first_essential, DocId start,
-			std::span<const uint32_t> lengths, TopK &top, WandCounters &counters)
+OfferWindow(const WandInput &in, const MaxScoreScratch &s, const double *prefix, std::size_t first_essential,
+			DocId start, std::span<const uint32_t> lengths, TopK &top, WandCounters &counters)
 {
 	const uint32_t width = static_cast<uint32_t>(lengths.size());
-	const double non_essential = s.prefix[first_essential];
+	const double non_essential = prefix[first_essential];
 	for (uint32_t word = 0; word < (width + 63) / 64; word++)
 	{
 		uint64_t bits = s.marks[word];
@@ -112,15 +114,49 @@ OfferWindow(const WandInput &in, const MaxScoreScratch &s, std::size_t first_ess
 			DocId doc = start + off;
 			double threshold = top.Threshold();
 			if (s.partial[off] * (1.0 + kBoundMargin) + non_essential > threshold &&
-				ProbeNonEssential(in, s, first_essential, doc, off, lengths[off], threshold))
+				ProbeNonEssential(in, s, prefix, first_essential, doc, off, lengths[off], threshold))
 				Offer(in, top, CanonicalScore(in, s, off, lengths[off]), doc, counters);
 			else
 				counters.block_skips++;
 			s.partial[off] = 0;
-			for (std::size_t t = 0; t < in.cursors.size(); t++)
-				s.tfs[t * s.capacity + off] = 0;
+			std::fill_n(s.tfs + off * in.cursors.size(), in.cursors.size(), 0.0);
 		}
 	}
+}
+
+// The bound of `c`'s score over the documents [start, end): the largest
+// block-max bound of the blocks that overlap them (rounded up, as every
+// block bound), at most the term's own bound. Moves only the block-max
+// pointer, forward.
+double
+WindowBound(TermCursor *c, DocId start, DocId end)
+{
+	c->ShallowSeek(start);
+	double bound = c->ShallowBound();
+	while (c->ShallowLastDoc() != kEndDoc && c->ShallowLastDoc() + 1 < end)
+	{
+		c->ShallowSeek(c->ShallowLastDoc() + 1);
+		bound = std::max(bound, c->ShallowBound());
+	}
+	return std::min(bound, c->upper_bound());
+}
+
+// The window's partition: window_prefix[t] sums the window bounds of cursors
+// [0, t) (in the global order), and the first cursor that must be iterated
+// is the first past the longest prefix whose window bounds sum to at most
+// the threshold (at least `first_essential`: the global prefix bounds it).
+std::size_t
+WindowPartition(const WandInput &in, const MaxScoreScratch &s, std::size_t first_essential, DocId start, DocId end,
+				double threshold)
+{
+	const std::size_t n = in.cursors.size();
+	s.window_prefix[0] = 0;
+	for (std::size_t t = 0; t < n; t++)
+		s.window_prefix[t + 1] = s.window_prefix[t] + WindowBound(in.cursors[t], start, end);
+	std::size_t first = first_essential;
+	while (first < n && s.window_prefix[first + 1] <= threshold)
+		first++;
+	return first;
 }
 
 } // namespace
@@ -156,9 +192,20 @@ MaxScoreTopK(const WandInput &in, const MaxScoreScratch &s, TopK &top)
 
 		std::span<const uint32_t> lengths = in.lengths->Window(start, s.capacity);
 		lengths = lengths.first(std::min<std::size_t>(lengths.size(), s.capacity));
+		const DocId end = start + static_cast<uint32_t>(lengths.size());
 		counters.pivots++;
-		AccumulateEssential(in, s, first_essential, start, lengths);
-		OfferWindow(in, s, first_essential, start, lengths, top, counters);
+		const std::size_t essential = WindowPartition(in, s, first_essential, start, end, threshold);
+		if (essential < n)
+		{
+			AccumulateEssential(in, s, essential, start, lengths);
+			OfferWindow(in, s, s.window_prefix, essential, start, lengths, top, counters);
+		}
+		else
+			counters.block_skips++;
+		// Terms iterated globally but only probed in this window: past it,
+		// so that the next window starts after it.
+		for (std::size_t t = first_essential; t < essential; t++)
+			cursors[t]->NextGeq(end);
 	}
 	return counters;
 }

@@ -94,18 +94,22 @@ WandCounters ExhaustiveTopK(const WandInput &input, TopK &top);
 struct MaxScoreScratch {
 	uint32_t capacity;
 	double *partial;   // capacity
-	double *tfs;	   // term_count * capacity (a sloppy phrase's frequency may be fractional)
+	double *tfs;	   // capacity * term_count, a document's terms side by side (a sloppy phrase's frequency may be fractional)
 	uint64_t *marks;   // (capacity + 63) / 64
 	double *prefix;	   // term_count + 1
+	double *window_prefix; // term_count + 1
 };
 
 /// Windowed MaxScore (Turtle & Flood 1995; Lucene 10's block-max MaxScore, in
 /// windows of one page of document lengths): terms are ordered by upper bound;
 /// the low-bound prefix whose bounds sum to at most the threshold is
-/// "non-essential". Each window accumulates the essential terms' postings
-/// straight from their decoded blocks, then probes the non-essential terms only
-/// for documents that can still beat the threshold. Final scores are summed in
-/// query term order, so results are bit-identical to BlockMaxWand's.
+/// "non-essential". In each window the partition is drawn again with the
+/// terms' block-max bounds over the window (as Lucene's MaxScoreBulkScorer
+/// does), which moves more terms to the probed side. Each window accumulates
+/// the essential terms' postings straight from their decoded blocks, then
+/// probes the other terms only for documents that can still beat the
+/// threshold. Final scores are summed in query term order, so results are
+/// bit-identical to BlockMaxWand's.
 WandCounters MaxScoreTopK(const WandInput &input, const MaxScoreScratch &scratch, TopK &top);
 
 /// The canonical score of `doc`: term_scores[i] holds term i's contribution

@@ -115,14 +115,14 @@ struct Lengths final : DocLengths {
 
 // Zero-filled MaxScore scratch for `terms` terms.
 struct Scratch {
-	std::vector<double> partial, prefix;
+	std::vector<double> partial, prefix, window_prefix;
 	std::vector<double> tfs;
 	std::vector<uint64_t> marks;
 	MaxScoreScratch view;
 	Scratch(uint32_t capacity, std::size_t terms)
-		: partial(capacity), prefix(terms + 1), tfs(terms * capacity), marks((capacity + 63) / 64)
+		: partial(capacity), prefix(terms + 1), window_prefix(terms + 1), tfs(terms * capacity), marks((capacity + 63) / 64)
 	{
-		view = {capacity, partial.data(), tfs.data(), marks.data(), prefix.data()};
+		view = {capacity, partial.data(), tfs.data(), marks.data(), prefix.data(), window_prefix.data()};
 	}
 	bool
 	Clean() const

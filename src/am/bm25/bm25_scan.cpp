@@ -149,6 +149,7 @@ MakeMaxScoreScratch(mem::ScanArena &arena, uint32_t terms)
 	s.tfs = arena.MakeArray<double>(std::size_t{terms} * s.capacity);
 	s.marks = arena.MakeArray<uint64_t>((s.capacity + 63) / 64);
 	s.prefix = arena.MakeArray<double>(terms + 1);
+	s.window_prefix = arena.MakeArray<double>(terms + 1);
 	std::memset(s.partial, 0, sizeof(double) * s.capacity);
 	std::memset(s.tfs, 0, sizeof(double) * terms * s.capacity);
 	std::memset(s.marks, 0, sizeof(uint64_t) * ((s.capacity + 63) / 64));
