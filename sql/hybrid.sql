@@ -299,6 +299,25 @@ SELECT scan_arenas_created AS arenas_before, scan_arena_resets AS resets_before 
 SELECT count(*) FROM (SELECT id FROM hyb ORDER BY quarry_hybrid(body, 'whale', emb, hyb_vec(5), depth => 5) LIMIT 3) x;
 SELECT scan_arenas_created - :arenas_before AS arenas, scan_arena_resets - :resets_before AS resets FROM quarry_memory_stats();
 
+-- The smallest depth; a view whose query is a ranked one (the view's rows in
+-- the recipe's order); a compressed vector index (storage = 'sq8': its scan
+-- reranks by the exact distance, so the vector side is the same).
+SELECT hyb_same('hyb', '<->', 'white whale', hyb_vec(1000), depth => 1) AS depth_1,
+       hyb_same('hyb', '<->', 'white whale', hyb_vec(1000), depth => 1, fusion => 'linear') AS depth_1_linear;
+CREATE VIEW hyb_ranked AS
+    SELECT id FROM hyb ORDER BY quarry_hybrid(body, 'whale ship', emb, hyb_vec(3000), depth => 30) LIMIT 5;
+SELECT (SELECT array_agg(id) FROM (SELECT id FROM hyb_ranked) v)
+     = (SELECT array_agg(id ORDER BY ord) FROM hyb_recipe('hyb', '<->', 'whale ship', hyb_vec(3000), 30, 'rrf', 60, 0.5, 'true', 5))
+       AS ranked_view_equals_recipe;
+DROP VIEW hyb_ranked;
+CREATE TABLE hyb_sq8 (LIKE hyb);
+INSERT INTO hyb_sq8 SELECT * FROM hyb ORDER BY id;
+CREATE INDEX ON hyb_sq8 USING quarry_bm25 (body);
+CREATE INDEX ON hyb_sq8 USING quarry_hnsw (emb quarry_l2_ops) WITH (storage = 'sq8');
+SELECT hyb_same('hyb_sq8', '<->', 'white whale', hyb_vec(1000)) AS sq8_rrf,
+       hyb_same('hyb_sq8', '<->', 'whale ship', hyb_vec(3000), fusion => 'linear', filter => 'cat <> ''b''') AS sq8_linear_filtered;
+DROP TABLE hyb_sq8;
+
 -- Rows updated in place (HOT: a column no index covers) keep the TID the
 -- indexes hold, the root of their chain, while their visible version moves.
 -- Candidates are named by that TID; without quals, a candidate on a page the

@@ -116,6 +116,13 @@ void ForgetTextConfig(Relation index);
 QUARRY_INDEX_CALLBACKS(QUARRY_DECLARE_CALLBACK)
 int64_t GetBitmap(IndexScanDesc scan, TIDBitmap *tbm);
 
+/// For a caller that knows how many ranked rows it will read (the hybrid
+/// scan's depth): the scan's first batch ranks that many at once, where it
+/// otherwise starts at 16 and grows fourfold (a scan read for 100 rows ran
+/// three top-k passes, of 16, 64 and 256). Call after amrescan, before the
+/// first row; later batches grow from it.
+void ExpectRows(IndexScanDesc scan, uint32_t rows);
+
 // Build phases reported in pg_stat_progress_create_index.
 inline constexpr int64_t kPhaseTokenizing = 1;
 inline constexpr int64_t kPhaseSpilling = 2;

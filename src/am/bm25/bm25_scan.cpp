@@ -503,6 +503,14 @@ Rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norder
 	RescanState(st, scan, scan->keyData, scan->numberOfKeys, scan->orderByData, scan->numberOfOrderBys);
 }
 
+void
+ExpectRows(IndexScanDesc scan, uint32_t rows)
+{
+	auto *st = static_cast<ScanState *>(scan->opaque);
+	if (st != nullptr && st->ready && st->batch == nullptr)
+		st->k = std::max<std::size_t>(kFirstBatch, rows);
+}
+
 bool
 GetTuple(IndexScanDesc scan, ScanDirection direction)
 {

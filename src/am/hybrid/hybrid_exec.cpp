@@ -15,6 +15,8 @@
 // destructible, so they call PostgreSQL directly, in a pg::Boundary.
 #include "am/hybrid/hybrid.h"
 
+#include "am/bm25/bm25.h"
+
 #include "memory/scan_arena.h"
 #include "pg/compat.h"
 #include "pg/guard.h"
@@ -192,6 +194,8 @@ Collect(ScanState *s, Relation index, uint16_t strategy, Datum query, bool bm25,
 	ScanKeyData key;
 	ScanKeyEntryInitialize(&key, 0, 1, strategy, InvalidOid, index->rd_indcollation[0], InvalidOid, query);
 	index_rescan(scan, nullptr, 0, &key, 1);
+	if (bm25)
+		bm25::ExpectRows(scan, static_cast<uint32_t>(out.size()));
 	const bool visibility_only = s->css.ss.ps.qual == nullptr && IsMVCCSnapshot(estate->es_snapshot);
 	Buffer vm = InvalidBuffer;
 	std::size_t n = 0;
