@@ -184,7 +184,9 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 	echo "(first $nq used) with exact ground truth; m = 16, ef_construction = 64; pgvector $pgvector_version."
 	echo "$(date -u +%Y-%m-%d), $(nproc) x $cpu, shared_buffers 3 GB, maintenance_work_mem 4 GB. Load average"
 	echo "at the start $load_start, at the end $load (the machine is shared: compare within this run)."
-	echo "Command: \`QUARRY_VARIANTS=\"$variants\" bench/hnsw_1m.sh\`; loading the table took $load_seconds s."
+	# The command as run: every BENCH_ and QUARRY_VARIANT setting of the environment.
+	settings=$(env | grep -E '^(BENCH_|QUARRY_VARIANT)' | sort | sed -E 's/^([^=]*)=(.*)$/\1="\2"/' | tr '\n' ' ')
+	echo "Command: \`${settings}bench/hnsw_1m.sh\`; loading the table took $load_seconds s."
 	echo
 	echo "## Builds"
 	echo

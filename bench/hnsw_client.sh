@@ -3,7 +3,7 @@
 # next to the in-backend loop, both on the same vector(784) column of
 # Fashion-MNIST (60,000 x 784, L2, m = 16, ef_construction = 64), in one run.
 #
-#   bench/hnsw_client.sh                            everything (about 15 minutes)
+#   bench/hnsw_client.sh                            everything (about 2 minutes on an idle machine)
 #   QUARRY_DESTDIR=/tmp/pg-x bench/hnsw_client.sh   into a private PostgreSQL copy
 #   BENCH_QUERIES=1000 bench/hnsw_client.sh         queries per (mode, ef_search)
 #   BENCH_EFS=20,40,80 BENCH_MODES=backend,pg3_binary bench/hnsw_client.sh
