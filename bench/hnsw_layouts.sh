@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # quarry_hnsw's vector layouts side by side, in one run: storage = 'full',
-# 'sq8' and 'sq4' (m = 16, ef_construction = 64), one table per layout
+# 'sq8' and 'sq4' (m = 16, ef_construction = 64), and sq8 and full at m = 12, one table per layout
 # (vectors STORAGE PLAIN), on Fashion-MNIST (60,000 x 784, L2) and, with
 # BENCH_1M=1, on the 1M fastText set (1,012,436 x 100, cosine).
 #
@@ -9,6 +9,7 @@
 #   QUARRY_DESTDIR=/tmp/pg-x bench/hnsw_layouts.sh   into a private PostgreSQL copy
 #   BENCH_QUERIES=1000                               queries per ef_search (default 2000)
 #   BENCH_EFS="10 40 120"  BENCH_LAYOUTS="full sq8"  BENCH_FMNIST=0   a shorter run
+#   BENCH_LAYOUTS="full sq8 sq8-m12"                 a layout with another m: STORAGE-mM
 #
 # Measures per layout: CREATE INDEX time, index size (against the raw float32
 # vectors), build arena peak, and recall@10 / queries per second through SQL
@@ -29,8 +30,8 @@ if [[ -n ${QUARRY_DESTDIR:-} ]]; then
 fi
 source test/lib/cluster.sh
 nq=${BENCH_QUERIES:-2000}
-efs=(${BENCH_EFS:-10 20 40 80 120 200})
-layouts=(${BENCH_LAYOUTS:-full sq8 sq4})
+efs=(${BENCH_EFS:-10 20 30 40 50 60 80 120 200})
+layouts=(${BENCH_LAYOUTS:-full sq8 sq4 sq8-m12 full-m12})
 out=bench/results
 mkdir -p "$out"
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -88,17 +89,25 @@ EOF
 # Builds one index per layout on copies of table $1 and sweeps ef_search.
 # Appends "set layout ef recall qps" to the sweep file and
 # "set layout build_s index_bytes raw_bytes arena_peak" to the build file.
+# A layout is STORAGE (m = 16) or STORAGE-mM: its table's suffix and WITH clause.
+layout_table() { echo "${1//-/_}"; }
+layout_with() { # LAYOUT
+	local storage=${1%%-m*} m=16
+	[[ $1 == *-m* ]] && m=${1##*-m}
+	echo "m = $m, ef_construction = 64, storage = '$storage'"
+}
+
 run_set() { # SET TABLE OPCLASS OP RAW_BYTES QUERIES GT
 	local set=$1 table=$2 opclass=$3 op=$4 raw=$5 queries=$6 gt=$7
 	for layout in "${layouts[@]}"; do
-		local t="${table}_${layout}"
+		local t="${table}_$(layout_table "$layout")"
 		psql_b -c "CREATE TABLE $t (LIKE $table INCLUDING ALL)" -c "ALTER TABLE $t ALTER v SET STORAGE PLAIN" \
 			-c "INSERT INTO $t SELECT * FROM $table" -c "VACUUM ANALYZE $t" -c "CHECKPOINT"
 		local res
 		res=$(psql_b <<EOF
 SELECT quarry_memory_stats_reset();
 SELECT extract(epoch FROM clock_timestamp()) \gset t0_
-CREATE INDEX ${t}_idx ON $t USING quarry_hnsw (v $opclass) WITH (m = 16, ef_construction = 64, storage = '$layout');
+CREATE INDEX ${t}_idx ON $t USING quarry_hnsw (v $opclass) WITH ($(layout_with "$layout"));
 SELECT extract(epoch FROM clock_timestamp()) - :t0_extract, pg_relation_size('${t}_idx'), build_bytes_peak FROM quarry_memory_stats();
 EOF
 		)
@@ -112,13 +121,13 @@ EOF
 	done
 	for ef in "${efs[@]}"; do
 		for layout in "${layouts[@]}"; do
-			IFS='|' read -r recall qps <<<"$(psql_b -c "SELECT * FROM sweep_${table}_${layout}($ef, $nq)")"
+			IFS='|' read -r recall qps <<<"$(psql_b -c "SELECT * FROM sweep_${table}_$(layout_table "$layout")($ef, $nq)")"
 			printf '%s %-4s ef=%-4s recall %.4f %7.0f QPS\n' "$set" "$layout" "$ef" "$recall" "$qps"
 			echo -e "$set\t$layout\t$ef\t$recall\t$qps" >>"$sweep"
 		done
 	done
 	for layout in "${layouts[@]}"; do
-		psql_b -c "DROP TABLE ${table}_${layout}"
+		psql_b -c "DROP TABLE ${table}_$(layout_table "$layout")"
 	done
 }
 
@@ -195,10 +204,11 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 {
 	echo "# quarry_hnsw vector layouts"
 	echo
-	echo "m = 16, ef_construction = 64, one backend, vectors STORAGE PLAIN; $(date -u +%Y-%m-%d), $(nproc) x $cpu."
+	echo "m = 16 (a layout named STORAGE-mM: m = M), ef_construction = 64, one backend, vectors STORAGE PLAIN;"
+	echo "$(date -u +%Y-%m-%d), $(nproc) x $cpu."
 	echo "Load average at the start $load_start, at the end $load (other work on the machine shows in every"
 	echo "timing; the layouts were measured one after the other at each ef_search, so compare ratios)."
-	echo "Command: \`bench/hnsw_layouts.sh\` (BENCH_1M=${BENCH_1M:-0}; queries per ef_search: $nq)."
+	echo "Command: \`BENCH_LAYOUTS=\"${layouts[*]}\" BENCH_EFS=\"${efs[*]}\" bench/hnsw_layouts.sh\` (BENCH_1M=${BENCH_1M:-0}; queries per ef_search: $nq)."
 	echo
 	echo "## Build and size"
 	echo
@@ -209,14 +219,7 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 		echo
 		echo "## Recall@10 / queries per second: $set"
 		echo
-		echo "| ef_search | full | sq8 | sq4 | sq8 / full QPS | sq4 / full QPS |"
-		echo "|---|---|---|---|---|---|"
-		for ef in "${efs[@]}"; do
-			awk -F'\t' -v s="$set" -v e="$ef" '$1 == s && $3 == e {r[$2] = $4; q[$2] = $5}
-				function cell(l) { return (l in q) ? sprintf("%.4f / %.0f", r[l], q[l]) : "-" }
-				function ratio(l) { return ((l in q) && q["full"] > 0) ? sprintf("%.2f", q[l] / q["full"]) : "-" }
-				END {printf "| %s | %s | %s | %s | %s | %s |\n", e, cell("full"), cell("sq8"), cell("sq4"), ratio("sq8"), ratio("sq4")}' "$sweep"
-		done
+		awk -F'\t' -v s="$set" -v ls="${layouts[*]}" -v efs="${efs[*]}" -f bench/hnsw_layouts_report.awk "$sweep"
 	done
 } >"$out/$name.md"
 cp "$builds" "$out/$name.builds.tsv"
