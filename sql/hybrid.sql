@@ -317,6 +317,15 @@ CREATE INDEX ON hyb_sq8 USING quarry_hnsw (emb quarry_l2_ops) WITH (storage = 's
 SELECT hyb_same('hyb_sq8', '<->', 'white whale', hyb_vec(1000)) AS sq8_rrf,
        hyb_same('hyb_sq8', '<->', 'whale ship', hyb_vec(3000), fusion => 'linear', filter => 'cat <> ''b''') AS sq8_linear_filtered;
 DROP TABLE hyb_sq8;
+-- 4-bit codes under cosine (the distance to the codes divided by the stored
+-- norm; the rerank gives the exact one).
+CREATE TABLE hyb_sq4_cos (LIKE hyb);
+INSERT INTO hyb_sq4_cos SELECT * FROM hyb ORDER BY id;
+CREATE INDEX ON hyb_sq4_cos USING quarry_bm25 (body);
+CREATE INDEX ON hyb_sq4_cos USING quarry_hnsw (emb quarry_cosine_ops) WITH (storage = 'sq4');
+SELECT hyb_same('hyb_sq4_cos', '<=>', 'white whale', hyb_vec(7000)) AS sq4_cosine_rrf,
+       hyb_same('hyb_sq4_cos', '<=>', 'whale ship', hyb_vec(3000), depth => 15, fusion => 'linear', w => 0.3) AS sq4_cosine_linear;
+DROP TABLE hyb_sq4_cos;
 
 -- Rows updated in place (HOT: a column no index covers) keep the TID the
 -- indexes hold, the root of their chain, while their visible version moves.
@@ -343,6 +352,25 @@ FROM (SELECT id, note, quarry_hybrid_detail(body, 'white whale', emb, hyb_vec(10
 DROP TABLE hyb_hot;
 
 DROP VIEW hyb_view;
+-- At most 16 hybrid scans open at once in a backend: 16 in one statement
+-- run, the 17th is an ERROR, and the slots are free again afterwards.
+\set VERBOSITY terse
+DO $$
+DECLARE
+    q text;
+    n int;
+BEGIN
+    FOR k IN 16..17 LOOP
+        SELECT 'SELECT count(*) FROM ' || string_agg(format(
+                   '(SELECT id FROM hyb ORDER BY quarry_hybrid(body, ''white whale'', emb, hyb_vec(%s)) LIMIT 1) s%s', i, i), ', ')
+          INTO q FROM generate_series(1, k) i;
+        EXECUTE q INTO n;
+        RAISE NOTICE '% hybrid scans in one statement: % row', k, n;
+    END LOOP;
+END $$;
+\set VERBOSITY default
+SELECT count(*) AS after_the_error FROM (SELECT id FROM hyb ORDER BY quarry_hybrid(body, 'white whale', emb, hyb_vec(1)) LIMIT 3) s;
+
 DROP TABLE hyb, hyb_ip, hyb_cos, hyb_l1, hyb_cats, hyb_queries, hyb_noidx, hyb_allowed;
 DROP FUNCTION hyb_run, hyb_recipe, hyb_same, hyb_vec, hyb_explain;
 RESET quarry.hnsw_ef_search;
