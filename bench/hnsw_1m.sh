@@ -41,7 +41,7 @@ if [[ -n ${QUARRY_DESTDIR:-} ]]; then
 	export PG_BINDIR="$QUARRY_DESTDIR$(pg_config --bindir)"
 fi
 nq=${BENCH_QUERIES:-2000}
-efs=${BENCH_EFS:-40,80,160,320}
+efs=${BENCH_EFS:-20,30,40,50,60,80,160,320}
 modes=${BENCH_MODES:-pg2_prepared,pg3_binary}
 variants=${QUARRY_VARIANTS:-serial}
 cache=${BENCH_CACHE:-/var/tmp/quarry-bench}

@@ -3,7 +3,7 @@
 # next to the in-backend loop, both on the same vector(784) column of
 # Fashion-MNIST (60,000 x 784, L2, m = 16, ef_construction = 64), in one run.
 #
-#   bench/hnsw_client.sh                            everything (about 2 minutes on an idle machine)
+#   bench/hnsw_client.sh                            everything (about 3 minutes on an idle machine)
 #   QUARRY_DESTDIR=/tmp/pg-x bench/hnsw_client.sh   into a private PostgreSQL copy
 #   BENCH_QUERIES=1000 bench/hnsw_client.sh         queries per (mode, ef_search)
 #   BENCH_EFS=20,40,80 BENCH_MODES=backend,pg3_binary bench/hnsw_client.sh
@@ -31,7 +31,7 @@ if [[ -n ${QUARRY_DESTDIR:-} ]]; then
 fi
 source test/lib/cluster.sh
 nq=${BENCH_QUERIES:-2000}
-efs=${BENCH_EFS:-10,20,40,80,160}
+efs=${BENCH_EFS:-10,20,25,30,35,40,60,80,160}
 modes=${BENCH_MODES:-backend,pg2_simple,pg2_prepared,pg3_text,pg3_binary,pg3_binary_dist}
 engines=${BENCH_ENGINES:-pgvector quarry}
 out=bench/results
