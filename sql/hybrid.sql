@@ -20,19 +20,17 @@ SELECT g, (ARRAY['a', 'b', 'c'])[1 + g % 3],
 FROM generate_series(1, 80) g;
 CREATE INDEX hyb_bm25 ON hyb USING quarry_bm25 (body);
 CREATE INDEX hyb_l2 ON hyb USING quarry_hnsw (emb quarry_l2_ops);
+-- A copy `tbl` of hyb's rows with its own BM25 index and a quarry_hnsw
+-- index of `opclass` (`options`: its WITH clause, if any).
+CREATE FUNCTION hyb_copy(tbl text, opclass text, options text DEFAULT '') RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('CREATE TABLE %I (LIKE hyb)', tbl);
+    EXECUTE format('INSERT INTO %I SELECT * FROM hyb ORDER BY id', tbl);
+    EXECUTE format('CREATE INDEX ON %I USING quarry_bm25 (body)', tbl);
+    EXECUTE format('CREATE INDEX ON %I USING quarry_hnsw (emb %s) %s', tbl, opclass, options);
+END $$;
 -- The same rows under the other metrics.
-CREATE TABLE hyb_ip (LIKE hyb);
-INSERT INTO hyb_ip SELECT * FROM hyb ORDER BY id;
-CREATE INDEX ON hyb_ip USING quarry_bm25 (body);
-CREATE INDEX ON hyb_ip USING quarry_hnsw (emb quarry_ip_ops);
-CREATE TABLE hyb_cos (LIKE hyb);
-INSERT INTO hyb_cos SELECT * FROM hyb ORDER BY id;
-CREATE INDEX ON hyb_cos USING quarry_bm25 (body);
-CREATE INDEX ON hyb_cos USING quarry_hnsw (emb quarry_cosine_ops);
-CREATE TABLE hyb_l1 (LIKE hyb);
-INSERT INTO hyb_l1 SELECT * FROM hyb ORDER BY id;
-CREATE INDEX ON hyb_l1 USING quarry_bm25 (body);
-CREATE INDEX ON hyb_l1 USING quarry_hnsw (emb quarry_l1_ops);
+SELECT hyb_copy('hyb_ip', 'quarry_ip_ops'), hyb_copy('hyb_cos', 'quarry_cosine_ops'), hyb_copy('hyb_l1', 'quarry_l1_ops');
 
 -- The one-call form: ranks and values of the fused rows, best first.
 CREATE FUNCTION hyb_run(tbl text, q quarry_query, v real[], depth int, fusion text, k float8, w float8,
@@ -310,19 +308,13 @@ SELECT (SELECT array_agg(id) FROM (SELECT id FROM hyb_ranked) v)
      = (SELECT array_agg(id ORDER BY ord) FROM hyb_recipe('hyb', '<->', 'whale ship', hyb_vec(3000), 30, 'rrf', 60, 0.5, 'true', 5))
        AS ranked_view_equals_recipe;
 DROP VIEW hyb_ranked;
-CREATE TABLE hyb_sq8 (LIKE hyb);
-INSERT INTO hyb_sq8 SELECT * FROM hyb ORDER BY id;
-CREATE INDEX ON hyb_sq8 USING quarry_bm25 (body);
-CREATE INDEX ON hyb_sq8 USING quarry_hnsw (emb quarry_l2_ops) WITH (storage = 'sq8');
+SELECT hyb_copy('hyb_sq8', 'quarry_l2_ops', 'WITH (storage = ''sq8'')');
 SELECT hyb_same('hyb_sq8', '<->', 'white whale', hyb_vec(1000)) AS sq8_rrf,
        hyb_same('hyb_sq8', '<->', 'whale ship', hyb_vec(3000), fusion => 'linear', filter => 'cat <> ''b''') AS sq8_linear_filtered;
 DROP TABLE hyb_sq8;
 -- 4-bit codes under cosine (the distance to the codes divided by the stored
 -- norm; the rerank gives the exact one).
-CREATE TABLE hyb_sq4_cos (LIKE hyb);
-INSERT INTO hyb_sq4_cos SELECT * FROM hyb ORDER BY id;
-CREATE INDEX ON hyb_sq4_cos USING quarry_bm25 (body);
-CREATE INDEX ON hyb_sq4_cos USING quarry_hnsw (emb quarry_cosine_ops) WITH (storage = 'sq4');
+SELECT hyb_copy('hyb_sq4_cos', 'quarry_cosine_ops', 'WITH (storage = ''sq4'')');
 SELECT hyb_same('hyb_sq4_cos', '<=>', 'white whale', hyb_vec(7000)) AS sq4_cosine_rrf,
        hyb_same('hyb_sq4_cos', '<=>', 'whale ship', hyb_vec(3000), depth => 15, fusion => 'linear', w => 0.3) AS sq4_cosine_linear;
 DROP TABLE hyb_sq4_cos;
@@ -372,5 +364,5 @@ END $$;
 SELECT count(*) AS after_the_error FROM (SELECT id FROM hyb ORDER BY quarry_hybrid(body, 'white whale', emb, hyb_vec(1)) LIMIT 3) s;
 
 DROP TABLE hyb, hyb_ip, hyb_cos, hyb_l1, hyb_cats, hyb_queries, hyb_noidx, hyb_allowed;
-DROP FUNCTION hyb_run, hyb_recipe, hyb_same, hyb_vec, hyb_explain;
+DROP FUNCTION hyb_run, hyb_recipe, hyb_same, hyb_vec, hyb_explain, hyb_copy;
 RESET quarry.hnsw_ef_search;

@@ -21,15 +21,23 @@ ByUpperBound(const TermCursor *a, const TermCursor *b)
 	return a->term_index() < b->term_index();
 }
 
+// The term frequencies of the document at window offset `off`: one per
+// cursor, side by side (MaxScoreScratch::tfs).
+double *
+DocTfs(const WandInput &in, const MaxScoreScratch &s, uint32_t off)
+{
+	return s.tfs + std::size_t{off} * in.cursors.size();
+}
+
 // The canonical score of the document at window offset `off`.
 double
 CanonicalScore(const WandInput &in, const MaxScoreScratch &s, uint32_t off, uint32_t length)
 {
 	std::fill(in.term_scores, in.term_scores + in.term_count, 0.0);
-	const std::size_t n = in.cursors.size();
-	for (std::size_t t = 0; t < n; t++)
+	const double *tfs = DocTfs(in, s, off);
+	for (std::size_t t = 0; t < in.cursors.size(); t++)
 	{
-		double tf = s.tfs[off * n + t];
+		double tf = tfs[t];
 		if (tf != 0)
 			in.term_scores[in.cursors[t]->term_index()] = in.cursors[t]->scorer().Score(tf, length);
 	}
@@ -51,7 +59,7 @@ ProbeNonEssential(const WandInput &in, const MaxScoreScratch &s, const double *p
 		if (c->doc() == doc)
 		{
 			double tf = c->Freq();
-			s.tfs[off * in.cursors.size() + t] = tf;
+			DocTfs(in, s, off)[t] = tf;
 			got += c->scorer().Score(tf, length);
 		}
 		if (got * (1.0 + kBoundMargin) + prefix[t] <= threshold)
@@ -83,12 +91,11 @@ AccumulateEssential(const WandInput &in, const MaxScoreScratch &s, std::size_t f
 	{
 		TermCursor *c = in.cursors[t];
 		const TermScorer &scorer = c->scorer();
-		const std::size_t n = in.cursors.size();
 		c->ForEachBefore(end, [&](DocId doc, double tf) {
 			uint32_t off = doc - start;
 			s.marks[off >> 6] |= uint64_t{1} << (off & 63);
 			s.partial[off] += scorer.Score(tf, lengths[off]);
-			s.tfs[off * n + t] = tf;
+			DocTfs(in, s, off)[t] = tf;
 		});
 	}
 }
@@ -119,7 +126,7 @@ OfferWindow(const WandInput &in, const MaxScoreScratch &s, const double *prefix,
 			else
 				counters.block_skips++;
 			s.partial[off] = 0;
-			std::fill_n(s.tfs + off * in.cursors.size(), in.cursors.size(), 0.0);
+			std::fill_n(DocTfs(in, s, off), in.cursors.size(), 0.0);
 		}
 	}
 }

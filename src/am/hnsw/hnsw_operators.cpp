@@ -25,6 +25,7 @@ extern "C" {
 
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 namespace quarry::am::hnsw {
 
@@ -189,16 +190,26 @@ Decompressed(FmgrInfo *flinfo, DecompressedArg *slot, Datum datum)
 	return slot->value;
 }
 
-/// The OperatorCache of a call site (fcinfo->flinfo->fn_extra), or nullptr
-/// when called without one.
-OperatorCache *
-CacheOf(FunctionCallInfo fcinfo)
+/// A call site's state of type T (fcinfo->flinfo->fn_extra, zeroed at the
+/// first call), or nullptr when called without a call site. One function's
+/// call sites all hold the same T.
+template <typename T>
+T *
+CallSiteState(FunctionCallInfo fcinfo)
 {
+	static_assert(std::is_trivially_destructible_v<T>, "lives in fn_mcxt, freed without a destructor");
 	if (fcinfo->flinfo == nullptr)
 		return nullptr;
 	if (fcinfo->flinfo->fn_extra == nullptr)
-		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(OperatorCache));
-	return static_cast<OperatorCache *>(fcinfo->flinfo->fn_extra);
+		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(T));
+	return static_cast<T *>(fcinfo->flinfo->fn_extra);
+}
+
+/// The OperatorCache of a distance operator's call site, or nullptr.
+OperatorCache *
+CacheOf(FunctionCallInfo fcinfo)
+{
+	return CallSiteState<OperatorCache>(fcinfo);
 }
 
 // One distance between two real[] values, as the index computes it. C-shaped.
@@ -282,9 +293,7 @@ struct ScoredSite {
 ScoredSite *
 ScoredSiteOf(FunctionCallInfo fcinfo)
 {
-	if (fcinfo->flinfo->fn_extra == nullptr)
-		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ScoredSite));
-	return static_cast<ScoredSite *>(fcinfo->flinfo->fn_extra);
+	return CallSiteState<ScoredSite>(fcinfo);
 }
 
 bool

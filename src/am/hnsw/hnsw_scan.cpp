@@ -53,6 +53,16 @@ struct Bounded {
 	bool operator<(const Bounded &o) const { return bound < o.bound || (bound == o.bound && candidate.id < o.candidate.id); }
 };
 
+/// A walk along the duplicate chain of a primary node (see kDuplicateLevel):
+/// its live rows other than the primary's, each checked to still hang on that
+/// node (a slot can be reused), for at most node_count + 1 steps.
+struct DuplicateChain {
+	uint32_t primary;
+	uint32_t next; // kInvalidNode when the walk is over
+	uint64_t primary_tid;
+	uint32_t steps;
+};
+
 /// A reranked row: its exact distance and heap TID.
 struct Reranked {
 	float distance;
@@ -97,12 +107,9 @@ struct ScanState {
 	am::NullRowReader *null_rows; // rows whose vector is NULL, returned last
 	uint64_t returned;
 	uint64_t skipped_late;
-	// The duplicate chain of the row returned last (see kDuplicateLevel).
-	uint32_t chain_primary;
-	uint32_t chain_next;
-	uint64_t chain_primary_tid;
+	// The duplicate chain of the row returned last, and its distance.
+	DuplicateChain chain;
 	float chain_distance;
-	uint32_t chain_steps;
 	// A compressed index on a plain column: candidates are reranked by their
 	// exact distance from the table (hnsw_rerank.h, NextRerankedRow);
 	// nullptr otherwise. Set up once, by the first rescan.
@@ -375,9 +382,18 @@ ResetScan(IndexScanDesc scan, ScanState *s)
 	s->rows_read = 0;
 	s->rerank_started = false;
 	s->candidates_done = false;
-	s->chain_next = quarry::hnsw::kInvalidNode;
+	s->chain.next = quarry::hnsw::kInvalidNode;
 	s->query = nullptr;
 	s->query_null = true;
+}
+
+// Whether the scan returns lower bounds of the distance (a compressed index
+// it cannot rerank from the table: on an expression), for PostgreSQL to
+// rerank, rather than the operator's value.
+bool
+ReturnsLowerBounds(const ScanState *s)
+{
+	return s->graph->storage() != quarry::hnsw::Storage::kFull && s->heap == nullptr;
 }
 
 void
@@ -406,9 +422,7 @@ SetQuery(IndexScanDesc scan, ScanState *s)
 	{
 		const float norm2 = quarry::hnsw::BestKernels().dot(s->query, s->query, static_cast<std::size_t>(v.dims));
 		s->query_norm = std::sqrt(norm2);
-		// Without a rerank from the table, the scan returns lower bounds and
-		// PostgreSQL reranks by the exact distance.
-		if (s->heap == nullptr)
+		if (ReturnsLowerBounds(s))
 			s->graph->UseLowerBounds(s->query_norm);
 	}
 	if (format == quarry::hnsw::InputFormat::kHalfvec)
@@ -425,27 +439,49 @@ ReturnRow(IndexScanDesc scan, ScanState *s, uint64_t tid, float distance)
 	s->returned++;
 }
 
-// The next live duplicate on the chain of the row returned last, if any. Each
-// is checked to still belong to that row's node (a slot can be reused).
+// The duplicate chain of node `primary`, from its visited-map `payload` (its
+// row's heap TID and whether it has duplicates): empty when it has none.
+DuplicateChain
+StartChain(DiskGraph &graph, uint32_t primary, uint64_t payload)
+{
+	DuplicateChain chain{primary, quarry::hnsw::kInvalidNode, payload & ~kHasDuplicates, 0};
+	if (payload & kHasDuplicates)
+	{
+		NodeHeader header;
+		graph.ReadNode(primary, &header, nullptr);
+		chain.next = header.next_duplicate;
+	}
+	return chain;
+}
+
+// The next live row on `chain` (its heap TID in `tid`); false at its end.
+bool
+NextOnChain(DiskGraph &graph, DuplicateChain *chain, uint64_t *tid)
+{
+	while (chain->next != quarry::hnsw::kInvalidNode && chain->steps++ < graph.meta().node_count + 1)
+	{
+		NodeHeader header;
+		if (!graph.ReadNode(chain->next, &header, nullptr) || header.level != kDuplicateLevel ||
+			header.upper_block != chain->primary)
+			break;
+		chain->next = header.next_duplicate;
+		*tid = pg::PackTid(header.heap_tid);
+		if (header.state == static_cast<uint8_t>(NodeState::kLive) && *tid != chain->primary_tid)
+			return true;
+	}
+	chain->next = quarry::hnsw::kInvalidNode;
+	return false;
+}
+
+// The next live duplicate on the chain of the row returned last, if any.
 bool
 NextDuplicate(IndexScanDesc scan, ScanState *s)
 {
-	while (s->chain_next != quarry::hnsw::kInvalidNode && s->chain_steps++ < s->graph->meta().node_count + 1)
-	{
-		NodeHeader header;
-		if (!s->graph->ReadNode(s->chain_next, &header, nullptr) || header.level != kDuplicateLevel ||
-			header.upper_block != s->chain_primary)
-			break;
-		s->chain_next = header.next_duplicate;
-		const uint64_t tid = pg::PackTid(header.heap_tid);
-		if (header.state == static_cast<uint8_t>(NodeState::kLive) && tid != s->chain_primary_tid)
-		{
-			ReturnRow(scan, s, tid, s->chain_distance);
-			return true;
-		}
-	}
-	s->chain_next = quarry::hnsw::kInvalidNode;
-	return false;
+	uint64_t tid;
+	if (!NextOnChain(*s->graph, &s->chain, &tid))
+		return false;
+	ReturnRow(scan, s, tid, s->chain_distance);
+	return true;
 }
 
 // After every other row, the rows whose vector is NULL, with a NULL distance,
@@ -503,23 +539,11 @@ void
 Rerank(ScanState *s, const Candidate &c)
 {
 	s->rerank_threshold = std::max(s->rerank_threshold, c.distance);
-	const uint64_t payload = s->visited->Payload(c.id);
-	const uint64_t primary_tid = payload & ~kHasDuplicates;
-	AddReranked(s, primary_tid, c.distance);
-	if (!(payload & kHasDuplicates))
-		return;
-	NodeHeader header;
-	s->graph->ReadNode(c.id, &header, nullptr);
-	uint32_t next = header.next_duplicate;
-	for (uint32_t steps = 0; next != quarry::hnsw::kInvalidNode && steps <= s->graph->meta().node_count; steps++)
-	{
-		if (!s->graph->ReadNode(next, &header, nullptr) || header.level != kDuplicateLevel || header.upper_block != c.id)
-			break;
-		next = header.next_duplicate;
-		const uint64_t tid = pg::PackTid(header.heap_tid);
-		if (header.state == static_cast<uint8_t>(NodeState::kLive) && tid != primary_tid)
-			AddReranked(s, tid, c.distance);
-	}
+	DuplicateChain chain = StartChain(*s->graph, c.id, s->visited->Payload(c.id));
+	AddReranked(s, chain.primary_tid, c.distance);
+	uint64_t tid;
+	while (NextOnChain(*s->graph, &chain, &tid))
+		AddReranked(s, tid, c.distance);
 }
 
 // The first search's candidates, each with a lower bound of its exact
@@ -637,18 +661,9 @@ NextRow(IndexScanDesc scan, ScanState *s)
 			continue;
 		}
 		s->last_distance = c.distance;
-		const uint64_t payload = s->visited->Payload(c.id);
-		ReturnRow(scan, s, payload & ~kHasDuplicates, c.distance);
-		if (payload & kHasDuplicates)
-		{
-			NodeHeader header;
-			s->graph->ReadNode(c.id, &header, nullptr);
-			s->chain_primary = c.id;
-			s->chain_next = header.next_duplicate;
-			s->chain_primary_tid = payload & ~kHasDuplicates;
-			s->chain_distance = c.distance;
-			s->chain_steps = 0;
-		}
+		s->chain = StartChain(*s->graph, c.id, s->visited->Payload(c.id));
+		s->chain_distance = c.distance;
+		ReturnRow(scan, s, s->chain.primary_tid, c.distance);
 		return true;
 	}
 }
@@ -692,8 +707,7 @@ Rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norder
 	s->returned_row = nullptr;
 	// A compressed index reranked by PostgreSQL returns lower bounds, not the
 	// operator's value: quarry_hnsw_scored must compute the distance itself.
-	if (scan->numberOfOrderBys > 0 && !s->query_null &&
-		(s->graph->storage() == quarry::hnsw::Storage::kFull || s->heap != nullptr))
+	if (scan->numberOfOrderBys > 0 && !s->query_null && !ReturnsLowerBounds(s))
 	{
 		// The projection takes each returned row's distance from here
 		// (quarry_hnsw_scored): the query's bytes identify it.
@@ -723,8 +737,7 @@ GetTuple(IndexScanDesc scan, ScanDirection direction)
 	// operator gives NULL or NaN there, which the reorder queue would take for
 	// a distance below the NULL bound ("index returned tuples in wrong
 	// order"); they come last, as from a full-vector index.
-	scan->xs_recheckorderby = found && !scan->xs_orderbynulls[0] && s->graph != nullptr &&
-							  s->graph->storage() != quarry::hnsw::Storage::kFull && s->heap == nullptr;
+	scan->xs_recheckorderby = found && !scan->xs_orderbynulls[0] && s->graph != nullptr && ReturnsLowerBounds(s);
 	if (found && s->returned_row != nullptr)
 		am::NoteReturnedRow(s->returned_row, &scan->xs_heaptid, DatumGetFloat8(scan->xs_orderbyvals[0]),
 							scan->xs_orderbynulls[0]);
