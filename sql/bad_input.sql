@@ -105,7 +105,7 @@ SELECT '{1,NULL,3}'::real[] <-> '{1,2,3}'::real[];      -- NULL element
 SELECT '{1,NaN,3}'::real[] <-> '{1,2,3}'::real[];
 SELECT '{1,Infinity,3}'::real[] <#> '{1,2,3}'::real[];
 SELECT '{1,-Infinity,3}'::real[] <=> '{1,2,3}'::real[];
-SELECT '{0,0,0}'::real[] <=> '{1,2,3}'::real[];         -- cosine of a zero vector
+SELECT '{0,0,0}'::real[] <=> '{1,2,3}'::real[];         -- cosine of a zero vector: NaN, not an error
 SELECT '{3e38,3e38}'::real[] <-> '{-3e38,-3e38}'::real[]; -- overflows float4 while summing
 SELECT NULL::real[] <-> '{1,2,3}'::real[] AS null_vector;
 SELECT '{1,2' :: real[];                               -- malformed literal

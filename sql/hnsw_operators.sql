@@ -40,7 +40,7 @@ SELECT '{}'::real[] <-> '{}'::real[];
 SELECT '{1,NaN}'::real[] <-> '{1,2}'::real[];
 SELECT '{1,2}'::real[] <#> '{Infinity,2}'::real[];
 SELECT '{-Infinity}'::real[] <=> '{1}'::real[];
-SELECT '{0,0}'::real[] <=> '{1,2}'::real[];
+SELECT '{0,0}'::real[] <=> '{1,2}'::real[] AS zero_is_nan; -- no direction: NaN (hnsw_zero_vectors.sql)
 SELECT '{1e20,1}'::real[] <-> '{0,0}'::real[];
 -- The zero vector is fine for L2 and inner product.
 SELECT '{0,0}'::real[] <-> '{3,4}'::real[] AS five, '{0,0}'::real[] <#> '{3,4}'::real[] AS zero;

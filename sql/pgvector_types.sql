@@ -120,10 +120,9 @@ SELECT ids = (SELECT array_agg(id) FROM (SELECT id FROM pv
 RESET enable_indexscan;
 
 -- Zero vectors under cosine: no direction, so pgvector's <=> gives NaN, which
--- sorts after every number. CREATE INDEX and INSERT accept them; the index
--- keeps them in its list of NULL rows, and a scan returns them after every
--- other vector, as the sort does (mixed with the NULL rows, in the order they
--- came: the sort puts NaN before NULL).
+-- sorts after every number and before NULL. CREATE INDEX and INSERT accept
+-- them; the index keeps them in its list of NULL rows, and a scan returns them
+-- after every other vector and before the NULL rows, as the sort does.
 CREATE TABLE pz (id int, v vector(3), h halfvec(3));
 INSERT INTO pz VALUES (1, '[1,0,0]', '[1,0,0]'), (2, '[0,0,0]', '[0,0,0]'), (3, '[0,1,0]', '[0,1,0]'),
                       (4, NULL, NULL), (5, '[1,1,0]', '[1,1,0]');

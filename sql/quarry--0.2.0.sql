@@ -274,7 +274,7 @@ CREATE FUNCTION @extschema@.quarry_negative_inner_product(real[], real[]) RETURN
 AS 'MODULE_PATHNAME', 'quarry_negative_inner_product'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
--- 1 - cos(a, b); an error for a zero vector (the angle is undefined).
+-- 1 - cos(a, b); NaN for a zero vector (the angle is undefined), as pgvector.
 CREATE FUNCTION @extschema@.quarry_cosine_distance(real[], real[]) RETURNS float8
 AS 'MODULE_PATHNAME', 'quarry_cosine_distance'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

@@ -144,10 +144,12 @@ CheckTableRow(TableScan &scan, ItemPointer tid, const Datum *values, const bool 
 		return;
 	}
 	row->seen = true;
+	bool held = false; // a value the index keeps as a NULL row
 	if (!isnull && scan.held_as_null != nullptr)
 	{
 		MemoryContext old = MemoryContextSwitchTo(scan.row_cxt);
-		isnull = scan.held_as_null(scan.arg, values);
+		held = scan.held_as_null(scan.arg, values);
+		isnull = held;
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(scan.row_cxt);
 	}
@@ -155,7 +157,8 @@ CheckTableRow(TableScan &scan, ItemPointer tid, const Datum *values, const bool 
 	{
 		if (isnull != row->null_row)
 			report.Problem(VerifyKind::kNullRows, "row (%u,%u) is %s, the index holds it as %s",
-						   ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid), isnull ? "NULL" : "not NULL",
+						   ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid),
+						   held ? "a value held as NULL" : isnull ? "NULL" : "not NULL",
 						   row->null_row ? "a NULL row" : "a value");
 		return;
 	}

@@ -113,7 +113,7 @@ using RowCheck = void (*)(void *arg, const IndexedRow &row, ItemPointer tid, con
 						  bool alive, VerifyReport &report);
 
 /// Whether a row whose value is not NULL belongs in the null-row list all the
-/// same (quarry_hnsw: a zero vector of pgvector's types under cosine).
+/// same (quarry_hnsw: a zero vector under cosine).
 using HeldAsNull = bool (*)(void *arg, const Datum *values);
 
 /// The index against its table (which quarry_verify_index holds ShareLocked):

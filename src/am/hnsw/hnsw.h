@@ -95,16 +95,19 @@ VectorArg DatumGetVector(Datum datum);
 /// context. ERROR for a value that is not of the format.
 VectorArg DatumGetVector(Datum datum, quarry::hnsw::InputFormat format);
 
-/// Whether an index of `format` and `metric` keeps `v` in the null-row list
-/// instead of the graph: a zero vector under cosine of pgvector's types (no
-/// direction; pgvector's <=> gives NaN for it, which sorts after every number,
-/// and pgvector's own HNSW leaves such rows out). real[] refuses it instead.
-bool HeldAsNullRow(const VectorArg &v, quarry::hnsw::Metric metric, quarry::hnsw::InputFormat format);
+/// Whether an index of `metric` keeps `v` in the null-row list instead of
+/// the graph: a zero vector under cosine (no direction). The cosine operators
+/// give NaN for it (quarry's on real[] as pgvector's <=> on its types), which
+/// sorts after every number and before NULL; an ordered scan returns these
+/// rows after every other vector and lets PostgreSQL put them before the NULL
+/// rows (hnsw_scan.cpp, NaN bounds). pgvector's own HNSW leaves them out.
+bool HeldAsNullRow(const VectorArg &v, quarry::hnsw::Metric metric);
 
 /// Checks the values of `v` for `metric`: no NaN or infinity, a norm that
 /// cannot overflow a distance, not the zero vector under cosine. Returns the
-/// squared norm. ERROR otherwise.
-float CheckVectorValues(const VectorArg &v, quarry::hnsw::Metric metric);
+/// squared norm. ERROR otherwise, except that with `zero` the zero vector
+/// under cosine sets *zero and returns 0.
+float CheckVectorValues(const VectorArg &v, quarry::hnsw::Metric metric, bool *zero = nullptr);
 
 /// ERROR unless both vectors have the same number of dimensions.
 void CheckSameDims(int a, int b);

@@ -115,7 +115,7 @@ AddRow(BuildState *s, Datum value, ItemPointer tid)
 	VectorArg v = DatumGetVector(value, s->format);
 	if (s->dims != 0 && static_cast<uint32_t>(v.dims) != s->dims)
 		pg::ThrowError(ERRCODE_DATA_EXCEPTION, "vector has %d dimensions, but index \"%s\" has %u", v.dims, RelationGetRelationName(s->index), s->dims);
-	if (HeldAsNullRow(v, s->metric, s->format))
+	if (HeldAsNullRow(v, s->metric))
 		return true;
 	if (s->dims == 0)
 	{

@@ -145,7 +145,7 @@ InsertRow(Participant *p, Datum value, ItemPointer tid)
 	if (static_cast<uint32_t>(v.dims) != p->dims)
 		pg::ThrowError(ERRCODE_DATA_EXCEPTION, "vector has %d dimensions, but index \"%s\" has %u", v.dims,
 					   RelationGetRelationName(p->index), p->dims);
-	if (HeldAsNullRow(v, p->metric, p->format))
+	if (HeldAsNullRow(v, p->metric))
 		return Placed::kNullRow;
 	PrepareIndexVector(v, p->metric, p->vector);
 	const uint64_t label = pg::PackTid(tid);
@@ -392,7 +392,7 @@ ProbeDims(BuildState *s, IndexInfo *index_info)
 			if (!isnull[0])
 			{
 				VectorArg v = DatumGetVector(values[0], s->format);
-				if (!HeldAsNullRow(v, s->metric, s->format))
+				if (!HeldAsNullRow(v, s->metric))
 				{
 					CheckIndexableDims(v.dims);
 					dims = static_cast<uint32_t>(v.dims);

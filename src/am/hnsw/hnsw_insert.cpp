@@ -386,18 +386,14 @@ Insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, Relati
 	}
 	const quarry::hnsw::InputFormat format = OpclassFormat(index);
 	VectorArg vector = DatumGetVector(values[0], format);
-	if (format != quarry::hnsw::InputFormat::kRealArray)
+	if (HeldAsNullRow(vector, OpclassMetric(index)))
 	{
-		const quarry::hnsw::Metric metric = OpclassMetric(index);
-		if (HeldAsNullRow(vector, metric, format))
-		{
-			MetaPage meta;
-			ReadMeta(index, &meta);
-			if (meta.dims != 0 && static_cast<uint32_t>(vector.dims) != meta.dims)
-				pg::ThrowError(ERRCODE_DATA_EXCEPTION, "vector has %d dimensions, but index \"%s\" has %u", vector.dims, RelationGetRelationName(index), meta.dims);
-			am::AppendNullRow(NullRowFormat(), index, heap_tid); // as a NULL vector: no direction to rank by
-			return false;
-		}
+		MetaPage meta;
+		ReadMeta(index, &meta);
+		if (meta.dims != 0 && static_cast<uint32_t>(vector.dims) != meta.dims)
+			pg::ThrowError(ERRCODE_DATA_EXCEPTION, "vector has %d dimensions, but index \"%s\" has %u", vector.dims, RelationGetRelationName(index), meta.dims);
+		am::AppendNullRow(NullRowFormat(), index, heap_tid); // as a NULL vector: no direction to rank by
+		return false;
 	}
 	InsertVectorOnDisk(index, *arena, vector, heap_tid, false);
 	return false;

@@ -25,6 +25,7 @@ extern "C" {
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 
 namespace quarry::am::hnsw {
@@ -74,9 +75,9 @@ DatumGetVector(Datum datum, quarry::hnsw::InputFormat format)
 }
 
 bool
-HeldAsNullRow(const VectorArg &v, Metric metric, quarry::hnsw::InputFormat format)
+HeldAsNullRow(const VectorArg &v, Metric metric)
 {
-	if (metric != Metric::kCosine || format == quarry::hnsw::InputFormat::kRealArray)
+	if (metric != Metric::kCosine)
 		return false;
 	for (int i = 0; i < v.dims; i++)
 	{
@@ -87,7 +88,7 @@ HeldAsNullRow(const VectorArg &v, Metric metric, quarry::hnsw::InputFormat forma
 }
 
 float
-CheckVectorValues(const VectorArg &v, Metric metric)
+CheckVectorValues(const VectorArg &v, Metric metric, bool *zero)
 {
 	float squared_norm = 0;
 	switch (quarry::hnsw::CheckVector(metric, v.span(), squared_norm))
@@ -107,7 +108,13 @@ CheckVectorValues(const VectorArg &v, Metric metric)
 			throw pg::Error(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE, "vector norm is too large: distances would overflow", pg::Format("The squared norm must stay below %g.", static_cast<double>(quarry::hnsw::kMaxSquaredNorm)).text, nullptr);
 			break;
 		case quarry::hnsw::VectorProblem::kZeroNorm:
-			throw pg::Error(ERRCODE_DATA_EXCEPTION, "cosine distance is not defined for a zero vector", nullptr, "Leave zero vectors out, for example with a partial index or a WHERE clause.");
+			if (zero != nullptr)
+			{
+				*zero = true;
+				return 0.0f;
+			}
+			// Callers hold such rows as NULL rows (HeldAsNullRow) first.
+			pg::ThrowError(ERRCODE_DATA_EXCEPTION, "cosine distance is not defined for a zero vector");
 			break;
 	}
 	return squared_norm;
@@ -225,11 +232,15 @@ SqlDistance(FmgrInfo *flinfo, OperatorCache *cache, Datum left, Datum right, Met
 	VectorArg a = DatumGetVector(left);
 	VectorArg b = DatumGetVector(right);
 	CheckSameDims(a.dims, b.dims);
-	float norm_a = CheckVectorValues(a, metric);
-	float norm_b = CheckVectorValues(b, metric);
+	bool zero = false;
+	float norm_a = CheckVectorValues(a, metric, &zero);
+	float norm_b = CheckVectorValues(b, metric, &zero);
 	const quarry::hnsw::Kernels &k = quarry::hnsw::BestKernels();
 	if (metric != Metric::kCosine)
 		return quarry::hnsw::SqlDistance(metric, quarry::hnsw::InternalDistance(k, metric, a.data, b.data, a.dims));
+	// The angle to a zero vector is undefined: NaN, as pgvector's <=>.
+	if (zero)
+		return std::numeric_limits<double>::quiet_NaN();
 	// Cosine: normalise both, exactly as the index stores and queries them.
 	float *unit_a = static_cast<float *>(palloc(sizeof(float) * a.dims));
 	float *unit_b = static_cast<float *>(palloc(sizeof(float) * b.dims));

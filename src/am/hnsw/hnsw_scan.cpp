@@ -79,7 +79,10 @@ struct ScanState {
 	// Reset by every rescan (all in the arena):
 	DiskGraph *graph;
 	float *query;
-	bool query_null;
+	bool query_null; // a NULL query, or a zero one under cosine (query_nan)
+	bool query_nan;	 // a zero query under cosine: every distance is NaN
+	// The row returned last has NaN for a distance bound (ReturnUnscored).
+	bool nan_bound;
 	bool searched;
 	quarry::hnsw::VisitedMap *visited;
 	ArenaVector<Candidate> *results;
@@ -319,8 +322,23 @@ CheckUnwrittenSlot(IndexScanDesc scan, DiskGraph &graph, uint32_t node, NodeHead
 					graph.TidState(node));
 }
 
-// Rows of a scan ordered by a NULL query: every live node, in node order, with
-// a NULL distance (as the operator would give).
+// A row the scan returns without scoring it: a NULL distance (what the
+// operator gives for a NULL vector or query), or, where the operator may give
+// NaN instead (cosine: a zero vector, a zero query), NaN as a bound for
+// PostgreSQL to check (xs_recheckorderby, in GetTuple). NaN sorts after every
+// number and before NULL: the reorder queue returns the rows whose distance
+// is NaN at once and holds those whose distance is NULL until the scan ends,
+// which is the order a sort gives (nodeIndexscan.c, IndexNextWithReorder).
+void
+ReturnUnscored(IndexScanDesc scan, ScanState *s, bool maybe_nan)
+{
+	s->nan_bound = maybe_nan;
+	scan->xs_orderbyvals[0] = maybe_nan ? Float8GetDatum(std::numeric_limits<double>::quiet_NaN()) : (Datum) 0;
+	scan->xs_orderbynulls[0] = !maybe_nan;
+}
+
+// Rows of a scan ordered by a NULL (or zero) query: every live node, in node
+// order, unscored (ReturnUnscored).
 bool
 NextNullQueryRow(IndexScanDesc scan, ScanState *s)
 {
@@ -338,8 +356,7 @@ NextNullQueryRow(IndexScanDesc scan, ScanState *s)
 		if (header.state != static_cast<uint8_t>(NodeState::kLive))
 			continue;
 		pg::LoadTid(header.heap_tid, &scan->xs_heaptid);
-		scan->xs_orderbyvals[0] = (Datum) 0;
-		scan->xs_orderbynulls[0] = true;
+		ReturnUnscored(scan, s, s->query_nan);
 		s->null_cursor++;
 		return true;
 	}
@@ -385,6 +402,8 @@ ResetScan(IndexScanDesc scan, ScanState *s)
 	s->chain.next = quarry::hnsw::kInvalidNode;
 	s->query = nullptr;
 	s->query_null = true;
+	s->query_nan = false;
+	s->nan_bound = false;
 }
 
 // Whether the scan returns lower bounds of the distance (a compressed index
@@ -411,11 +430,14 @@ SetQuery(IndexScanDesc scan, ScanState *s)
 	const MetaPage &meta = s->graph->meta();
 	if (meta.dims != 0 && static_cast<uint32_t>(v.dims) != meta.dims)
 		pg::ThrowError(ERRCODE_DATA_EXCEPTION, "query vector has %d dimensions, but index \"%s\" has %u", v.dims, RelationGetRelationName(scan->indexRelation), meta.dims);
-	// A zero query under cosine of pgvector's types: every distance is NaN
-	// (pgvector's <=>), all equal in a sort, so the rows come in any order,
-	// as for a NULL query.
-	if (HeldAsNullRow(v, s->graph->metric(), format))
+	// A zero query under cosine: every distance is NaN (the operators'
+	// value), except NULL for a NULL vector. Every row is returned as for a
+	// NULL query, with NaN bounds (ReturnUnscored).
+	if (HeldAsNullRow(v, s->graph->metric()))
+	{
+		s->query_nan = true;
 		return;
+	}
 	s->query = s->arena->MakeArray<float>(v.dims);
 	PrepareIndexVector(v, s->graph->metric(), s->query);
 	if (s->graph->storage() != quarry::hnsw::Storage::kFull)
@@ -436,6 +458,7 @@ ReturnRow(IndexScanDesc scan, ScanState *s, uint64_t tid, float distance)
 	pg::UnpackTid(tid, &scan->xs_heaptid);
 	scan->xs_orderbyvals[0] = Float8GetDatum(quarry::hnsw::SqlDistance(s->graph->metric(), distance));
 	scan->xs_orderbynulls[0] = false;
+	s->nan_bound = false;
 	s->returned++;
 }
 
@@ -484,8 +507,8 @@ NextDuplicate(IndexScanDesc scan, ScanState *s)
 	return true;
 }
 
-// After every other row, the rows whose vector is NULL, with a NULL distance,
-// as the query without the index returns them. Only after a walk that ended
+// After every other row, the rows whose vector is NULL (or held as NULL),
+// unscored (ReturnUnscored), as the query without the index returns them. Only after a walk that ended
 // because nothing was left: one the budget stopped may have nearer rows left.
 bool
 NextNullVectorRow(IndexScanDesc scan, ScanState *s)
@@ -500,8 +523,9 @@ NextNullVectorRow(IndexScanDesc scan, ScanState *s)
 	}
 	if (!s->null_rows->Next(&scan->xs_heaptid))
 		return false;
-	scan->xs_orderbyvals[0] = (Datum) 0;
-	scan->xs_orderbynulls[0] = true;
+	// Under cosine the list also holds zero vectors (HeldAsNullRow), whose
+	// distance is NaN, unless the query is NULL.
+	ReturnUnscored(scan, s, s->graph->metric() == quarry::hnsw::Metric::kCosine && (!s->query_null || s->query_nan));
 	return true;
 }
 
@@ -732,13 +756,11 @@ GetTuple(IndexScanDesc scan, ScanDirection direction)
 	// Compressed layouts: the distances are lower bounds of the exact ones,
 	// and PostgreSQL's reorder queue reranks the rows by the exact distance,
 	// computed from the heap tuple (nodeIndexscan.c, IndexNextWithReorder).
-	// Not the rows returned with a NULL distance (NULL vectors, zero vectors
-	// of pgvector's types under cosine, any row of a NULL or zero query): the
-	// operator gives NULL or NaN there, which the reorder queue would take for
-	// a distance below the NULL bound ("index returned tuples in wrong
-	// order"); they come last, as from a full-vector index.
-	scan->xs_recheckorderby = found && !scan->xs_orderbynulls[0] && s->graph != nullptr && ReturnsLowerBounds(s);
-	if (found && s->returned_row != nullptr)
+	// Rows returned unscored: a NULL distance is exact, a NaN one a bound
+	// (ReturnUnscored).
+	scan->xs_recheckorderby =
+		found && (s->nan_bound || (!scan->xs_orderbynulls[0] && s->graph != nullptr && ReturnsLowerBounds(s)));
+	if (found && s->returned_row != nullptr && !s->nan_bound)
 		am::NoteReturnedRow(s->returned_row, &scan->xs_heaptid, DatumGetFloat8(scan->xs_orderbyvals[0]),
 							scan->xs_orderbynulls[0]);
 	if (found)

@@ -371,15 +371,13 @@ CheckRow(void *arg, const IndexedRow &row, ItemPointer tid, const Datum *values,
 		CompareVector(state, tid, value, row.value);
 }
 
-// am::HeldAsNull: a zero vector of pgvector's types under cosine.
+// am::HeldAsNull: a zero vector under cosine.
 bool
 RowHeldAsNull(void *arg, const Datum *values)
 {
 	auto &state = *static_cast<RowCheckState *>(arg);
-	if (state.format == quarry::hnsw::InputFormat::kRealArray)
-		return false;
 	return HeldAsNullRow(DatumGetVector(values[0], state.format),
-						 static_cast<quarry::hnsw::Metric>(state.c->meta.metric), state.format);
+						 static_cast<quarry::hnsw::Metric>(state.c->meta.metric));
 }
 
 } // namespace
