@@ -64,8 +64,22 @@ END $$;
 
 CREATE TABLE hpb_results (metric text, build text, recall float8);
 
+-- Build arenas of every participant: the leader's and each worker's, as the
+-- workers report them back (created and destroyed, counted in the leader's
+-- quarry_memory_stats()).
+CREATE TEMP TABLE hpb_arenas AS SELECT build_arenas_created AS created, build_arenas_destroyed AS destroyed
+FROM quarry_memory_stats();
+CREATE FUNCTION hpb_arena_delta(OUT created bigint, OUT destroyed bigint, OUT live bigint) LANGUAGE sql AS $$
+SELECT m.build_arenas_created - a.created, m.build_arenas_destroyed - a.destroyed, m.build_arenas_live
+FROM quarry_memory_stats() m, hpb_arenas a $$;
+CREATE FUNCTION hpb_arena_mark() RETURNS void LANGUAGE sql AS $$
+UPDATE hpb_arenas SET (created, destroyed) = (SELECT build_arenas_created, build_arenas_destroyed FROM quarry_memory_stats()) $$;
+
 -- L2: parallel, then serial.
 CREATE INDEX hpb_l2 ON hpb_items USING quarry_hnsw (v quarry_l2_ops);
+-- Four arenas, all gone: the build's own (it writes the pages), and one per
+-- participant, the leader and two workers.
+SELECT * FROM hpb_arena_delta();
 SELECT * FROM quarry_verify_index('hpb_l2');
 SELECT dims, slots, live, null_rows FROM quarry_hnsw_index_info('hpb_l2');
 -- An ordered walk returns at least 99 % of the rows (README: rows found
@@ -137,7 +151,8 @@ RESET enable_seqscan;
 DROP INDEX hpb_l2;
 
 -- A cancelled parallel build (statement_timeout, long before it can end)
--- leaves no index and no build arena behind.
+-- leaves no index and no build arena behind, the workers' included.
+SELECT hpb_arena_mark();
 SET statement_timeout = '200ms';
 \set VERBOSITY terse
 CREATE INDEX hpb_cancel ON hpb_items USING quarry_hnsw (v quarry_l2_ops) WITH (m = 48, ef_construction = 1000);
@@ -145,7 +160,21 @@ CREATE INDEX hpb_cancel ON hpb_items USING quarry_hnsw (v quarry_l2_ops) WITH (m
 RESET statement_timeout;
 SELECT count(*) AS leftover_indexes FROM pg_class WHERE relname = 'hpb_cancel';
 SELECT build_arenas_live FROM quarry_memory_stats();
+-- (at least the build's and the leader's; each worker's when it had started)
+SELECT created >= 2 AS counted, destroyed = created AS all_destroyed, live FROM hpb_arena_delta();
 DROP TABLE hpb_items;
+-- So does a build that an ERROR ends, in whichever participant: a NaN
+-- element in rows all over the table.
+CREATE TABLE hpb_bad AS
+SELECT i AS id, CASE WHEN i % 1000 = 999 THEN ARRAY[1, 'NaN']::real[] ELSE ARRAY[i, 1]::real[] END AS v
+FROM generate_series(1, 20000) i;
+ANALYZE hpb_bad;
+SELECT hpb_arena_mark();
+\set VERBOSITY terse
+CREATE INDEX ON hpb_bad USING quarry_hnsw (v quarry_l2_ops);
+\set VERBOSITY default
+SELECT created >= 2 AS counted, destroyed = created AS all_destroyed, live FROM hpb_arena_delta();
+DROP TABLE hpb_bad;
 
 -- Past maintenance_work_mem: 64 MB (the least that gets a worker) holds a
 -- graph of about 15,800 vectors of 1,000 dimensions; the other rows are
@@ -172,3 +201,4 @@ RESET quarry.hnsw_ef_search;
 RESET enable_seqscan;
 DROP TABLE hpb_big, hpb_queries, hpb_exact, hpb_results;
 DROP FUNCTION hpb_recall;
+DROP FUNCTION hpb_arena_delta, hpb_arena_mark;

@@ -78,6 +78,13 @@ NoteScanFootprint(uint64_t bytes)
 
 } // namespace detail
 
+void
+AddWorkerBuildArenas(uint64_t created, uint64_t destroyed)
+{
+	build.created.fetch_add(created, std::memory_order_relaxed);
+	build.destroyed.fetch_add(destroyed, std::memory_order_relaxed);
+}
+
 MemoryStats
 ReadMemoryStats()
 {

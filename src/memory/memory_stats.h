@@ -24,6 +24,12 @@ struct MemoryStats {
 /// A snapshot of this process's counters.
 MemoryStats ReadMemoryStats();
 
+/// Counts build arenas that parallel workers of a build this process led
+/// created and destroyed (their processes' counters, reported back through
+/// the build's shared memory) as this process's own, so that
+/// quarry_memory_stats() in the leader covers every participant.
+void AddWorkerBuildArenas(uint64_t created, uint64_t destroyed);
+
 /// Sets the peak counters back to the current values (the other counters keep
 /// counting), so a test or a user can measure one piece of work.
 void ResetMemoryStatsPeaks();

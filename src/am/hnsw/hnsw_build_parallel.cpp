@@ -14,7 +14,12 @@
 // visited tags; it goes away with the parallel context at the end of the
 // build, or with the transaction when the build fails or is cancelled. Each
 // participant's private scratch (visited tags, candidate heaps) comes from
-// its own build arena, destroyed with its memory context.
+// its own build arena, destroyed with its memory context; a worker that ends
+// with an ERROR or is stopped (the leader's cancel) destroys it in a
+// before_shmem_exit callback. Workers report their arenas, created and
+// destroyed, in the segment; the leader adds them to its own counters once
+// every worker has exited (quarry_memory_stats() shows them), on success and
+// on failure alike.
 //
 // Rows the graph does not hold (a NULL vector, a zero vector held as NULL,
 // rows past the segment's capacity) are taken by a second, serial scan of
@@ -36,13 +41,16 @@ extern "C" {
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "postmaster/bgworker.h"
 #include "storage/condition_variable.h"
+#include "storage/ipc.h"
 #include "storage/spin.h"
 #include "tcop/tcopprot.h"
 #include "utils/snapmgr.h"
 }
 
 #include "hnsw/shared_graph.h"
+#include "memory/memory_stats.h"
 #include "pg/guard.h"
 #include "pg/heap_tid.h"
 #include "pg/memory_glue.h"
@@ -79,6 +87,8 @@ struct ParallelShared {
 	pg_atomic_uint64 added; // rows in the graph (progress)
 	pg_atomic_uint64 left;	// rows the graph refused: for the leader's second scan
 	pg_atomic_uint64 nulls; // rows held in the null-row list (NULL or held as NULL)
+	pg_atomic_uint32 worker_arenas_created; // build arenas of workers (not the leader's)
+	pg_atomic_uint32 worker_arenas_destroyed;
 	uint64_t null_capacity; // heap TIDs the null_rows chunk holds
 };
 
@@ -291,6 +301,8 @@ InitShared(BuildState *s, IndexInfo *index_info, ParallelContext *pcxt, Size sha
 	pg_atomic_init_u64(&shared->added, 0);
 	pg_atomic_init_u64(&shared->left, 0);
 	pg_atomic_init_u64(&shared->nulls, 0);
+	pg_atomic_init_u32(&shared->worker_arenas_created, 0);
+	pg_atomic_init_u32(&shared->worker_arenas_destroyed, 0);
 	table_parallelscan_initialize(s->heap, ScanOf(shared), snapshot);
 	shm_toc_insert(pcxt->toc, kKeyShared, shared);
 	if (debug_query_string != nullptr)
@@ -301,6 +313,46 @@ InitShared(BuildState *s, IndexInfo *index_info, ParallelContext *pcxt, Size sha
 		shm_toc_insert(pcxt->toc, kKeyQueryText, text);
 	}
 	return shared;
+}
+
+// Adds the workers' build arenas, as they reported them in the segment, to
+// this backend's counters. Call once every worker has exited.
+void
+CountWorkerArenas(ParallelShared *shared)
+{
+	mem::AddWorkerBuildArenas(pg_atomic_read_u32(&shared->worker_arenas_created),
+							  pg_atomic_read_u32(&shared->worker_arenas_destroyed));
+}
+
+// The leader's ERROR or cancel: stops every worker and waits until each has
+// exited (so its before_shmem_exit callback has run). Call with interrupts
+// held (a second cancel must not cut the wait short). DestroyParallelContext
+// would stop them too, but only after detaching the segment their reports
+// are in.
+void
+StopWorkers(ParallelContext *pcxt)
+{
+	for (int i = 0; i < pcxt->nworkers_launched; i++)
+	{
+		BackgroundWorkerHandle *handle = pcxt->worker[i].bgwhandle;
+		if (handle == nullptr)
+			continue;
+		TerminateBackgroundWorker(handle);
+		(void) WaitForBackgroundWorkerShutdown(handle);
+	}
+}
+
+// A worker's exit on an ERROR or when stopped: its build arena is destroyed
+// before the process goes (and reported; the segment is still attached:
+// before_shmem_exit callbacks run before DSM detach). C-shaped.
+void
+DestroyWorkerArena(int, Datum arg)
+{
+	auto *p = reinterpret_cast<Participant *>(DatumGetPointer(arg));
+	if (p->arena == nullptr || !p->arena->alive())
+		return;
+	p->arena->Destroy();
+	pg_atomic_fetch_add_u32(&p->shared->worker_arenas_destroyed, 1);
 }
 
 // Whether rows are left for a second scan: refused by a full graph, or
@@ -458,8 +510,23 @@ BuildParallel(BuildState *s, IndexInfo *index_info, int workers, double *heap_tu
 	s->workers_launched = pcxt->nworkers_launched;
 	ereport(DEBUG1, (errmsg_internal("quarry_hnsw parallel build of \"%s\": %d workers launched",
 									 RelationGetRelationName(s->index), pcxt->nworkers_launched)));
-	*heap_tuples = LeadBuild(s, index_info, pcxt, shared, null_rows, region, pcxt->nworkers_launched + 1);
-	WaitForParallelWorkersToFinish(pcxt);
+	PG_TRY();
+	{
+		*heap_tuples = LeadBuild(s, index_info, pcxt, shared, null_rows, region, pcxt->nworkers_launched + 1);
+		WaitForParallelWorkersToFinish(pcxt);
+	}
+	PG_CATCH();
+	{
+		// Nothing here may raise another ERROR (a worker's message waiting
+		// to be rethrown, a second cancel): interrupts are held.
+		HOLD_INTERRUPTS();
+		StopWorkers(pcxt);
+		CountWorkerArenas(shared);
+		RESUME_INTERRUPTS();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	CountWorkerArenas(shared);
 	const bool leftovers = NeedsSecondScan(shared);
 	EndParallel(pcxt, snapshot);
 	if (leftovers)
@@ -487,10 +554,20 @@ quarry_hnsw_parallel_build_main(dsm_segment *seg, shm_toc *toc)
 	IndexInfo *index_info = BuildIndexInfo(index);
 	index_info->ii_Concurrent = shared->concurrent;
 	auto *null_rows = static_cast<ItemPointerData *>(shm_toc_lookup(toc, kKeyNullRows, false));
-	Participant p;
-	StartParticipant(&p, shared, null_rows, region, index, false, CurrentMemoryContext);
-	ScanAndInsert(&p, heap, index_info);
-	MemoryContextDelete(p.context);
+	// Not on the stack: an ERROR unwinds this frame before the exit callback
+	// reads it.
+	auto *p = static_cast<Participant *>(MemoryContextAllocZero(TopMemoryContext, sizeof(Participant)));
+	StartParticipant(p, shared, null_rows, region, index, false, CurrentMemoryContext);
+	pg_atomic_fetch_add_u32(&shared->worker_arenas_created, 1);
+	before_shmem_exit(DestroyWorkerArena, PointerGetDatum(p));
+	ScanAndInsert(p, heap, index_info);
+	cancel_before_shmem_exit(DestroyWorkerArena, PointerGetDatum(p));
+	// The arena goes with the context: count what this process destroyed.
+	const uint64_t destroyed = quarry::mem::ReadMemoryStats().build_arenas_destroyed;
+	MemoryContextDelete(p->context);
+	pfree(p);
+	pg_atomic_fetch_add_u32(&shared->worker_arenas_destroyed,
+							static_cast<uint32>(quarry::mem::ReadMemoryStats().build_arenas_destroyed - destroyed));
 	index_close(index, index_lock);
 	table_close(heap, heap_lock);
 }
