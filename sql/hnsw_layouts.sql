@@ -110,6 +110,63 @@ REINDEX INDEX lay_dml_v;
 SELECT * FROM quarry_verify_index('lay_dml_v');
 DROP TABLE lay_dml;
 
+-- The same on sq8, with two indexes on one table: L2 built empty (the first
+-- row fixes the dimensions) and cosine built on 300 rows already there. Both
+-- take inserts, duplicates, a constant vector (codes with step 0), a NULL,
+-- updates, deletes, VACUUM and inserts into the freed slots. lay_dml8_differ
+-- counts the rankings, of 24 query vectors under both operators, whose top k
+-- distances from the index scans differ from the exact ones (the
+-- quarry_*_distance functions: no index).
+CREATE TABLE lay_dml8 (id int PRIMARY KEY, v real[]);
+CREATE INDEX lay_dml8_l2 ON lay_dml8 USING quarry_hnsw (v quarry_l2_ops) WITH (m = 8, storage = 'sq8');
+INSERT INTO lay_dml8 SELECT g, lay_vec(g) FROM generate_series(1, 300) g;
+CREATE INDEX lay_dml8_cos ON lay_dml8 USING quarry_hnsw (v quarry_cosine_ops) WITH (m = 8, storage = 'sq8');
+INSERT INTO lay_dml8 SELECT g, lay_vec(g) FROM generate_series(301, 400) g;
+INSERT INTO lay_dml8 SELECT g, lay_vec(11) FROM generate_series(401, 405) g; -- duplicates of row 11
+INSERT INTO lay_dml8 VALUES (406, array_fill(2.5::real, ARRAY[16])), (407, NULL);
+UPDATE lay_dml8 SET v = lay_vec(id + 5000) WHERE id % 40 = 0;
+SELECT i.relname, d.dims, d.live, d.null_rows FROM (VALUES ('lay_dml8_l2'), ('lay_dml8_cos')) i(relname),
+    quarry_hnsw_index_info(i.relname::regclass) d;
+CREATE FUNCTION lay_dml8_differ(k int) RETURNS bigint LANGUAGE sql AS $$
+    SELECT count(*) FROM (SELECT lay_vec(q) FROM generate_series(1, 20) q UNION ALL
+                          SELECT lay_vec(q) FROM unnest(ARRAY[11, 5080, 1013]) q UNION ALL
+                          SELECT array_fill(2.5::real, ARRAY[16])) x(qv),
+        LATERAL (VALUES ((SELECT array_agg(d) FROM (SELECT v <-> x.qv AS d FROM lay_dml8 ORDER BY v <-> x.qv LIMIT k) i),
+                         (SELECT array_agg(d ORDER BY d) FROM (SELECT quarry_l2_distance(v, x.qv) d FROM lay_dml8 ORDER BY d LIMIT k) e)),
+                        ((SELECT array_agg(d) FROM (SELECT v <=> x.qv AS d FROM lay_dml8 ORDER BY v <=> x.qv LIMIT k) i),
+                         (SELECT array_agg(d ORDER BY d) FROM (SELECT quarry_cosine_distance(v, x.qv) d FROM lay_dml8 ORDER BY d LIMIT k) e))) r(scanned, exact)
+    WHERE r.scanned IS DISTINCT FROM r.exact $$;
+-- Its scans are the indexes'.
+EXPLAIN (costs off) SELECT (SELECT array_agg(d) FROM (SELECT t.v <-> q.v AS d FROM lay_dml8 t ORDER BY t.v <-> q.v LIMIT 10) i),
+    (SELECT array_agg(d) FROM (SELECT t.v <=> q.v AS d FROM lay_dml8 t ORDER BY t.v <=> q.v LIMIT 10) i) FROM lay_dml8 q WHERE q.id = 1;
+SELECT lay_dml8_differ(10) AS top10_differ, lay_dml8_differ(100) AS top100_differ;
+SELECT (SELECT array_agg(id ORDER BY id) FROM (SELECT id FROM lay_dml8 ORDER BY v <-> lay_vec(11) LIMIT 6) s) AS l2_duplicates_of_11,
+       (SELECT array_agg(id ORDER BY id) FROM (SELECT id FROM lay_dml8 ORDER BY v <=> lay_vec(11) LIMIT 6) s) AS cos_duplicates_of_11;
+SELECT count(*) AS verify_after_inserts FROM (SELECT quarry_verify_index('lay_dml8_l2') UNION ALL SELECT quarry_verify_index('lay_dml8_cos')) s;
+DELETE FROM lay_dml8 WHERE id % 10 = 3 OR id IN (11, 402);
+VACUUM lay_dml8;
+SELECT i.relname, d.slots, d.live, d.deleted, d.free FROM (VALUES ('lay_dml8_l2'), ('lay_dml8_cos')) i(relname),
+    quarry_hnsw_index_info(i.relname::regclass) d;
+SELECT (SELECT count(*) FROM (SELECT id FROM lay_dml8 ORDER BY v <-> lay_vec(3) LIMIT 1000) s WHERE id % 10 = 3 OR id IN (11, 402)) AS l2_deleted_returned,
+       (SELECT count(*) FROM (SELECT id FROM lay_dml8 ORDER BY v <=> lay_vec(3) LIMIT 1000) s WHERE id % 10 = 3 OR id IN (11, 402)) AS cos_deleted_returned;
+INSERT INTO lay_dml8 SELECT g, lay_vec(g) FROM generate_series(1001, 1030) g; -- reuses free slots
+SELECT i.relname, d.slots, d.live, d.free FROM (VALUES ('lay_dml8_l2'), ('lay_dml8_cos')) i(relname),
+    quarry_hnsw_index_info(i.relname::regclass) d;
+SELECT lay_dml8_differ(10) AS top10_differ, lay_dml8_differ(100) AS top100_differ;
+-- lay_vec has period 1009: row 1020 is another duplicate of row 11.
+SELECT (SELECT array_agg(id ORDER BY id) FROM (SELECT id FROM lay_dml8 ORDER BY v <-> lay_vec(11) LIMIT 4) s) AS l2_duplicates_of_11,
+       (SELECT array_agg(id ORDER BY id) FROM (SELECT id FROM lay_dml8 ORDER BY v <=> lay_vec(11) LIMIT 4) s) AS cos_duplicates_of_11;
+-- A walk over the whole index returns every row, the NULL last.
+SELECT (SELECT count(*) FROM lay_dml8) AS table_rows,
+       (SELECT count(*) FROM (SELECT id FROM lay_dml8 ORDER BY v <-> lay_vec(3)) s) AS l2_scan_rows,
+       (SELECT count(*) FROM (SELECT id FROM lay_dml8 ORDER BY v <=> lay_vec(3)) s) AS cos_scan_rows,
+       (SELECT id FROM lay_dml8 ORDER BY v <-> lay_vec(3) OFFSET (SELECT count(*) - 1 FROM lay_dml8)) AS l2_last,
+       (SELECT id FROM lay_dml8 ORDER BY v <=> lay_vec(3) OFFSET (SELECT count(*) - 1 FROM lay_dml8)) AS cos_last;
+SELECT * FROM quarry_verify_index('lay_dml8_l2');
+SELECT * FROM quarry_verify_index('lay_dml8_cos');
+DROP TABLE lay_dml8;
+DROP FUNCTION lay_dml8_differ;
+
 -- An expression index and TOASTed (compressed) 784-d values: PostgreSQL
 -- reranks by evaluating the ORDER BY expression on the heap tuple.
 CREATE TABLE lay_expr (id int, v real[]);

@@ -9,7 +9,8 @@
 #      of test/fuzz for QUARRY_FUZZ_SECONDS (default 60) each
 #   4. starts a throwaway cluster as an unprivileged user on a free port with its
 #      own data directory, runs pg_regress (sql/ + expected/), stops it
-#   5. runs the scripts in test/t (TAP *.pl and *.sh; each starts its own clusters)
+#   5. runs the scripts in test/t (TAP *.pl and *.sh; each starts its own clusters),
+#      and 030 and 040 again on compressed quarry_hnsw layouts (sq8; 040 also sq4)
 #   6. on PostgreSQL 17 and on 18: builds the server once (test/build_pg.sh, into a
 #      cache outside the clone), builds quarry against it in build/pgN (a copy of
 #      the tree: the tree's own objects are the PostgreSQL 15 ones) and installs it
@@ -340,8 +341,9 @@ run_regress() { # N: the whole suite on a throwaway cluster of PostgreSQL N
 run_script() { # script tdir bindir [VAR=VALUE...]
 	local script=$1 tdir=$2 bindir=$3
 	shift 3
-	local name start status elapsed skipped perl5lib
+	local name start status elapsed skipped perl5lib arg
 	name=$(basename "$script")
+	for arg in "$@"; do [[ $arg == QUARRY_HNSW_STORAGE=* ]] && name+=" (${arg#*=})"; done
 	mkdir -p "$tdir"
 	[[ $(id -u) -eq 0 ]] && chown -R postgres: "$(dirname "$tdir")"
 	start=$SECONDS
@@ -416,6 +418,18 @@ run_scripts() { # N only-regex label-suffix: the scripts of test/t on PostgreSQL
 		tdir="$workspace/t$n/${name%.*}"
 		run_script "$script" "$tdir" "${pg_bindir[$n]}"
 		ran=$((ran + 1))
+		# Crash recovery and replicas once more on compressed quarry_hnsw
+		# layouts (QUARRY_HNSW_STORAGE, test/lib/QuarryTest.pm), in the
+		# scripts stage: 030 on sq8 (3 crash rounds), 040 on sq8 and sq4.
+		if [[ -z $only ]]; then
+			case $name in
+			030_*) run_script "$script" "$tdir-sq8" "${pg_bindir[$n]}" QUARRY_HNSW_STORAGE=sq8 QUARRY_CRASH_ROUNDS=3 ;;
+			040_*)
+				run_script "$script" "$tdir-sq8" "${pg_bindir[$n]}" QUARRY_HNSW_STORAGE=sq8
+				run_script "$script" "$tdir-sq4" "${pg_bindir[$n]}" QUARRY_HNSW_STORAGE=sq4
+				;;
+			esac
+		fi
 	done
 	# Scripts 17 and 18 must run 030 and 040: none found is a failure.
 	if [[ -n $only && $ran -eq 0 && -z ${QUARRY_T:-} ]]; then

@@ -496,6 +496,10 @@ DiskGraph::LowerBound(const float *query, float query_norm, uint32_t node, float
 		reinterpret_cast<const uint8_t *>(RecordBytes(start, vector_offset_, stored_bytes_, record_scratch_));
 	*out = code_distance_.LowerBound(query, query_norm, codes);
 	ReleaseWindow();
+	// Sound codes give a finite bound (as Score's distances); a NaN one
+	// would sort nowhere and lose the row without a word.
+	if (__builtin_expect(!std::isfinite(*out), 0))
+		pg::ThrowCorrupt(index_, "node %u has codes whose distance bound is not finite", node);
 	return true;
 }
 
