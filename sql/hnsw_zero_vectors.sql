@@ -71,6 +71,15 @@ SELECT * FROM zv_same('SELECT v <=> ''{0,0,0}'' AS d FROM zv ORDER BY v <=> ''{0
 SELECT * FROM zv_same('SELECT v <=> ''{0,0,0}'' AS d FROM zv ORDER BY v <=> ''{0,0,0}'' LIMIT 8');
 -- A NULL query: NULL for every row.
 SELECT * FROM zv_same('SELECT v <=> NULL::real[] AS d FROM zv ORDER BY v <=> NULL::real[]');
+-- No ORDER BY, and the planner scans an index all the same (PostgreSQL 18
+-- prefers that to a disabled sequential scan): an index-only scan that reads
+-- no column, a partial index whose predicate the query implies. Every row.
+SET enable_seqscan = off;
+SELECT count(*) AS all_rows, (SELECT count(*) FROM zv WHERE v IS NULL) AS null_rows FROM zv;
+CREATE INDEX zv_part ON zv USING quarry_hnsw (v quarry_cosine_ops) WHERE id > 3;
+SELECT array_agg(id ORDER BY id) AS part_rows FROM zv WHERE id > 3;
+DROP INDEX zv_part;
+RESET enable_seqscan;
 -- A filter, and a prepared statement with a generic plan.
 SELECT * FROM zv_same('SELECT v <=> ''{1,0.1,0}'' AS d FROM zv WHERE id % 2 = 1 ORDER BY v <=> ''{1,0.1,0}''');
 PREPARE zv_q(real[]) AS SELECT id, v <=> $1 AS d FROM zv ORDER BY v <=> $1 LIMIT 9;

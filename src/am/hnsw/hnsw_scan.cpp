@@ -74,6 +74,7 @@ struct Reranked {
 /// scan's memory context; the arena (a context-owned object) holds the rest.
 struct ScanState {
 	MemoryContext context;
+	IndexTuple no_columns; // an index-only scan's tuple: no column is read (GetTuple)
 	am::ReturnedRow *returned_row; // where each returned row's distance is noted, or nullptr
 	mem::ScanArena *arena;
 	// Reset by every rescan (all in the arena):
@@ -418,8 +419,13 @@ ReturnsLowerBounds(const ScanState *s)
 void
 SetQuery(IndexScanDesc scan, ScanState *s)
 {
+	// No ORDER BY: a full scan the planner chose without one (an index-only
+	// scan that needs no column, or one of a partial index whose predicate
+	// the query implies; amcostestimate prices it out, but PostgreSQL 18
+	// prefers it to a disabled sequential scan). Every row, as for a NULL
+	// query.
 	if (scan->numberOfOrderBys == 0)
-		pg::ThrowError(ERRCODE_FEATURE_NOT_SUPPORTED, "a quarry_hnsw index scan needs ORDER BY a distance to a vector");
+		return;
 	ScanKey key = &scan->orderByData[0];
 	if (key->sk_strategy != kDistanceStrategy)
 		pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_hnsw: unexpected ORDER BY strategy %d", key->sk_strategy);
@@ -763,6 +769,22 @@ GetTuple(IndexScanDesc scan, ScanDirection direction)
 	if (found && s->returned_row != nullptr && !s->nan_bound)
 		am::NoteReturnedRow(s->returned_row, &scan->xs_heaptid, DatumGetFloat8(scan->xs_orderbyvals[0]),
 							scan->xs_orderbynulls[0]);
+	if (found && scan->xs_want_itup)
+	{
+		// An index-only scan: PostgreSQL plans one on this index only when
+		// it reads no column (amcanreturn is not set), but wants a tuple.
+		if (s->no_columns == nullptr)
+		{
+			Datum values[INDEX_MAX_KEYS] = {};
+			bool nulls[INDEX_MAX_KEYS];
+			std::fill(std::begin(nulls), std::end(nulls), true);
+			MemoryContext old_context = MemoryContextSwitchTo(s->context);
+			s->no_columns = index_form_tuple(RelationGetDescr(scan->indexRelation), values, nulls);
+			MemoryContextSwitchTo(old_context);
+		}
+		scan->xs_itup = s->no_columns;
+		scan->xs_itupdesc = RelationGetDescr(scan->indexRelation);
+	}
 	if (found)
 		pgstat_count_index_tuples(scan->indexRelation, 1);
 	return found;
