@@ -70,6 +70,13 @@ namespace quarry::am {
 
 namespace detail {
 
+/// An index-only scan: PostgreSQL plans one on these indexes (amcanreturn is
+/// unset) only when the query reads no column of the table (SELECT count(*)
+/// with enable_seqscan off on PostgreSQL 18, which prefers any path to a
+/// disabled one), and still wants an index tuple per row: one whose column is
+/// NULL. Both access methods index one column, so one tuple serves.
+void SetNoColumnsTuple(IndexScanDesc scan);
+
 template <class Am>
 struct Wrapped {
 	static IndexBuildResult *
@@ -141,8 +148,11 @@ struct Wrapped {
 	static bool
 	gettuple(IndexScanDesc scan, ScanDirection direction)
 	{
-		return pg::IndexBoundary(Am::kName, "gettuple", RelationGetRelationName(scan->indexRelation),
-								 [&] { return Am::gettuple(scan, direction); });
+		const bool found = pg::IndexBoundary(Am::kName, "gettuple", RelationGetRelationName(scan->indexRelation),
+											 [&] { return Am::gettuple(scan, direction); });
+		if (found && scan->xs_want_itup)
+			SetNoColumnsTuple(scan);
+		return found;
 	}
 	static int64_t
 	getbitmap(IndexScanDesc scan, TIDBitmap *tbm)
@@ -202,7 +212,7 @@ MakeIndexAmRoutine()
 	am->aminsert = W::insert;
 	am->ambulkdelete = W::bulkdelete;
 	am->amvacuumcleanup = W::vacuumcleanup;
-	am->amcanreturn = nullptr; // no index-only scans
+	am->amcanreturn = nullptr; // index-only scans only when no column is read (SetNoColumnsTuple)
 	am->amcostestimate = W::costestimate;
 	am->amoptions = W::options;
 	am->amproperty = nullptr;

@@ -74,7 +74,6 @@ struct Reranked {
 /// scan's memory context; the arena (a context-owned object) holds the rest.
 struct ScanState {
 	MemoryContext context;
-	IndexTuple no_columns; // an index-only scan's tuple: no column is read (GetTuple)
 	am::ReturnedRow *returned_row; // where each returned row's distance is noted, or nullptr
 	mem::ScanArena *arena;
 	// Reset by every rescan (all in the arena):
@@ -769,22 +768,6 @@ GetTuple(IndexScanDesc scan, ScanDirection direction)
 	if (found && s->returned_row != nullptr && !s->nan_bound)
 		am::NoteReturnedRow(s->returned_row, &scan->xs_heaptid, DatumGetFloat8(scan->xs_orderbyvals[0]),
 							scan->xs_orderbynulls[0]);
-	if (found && scan->xs_want_itup)
-	{
-		// An index-only scan: PostgreSQL plans one on this index only when
-		// it reads no column (amcanreturn is not set), but wants a tuple.
-		if (s->no_columns == nullptr)
-		{
-			Datum values[INDEX_MAX_KEYS] = {};
-			bool nulls[INDEX_MAX_KEYS];
-			std::fill(std::begin(nulls), std::end(nulls), true);
-			MemoryContext old_context = MemoryContextSwitchTo(s->context);
-			s->no_columns = index_form_tuple(RelationGetDescr(scan->indexRelation), values, nulls);
-			MemoryContextSwitchTo(old_context);
-		}
-		scan->xs_itup = s->no_columns;
-		scan->xs_itupdesc = RelationGetDescr(scan->indexRelation);
-	}
 	if (found)
 		pgstat_count_index_tuples(scan->indexRelation, 1);
 	return found;
