@@ -25,7 +25,9 @@
 # sha256, and turned into a binary COPY file there (both reused next time).
 # Per build: time, index size, the build backend's peak private memory
 # (RssAnon) and peak RSS (VmHWM: shared memory it touched included, e.g.
-# pgvector's parallel graph in DSM; the worker's own memory is not counted).
+# pgvector's parallel graph in DSM; the worker's own memory is not counted),
+# and quarry's graph memory (the serial build's arena peak; the parallel
+# build's shared graph in DSM and the leader's arena peak).
 # Per index: recall@10 and QPS, p50/p95 through psycopg2 (prepared, text
 # literal) and psycopg 3 (prepared, binary parameter) over an ef_search sweep.
 # Results: bench/results/hnsw_1m.md and hnsw_1m.tsv.
@@ -115,7 +117,10 @@ builds="$work/builds.tsv"
 
 # Builds index t1m_v with USING/WITH after the SET commands, in one session,
 # sampling the backend's RssAnon and VmHWM every 20 ms; appends
-# "name, seconds, MB, peak RssAnon kB, VmHWM kB, settings" to $builds.
+# "name, seconds, MB, peak RssAnon kB, VmHWM kB, settings, quarry graph memory"
+# to $builds. quarry's graph memory: the build arena's peak (serial) or the
+# parallel build's shared graph in DSM and the leader's arena peak, from the
+# build's DEBUG line and quarry_memory_stats().
 build() { # NAME USING WITH SETS
 	local name=$1 using=$2 with=$3 sets=$4 sql="$work/build-$1.sql" outf="$work/build-$1.out"
 	{
@@ -124,12 +129,15 @@ build() { # NAME USING WITH SETS
 		local s
 		IFS=';' read -ra s <<<"$sets"
 		for set in "${s[@]}"; do [[ -n ${set// /} ]] && echo "SET $set;"; done
+		[[ $using == quarry_hnsw* ]] && echo "SET client_min_messages = debug1;"
 		echo "SELECT extract(epoch FROM clock_timestamp()) \\gset t0_"
 		echo "CREATE INDEX t1m_v ON t1m USING $using WITH ($with);"
-		echo "SELECT round((extract(epoch FROM clock_timestamp()) - :t0_extract)::numeric, 1);"
+		echo "SELECT 'TIME', round((extract(epoch FROM clock_timestamp()) - :t0_extract)::numeric, 1);"
+		echo "RESET client_min_messages;"
+		[[ $using == quarry_hnsw* ]] && echo "SELECT 'PEAK', build_bytes_peak / 1024 FROM quarry_memory_stats();"
 	} >"$sql"
 	chmod a+r "$sql"
-	cluster_psql "$work" "$port" -q -At -f "$sql" >"$outf" &
+	cluster_psql "$work" "$port" -q -At -f "$sql" >"$outf" 2>"$outf.err" &
 	local job=$! pid="" peak=0 hwm=0 a h
 	while kill -0 "$job" 2>/dev/null; do
 		[[ -z $pid ]] && pid=$(head -1 "$outf" 2>/dev/null || true)
@@ -142,11 +150,20 @@ build() { # NAME USING WITH SETS
 		sleep 0.02
 	done
 	wait "$job"
-	local seconds mb
-	seconds=$(tail -1 "$outf")
+	local seconds mb arena graph memory=""
+	seconds=$(grep '^TIME|' "$outf" | cut -d'|' -f2)
 	mb=$(psql_b -c "SELECT pg_relation_size('t1m_v') / 1000000")
-	echo -e "$name\t$seconds\t$mb\t$peak\t$hwm\tWITH ($with); $sets" >>"$builds"
-	echo "$name: build $seconds s, $mb MB, backend RssAnon peak $((peak / 1000)) MB, VmHWM $((hwm / 1000)) MB"
+	if [[ $using == quarry_hnsw* ]]; then
+		arena=$(grep '^PEAK|' "$outf" | cut -d'|' -f2)
+		graph=$(grep -o 'shared graph [0-9]* kB' "$outf.err" | grep -o '[0-9]*' || true)
+		if [[ -n $graph ]]; then
+			memory="shared graph (DSM) $((graph / 1024)) MB, leader's arena peak $((arena / 1024)) MB"
+		else
+			memory="build arena peak $((arena / 1024)) MB"
+		fi
+	fi
+	echo -e "$name\t$seconds\t$mb\t$peak\t$hwm\tWITH ($with); $sets\t$memory" >>"$builds"
+	echo "$name: build $seconds s, $mb MB, backend RssAnon peak $((peak / 1000)) MB, VmHWM $((hwm / 1000)) MB; $memory"
 }
 
 measure() { # NAME
@@ -190,9 +207,9 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 	echo
 	echo "## Builds"
 	echo
-	echo "| index | CREATE INDEX | size | backend RssAnon peak | backend VmHWM | WITH; settings |"
-	echo "|---|---|---|---|---|---|"
-	awk -F'\t' '{printf "| %s | %s s | %s MB | %d MB | %d MB | %s |\n", $1, $2, $3, $4 / 1000, $5 / 1000, $6}' "$builds"
+	echo "| index | CREATE INDEX | size | backend RssAnon peak | backend VmHWM | quarry's graph memory | WITH; settings |"
+	echo "|---|---|---|---|---|---|---|"
+	awk -F'\t' '{printf "| %s | %s s | %s MB | %d MB | %d MB | %s | %s |\n", $1, $2, $3, $4 / 1000, $5 / 1000, $7, $6}' "$builds"
 	pg_build=$(awk -F'\t' '$1 == "pgvector" {print $2}' "$builds")
 	if [[ -n $pg_build ]]; then
 		echo
