@@ -110,6 +110,11 @@ DROP INDEX articles_body_simple_idx;
 -- table); either way every row.
 SET enable_seqscan = off;
 SELECT count(*) AS all_rows, (SELECT count(id) FROM articles) AS by_ids FROM articles;
+-- The same on an index of two fields (which the planner sees as one column).
+CREATE TABLE two_fields AS SELECT id, title, body FROM articles;
+CREATE INDEX two_fields_idx ON two_fields USING quarry_bm25 (title, body);
+SELECT count(*) AS all_rows FROM two_fields;
+DROP TABLE two_fields;
 RESET enable_seqscan;
 
 -- A column without a quarry_bm25 index.

@@ -73,8 +73,8 @@ namespace detail {
 /// An index-only scan: PostgreSQL plans one on these indexes (amcanreturn is
 /// unset) only when the query reads no column of the table (SELECT count(*)
 /// with enable_seqscan off on PostgreSQL 18, which prefers any path to a
-/// disabled one), and still wants an index tuple per row: one whose column is
-/// NULL. Both access methods index one column, so one tuple serves.
+/// disabled one), and still wants an index tuple per row: one whose only
+/// column is NULL (the planner sees one column of every quarry index).
 void SetNoColumnsTuple(IndexScanDesc scan);
 
 template <class Am>
