@@ -44,6 +44,7 @@ extern "C" {
 #include "postmaster/bgworker.h"
 #include "storage/condition_variable.h"
 #include "storage/ipc.h"
+#include "storage/shm_mq.h"
 #include "storage/spin.h"
 #include "tcop/tcopprot.h"
 #include "utils/snapmgr.h"
@@ -326,25 +327,34 @@ CountWorkerArenas(ParallelShared *shared)
 
 // The leader's ERROR or cancel: stops every worker and waits until each has
 // exited (so its before_shmem_exit callback has run). Call with interrupts
-// held (a second cancel must not cut the wait short). DestroyParallelContext
-// would stop them too, but only after detaching the segment their reports
-// are in.
+// held (a second cancel must not cut the wait short). As
+// DestroyParallelContext does, it detaches each worker's error queue first:
+// a worker blocked on a full queue would never exit. DestroyParallelContext
+// alone would not do: it detaches the segment, and the workers' reports in
+// it, before it waits.
 void
 StopWorkers(ParallelContext *pcxt)
 {
 	for (int i = 0; i < pcxt->nworkers_launched; i++)
 	{
-		BackgroundWorkerHandle *handle = pcxt->worker[i].bgwhandle;
-		if (handle == nullptr)
-			continue;
-		TerminateBackgroundWorker(handle);
-		(void) WaitForBackgroundWorkerShutdown(handle);
+		if (pcxt->worker[i].error_mqh != nullptr)
+		{
+			TerminateBackgroundWorker(pcxt->worker[i].bgwhandle);
+			shm_mq_detach(pcxt->worker[i].error_mqh);
+			pcxt->worker[i].error_mqh = nullptr;
+		}
+	}
+	for (int i = 0; i < pcxt->nworkers_launched; i++)
+	{
+		if (pcxt->worker[i].bgwhandle != nullptr)
+			(void) WaitForBackgroundWorkerShutdown(pcxt->worker[i].bgwhandle);
 	}
 }
 
 // A worker's exit on an ERROR or when stopped: its build arena is destroyed
 // before the process goes (and reported; the segment is still attached:
-// before_shmem_exit callbacks run before DSM detach). C-shaped.
+// before_shmem_exit callbacks run before DSM detach). Nothing to do after a
+// finished share (the arena went with its context). C-shaped.
 void
 DestroyWorkerArena(int, Datum arg)
 {
@@ -555,17 +565,19 @@ quarry_hnsw_parallel_build_main(dsm_segment *seg, shm_toc *toc)
 	index_info->ii_Concurrent = shared->concurrent;
 	auto *null_rows = static_cast<ItemPointerData *>(shm_toc_lookup(toc, kKeyNullRows, false));
 	// Not on the stack: an ERROR unwinds this frame before the exit callback
-	// reads it.
+	// reads it. It stays registered (cancel_before_shmem_exit would fail if
+	// anything registered a callback after it) and finds nothing to do once
+	// the arena is gone.
 	auto *p = static_cast<Participant *>(MemoryContextAllocZero(TopMemoryContext, sizeof(Participant)));
 	StartParticipant(p, shared, null_rows, region, index, false, CurrentMemoryContext);
-	pg_atomic_fetch_add_u32(&shared->worker_arenas_created, 1);
 	before_shmem_exit(DestroyWorkerArena, PointerGetDatum(p));
+	pg_atomic_fetch_add_u32(&shared->worker_arenas_created, 1);
 	ScanAndInsert(p, heap, index_info);
-	cancel_before_shmem_exit(DestroyWorkerArena, PointerGetDatum(p));
 	// The arena goes with the context: count what this process destroyed.
 	const uint64_t destroyed = quarry::mem::ReadMemoryStats().build_arenas_destroyed;
 	MemoryContextDelete(p->context);
-	pfree(p);
+	p->context = nullptr;
+	p->arena = nullptr;
 	pg_atomic_fetch_add_u32(&shared->worker_arenas_destroyed,
 							static_cast<uint32>(quarry::mem::ReadMemoryStats().build_arenas_destroyed - destroyed));
 	index_close(index, index_lock);
