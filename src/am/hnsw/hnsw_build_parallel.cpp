@@ -14,12 +14,12 @@
 // visited tags; it goes away with the parallel context at the end of the
 // build, or with the transaction when the build fails or is cancelled. Each
 // participant's private scratch (visited tags, candidate heaps) comes from
-// its own build arena, destroyed with its memory context; a worker that ends
-// with an ERROR or is stopped (the leader's cancel) destroys it in a
-// before_shmem_exit callback. Workers report their arenas, created and
-// destroyed, in the segment; the leader adds them to its own counters once
-// every worker has exited (quarry_memory_stats() shows them), on success and
-// on failure alike.
+// its own build arena: the leader's goes with its memory context; a worker
+// destroys its own when its share is done or, when it ends with an ERROR or
+// is stopped (the leader's cancel), in a before_shmem_exit callback. Workers
+// report their arenas, created and destroyed, in the segment; the leader
+// adds them to its own counters once every worker has exited
+// (quarry_memory_stats() shows them), on success and on failure alike.
 //
 // Rows the graph does not hold (a NULL vector, a zero vector held as NULL,
 // rows past the segment's capacity) are taken by a second, serial scan of
@@ -351,10 +351,10 @@ StopWorkers(ParallelContext *pcxt)
 	}
 }
 
-// A worker's exit on an ERROR or when stopped: its build arena is destroyed
-// before the process goes (and reported; the segment is still attached:
-// before_shmem_exit callbacks run before DSM detach). Nothing to do after a
-// finished share (the arena went with its context). C-shaped.
+// A worker's build arena destroyed and reported: at the end of its share,
+// or at its exit on an ERROR or when stopped, before the process goes (the
+// segment is still attached: before_shmem_exit callbacks run before DSM
+// detach). Nothing to do when it is gone already. C-shaped.
 void
 DestroyWorkerArena(int, Datum arg)
 {
@@ -573,13 +573,11 @@ quarry_hnsw_parallel_build_main(dsm_segment *seg, shm_toc *toc)
 	before_shmem_exit(DestroyWorkerArena, PointerGetDatum(p));
 	pg_atomic_fetch_add_u32(&shared->worker_arenas_created, 1);
 	ScanAndInsert(p, heap, index_info);
-	// The arena goes with the context: count what this process destroyed.
-	const uint64_t destroyed = quarry::mem::ReadMemoryStats().build_arenas_destroyed;
+	// Destroyed and reported as on an exit; the context's objects give their
+	// memory back to it afterwards, which a destroyed arena ignores.
+	DestroyWorkerArena(0, PointerGetDatum(p));
 	MemoryContextDelete(p->context);
-	p->context = nullptr;
 	p->arena = nullptr;
-	pg_atomic_fetch_add_u32(&shared->worker_arenas_destroyed,
-							static_cast<uint32>(quarry::mem::ReadMemoryStats().build_arenas_destroyed - destroyed));
 	index_close(index, index_lock);
 	table_close(heap, heap_lock);
 }

@@ -81,8 +81,6 @@ struct ScanState {
 	float *query;
 	bool query_null; // a NULL query, or a zero one under cosine (query_nan)
 	bool query_nan;	 // a zero query under cosine: every distance is NaN
-	// The row returned last has NaN for a distance bound (ReturnUnscored).
-	bool nan_bound;
 	bool searched;
 	quarry::hnsw::VisitedMap *visited;
 	ArenaVector<Candidate> *results;
@@ -330,9 +328,8 @@ CheckUnwrittenSlot(IndexScanDesc scan, DiskGraph &graph, uint32_t node, NodeHead
 // is NaN at once and holds those whose distance is NULL until the scan ends,
 // which is the order a sort gives (nodeIndexscan.c, IndexNextWithReorder).
 void
-ReturnUnscored(IndexScanDesc scan, ScanState *s, bool maybe_nan)
+ReturnUnscored(IndexScanDesc scan, bool maybe_nan)
 {
-	s->nan_bound = maybe_nan;
 	scan->xs_orderbyvals[0] = maybe_nan ? Float8GetDatum(std::numeric_limits<double>::quiet_NaN()) : (Datum) 0;
 	scan->xs_orderbynulls[0] = !maybe_nan;
 }
@@ -356,7 +353,7 @@ NextNullQueryRow(IndexScanDesc scan, ScanState *s)
 		if (header.state != static_cast<uint8_t>(NodeState::kLive))
 			continue;
 		pg::LoadTid(header.heap_tid, &scan->xs_heaptid);
-		ReturnUnscored(scan, s, s->query_nan);
+		ReturnUnscored(scan, s->query_nan);
 		s->null_cursor++;
 		return true;
 	}
@@ -403,7 +400,6 @@ ResetScan(IndexScanDesc scan, ScanState *s)
 	s->query = nullptr;
 	s->query_null = true;
 	s->query_nan = false;
-	s->nan_bound = false;
 }
 
 // Whether the scan returns lower bounds of the distance (a compressed index
@@ -463,7 +459,6 @@ ReturnRow(IndexScanDesc scan, ScanState *s, uint64_t tid, float distance)
 	pg::UnpackTid(tid, &scan->xs_heaptid);
 	scan->xs_orderbyvals[0] = Float8GetDatum(quarry::hnsw::SqlDistance(s->graph->metric(), distance));
 	scan->xs_orderbynulls[0] = false;
-	s->nan_bound = false;
 	s->returned++;
 }
 
@@ -513,8 +508,9 @@ NextDuplicate(IndexScanDesc scan, ScanState *s)
 }
 
 // After every other row, the rows whose vector is NULL (or held as NULL),
-// unscored (ReturnUnscored), as the query without the index returns them. Only after a walk that ended
-// because nothing was left: one the budget stopped may have nearer rows left.
+// unscored (ReturnUnscored), as the query without the index returns them.
+// Only after a walk that ended because nothing was left: one the budget
+// stopped may have nearer rows left.
 bool
 NextNullVectorRow(IndexScanDesc scan, ScanState *s)
 {
@@ -530,7 +526,7 @@ NextNullVectorRow(IndexScanDesc scan, ScanState *s)
 		return false;
 	// Under cosine the list also holds zero vectors (HeldAsNullRow), whose
 	// distance is NaN, unless the query is NULL.
-	ReturnUnscored(scan, s, s->graph->metric() == quarry::hnsw::Metric::kCosine && (!s->query_null || s->query_nan));
+	ReturnUnscored(scan, s->graph->metric() == quarry::hnsw::Metric::kCosine && (!s->query_null || s->query_nan));
 	return true;
 }
 
@@ -762,10 +758,12 @@ GetTuple(IndexScanDesc scan, ScanDirection direction)
 	// and PostgreSQL's reorder queue reranks the rows by the exact distance,
 	// computed from the heap tuple (nodeIndexscan.c, IndexNextWithReorder).
 	// Rows returned unscored: a NULL distance is exact, a NaN one a bound
-	// (ReturnUnscored).
+	// (ReturnUnscored; a scored row's distance is always finite).
+	const bool nan_bound =
+		found && !scan->xs_orderbynulls[0] && std::isnan(DatumGetFloat8(scan->xs_orderbyvals[0]));
 	scan->xs_recheckorderby =
-		found && (s->nan_bound || (!scan->xs_orderbynulls[0] && s->graph != nullptr && ReturnsLowerBounds(s)));
-	if (found && s->returned_row != nullptr && !s->nan_bound)
+		found && (nan_bound || (!scan->xs_orderbynulls[0] && s->graph != nullptr && ReturnsLowerBounds(s)));
+	if (found && s->returned_row != nullptr && !nan_bound)
 		am::NoteReturnedRow(s->returned_row, &scan->xs_heaptid, DatumGetFloat8(scan->xs_orderbyvals[0]),
 							scan->xs_orderbynulls[0]);
 	if (found)
