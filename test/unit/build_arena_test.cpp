@@ -119,6 +119,18 @@ TEST(BuildArena, DestroyIsIdempotentAndLateFreesAreIgnored)
 	EXPECT_EQ(after.build_arenas_destroyed - before.build_arenas_destroyed, 1u);
 }
 
+TEST(BuildArena, WorkerArenasCountAsThisProcesss)
+{
+	// A parallel build's leader adds its workers' reports to its counters.
+	auto before = ReadMemoryStats();
+	quarry::mem::AddWorkerBuildArenas(2, 1);
+	auto after = ReadMemoryStats();
+	EXPECT_EQ(after.build_arenas_created, before.build_arenas_created + 2);
+	EXPECT_EQ(after.build_arenas_destroyed, before.build_arenas_destroyed + 1);
+	quarry::mem::AddWorkerBuildArenas(0, 1); // so that every arena counted is gone again
+	EXPECT_EQ(ReadMemoryStats().build_arenas_destroyed, before.build_arenas_destroyed + 2);
+}
+
 TEST(BuildArena, ArenasAreIndependent)
 {
 	BuildArena a, b;
