@@ -116,6 +116,55 @@ EXPLAIN (COSTS OFF) SELECT id FROM zv ORDER BY zv_id(v) <=> '{1,0.1,0}';
 RESET enable_seqscan;
 SELECT count(*) FROM quarry_verify_index('zv_expr');
 
+-- The metapage's zero-vector mark. An index built over NULL rows only knows
+-- its null-row list holds no zero vector: scans return those rows with a NULL
+-- distance (nothing waits in PostgreSQL's reorder queue). A zero vector
+-- inserted later marks it first; from then on that row, appended after the
+-- NULL rows, comes before them, as in a sort (without the mark it would come
+-- last, as a NULL).
+CREATE TABLE zv_mark (id int, v real[]);
+INSERT INTO zv_mark VALUES (1, '{1,0}'), (2, NULL), (3, '{0,1}'), (4, NULL);
+CREATE INDEX zv_mark_v ON zv_mark USING quarry_hnsw (v quarry_cosine_ops);
+SELECT * FROM zv_same('SELECT v <=> ''{1,0.5}'' AS d FROM zv_mark ORDER BY v <=> ''{1,0.5}''');
+SELECT * FROM zv_same('SELECT v <=> ''{0,0}'' AS d FROM zv_mark ORDER BY v <=> ''{0,0}''');
+INSERT INTO zv_mark VALUES (5, '{0,0}'), (6, NULL);
+SELECT * FROM zv_same('SELECT v <=> ''{1,0.5}'' AS d FROM zv_mark ORDER BY v <=> ''{1,0.5}''');
+SELECT * FROM zv_same('SELECT v <=> ''{1,0.5}'' AS d FROM zv_mark ORDER BY v <=> ''{1,0.5}'' LIMIT 3');
+SELECT * FROM zv_same('SELECT v <=> ''{0,0}'' AS d FROM zv_mark ORDER BY v <=> ''{0,0}''');
+SET enable_seqscan = off;
+SELECT id AS after_the_vectors FROM zv_mark ORDER BY v <=> '{1,0.5}' OFFSET 2 LIMIT 1;
+RESET enable_seqscan;
+-- VACUUM leaves the mark (it does not read the rows' values): the order
+-- stays the sort's after the zero vector is gone and comes back.
+DELETE FROM zv_mark WHERE id = 5;
+VACUUM zv_mark;
+INSERT INTO zv_mark VALUES (7, '{0,0}');
+SELECT * FROM zv_same('SELECT v <=> ''{1,0.5}'' AS d FROM zv_mark ORDER BY v <=> ''{1,0.5}''');
+SELECT count(*) FROM quarry_verify_index('zv_mark_v');
+-- L2 keeps every vector in the graph: the list holds only NULL rows.
+CREATE INDEX zv_mark_l2 ON zv_mark USING quarry_hnsw (v quarry_l2_ops);
+DROP INDEX zv_mark_v;
+SELECT * FROM zv_same('SELECT v <-> ''{1,0.5}'' AS d FROM zv_mark ORDER BY v <-> ''{1,0.5}''');
+DROP TABLE zv_mark;
+
+-- A parallel build whose participants keep the null-row list in shared memory
+-- (fewer such rows than it holds): the participant that meets a zero vector
+-- tells the leader, which marks the metapage.
+CREATE TABLE zv_small (id int, v real[]);
+INSERT INTO zv_small SELECT i, CASE WHEN i % 100 = 0 THEN '{0,0,0,0}'::real[] WHEN i % 150 = 1 THEN NULL
+                                    ELSE ARRAY[sin(i), cos(i), sin(i * 0.5), 1]::real[] END
+FROM generate_series(1, 3000) i;
+SET max_parallel_maintenance_workers = 2;
+SET min_parallel_table_scan_size = 0;
+CREATE INDEX zv_small_v ON zv_small USING quarry_hnsw (v quarry_cosine_ops);
+RESET max_parallel_maintenance_workers;
+RESET min_parallel_table_scan_size;
+SET quarry.hnsw_ef_search = 1000;
+SELECT same, cardinality(by_index) AS rows, by_index[2950:2951] AS vectors_then_nan, by_index[2980:2981] AS nan_then_null
+FROM zv_same('SELECT v <=> ''{1,0,0,1}'' AS d FROM zv_small ORDER BY v <=> ''{1,0,0,1}''');
+RESET quarry.hnsw_ef_search;
+DROP TABLE zv_small;
+
 -- More rows than one page of the NULL-row list, built with two workers allowed,
 -- a third of the rows zero vectors, some NULL: still the sort's order.
 DROP TABLE zv;

@@ -148,7 +148,7 @@ CheckTableRow(TableScan &scan, ItemPointer tid, const Datum *values, const bool 
 	if (!isnull && scan.held_as_null != nullptr)
 	{
 		MemoryContext old = MemoryContextSwitchTo(scan.row_cxt);
-		held = scan.held_as_null(scan.arg, values);
+		held = scan.held_as_null(scan.arg, *row, values);
 		isnull = held;
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(scan.row_cxt);

@@ -113,8 +113,9 @@ using RowCheck = void (*)(void *arg, const IndexedRow &row, ItemPointer tid, con
 						  bool alive, VerifyReport &report);
 
 /// Whether a row whose value is not NULL belongs in the null-row list all the
-/// same (quarry_hnsw: a zero vector under cosine).
-using HeldAsNull = bool (*)(void *arg, const Datum *values);
+/// same (quarry_hnsw: a zero vector under cosine). `row`: where the index
+/// holds it.
+using HeldAsNull = bool (*)(void *arg, const IndexedRow &row, const Datum *values);
 
 /// The index against its table (which quarry_verify_index holds ShareLocked):
 /// sorts `rows` and reports every TID held twice (kTwiceIndexed); scans the

@@ -26,6 +26,10 @@
 #      scans succeed with rows in distance order or fail with an ERROR
 #      naming the index, and a scan for a corrupted row's own vector finds
 #      it or fails where a scan can tell (what is not finite).
+#   2c. The metapage's zero-vector mark on cosine indexes whose null-row list
+#      holds zero vectors: set by the build; a mark denying them is reported
+#      by the verifier, an unknown one fails statements with an ERROR naming
+#      the index.
 #   3. After REINDEX: 10 queries per index equal exact search and the verifier
 #      reports nothing; the server log shows no crash.
 #
@@ -266,8 +270,8 @@ straddling() { # record-size from to
 		fi
 	done
 }
-# Writes at byte `offset` of a file: u32 (an integer), f32 (a float: nan, -1,
-# 3e38) or or8 (bits ORed into one byte).
+# Writes at byte `offset` of a file: u32 (an integer), u8 (one byte), f32 (a
+# float: nan, -1, 3e38) or or8 (bits ORed into one byte).
 poke() { # file offset type value
 	python3 - "$@" <<'PYEOF'
 import struct, sys
@@ -276,6 +280,8 @@ with open(path, "r+b") as f:
     f.seek(offset)
     if kind == "u32":
         f.write(struct.pack("<I", int(value, 0)))
+    elif kind == "u8":
+        f.write(bytes([int(value, 0)]))
     elif kind == "f32":
         f.write(struct.pack("<f", float(value)))
     else:
@@ -475,6 +481,62 @@ for idx in "${ctl_indexes[@]}"; do
 		not_ok "$idx: scans of the corrupted records: $n_ok succeeded, $n_err errors; unexpected: ${bad[0]:-no scan met the corruption}"
 	fi
 done
+
+# 2c. The metapage's zero-vector mark (MetaPage::zero_vectors: byte 18 of its
+# content, after the 24-byte page header): cosine indexes whose null-row
+# lists hold zero vectors (every 10th row; every 10th + 1 is NULL). The build
+# marks them (2); marked 1 instead ("never held one"), the verifier reports
+# it (scans would return those rows among the NULL ones); marked 3 (no such
+# state), statements fail with an ERROR naming the index.
+zero_meta_byte=$((24 + 18))
+declare -A zero_file
+for name in zero_denied zero_bad; do
+	psql_t <<EOF || exit 1
+CREATE TABLE $name (id int PRIMARY KEY, v real[]);
+INSERT INTO $name SELECT g, CASE g % 10 WHEN 0 THEN array_fill(0::real, ARRAY[16]) WHEN 1 THEN NULL
+                                        ELSE vec(6, g) END FROM generate_series(1, 500) g;
+CREATE INDEX ${name}_v ON $name USING quarry_hnsw (v quarry_cosine_ops);
+EOF
+	zero_file[$name]=$data/$(psql_t -c "SELECT pg_relation_filepath('${name}_v')")
+	cases+=("$name")
+	case_index[$name]=${name}_v
+	case_table[$name]=$name
+	case_op[$name]='<=>'
+done
+psql_t -c "CHECKPOINT" >/dev/null
+mark=$(od -An -tu1 -j $zero_meta_byte -N1 "${zero_file[zero_denied]}" | tr -d ' ')
+if [[ $mark == 2 ]]; then
+	ok "zero_denied_v: the build marked the metapage (zero vectors held)"
+else
+	not_ok "zero_denied_v: the metapage's zero-vector mark is '$mark', not 2"
+fi
+corrupt_zero() {
+	poke "${zero_file[zero_denied]}" $zero_meta_byte u8 1
+	poke "${zero_file[zero_bad]}" $zero_meta_byte u8 3
+}
+restart corrupt_zero
+report=$(psql_t -c "SELECT * FROM quarry_verify_index('zero_denied_v')" 2>&1)
+echo "$report" | sed "s/^/  # zero_denied_v: /"
+if grep -qF "the null-row list holds a zero vector, but the metapage says it never held one" <<<"$report"; then
+	ok "zero_denied_v: quarry_verify_index reports the zero vectors the metapage denies"
+else
+	not_ok "zero_denied_v: quarry_verify_index does not report the zero vectors the metapage denies"
+fi
+for statement in "SELECT id FROM zero_bad ORDER BY v <=> vec(6, 1) LIMIT 5" "INSERT INTO zero_bad VALUES (1000, vec(6, 1000))"; do
+	r=$(run -c "$statement")
+	statements=$((statements + 1))
+	if [[ $r == error*'"zero_bad_v"'* ]]; then
+		ok "zero_bad_v: '${statement:0:40}' fails with an ERROR naming the index"
+	else
+		not_ok "zero_bad_v: '${statement:0:40}': $r"
+	fi
+done
+report=$(psql_t -c "SELECT * FROM quarry_verify_index('zero_bad_v')" 2>&1)
+if grep -qF "zero-vector state 3" <<<"$report"; then
+	ok "zero_bad_v: quarry_verify_index reports the mark"
+else
+	not_ok "zero_bad_v: quarry_verify_index does not report the mark: $report"
+fi
 
 # --- 3. REINDEX ----------------------------------------------------------------
 for name in "${cases[@]}"; do

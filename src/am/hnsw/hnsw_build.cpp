@@ -116,7 +116,10 @@ AddRow(BuildState *s, Datum value, ItemPointer tid)
 	if (s->dims != 0 && static_cast<uint32_t>(v.dims) != s->dims)
 		pg::ThrowError(ERRCODE_DATA_EXCEPTION, "vector has %d dimensions, but index \"%s\" has %u", v.dims, RelationGetRelationName(s->index), s->dims);
 	if (HeldAsNullRow(v, s->metric))
+	{
+		s->holds_zero_vectors = true;
 		return true;
+	}
 	if (s->dims == 0)
 	{
 		CheckIndexableDims(v.dims);
@@ -381,8 +384,9 @@ FlushGraph(BuildState *s)
 		WriteEmptyGraph(s);
 }
 
-// The rows whose vector is NULL, after everything else (no WAL: the build logs
-// every page at the end).
+// The rows whose vector is NULL (or held as NULL), after everything else (no
+// WAL: the build logs every page at the end); the metapage says whether zero
+// vectors are among them.
 void
 WriteNullRows(BuildState *s)
 {
@@ -390,8 +394,10 @@ WriteNullRows(BuildState *s)
 		return;
 	Buffer buffer = ReadBuffer(s->index, kMetaBlock);
 	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
-	am::WriteNullRowsForBuild(NullRowFormat(), s->index, s->null_rows, s->null_count,
-							  &MetaOf(BufferGetPage(buffer))->null_rows);
+	MetaPage *meta = MetaOf(BufferGetPage(buffer));
+	am::WriteNullRowsForBuild(NullRowFormat(), s->index, s->null_rows, s->null_count, &meta->null_rows);
+	if (s->holds_zero_vectors)
+		meta->zero_vectors = static_cast<uint8_t>(ZeroVectors::kHeld);
 	MarkBufferDirty(buffer);
 	UnlockReleaseBuffer(buffer);
 }

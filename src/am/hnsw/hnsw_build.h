@@ -50,6 +50,7 @@ struct BuildState {
 	ItemPointerData *null_rows; // heap TIDs of rows whose vector is NULL
 	uint64_t null_count;
 	uint64_t null_capacity;
+	bool holds_zero_vectors; // the null-row list gets a zero vector (cosine)
 	// After a parallel build's graph: the heap TIDs it holds, sorted; the
 	// leader's second scan skips them and takes the other rows.
 	const uint64_t *graph_tids;

@@ -88,6 +88,7 @@ struct ParallelShared {
 	pg_atomic_uint64 added; // rows in the graph (progress)
 	pg_atomic_uint64 left;	// rows the graph refused: for the leader's second scan
 	pg_atomic_uint64 nulls; // rows held in the null-row list (NULL or held as NULL)
+	pg_atomic_uint32 zero_vectors; // 1 once a zero vector went to the null-row list
 	pg_atomic_uint32 worker_arenas_created; // build arenas of workers (not the leader's)
 	pg_atomic_uint32 worker_arenas_destroyed;
 	uint64_t null_capacity; // heap TIDs the null_rows chunk holds
@@ -192,6 +193,8 @@ ParallelCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, b
 	}
 	if (placed == Placed::kNullRow)
 	{
+		if (!isnull[0])
+			pg_atomic_write_u32(&p->shared->zero_vectors, 1);
 		AddSharedNullRow(p, tid);
 		return;
 	}
@@ -302,6 +305,7 @@ InitShared(BuildState *s, IndexInfo *index_info, ParallelContext *pcxt, Size sha
 	pg_atomic_init_u64(&shared->added, 0);
 	pg_atomic_init_u64(&shared->left, 0);
 	pg_atomic_init_u64(&shared->nulls, 0);
+	pg_atomic_init_u32(&shared->zero_vectors, 0);
 	pg_atomic_init_u32(&shared->worker_arenas_created, 0);
 	pg_atomic_init_u32(&shared->worker_arenas_destroyed, 0);
 	table_parallelscan_initialize(s->heap, ScanOf(shared), snapshot);
@@ -403,6 +407,7 @@ LeadBuild(BuildState *s, IndexInfo *index_info, ParallelContext *pcxt, ParallelS
 	WaitForParticipants(shared, participants);
 	const quarry::hnsw::SharedGraph &graph = *leader.graph;
 	s->indexed = graph.size();
+	s->holds_zero_vectors = pg_atomic_read_u32(&shared->zero_vectors) != 0;
 	s->peak_arena_bytes = graph.used_bytes();
 	if (graph.refused() > 0)
 		ereport(NOTICE,

@@ -139,6 +139,18 @@ static_assert(sizeof(Extent) == 12);
 
 inline constexpr int kMaxExtents = 128;
 
+/// Whether an index's null-row list may hold zero vectors (a cosine index
+/// keeps them there: they have no direction; quarry::hnsw's HeldAsNullRow).
+/// Scans return the list's rows with a NaN bound while it may, with a NULL
+/// distance (no recheck, nothing held in PostgreSQL's reorder queue) when it
+/// holds only NULL vectors. Set when a zero vector is first held, never
+/// cleared (VACUUM does not look at the rows' values).
+enum class ZeroVectors : uint8_t {
+	kUnknown = 0, // written before this field existed: under cosine it may
+	kNone = 1,	  // the list has never held a zero vector
+	kHeld = 2,	  // it may hold some (cosine only)
+};
+
 /// Where a stream's pages are. Extents are appended, never changed, so a copy
 /// of a prefix stays valid.
 struct StreamDirectory {
@@ -156,7 +168,8 @@ struct MetaPage {
 	uint16_t ef_construction;
 	uint8_t metric; // quarry::hnsw::Metric
 	uint8_t storage; // quarry::hnsw::Storage (version 4; 0 = full in version 3)
-	uint8_t unused[2];
+	uint8_t zero_vectors; // ZeroVectors (0 in indexes written before it)
+	uint8_t unused;
 	uint32_t record_size; // bytes per node record (0 while dims is 0)
 	uint32_t entry_node; // quarry::hnsw::kInvalidNode when the graph is empty
 	int32_t entry_level;
@@ -169,6 +182,17 @@ struct MetaPage {
 	am::NullRowListMeta null_rows; // rows whose vector is NULL: returned last by ORDER BY scans
 };
 static_assert(std::is_trivially_destructible_v<MetaPage>, "lives across PostgreSQL calls made without PgCall");
+static_assert(offsetof(MetaPage, zero_vectors) == 18 && offsetof(MetaPage, record_size) == 20,
+			  "on-disk format: zero_vectors took a byte version 3 left zero");
+
+/// Whether the null-row list may hold zero vectors, whose distance is NaN
+/// (ZeroVectors).
+inline bool
+NullRowsMayHoldZeroVectors(const MetaPage &meta)
+{
+	return static_cast<quarry::hnsw::Metric>(meta.metric) == quarry::hnsw::Metric::kCosine &&
+		   meta.zero_vectors != static_cast<uint8_t>(ZeroVectors::kNone);
+}
 static_assert(MAXALIGN(SizeOfPageHeaderData) + sizeof(MetaPage) <=
 				  BLCKSZ - MAXALIGN(sizeof(PageOpaque)),
 			  "the metapage fits in one page");

@@ -99,6 +99,21 @@ GraphWriter::FixDims(uint32_t dims)
 	return meta_->dims;
 }
 
+void
+MarkZeroVectorsHeld(Relation index)
+{
+	Buffer buffer = ReadBuffer(index, kMetaBlock);
+	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+	CheckMetaPage(index, BufferGetPage(buffer));
+	if (MetaOf(BufferGetPage(buffer))->zero_vectors != static_cast<uint8_t>(ZeroVectors::kHeld))
+	{
+		PageEdit edit(index, false);
+		MetaOf(edit.Register(buffer))->zero_vectors = static_cast<uint8_t>(ZeroVectors::kHeld);
+		edit.Finish();
+	}
+	UnlockReleaseBuffer(buffer);
+}
+
 // Grows a stream by one extent of consecutive new blocks when it has fewer
 // than `pages_needed` pages. Called with the metapage locked exclusively (so
 // only one backend grows a stream at a time); `meta` is its edited image.

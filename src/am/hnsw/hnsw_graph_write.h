@@ -124,6 +124,11 @@ private:
 };
 static_assert(std::is_trivially_destructible_v<GraphWriter>, "lives across PostgreSQL calls made without PgCall");
 
+/// Records in the metapage (one WAL record, the first time only) that the
+/// null-row list holds a zero vector (ZeroVectors::kHeld). Called before the
+/// row is appended to the list: a scan that can see the row sees the mark.
+void MarkZeroVectorsHeld(Relation index);
+
 /// The TID entry of node `id` on its TID page.
 inline TidEntry *
 TidEntryOf(Page page, uint32_t id)

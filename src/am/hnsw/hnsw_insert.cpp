@@ -392,6 +392,8 @@ Insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, Relati
 		ReadMeta(index, &meta);
 		if (meta.dims != 0 && static_cast<uint32_t>(vector.dims) != meta.dims)
 			pg::ThrowError(ERRCODE_DATA_EXCEPTION, "vector has %d dimensions, but index \"%s\" has %u", vector.dims, RelationGetRelationName(index), meta.dims);
+		if (meta.zero_vectors != static_cast<uint8_t>(ZeroVectors::kHeld))
+			MarkZeroVectorsHeld(index);
 		am::AppendNullRow(NullRowFormat(), index, heap_tid); // as a NULL vector: no direction to rank by
 		return false;
 	}

@@ -54,6 +54,7 @@ InitMetaPage(Page page, uint32_t dims, int m, int ef_construction, quarry::hnsw:
 	meta->null_rows.head = InvalidBlockNumber;
 	meta->null_rows.tail = InvalidBlockNumber;
 	meta->null_rows.hint = InvalidBlockNumber;
+	meta->zero_vectors = static_cast<uint8_t>(ZeroVectors::kNone);
 	// The metadata is page content: full-page images must keep it.
 	reinterpret_cast<PageHeader>(page)->pd_lower =
 		static_cast<LocationIndex>(reinterpret_cast<char *>(meta + 1) - reinterpret_cast<char *>(page));
@@ -117,6 +118,13 @@ MetaFieldsSane(const MetaPage &meta, char *why, std::size_t why_size)
 	{
 		std::snprintf(why, why_size, "options out of range (m %u, ef_construction %u, metric %u, dims %u, storage %u in version %u)", meta.m,
 					  meta.ef_construction, meta.metric, meta.dims, meta.storage, meta.version);
+		return false;
+	}
+	if (meta.zero_vectors > static_cast<uint8_t>(ZeroVectors::kHeld) ||
+		(meta.zero_vectors == static_cast<uint8_t>(ZeroVectors::kHeld) &&
+		 static_cast<quarry::hnsw::Metric>(meta.metric) != quarry::hnsw::Metric::kCosine))
+	{
+		std::snprintf(why, why_size, "zero-vector state %u under metric %u", meta.zero_vectors, meta.metric);
 		return false;
 	}
 	if (meta.record_size != (meta.dims > 0 ? RecordSize(meta.dims, meta.m, StorageOf(meta)) : 0) ||

@@ -524,9 +524,12 @@ NextNullVectorRow(IndexScanDesc scan, ScanState *s)
 	}
 	if (!s->null_rows->Next(&scan->xs_heaptid))
 		return false;
-	// Under cosine the list also holds zero vectors (HeldAsNullRow), whose
-	// distance is NaN, unless the query is NULL.
-	ReturnUnscored(scan, s->graph->metric() == quarry::hnsw::Metric::kCosine && (!s->query_null || s->query_nan));
+	// Under cosine the list may also hold zero vectors (HeldAsNullRow), whose
+	// distance is NaN unless the query is NULL. The metapage says whether it
+	// ever did (ZeroVectors); if not, every row's distance is NULL, exactly,
+	// and none waits in the reorder queue. (The mark is set before a zero
+	// vector's row is added, so a copy read after the scan's snapshot has it.)
+	ReturnUnscored(scan, NullRowsMayHoldZeroVectors(s->graph->meta()) && (!s->query_null || s->query_nan));
 	return true;
 }
 

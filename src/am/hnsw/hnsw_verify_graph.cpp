@@ -310,6 +310,7 @@ struct RowCheckState {
 	float *vector; // dims floats
 	quarry::hnsw::InputFormat format;
 	char *stored; // the vector encoded (compressed indexes)
+	bool zero_vector_reported; // a zero vector the metapage denies (once)
 };
 static_assert(std::is_trivially_destructible_v<RowCheckState>);
 
@@ -371,13 +372,22 @@ CheckRow(void *arg, const IndexedRow &row, ItemPointer tid, const Datum *values,
 		CompareVector(state, tid, value, row.value);
 }
 
-// am::HeldAsNull: a zero vector under cosine.
+// am::HeldAsNull: a zero vector under cosine. One in the null-row list of an
+// index whose metapage says it never held one is a problem: scans return it
+// as a NULL vector's row.
 bool
-RowHeldAsNull(void *arg, const Datum *values)
+RowHeldAsNull(void *arg, const IndexedRow &row, const Datum *values)
 {
 	auto &state = *static_cast<RowCheckState *>(arg);
-	return HeldAsNullRow(DatumGetVector(values[0], state.format),
-						 static_cast<quarry::hnsw::Metric>(state.c->meta.metric));
+	const bool held = HeldAsNullRow(DatumGetVector(values[0], state.format),
+									static_cast<quarry::hnsw::Metric>(state.c->meta.metric));
+	if (held && row.null_row && !NullRowsMayHoldZeroVectors(state.c->meta) && !state.zero_vector_reported)
+	{
+		state.c->report->Problem(VerifyKind::kNullRows,
+								 "the null-row list holds a zero vector, but the metapage says it never held one");
+		state.zero_vector_reported = true;
+	}
+	return held;
 }
 
 } // namespace
@@ -396,7 +406,7 @@ CheckAgainstTable(Checker &c)
 	for (uint64_t i = 0; i < c.null_count; i++)
 		rows.Add(c.null_tids[i], 0, true);
 	RowCheckState state{&c, static_cast<float *>(palloc(sizeof(float) * (c.meta.dims + 1))), OpclassFormat(c.index),
-						static_cast<char *>(palloc(quarry::hnsw::StoredVectorBytes(StorageOf(c.meta), c.meta.dims) + 4))};
+						static_cast<char *>(palloc(quarry::hnsw::StoredVectorBytes(StorageOf(c.meta), c.meta.dims) + 4)), false};
 	am::CheckTable(c.heap, c.index, rows, *c.report, CheckRow, &state, true, RowHeldAsNull);
 	// A live row's node may not sit above the entry level: a search would
 	// start below it.
