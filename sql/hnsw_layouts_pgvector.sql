@@ -3,14 +3,7 @@
 -- operators on a sequential scan): the index ranks by lower bounds from its
 -- codes and PostgreSQL reranks by pgvector's operator. Zero vectors under
 -- cosine (pgvector's NaN) and NULL vectors come last; a zero query returns
--- every row. Skipped like pgvector_types where pgvector is missing on 18
--- (expected/hnsw_layouts_pgvector_1.out).
-SELECT NOT EXISTS (SELECT FROM pg_available_extensions WHERE name = 'vector')
-       AND current_setting('server_version_num')::int >= 180000 AS no_pgvector \gset
-\if :no_pgvector
-\echo 'skipped: pgvector is not installed in this PostgreSQL (see test/build_pgvector.sh)'
-\quit
-\endif
+-- every row. Needs pgvector.
 CREATE EXTENSION vector;
 CREATE EXTENSION quarry_pgvector;
 SET client_min_messages = warning;

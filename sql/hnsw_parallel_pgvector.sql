@@ -1,14 +1,7 @@
 -- Parallel CREATE INDEX of quarry_hnsw on pgvector's vector and halfvec
 -- (quarry_pgvector), against exact search with pgvector's operators, and
 -- a zero vector under cosine kept with the NULL rows. Needs pgvector
--- (test/build_pgvector.sh); on PostgreSQL 18, where it could not be built
--- here, the test says so and stops (expected/hnsw_parallel_pgvector_1.out).
-SELECT NOT EXISTS (SELECT FROM pg_available_extensions WHERE name = 'vector')
-       AND current_setting('server_version_num')::int >= 180000 AS no_pgvector \gset
-\if :no_pgvector
-\echo 'skipped: pgvector is not installed in this PostgreSQL (see test/build_pgvector.sh)'
-\quit
-\endif
+-- (test/build_pgvector.sh).
 CREATE EXTENSION vector;
 CREATE EXTENSION quarry_pgvector;
 SET max_parallel_maintenance_workers = 2;

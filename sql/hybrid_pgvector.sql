@@ -1,13 +1,6 @@
 -- Hybrid search on pgvector's vector and halfvec columns (quarry_pgvector's
 -- operator classes), every metric, against the two-CTE recipe in plain SQL
--- with pgvector's operators on a sequential scan. Skipped as
--- pgvector_types is where pgvector is missing (only allowed on 18).
-SELECT NOT EXISTS (SELECT FROM pg_available_extensions WHERE name = 'vector')
-       AND current_setting('server_version_num')::int >= 180000 AS no_pgvector \gset
-\if :no_pgvector
-\echo 'skipped: pgvector is not installed in this PostgreSQL (see test/build_pgvector.sh)'
-\quit
-\endif
+-- with pgvector's operators on a sequential scan. Needs pgvector.
 CREATE EXTENSION vector;
 CREATE EXTENSION quarry_pgvector;
 SET quarry.hnsw_ef_search = 400;

@@ -22,7 +22,10 @@
 # files, the next older 0.8.x of the indexes is tried. PostgreSQL 18 needs
 # pgvector 0.8.1 or later (0.8.0 does not compile against it); on 2026-12-05
 # deb.debian.org listed sid's 0.8.7 but served only trixie's 0.8.0 (a 404 for
-# 0.8.7's files), so pgvector could be built for 15 and 17 only. Only the upstream orig
+# 0.8.7's files, still on 2026-12-06). For 18, 0.8.0 is built with
+# test/patches/pgvector-0.8.0-pg18.patch: the two API changes 0.8.1 made for it
+# (vacuum_delay_point's argument, TupleDescAttr), nothing in the types or
+# operators the tests use. Only the upstream orig
 # tarball is built (Debian's packaging builds for its own PostgreSQL layout), with
 # `make OPTFLAGS=` (no -march=native: the build is cached and may be copied to
 # another machine; pgvector still picks its FMA kernels at run time).
@@ -163,6 +166,16 @@ if ! built "$version"; then
 		tail -30 "$work/$2" >&2
 		exit 1
 	}
+	patched=""
+	if [[ $version == 0.8.0 ]] && ((major >= 18)); then
+		# 0.8.0 does not compile against 18; the two changes 0.8.1 made for it
+		# (test/patches/pgvector-0.8.0-pg18.patch says which).
+		patch_file=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/patches/pgvector-0.8.0-pg18.patch
+		say "applying $(basename "$patch_file") (0.8.0 for PostgreSQL $major)"
+		GIT_CEILING_DIRECTORIES=$work git -C "$work/src" apply -p1 "$patch_file" >"$work/patch.log" 2>&1 ||
+			fail "git apply $patch_file" patch.log
+		patched=", with test/patches/$(basename "$patch_file")"
+	fi
 	nice -n 10 make -C "$work/src" -j"$(nproc)" PG_CONFIG="$pg_config" OPTFLAGS= with_llvm=no \
 		>"$work/make.log" 2>&1 || fail make make.log
 	rm -rf "$dir" && mkdir -p "$dir"
@@ -174,7 +187,7 @@ if ! built "$version"; then
 	[[ -f $dir/stage$pkglibdir/vector.so && -f $dir/stage$sharedir/extension/vector.control ]] ||
 		fail "make install (no vector.so or vector.control)" install.log
 	chmod -R a+rX "$cache/pgvector-$version"
-	echo "pgvector $version (Debian $debver, $mirror) for $pg_version" >"$dir/.quarry-built"
+	echo "pgvector $version (Debian $debver, $mirror$patched) for $pg_version" >"$dir/.quarry-built"
 	say "built in $((SECONDS - start)) s"
 fi
 installed "$dir" || install_build "$dir"

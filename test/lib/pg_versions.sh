@@ -157,12 +157,12 @@ pg_prepare_built() { # N LOG
 		return 1
 	fi
 	# pgvector for quarry_pgvector's tests, built once per server into the cache.
-	# Without it the pgvector_types test says it is skipped: the server's other stages
+	# Without it pg_regress's pgvector tests fail; the server's other stages
 	# (crash recovery, replica, upgrade) still run.
 	if ! "$repo/test/build_pgvector.sh" "$pg_config" "${QUARRY_DESTDIR:-}" >>"$log" 2>&1; then
 		tail -8 "$log" | sed 's/^/    /'
 		echo "  WARNING: pgvector could not be built or installed for PostgreSQL $n (log: $log);" \
-			"pg_regress's pgvector_types says it is skipped there"
+			"pg_regress's pgvector tests fail there"
 	fi
 	pg_reachable "$bindir" || return 1
 	echo "  installed into $(dirname "$bindir") ($((SECONDS - t0)) s)"
