@@ -20,9 +20,16 @@ RESET ROLE;
 SELECT count(*) AS problems FROM quarry_verify_index('upgrade_docs_idx');
 -- 0.1.0's quarry_bm25_stats (12 columns) works with this library until the update.
 SELECT * FROM quarry_bm25_stats('upgrade_docs_idx');
+-- 0.1.0's quarry_hnsw_index_info (12 columns) as well; the update adds
+-- zero_vectors (this index keeps a zero vector with its NULL rows).
+CREATE TABLE upgrade_vecs (id int, v real[]);
+INSERT INTO upgrade_vecs VALUES (1, '{1,0}'), (2, NULL), (3, '{0,0}');
+CREATE INDEX upgrade_vecs_idx ON upgrade_vecs USING quarry_hnsw (v quarry_cosine_ops);
+SELECT * FROM quarry_hnsw_index_info('upgrade_vecs_idx');
 SET client_min_messages = warning;
 ALTER EXTENSION quarry UPDATE;
 SELECT positions, fields FROM quarry_bm25_stats('upgrade_docs_idx');
+SELECT live, null_rows, zero_vectors FROM quarry_hnsw_index_info('upgrade_vecs_idx');
 RESET client_min_messages;
 SET ROLE regress_quarry_upgrade_user;
 SELECT * FROM quarry_verify_index('upgrade_docs_idx');

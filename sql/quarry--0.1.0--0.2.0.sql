@@ -90,6 +90,30 @@ CREATE OPERATOR CLASS @extschema@.quarry_l1_ops
     OPERATOR 1 @extschema@.<+> (real[], real[]) FOR ORDER BY pg_catalog.float_ops,
     FUNCTION 1 @extschema@.quarry_hnsw_l1_support(internal);
 
+-- quarry_hnsw_index_info gains a column (zero_vectors): a new signature, so it
+-- is dropped and created again (a view of yours on it must be dropped first).
+DROP FUNCTION @extschema@.quarry_hnsw_index_info(regclass);
+CREATE FUNCTION @extschema@.quarry_hnsw_index_info(
+    index regclass,
+    OUT dims int,            -- vector dimensions (0: not fixed yet)
+    OUT m int,
+    OUT ef_construction int,
+    OUT metric text,         -- l2, inner_product or cosine
+    OUT slots bigint,        -- node slots ever allocated
+    OUT live bigint,         -- nodes scans can return
+    OUT deleted bigint,      -- dead rows VACUUM has not finished with
+    OUT free bigint,         -- slots inserts will reuse
+    OUT entry_level int,     -- level of the entry point (-1: empty graph)
+    OUT node_pages bigint,   -- pages of node records
+    OUT total_pages bigint,  -- pages of the whole index
+    OUT null_rows bigint,    -- rows whose vector is NULL: returned last by ORDER BY scans
+    OUT zero_vectors text)   -- cosine: whether those rows may include zero vectors: none, held (since
+                             -- one was added; VACUUM does not clear it), unknown (written before 0.2.0
+                             -- kept this mark: counts as held; REINDEX sets it)
+RETURNS record
+AS 'MODULE_PATHNAME', 'quarry_hnsw_index_info'
+LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
+
 -- quarry_bm25_stats gains two columns (positions, fields): a new signature,
 -- so it is dropped and created again (a view of yours on it must be dropped
 -- first); quarry_bm25_fields lists an index's fields.

@@ -337,7 +337,10 @@ CREATE FUNCTION @extschema@.quarry_hnsw_index_info(
     OUT entry_level int,     -- level of the entry point (-1: empty graph)
     OUT node_pages bigint,   -- pages of node records
     OUT total_pages bigint,  -- pages of the whole index
-    OUT null_rows bigint)    -- rows whose vector is NULL: returned last by ORDER BY scans
+    OUT null_rows bigint,    -- rows whose vector is NULL: returned last by ORDER BY scans
+    OUT zero_vectors text)   -- cosine: whether those rows may include zero vectors: none, held (since
+                             -- one was added; VACUUM does not clear it), unknown (written before 0.2.0
+                             -- kept this mark: counts as held; REINDEX sets it)
 RETURNS record
 AS 'MODULE_PATHNAME', 'quarry_hnsw_index_info'
 LANGUAGE C STRICT VOLATILE PARALLEL SAFE;

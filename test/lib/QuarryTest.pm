@@ -20,7 +20,7 @@ use Time::HiRes qw(usleep);
 
 use Exporter 'import';
 our @EXPORT = qw(create_schema load_rows start_workload stop_workload crash_node
-  read_state check_state check_indexes verify_clean row_count);
+  read_state check_state check_indexes verify_clean row_count zero_vector_mark check_zero_vector_first);
 
 # The schema: tokens and vectors are functions of (id, version), so a row's
 # expected content is known without storing it. Every non-NULL body holds a token
@@ -298,6 +298,30 @@ SELECT (SELECT count(*) FROM (SELECT id FROM docs ORDER BY body <@> quarry_query
    AND (SELECT count(*) FROM (SELECT id FROM items ORDER BY emb <-> vec_of(1, 1)) x)
            >= (SELECT count(*) FROM items WHERE emb IS NULL) + 0.98 * (SELECT count(*) FROM items WHERE emb IS NOT NULL)});
 	is($walks, 't', "$label: unlimited ordered scans return the NULL rows last");
+	return;
+}
+
+# The zero-vector mark of a quarry_hnsw index (quarry_hnsw_index_info's
+# zero_vectors: none, held or unknown).
+sub zero_vector_mark
+{
+	my ($node, $index) = @_;
+	return $node->safe_psql('postgres', "SELECT zero_vectors FROM quarry_hnsw_index_info('$index')");
+}
+
+# Row `id` holds items' only zero vector: through the cosine index `index`, a
+# scan that filters out every other vector meets it in the null-row list and
+# must return it before the NULL rows (NaN sorts before NULL), which it does
+# only if the index's metapage is marked (else it returns the list's rows as
+# NULL distances, in list order, and a NULL row inserted before comes first).
+sub check_zero_vector_first
+{
+	my ($node, $index, $id, $label) = @_;
+	my $first = $node->safe_psql('postgres', qq{
+SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off;
+SET quarry.hnsw_max_scan_tuples = 2147483647;
+SELECT id FROM items WHERE id = $id OR emb IS NULL ORDER BY emb <=> vec_of(5, 1) LIMIT 1});
+	is($first, $id, "$label: $index returns the zero vector before the NULL rows");
 	return;
 }
 

@@ -28,8 +28,8 @@
 #      it or fails where a scan can tell (what is not finite).
 #   2c. The metapage's zero-vector mark on cosine indexes whose null-row list
 #      holds zero vectors: set by the build; a mark denying them is reported
-#      by the verifier, an unknown one fails statements with an ERROR naming
-#      the index.
+#      by the verifier, one of no such state (3) fails statements with an
+#      ERROR naming the index.
 #   3. After REINDEX: 10 queries per index equal exact search and the verifier
 #      reports nothing; the server log shows no crash.
 #

@@ -12,6 +12,8 @@
 #     ranked scans equal the sequential plan; every items row is found at
 #     distance 0 by its own vector (approximate index: 0.5 % allowed);
 #   - the next round's writes go on into the recovered indexes.
+# Then a zero vector's INSERT into a cosine index (the metapage mark's own WAL
+# record) is killed after its commit: the mark and the row order survive.
 # Then CREATE INDEX is killed half-way (both index types, plain and
 # CONCURRENTLY): after recovery the plain build left no index, the concurrent
 # one an invalid index that DROP removes or REINDEX repairs.
@@ -55,6 +57,22 @@ for my $round (1 .. $rounds)
 	$rows_checked += check_state($state, $allowed, "round $round ($acked commits acknowledged)");
 	check_indexes($node, "round $round");
 }
+
+# --- the zero-vector mark's WAL record ------------------------------------------
+# A cosine index whose null-row list holds NULL rows only, a zero vector
+# inserted (its INSERT marks the metapage first), then SIGKILL: the mark is
+# replayed.
+$node->safe_psql('postgres', "CREATE INDEX items_zero ON items USING quarry_hnsw (emb quarry_cosine_ops) "
+	  . "WITH (storage = '@{[QuarryTest::hnsw_storage()]}')");
+is(zero_vector_mark($node, 'items_zero'), 'none', 'items_zero: built over NULL rows only, unmarked');
+$node->safe_psql('postgres', "INSERT INTO items VALUES (990000, 1, array_fill(0::real, ARRAY[16]))");
+crash_node($node);
+$crashes++;
+$node->start;
+is(zero_vector_mark($node, 'items_zero'), 'held', 'items_zero: the mark survived the crash');
+check_zero_vector_first($node, 'items_zero', 990000, 'after the crash');
+verify_clean($node, 'after the zero-vector crash', 'items_zero');
+$node->safe_psql('postgres', "DROP INDEX items_zero; DELETE FROM items WHERE id = 990000");
 
 # --- CREATE INDEX killed half-way ----------------------------------------------
 my $kill_bm25 = QuarryTest::hnsw_storage() eq 'full';

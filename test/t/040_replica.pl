@@ -6,6 +6,9 @@
 #   - the standby's ranked quarry_bm25 results (ids and scores) and quarry_hnsw
 #     results (ids and distances) equal the primary's for a set of queries,
 #     through index scans on both;
+#   - a zero vector inserted into a cosine index marks its metapage on the
+#     standby too (the mark's WAL record), and both return it before the NULL
+#     rows;
 #   - quarry_verify_index passes on the standby (replay paused) and on the
 #     primary;
 #   - after promotion the former standby takes writes into both indexes and
@@ -51,7 +54,13 @@ SELECT quarry_bm25_merge('docs_idx');
 INSERT INTO docs SELECT g, 1, body_of(g, 1) FROM generate_series(900000, 900500) g;
 INSERT INTO items SELECT g, 1, vec_of(g, 1) FROM generate_series(900000, 900500) g;
 });
+# The zero-vector mark's own WAL record: items_cos holds NULL rows only until
+# this INSERT of a zero vector marks its metapage.
+is(zero_vector_mark($primary, 'items_cos'), 'none', 'items_cos: unmarked before the zero vector');
+$primary->safe_psql('postgres', "INSERT INTO items VALUES (990000, 1, array_fill(0::real, ARRAY[16]))");
 $primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
+is(zero_vector_mark($standby, 'items_cos'), 'held', 'standby: items_cos marked by the replayed INSERT');
+check_zero_vector_first($_->[0], 'items_cos', 990000, $_->[1]) for ([ $primary, 'primary' ], [ $standby, 'standby' ]);
 
 # The same queries on both servers, through index scans.
 my @queries;

@@ -64,6 +64,27 @@ CountStates(Relation index, const MetaPage &meta)
 	return counts;
 }
 
+constexpr int kInfoColumns01 = 12; // quarry_hnsw_index_info's columns in quarry 0.1.x
+
+// The zero_vectors column: what the metapage's mark says (ZeroVectors). Only a
+// cosine index keeps zero vectors with its NULL rows; the others hold none.
+const char *
+ZeroVectorsName(const MetaPage &meta)
+{
+	if (static_cast<quarry::hnsw::Metric>(meta.metric) != quarry::hnsw::Metric::kCosine)
+		return "none";
+	switch (static_cast<ZeroVectors>(meta.zero_vectors))
+	{
+		case ZeroVectors::kNone:
+			return "none";
+		case ZeroVectors::kHeld:
+			return "held";
+		case ZeroVectors::kUnknown:
+			break;
+	}
+	return "unknown"; // written before the mark (ReadMeta refused other values)
+}
+
 } // namespace
 
 } // namespace quarry::am::hnsw
@@ -102,9 +123,12 @@ QUARRY_FUNCTION(quarry_hnsw_index_info)
 			Int64GetDatum(meta.nodes.npages),
 			Int64GetDatum(total_pages),
 			Int64GetDatum(static_cast<int64_t>(meta.null_rows.count)),
+			CStringGetTextDatum(ZeroVectorsName(meta)),
 		};
 		bool nulls[lengthof(values)] = {};
-		if (desc->natts != lengthof(values))
+		// 13 columns; 12 under 0.1.x's declaration (a library updated before
+		// ALTER EXTENSION quarry UPDATE ran): the same first 12.
+		if (desc->natts != lengthof(values) && desc->natts != kInfoColumns01)
 			quarry::pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_hnsw_index_info: expected %d result columns, found %d", static_cast<int>(lengthof(values)), desc->natts);
 		return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 	});
