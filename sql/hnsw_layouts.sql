@@ -1,6 +1,7 @@
 -- quarry_hnsw's compressed layouts: storage = 'sq8' and 'sq4' keep 8- or
--- 4-bit codes in the index and let PostgreSQL rerank by the exact distance
--- from the heap (the scan returns lower bounds).
+-- 4-bit codes in the index; the scan reranks its candidates by the exact
+-- distance to the vectors it reads from the table (an index on an expression
+-- returns lower bounds instead, and PostgreSQL reranks).
 
 SET enable_seqscan = off;
 SET quarry.hnsw_ef_search = 1000; -- exhaustive on these sizes: exact answers

@@ -54,15 +54,29 @@ destdir=${2:-}
 say() { echo "pgvector: $*"; }
 source "$(dirname "${BASH_SOURCE[0]}")/lib/extension_build.sh"
 
+# 0.8.0 for PostgreSQL 18 or later is built with this patch; its hash is in
+# the build's stamp, so a changed patch means a new build.
+patch_file=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/patches/pgvector-0.8.0-pg18.patch
+patch_sha=$(sha1sum "$patch_file" | cut -c1-12)
+needs_patch() { [[ $1 == 0.8.0 ]] && ((major >= 18)); }
+
 # The build of VERSION for this PostgreSQL, if it is in the cache.
 build_dir() { echo "$cache/pgvector-$1/pg$major-$key"; }
-built() { [[ -f $(build_dir "$1")/.quarry-built ]]; }
+built() {
+	local stamp
+	stamp=$(build_dir "$1")/.quarry-built
+	[[ -f $stamp ]] || return 1
+	! needs_patch "$1" || grep -qF "patch $patch_sha" "$stamp"
+}
 
-# The newest cached build for this PostgreSQL: nothing to fetch.
+# The newest cached build for this PostgreSQL: nothing to fetch. (A newer
+# 0.8.x the mirror starts serving later is not looked for while one is cached.)
 latest_cached() {
-	local d
+	local d version
 	for d in $(ls -d "$cache"/pgvector-0.8.*/"pg$major-$key" 2>/dev/null | sort -V -r); do
-		[[ -f $d/.quarry-built ]] && {
+		version=${d#"$cache"/pgvector-}
+		version=${version%%/*}
+		built "$version" && {
 			echo "$d"
 			return 0
 		}
@@ -167,14 +181,13 @@ if ! built "$version"; then
 		exit 1
 	}
 	patched=""
-	if [[ $version == 0.8.0 ]] && ((major >= 18)); then
+	if needs_patch "$version"; then
 		# 0.8.0 does not compile against 18; the two changes 0.8.1 made for it
 		# (test/patches/pgvector-0.8.0-pg18.patch says which).
-		patch_file=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/patches/pgvector-0.8.0-pg18.patch
 		say "applying $(basename "$patch_file") (0.8.0 for PostgreSQL $major)"
 		GIT_CEILING_DIRECTORIES=$work git -C "$work/src" apply -p1 "$patch_file" >"$work/patch.log" 2>&1 ||
 			fail "git apply $patch_file" patch.log
-		patched=", with test/patches/$(basename "$patch_file")"
+		patched=", with test/patches/$(basename "$patch_file") (patch $patch_sha)"
 	fi
 	nice -n 10 make -C "$work/src" -j"$(nproc)" PG_CONFIG="$pg_config" OPTFLAGS= with_llvm=no \
 		>"$work/make.log" 2>&1 || fail make make.log

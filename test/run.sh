@@ -420,10 +420,13 @@ run_scripts() { # N only-regex label-suffix: the scripts of test/t on PostgreSQL
 		ran=$((ran + 1))
 		# Crash recovery and replicas once more on compressed quarry_hnsw
 		# layouts (QUARRY_HNSW_STORAGE, test/lib/QuarryTest.pm), in the
-		# scripts stage: 030 on sq8 (3 crash rounds), 040 on sq8 and sq4.
+		# scripts stage: 030 on sq8 and sq4 (3 crash rounds), 040 on sq8 and sq4.
 		if [[ -z $only ]]; then
 			case $name in
-			030_*) run_script "$script" "$tdir-sq8" "${pg_bindir[$n]}" QUARRY_HNSW_STORAGE=sq8 QUARRY_CRASH_ROUNDS=3 ;;
+			030_*)
+				run_script "$script" "$tdir-sq8" "${pg_bindir[$n]}" QUARRY_HNSW_STORAGE=sq8 QUARRY_CRASH_ROUNDS=3
+				run_script "$script" "$tdir-sq4" "${pg_bindir[$n]}" QUARRY_HNSW_STORAGE=sq4 QUARRY_CRASH_ROUNDS=3
+				;;
 			040_*)
 				run_script "$script" "$tdir-sq8" "${pg_bindir[$n]}" QUARRY_HNSW_STORAGE=sq8
 				run_script "$script" "$tdir-sq4" "${pg_bindir[$n]}" QUARRY_HNSW_STORAGE=sq4
