@@ -36,14 +36,16 @@ SELECT * FROM quarry_verify_index('upgrade_docs_idx');
 RESET ROLE;
 SELECT extversion FROM pg_extension WHERE extname = 'quarry';
 -- Every function of the extension: signature, volatility, strictness,
--- parallel safety, whether PUBLIC may execute it.
+-- parallel safety, whether PUBLIC may execute it (listed), and its result
+-- type with OUT columns (compared).
 CREATE TEMP VIEW quarry_functions AS
 SELECT p.oid::regprocedure::text AS function, p.provolatile AS volatile, p.proisstrict AS strict,
-       p.proparallel AS parallel, has_function_privilege('public', p.oid, 'EXECUTE') AS public_may_execute
+       p.proparallel AS parallel, has_function_privilege('public', p.oid, 'EXECUTE') AS public_may_execute,
+       pg_get_function_result(p.oid) AS result
 FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'quarry';
-SELECT * FROM quarry_functions ORDER BY function;
-SELECT md5(string_agg(format('%s %s %s %s %s', function, volatile, strict, parallel, public_may_execute), ';' ORDER BY function))
+SELECT function, volatile, strict, parallel, public_may_execute FROM quarry_functions ORDER BY function;
+SELECT md5(string_agg(format('%s %s %s %s %s %s', function, volatile, strict, parallel, public_may_execute, result), ';' ORDER BY function))
     AS upgraded FROM quarry_functions \gset
 SELECT count(*) AS objects FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
 WHERE e.extname = 'quarry' AND d.deptype = 'e' \gset upgraded_
@@ -69,10 +71,11 @@ JOIN pg_proc fn ON fn.oid = o.oprcode LEFT JOIN pg_proc rs ON rs.oid = o.oprrest
 ORDER BY o.oprname, 3;
 CREATE TEMP VIEW quarry_functions AS
 SELECT p.oid::regprocedure::text AS function, p.provolatile AS volatile, p.proisstrict AS strict,
-       p.proparallel AS parallel, has_function_privilege('public', p.oid, 'EXECUTE') AS public_may_execute
+       p.proparallel AS parallel, has_function_privilege('public', p.oid, 'EXECUTE') AS public_may_execute,
+       pg_get_function_result(p.oid) AS result
 FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'quarry';
-SELECT md5(string_agg(format('%s %s %s %s %s', function, volatile, strict, parallel, public_may_execute), ';' ORDER BY function))
+SELECT md5(string_agg(format('%s %s %s %s %s %s', function, volatile, strict, parallel, public_may_execute, result), ';' ORDER BY function))
     = :'upgraded' AS same_functions
 FROM quarry_functions;
 SELECT count(*) = :upgraded_objects AS same_object_count FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid

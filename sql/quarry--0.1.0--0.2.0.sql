@@ -91,7 +91,8 @@ CREATE OPERATOR CLASS @extschema@.quarry_l1_ops
     FUNCTION 1 @extschema@.quarry_hnsw_l1_support(internal);
 
 -- quarry_hnsw_index_info gains a column (zero_vectors): a new signature, so it
--- is dropped and created again (a view of yours on it must be dropped first).
+-- is dropped and created again (a view of yours on it must be dropped first;
+-- a GRANT or REVOKE of yours on it must be made again).
 DROP FUNCTION @extschema@.quarry_hnsw_index_info(regclass);
 CREATE FUNCTION @extschema@.quarry_hnsw_index_info(
     index regclass,
