@@ -10,6 +10,7 @@ extern "C" {
 #include "memory/memory_stats.h"
 #include "pg/guard.h"
 #include "pg/memory_glue.h"
+#include "pg/result_row.h"
 
 namespace {
 
@@ -25,11 +26,6 @@ Counter(uint64_t value)
 QUARRY_FUNCTION(quarry_memory_stats)
 {
 	return quarry::pg::Boundary("quarry_memory_stats", [&]() -> Datum {
-		TupleDesc desc;
-		if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
-			quarry::pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_memory_stats: return type must be a row type");
-		desc = BlessTupleDesc(desc);
-
 		quarry::mem::MemoryStats s = quarry::mem::ReadMemoryStats();
 		uint64_t live = s.build_arenas_created - s.build_arenas_destroyed;
 		Datum values[] = {
@@ -47,10 +43,7 @@ QUARRY_FUNCTION(quarry_memory_stats)
 			Counter(quarry::pg::BackendAnonBytes()),
 		};
 		bool nulls[lengthof(values)] = {};
-		if (desc->natts != lengthof(values))
-			quarry::pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_memory_stats: expected %d result columns, found %d", static_cast<int>(lengthof(values)), desc->natts);
-		HeapTuple tuple = heap_form_tuple(desc, values, nulls);
-		return HeapTupleGetDatum(tuple);
+		return quarry::pg::ResultRow(fcinfo, "quarry_memory_stats", values, nulls);
 	});
 }
 

@@ -20,6 +20,7 @@
 #include "pg/guard.h"
 #include "pg/memory_glue.h"
 #include "pg/privileges.h"
+#include "pg/result_row.h"
 
 extern "C" {
 #include "access/htup_details.h"
@@ -404,10 +405,6 @@ QUARRY_FUNCTION(quarry_bm25_stats)
 		Oid oid = PG_GETARG_OID(0);
 		CheckIndexKind(oid, IndexKind::kBm25);
 		quarry::pg::CheckIndexStatisticsReadable(oid);
-		TupleDesc desc;
-		if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
-			quarry::pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_bm25_stats: return type must be a row type");
-		desc = BlessTupleDesc(desc);
 		Relation index = index_open(oid, AccessShareLock);
 		MetaPage meta;
 		ReadMeta(index, &meta);
@@ -439,11 +436,8 @@ QUARRY_FUNCTION(quarry_bm25_stats)
 		};
 		bool nulls[lengthof(values)] = {};
 		nulls[10] = config == InvalidOid; // text_config
-		// 14 columns; 12 under 0.1.x's declaration (a library updated before
-		// ALTER EXTENSION quarry UPDATE ran): the same first 12.
-		if (desc->natts != lengthof(values) && desc->natts != kStatsColumns01)
-			quarry::pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_bm25_stats: expected %d columns", static_cast<int>(lengthof(values)));
-		return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+		// 14 columns; 12 under 0.1.x's declaration: the same first 12.
+		return quarry::pg::ResultRow(fcinfo, "quarry_bm25_stats", values, nulls, kStatsColumns01);
 	});
 }
 

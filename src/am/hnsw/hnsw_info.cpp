@@ -14,6 +14,7 @@ extern "C" {
 #include "am/index_kind.h"
 #include "pg/guard.h"
 #include "pg/privileges.h"
+#include "pg/result_row.h"
 
 #include <algorithm>
 #include <type_traits>
@@ -105,11 +106,6 @@ QUARRY_FUNCTION(quarry_hnsw_index_info)
 		StateCounts counts = CountStates(index, meta);
 		const int64_t total_pages = RelationGetNumberOfBlocks(index);
 		relation_close(index, AccessShareLock);
-
-		TupleDesc desc;
-		if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
-			quarry::pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_hnsw_index_info: return type must be a row type");
-		desc = BlessTupleDesc(desc);
 		Datum values[] = {
 			Int32GetDatum(static_cast<int32_t>(meta.dims)),
 			Int32GetDatum(meta.m),
@@ -126,10 +122,7 @@ QUARRY_FUNCTION(quarry_hnsw_index_info)
 			CStringGetTextDatum(ZeroVectorsName(meta)),
 		};
 		bool nulls[lengthof(values)] = {};
-		// 13 columns; 12 under 0.1.x's declaration (a library updated before
-		// ALTER EXTENSION quarry UPDATE ran): the same first 12.
-		if (desc->natts != lengthof(values) && desc->natts != kInfoColumns01)
-			quarry::pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_hnsw_index_info: expected %d result columns, found %d", static_cast<int>(lengthof(values)), desc->natts);
-		return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+		// 13 columns; 12 under 0.1.x's declaration: the same first 12.
+		return quarry::pg::ResultRow(fcinfo, "quarry_hnsw_index_info", values, nulls, kInfoColumns01);
 	});
 }

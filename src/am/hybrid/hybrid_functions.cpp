@@ -11,6 +11,7 @@
 
 #include "pg/guard.h"
 #include "pg/heap_tid.h"
+#include "pg/result_row.h"
 
 extern "C" {
 #include "access/htup_details.h"
@@ -248,14 +249,10 @@ QUARRY_FUNCTION(quarry_hybrid_detail_scored)
 {
 	return pg::Boundary("quarry_hybrid_detail", [&]() -> Datum {
 		const fusion::Fused &f = am::hybrid::RankedRow(fcinfo);
-		TupleDesc desc;
-		if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
-			pg::ThrowError(ERRCODE_INTERNAL_ERROR, "quarry_hybrid_detail: its result type is not composite");
-		desc = BlessTupleDesc(desc);
 		Datum values[5] = {Float8GetDatum(f.score), Int32GetDatum(static_cast<int32>(f.text_rank)),
 						   Float8GetDatum(f.text_score), Int32GetDatum(static_cast<int32>(f.vector_rank)),
 						   Float8GetDatum(f.vector_distance)};
 		bool nulls[5] = {false, f.text_rank == 0, f.text_rank == 0, f.vector_rank == 0, f.vector_rank == 0};
-		return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+		return pg::ResultRow(fcinfo, "quarry_hybrid_detail", values, nulls);
 	});
 }
