@@ -54,6 +54,36 @@ HalfToFloat(std::uint16_t half)
 	return std::bit_cast<float>(bits);
 }
 
+bool
+FloatToHalfExact(float f, std::uint16_t *half)
+{
+	const std::uint32_t bits = std::bit_cast<std::uint32_t>(f);
+	const auto sign = static_cast<std::uint16_t>((bits >> 16) & 0x8000u);
+	const int exponent = static_cast<int>((bits >> 23) & 0xFFu) - 127;
+	const std::uint32_t mantissa = bits & 0x7FFFFFu;
+	std::uint16_t out;
+	if ((bits & 0x7FFFFFFFu) == 0) // signed zero
+		out = sign;
+	else if (exponent >= -14 && exponent <= 15) // a normal half: 10 mantissa bits, rebias 127 -> 15
+	{
+		if ((mantissa & 0x1FFFu) != 0)
+			return false;
+		out = static_cast<std::uint16_t>(sign | ((exponent + 15) << 10) | (mantissa >> 13));
+	}
+	else if (exponent >= -24 && exponent < -14) // a subnormal half m * 2^-24, m = significand * 2^(exponent + 1)
+	{
+		const std::uint32_t significand = mantissa | 0x800000u;
+		const int shift = -(exponent + 1); // 14..23
+		if ((significand & ((1u << shift) - 1)) != 0)
+			return false;
+		out = static_cast<std::uint16_t>(sign | (significand >> shift));
+	}
+	else // too large, too small, infinite or NaN
+		return false;
+	*half = out;
+	return true;
+}
+
 void
 HalvesToFloats(const unsigned char *halves, std::size_t n, float *out)
 {

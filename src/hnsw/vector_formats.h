@@ -50,6 +50,11 @@ PgvectorProblem ParsePgvector(InputFormat format, const unsigned char *body, std
 /// The float an IEEE half holds, exactly (subnormals, infinities and NaN too).
 float HalfToFloat(std::uint16_t half);
 
+/// The half that holds `f` exactly, if one does (false for a float a half
+/// cannot hold without rounding, and for infinities and NaN): the way back
+/// from HalfToFloat, for a value that came from a half.
+bool FloatToHalfExact(float f, std::uint16_t *half);
+
 /// Converts `n` halves (read with memcpy: `halves` need not be aligned) to
 /// floats.
 void HalvesToFloats(const unsigned char *halves, std::size_t n, float *out);

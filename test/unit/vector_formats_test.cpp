@@ -98,6 +98,34 @@ TEST(VectorFormats, EveryHalfConvertsExactly)
 	EXPECT_EQ(HalfToFloat(0x0400), 0x1p-14f);	   // smallest normal
 }
 
+// The way back: every finite half's float converts to that very half (-0
+// too); a float between two halves, beyond the largest or below the smallest
+// subnormal, and infinities and NaN have no exact half.
+TEST(VectorFormats, FloatToHalfExactInvertsEveryHalf)
+{
+	for (std::uint32_t h = 0; h <= 0xFFFF; h++)
+	{
+		const auto half = static_cast<std::uint16_t>(h);
+		std::uint16_t back = 0;
+		if ((h & 0x7C00) == 0x7C00) // infinity, NaN
+		{
+			EXPECT_FALSE(FloatToHalfExact(HalfToFloat(half), &back)) << std::hex << h;
+			continue;
+		}
+		ASSERT_TRUE(FloatToHalfExact(HalfToFloat(half), &back)) << std::hex << h;
+		EXPECT_EQ(back, half) << std::hex << h;
+	}
+	std::uint16_t out = 0;
+	EXPECT_FALSE(FloatToHalfExact(1.0f + 0x1p-11f, &out)); // between 1 and the next half
+	EXPECT_FALSE(FloatToHalfExact(0.1f, &out));
+	EXPECT_FALSE(FloatToHalfExact(65536.0f, &out));	   // beyond 65504
+	EXPECT_FALSE(FloatToHalfExact(0x1p-25f, &out));	   // below the smallest subnormal
+	EXPECT_FALSE(FloatToHalfExact(0x1.8p-24f, &out));   // between two subnormals
+	EXPECT_FALSE(FloatToHalfExact(0x1p-140f, &out));	   // a float subnormal
+	EXPECT_TRUE(FloatToHalfExact(0x3p-24f, &out));
+	EXPECT_EQ(out, 0x0003);
+}
+
 TEST(VectorFormats, HalvesToFloatsReadsUnaligned)
 {
 	const std::uint16_t halves[] = {0x3C00, 0xC000, 0x3800, 0x0001};
