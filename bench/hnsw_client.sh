@@ -174,7 +174,8 @@ ratio_at() {
 	echo "literal in the statement, parsed and planned every time; **pg2_prepared** psycopg2, PREPARE once and"
 	echo "EXECUTE q('[...]'); **pg3_text** psycopg 3, server-side prepared, text parameter; **pg3_binary** the"
 	echo "same with a binary parameter (pgvector's send/recv format); **pg3_binary_dist** that with the"
-	echo "distance in the SELECT list. Query: \`SELECT id FROM fmv ORDER BY v <-> \$1 LIMIT 10\`."
+	echo "distance in the SELECT list (\`SELECT id, v <-> \$1 AS distance FROM fmv ORDER BY v <-> \$2 LIMIT 10\`, one"
+	echo "value in both parameters, as psycopg sends two placeholders). Query: \`SELECT id FROM fmv ORDER BY v <-> \$1 LIMIT 10\`."
 	echo
 	echo "| measure | quarry_hnsw | pgvector hnsw |"
 	echo "|---|---|---|"

@@ -51,6 +51,16 @@ PREPARE ranked(quarry_query) AS SELECT id, body <@> $1 AS s FROM long_docs ORDER
 SET plan_cache_mode = force_generic_plan;
 CREATE TEMP TABLE prepared_rows AS EXECUTE ranked('harpoon captain');
 INSERT INTO shapes SELECT 'prepared', 'harpoon captain', row_number() OVER (), id, s FROM prepared_rows;
+-- Two parameters (`body <@> $1 AS s ... ORDER BY body <@> $2`, as drivers
+-- send one value twice): both take the scan's function; the score of a
+-- different query in $1 is that query's.
+PREPARE ranked_two(quarry_query, quarry_query) AS
+SELECT id, body <@> $1 AS s FROM long_docs ORDER BY body <@> $2 LIMIT 8;
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE ranked_two('harpoon captain', 'harpoon captain');
+CREATE TEMP TABLE two_rows AS EXECUTE ranked_two('harpoon captain', 'harpoon captain');
+INSERT INTO shapes SELECT 'two parameters', 'harpoon captain', row_number() OVER (), id, s FROM two_rows;
+CREATE TEMP TABLE two_other_rows AS EXECUTE ranked_two('sea', 'harpoon captain');
+INSERT INTO shapes SELECT 'two parameters, another query', 'sea', row_number() OVER (), id, s FROM two_other_rows;
 RESET plan_cache_mode;
 -- A nested loop: one rescan per probe.
 INSERT INTO shapes

@@ -59,6 +59,17 @@ PREPARE near(real[]) AS SELECT id, emb <-> $1 AS d FROM sv ORDER BY emb <-> $1 L
 CREATE TEMP TABLE near_rows AS EXECUTE near('{0.3,0.3,2.1,0.9}');
 SELECT count(*) FILTER (WHERE n.d = quarry_l2_distance(t.emb, '{0.3,0.3,2.1,0.9}')) AS equal, count(*) AS rows
 FROM near_rows n JOIN sv t USING (id);
+-- Two parameters of one value (`emb <-> $1 AS d ... ORDER BY emb <-> $2`, as
+-- drivers send it): both take the scan's function; a different value in $1
+-- gets its own distance.
+PREPARE near_two(real[], real[]) AS SELECT id, emb <-> $1 AS d FROM sv ORDER BY emb <-> $2 LIMIT 20;
+SET plan_cache_mode = force_generic_plan;
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE near_two('{0.3,0.3,2.1,0.9}', '{0.3,0.3,2.1,0.9}');
+CREATE TEMP TABLE two_same AS EXECUTE near_two('{0.3,0.3,2.1,0.9}', '{0.3,0.3,2.1,0.9}');
+CREATE TEMP TABLE two_different AS EXECUTE near_two('{1,0,2,0}', '{0.3,0.3,2.1,0.9}');
+RESET plan_cache_mode;
+SELECT (SELECT count(*) FILTER (WHERE n.d = quarry_l2_distance(t.emb, '{0.3,0.3,2.1,0.9}')) FROM two_same n JOIN sv t USING (id)) AS same_equal,
+       (SELECT count(*) FILTER (WHERE n.d = quarry_l2_distance(t.emb, '{1,0,2,0}')) FROM two_different n JOIN sv t USING (id)) AS different_equal;
 -- Rows whose vector is NULL come last with a NULL distance.
 SELECT id, d FROM (SELECT id, emb <-> '{0,0,0,0}' AS d FROM sv ORDER BY emb <-> '{0,0,0,0}') s WHERE d IS NULL ORDER BY id;
 

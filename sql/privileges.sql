@@ -434,6 +434,17 @@ SELECT try_as('regress_quarry_outsider', $$WITH u AS (UPDATE priv.docs_write_vie
     WHERE body @@@ 'board' RETURNING id) SELECT count(*) FROM u$$) AS update_where;
 SELECT count(*) AS rows_added FROM priv.docs WHERE id > 1000;
 
+-- A role without USAGE on quarry's schema (public here) runs its statements:
+-- the planner hooks look quarry's operators and functions up for every
+-- statement without a permission check on the schema (quarry's library is
+-- loaded in this backend).
+REVOKE USAGE ON SCHEMA public FROM PUBLIC;
+SET ROLE regress_quarry_reader;
+SELECT 1 AS one;
+SELECT count(*) AS rows FROM priv.docs;
+RESET ROLE;
+GRANT USAGE ON SCHEMA public TO PUBLIC;
+
 DROP SCHEMA trap_path CASCADE;
 DROP SCHEMA priv CASCADE;
 DROP TABLE stored_queries, sink, calls, roles, cells CASCADE;

@@ -32,9 +32,17 @@ CREATE FUNCTION @extschema@.quarry_pgvector_halfvec_format(internal) RETURNS int
 AS 'MODULE_PATHNAME', 'quarry_hnsw_halfvec_format'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
--- quarry_{vector,halfvec}_{l2,ip,cosine,l1}_ops, each ordering by pgvector's
--- operator of its metric: <-> L2, <#> negative inner product, <=> cosine
--- distance, <+> L1.
+-- For each type:
+-- * quarry_{vector,halfvec}_{l2,ip,cosine,l1}_ops, each ordering by pgvector's
+--   operator of its metric: <-> L2, <#> negative inner product, <=> cosine
+--   distance, <+> L1;
+-- * quarry_hnsw_scored(tid, type, type, regclass, int4): what the planner puts
+--   in an ordered quarry_hnsw scan's projection in place of pgvector's <->,
+--   <#> and <+> (quarry.so's planner hook): the distance of the row the scan
+--   just returned, computed by pgvector's own operator function on the row's
+--   vector as the index holds it (no detoasting of the row's vector), else
+--   pgvector's operator on the two values; the same value either way. (Not
+--   <=>: a cosine index holds normalised vectors.)
 DO $$
 DECLARE
     vector_schema pg_catalog.name := (
@@ -54,6 +62,12 @@ BEGIN
                 vector_schema, metric[2], vector_schema, type_name, vector_schema, type_name,
                 'quarry_pgvector_' || metric[1] || '_support', 'quarry_pgvector_' || type_name || '_format');
         END LOOP;
+        EXECUTE pg_catalog.format(
+            'CREATE FUNCTION @extschema@.quarry_hnsw_scored(pg_catalog.tid, %I.%I, %I.%I, '
+            'pg_catalog.regclass, pg_catalog.int4) RETURNS pg_catalog.float8 '
+            'AS %L, %L LANGUAGE C STABLE STRICT PARALLEL RESTRICTED COST 1',
+            vector_schema, type_name, vector_schema, type_name,
+            'MODULE_PATHNAME', 'quarry_hnsw_scored_pgvector');
     END LOOP;
 END
 $$;

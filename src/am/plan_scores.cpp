@@ -10,9 +10,14 @@
 //   quarry_hnsw   col <-> q   ->  quarry_hnsw_scored(ctid, col, q, index, metric)
 //                 (and <#>, <=>, <+>; a 784-d vector compressed in the row
 //                 cost a third of a top-100 query to decompress and compare
-//                 again). Only quarry's own operators on real[]: pgvector's
-//                 (quarry_pgvector's opclasses) are left to compute their
-//                 value, which quarry's kernels need not match to the last bit
+//                 again). On pgvector's vector and halfvec (quarry_pgvector's
+//                 opclasses) the same for <->, <#> and <+>: the scan gives
+//                 pgvector's own value, computed by pgvector's operator
+//                 function on the row's vector rebuilt from the index
+//                 (am/hnsw/hnsw_operator_value.h); not for <=>, whose index
+//                 holds normalised vectors, nor for a compressed index,
+//                 whose scan has no exact value: the function then calls
+//                 pgvector's operator, as the projection did
 //
 // Before that, at the top of a plain `SELECT id ... ORDER BY v <-> q LIMIT k`
 // (Limit over the scan), the ORDER BY expression PostgreSQL keeps in the
@@ -20,16 +25,21 @@
 // every metric and type (pgvector's operators detoasted and compared the
 // row's vector for it).
 //
-// The expression replaced is the one the scan orders by, node for node, so it
-// is the same query: the value is the same to the last bit (quarry_bm25 with
-// the same statistics; quarry_hnsw's scans report exactly the operator's
-// value), and for a row the scan did not just return (a rescan, a row
-// filtered and re-read) the function computes it as the operator does.
+// The expressions replaced are the scan's ordering operator on the value it
+// indexes (the same left argument, node for node), with any query: the
+// function returns the scan's value only for the row the scan returned last
+// and only when its query's bytes are the scan's, so it is the same query
+// and the value is the same to the last bit (quarry_bm25 with the same
+// statistics; quarry_hnsw's scans report exactly the operator's value).
+// Otherwise (another query, as in `v <-> $1 ... ORDER BY v <-> $2` when the
+// two parameters differ; a rescan; a row filtered and re-read) it computes
+// the value as the operator does.
 #include "am/bm25/bm25_planner.h"
 #include "am/bm25/bm25_query.h"
 #include "am/catalog_generation.h"
 #include "am/index_kind.h"
 #include "hnsw/distance.h"
+#include "pg/catalog_lookup.h"
 
 extern "C" {
 #include "access/sysattr.h"
@@ -55,11 +65,17 @@ struct ScanValueFunctions {
 	Oid bm25_row_scored_fn; // quarry_bm25_scored(tid, record, quarry_query)
 	Oid hnsw_ops[4]; // <->, <#>, <=>, <+> on real[]: metrics 1, 2, 3, 4 (InvalidOid: an install without <+>)
 	Oid hnsw_scored_fn;
+	// pgvector's vector and halfvec (InvalidOid without pgvector or
+	// quarry_pgvector): the types, their <->, <#>, <+> (metrics 1, 2, 4; not
+	// <=>, see above), quarry_pgvector's quarry_hnsw_scored on each.
+	Oid pgvector_types[2];
+	Oid pgvector_ops[2][4];
+	Oid pgvector_scored_fn[2];
 };
 
 struct Replace {
-	Node *ordering; // the scan's ORDER BY expression
-	Node *scanned;	// the function that takes its value from the scan
+	const OpExpr *ordering;	 // the scan's ORDER BY expression
+	const FuncExpr *scanned; // the function that takes its value from the scan
 };
 
 using MutatorFn = Node *(*)();
@@ -69,8 +85,21 @@ ReplaceMutator(Node *node, Replace *r)
 {
 	if (node == nullptr)
 		return nullptr;
-	if (equal(node, r->ordering))
-		return static_cast<Node *>(copyObjectImpl(r->scanned));
+	if (IsA(node, OpExpr))
+	{
+		// The ordering operator on the indexed value, with any query: the
+		// function takes the scan's value only when the query's bytes are
+		// the scan's (so `v <-> $1 ... ORDER BY v <-> $2`, two parameters
+		// of one value as drivers send them, takes it too), else computes.
+		const auto *op = reinterpret_cast<const OpExpr *>(node);
+		if (op->opno == r->ordering->opno && op->inputcollid == r->ordering->inputcollid &&
+			list_length(op->args) == 2 && equal(linitial(op->args), linitial(r->ordering->args)))
+		{
+			auto *call = static_cast<FuncExpr *>(copyObjectImpl(r->scanned));
+			lfirst(list_nth_cell(call->args, 2)) = copyObjectImpl(lsecond(op->args));
+			return reinterpret_cast<Node *>(call);
+		}
+	}
 	return expression_tree_mutator(node, reinterpret_cast<MutatorFn>(reinterpret_cast<void (*)()>(ReplaceMutator)),
 								   r);
 }
@@ -87,16 +116,29 @@ ScanValueCall(const IndexScan *scan, IndexKind kind, const OpExpr *op, const Sca
 	if (kind == IndexKind::kBm25 && op->opno != InvalidOid && op->opno == fns.bm25_row_score_op &&
 		fns.bm25_row_scored_fn != InvalidOid)
 		return makeFuncExpr(fns.bm25_row_scored_fn, FLOAT8OID, args, InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
-	if (kind != IndexKind::kHnsw || fns.hnsw_scored_fn == InvalidOid)
+	if (kind != IndexKind::kHnsw || op->opno == InvalidOid)
+		return nullptr;
+	Oid scored = fns.hnsw_scored_fn;
+	const Oid *ops = fns.hnsw_ops;
+	const Oid type = exprType(static_cast<Node *>(linitial(op->args)));
+	for (int i = 0; i < 2; i++)
+	{
+		if (type != InvalidOid && type == fns.pgvector_types[i])
+		{
+			scored = fns.pgvector_scored_fn[i];
+			ops = fns.pgvector_ops[i];
+		}
+	}
+	if (scored == InvalidOid)
 		return nullptr;
 	for (int32 metric = 1; metric <= 4; metric++)
 	{
-		if (op->opno != fns.hnsw_ops[metric - 1] || op->opno == InvalidOid)
+		if (op->opno != ops[metric - 1])
 			continue;
 		args = lappend(args, makeConst(REGCLASSOID, -1, InvalidOid, sizeof(Oid), ObjectIdGetDatum(scan->indexid),
 									   false, true));
 		args = lappend(args, makeConst(INT4OID, -1, InvalidOid, sizeof(int32), Int32GetDatum(metric), false, true));
-		return makeFuncExpr(fns.hnsw_scored_fn, FLOAT8OID, args, InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+		return makeFuncExpr(scored, FLOAT8OID, args, InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
 	}
 	return nullptr;
 }
@@ -114,7 +156,7 @@ RewriteIndexScan(IndexScan *scan, const ScanValueFunctions &fns)
 	FuncExpr *call = ScanValueCall(scan, kind, op, fns);
 	if (call == nullptr)
 		return;
-	Replace r{reinterpret_cast<Node *>(op), reinterpret_cast<Node *>(call)};
+	Replace r{op, call};
 	scan->scan.plan.targetlist = reinterpret_cast<List *>(ReplaceMutator(reinterpret_cast<Node *>(scan->scan.plan.targetlist), &r));
 	scan->scan.plan.qual = reinterpret_cast<List *>(ReplaceMutator(reinterpret_cast<Node *>(scan->scan.plan.qual), &r));
 }
@@ -211,25 +253,50 @@ RewritePlan(Plan *plan, const ScanValueFunctions &fns)
 	RewritePlan(plan->righttree, fns);
 }
 
-// This install's operators and functions, found by schema-qualified name.
+// pgvector's types and operators, and quarry_pgvector's functions, when both
+// are installed (each in its extension's schema).
+void
+LookUpPgvector(ScanValueFunctions *fns)
+{
+	const Oid types_schema = pg::SchemaOfExtension("vector");
+	const Oid functions_schema = pg::SchemaOfExtension("quarry_pgvector");
+	if (types_schema == InvalidOid || functions_schema == InvalidOid)
+		return;
+	const char *types[2] = {"vector", "halfvec"};
+	const char *ops[4] = {"<->", "<#>", nullptr, "<+>"}; // not <=> (see the top of this file)
+	for (int i = 0; i < 2; i++)
+	{
+		const Oid type = pg::TypeInSchema(types_schema, types[i]);
+		if (type == InvalidOid)
+			continue;
+		fns->pgvector_types[i] = type;
+		for (int m = 0; m < 4; m++)
+			fns->pgvector_ops[i][m] = ops[m] == nullptr ? InvalidOid : pg::OperatorInSchema(types_schema, ops[m], type, type);
+		const Oid args[5] = {TIDOID, type, type, REGCLASSOID, INT4OID};
+		fns->pgvector_scored_fn[i] = pg::FunctionInSchema(functions_schema, "quarry_hnsw_scored", args);
+	}
+}
+
+// This install's operators and functions, in its schema (pg/catalog_lookup.h:
+// no permission check, this runs for every statement of every role).
 ScanValueFunctions
 LookUpFunctions(Oid schema)
 {
-	char *schema_name = get_namespace_name(schema);
-	auto name = [&](const char *n) { return list_make2(makeString(schema_name), makeString(const_cast<char *>(n))); };
 	const Oid vector = FLOAT4ARRAYOID;
+	const Oid query = bm25::QueryTypeOid();
 	ScanValueFunctions fns{};
-	fns.bm25_score_op = OpernameGetOprid(name("<@>"), TEXTOID, bm25::QueryTypeOid());
-	Oid bm25_args[3] = {TIDOID, TEXTOID, bm25::QueryTypeOid()};
-	fns.bm25_scored_fn = LookupFuncName(name("quarry_bm25_scored"), 3, bm25_args, true);
-	fns.bm25_row_score_op = OpernameGetOprid(name("<@>"), RECORDOID, bm25::QueryTypeOid());
+	fns.bm25_score_op = pg::OperatorInSchema(schema, "<@>", TEXTOID, query);
+	Oid bm25_args[3] = {TIDOID, TEXTOID, query};
+	fns.bm25_scored_fn = pg::FunctionInSchema(schema, "quarry_bm25_scored", bm25_args);
+	fns.bm25_row_score_op = pg::OperatorInSchema(schema, "<@>", RECORDOID, query);
 	bm25_args[1] = RECORDOID;
-	fns.bm25_row_scored_fn = LookupFuncName(name("quarry_bm25_scored"), 3, bm25_args, true);
+	fns.bm25_row_scored_fn = pg::FunctionInSchema(schema, "quarry_bm25_scored", bm25_args);
 	const char *hnsw_ops[4] = {"<->", "<#>", "<=>", "<+>"};
 	for (int i = 0; i < 4; i++)
-		fns.hnsw_ops[i] = OpernameGetOprid(name(hnsw_ops[i]), vector, vector);
-	Oid hnsw_args[5] = {TIDOID, vector, vector, REGCLASSOID, INT4OID};
-	fns.hnsw_scored_fn = LookupFuncName(name("quarry_hnsw_scored"), 5, hnsw_args, true);
+		fns.hnsw_ops[i] = pg::OperatorInSchema(schema, hnsw_ops[i], vector, vector);
+	const Oid hnsw_args[5] = {TIDOID, vector, vector, REGCLASSOID, INT4OID};
+	fns.hnsw_scored_fn = pg::FunctionInSchema(schema, "quarry_hnsw_scored", hnsw_args);
+	LookUpPgvector(&fns);
 	return fns;
 }
 

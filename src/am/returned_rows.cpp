@@ -17,6 +17,8 @@ struct ReturnedRow {
 	double value;
 	bool null;
 	bool valid; // a row was returned since the last rescan
+	ComputeReturnedValue compute; // not nullptr: `value` is still to be computed
+	void *scan_state;
 	MemoryContextCallback forget;
 };
 static_assert(std::is_trivially_destructible_v<ReturnedRow>);
@@ -76,17 +78,47 @@ NoteReturnedRow(ReturnedRow *slot, ItemPointer tid, double value, bool null)
 	slot->value = value;
 	slot->null = null;
 	slot->valid = true;
+	slot->compute = nullptr;
+}
+
+void
+NoteReturnedRowLazily(ReturnedRow *slot, ItemPointer tid, ComputeReturnedValue compute, void *scan_state)
+{
+	slot->tid = *tid;
+	slot->null = false;
+	slot->valid = true;
+	slot->compute = compute;
+	slot->scan_state = scan_state;
+}
+
+void
+ForgetReturnedRow(ReturnedRow *slot)
+{
+	slot->valid = false;
 }
 
 bool
 ValueOfReturnedRow(Oid index, uint32_t tag, std::string_view key, ItemPointer tid, double *value, bool *null)
 {
-	for (const ReturnedRow &r : returned)
+	for (ReturnedRow &r : returned)
 	{
 		if (r.owner == nullptr || !r.valid || r.index != index || r.tag != tag ||
 			!ItemPointerEquals(const_cast<ItemPointer>(&r.tid), tid) || r.bytes != key.size() ||
 			std::memcmp(r.key, key.data(), key.size()) != 0)
 			continue;
+		if (r.compute != nullptr)
+		{
+			// Once: the value, or (false) no value for this row; an error
+			// inside leaves no value behind either.
+			const ComputeReturnedValue compute = r.compute;
+			r.compute = nullptr;
+			r.valid = false;
+			double computed;
+			if (!compute(r.scan_state, &computed))
+				return false;
+			r.value = computed;
+			r.valid = true;
+		}
 		*value = r.value;
 		*null = r.null;
 		return true;

@@ -1,5 +1,7 @@
 // The row an ordered index scan returned last, with the value it ordered it
-// by, for the scan's projection (am/plan_scores.cpp): after planning, the
+// by (on pgvector's types, pgvector's own value of the operator, computed
+// when first asked: NoteReturnedRowLazily), for the scan's projection
+// (am/plan_scores.cpp): after planning, the
 // projection of an ordered quarry_bm25 or quarry_hnsw scan evaluates
 // quarry_bm25_scored / quarry_hnsw_scored(ctid, col, query) in place of the
 // ordering operator, and those take the value from here instead of computing
@@ -29,8 +31,20 @@ struct ReturnedRow;
 /// A ranking scan of `index` for the query (tag, key); nullptr when every
 /// slot is taken (the projection then computes).
 ReturnedRow *RegisterRankingScan(MemoryContext owner, Oid index, uint32_t tag, std::string_view key);
-/// The row the scan returns now and the value it ordered it by.
+/// The row the scan returns now and the value it ordered it by (the
+/// operator's value for that row and query, exactly).
 void NoteReturnedRow(ReturnedRow *slot, ItemPointer tid, double value, bool null);
+/// The row the scan returns now has no value here (the projection computes it).
+void ForgetReturnedRow(ReturnedRow *slot);
+
+/// Computes the value of the row a scan returned last, on demand, from the
+/// scan's state; false when it cannot (the projection then computes it).
+using ComputeReturnedValue = bool (*)(void *scan_state, double *value);
+/// The row the scan returns now, whose value `compute(scan_state, ...)` gives
+/// the first time the projection asks for it (a query that does not select
+/// the distance never pays for it). `scan_state` must live as long as the
+/// scan's memory context.
+void NoteReturnedRowLazily(ReturnedRow *slot, ItemPointer tid, ComputeReturnedValue compute, void *scan_state);
 /// The value a scan of `index` for (tag, key) ordered row `tid` by, if that
 /// row is the one it returned last.
 bool ValueOfReturnedRow(Oid index, uint32_t tag, std::string_view key, ItemPointer tid, double *value, bool *null);

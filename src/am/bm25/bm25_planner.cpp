@@ -37,6 +37,7 @@
 #include "am/index_kind.h"
 #include "am/plan_scores.h"
 
+#include "pg/catalog_lookup.h"
 #include "pg/guard.h"
 #include "pg/privileges.h"
 
@@ -662,28 +663,27 @@ LookUpCatalog(Catalog *cat)
 	cat->query_type = QueryTypeOid();
 	if (cat->am == InvalidOid || cat->query_type == InvalidOid)
 		return false;
-	char *schema_name = get_namespace_name(ExtensionSchema());
-	auto qualified = [&](const char *name) {
-		return list_make2(makeString(schema_name), makeString(const_cast<char *>(name)));
-	};
-	cat->score_op = OpernameGetOprid(qualified("<@>"), TEXTOID, cat->query_type);
-	cat->match_op = OpernameGetOprid(qualified("@@@"), TEXTOID, cat->query_type);
-	cat->row_score_op = OpernameGetOprid(qualified("<@>"), RECORDOID, cat->query_type);
-	cat->row_match_op = OpernameGetOprid(qualified("@@@"), RECORDOID, cat->query_type);
-	Oid snippet_args[6] = {TEXTOID, cat->query_type, TEXTOID, TEXTOID, INT4OID, INT4OID};
-	cat->snippet_fn = LookupFuncName(qualified("quarry_snippet"), 6, snippet_args, true);
-	cat->highlights_fn = LookupFuncName(qualified("quarry_highlights"), 2, snippet_args, true);
+	// pg/catalog_lookup.h: no permission check (this runs for every statement
+	// of every role, and a role may have no USAGE on quarry's schema).
+	const Oid schema = ExtensionSchema();
+	cat->score_op = pg::OperatorInSchema(schema, "<@>", TEXTOID, cat->query_type);
+	cat->match_op = pg::OperatorInSchema(schema, "@@@", TEXTOID, cat->query_type);
+	cat->row_score_op = pg::OperatorInSchema(schema, "<@>", RECORDOID, cat->query_type);
+	cat->row_match_op = pg::OperatorInSchema(schema, "@@@", RECORDOID, cat->query_type);
+	const Oid snippet_args[6] = {TEXTOID, cat->query_type, TEXTOID, TEXTOID, INT4OID, INT4OID};
+	cat->snippet_fn = pg::FunctionInSchema(schema, "quarry_snippet", snippet_args);
+	cat->highlights_fn = pg::FunctionInSchema(schema, "quarry_highlights", std::span(snippet_args, 2));
 	Oid stats_args[2] = {ANYOID, cat->query_type};
-	cat->shard_stats_fn = LookupFuncName(qualified("quarry_bm25_shard_statistics"), 2, stats_args, true);
+	cat->shard_stats_fn = pg::FunctionInSchema(schema, "quarry_bm25_shard_statistics", stats_args);
 	stats_args[0] = REGCLASSARRAYOID;
-	cat->term_stats_fn = LookupFuncName(qualified("quarry_bm25_term_statistics"), 2, stats_args, true);
+	cat->term_stats_fn = pg::FunctionInSchema(schema, "quarry_bm25_term_statistics", stats_args);
 	Oid args[2] = {cat->query_type, cat->query_type};
-	cat->resolve_fn = LookupFuncName(qualified("quarry_query_resolve"), 2, args, true);
+	cat->resolve_fn = pg::FunctionInSchema(schema, "quarry_query_resolve", args);
 	cat->resolve_oid = cat->resolve_fn == InvalidOid;
 	if (cat->resolve_oid)
 	{
 		args[1] = OIDOID;
-		cat->resolve_fn = LookupFuncName(qualified("quarry_query_resolve"), 2, args, true);
+		cat->resolve_fn = pg::FunctionInSchema(schema, "quarry_query_resolve", args);
 	}
 	return cat->score_op != InvalidOid && cat->match_op != InvalidOid && cat->resolve_fn != InvalidOid;
 }

@@ -550,4 +550,40 @@ FindEntryPoint(DiskGraph &graph, const float *query, quarry::hnsw::Candidate *en
 	return true;
 }
 
+// The duplicate chain of node `primary`, from its visited-map `payload` (its
+// row's heap TID and whether it has duplicates): empty when it has none.
+DuplicateChain
+StartChain(DiskGraph &graph, uint32_t primary, uint64_t payload)
+{
+	DuplicateChain chain{primary, quarry::hnsw::kInvalidNode, payload & ~kHasDuplicates, 0};
+	if (payload & kHasDuplicates)
+	{
+		NodeHeader header;
+		graph.ReadNode(primary, &header, nullptr);
+		chain.next = header.next_duplicate;
+	}
+	return chain;
+}
+
+// The next live row on `chain` (its heap TID in `tid`, its node in `node`);
+// false at its end.
+bool
+NextOnChain(DiskGraph &graph, DuplicateChain *chain, uint64_t *tid, uint32_t *node)
+{
+	while (chain->next != quarry::hnsw::kInvalidNode && chain->steps++ < graph.meta().node_count + 1)
+	{
+		NodeHeader header;
+		if (!graph.ReadNode(chain->next, &header, nullptr) || header.level != kDuplicateLevel ||
+			header.upper_block != chain->primary)
+			break;
+		*node = chain->next;
+		chain->next = header.next_duplicate;
+		*tid = pg::PackTid(header.heap_tid);
+		if (header.state == static_cast<uint8_t>(NodeState::kLive) && *tid != chain->primary_tid)
+			return true;
+	}
+	chain->next = quarry::hnsw::kInvalidNode;
+	return false;
+}
+
 } // namespace quarry::am::hnsw

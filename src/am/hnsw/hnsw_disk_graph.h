@@ -178,4 +178,23 @@ private:
 /// the highest level in the TID stream stands in. False if the graph is empty.
 bool FindEntryPoint(DiskGraph &graph, const float *query, quarry::hnsw::Candidate *entry, int *level);
 
+/// A walk along the duplicate chain of a primary node (see kDuplicateLevel):
+/// its live rows other than the primary's, each checked to still hang on that
+/// node (a slot can be reused), for at most node_count + 1 steps.
+struct DuplicateChain {
+	uint32_t primary;
+	uint32_t next; // kInvalidNode when the walk is over
+	uint64_t primary_tid;
+	uint32_t steps;
+};
+
+/// The duplicate chain of node `primary`, from its visited-map `payload` (its
+/// row's heap TID and whether it has duplicates, kHasDuplicates): empty when
+/// it has none.
+DuplicateChain StartChain(DiskGraph &graph, uint32_t primary, uint64_t payload);
+
+/// The next live row on `chain` (its heap TID in `tid`, its node in `node`);
+/// false at its end.
+bool NextOnChain(DiskGraph &graph, DuplicateChain *chain, uint64_t *tid, uint32_t *node);
+
 } // namespace quarry::am::hnsw

@@ -17,9 +17,11 @@ extern "C" {
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 }
 
 #include "hnsw/distance.h"
+#include "pg/catalog_lookup.h"
 #include "pg/guard.h"
 #include "pg/privileges.h"
 
@@ -308,9 +310,8 @@ ScoredSiteOf(FunctionCallInfo fcinfo)
 }
 
 bool
-MayTakeScanValue(FunctionCallInfo fcinfo, Oid index)
+MayTakeScanValue(ScoredSite *c, Oid index)
 {
-	ScoredSite *c = ScoredSiteOf(fcinfo);
 	if (c->index != index || c->user != GetUserId())
 	{
 		c->allowed = pg::IndexReadable(index, GetUserId()) && !pg::RowSecurityActive(pg::IndexTable(index));
@@ -318,6 +319,59 @@ MayTakeScanValue(FunctionCallInfo fcinfo, Oid index)
 		c->user = GetUserId();
 	}
 	return c->allowed;
+}
+
+/// quarry_hnsw_scored's metric (argument 4). ERROR unless it names one.
+int32
+ScoredMetric(FunctionCallInfo fcinfo)
+{
+	const int32 metric = PG_GETARG_INT32(4);
+	if (!quarry::hnsw::IsValidMetric(metric))
+		pg::ThrowError(ERRCODE_INVALID_PARAMETER_VALUE, "quarry_hnsw_scored: metric must be 1 (L2), 2 (inner product), 3 (cosine) or 4 (L1), not %d", metric);
+	return metric;
+}
+
+/// For quarry_hnsw_scored(ctid, value, query, index, metric): the value the
+/// scan of `index` noted for row `ctid` and `query` (its bytes), if it is the
+/// row that scan returned last and the current user may take it.
+bool
+TakeScanValue(FunctionCallInfo fcinfo, ScoredSite *site, int32 metric, double *value, bool *null)
+{
+	if (!MayTakeScanValue(site, PG_GETARG_OID(3)))
+		return false;
+	struct varlena *query = PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(2));
+	return am::ValueOfReturnedRow(PG_GETARG_OID(3), static_cast<uint32_t>(metric),
+								  {VARDATA_ANY(query), VARSIZE_ANY_EXHDR(query)},
+								  reinterpret_cast<ItemPointer>(PG_GETARG_POINTER(0)), value, null);
+}
+
+/// A call site of quarry_hnsw_scored on pgvector's types: the permission
+/// check, and pgvector's operator of its argument type and metric.
+struct PgvectorScoredSite {
+	ScoredSite scored;
+	Oid type;
+	int32 metric;
+	FmgrInfo op;
+};
+
+// pgvector's operator function for `metric` on `type` (vector or halfvec),
+// from the schema that holds the type: the operator the planner replaced.
+void
+LookUpPgvectorOperator(PgvectorScoredSite *site, FunctionCallInfo fcinfo, Oid type, int32 metric)
+{
+	static const char *const names[] = {"<->", "<#>", "<=>", "<+>"};
+	HeapTuple tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(type));
+	if (!HeapTupleIsValid(tuple))
+		pg::ThrowError(ERRCODE_UNDEFINED_OBJECT, "type %u does not exist", type);
+	const Oid schema = reinterpret_cast<Form_pg_type>(GETSTRUCT(tuple))->typnamespace;
+	ReleaseSysCache(tuple);
+	const Oid op = pg::OperatorInSchema(schema, names[metric - 1], type, type);
+	if (op == InvalidOid)
+		pg::ThrowError(ERRCODE_UNDEFINED_FUNCTION, "operator %s does not exist for type %s", names[metric - 1],
+					   format_type_be(type));
+	fmgr_info_cxt(get_opcode(op), &site->op, fcinfo->flinfo->fn_mcxt);
+	site->type = type;
+	site->metric = metric;
 }
 
 } // namespace
@@ -332,16 +386,10 @@ MayTakeScanValue(FunctionCallInfo fcinfo, Oid index)
 QUARRY_FUNCTION(quarry_hnsw_scored)
 {
 	return quarry::pg::Boundary("quarry_hnsw_scored", [&]() -> Datum {
-		const int32 metric = PG_GETARG_INT32(4);
-		if (!quarry::hnsw::IsValidMetric(metric))
-			quarry::pg::ThrowError(ERRCODE_INVALID_PARAMETER_VALUE, "quarry_hnsw_scored: metric must be 1 (L2), 2 (inner product), 3 (cosine) or 4 (L1), not %d", metric);
-		struct varlena *query = PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(2));
+		const int32 metric = quarry::am::hnsw::ScoredMetric(fcinfo);
 		double value;
 		bool null;
-		if (quarry::am::hnsw::MayTakeScanValue(fcinfo, PG_GETARG_OID(3)) &&
-			quarry::am::ValueOfReturnedRow(PG_GETARG_OID(3), static_cast<uint32_t>(metric),
-										   {VARDATA_ANY(query), VARSIZE_ANY_EXHDR(query)},
-										   reinterpret_cast<ItemPointer>(PG_GETARG_POINTER(0)), &value, &null))
+		if (quarry::am::hnsw::TakeScanValue(fcinfo, quarry::am::hnsw::ScoredSiteOf(fcinfo), metric, &value, &null))
 		{
 			if (null)
 				PG_RETURN_NULL();
@@ -384,4 +432,32 @@ QUARRY_FUNCTION(quarry_hnsw_vector_format)
 QUARRY_FUNCTION(quarry_hnsw_halfvec_format)
 {
 	PG_RETURN_INT32(static_cast<int32_t>(quarry::hnsw::InputFormat::kHalfvec));
+}
+
+// quarry_hnsw_scored(ctid, value, query, index, metric) on pgvector's vector
+// and halfvec (quarry_pgvector): as on real[], the distance the scan ordered
+// the row by when the row is the one it returned last, which for pgvector's
+// types the scan computed with pgvector's own operator function
+// (hnsw_operator_value.h), else pgvector's operator of `metric` on the two
+// values. The same value either way, to the last bit.
+QUARRY_FUNCTION(quarry_hnsw_scored_pgvector)
+{
+	return quarry::pg::Boundary("quarry_hnsw_scored", [&]() -> Datum {
+		const int32 metric = quarry::am::hnsw::ScoredMetric(fcinfo);
+		auto *site = quarry::am::hnsw::CallSiteState<quarry::am::hnsw::PgvectorScoredSite>(fcinfo);
+		if (site == nullptr)
+			quarry::pg::ThrowError(ERRCODE_FEATURE_NOT_SUPPORTED, "quarry_hnsw_scored must be called through the function manager");
+		double value;
+		bool null;
+		if (quarry::am::hnsw::TakeScanValue(fcinfo, &site->scored, metric, &value, &null))
+		{
+			if (null)
+				PG_RETURN_NULL();
+			PG_RETURN_FLOAT8(value);
+		}
+		const Oid type = get_fn_expr_argtype(fcinfo->flinfo, 1);
+		if (site->op.fn_oid == InvalidOid || site->type != type || site->metric != metric)
+			quarry::am::hnsw::LookUpPgvectorOperator(site, fcinfo, type, metric);
+		return FunctionCall2Coll(&site->op, PG_GET_COLLATION(), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2));
+	});
 }

@@ -25,7 +25,9 @@ extern "C" {
 }
 
 #include "am/hnsw/hnsw_disk_graph.h"
+#include "am/hnsw/hnsw_operator_value.h"
 #include "am/hnsw/hnsw_rerank.h"
+#include "am/hnsw/hnsw_scan_arena.h"
 #include "hnsw/arena_vector.h"
 #include "hnsw/search.h"
 #include "pg/guard.h"
@@ -53,16 +55,6 @@ struct Bounded {
 	bool operator<(const Bounded &o) const { return bound < o.bound || (bound == o.bound && candidate.id < o.candidate.id); }
 };
 
-/// A walk along the duplicate chain of a primary node (see kDuplicateLevel):
-/// its live rows other than the primary's, each checked to still hang on that
-/// node (a slot can be reused), for at most node_count + 1 steps.
-struct DuplicateChain {
-	uint32_t primary;
-	uint32_t next; // kInvalidNode when the walk is over
-	uint64_t primary_tid;
-	uint32_t steps;
-};
-
 /// A reranked row: its exact distance and heap TID.
 struct Reranked {
 	float distance;
@@ -75,6 +67,14 @@ struct Reranked {
 struct ScanState {
 	MemoryContext context;
 	am::ReturnedRow *returned_row; // where each returned row's distance is noted, or nullptr
+	// A pgvector type: what computes the value pgvector's operator gives the
+	// row returned last, from its node (row_node; kInvalidNode for a row
+	// read from the table) and heap TID, when the projection asks for it; or
+	// nullptr where the scan cannot compute it exactly
+	// (hnsw_operator_value.h). In the arena.
+	OperatorValue *operator_value;
+	uint32_t row_node;
+	uint64_t row_tid;
 	mem::ScanArena *arena;
 	// Reset by every rescan (all in the arena):
 	DiskGraph *graph;
@@ -127,51 +127,6 @@ struct ScanState {
 	Snapshot snapshot;
 };
 static_assert(std::is_trivially_destructible_v<ScanState>);
-
-// The first block of every scan arena comes from one block this backend keeps
-// (in TopMemoryContext) between scans: a query then costs no malloc at all
-// (a scan needs a few hundred kB; fresh blocks of that size come from mmap or
-// brk and fault in page by page). Other blocks, and the first block of a scan
-// started while another one holds the kept block, are palloc'd in the scan's
-// context.
-constexpr std::size_t kKeptBlockBytes = 512 * 1024;
-void *kept_block = nullptr;
-bool kept_block_in_use = false;
-
-void *
-AllocateScanBlock(void *state, std::size_t bytes)
-{
-	if (!kept_block_in_use && bytes <= kKeptBlockBytes)
-	{
-		if (kept_block == nullptr)
-			kept_block = MemoryContextAllocExtended(TopMemoryContext, kKeptBlockBytes, MCXT_ALLOC_NO_OOM);
-		if (kept_block != nullptr)
-		{
-			kept_block_in_use = true;
-			return kept_block;
-		}
-	}
-	return MemoryContextAllocExtended(static_cast<MemoryContext>(state), bytes, MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
-}
-
-void
-ReleaseScanBlock(void *, void *block)
-{
-	if (block == kept_block)
-		kept_block_in_use = false;
-	else
-		pfree(block);
-}
-
-mem::ScanArena *
-NewScanArena(MemoryContext context)
-{
-	mem::BlockSource source;
-	source.allocate = AllocateScanBlock;
-	source.release = ReleaseScanBlock;
-	source.state = context;
-	return pg::MakeOwned<mem::ScanArena>(context, source, kKeptBlockBytes - 64);
-}
 
 std::size_t
 EfSearch()
@@ -453,47 +408,17 @@ SetQuery(IndexScanDesc scan, ScanState *s)
 	s->query_null = false;
 }
 
+// Returns the row at heap TID `tid`, of node `node` (kInvalidNode: a row the
+// rerank read from the table), at internal distance `distance`.
 void
-ReturnRow(IndexScanDesc scan, ScanState *s, uint64_t tid, float distance)
+ReturnRow(IndexScanDesc scan, ScanState *s, uint32_t node, uint64_t tid, float distance)
 {
 	pg::UnpackTid(tid, &scan->xs_heaptid);
+	s->row_node = node;
+	s->row_tid = tid;
 	scan->xs_orderbyvals[0] = Float8GetDatum(quarry::hnsw::SqlDistance(s->graph->metric(), distance));
 	scan->xs_orderbynulls[0] = false;
 	s->returned++;
-}
-
-// The duplicate chain of node `primary`, from its visited-map `payload` (its
-// row's heap TID and whether it has duplicates): empty when it has none.
-DuplicateChain
-StartChain(DiskGraph &graph, uint32_t primary, uint64_t payload)
-{
-	DuplicateChain chain{primary, quarry::hnsw::kInvalidNode, payload & ~kHasDuplicates, 0};
-	if (payload & kHasDuplicates)
-	{
-		NodeHeader header;
-		graph.ReadNode(primary, &header, nullptr);
-		chain.next = header.next_duplicate;
-	}
-	return chain;
-}
-
-// The next live row on `chain` (its heap TID in `tid`); false at its end.
-bool
-NextOnChain(DiskGraph &graph, DuplicateChain *chain, uint64_t *tid)
-{
-	while (chain->next != quarry::hnsw::kInvalidNode && chain->steps++ < graph.meta().node_count + 1)
-	{
-		NodeHeader header;
-		if (!graph.ReadNode(chain->next, &header, nullptr) || header.level != kDuplicateLevel ||
-			header.upper_block != chain->primary)
-			break;
-		chain->next = header.next_duplicate;
-		*tid = pg::PackTid(header.heap_tid);
-		if (header.state == static_cast<uint8_t>(NodeState::kLive) && *tid != chain->primary_tid)
-			return true;
-	}
-	chain->next = quarry::hnsw::kInvalidNode;
-	return false;
 }
 
 // The next live duplicate on the chain of the row returned last, if any.
@@ -501,9 +426,10 @@ bool
 NextDuplicate(IndexScanDesc scan, ScanState *s)
 {
 	uint64_t tid;
-	if (!NextOnChain(*s->graph, &s->chain, &tid))
+	uint32_t node;
+	if (!NextOnChain(*s->graph, &s->chain, &tid, &node))
 		return false;
-	ReturnRow(scan, s, tid, s->chain_distance);
+	ReturnRow(scan, s, node, tid, s->chain_distance);
 	return true;
 }
 
@@ -570,7 +496,8 @@ Rerank(ScanState *s, const Candidate &c)
 	DuplicateChain chain = StartChain(*s->graph, c.id, s->visited->Payload(c.id));
 	AddReranked(s, chain.primary_tid, c.distance);
 	uint64_t tid;
-	while (NextOnChain(*s->graph, &chain, &tid))
+	uint32_t node;
+	while (NextOnChain(*s->graph, &chain, &tid, &node))
 		AddReranked(s, tid, c.distance);
 }
 
@@ -637,7 +564,7 @@ NextRerankedRow(IndexScanDesc scan, ScanState *s)
 				continue;
 			}
 			s->last_distance = r.distance;
-			ReturnRow(scan, s, r.tid, r.distance);
+			ReturnRow(scan, s, quarry::hnsw::kInvalidNode, r.tid, r.distance);
 			return true;
 		}
 		if (s->bounded_next < s->bounded->size())
@@ -691,7 +618,7 @@ NextRow(IndexScanDesc scan, ScanState *s)
 		s->last_distance = c.distance;
 		s->chain = StartChain(*s->graph, c.id, s->visited->Payload(c.id));
 		s->chain_distance = c.distance;
-		ReturnRow(scan, s, s->chain.primary_tid, c.distance);
+		ReturnRow(scan, s, c.id, s->chain.primary_tid, c.distance);
 		return true;
 	}
 }
@@ -722,6 +649,14 @@ Rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norder
 		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
 	if (orderbys != nullptr && scan->numberOfOrderBys > 0)
 		memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
+	// The row the last pass returned is gone with its arena: no projection
+	// may take its value, or compute it, after this (whether or not this
+	// pass registers again: a NULL query does not; an ERROR may come first).
+	if (s->returned_row != nullptr)
+		am::ForgetReturnedRow(s->returned_row);
+	s->returned_row = nullptr;
+	s->operator_value = nullptr;
+	s->row_node = quarry::hnsw::kInvalidNode;
 	MemoryContext old = MemoryContextSwitchTo(s->context);
 	ResetScan(scan, s);
 	if (s->heap == nullptr && s->graph->storage() != quarry::hnsw::Storage::kFull && s->graph->meta().dims != 0 &&
@@ -732,10 +667,15 @@ Rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norder
 	}
 	s->snapshot = scan->xs_snapshot;
 	SetQuery(scan, s);
-	s->returned_row = nullptr;
+	// pgvector's types: only the values pgvector's operator gives, and only
+	// where the scan can compute them from the index (hnsw_operator_value.h).
+	const bool pgvector = OpclassFormat(scan->indexRelation) != quarry::hnsw::InputFormat::kRealArray;
+	if (pgvector && scan->numberOfOrderBys > 0 && !s->query_null)
+		s->operator_value = BeginOperatorValue(scan, *s->graph, *s->arena);
 	// A compressed index reranked by PostgreSQL returns lower bounds, not the
 	// operator's value: quarry_hnsw_scored must compute the distance itself.
-	if (scan->numberOfOrderBys > 0 && !s->query_null && !ReturnsLowerBounds(s))
+	if (scan->numberOfOrderBys > 0 && !s->query_null && !ReturnsLowerBounds(s) &&
+		(!pgvector || s->operator_value != nullptr))
 	{
 		// The projection takes each returned row's distance from here
 		// (quarry_hnsw_scored): the query's bytes identify it.
@@ -747,6 +687,39 @@ Rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norder
 	MemoryContextSwitchTo(old);
 }
 
+namespace {
+
+// The value pgvector's operator gives the row returned last
+// (am::ComputeReturnedValue), when quarry_hnsw_scored asks for it.
+bool
+ComputeRowValue(void *scan_state, double *out)
+{
+	auto *s = static_cast<ScanState *>(scan_state);
+	if (s->operator_value == nullptr || s->graph == nullptr || s->row_node == quarry::hnsw::kInvalidNode)
+		return false;
+	s->graph->BeginCall();
+	return OperatorValueOf(s->operator_value, *s->graph, s->row_node, s->row_tid, out);
+}
+
+// Notes the distance of the row GetTuple returns for the projection: the
+// operator's value, exactly; NULL for a NULL vector (every operator is
+// strict). On pgvector's types, computed only if the projection asks for it
+// (ComputeRowValue). Nothing (the projection computes) for a NaN bound, or
+// a pgvector row the scan has no node of.
+void
+NoteValue(IndexScanDesc scan, ScanState *s, bool nan_bound)
+{
+	const bool null = scan->xs_orderbynulls[0];
+	if (nan_bound || (s->operator_value != nullptr && !null && s->row_node == quarry::hnsw::kInvalidNode))
+		am::ForgetReturnedRow(s->returned_row);
+	else if (s->operator_value != nullptr && !null)
+		am::NoteReturnedRowLazily(s->returned_row, &scan->xs_heaptid, ComputeRowValue, s);
+	else
+		am::NoteReturnedRow(s->returned_row, &scan->xs_heaptid, DatumGetFloat8(scan->xs_orderbyvals[0]), null);
+}
+
+} // namespace
+
 bool
 GetTuple(IndexScanDesc scan, ScanDirection direction)
 {
@@ -755,6 +728,7 @@ GetTuple(IndexScanDesc scan, ScanDirection direction)
 	auto *s = static_cast<ScanState *>(scan->opaque);
 	scan->xs_recheck = false;
 	MemoryContext old = MemoryContextSwitchTo(s->context);
+	s->row_node = quarry::hnsw::kInvalidNode;
 	bool found = NextRow(scan, s);
 	MemoryContextSwitchTo(old);
 	// Compressed layouts: the distances are lower bounds of the exact ones,
@@ -766,9 +740,8 @@ GetTuple(IndexScanDesc scan, ScanDirection direction)
 		found && !scan->xs_orderbynulls[0] && std::isnan(DatumGetFloat8(scan->xs_orderbyvals[0]));
 	scan->xs_recheckorderby =
 		found && (nan_bound || (!scan->xs_orderbynulls[0] && s->graph != nullptr && ReturnsLowerBounds(s)));
-	if (found && s->returned_row != nullptr && !nan_bound)
-		am::NoteReturnedRow(s->returned_row, &scan->xs_heaptid, DatumGetFloat8(scan->xs_orderbyvals[0]),
-							scan->xs_orderbynulls[0]);
+	if (found && s->returned_row != nullptr)
+		NoteValue(scan, s, nan_bound);
 	if (found)
 		pgstat_count_index_tuples(scan->indexRelation, 1);
 	return found;

@@ -21,6 +21,7 @@
 #include "am/distributed_table.h"
 #include "am/index_kind.h"
 #include "pg/compat.h"
+#include "pg/catalog_lookup.h"
 #include "pg/guard.h"
 
 extern "C" {
@@ -70,13 +71,15 @@ LoadCatalog()
 	const Oid query_type = bm25::QueryTypeOid();
 	if (query_type == InvalidOid)
 		return cat;
-	char *schema = get_namespace_name(bm25::ExtensionSchema());
-	auto name = [&](const char *fn) { return list_make2(makeString(schema), makeString(const_cast<char *>(fn))); };
-	Oid args[kArgCount] = {TIDOID, INT4OID, TEXTOID, query_type, ANYELEMENTOID, ANYELEMENTOID, INT4OID, TEXTOID, FLOAT8OID, FLOAT8OID};
-	cat.hybrid_fn = LookupFuncName(name("quarry_hybrid"), kArgCount - 2, args + 2, true);
-	cat.detail_fn = LookupFuncName(name("quarry_hybrid_detail"), kArgCount - 2, args + 2, true);
-	cat.scored_fn = LookupFuncName(name("quarry_hybrid_scored"), kArgCount, args, true);
-	cat.detail_scored_fn = LookupFuncName(name("quarry_hybrid_detail_scored"), kArgCount, args, true);
+	// pg/catalog_lookup.h: no permission check (this runs for every statement
+	// of every role, and a role may have no USAGE on quarry's schema).
+	const Oid schema = bm25::ExtensionSchema();
+	const Oid args[kArgCount] = {TIDOID, INT4OID, TEXTOID, query_type, ANYELEMENTOID, ANYELEMENTOID, INT4OID, TEXTOID, FLOAT8OID, FLOAT8OID};
+	const std::span<const Oid> user_args(args + 2, kArgCount - 2);
+	cat.hybrid_fn = pg::FunctionInSchema(schema, "quarry_hybrid", user_args);
+	cat.detail_fn = pg::FunctionInSchema(schema, "quarry_hybrid_detail", user_args);
+	cat.scored_fn = pg::FunctionInSchema(schema, "quarry_hybrid_scored", args);
+	cat.detail_scored_fn = pg::FunctionInSchema(schema, "quarry_hybrid_detail_scored", args);
 	return cat;
 }
 
