@@ -52,8 +52,10 @@ SET plan_cache_mode = force_generic_plan;
 CREATE TEMP TABLE prepared_rows AS EXECUTE ranked('harpoon captain');
 INSERT INTO shapes SELECT 'prepared', 'harpoon captain', row_number() OVER (), id, s FROM prepared_rows;
 -- Two parameters (`body <@> $1 AS s ... ORDER BY body <@> $2`, as drivers
--- send one value twice): both take the scan's function; the score of a
--- different query in $1 is that query's.
+-- send one value twice): only the ORDER BY expression takes the scan's
+-- function (a quarry_query's text does not say which statistics it scores
+-- with, so another expression is not assumed to be the scan's); the SELECT
+-- list computes its own query's score, whatever it is.
 PREPARE ranked_two(quarry_query, quarry_query) AS
 SELECT id, body <@> $1 AS s FROM long_docs ORDER BY body <@> $2 LIMIT 8;
 EXPLAIN (VERBOSE, COSTS OFF) EXECUTE ranked_two('harpoon captain', 'harpoon captain');
@@ -61,6 +63,12 @@ CREATE TEMP TABLE two_rows AS EXECUTE ranked_two('harpoon captain', 'harpoon cap
 INSERT INTO shapes SELECT 'two parameters', 'harpoon captain', row_number() OVER (), id, s FROM two_rows;
 CREATE TEMP TABLE two_other_rows AS EXECUTE ranked_two('sea', 'harpoon captain');
 INSERT INTO shapes SELECT 'two parameters, another query', 'sea', row_number() OVER (), id, s FROM two_other_rows;
+-- The same text with other statistics (the index's counted twice: another
+-- idf) in the SELECT list: its own scores, not the scan's.
+SELECT quarry_query_with_statistics('harpoon captain', quarry_bm25_sum_statistics(ARRAY[
+    quarry_bm25_term_statistics(ARRAY['long_docs_idx'::regclass], 'harpoon captain'),
+    quarry_bm25_term_statistics(ARRAY['long_docs_idx'::regclass], 'harpoon captain')])) AS doubled \gset
+CREATE TEMP TABLE two_statistics_rows AS EXECUTE ranked_two(:'doubled', 'harpoon captain');
 RESET plan_cache_mode;
 -- A nested loop: one rescan per probe.
 INSERT INTO shapes
@@ -80,6 +88,10 @@ SELECT s.shape, count(*) AS rows,
                         quarry_bm25_score(d.body, quarry_query(s.q, 'long_docs_idx'))) AS same_score
 FROM shapes s JOIN long_docs d USING (id)
 GROUP BY s.shape ORDER BY s.shape;
+SELECT count(*) AS rows,
+       count(*) FILTER (WHERE r.s = (d.body <@> :'doubled'::quarry_query)) AS own_statistics,
+       count(*) FILTER (WHERE r.s <> (d.body <@> 'harpoon captain')) AS differ_from_index_statistics
+FROM two_statistics_rows r JOIN long_docs d USING (id);
 -- The order is the computing path's order (ties in index order: id order here).
 SELECT (SELECT array_agg(id ORDER BY rank) FROM shapes WHERE shape = 'limit')
      = (SELECT array_agg(id) FROM (SELECT id FROM long_docs ORDER BY body <@> 'harpoon ship', id LIMIT 70) x)

@@ -215,11 +215,15 @@ CREATE TABLE spv_plain (id int);
 INSERT INTO spv_plain VALUES (1), (2);
 CREATE ROLE regress_spv_nousage;
 GRANT SELECT ON spv_plain TO regress_spv_nousage;
+-- A catalog change, so that the role's next statement looks everything up
+-- again (the INSERT above was planned, and looked up, as the superuser).
+CREATE FUNCTION spv_touch() RETURNS int LANGUAGE sql AS 'SELECT 1';
 SET ROLE regress_spv_nousage;
 SELECT 1 AS one;
 SELECT count(*) FROM spv_plain;
 RESET ROLE;
 DROP TABLE spv_plain;
+DROP FUNCTION spv_touch();
 DROP EXTENSION quarry_pgvector;
 DROP EXTENSION vector;
 DROP SCHEMA spv_private;

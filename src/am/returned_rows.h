@@ -9,7 +9,7 @@
 //
 // A scan registers at each rescan, with its index and its query's identity
 // (a tag and bytes: quarry_bm25 the parsed flag and the query text,
-// quarry_hnsw the strategy and the query vector's bytes), copied in `owner`'s
+// quarry_hnsw the metric and the query vector's bytes), copied in `owner`'s
 // memory; it is forgotten when `owner` (the scan's memory context) is reset
 // or deleted, on every path. Eight scans at a time; more compute.
 #pragma once
