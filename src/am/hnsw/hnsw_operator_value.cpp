@@ -42,9 +42,9 @@ IsOrderingFunction(IndexScanDesc scan)
 }
 
 OperatorValue *
-BeginOperatorValue(IndexScanDesc scan, const DiskGraph &graph, mem::ScanArena &arena)
+BeginOperatorValue(IndexScanDesc scan, const DiskGraph &graph, mem::ScanArena &arena,
+				   quarry::hnsw::InputFormat format)
 {
-	const quarry::hnsw::InputFormat format = OpclassFormat(scan->indexRelation);
 	if (format == quarry::hnsw::InputFormat::kRealArray || graph.storage() != quarry::hnsw::Storage::kFull ||
 		graph.metric() == quarry::hnsw::Metric::kCosine || graph.dims() == 0 || scan->numberOfOrderBys != 1 ||
 		!IsOrderingFunction(scan))

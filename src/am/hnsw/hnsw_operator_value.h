@@ -19,6 +19,7 @@
 #pragma once
 
 #include "am/hnsw/hnsw_disk_graph.h"
+#include "hnsw/vector_formats.h"
 
 extern "C" {
 #include "access/relscan.h"
@@ -28,11 +29,12 @@ namespace quarry::am::hnsw {
 
 struct OperatorValue;
 
-/// The state for `scan` of an index of `graph` whose values the scan can
-/// give as pgvector's operator computes them (a pgvector type, storage
-/// 'full', not cosine), in `arena` (for one rescan); nullptr for any other
-/// index.
-OperatorValue *BeginOperatorValue(IndexScanDesc scan, const DiskGraph &graph, mem::ScanArena &arena);
+/// The state for `scan` of an index of `graph`, whose opclass reads values
+/// of `format`, if the scan can give them as pgvector's operator computes
+/// them (a pgvector type, storage 'full', not cosine), in `arena` (for one
+/// rescan); nullptr for any other index.
+OperatorValue *BeginOperatorValue(IndexScanDesc scan, const DiskGraph &graph, mem::ScanArena &arena,
+								  quarry::hnsw::InputFormat format);
 
 /// pgvector's operator on the vector of `node`, which holds the row at heap
 /// TID `tid` (pg::PackTid), and the scan's query, into *out. False when it

@@ -81,6 +81,7 @@ struct ScanState {
 	float *query;
 	bool query_null; // a NULL query, or a zero one under cosine (query_nan)
 	bool query_nan;	 // a zero query under cosine: every distance is NaN
+	quarry::hnsw::InputFormat format; // the opclass's, read by SetQuery for a non-NULL query
 	bool searched;
 	quarry::hnsw::VisitedMap *visited;
 	ArenaVector<Candidate> *results;
@@ -382,6 +383,7 @@ SetQuery(IndexScanDesc scan, ScanState *s)
 	if (key->sk_flags & SK_ISNULL)
 		return;
 	const quarry::hnsw::InputFormat format = OpclassFormat(scan->indexRelation);
+	s->format = format;
 	VectorArg v = DatumGetVector(key->sk_argument, format);
 	const MetaPage &meta = s->graph->meta();
 	if (meta.dims != 0 && static_cast<uint32_t>(v.dims) != meta.dims)
@@ -669,9 +671,10 @@ Rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norder
 	SetQuery(scan, s);
 	// pgvector's types: only the values pgvector's operator gives, and only
 	// where the scan can compute them from the index (hnsw_operator_value.h).
-	const bool pgvector = OpclassFormat(scan->indexRelation) != quarry::hnsw::InputFormat::kRealArray;
-	if (pgvector && scan->numberOfOrderBys > 0 && !s->query_null)
-		s->operator_value = BeginOperatorValue(scan, *s->graph, *s->arena);
+	// (A non-NULL query: SetQuery read the opclass's format.)
+	const bool pgvector = !s->query_null && s->format != quarry::hnsw::InputFormat::kRealArray;
+	if (pgvector && scan->numberOfOrderBys > 0)
+		s->operator_value = BeginOperatorValue(scan, *s->graph, *s->arena, s->format);
 	// A compressed index reranked by PostgreSQL returns lower bounds, not the
 	// operator's value: quarry_hnsw_scored must compute the distance itself.
 	if (scan->numberOfOrderBys > 0 && !s->query_null && !ReturnsLowerBounds(s) &&
@@ -704,13 +707,13 @@ ComputeRowValue(void *scan_state, double *out)
 // Notes the distance of the row GetTuple returns for the projection: the
 // operator's value, exactly; NULL for a NULL vector (every operator is
 // strict). On pgvector's types, computed only if the projection asks for it
-// (ComputeRowValue). Nothing (the projection computes) for a NaN bound, or
-// a pgvector row the scan has no node of.
+// (ComputeRowValue, which declines a row the scan has no node of). Nothing
+// (the projection computes) for a NaN bound.
 void
 NoteValue(IndexScanDesc scan, ScanState *s, bool nan_bound)
 {
 	const bool null = scan->xs_orderbynulls[0];
-	if (nan_bound || (s->operator_value != nullptr && !null && s->row_node == quarry::hnsw::kInvalidNode))
+	if (nan_bound)
 		am::ForgetReturnedRow(s->returned_row);
 	else if (s->operator_value != nullptr && !null)
 		am::NoteReturnedRowLazily(s->returned_row, &scan->xs_heaptid, ComputeRowValue, s);
