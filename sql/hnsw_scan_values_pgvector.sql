@@ -1,11 +1,13 @@
--- Distances from the scan on pgvector's types: for <->, <#> and <+> on a
--- vector or halfvec column (quarry_pgvector's opclasses, storage 'full') the
--- projection takes each returned row's distance from the scan
--- (quarry_hnsw_scored), which computes it with pgvector's own operator
--- function on the row's vector as the index holds it, instead of detoasting
--- the row's vector. The reference is pgvector's operator on a sequential
--- scan: equal to the last bit. quarry's own kernels are not (checked first),
--- so a scan that gave its own distance would fail here. Needs pgvector.
+-- Distances from the scan on pgvector's types: on a vector or halfvec column
+-- (quarry_pgvector's opclasses) the projection takes each returned row's
+-- distance from the scan (quarry_hnsw_scored), which computes it with
+-- pgvector's own operator function: for <->, <#> and <+> with storage 'full'
+-- on the row's vector as the index holds it, instead of detoasting the row's
+-- vector; with storage 'sq8' / 'sq4' (every operator) on the row's vector
+-- the rerank read from the table anyway. The reference is pgvector's
+-- operator on a sequential scan: equal to the last bit. quarry's own kernels
+-- are not (checked first), so a scan that gave its own distance would fail
+-- here. Needs pgvector.
 CREATE EXTENSION vector;
 CREATE EXTENSION quarry_pgvector;
 SET client_min_messages = warning;
@@ -30,7 +32,8 @@ FROM (SELECT i, array_agg(random() * 2 - 1 ORDER BY d) AS a
 SELECT count(*) AS pairs,
        count(*) FILTER (WHERE quarry_l2_distance(p.v::real[], q.v::real[]) <> (p.v <-> q.v)) > 100 AS l2_differs,
        count(*) FILTER (WHERE quarry_negative_inner_product(p.v::real[], q.v::real[]) <> (p.v <#> q.v)) > 100 AS ip_differs,
-       count(*) FILTER (WHERE quarry_l1_distance(p.v::real[], q.v::real[]) <> (p.v <+> q.v)) > 100 AS l1_differs
+       count(*) FILTER (WHERE quarry_l1_distance(p.v::real[], q.v::real[]) <> (p.v <+> q.v)) > 100 AS l1_differs,
+       count(*) FILTER (WHERE quarry_cosine_distance(p.v::real[], q.v::real[]) <> (p.v <=> q.v)) > 100 AS cosine_differs
 FROM spv p, spq q WHERE p.v IS NOT NULL;
 
 -- For one column, operator class and operator: builds the index and, for
@@ -108,12 +111,17 @@ SELECT 'vector l1' AS opclass, * FROM spv_check('v', 'quarry_vector_l1_ops', '<+
 SELECT 'halfvec l2' AS opclass, * FROM spv_check('h', 'quarry_halfvec_l2_ops', '<->', 1);
 SELECT 'halfvec ip' AS opclass, * FROM spv_check('h', 'quarry_halfvec_ip_ops', '<#>', 2);
 SELECT 'halfvec l1' AS opclass, * FROM spv_check('h', 'quarry_halfvec_l1_ops', '<+>', 4);
--- Cosine indexes hold normalised vectors, and compressed ones codes: the
--- projection computes with pgvector's operator, as without quarry (cosine:
--- the operator stays; sq8: quarry_hnsw_scored calls it), the values are
--- pgvector's either way.
-SELECT 'vector cosine' AS opclass, * FROM spv_check('v', 'quarry_vector_cosine_ops', '<=>', 3);
+-- Compressed layouts: the rerank reads each candidate's row from the table
+-- and computes pgvector's value on it, for every operator and both types.
 SELECT 'vector l2 sq8' AS opclass, * FROM spv_check('v', 'quarry_vector_l2_ops', '<->', 1, 'WITH (storage = sq8)');
+SELECT 'vector cosine sq8' AS opclass, * FROM spv_check('v', 'quarry_vector_cosine_ops', '<=>', 3, 'WITH (storage = sq8)');
+SELECT 'vector l1 sq4' AS opclass, * FROM spv_check('v', 'quarry_vector_l1_ops', '<+>', 4, 'WITH (storage = sq4)');
+SELECT 'halfvec ip sq8' AS opclass, * FROM spv_check('h', 'quarry_halfvec_ip_ops', '<#>', 2, 'WITH (storage = sq8)');
+SELECT 'halfvec cosine sq4' AS opclass, * FROM spv_check('h', 'quarry_halfvec_cosine_ops', '<=>', 3, 'WITH (storage = sq4)');
+-- A cosine index with storage 'full' holds normalised vectors, not the
+-- row's: quarry_hnsw_scored calls pgvector's operator (from_scan f), as the
+-- projection would have; the values are pgvector's either way.
+SELECT 'vector cosine' AS opclass, * FROM spv_check('v', 'quarry_vector_cosine_ops', '<=>', 3);
 
 -- The rows whose vector is NULL come last, with a NULL distance.
 CREATE INDEX spv_idx ON spv USING quarry_hnsw (v quarry_vector_l2_ops);
@@ -190,6 +198,69 @@ FETCH 1 FROM probes \g /dev/null
 SELECT quarry_hnsw_scored(:'tid', (SELECT v FROM spv WHERE id = :id % 1500 + 1), (SELECT v FROM spq WHERE qid = 3), 'spv_idx', 1)
      = ((SELECT v FROM spv WHERE id = :id % 1500 + 1) <-> (SELECT v FROM spq WHERE qid = 3)) AS computed_after_rescan;
 ROLLBACK;
+
+-- The same with storage 'sq8': the values come from the rerank, which reads
+-- each candidate's row from the table. The rows whose vector is NULL come
+-- last with a NULL distance; row 5 and its copies (one node and its chain)
+-- each with its own row's value; two parameters, equal and different; a
+-- restart with a NULL query leaves nothing behind.
+DROP INDEX spv_idx;
+CREATE INDEX spv_idx ON spv USING quarry_hnsw (v quarry_vector_l2_ops) WITH (storage = sq8);
+SELECT id, d FROM (SELECT id, v <-> (SELECT v FROM spq WHERE qid = 1) AS d FROM spv
+                   ORDER BY v <-> (SELECT v FROM spq WHERE qid = 1)) s WHERE d IS NULL ORDER BY id;
+SELECT count(*) AS rows, count(*) FILTER (WHERE id IN (5, 2001, 2002, 2003)) AS row_5_and_copies,
+       count(*) FILTER (WHERE s.d = (t.v <-> :'near5') AND s.d > 0) AS equal
+FROM (SELECT id, v <-> :'near5' AS d FROM spv ORDER BY v <-> :'near5' LIMIT 10) s JOIN spv t USING (id);
+SET plan_cache_mode = force_generic_plan;
+CREATE TEMP TABLE sq8_same AS EXECUTE spv_two(:'q2', :'q2');
+CREATE TEMP TABLE sq8_different AS EXECUTE spv_two(:'q3', :'q2');
+RESET plan_cache_mode;
+SELECT (SELECT count(*) FROM sq8_same) AS rows,
+       (SELECT count(*) FILTER (WHERE n.d = (s.v <-> :'q2')) FROM sq8_same n JOIN spv s USING (id)) AS same_equal,
+       (SELECT count(*) FILTER (WHERE n.d = (s.v <-> :'q3')) FROM sq8_different n JOIN spv s USING (id)) AS different_equal;
+BEGIN;
+DECLARE copies_cursor CURSOR FOR SELECT ctid AS tid, id FROM spv ORDER BY v <-> :'near5';
+FETCH 1 FROM copies_cursor \g /dev/null
+FETCH 1 FROM copies_cursor \gset
+SELECT :id IN (5, 2001, 2002, 2003) AS a_copy,
+       quarry_hnsw_scored(:'tid', (SELECT v FROM spv WHERE id = 1), :'near5', 'spv_idx', 1)
+     = ((SELECT v FROM spv WHERE id = :id) <-> :'near5') AS from_the_scan;
+DECLARE probes CURSOR FOR
+SELECT s.tid, s.id FROM (VALUES (1, (SELECT v FROM spq WHERE qid = 3)), (2, NULL)) p(n, q),
+    LATERAL (SELECT ctid AS tid, id FROM spv ORDER BY v <-> p.q LIMIT 1) s;
+FETCH 1 FROM probes \gset
+FETCH 1 FROM probes \g /dev/null
+SELECT quarry_hnsw_scored(:'tid', (SELECT v FROM spv WHERE id = :id % 1500 + 1), (SELECT v FROM spq WHERE qid = 3), 'spv_idx', 1)
+     = ((SELECT v FROM spv WHERE id = :id % 1500 + 1) <-> (SELECT v FROM spq WHERE qid = 3)) AS computed_after_rescan;
+ROLLBACK;
+-- A compressed index on an expression has no column to rerank from: its scan
+-- returns lower bounds (PostgreSQL reranks) and gives no values; the
+-- function computes pgvector's operator on what it is passed.
+DROP INDEX spv_idx;
+CREATE INDEX spv_idx ON spv USING quarry_hnsw ((l2_normalize(v)) quarry_vector_l2_ops) WITH (storage = sq8);
+CREATE FUNCTION spv_plan_has(query text, pattern text) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE line text;
+BEGIN
+    FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || query LOOP
+        IF line LIKE pattern THEN RETURN true; END IF;
+    END LOOP;
+    RETURN false;
+END $$;
+SELECT spv_plan_has(q, '%Index Scan using spv_idx%') AS index_scan,
+       spv_plan_has(q, '%Output: %quarry_hnsw_scored(%ctid, l2_normalize(%') AS rewritten
+FROM (VALUES ('SELECT id, l2_normalize(v) <-> (SELECT v FROM spq WHERE qid = 4) AS d FROM spv '
+              'ORDER BY l2_normalize(v) <-> (SELECT v FROM spq WHERE qid = 4) LIMIT 50')) v(q);
+CREATE TEMP TABLE expr_rows AS
+SELECT id, l2_normalize(v) <-> (SELECT v FROM spq WHERE qid = 4) AS d FROM spv
+ORDER BY l2_normalize(v) <-> (SELECT v FROM spq WHERE qid = 4) LIMIT 50;
+SELECT count(*) AS rows, count(*) FILTER (WHERE e.d = (l2_normalize(s.v) <-> (SELECT v FROM spq WHERE qid = 4))) AS equal
+FROM expr_rows e JOIN spv s USING (id);
+BEGIN;
+DECLARE expr_cursor CURSOR FOR SELECT ctid AS tid, id FROM spv ORDER BY l2_normalize(v) <-> (SELECT v FROM spq WHERE qid = 4);
+FETCH 1 FROM expr_cursor \gset
+SELECT quarry_hnsw_scored(:'tid', (SELECT v FROM spv WHERE id = :id % 1500 + 1), (SELECT v FROM spq WHERE qid = 4), 'spv_idx', 1)
+     = ((SELECT v FROM spv WHERE id = :id % 1500 + 1) <-> (SELECT v FROM spq WHERE qid = 4)) AS computed;
+ROLLBACK;
 RESET enable_seqscan;
 
 -- Called directly: pgvector's operator of the metric on the values given.
@@ -201,7 +272,7 @@ SELECT quarry_hnsw_scored('(0,1)', '[1,2]'::vector, '[1,3,4]', 'spv_idx', 1);
 SELECT quarry_hnsw_scored('(0,1)', '[1,2]'::vector, '[1,3]', 'spv_idx', 0);
 
 DROP TABLE spv, spq;
-DROP FUNCTION spv_check;
+DROP FUNCTION spv_check, spv_plan_has;
 DROP EXTENSION quarry_pgvector;
 DROP EXTENSION vector;
 

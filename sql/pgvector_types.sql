@@ -88,8 +88,9 @@ FROM (VALUES ('v', 'quarry_vector_l2_ops', '<->'), ('v', 'quarry_vector_ip_ops',
              ('h', 'quarry_halfvec_cosine_ops', '<=>'), ('h', 'quarry_halfvec_l1_ops', '<+>')) c(col, opclass, op),
      LATERAL pv_check(c.col, c.opclass, c.op) r;
 
--- The index's opclasses are sound, and the plan keeps pgvector's operator in
--- the projection (its value is pgvector's own).
+-- The index's opclasses are sound, and the projection's distance is
+-- pgvector's own: quarry_hnsw_scored, which for a cosine index with storage
+-- 'full' (normalised vectors in the index) calls pgvector's operator.
 SELECT opcname, amvalidate(oid) FROM pg_opclass
 WHERE opcname LIKE 'quarry\_vector\_%' OR opcname LIKE 'quarry\_halfvec\_%' ORDER BY 1;
 CREATE INDEX pv_v_cos ON pv USING quarry_hnsw (v quarry_vector_cosine_ops);

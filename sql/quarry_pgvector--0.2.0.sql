@@ -38,11 +38,12 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 --   distance, <+> L1;
 -- * quarry_hnsw_scored(tid, type, type, regclass, int4): what the planner puts
 --   in an ordered quarry_hnsw scan's projection in place of pgvector's <->,
---   <#> and <+> (quarry.so's planner hook): the distance of the row the scan
---   just returned, computed by pgvector's own operator function on the row's
---   vector as the index holds it (no detoasting of the row's vector), else
---   pgvector's operator on the two values; the same value either way. (Not
---   <=>: a cosine index holds normalised vectors.)
+--   <#>, <=> and <+> (quarry.so's planner hook): the distance of the row the
+--   scan just returned, computed by pgvector's own operator function on the
+--   row's vector as the index holds it (storage 'full', not <=>: a cosine
+--   index holds normalised vectors) or as the rerank of a compressed index
+--   read it (no second detoasting of the row's vector), else pgvector's
+--   operator on the two values; the same value either way.
 DO $$
 DECLARE
     vector_schema pg_catalog.name := (

@@ -11,13 +11,13 @@
 //                 (and <#>, <=>, <+>; a 784-d vector compressed in the row
 //                 cost a third of a top-100 query to decompress and compare
 //                 again). On pgvector's vector and halfvec (quarry_pgvector's
-//                 opclasses) the same for <->, <#> and <+>: the scan gives
-//                 pgvector's own value, computed by pgvector's operator
-//                 function on the row's vector rebuilt from the index
-//                 (am/hnsw/hnsw_operator_value.h); not for <=>, whose index
-//                 holds normalised vectors, nor for a compressed index,
-//                 whose scan has no exact value: the function then calls
-//                 pgvector's operator, as the projection did
+//                 opclasses) the same: the scan gives pgvector's own value,
+//                 computed by pgvector's operator function on the row's
+//                 vector rebuilt from the index (storage 'full', not <=>,
+//                 whose index holds normalised vectors:
+//                 am/hnsw/hnsw_operator_value.h) or read by the rerank of a
+//                 compressed index (am/hnsw/hnsw_rerank.h); otherwise the
+//                 function calls pgvector's operator, as the projection did
 //
 // Before that, at the top of a plain `SELECT id ... ORDER BY v <-> q LIMIT k`
 // (Limit over the scan), the ORDER BY expression PostgreSQL keeps in the
@@ -66,8 +66,8 @@ struct ScanValueFunctions {
 	Oid hnsw_ops[4]; // <->, <#>, <=>, <+> on real[]: metrics 1, 2, 3, 4 (InvalidOid: an install without <+>)
 	Oid hnsw_scored_fn;
 	// pgvector's vector and halfvec (InvalidOid without pgvector or
-	// quarry_pgvector): the types, their <->, <#>, <+> (metrics 1, 2, 4; not
-	// <=>, see above), quarry_pgvector's quarry_hnsw_scored on each.
+	// quarry_pgvector): the types, their <->, <#>, <=>, <+> (metrics 1 to 4),
+	// quarry_pgvector's quarry_hnsw_scored on each.
 	Oid pgvector_types[2];
 	Oid pgvector_ops[2][4];
 	Oid pgvector_scored_fn[2];
@@ -268,7 +268,7 @@ LookUpPgvector(ScanValueFunctions *fns)
 	if (types_schema == InvalidOid || functions_schema == InvalidOid)
 		return;
 	const char *types[2] = {"vector", "halfvec"};
-	const char *ops[4] = {"<->", "<#>", nullptr, "<+>"}; // not <=> (see the top of this file)
+	const char *ops[4] = {"<->", "<#>", "<=>", "<+>"};
 	for (int i = 0; i < 2; i++)
 	{
 		const Oid type = pg::TypeInSchema(types_schema, types[i]);
@@ -276,7 +276,7 @@ LookUpPgvector(ScanValueFunctions *fns)
 			continue;
 		fns->pgvector_types[i] = type;
 		for (int m = 0; m < 4; m++)
-			fns->pgvector_ops[i][m] = ops[m] == nullptr ? InvalidOid : pg::OperatorInSchema(types_schema, ops[m], type, type);
+			fns->pgvector_ops[i][m] = pg::OperatorInSchema(types_schema, ops[m], type, type);
 		const Oid args[5] = {TIDOID, type, type, REGCLASSOID, INT4OID};
 		fns->pgvector_scored_fn[i] = pg::FunctionInSchema(functions_schema, "quarry_hnsw_scored", args);
 	}

@@ -41,16 +41,26 @@ IsOrderingFunction(IndexScanDesc scan)
 	return op != InvalidOid && get_opcode(op) == function;
 }
 
+ScanKey
+PgvectorOrderingKey(IndexScanDesc scan, quarry::hnsw::InputFormat format)
+{
+	if (format == quarry::hnsw::InputFormat::kRealArray || scan->numberOfOrderBys != 1 || !IsOrderingFunction(scan))
+		return nullptr;
+	return &scan->orderByData[0];
+}
+
 OperatorValue *
 BeginOperatorValue(IndexScanDesc scan, const DiskGraph &graph, mem::ScanArena &arena,
 				   quarry::hnsw::InputFormat format)
 {
-	if (format == quarry::hnsw::InputFormat::kRealArray || graph.storage() != quarry::hnsw::Storage::kFull ||
-		graph.metric() == quarry::hnsw::Metric::kCosine || graph.dims() == 0 || scan->numberOfOrderBys != 1 ||
-		!IsOrderingFunction(scan))
+	if (graph.storage() != quarry::hnsw::Storage::kFull || graph.metric() == quarry::hnsw::Metric::kCosine ||
+		graph.dims() == 0)
+		return nullptr;
+	const ScanKey key = PgvectorOrderingKey(scan, format);
+	if (key == nullptr)
 		return nullptr;
 	auto *state = arena.Make<OperatorValue>();
-	state->key = &scan->orderByData[0];
+	state->key = key;
 	state->format = format;
 	state->dims = graph.dims();
 	state->floats = arena.MakeArray<float>(state->dims);

@@ -29,6 +29,12 @@ namespace quarry::am::hnsw {
 
 struct OperatorValue;
 
+/// The scan's ORDER BY key when its function is pgvector's operator of the
+/// index's opclass (the executor's keys carry it; quarry's hybrid scan builds
+/// one without), on an opclass reading `format` (a pgvector type): the key
+/// whose function computes the values the scan gives; else nullptr.
+ScanKey PgvectorOrderingKey(IndexScanDesc scan, quarry::hnsw::InputFormat format);
+
 /// The state for `scan` of an index of `graph`, whose opclass reads values
 /// of `format`, if the scan can give them as pgvector's operator computes
 /// them (a pgvector type, storage 'full', not cosine), in `arena` (for one

@@ -438,8 +438,8 @@ QUARRY_FUNCTION(quarry_hnsw_halfvec_format)
 // and halfvec (quarry_pgvector): as on real[], the distance the scan ordered
 // the row by when the row is the one it returned last, which for pgvector's
 // types the scan computed with pgvector's own operator function
-// (hnsw_operator_value.h), else pgvector's operator of `metric` on the two
-// values. The same value either way, to the last bit.
+// (hnsw_operator_value.h; hnsw_rerank.h), else pgvector's operator of
+// `metric` on the two values. The same value either way, to the last bit.
 QUARRY_FUNCTION(quarry_hnsw_scored_pgvector)
 {
 	return quarry::pg::Boundary("quarry_hnsw_scored", [&]() -> Datum {

@@ -31,10 +31,12 @@ BeginHeapVectors(HeapVectors *h, Relation heap, Relation index, quarry::hnsw::Me
 	h->metric = metric;
 	h->dims = dims;
 	h->scratch = static_cast<float *>(palloc(sizeof(float) * dims));
+	h->value_key = nullptr;
 }
 
 bool
-ExactDistance(HeapVectors *h, uint64_t tid, Snapshot snapshot, const float *query, float *distance)
+ExactDistance(HeapVectors *h, uint64_t tid, Snapshot snapshot, const float *query, float *distance,
+			  double *value)
 {
 	ItemPointerData heap_tid;
 	pg::UnpackTid(tid, &heap_tid);
@@ -43,11 +45,14 @@ ExactDistance(HeapVectors *h, uint64_t tid, Snapshot snapshot, const float *quer
 	if (!table_index_fetch_tuple(h->fetch, &heap_tid, snapshot, h->slot, &call_again, &all_dead))
 		return false;
 	bool isnull;
-	Datum value = slot_getattr(h->slot, h->column, &isnull);
+	const Datum column = slot_getattr(h->slot, h->column, &isnull);
 	if (isnull)
 		return false;
 	MemoryContext old = MemoryContextSwitchTo(h->batch_context);
-	const VectorArg v = DatumGetVector(value, h->format);
+	// Detoasted once, for the kernels and for the key's function alike.
+	const Datum row = h->format == quarry::hnsw::InputFormat::kRealArray ? column
+																		 : PointerGetDatum(PG_DETOAST_DATUM(column));
+	const VectorArg v = DatumGetVector(row, h->format);
 	MemoryContextSwitchTo(old);
 	if (static_cast<uint32_t>(v.dims) != h->dims)
 		pg::ThrowError(ERRCODE_DATA_CORRUPTED, "the row at (%u,%u) has a vector of %d dimensions, but the index has %u",
@@ -56,6 +61,14 @@ ExactDistance(HeapVectors *h, uint64_t tid, Snapshot snapshot, const float *quer
 	// row's vector (normalised under cosine) against the query's.
 	PrepareIndexVector(v, h->metric, h->scratch);
 	*distance = quarry::hnsw::InternalDistance(quarry::hnsw::BestKernels(), h->metric, query, h->scratch, h->dims);
+	if (h->value_key != nullptr)
+	{
+		// ORDER BY column <op> query: the column's value is the left argument.
+		old = MemoryContextSwitchTo(h->batch_context);
+		*value = DatumGetFloat8(
+			FunctionCall2Coll(&h->value_key->sk_func, h->value_key->sk_collation, row, h->value_key->sk_argument));
+		MemoryContextSwitchTo(old);
+	}
 	MemoryContextReset(h->batch_context);
 	return true;
 }

@@ -55,10 +55,12 @@ struct Bounded {
 	bool operator<(const Bounded &o) const { return bound < o.bound || (bound == o.bound && candidate.id < o.candidate.id); }
 };
 
-/// A reranked row: its exact distance and heap TID.
+/// A reranked row: its exact distance and heap TID, and on pgvector's types
+/// pgvector's value of the operator (HeapVectors::value_key).
 struct Reranked {
 	float distance;
 	uint64_t tid;
+	double value;
 	bool operator>(const Reranked &o) const { return distance > o.distance || (distance == o.distance && tid > o.tid); }
 };
 
@@ -75,6 +77,13 @@ struct ScanState {
 	OperatorValue *operator_value;
 	uint32_t row_node;
 	uint64_t row_tid;
+	// The value pgvector's operator gave the row returned last, when the
+	// rerank computed it (row_value_set; HeapVectors::value_key).
+	double row_value;
+	bool row_value_set;
+	// A pgvector type whose values the projection takes from the scan: it
+	// is never given one of quarry's kernels (the last bits differ).
+	bool pgvector_values;
 	mem::ScanArena *arena;
 	// Reset by every rescan (all in the arena):
 	DiskGraph *graph;
@@ -481,11 +490,12 @@ void
 AddReranked(ScanState *s, uint64_t tid, float approximate)
 {
 	float distance;
+	double value = 0;
 	s->rows_read++;
-	if (!ExactDistance(s->heap, tid, s->snapshot, s->query, &distance))
+	if (!ExactDistance(s->heap, tid, s->snapshot, s->query, &distance, &value))
 		return;
 	s->rerank_slack = std::max(s->rerank_slack, approximate - distance);
-	s->reranked->push_back(Reranked{distance, tid});
+	s->reranked->push_back(Reranked{distance, tid, value});
 	std::push_heap(s->reranked->begin(), s->reranked->end(), std::greater<>{});
 }
 
@@ -567,6 +577,8 @@ NextRerankedRow(IndexScanDesc scan, ScanState *s)
 			}
 			s->last_distance = r.distance;
 			ReturnRow(scan, s, quarry::hnsw::kInvalidNode, r.tid, r.distance);
+			s->row_value = r.value;
+			s->row_value_set = s->heap->value_key != nullptr;
 			return true;
 		}
 		if (s->bounded_next < s->bounded->size())
@@ -659,6 +671,7 @@ Rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norder
 	s->returned_row = nullptr;
 	s->operator_value = nullptr;
 	s->row_node = quarry::hnsw::kInvalidNode;
+	s->row_value_set = false;
 	MemoryContext old = MemoryContextSwitchTo(s->context);
 	ResetScan(scan, s);
 	if (s->heap == nullptr && s->graph->storage() != quarry::hnsw::Storage::kFull && s->graph->meta().dims != 0 &&
@@ -670,15 +683,20 @@ Rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norder
 	s->snapshot = scan->xs_snapshot;
 	SetQuery(scan, s);
 	// pgvector's types: only the values pgvector's operator gives, and only
-	// where the scan can compute them from the index (hnsw_operator_value.h).
-	// (A non-NULL query: SetQuery read the opclass's format.)
+	// where the scan can compute them: from the index (full layout, not
+	// cosine: hnsw_operator_value.h) or from the row its rerank reads
+	// (compressed layouts, any metric: hnsw_rerank.h). (A non-NULL query:
+	// SetQuery read the opclass's format.)
 	const bool pgvector = !s->query_null && s->format != quarry::hnsw::InputFormat::kRealArray;
-	if (pgvector && scan->numberOfOrderBys > 0)
+	if (s->heap != nullptr)
+		s->heap->value_key = pgvector ? PgvectorOrderingKey(scan, s->format) : nullptr;
+	else if (pgvector && scan->numberOfOrderBys > 0)
 		s->operator_value = BeginOperatorValue(scan, *s->graph, *s->arena, s->format);
+	s->pgvector_values =
+		pgvector && (s->operator_value != nullptr || (s->heap != nullptr && s->heap->value_key != nullptr));
 	// A compressed index reranked by PostgreSQL returns lower bounds, not the
 	// operator's value: quarry_hnsw_scored must compute the distance itself.
-	if (scan->numberOfOrderBys > 0 && !s->query_null && !ReturnsLowerBounds(s) &&
-		(!pgvector || s->operator_value != nullptr))
+	if (scan->numberOfOrderBys > 0 && !s->query_null && !ReturnsLowerBounds(s) && (!pgvector || s->pgvector_values))
 	{
 		// The projection takes each returned row's distance from here
 		// (quarry_hnsw_scored): the query's bytes identify it.
@@ -687,6 +705,8 @@ Rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norder
 												  static_cast<uint32_t>(s->graph->metric()),
 												  {VARDATA_ANY(query), VARSIZE_ANY_EXHDR(query)});
 	}
+	if (s->returned_row == nullptr && s->heap != nullptr)
+		s->heap->value_key = nullptr; // nobody to give the values to
 	MemoryContextSwitchTo(old);
 }
 
@@ -706,15 +726,18 @@ ComputeRowValue(void *scan_state, double *out)
 
 // Notes the distance of the row GetTuple returns for the projection: the
 // operator's value, exactly; NULL for a NULL vector (every operator is
-// strict). On pgvector's types, computed only if the projection asks for it
-// (ComputeRowValue, which declines a row the scan has no node of). Nothing
-// (the projection computes) for a NaN bound.
+// strict). On pgvector's types, pgvector's value: the rerank's, or computed
+// from the row's node only if the projection asks for it (ComputeRowValue,
+// which declines a row the scan has no node of); never the scan's own
+// distance. Nothing (the projection computes) for a NaN bound.
 void
 NoteValue(IndexScanDesc scan, ScanState *s, bool nan_bound)
 {
 	const bool null = scan->xs_orderbynulls[0];
-	if (nan_bound)
+	if (nan_bound || (s->pgvector_values && !null && !s->row_value_set && s->operator_value == nullptr))
 		am::ForgetReturnedRow(s->returned_row);
+	else if (s->row_value_set && !null)
+		am::NoteReturnedRow(s->returned_row, &scan->xs_heaptid, s->row_value, false);
 	else if (s->operator_value != nullptr && !null)
 		am::NoteReturnedRowLazily(s->returned_row, &scan->xs_heaptid, ComputeRowValue, s);
 	else
@@ -732,6 +755,7 @@ GetTuple(IndexScanDesc scan, ScanDirection direction)
 	scan->xs_recheck = false;
 	MemoryContext old = MemoryContextSwitchTo(s->context);
 	s->row_node = quarry::hnsw::kInvalidNode;
+	s->row_value_set = false;
 	bool found = NextRow(scan, s);
 	MemoryContextSwitchTo(old);
 	// Compressed layouts: the distances are lower bounds of the exact ones,
