@@ -58,9 +58,24 @@ SELECT id, (title, body) <@> $1 AS score FROM fdocs ORDER BY (title, body) <@> $
 EXPLAIN (COSTS OFF) EXECUTE ranked('text');
 PREPARE matching(quarry_query) AS SELECT count(*) FROM fdocs WHERE (title, body) @@@ $1;
 EXPLAIN (COSTS OFF) EXECUTE matching('text');
+-- Two parameters of one value, as drivers send them: the SELECT list's
+-- expression becomes quarry_bm25_scored too, and its scores are the ones
+-- computed without the index.
+PREPARE ranked_two(quarry_query, quarry_query) AS
+SELECT id, (title, body) <@> $1 AS score FROM fdocs ORDER BY (title, body) <@> $2 LIMIT 10;
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE ranked_two('text', 'text');
+CREATE TEMP TABLE two_rows AS EXECUTE ranked_two('text 7', 'text 7');
 DEALLOCATE ranked;
 DEALLOCATE matching;
+DEALLOCATE ranked_two;
 RESET plan_cache_mode;
+SET enable_indexscan = off;
+SET enable_bitmapscan = off;
+SELECT count(*) AS rows, count(*) FILTER (WHERE t.score = ((f.title, f.body) <@> quarry_query('text 7', 'fdocs_fields'))) AS equal
+FROM two_rows t JOIN fdocs f USING (id);
+RESET enable_indexscan;
+RESET enable_bitmapscan;
+DROP TABLE two_rows;
 
 -- Through a view (renamed columns), and in a join.
 CREATE VIEW fdocs_view AS SELECT id, category, title AS headline, body AS content FROM fdocs WHERE category = 'blog';

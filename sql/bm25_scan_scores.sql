@@ -52,10 +52,10 @@ SET plan_cache_mode = force_generic_plan;
 CREATE TEMP TABLE prepared_rows AS EXECUTE ranked('harpoon captain');
 INSERT INTO shapes SELECT 'prepared', 'harpoon captain', row_number() OVER (), id, s FROM prepared_rows;
 -- Two parameters (`body <@> $1 AS s ... ORDER BY body <@> $2`, as drivers
--- send one value twice): only the ORDER BY expression takes the scan's
--- function (a quarry_query's text does not say which statistics it scores
--- with, so another expression is not assumed to be the scan's); the SELECT
--- list computes its own query's score, whatever it is.
+-- send one value twice): both expressions become quarry_bm25_scored; the
+-- SELECT list's takes the scan's score only when its query is the scan's
+-- (index, text, syntax and the statistics it carries), else computes its own
+-- query's score: another text, or the same text with other statistics.
 PREPARE ranked_two(quarry_query, quarry_query) AS
 SELECT id, body <@> $1 AS s FROM long_docs ORDER BY body <@> $2 LIMIT 8;
 EXPLAIN (VERBOSE, COSTS OFF) EXECUTE ranked_two('harpoon captain', 'harpoon captain');
@@ -116,6 +116,35 @@ FROM (SELECT id, quarry_bm25_score(body, 'harpoon whale ship') AS s FROM long_do
       ORDER BY body <@> 'harpoon whale ship' LIMIT 20) x;
 CREATE TEMP TABLE m2 AS SELECT * FROM quarry_memory_stats();
 SELECT m2.scan_arenas_created - m1.scan_arenas_created AS arenas FROM m1, m2;
+-- Two parameters of one value (generic plan): the SELECT list's scores come
+-- from the scan too, no arena but the scan's; with another text in the
+-- SELECT list they are computed, as above.
+SET plan_cache_mode = force_generic_plan;
+CREATE TEMP TABLE two_same_rows AS EXECUTE ranked_two('harpoon whale ship', 'harpoon whale ship');
+CREATE TEMP TABLE m3 AS SELECT * FROM quarry_memory_stats();
+CREATE TEMP TABLE two_different_rows AS EXECUTE ranked_two('harpoon whale', 'harpoon whale ship');
+CREATE TEMP TABLE m4 AS SELECT * FROM quarry_memory_stats();
+-- The scan's query carries statistics (the doubled ones): a SELECT list
+-- without them computes its own score, with the index's statistics; one
+-- with the same statistics takes the scan's.
+CREATE TEMP TABLE stats_plain_rows AS EXECUTE ranked_two('harpoon captain', :'doubled');
+CREATE TEMP TABLE m5 AS SELECT * FROM quarry_memory_stats();
+CREATE TEMP TABLE stats_both_rows AS EXECUTE ranked_two(:'doubled', :'doubled');
+CREATE TEMP TABLE m6 AS SELECT * FROM quarry_memory_stats();
+RESET plan_cache_mode;
+SELECT m3.scan_arenas_created - m2.scan_arenas_created AS same_arenas,
+       m4.scan_arenas_created - m3.scan_arenas_created AS different_arenas,
+       m5.scan_arenas_created - m4.scan_arenas_created AS stats_plain_arenas,
+       m6.scan_arenas_created - m5.scan_arenas_created AS stats_both_arenas FROM m2, m3, m4, m5, m6;
+SELECT (SELECT count(*) FILTER (WHERE t.s = (d.body <@> 'harpoon captain'))
+        FROM stats_plain_rows t JOIN long_docs d USING (id)) AS stats_plain_equal,
+       (SELECT count(*) FILTER (WHERE t.s = (d.body <@> :'doubled'::quarry_query) AND t.s <> (d.body <@> 'harpoon captain'))
+        FROM stats_both_rows t JOIN long_docs d USING (id)) AS stats_both_equal;
+SELECT (SELECT count(*) FROM two_same_rows) AS rows,
+       (SELECT count(*) FILTER (WHERE t.s = quarry_bm25_score(d.body, quarry_query('harpoon whale ship', 'long_docs_idx')))
+        FROM two_same_rows t JOIN long_docs d USING (id)) AS same_equal,
+       (SELECT count(*) FILTER (WHERE t.s = quarry_bm25_score(d.body, quarry_query('harpoon whale', 'long_docs_idx')))
+        FROM two_different_rows t JOIN long_docs d USING (id)) AS different_equal;
 RESET enable_seqscan;
 
 DEALLOCATE ranked;

@@ -25,15 +25,14 @@
 // every metric and type (pgvector's operators detoasted and compared the
 // row's vector for it).
 //
-// The expression replaced is the one the scan orders by, node for node (and,
-// for quarry_hnsw, the same operator on the same indexed value with any
-// query: see ReplaceMutator): the function returns the scan's value only for
-// the row the scan returned last and only for the scan's query, so the value
-// is the same to the last bit (quarry_bm25 with the same statistics;
-// quarry_hnsw's scans report exactly the operator's value). Otherwise
-// (another query, as in `v <-> $1 ... ORDER BY v <-> $2` when the two
-// parameters differ; a rescan; a row filtered and re-read) it computes the
-// value as the operator does.
+// The expression replaced is the one the scan orders by, and the same
+// operator on the same indexed value with any query (see ReplaceMutator):
+// the function returns the scan's value only for the row the scan returned
+// last and only for the scan's query (quarry_bm25: its index, text, syntax
+// and the statistics it carries; quarry_hnsw: the query vector's bytes), so
+// the value is the same to the last bit. Otherwise (another query, as in
+// `v <-> $1 ... ORDER BY v <-> $2` when the two parameters differ; a rescan;
+// a row filtered and re-read) it computes the value as the operator does.
 #include "am/bm25/bm25_planner.h"
 #include "am/bm25/bm25_query.h"
 #include "am/catalog_generation.h"
@@ -76,7 +75,6 @@ struct ScanValueFunctions {
 struct Replace {
 	const OpExpr *ordering;	 // the scan's ORDER BY expression
 	const FuncExpr *scanned; // the function that takes its value from the scan
-	bool any_query;			 // quarry_hnsw: the ordering operator with any query
 };
 
 using MutatorFn = Node *(*)();
@@ -88,14 +86,15 @@ ReplaceMutator(Node *node, Replace *r)
 		return nullptr;
 	if (equal(node, r->ordering))
 		return static_cast<Node *>(copyObjectImpl(r->scanned));
-	if (r->any_query && IsA(node, OpExpr))
+	if (IsA(node, OpExpr))
 	{
-		// quarry_hnsw: the ordering operator on the indexed value, with any
-		// query. The function takes the scan's value only when the query's
-		// bytes are the scan's (so `v <-> $1 ... ORDER BY v <-> $2`, two
-		// parameters of one value as drivers send them, takes it too), else
-		// computes. Not quarry_bm25: a query's bytes there (its text) do
-		// not say which statistics it scores with.
+		// The ordering operator on the indexed value, with any query. The
+		// function takes the scan's value only when the query is the
+		// scan's (so `v <-> $1 ... ORDER BY v <-> $2`, two parameters of
+		// one value as drivers send them, takes it too), else computes:
+		// quarry_hnsw compares the query vector's bytes, quarry_bm25 the
+		// index, text, syntax and statistics of the query (everything its
+		// score depends on).
 		const auto *op = reinterpret_cast<const OpExpr *>(node);
 		if (op->opno == r->ordering->opno && op->inputcollid == r->ordering->inputcollid &&
 			list_length(op->args) == 2 && equal(linitial(op->args), linitial(r->ordering->args)))
@@ -161,7 +160,7 @@ RewriteIndexScan(IndexScan *scan, const ScanValueFunctions &fns)
 	FuncExpr *call = ScanValueCall(scan, kind, op, fns);
 	if (call == nullptr)
 		return;
-	Replace r{op, call, kind == IndexKind::kHnsw};
+	Replace r{op, call};
 	scan->scan.plan.targetlist = reinterpret_cast<List *>(ReplaceMutator(reinterpret_cast<Node *>(scan->scan.plan.targetlist), &r));
 	scan->scan.plan.qual = reinterpret_cast<List *>(ReplaceMutator(reinterpret_cast<Node *>(scan->scan.plan.qual), &r));
 }

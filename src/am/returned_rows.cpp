@@ -11,8 +11,9 @@ struct ReturnedRow {
 	MemoryContext owner; // nullptr: a free slot
 	Oid index;
 	uint32_t tag;
-	char *key; // a copy in owner's memory
-	uint32_t bytes;
+	char *key; // a copy of key and extra, one after the other, in owner's memory
+	uint32_t bytes; // of key
+	uint32_t extra_bytes;
 	ItemPointerData tid;
 	double value;
 	bool null;
@@ -37,7 +38,7 @@ Forget(void *arg)
 } // namespace
 
 ReturnedRow *
-RegisterRankingScan(MemoryContext owner, Oid index, uint32_t tag, std::string_view key)
+RegisterRankingScan(MemoryContext owner, Oid index, uint32_t tag, std::string_view key, std::string_view extra)
 {
 	ReturnedRow *slot = nullptr;
 	for (ReturnedRow &r : returned)
@@ -62,9 +63,13 @@ RegisterRankingScan(MemoryContext owner, Oid index, uint32_t tag, std::string_vi
 	}
 	if (slot->key != nullptr)
 		pfree(slot->key);
-	slot->key = static_cast<char *>(MemoryContextAlloc(owner, std::max<std::size_t>(key.size(), 1)));
-	std::memcpy(slot->key, key.data(), key.size());
+	slot->key = static_cast<char *>(MemoryContextAlloc(owner, std::max<std::size_t>(key.size() + extra.size(), 1)));
+	if (!key.empty())
+		std::memcpy(slot->key, key.data(), key.size());
+	if (!extra.empty()) // data() may be nullptr: not for memcpy, even for 0 bytes
+		std::memcpy(slot->key + key.size(), extra.data(), extra.size());
 	slot->bytes = static_cast<uint32_t>(key.size());
+	slot->extra_bytes = static_cast<uint32_t>(extra.size());
 	slot->index = index;
 	slot->tag = tag;
 	slot->valid = false;
@@ -98,13 +103,15 @@ ForgetReturnedRow(ReturnedRow *slot)
 }
 
 bool
-ValueOfReturnedRow(Oid index, uint32_t tag, std::string_view key, ItemPointer tid, double *value, bool *null)
+ValueOfReturnedRow(Oid index, uint32_t tag, std::string_view key, ItemPointer tid, double *value, bool *null,
+				   std::string_view extra)
 {
 	for (ReturnedRow &r : returned)
 	{
 		if (r.owner == nullptr || !r.valid || r.index != index || r.tag != tag ||
 			!ItemPointerEquals(const_cast<ItemPointer>(&r.tid), tid) || r.bytes != key.size() ||
-			std::memcmp(r.key, key.data(), key.size()) != 0)
+			r.extra_bytes != extra.size() || (!key.empty() && std::memcmp(r.key, key.data(), key.size()) != 0) ||
+			(!extra.empty() && std::memcmp(r.key + key.size(), extra.data(), extra.size()) != 0))
 			continue;
 		if (r.compute != nullptr)
 		{

@@ -8,8 +8,9 @@
 // it again (tokenizing a long text, detoasting and comparing a vector).
 //
 // A scan registers at each rescan, with its index and its query's identity
-// (a tag and bytes: quarry_bm25 the parsed flag and the query text,
-// quarry_hnsw the metric and the query vector's bytes), copied in `owner`'s
+// (a tag and bytes: quarry_bm25 the parsed flag, the query text and the
+// statistics it carries, quarry_hnsw the metric and the query vector's
+// bytes), copied in `owner`'s
 // memory; it is forgotten when `owner` (the scan's memory context) is reset
 // or deleted, on every path. Eight scans at a time; more compute.
 #pragma once
@@ -28,9 +29,11 @@ namespace quarry::am {
 
 struct ReturnedRow;
 
-/// A ranking scan of `index` for the query (tag, key); nullptr when every
-/// slot is taken (the projection then computes).
-ReturnedRow *RegisterRankingScan(MemoryContext owner, Oid index, uint32_t tag, std::string_view key);
+/// A ranking scan of `index` for the query (tag, key, extra: two byte
+/// strings, each compared on its own); nullptr when every slot is taken (the
+/// projection then computes).
+ReturnedRow *RegisterRankingScan(MemoryContext owner, Oid index, uint32_t tag, std::string_view key,
+								 std::string_view extra = {});
 /// The row the scan returns now and the value it ordered it by (the
 /// operator's value for that row and query, exactly).
 void NoteReturnedRow(ReturnedRow *slot, ItemPointer tid, double value, bool null);
@@ -45,8 +48,9 @@ using ComputeReturnedValue = bool (*)(void *scan_state, double *value);
 /// the distance never pays for it). `scan_state` must live as long as the
 /// scan's memory context.
 void NoteReturnedRowLazily(ReturnedRow *slot, ItemPointer tid, ComputeReturnedValue compute, void *scan_state);
-/// The value a scan of `index` for (tag, key) ordered row `tid` by, if that
-/// row is the one it returned last.
-bool ValueOfReturnedRow(Oid index, uint32_t tag, std::string_view key, ItemPointer tid, double *value, bool *null);
+/// The value a scan of `index` for (tag, key, extra) ordered row `tid` by,
+/// if that row is the one it returned last.
+bool ValueOfReturnedRow(Oid index, uint32_t tag, std::string_view key, ItemPointer tid, double *value, bool *null,
+						std::string_view extra = {});
 
 } // namespace quarry::am

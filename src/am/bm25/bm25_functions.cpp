@@ -49,7 +49,8 @@ namespace quarry::am::bm25 {
 namespace {
 
 // A prepared query cached across calls of one expression (fn_extra), valid
-// while the same query (index, text, column read) and user come back.
+// while the same query (index, text, syntax, statistics, column read) and
+// user come back.
 struct ScoreCache {
 	Oid index;
 	Oid user; // the current user when the access was checked
@@ -279,7 +280,7 @@ ScanValue(FunctionCallInfo fcinfo, const QueryValue &q, double *value, bool *nul
 {
 	if (q.index == InvalidOid ||
 		!quarry::am::ValueOfReturnedRow(q.index, q.parsed, q.text, reinterpret_cast<ItemPointer>(PG_GETARG_POINTER(0)),
-										value, null))
+										value, null, q.stats))
 	{
 		*null = false;
 		return false;

@@ -224,7 +224,7 @@ RescanState(ScanState *st, IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey 
 			st->ranking = PrepareKey(st, scan, &orderbys[0]);
 			st->returned = pg::PgCall([&] {
 				QueryValue q = DecodeQuery(orderbys[0].sk_argument);
-				return am::RegisterRankingScan(st->cxt, ScanIndexOid(scan), q.parsed, q.text);
+				return am::RegisterRankingScan(st->cxt, ScanIndexOid(scan), q.parsed, q.text, q.stats);
 			});
 		}
 	}

@@ -13,8 +13,9 @@ namespace quarry::am::bm25 {
 struct PreparedQuery;
 
 /// Index scans record, for the current statement, which index ran which query
-/// (text and syntax flag: a parsed and a plain query with the same text are
-/// different queries) and with which statistics (N, total length, document
+/// (text, syntax flag and the statistics it carries: a parsed and a plain
+/// query with the same text are different queries) and with which statistics
+/// (N, total length, document
 /// frequencies). <@> and @@@ use them: an unresolved query (for example inside
 /// a SQL function PostgreSQL inlined) takes the index that ran it, if exactly
 /// one did; and a score computed while rows are being inserted concurrently
