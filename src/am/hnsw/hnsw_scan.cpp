@@ -81,9 +81,6 @@ struct ScanState {
 	// rerank computed it (row_value_set; HeapVectors::value_key).
 	double row_value;
 	bool row_value_set;
-	// A pgvector type whose values the projection takes from the scan: it
-	// is never given one of quarry's kernels (the last bits differ).
-	bool pgvector_values;
 	mem::ScanArena *arena;
 	// Reset by every rescan (all in the arena):
 	DiskGraph *graph;
@@ -692,11 +689,11 @@ Rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norder
 		s->heap->value_key = pgvector ? PgvectorOrderingKey(scan, s->format) : nullptr;
 	else if (pgvector && scan->numberOfOrderBys > 0)
 		s->operator_value = BeginOperatorValue(scan, *s->graph, *s->arena, s->format);
-	s->pgvector_values =
+	const bool pgvector_values =
 		pgvector && (s->operator_value != nullptr || (s->heap != nullptr && s->heap->value_key != nullptr));
 	// A compressed index reranked by PostgreSQL returns lower bounds, not the
 	// operator's value: quarry_hnsw_scored must compute the distance itself.
-	if (scan->numberOfOrderBys > 0 && !s->query_null && !ReturnsLowerBounds(s) && (!pgvector || s->pgvector_values))
+	if (scan->numberOfOrderBys > 0 && !s->query_null && !ReturnsLowerBounds(s) && (!pgvector || pgvector_values))
 	{
 		// The projection takes each returned row's distance from here
 		// (quarry_hnsw_scored): the query's bytes identify it.
@@ -734,7 +731,9 @@ void
 NoteValue(IndexScanDesc scan, ScanState *s, bool nan_bound)
 {
 	const bool null = scan->xs_orderbynulls[0];
-	if (nan_bound || (s->pgvector_values && !null && !s->row_value_set && s->operator_value == nullptr))
+	// A row the rerank gave no pgvector value (never quarry's kernels' own).
+	const bool reranked_without_value = s->heap != nullptr && s->heap->value_key != nullptr && !s->row_value_set;
+	if (nan_bound || (!null && reranked_without_value))
 		am::ForgetReturnedRow(s->returned_row);
 	else if (s->row_value_set && !null)
 		am::NoteReturnedRow(s->returned_row, &scan->xs_heaptid, s->row_value, false);
