@@ -173,31 +173,43 @@ SELECT quarry_hnsw_scored(:'tid', (SELECT v FROM spv WHERE id = :id % 1500 + 1),
      = ((SELECT v FROM spv WHERE id = :id) <-> (SELECT v FROM spq WHERE qid = 3)) AS from_the_scan,
        quarry_hnsw_scored('(0,1)', (SELECT v FROM spv WHERE id = :id % 1500 + 1), (SELECT v FROM spq WHERE qid = 3), 'spv_idx', 1)
      = ((SELECT v FROM spv WHERE id = :id % 1500 + 1) <-> (SELECT v FROM spq WHERE qid = 3)) AS other_row_computed;
--- The second of row 5 and its copies comes from its node's duplicate chain.
-DECLARE copies_cursor CURSOR FOR SELECT ctid AS tid, id FROM spv ORDER BY v <-> :'near5';
-FETCH 1 FROM copies_cursor \g /dev/null
-FETCH 1 FROM copies_cursor \gset
-SELECT :id IN (5, 2001, 2002, 2003) AS a_copy,
-       quarry_hnsw_scored(:'tid', (SELECT v FROM spv WHERE id = 1), :'near5', 'spv_idx', 1)
-     = ((SELECT v FROM spv WHERE id = 5) <-> :'near5') AS from_the_scan;
 CREATE ROLE regress_spv_outsider;
 SET LOCAL ROLE regress_spv_outsider;
 SELECT quarry_hnsw_scored(:'tid', :'q2'::vector, :'q3'::vector, 'spv_idx', 1)
      = (:'q2'::vector <-> :'q3'::vector) AS computed_for_outsider;
 ROLLBACK;
 
--- A scan restarted with a NULL query (a nested loop's second probe) leaves
--- nothing behind of the row its first pass returned: asked for that row, the
--- function computes from what it is given.
-BEGIN;
-DECLARE probes CURSOR FOR
-SELECT s.tid, s.id FROM (VALUES (1, (SELECT v FROM spq WHERE qid = 3)), (2, NULL)) p(n, q),
-    LATERAL (SELECT ctid AS tid, id FROM spv ORDER BY v <-> p.q LIMIT 1) s;
-FETCH 1 FROM probes \gset
-FETCH 1 FROM probes \g /dev/null
-SELECT quarry_hnsw_scored(:'tid', (SELECT v FROM spv WHERE id = :id % 1500 + 1), (SELECT v FROM spq WHERE qid = 3), 'spv_idx', 1)
-     = ((SELECT v FROM spv WHERE id = :id % 1500 + 1) <-> (SELECT v FROM spq WHERE qid = 3)) AS computed_after_rescan;
-ROLLBACK;
+-- Two cursors, for the layout of the index at hand. Row 5 and its copies
+-- (one node and its duplicate chain): the second row returned gets its own
+-- row's distance from the scan (a_copy, copy_from_scan). A scan restarted
+-- with a NULL query (a nested loop's second probe) leaves nothing behind of
+-- the row its first pass returned: asked for that row, the function computes
+-- from what it is given (computed_after_rescan).
+CREATE FUNCTION spv_cursor_check(near5 vector, OUT a_copy boolean, OUT copy_from_scan boolean,
+    OUT computed_after_rescan boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+    q3 vector := (SELECT v FROM spq WHERE qid = 3);
+    c refcursor;
+    tid tid;
+    rid int;
+BEGIN
+    OPEN c FOR SELECT ctid, id FROM spv ORDER BY v <-> near5;
+    MOVE c;
+    FETCH c INTO tid, rid;
+    a_copy := rid IN (5, 2001, 2002, 2003);
+    copy_from_scan := quarry_hnsw_scored(tid, (SELECT v FROM spv WHERE id = 1), near5, 'spv_idx', 1)
+                      = ((SELECT v FROM spv WHERE id = rid) <-> near5);
+    CLOSE c;
+    OPEN c FOR SELECT s.tid, s.id FROM (VALUES (1, q3), (2, NULL)) p(n, q),
+        LATERAL (SELECT ctid AS tid, id FROM spv ORDER BY v <-> p.q LIMIT 1) s;
+    FETCH c INTO tid, rid;
+    MOVE c;
+    computed_after_rescan := quarry_hnsw_scored(tid, (SELECT v FROM spv WHERE id = rid % 1500 + 1), q3, 'spv_idx', 1)
+                             = ((SELECT v FROM spv WHERE id = rid % 1500 + 1) <-> q3);
+    CLOSE c;
+END $$;
+SELECT * FROM spv_cursor_check(:'near5');
 
 -- The same with storage 'sq8': the values come from the rerank, which reads
 -- each candidate's row from the table. The rows whose vector is NULL come
@@ -218,21 +230,8 @@ RESET plan_cache_mode;
 SELECT (SELECT count(*) FROM sq8_same) AS rows,
        (SELECT count(*) FILTER (WHERE n.d = (s.v <-> :'q2')) FROM sq8_same n JOIN spv s USING (id)) AS same_equal,
        (SELECT count(*) FILTER (WHERE n.d = (s.v <-> :'q3')) FROM sq8_different n JOIN spv s USING (id)) AS different_equal;
-BEGIN;
-DECLARE copies_cursor CURSOR FOR SELECT ctid AS tid, id FROM spv ORDER BY v <-> :'near5';
-FETCH 1 FROM copies_cursor \g /dev/null
-FETCH 1 FROM copies_cursor \gset
-SELECT :id IN (5, 2001, 2002, 2003) AS a_copy,
-       quarry_hnsw_scored(:'tid', (SELECT v FROM spv WHERE id = 1), :'near5', 'spv_idx', 1)
-     = ((SELECT v FROM spv WHERE id = :id) <-> :'near5') AS from_the_scan;
-DECLARE probes CURSOR FOR
-SELECT s.tid, s.id FROM (VALUES (1, (SELECT v FROM spq WHERE qid = 3)), (2, NULL)) p(n, q),
-    LATERAL (SELECT ctid AS tid, id FROM spv ORDER BY v <-> p.q LIMIT 1) s;
-FETCH 1 FROM probes \gset
-FETCH 1 FROM probes \g /dev/null
-SELECT quarry_hnsw_scored(:'tid', (SELECT v FROM spv WHERE id = :id % 1500 + 1), (SELECT v FROM spq WHERE qid = 3), 'spv_idx', 1)
-     = ((SELECT v FROM spv WHERE id = :id % 1500 + 1) <-> (SELECT v FROM spq WHERE qid = 3)) AS computed_after_rescan;
-ROLLBACK;
+SELECT * FROM spv_cursor_check(:'near5');
+
 -- An index on an expression: with storage 'full' the index holds the
 -- expression's value, and the scan gives pgvector's operator on it (from_scan
 -- t); a compressed one has no column to rerank from: its scan returns lower
@@ -283,7 +282,7 @@ SELECT quarry_hnsw_scored('(0,1)', '[1,2]'::vector, '[1,3,4]', 'spv_idx', 1);
 SELECT quarry_hnsw_scored('(0,1)', '[1,2]'::vector, '[1,3]', 'spv_idx', 0);
 
 DROP TABLE spv, spq;
-DROP FUNCTION spv_check, spv_expr_check;
+DROP FUNCTION spv_check, spv_cursor_check, spv_expr_check;
 DROP EXTENSION quarry_pgvector;
 DROP EXTENSION vector;
 
