@@ -1,4 +1,5 @@
 #include "hnsw/quantizer.h"
+#include "hnsw/quantizer_terms.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,45 +10,23 @@ namespace quarry::hnsw {
 
 namespace {
 
-// Code `i` of a stored vector (8 or 4 bits; 4-bit codes: element 2j in the
-// low nibble of byte j, 2j + 1 in the high one).
-template <int Bits>
-inline unsigned
-CodeAt(const std::uint8_t *codes, std::size_t i)
-{
-	if constexpr (Bits == 8)
-		return codes[i];
-	else
-		return (codes[i / 2] >> ((i & 1) * 4)) & 0x0F;
-}
+using detail::CodeAt;
+using detail::CodeOp;
 
-enum class Op { kL2, kDot, kL1 };
-
-// The portable kernels: the same formula as the AVX2 ones, element by
-// element (std::fma: the decoded value is bit-identical).
-template <int Bits, Op K>
+// The portable kernels: the terms of quantizer_terms.h from the first
+// element (std::fma: the decoded value is bit-identical to the SIMD ones').
+template <int Bits, CodeOp K>
 float
 ScalarKernel(const float *q, const std::uint8_t *codes, std::size_t n, float lo, float step)
 {
-	float sum = 0.0f;
-	for (std::size_t i = 0; i < n; i++)
-	{
-		const float x = std::fma(step, static_cast<float>(CodeAt<Bits>(codes, i)), lo);
-		if constexpr (K == Op::kL2)
-			sum = std::fma(q[i] - x, q[i] - x, sum);
-		else if constexpr (K == Op::kDot)
-			sum = std::fma(q[i], x, sum);
-		else
-			sum += std::fabs(q[i] - x);
-	}
-	return sum;
+	return detail::AddCodeTerms<Bits, K>(q, codes, 0, n, lo, step, 0.0f);
 }
 
 constexpr CodeKernels kScalarCodeKernels{
 	Isa::kScalar,
-	{ScalarKernel<8, Op::kL2>, ScalarKernel<4, Op::kL2>},
-	{ScalarKernel<8, Op::kDot>, ScalarKernel<4, Op::kDot>},
-	{ScalarKernel<8, Op::kL1>, ScalarKernel<4, Op::kL1>},
+	{ScalarKernel<8, CodeOp::kL2>, ScalarKernel<4, CodeOp::kL2>},
+	{ScalarKernel<8, CodeOp::kDot>, ScalarKernel<4, CodeOp::kDot>},
+	{ScalarKernel<8, CodeOp::kL1>, ScalarKernel<4, CodeOp::kL1>},
 };
 
 // Rounds a non-negative double up to a float that is not below it.
@@ -195,8 +174,9 @@ CodeKernelsFor(Isa isa)
 		case Isa::kScalar:
 			return &kScalarCodeKernels;
 		case Isa::kAvx2:
-		case Isa::kAvx512: // no AVX-512 code kernels: AVX2 serves both
 			return detail::Avx2CodeKernels();
+		case Isa::kAvx512:
+			return detail::Avx512CodeKernels();
 	}
 	return nullptr;
 }
@@ -205,6 +185,8 @@ const CodeKernels &
 BestCodeKernels()
 {
 	static const CodeKernels *best = [] {
+		if (const CodeKernels *k = detail::Avx512CodeKernels())
+			return k;
 		const CodeKernels *k = detail::Avx2CodeKernels();
 		return k != nullptr ? k : &kScalarCodeKernels;
 	}();

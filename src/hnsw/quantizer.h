@@ -137,6 +137,8 @@ private:
 namespace detail {
 /// The AVX2+FMA code kernels, or nullptr (quantizer_x86.cpp).
 const CodeKernels *Avx2CodeKernels();
+/// The AVX-512F code kernels, or nullptr (quantizer_x86.cpp).
+const CodeKernels *Avx512CodeKernels();
 } // namespace detail
 
 } // namespace quarry::hnsw
