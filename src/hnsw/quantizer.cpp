@@ -185,10 +185,10 @@ const CodeKernels &
 BestCodeKernels()
 {
 	static const CodeKernels *best = [] {
-		if (const CodeKernels *k = detail::Avx512CodeKernels())
-			return k;
-		const CodeKernels *k = detail::Avx2CodeKernels();
-		return k != nullptr ? k : &kScalarCodeKernels;
+		for (Isa isa : {Isa::kAvx512, Isa::kAvx2})
+			if (const CodeKernels *k = CodeKernelsFor(isa))
+				return k;
+		return &kScalarCodeKernels;
 	}();
 	return *best;
 }

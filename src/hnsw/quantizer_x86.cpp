@@ -8,11 +8,6 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-// GCC 12's AVX-512 conversions and _mm512_reduce_add_ps expand to
-// _mm512_undefined_*(), which initialise a variable with itself on purpose;
-// -Wuninitialized flags it (as in distance_x86.cpp).
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
 #include <cmath>
@@ -55,6 +50,7 @@ LoadCodes(const std::uint8_t *codes, std::size_t i)
 	return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
 }
 
+// One step of kernel K over eight lanes: acc plus the terms of q and x^.
 template <CodeOp K>
 __attribute__((target("avx2,fma"))) inline __m256
 Accumulate(__m256 acc, __m256 q, __m256 x)
@@ -92,6 +88,16 @@ CodeKernelAvx2(const float *q, const std::uint8_t *codes, std::size_t n, float l
 }
 
 // Codes i .. i + 15 as floats (4-bit codes as in LoadCodes).
+// GCC 12's AVX-512 conversions and _mm512_reduce_add_ps expand to
+// _mm512_undefined_*(), which initialise a variable with itself on purpose;
+// -Wuninitialized (and GCC's -Wmaybe-uninitialized) flag it. Silenced for the
+// AVX-512 kernels only (distance_x86.cpp does the same for its file).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#if !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 template <int Bits>
 __attribute__((target("avx512f"))) inline __m512
 LoadCodes16(const std::uint8_t *codes, std::size_t i)
@@ -112,6 +118,7 @@ LoadCodes16(const std::uint8_t *codes, std::size_t i)
 	return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(bytes));
 }
 
+// One step of kernel K over sixteen lanes: acc plus the terms of q and x^.
 template <CodeOp K>
 __attribute__((target("avx512f"))) inline __m512
 Accumulate16(__m512 acc, __m512 q, __m512 x)
@@ -154,6 +161,8 @@ constexpr CodeKernels kAvx512CodeKernels{
 	{CodeKernelAvx512<8, CodeOp::kDot>, CodeKernelAvx512<4, CodeOp::kDot>},
 	{CodeKernelAvx512<8, CodeOp::kL1>, CodeKernelAvx512<4, CodeOp::kL1>},
 };
+
+#pragma GCC diagnostic pop
 
 constexpr CodeKernels kAvx2CodeKernels{
 	Isa::kAvx2,
