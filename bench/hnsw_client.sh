@@ -9,6 +9,8 @@
 #   BENCH_EFS=20,40,80 BENCH_MODES=backend,pg3_binary bench/hnsw_client.sh
 #   BENCH_ENGINES=quarry bench/hnsw_client.sh       one engine only
 #   BENCH_APPEND=1 ...                              keep the rows already in hnsw_client.tsv
+#   BENCH_QUARRY_WITH='storage = sq8' BENCH_COLUMN_STORAGE=plain BENCH_NAME=hnsw_client_sq8_plain \
+#     bench/hnsw_client.sh      quarry's index options, the column's storage, the results' file name
 #
 # It builds and installs quarry and pgvector (test/build_pgvector.sh), starts a
 # throwaway cluster (shared_buffers 1 GB), loads the training set into
@@ -34,6 +36,9 @@ nq=${BENCH_QUERIES:-2000}
 efs=${BENCH_EFS:-10,20,25,30,35,40,60,80,160}
 modes=${BENCH_MODES:-backend,pg2_simple,pg2_prepared,pg3_text,pg3_binary,pg3_binary_dist}
 engines=${BENCH_ENGINES:-pgvector quarry}
+quarry_with=${BENCH_QUARRY_WITH:+, $BENCH_QUARRY_WITH}
+column_storage=${BENCH_COLUMN_STORAGE:-}
+name=${BENCH_NAME:-hnsw_client}
 out=bench/results
 mkdir -p "$out"
 
@@ -75,6 +80,7 @@ psql_b <<EOF
 CREATE TEMP TABLE raw (id int, label int, v real[]);
 COPY raw FROM '$tsv/train.tsv';
 CREATE TABLE fmv (id int PRIMARY KEY, v vector(784));   -- the type's default storage
+${column_storage:+ALTER TABLE fmv ALTER v SET STORAGE $column_storage;}
 INSERT INTO fmv SELECT id, v::vector(784) FROM raw;
 TRUNCATE raw;
 COPY raw FROM '$tsv/test.tsv';
@@ -102,7 +108,7 @@ EOF
 storage=$(psql_b -c "SELECT CASE attstorage WHEN 'e' THEN 'external' WHEN 'x' THEN 'extended' WHEN 'p' THEN 'plain' ELSE 'main' END FROM pg_attribute WHERE attrelid = 'fmv'::regclass AND attname = 'v'")
 toast_bytes=$(psql_b -c "SELECT pg_relation_size(reltoastrelid) FROM pg_class WHERE oid = 'fmv'::regclass")
 
-sweep="$out/hnsw_client.tsv"
+sweep="$out/$name.tsv"
 if [[ ${BENCH_APPEND:-0} != 1 || ! -f $sweep ]]; then
 	echo -e "engine\tmode\tef_search\trecall_at_10\tqps\tp50_us\tp95_us\tqueries\tbackend_cpu_us" >"$sweep"
 fi
@@ -113,12 +119,14 @@ for engine in $engines; do
 	echo "== $engine: CREATE INDEX"
 	if [[ $engine == quarry ]]; then
 		using="quarry_hnsw (v quarry_vector_l2_ops)"
+		with=$quarry_with
 	else
 		using="hnsw (v vector_l2_ops)"
+		with=""
 	fi
 	build_seconds[$engine]=$(psql_b <<EOF
 SELECT extract(epoch FROM clock_timestamp()) \gset t0_
-CREATE INDEX fmv_v ON fmv USING $using WITH (m = 16, ef_construction = 64);
+CREATE INDEX fmv_v ON fmv USING $using WITH (m = 16, ef_construction = 64$with);
 SELECT round((extract(epoch FROM clock_timestamp()) - :t0_extract)::numeric, 1);
 EOF
 )
@@ -162,10 +170,10 @@ ratio_at() {
 	echo "# quarry_hnsw and pgvector through a client"
 	echo
 	echo "Fashion-MNIST, 60,000 x 784 in one \`vector(784)\` column (storage: $storage; TOAST table"
-	echo "$((toast_bytes / 1000000)) MB), L2, m = 16, ef_construction = 64, serial builds; pgvector $pgvector_version."
+	echo "$((toast_bytes / 1000000)) MB), L2, m = 16, ef_construction = 64${quarry_with:+ (quarry also$quarry_with)}, serial builds; pgvector $pgvector_version."
 	echo "$(date -u +%Y-%m-%d), $(nproc) x $cpu. Load average at the start $load_start, at the end $load"
 	echo "(the machine is shared: every timing moves with it; compare the engines within this run)."
-	echo "Command: \`bench/hnsw_client.sh\` ($nq queries per mode and ef_search, after 200 warm-up queries;"
+	echo "Command: \`$(env | grep '^BENCH_' | sort | sed "s/=\(.*\)/='\1'/" | tr '\n' ' ')bench/hnsw_client.sh\` ($nq queries per mode and ef_search, after 200 warm-up queries;"
 	echo "psycopg2 $(/usr/bin/python3 -c 'import psycopg2; print(psycopg2.__version__.split()[0])'),"
 	echo "psycopg $(/usr/bin/python3 -c 'import psycopg; print(psycopg.__version__, "(" + psycopg.pq.__impl__ + " implementation)")'),"
 	echo "over TCP to 127.0.0.1)."
@@ -205,5 +213,5 @@ ratio_at() {
 	echo "| engine | mode | ef_search | recall@10 | QPS | p50 µs | p95 µs | backend CPU µs/query |"
 	echo "|---|---|---|---|---|---|---|---|"
 	tail -n +2 "$sweep" | awk -F'\t' '{printf "| %s | %s | %s | %.4f | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $9}'
-} >"$out/hnsw_client.md"
-cat "$out/hnsw_client.md"
+} >"$out/$name.md"
+cat "$out/$name.md"
