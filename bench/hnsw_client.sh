@@ -8,20 +8,20 @@
 #   BENCH_QUERIES=1000 bench/hnsw_client.sh         queries per (mode, ef_search)
 #   BENCH_EFS=20,40,80 BENCH_MODES=backend,pg3_binary bench/hnsw_client.sh
 #   BENCH_ENGINES=quarry bench/hnsw_client.sh       one engine only
-#   BENCH_APPEND=1 ...                              keep the rows already in hnsw_client.tsv
+#   BENCH_APPEND=1 ...                              keep the rows already in the .tsv
 #   BENCH_QUARRY_WITH='storage = sq8' BENCH_COLUMN_STORAGE=plain BENCH_NAME=hnsw_client_sq8_plain \
 #     bench/hnsw_client.sh      quarry's index options, the column's storage, the results' file name
 #
 # It builds and installs quarry and pgvector (test/build_pgvector.sh), starts a
 # throwaway cluster (shared_buffers 1 GB), loads the training set into
 # fmv(id int, v vector(784)) with the column's default storage (as an
-# application has it) and the test set into fmq, then for each engine: builds
+# application has it; BENCH_COLUMN_STORAGE sets another) and the test set into fmq, then for each engine: builds
 # its index on fmv.v (serial), runs bench/hnsw_client.py (every mode, every
 # ef_search: recall@10, QPS, p50/p95 latency) and drops the index again, so
 # each engine is measured while its index is the only one on the column.
 # Modes (see bench/hnsw_client.py): backend (PL/pgSQL loop), pg2_simple,
 # pg2_prepared, pg3_text, pg3_binary, pg3_binary_dist.
-# Results: bench/results/hnsw_client.md and hnsw_client.tsv.
+# Results: bench/results/hnsw_client.md and hnsw_client.tsv (BENCH_NAME: NAME.md, NAME.tsv).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
