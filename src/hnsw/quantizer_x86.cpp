@@ -3,6 +3,7 @@
 // (x^ = step * code + lo) and combined with the query as the float kernels
 // do. Compiled with __attribute__((target)), chosen at run time; elsewhere
 // only "absent".
+#include "hnsw/distance_isa.h"
 #include "hnsw/quantizer.h"
 #include "hnsw/quantizer_terms.h"
 
@@ -87,7 +88,6 @@ CodeKernelAvx2(const float *q, const std::uint8_t *codes, std::size_t n, float l
 	return AddCodeTerms<Bits, K>(q, codes, i, n, lo, step, Sum256(_mm256_add_ps(s0, s1)));
 }
 
-// Codes i .. i + 15 as floats (4-bit codes as in LoadCodes).
 // GCC 12's AVX-512 conversions and _mm512_reduce_add_ps expand to
 // _mm512_undefined_*(), which initialise a variable with itself on purpose;
 // -Wuninitialized (and GCC's -Wmaybe-uninitialized) flag it. Silenced for the
@@ -98,6 +98,7 @@ CodeKernelAvx2(const float *q, const std::uint8_t *codes, std::size_t n, float l
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
+// Codes i .. i + 15 as floats (4-bit codes as in LoadCodes).
 template <int Bits>
 __attribute__((target("avx512f"))) inline __m512
 LoadCodes16(const std::uint8_t *codes, std::size_t i)
@@ -173,24 +174,18 @@ constexpr CodeKernels kAvx2CodeKernels{
 
 } // namespace
 
+// The code kernels need what the float kernels of the same instruction set
+// need (distance_x86.cpp decides, once).
 const CodeKernels *
 Avx2CodeKernels()
 {
-	static const bool supported = [] {
-		__builtin_cpu_init();
-		return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-	}();
-	return supported ? &kAvx2CodeKernels : nullptr;
+	return Avx2Kernels() != nullptr ? &kAvx2CodeKernels : nullptr;
 }
 
 const CodeKernels *
 Avx512CodeKernels()
 {
-	static const bool supported = [] {
-		__builtin_cpu_init();
-		return __builtin_cpu_supports("avx512f") != 0;
-	}();
-	return supported ? &kAvx512CodeKernels : nullptr;
+	return Avx512Kernels() != nullptr ? &kAvx512CodeKernels : nullptr;
 }
 
 #else
